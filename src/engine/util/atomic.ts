@@ -1,0 +1,71 @@
+// Crash-safe file writes: write a sibling temp file, fsync it, then rename over the target.
+// A crash at any point leaves either the old file or the new one, never a torn mix.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  const dir = path.dirname(target);
+  await fs.mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const handle = await fs.open(tmp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  try {
+    await fs.rename(tmp, target);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  await syncDir(dir);
+}
+
+/** Stable, diff-friendly JSON: keys sorted at every level, two-space indent, trailing newline. */
+export function stableStringify(value: unknown): string {
+  return JSON.stringify(sortKeys(value), null, 2) + '\n';
+}
+
+export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {
+  await writeFileAtomic(target, stableStringify(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value as Record<string, unknown>).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+async function syncDir(dir: string): Promise<void> {
+  // Persist the rename itself; not supported on every platform (e.g. Windows), so best effort.
+  try {
+    const h = await fs.open(dir, 'r');
+    try { await h.sync(); } finally { await h.close(); }
+  } catch { /* ignore */ }
+}
+
+/** Resolve `relative` under `root`, refusing absolute paths and anything that escapes root. */
+export function resolveInside(root: string, relative: string): string {
+  if (path.isAbsolute(relative) || relative.includes('\0')) {
+    throw new Error(`refusing path outside the folder: ${JSON.stringify(relative)}`);
+  }
+  const resolved = path.resolve(root, relative);
+  const rel = path.relative(path.resolve(root), resolved);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new Error(`refusing path outside the folder: ${JSON.stringify(relative)}`);
+  }
+  return resolved;
+}
