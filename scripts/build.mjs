@@ -5,6 +5,9 @@ import { existsSync, mkdirSync, chmodSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
+// `--outdir DIR` (default dist): scripts/package.mjs builds into its staging folder.
+const outArg = process.argv.indexOf('--outdir');
+const outdir = outArg >= 0 ? process.argv[outArg + 1] : 'dist';
 const nodeExternals = ['vscode', 'onnxruntime-node', 'sharp', '@huggingface/transformers', 'onnxruntime-web'];
 
 const nodeEntries = [
@@ -18,14 +21,14 @@ const webEntries = [
   { in: 'webview/gallery/main.ts', out: 'webview/gallery' },
 ].filter((e) => existsSync(e.in));
 
-mkdirSync('dist', { recursive: true });
+mkdirSync(outdir, { recursive: true });
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
 const contexts = [];
 for (const e of nodeEntries) {
   contexts.push(await esbuild.context({
     ...common,
     entryPoints: { [e.out]: e.in },
-    outdir: 'dist',
+    outdir,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
@@ -37,7 +40,7 @@ if (webEntries.length) {
   contexts.push(await esbuild.context({
     ...common,
     entryPoints: Object.fromEntries(webEntries.map((e) => [e.out, e.in])),
-    outdir: 'dist',
+    outdir,
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
@@ -45,7 +48,7 @@ if (webEntries.length) {
   }));
 }
 await Promise.all(contexts.map((c) => c.rebuild()));
-if (existsSync('dist/cli.js')) chmodSync('dist/cli.js', 0o755);
+if (existsSync(`${outdir}/cli.js`)) chmodSync(`${outdir}/cli.js`, 0o755);
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));
   console.log('esbuild: watching');

@@ -41,6 +41,10 @@ export interface CaptionRequest {
   topK: number;
   temperature: number;
   maxNewTokens: number;
+  /** ONNX precision per session (e.g. { encoder_model: 'fp32' }); absent = what the folder has. */
+  dtype?: Record<string, string>;
+  /** Decode/thread options for a worker that has no CLIP model loaded (else the load's options). */
+  options?: Omit<EngineOptions, 'log' | 'workerScript'>;
 }
 
 export type WorkerRequestBody =
@@ -67,7 +71,7 @@ export interface ThumbnailResult {
   error?: string;
 }
 
-export type CaptionResult = { input: string; captions: string[] } | { input: string; error: string };
+export type CaptionResult = { input: string; captions: string[]; sha256?: string } | { input: string; error: string };
 
 /** Result type of each request kind. */
 export interface WorkerResults {

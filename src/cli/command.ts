@@ -1,0 +1,115 @@
+// The shape of a CLI subcommand, shared flags, and helpers every command uses.
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { Engine } from '../engine/engine';
+import { defaultCacheDir, resolveModel } from '../engine/models/resolve';
+import { DEFAULT_MODEL_ID } from '../engine/models/manifest';
+import { parseBackground } from '../engine/preprocess/pipeline';
+import type { EngineOptions, ExecutionProviderSetting } from '../engine/types';
+
+export interface Command {
+  name: string;
+  /** One line for the command list. */
+  summary: string;
+  /** Full usage text for `<command> --help`. */
+  usage: string;
+  /** Exit code: 0 when the command ran (per-item errors are part of its output). */
+  run(argv: string[]): Promise<number>;
+}
+
+/** Bad flags or arguments: printed as one line with a pointer to --help, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+/** Flags every model-using command accepts. */
+export const GLOBAL_OPTIONS = {
+  model: { type: 'string' },
+  'cache-dir': { type: 'string' },
+  threads: { type: 'string' },
+  provider: { type: 'string' },
+  background: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies OptionSpec;
+
+export const GLOBAL_USAGE = `Global options:
+  --model ID|DIR        registry model id or a model folder (default ${DEFAULT_MODEL_ID})
+  --cache-dir DIR       where downloaded models live (default: $MOBILECLIP_ASSETS_CACHE or the user cache)
+  --threads N           onnxruntime intra-op threads (default: onnxruntime's choice)
+  --provider P          auto | cpu | cuda | coreml | dml (default auto; falls back to cpu)
+  --background #RRGGBB  colour transparent pixels are flattened onto (default #ffffff)
+  -h, --help            show help`;
+
+/** parseArgs with errors turned into UsageError. */
+export function parseCommandArgs<O extends OptionSpec>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const msg = (err as Error).message;
+    const unknown = /Unknown option '([^']+)'/.exec(msg);
+    throw new UsageError(unknown ? `unknown option ${unknown[1]}` : msg.split('\n')[0]);
+  }
+}
+
+const PROVIDERS: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'cuda', 'coreml', 'dml'];
+
+export interface GlobalValues {
+  model?: string;
+  'cache-dir'?: string;
+  threads?: string;
+  provider?: string;
+  background?: string;
+}
+
+/** Engine options from the global flags (validated: bad values are usage errors). */
+export function engineOptionsFrom(values: GlobalValues): EngineOptions {
+  const opts: EngineOptions = { log: (line) => process.stderr.write(`${line}\n`) };
+  if (values.threads !== undefined) {
+    const n = Number(values.threads);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--threads must be a whole number >= 0, got "${values.threads}"`);
+    opts.threads = n;
+  }
+  if (values.provider !== undefined) {
+    if (!PROVIDERS.includes(values.provider as ExecutionProviderSetting)) {
+      throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}, got "${values.provider}"`);
+    }
+    opts.executionProvider = values.provider as ExecutionProviderSetting;
+  }
+  if (values.background !== undefined) {
+    try {
+      parseBackground(values.background);
+    } catch (err) {
+      throw new UsageError(`--background: ${(err as Error).message}`);
+    }
+    opts.background = values.background;
+  }
+  return opts;
+}
+
+/** Resolve --model (offline) and start an engine; model errors propagate with their messages. */
+export async function openEngine(values: GlobalValues, extra: EngineOptions = {}): Promise<Engine> {
+  const options = { ...engineOptionsFrom(values), ...extra };
+  const cacheDir = values['cache-dir'] ?? defaultCacheDir();
+  const model = await resolveModel(values.model ?? DEFAULT_MODEL_ID, { cacheDir });
+  return Engine.create(model, options);
+}
+
+/** Errors as a single line: multi-line model errors keep their essentials. */
+export function oneLine(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const e = err as Error & { problems?: unknown; missing?: unknown };
+  const first = (e.message.split('\n')[0] ?? '').trim();
+  if (Array.isArray(e.problems) && e.problems.length) {
+    return `${first.replace(/:$/, '')}: ${e.problems.join('; ')}`;
+  }
+  if (Array.isArray(e.missing) && e.missing.length) {
+    const missing = e.missing as Array<{ path: string; dest: string; url: string }>;
+    // Every file shares one revision folder and one URL prefix: name them once.
+    const m0 = missing[0];
+    const dir = m0.dest.slice(0, m0.dest.length - m0.path.length);
+    const url = m0.url.slice(0, m0.url.length - encodeURI(m0.path).length);
+    return `${first} Put ${missing.map((m) => m.path).join(', ')} from ${url} into ${dir}`;
+  }
+  return e.message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+}

@@ -1,0 +1,490 @@
+// Incremental indexing of one workspace folder.
+//
+// A run scans with stat only; files whose size and mtime match their entry are unchanged. For the
+// rest, content that the index already holds (same size, then same sha256) reuses its embedding:
+// touched files, renames, moves and copies cost a hash, not an inference. Only new content goes to
+// the embedder, in batches, with thumbnails from the same decode. Finished work is persisted every
+// N images / S seconds (append + atomic manifest swap), so a killed run loses at most one batch.
+// Failed files are recorded with their size/mtime and retried only when those change.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { ImageTextEmbedder } from '../api';
+import { isItemError, type ImageResult, type ThumbnailOptions } from '../types';
+import { resolveInside, writeFileAtomic } from '../util/atomic';
+import type { IndexSnapshot, PreprocessingSettings, VectorDType } from './format';
+import { sha256File } from './hash';
+import { MANIFEST_FILE, THUMBNAILS_DIR } from './location';
+import { acquireIndexLock } from './lock';
+import { DEFAULT_EXCLUDE, PathFilter, scanFolder, toPosix, type ScanOptions, type ScannedFile } from './scan';
+import { IndexStore, type IndexIdentity, type OpenStatus } from './store';
+import { DEFAULT_THUMBNAIL_SIZE, pruneThumbnails } from './thumbnails';
+
+export interface IndexerOptions {
+  /** The workspace folder whose images are indexed. */
+  root: string;
+  /** Where the index lives (see indexDirFor / resolveCliIndexDir). */
+  indexDir: string;
+  embedder: ImageTextEmbedder;
+  /** Settings that change embeddings besides the model, e.g. { background: '#ffffff' }. */
+  preprocessing?: PreprocessingSettings;
+  /** Vector storage precision (default float32; float16 halves the file). */
+  dtype?: VectorDType;
+  scan?: Omit<ScanOptions, 'signal' | 'onSkip' | 'under'>;
+  /** Thumbnail cache written in the same pass; default `<indexDir>/thumbs` at DEFAULT_THUMBNAIL_SIZE. */
+  thumbnails?: ThumbnailOptions | false;
+  /** Persist finished work after this many new embeddings (default 256)… */
+  checkpointEveryImages?: number;
+  /** …or after this many seconds, whichever comes first (default 10). */
+  checkpointEverySeconds?: number;
+  /** Images per embedder call (default 64). */
+  batchSize?: number;
+  log?: (line: string) => void;
+}
+
+export interface IndexProgress {
+  phase: 'scanning' | 'hashing' | 'embedding' | 'saving';
+  done: number;
+  /** 0 while the total is not known yet (scanning). */
+  total: number;
+  /** Embedding throughput so far. */
+  imagesPerSecond?: number;
+  etaSeconds?: number;
+  path?: string;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: IndexProgress) => void;
+}
+
+export interface IndexRunSummary {
+  /** Files embedded in this run. */
+  indexed: number;
+  /** Files whose entry was still valid (same stat, or same content after a touch). */
+  unchanged: number;
+  /** New paths whose content was already indexed (renames, moves, copies): no inference needed. */
+  renamed: number;
+  /** Entries dropped because their file is gone (or now excluded). */
+  removed: number;
+  /** Every file currently failing, including ones not retried because they did not change. */
+  failed: { path: string; error: string }[];
+  /** Files left out by the size cap or unreadable folders. */
+  skipped: number;
+  /** Entries in the index after the run. */
+  total: number;
+  seconds: number;
+  cancelled: boolean;
+  /** What loading the existing index found (a 'rebuilt' or 'invalidated' index starts empty). */
+  status: OpenStatus;
+  reason?: string;
+}
+
+interface RunState {
+  indexed: number;
+  unchanged: number;
+  renamed: number;
+  removed: number;
+  skipped: number;
+  cancelled: boolean;
+}
+
+function manifestSignature(st: { mtimeMs: number; size: number; ino: number }): string {
+  return `${st.mtimeMs}:${st.size}:${st.ino}`;
+}
+
+function isAbort(err: unknown, signal?: AbortSignal): boolean {
+  return Boolean(signal?.aborted) || (err as Error)?.name === 'AbortError';
+}
+
+export class WorkspaceIndexer {
+  readonly root: string;
+  readonly indexDir: string;
+  private readonly options: IndexerOptions;
+  private readonly identity: IndexIdentity;
+  private store!: IndexStore;
+  private signature: string | undefined;
+  private openStatus: { status: OpenStatus; reason?: string } = { status: 'new' };
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(options: IndexerOptions) {
+    this.options = options;
+    this.root = path.resolve(options.root);
+    this.indexDir = path.resolve(options.indexDir);
+    const info = options.embedder.info;
+    this.identity = {
+      model: { id: info.id, fingerprint: info.fingerprint, dim: info.dim },
+      preprocessing: options.preprocessing ?? {},
+    };
+  }
+
+  /** Load (or start) the folder's index. Nothing is written until the first update. */
+  static async open(options: IndexerOptions): Promise<WorkspaceIndexer> {
+    const indexer = new WorkspaceIndexer(options);
+    await indexer.reload();
+    return indexer;
+  }
+
+  private async reload(): Promise<void> {
+    const signature = await this.readSignature();
+    const opened = await IndexStore.open(this.indexDir, this.identity, { dtype: this.options.dtype });
+    this.store = opened.store;
+    this.signature = signature;
+    this.openStatus = { status: opened.status, reason: opened.reason };
+    if (opened.reason) this.options.log?.(`index ${this.indexDir}: ${opened.status}: ${opened.reason}`);
+  }
+
+  private async readSignature(): Promise<string | undefined> {
+    try {
+      return manifestSignature(await fs.stat(path.join(this.indexDir, MANIFEST_FILE)));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The current index for searching; stays valid (immutable) while later runs change the index. */
+  snapshot(): IndexSnapshot {
+    return this.store.snapshot();
+  }
+
+  /** Full refresh: scan the folder, embed what is new or changed, drop what is gone. */
+  update(run: RunOptions = {}): Promise<IndexRunSummary> {
+    return this.exclusive(run, async (state) => {
+      const filter = this.scanOptions();
+      const files: ScannedFile[] = [];
+      try {
+        for await (const file of scanFolder(this.root, {
+          ...filter,
+          signal: run.signal,
+          onSkip: () => void state.skipped++,
+        })) {
+          files.push(file);
+          if (files.length % 500 === 0) run.onProgress?.({ phase: 'scanning', done: files.length, total: 0 });
+        }
+      } catch (err) {
+        if (!isAbort(err, run.signal)) throw err;
+        state.cancelled = true; // an incomplete scan must not delete anything
+        return;
+      }
+      run.onProgress?.({ phase: 'scanning', done: files.length, total: files.length });
+      const seen = new Set(files.map((f) => f.path));
+      for (const p of this.store.allPaths()) {
+        if (seen.has(p)) continue;
+        if (this.store.deleteEntry(p)) state.removed++;
+        this.store.deleteFailed(p);
+      }
+      await this.process(this.triage(files, state), state, run);
+      if (!state.cancelled) await this.pruneThumbnailCache();
+    });
+  }
+
+  /**
+   * Incremental update for a file watcher: `changed` files or folders (created or modified) and
+   * `deleted` ones, absolute or relative to the root. The caller debounces and batches.
+   */
+  applyChanges(changed: readonly string[], deleted: readonly string[], run: RunOptions = {}): Promise<IndexRunSummary> {
+    return this.exclusive(run, async (state) => {
+      const filter = new PathFilter(this.root, this.scanOptions());
+      const candidates: ScannedFile[] = [];
+      const dropUnder = (rel: string, keep?: ReadonlySet<string>): void => {
+        for (const p of this.store.allPaths()) {
+          if ((p === rel || rel === '' || p.startsWith(rel + '/')) && !keep?.has(p)) {
+            if (this.store.deleteEntry(p)) state.removed++;
+            this.store.deleteFailed(p);
+          }
+        }
+      };
+      for (const raw of deleted) {
+        const rel = this.relative(raw);
+        if (rel !== undefined) dropUnder(rel);
+      }
+      for (const raw of changed) {
+        const rel = this.relative(raw);
+        if (rel === undefined) continue;
+        let st;
+        try {
+          st = await fs.stat(rel === '' ? this.root : resolveInside(this.root, rel));
+        } catch {
+          dropUnder(rel); // gone again before we looked
+          continue;
+        }
+        if (st.isDirectory()) {
+          // A folder appeared or moved in: index what it holds now, forget what it no longer holds.
+          const found: ScannedFile[] = [];
+          for await (const file of scanFolder(this.root, {
+            ...this.scanOptions(),
+            under: rel,
+            signal: run.signal,
+            onSkip: () => void state.skipped++,
+          })) {
+            found.push(file);
+          }
+          dropUnder(rel, new Set(found.map((f) => f.path)));
+          candidates.push(...found);
+        } else if (st.isFile() && (await filter.acceptsFile(rel)) && st.size <= filter.maxFileSizeBytes) {
+          candidates.push({ path: rel, size: st.size, mtimeMs: st.mtimeMs });
+        } else {
+          dropUnder(rel); // excluded, too large or not a file (any more)
+        }
+      }
+      await this.process(this.triage(candidates, state), state, run);
+    });
+  }
+
+  /** Release nothing held between runs; present so callers can treat the indexer as a resource. */
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+  }
+
+  private scanOptions(): ScanOptions {
+    const scan = this.options.scan ?? {};
+    const exclude = [...(scan.exclude ?? DEFAULT_EXCLUDE)];
+    // Never index our own files when the index lives inside the folder.
+    const inside = path.relative(this.root, this.indexDir);
+    if (inside && !inside.startsWith('..') && !path.isAbsolute(inside)) exclude.push(`${toPosix(inside)}/**`);
+    return { ...scan, exclude };
+  }
+
+  private relative(p: string): string | undefined {
+    const abs = path.resolve(this.root, p);
+    const rel = path.relative(this.root, abs);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+    return toPosix(rel);
+  }
+
+  private thumbnails(): ThumbnailOptions | undefined {
+    if (this.options.thumbnails === false) return undefined;
+    return this.options.thumbnails ?? { dir: path.join(this.indexDir, THUMBNAILS_DIR), size: DEFAULT_THUMBNAIL_SIZE };
+  }
+
+  /** One run at a time, under the cross-process lock, on an index reloaded if another process changed it. */
+  private exclusive(run: RunOptions, body: (state: RunState) => Promise<void>): Promise<IndexRunSummary> {
+    const task = this.queue.then(async () => {
+      const started = performance.now();
+      const release = await acquireIndexLock(this.indexDir);
+      try {
+        if ((await this.readSignature()) !== this.signature) await this.reload();
+        await this.writeIgnoreFileIfInRepository();
+        const state: RunState = { indexed: 0, unchanged: 0, renamed: 0, removed: 0, skipped: 0, cancelled: false };
+        const opened = this.openStatus;
+        try {
+          await body(state);
+        } catch (err) {
+          // Keep the work that finished before the failure.
+          await this.store.flush().catch(() => undefined);
+          this.signature = await this.readSignature();
+          throw err;
+        }
+        if (this.store.needsFlush) {
+          run.onProgress?.({ phase: 'saving', done: 0, total: 1 });
+          await this.store.flush({ compact: state.cancelled ? false : 'auto' });
+        }
+        this.signature = await this.readSignature();
+        this.openStatus = { status: 'loaded' };
+        return {
+          indexed: state.indexed,
+          unchanged: state.unchanged,
+          renamed: state.renamed,
+          removed: state.removed,
+          failed: this.store.failures().map((f) => ({ path: f.path, error: f.error })),
+          skipped: state.skipped,
+          total: this.store.entryCount,
+          seconds: Math.round(performance.now() - started) / 1000,
+          cancelled: state.cancelled,
+          status: opened.status,
+          ...(opened.reason ? { reason: opened.reason } : {}),
+        };
+      } finally {
+        await release();
+      }
+    });
+    this.queue = task.catch(() => undefined);
+    return task;
+  }
+
+  /** Split scanned files into unchanged ones (counted) and ones that need work. */
+  private triage(files: readonly ScannedFile[], state: RunState): ScannedFile[] {
+    const work: ScannedFile[] = [];
+    for (const f of files) {
+      const entry = this.store.entry(f.path);
+      if (entry && entry.size === f.size && entry.mtimeMs === f.mtimeMs) {
+        state.unchanged++;
+        continue;
+      }
+      const failure = this.store.failure(f.path);
+      if (failure && failure.size === f.size && failure.mtimeMs === f.mtimeMs) continue; // retried once it changes
+      work.push(f);
+    }
+    return work;
+  }
+
+  /** Reuse stored embeddings by content hash, embed the rest, checkpointing as results stream in. */
+  private async process(files: ScannedFile[], state: RunState, run: RunOptions): Promise<void> {
+    const { signal, onProgress } = run;
+    const store = this.store;
+
+    // 1. Content the index already has (only possible when some stored file has the same size).
+    const toEmbed: ScannedFile[] = [];
+    const toHash = files.filter((f) => store.hasSize(f.size));
+    let hashed = 0;
+    for (const f of files) {
+      if (signal?.aborted) {
+        state.cancelled = true;
+        return;
+      }
+      if (!store.hasSize(f.size)) {
+        toEmbed.push(f);
+        continue;
+      }
+      let sha: string;
+      try {
+        sha = await sha256File(resolveInside(this.root, f.path), signal);
+      } catch (err) {
+        if (isAbort(err, signal)) {
+          state.cancelled = true;
+          return;
+        }
+        store.setFailed({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, error: `cannot read: ${(err as Error).message}` });
+        continue;
+      } finally {
+        onProgress?.({ phase: 'hashing', done: ++hashed, total: toHash.length, path: f.path });
+      }
+      const known = store.hashInfo(sha);
+      if (!known) {
+        toEmbed.push(f);
+        continue;
+      }
+      const old = store.entry(f.path);
+      if (old?.sha256 === sha) state.unchanged++;
+      else state.renamed++;
+      store.setEntry({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, sha256: sha, ...known });
+    }
+
+    // 2. New content: embed in batches, record each result as it streams in.
+    const total = toEmbed.length;
+    if (total === 0) return;
+    const everyImages = this.options.checkpointEveryImages ?? 256;
+    const everyMs = (this.options.checkpointEverySeconds ?? 10) * 1000;
+    const batchSize = Math.max(1, this.options.batchSize ?? 64);
+    const thumbnails = this.thumbnails();
+    const started = performance.now();
+    let done = 0;
+    let sinceCheckpoint = 0;
+    let lastCheckpoint = started;
+    let pendingFlush: Promise<void> | undefined;
+    let flushError: unknown;
+
+    const checkpoint = (): void => {
+      if (pendingFlush) return;
+      sinceCheckpoint = 0;
+      lastCheckpoint = performance.now();
+      pendingFlush = store
+        .flush()
+        .catch((err: unknown) => void (flushError ??= err))
+        .finally(() => (pendingFlush = undefined));
+    };
+
+    const record = (file: ScannedFile, result: ImageResult): void => {
+      if (isItemError(result)) {
+        if (signal?.aborted) return; // cancelled, not broken: try again next run
+        store.setFailed({ path: file.path, size: file.size, mtimeMs: file.mtimeMs, error: result.error });
+      } else {
+        // Identical new files in one run share a row.
+        const known = store.hashInfo(result.sha256);
+        const row = known?.row ?? store.addVector(result.embedding);
+        store.setEntry({
+          path: file.path,
+          size: file.size,
+          mtimeMs: file.mtimeMs,
+          sha256: result.sha256,
+          row,
+          width: result.width,
+          height: result.height,
+        });
+        state.indexed++;
+      }
+      done++;
+      sinceCheckpoint++;
+      const elapsed = (performance.now() - started) / 1000;
+      const rate = elapsed > 0 ? done / elapsed : 0;
+      onProgress?.({
+        phase: 'embedding',
+        done,
+        total,
+        imagesPerSecond: rate,
+        etaSeconds: rate > 0 ? (total - done) / rate : undefined,
+        path: file.path,
+      });
+      if (sinceCheckpoint >= everyImages || performance.now() - lastCheckpoint >= everyMs) checkpoint();
+    };
+
+    try {
+      for (let i = 0; i < total && !state.cancelled; i += batchSize) {
+        if (signal?.aborted) {
+          state.cancelled = true;
+          break;
+        }
+        const batch = toEmbed.slice(i, i + batchSize);
+        const handled = new Uint8Array(batch.length);
+        let results: ImageResult[];
+        try {
+          results = await this.options.embedder.embedImages(
+            batch.map((f) => resolveInside(this.root, f.path)),
+            {
+              thumbnails,
+              signal,
+              onResult: (result, index) => {
+                if (index < 0 || index >= batch.length || handled[index]) return;
+                handled[index] = 1;
+                record(batch[index]!, result);
+              },
+            },
+          );
+        } catch (err) {
+          if (!isAbort(err, signal)) throw err;
+          state.cancelled = true;
+          break;
+        }
+        // Results the embedder did not stream.
+        results.forEach((result, index) => {
+          if (index < batch.length && !handled[index]) {
+            handled[index] = 1;
+            record(batch[index]!, result);
+          }
+        });
+        if (signal?.aborted) state.cancelled = true;
+        if (flushError) throw flushError;
+      }
+    } finally {
+      // Keep what finished, whatever happened (the caller's final flush writes the rest).
+      await pendingFlush;
+    }
+    if (flushError) throw flushError;
+  }
+
+  private async pruneThumbnailCache(): Promise<void> {
+    const thumbs = this.thumbnails();
+    // Only our own cache: a shared one holds other folders' thumbnails too.
+    if (!thumbs || path.resolve(thumbs.dir) !== path.join(this.indexDir, THUMBNAILS_DIR)) return;
+    const live = new Set(this.store.entries().map((e) => e.sha256));
+    await pruneThumbnails(thumbs.dir, live);
+  }
+
+  /** An index inside the folder is meant to be committed; its thumbnails and lock are not. */
+  private async writeIgnoreFileIfInRepository(): Promise<void> {
+    const inside = path.relative(this.root, this.indexDir);
+    if (!inside || inside.startsWith('..') || path.isAbsolute(inside)) return;
+    const file = path.join(this.indexDir, '.gitignore');
+    try {
+      await fs.access(file);
+    } catch {
+      await writeFileAtomic(file, `${THUMBNAILS_DIR}/\n*.lock\n.*.tmp\n`);
+    }
+  }
+}
+
+/** One-shot convenience for the CLI: open, update, done. */
+export async function updateIndex(options: IndexerOptions & RunOptions): Promise<{ summary: IndexRunSummary; snapshot: IndexSnapshot }> {
+  const indexer = await WorkspaceIndexer.open(options);
+  const summary = await indexer.update({ signal: options.signal, onProgress: options.onProgress });
+  return { summary, snapshot: indexer.snapshot() };
+}

@@ -1,0 +1,538 @@
+// Reading and writing the index files (format in ./format.ts). Readers take a consistent snapshot
+// without locking; the single writer (see ./lock.ts) keeps an IndexStore in memory and persists it
+// with flush(): an append of the new rows plus an atomic manifest swap, or a full rewrite into a
+// fresh vector file (compaction, dtype change, first write). A crash at any point leaves the old
+// manifest with the rows it committed, never a mix.
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { stableStringify, writeFileAtomic } from '../util/atomic';
+import { decodeFloat16, encodeFloat16, roundToFloat16 } from './float16';
+import {
+  CorruptIndexError,
+  DEFAULT_CHUNK_ROWS,
+  INDEX_FORMAT,
+  INDEX_VERSION,
+  VECTOR_FILE_PATTERN,
+  VECTOR_HEADER_BYTES,
+  bytesPerValue,
+  checkHeader,
+  encodeHeader,
+  validateManifest,
+  vectorFileName,
+  type FailedEntry,
+  type IndexEntry,
+  type IndexManifest,
+  type IndexModelIdentity,
+  type IndexSnapshot,
+  type PreprocessingSettings,
+  type VectorDType,
+} from './format';
+import { MANIFEST_FILE } from './location';
+
+export interface LoadedIndex {
+  manifest: IndexManifest;
+  /** Exactly `rows * dim` decoded floats. */
+  vectors: Float32Array;
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+async function readManifestText(dir: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8');
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+function parseManifest(text: string): IndexManifest {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new CorruptIndexError(`index manifest is not valid JSON (${(err as Error).message})`);
+  }
+  return validateManifest(parsed);
+}
+
+function hashBytes(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function decodeRows(bytes: Buffer, dtype: VectorDType, count: number): Float32Array {
+  // Copy into an aligned buffer first: a Buffer slice may start at any byte offset.
+  const aligned = new Uint8Array(bytes.length);
+  aligned.set(bytes);
+  if (dtype === 'float32') return new Float32Array(aligned.buffer, 0, count);
+  return decodeFloat16(new Uint16Array(aligned.buffer, 0, count));
+}
+
+function encodeRows(values: Float32Array, dtype: VectorDType): Uint8Array {
+  if (dtype === 'float32') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const half = encodeFloat16(values);
+  return new Uint8Array(half.buffer, half.byteOffset, half.byteLength);
+}
+
+async function readOnce(dir: string, text: string): Promise<LoadedIndex> {
+  const manifest = parseManifest(text);
+  const info = manifest.vectors;
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(path.join(dir, info.file));
+  } catch (err) {
+    if (isNotFound(err)) throw new CorruptIndexError(`vector file ${info.file} is missing`);
+    throw err;
+  }
+  checkHeader(bytes, info);
+  const rowBytes = info.dim * bytesPerValue(info.dtype);
+  const need = VECTOR_HEADER_BYTES + info.rows * rowBytes;
+  if (bytes.length < need) {
+    throw new CorruptIndexError(`vector file holds ${bytes.length} bytes, the manifest needs ${need} (torn write?)`);
+  }
+  for (let c = 0; c < info.chunkSha256.length; c++) {
+    const start = VECTOR_HEADER_BYTES + c * info.chunkRows * rowBytes;
+    const end = Math.min(need, start + info.chunkRows * rowBytes);
+    if (hashBytes(bytes.subarray(start, end)) !== info.chunkSha256[c]) {
+      throw new CorruptIndexError(`vector file chunk ${c} fails its checksum`);
+    }
+  }
+  const vectors = decodeRows(bytes.subarray(VECTOR_HEADER_BYTES, need), info.dtype, info.rows * info.dim);
+  return { manifest, vectors };
+}
+
+/**
+ * Read and verify the index in `dir`. Resolves to undefined when there is none; throws
+ * CorruptIndexError when it cannot be trusted.
+ */
+export async function readIndex(dir: string): Promise<LoadedIndex | undefined> {
+  let text = await readManifestText(dir);
+  // A writer may swap the manifest and delete the old vector file between our two reads: retry
+  // while the manifest keeps changing under us.
+  for (let attempt = 0; ; attempt++) {
+    if (text === undefined) return undefined;
+    try {
+      return await readOnce(dir, text);
+    } catch (err) {
+      const again = attempt < 3 && err instanceof CorruptIndexError ? await readManifestText(dir) : undefined;
+      if (again === undefined || again === text) throw err;
+      text = again;
+    }
+  }
+}
+
+/** Read-only snapshot for search; undefined when the folder has no index yet. */
+export async function loadIndexSnapshot(dir: string): Promise<IndexSnapshot | undefined> {
+  const loaded = await readIndex(dir);
+  if (!loaded) return undefined;
+  const { manifest, vectors } = loaded;
+  return {
+    model: manifest.model,
+    preprocessing: manifest.preprocessing,
+    dim: manifest.model.dim,
+    vectors,
+    entries: [...manifest.entries].sort(comparePaths),
+  };
+}
+
+export function comparePaths(a: { path: string }, b: { path: string }): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
+export interface IndexIdentity {
+  model: IndexModelIdentity;
+  preprocessing: PreprocessingSettings;
+}
+
+export type OpenStatus = 'new' | 'loaded' | 'rebuilt' | 'invalidated';
+
+export interface OpenedStore {
+  store: IndexStore;
+  status: OpenStatus;
+  /** Why an existing index was discarded. */
+  reason?: string;
+}
+
+interface HashInfo {
+  row: number;
+  width: number;
+  height: number;
+}
+
+interface PersistedFile {
+  name: string;
+  nonce: string;
+  rows: number;
+  chunkSha256: string[];
+}
+
+export function sameIdentity(a: IndexIdentity, b: IndexIdentity): string | undefined {
+  if (a.model.fingerprint !== b.model.fingerprint) return `the model changed (${a.model.id} → ${b.model.id})`;
+  if (a.model.dim !== b.model.dim) return `the embedding size changed (${a.model.dim} → ${b.model.dim})`;
+  if (stableStringify(a.preprocessing) !== stableStringify(b.preprocessing)) return 'the preprocessing settings changed';
+  return undefined;
+}
+
+/** The writer's in-memory index. Mutations are synchronous; flush() persists them. */
+export class IndexStore {
+  readonly dir: string;
+  identity: IndexIdentity;
+  readonly dtype: VectorDType;
+  readonly chunkRows: number;
+  private vectors: Float32Array;
+  private rowCount = 0;
+  private readonly entryMap = new Map<string, IndexEntry>();
+  private readonly failedMap = new Map<string, FailedEntry>();
+  private readonly byHash = new Map<string, HashInfo>();
+  private persisted: PersistedFile | undefined;
+  private rewriteNeeded = true;
+  private dirty = true;
+  private sortedEntries: IndexEntry[] | undefined;
+  private flushChain: Promise<void> = Promise.resolve();
+
+  private constructor(dir: string, identity: IndexIdentity, dtype: VectorDType, chunkRows: number) {
+    this.dir = dir;
+    this.identity = identity;
+    this.dtype = dtype;
+    this.chunkRows = chunkRows;
+    this.vectors = new Float32Array(identity.model.dim * 64);
+  }
+
+  static empty(dir: string, identity: IndexIdentity, options: { dtype?: VectorDType; chunkRows?: number } = {}): IndexStore {
+    return new IndexStore(dir, identity, options.dtype ?? 'float32', options.chunkRows ?? DEFAULT_CHUNK_ROWS);
+  }
+
+  /**
+   * Load the index in `dir` for writing, or start a fresh one when there is none, it is corrupt,
+   * or it was built with another model or preprocessing (stale vectors never mix with new ones).
+   */
+  static async open(
+    dir: string,
+    identity: IndexIdentity,
+    options: { dtype?: VectorDType; chunkRows?: number } = {},
+  ): Promise<OpenedStore> {
+    let loaded: LoadedIndex | undefined;
+    try {
+      loaded = await readIndex(dir);
+    } catch (err) {
+      if (!(err instanceof CorruptIndexError)) throw err;
+      return { store: IndexStore.empty(dir, identity, options), status: 'rebuilt', reason: err.message };
+    }
+    if (!loaded) return { store: IndexStore.empty(dir, identity, options), status: 'new' };
+    const { manifest, vectors } = loaded;
+    const stale = sameIdentity({ model: manifest.model, preprocessing: manifest.preprocessing }, identity);
+    if (stale) return { store: IndexStore.empty(dir, identity, options), status: 'invalidated', reason: stale };
+
+    const dtype = options.dtype ?? manifest.vectors.dtype;
+    const store = new IndexStore(dir, identity, dtype, manifest.vectors.chunkRows);
+    store.vectors = vectors;
+    store.rowCount = manifest.vectors.rows;
+    for (const e of manifest.entries) store.entryMap.set(e.path, e);
+    for (const f of manifest.failed) store.failedMap.set(f.path, f);
+    store.rebuildHashes();
+    if (dtype === manifest.vectors.dtype && store.identity.model.id === manifest.model.id) {
+      store.persisted = {
+        name: manifest.vectors.file,
+        nonce: manifest.vectors.nonce,
+        rows: manifest.vectors.rows,
+        chunkSha256: manifest.vectors.chunkSha256,
+      };
+      store.rewriteNeeded = false;
+      store.dirty = false;
+    } else {
+      // Storage precision changed (or only the model's display id): convert on the next flush.
+      if (dtype === 'float16') roundToFloat16(store.vectors);
+      store.rewriteNeeded = dtype !== manifest.vectors.dtype;
+      store.persisted = store.rewriteNeeded ? undefined : {
+        name: manifest.vectors.file,
+        nonce: manifest.vectors.nonce,
+        rows: manifest.vectors.rows,
+        chunkSha256: manifest.vectors.chunkSha256,
+      };
+    }
+    return { store, status: 'loaded' };
+  }
+
+  get dim(): number {
+    return this.identity.model.dim;
+  }
+  get rows(): number {
+    return this.rowCount;
+  }
+  get entryCount(): number {
+    return this.entryMap.size;
+  }
+
+  /** Append an embedding (copied, and rounded to float16 when that is the storage); returns its row. */
+  addVector(embedding: Float32Array): number {
+    const dim = this.dim;
+    if (embedding.length !== dim) throw new Error(`embedding has ${embedding.length} values, the index expects ${dim}`);
+    if ((this.rowCount + 1) * dim > this.vectors.length) {
+      const grown = new Float32Array(Math.max(this.vectors.length * 2, dim * 64));
+      grown.set(this.vectors.subarray(0, this.rowCount * dim));
+      this.vectors = grown;
+    }
+    const target = this.vectors.subarray(this.rowCount * dim, (this.rowCount + 1) * dim);
+    target.set(embedding);
+    if (this.dtype === 'float16') roundToFloat16(target);
+    this.dirty = true;
+    return this.rowCount++;
+  }
+
+  vectorOf(row: number): Float32Array {
+    return this.vectors.subarray(row * this.dim, (row + 1) * this.dim);
+  }
+
+  /** A stored embedding for this content hash (kept until compaction even if its file went away). */
+  hashInfo(sha256: string): HashInfo | undefined {
+    return this.byHash.get(sha256);
+  }
+  hasSize(size: number): boolean {
+    return this.sizes().has(size);
+  }
+
+  private sizeSet: Set<number> | undefined;
+  private sizes(): Set<number> {
+    if (!this.sizeSet) {
+      this.sizeSet = new Set();
+      for (const e of this.entryMap.values()) this.sizeSet.add(e.size);
+      for (const s of this.removedSizes) this.sizeSet.add(s);
+    }
+    return this.sizeSet;
+  }
+  private readonly removedSizes = new Set<number>();
+
+  entry(p: string): IndexEntry | undefined {
+    return this.entryMap.get(p);
+  }
+  failure(p: string): FailedEntry | undefined {
+    return this.failedMap.get(p);
+  }
+  entries(): readonly IndexEntry[] {
+    if (!this.sortedEntries) this.sortedEntries = [...this.entryMap.values()].sort(comparePaths);
+    return this.sortedEntries;
+  }
+  failures(): FailedEntry[] {
+    return [...this.failedMap.values()].sort(comparePaths);
+  }
+
+  setEntry(entry: IndexEntry): void {
+    if (entry.row >= this.rowCount) throw new Error(`row ${entry.row} does not exist`);
+    this.entryMap.set(entry.path, { ...entry });
+    this.failedMap.delete(entry.path);
+    this.byHash.set(entry.sha256, { row: entry.row, width: entry.width, height: entry.height });
+    this.sizeSet?.add(entry.size);
+    this.sortedEntries = undefined;
+    this.dirty = true;
+  }
+
+  deleteEntry(p: string): boolean {
+    const old = this.entryMap.get(p);
+    if (!old) return false;
+    this.entryMap.delete(p);
+    this.removedSizes.add(old.size);
+    this.sortedEntries = undefined;
+    this.dirty = true;
+    return true;
+  }
+
+  setFailed(failure: FailedEntry): void {
+    this.deleteEntry(failure.path);
+    this.failedMap.set(failure.path, { ...failure });
+    this.dirty = true;
+  }
+
+  deleteFailed(p: string): boolean {
+    const had = this.failedMap.delete(p);
+    if (had) this.dirty = true;
+    return had;
+  }
+
+  allPaths(): string[] {
+    return [...this.entryMap.keys(), ...this.failedMap.keys()];
+  }
+
+  /** Rows no entry refers to (left by changed or deleted files). */
+  garbageRows(): number {
+    return this.rowCount - this.liveRows().size;
+  }
+
+  private liveRows(): Set<number> {
+    const live = new Set<number>();
+    for (const e of this.entryMap.values()) live.add(e.row);
+    return live;
+  }
+
+  private rebuildHashes(): void {
+    this.byHash.clear();
+    for (const e of this.entryMap.values()) this.byHash.set(e.sha256, { row: e.row, width: e.width, height: e.height });
+    this.removedSizes.clear();
+    this.sizeSet = undefined;
+  }
+
+  snapshot(): IndexSnapshot {
+    return {
+      model: this.identity.model,
+      preprocessing: this.identity.preprocessing,
+      dim: this.dim,
+      // Rows are never overwritten in place (appends go past the end, compaction makes a new
+      // array), so this view stays valid for the snapshot's entries.
+      vectors: this.vectors.subarray(0, this.rowCount * this.dim),
+      entries: this.entries(),
+    };
+  }
+
+  /** Whether anything changed since the last flush. */
+  get needsFlush(): boolean {
+    return this.dirty || this.rewriteNeeded || !this.persisted || this.persisted.rows !== this.rowCount;
+  }
+
+  /**
+   * Persist the in-memory state. `compact: 'auto'` rewrites without garbage rows once they make up
+   * a quarter of the file. Flushes run one at a time, each capturing the state when it starts.
+   */
+  flush(options: { compact?: boolean | 'auto' } = {}): Promise<void> {
+    const run = this.flushChain.then(() => this.flushNow(options.compact ?? false));
+    this.flushChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushNow(compact: boolean | 'auto'): Promise<void> {
+    const garbage = compact ? this.garbageRows() : 0;
+    const doCompact = compact === true ? garbage > 0 : compact === 'auto' && garbage > 0 && garbage * 4 >= this.rowCount;
+    if (doCompact) this.compactInMemory();
+    if (this.rewriteNeeded || !this.persisted) {
+      await this.writeFull();
+      return;
+    }
+    if (!this.needsFlush) return;
+    try {
+      await this.writeAppend(this.persisted);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await this.writeFull(); // the vector file vanished under us: write a fresh one
+    }
+  }
+
+  /** Drop rows no entry uses; entries get new objects so existing snapshots stay consistent. */
+  private compactInMemory(): void {
+    const dim = this.dim;
+    const remap = new Map<number, number>();
+    const entries = [...this.entryMap.values()].sort((a, b) => a.row - b.row);
+    const packed = new Float32Array(Math.max(dim * 64, this.liveRows().size * dim));
+    for (const e of entries) {
+      let row = remap.get(e.row);
+      if (row === undefined) {
+        row = remap.size;
+        remap.set(e.row, row);
+        packed.set(this.vectors.subarray(e.row * dim, (e.row + 1) * dim), row * dim);
+      }
+      this.entryMap.set(e.path, { ...e, row });
+    }
+    this.vectors = packed;
+    this.rowCount = remap.size;
+    this.rebuildHashes();
+    this.sortedEntries = undefined;
+    this.rewriteNeeded = true;
+  }
+
+  private chunkHashes(fromChunk: number, previous: string[]): { hashes: string[] } {
+    const dim = this.dim;
+    const hashes = previous.slice(0, fromChunk);
+    for (let c = fromChunk; c * this.chunkRows < this.rowCount; c++) {
+      const start = c * this.chunkRows;
+      const end = Math.min(this.rowCount, start + this.chunkRows);
+      hashes.push(hashBytes(encodeRows(this.vectors.subarray(start * dim, end * dim), this.dtype)));
+    }
+    return { hashes };
+  }
+
+  private manifestText(file: PersistedFile): string {
+    const manifest: IndexManifest = {
+      format: INDEX_FORMAT,
+      version: INDEX_VERSION,
+      model: this.identity.model,
+      preprocessing: this.identity.preprocessing,
+      vectors: {
+        file: file.name,
+        nonce: file.nonce,
+        dtype: this.dtype,
+        dim: this.dim,
+        rows: file.rows,
+        chunkRows: this.chunkRows,
+        chunkSha256: file.chunkSha256,
+      },
+      entries: [...this.entries()],
+      failed: this.failures(),
+      updated: new Date().toISOString(),
+    };
+    return stableStringify(manifest);
+  }
+
+  private async writeFull(): Promise<void> {
+    // Everything up to the first await is synchronous: a consistent capture of the state.
+    const nonce = randomBytes(8).toString('hex');
+    const rows = this.rowCount;
+    const file: PersistedFile = { name: vectorFileName(nonce), nonce, rows, chunkSha256: this.chunkHashes(0, []).hashes };
+    const body = encodeRows(this.vectors.subarray(0, rows * this.dim), this.dtype);
+    const bytes = Buffer.concat([encodeHeader(this.dtype, this.dim, nonce), body]);
+    const text = this.manifestText(file);
+    this.rewriteNeeded = false;
+    this.dirty = false;
+    try {
+      await writeFileAtomic(path.join(this.dir, file.name), bytes);
+      await writeFileAtomic(path.join(this.dir, MANIFEST_FILE), text);
+    } catch (err) {
+      this.rewriteNeeded = true;
+      this.dirty = true;
+      throw err;
+    }
+    this.persisted = file;
+    await this.removeOtherVectorFiles(file.name);
+  }
+
+  private async writeAppend(prev: PersistedFile): Promise<void> {
+    const dim = this.dim;
+    const rowBytes = dim * bytesPerValue(this.dtype);
+    const from = prev.rows;
+    const rows = this.rowCount;
+    const firstChunk = Math.floor(from / this.chunkRows);
+    const file: PersistedFile = { ...prev, rows, chunkSha256: this.chunkHashes(firstChunk, prev.chunkSha256).hashes };
+    const body = encodeRows(this.vectors.subarray(from * dim, rows * dim), this.dtype);
+    const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const text = this.manifestText(file);
+    this.dirty = false;
+    try {
+      const handle = await fs.open(path.join(this.dir, prev.name), 'r+');
+      try {
+        const offset = VECTOR_HEADER_BYTES + from * rowBytes;
+        await handle.truncate(offset); // drop the tail of an append that never committed
+        if (bytes.length) await handle.write(bytes, 0, bytes.length, offset);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await writeFileAtomic(path.join(this.dir, MANIFEST_FILE), text);
+    } catch (err) {
+      this.dirty = true;
+      throw err;
+    }
+    this.persisted = file;
+  }
+
+  private async removeOtherVectorFiles(keep: string): Promise<void> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const stray = (VECTOR_FILE_PATTERN.test(name) && name !== keep) || (name.startsWith('.') && name.endsWith('.tmp'));
+      if (stray) await fs.rm(path.join(this.dir, name), { force: true }).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+// Thumbnail bookkeeping. The worker writes `<sha256>-<size>.webp` into the cache directory from
+// the same decode that feeds the model; entries are keyed by content hash, so renamed or copied
+// files share one thumbnail and nothing needs rewriting when a file moves.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+/** Longest side of gallery thumbnails, in pixels (sharp enough for ~96 CSS px tiles at 2x). */
+export const DEFAULT_THUMBNAIL_SIZE = 192;
+
+const THUMB_NAME = /^([0-9a-f]{64})-(\d+)\.webp$/;
+
+export function thumbnailPath(dir: string, sha256: string, size: number): string {
+  return path.join(dir, `${sha256}-${size}.webp`);
+}
+
+/** Delete cached thumbnails whose content is no longer in the index; returns how many went. */
+export async function pruneThumbnails(dir: string, liveHashes: ReadonlySet<string>): Promise<number> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = THUMB_NAME.exec(name);
+    if (m && !liveHashes.has(m[1]!)) {
+      await fs.rm(path.join(dir, name), { force: true }).catch(() => undefined);
+      removed++;
+    }
+  }
+  return removed;
+}

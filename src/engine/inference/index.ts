@@ -1,0 +1,4 @@
+export * from './model';
+export * from './normalize';
+export * from './providers';
+export * from './towers';

@@ -1,0 +1,335 @@
+// One decode per file: read the bytes once, hash them, decode them once into 8-bit sRGB RGB
+// (EXIF orientation applied, alpha flattened, first frame, SVG rasterized), then derive the
+// model tensor (float32 CHW) and optionally a WebP thumbnail from that same decoded buffer.
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import type { AugmentParams, ThumbnailOptions } from '../types';
+import { writeFileAtomic } from '../util/atomic';
+import { type PreprocessConfig, type ResizeKernel, type ResolvedGeometry, resizedSize } from './config';
+import { ImageDecodeError, describeDecodeFailure, describeUnrecognised, formatMegapixels, sniffFormat } from './errors';
+
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+export const DEFAULT_BACKGROUND = '#ffffff';
+
+export interface Rgb { r: number; g: number; b: number }
+
+/** Parse "#rgb" / "#rrggbb" (the only forms the settings and CLI accept). */
+export function parseBackground(value: string | undefined): Rgb {
+  const v = (value ?? DEFAULT_BACKGROUND).trim();
+  const m = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(v);
+  if (!m) throw new Error(`background colour must be a hex colour like #ffffff, got ${JSON.stringify(value)}`);
+  const hex = m[1].length === 3 ? [...m[1]].map((c) => c + c).join('') : m[1];
+  return { r: parseInt(hex.slice(0, 2), 16), g: parseInt(hex.slice(2, 4), 16), b: parseInt(hex.slice(4, 6), 16) };
+}
+
+export interface DecodeOptions {
+  background: Rgb;
+  maxPixels: number;
+}
+
+export interface ModelPreprocess {
+  config: PreprocessConfig;
+  geometry: ResolvedGeometry;
+  /** Square model input size (the augment path resizes its crop straight to this). */
+  imageSize: number;
+}
+
+export interface PreprocessRequest extends DecodeOptions {
+  /** Omit to only decode (and thumbnail). */
+  model?: ModelPreprocess;
+  augment?: AugmentParams;
+  thumbnails?: ThumbnailOptions;
+}
+
+export interface PreprocessedImage {
+  /** float32 CHW, absent when no model was requested. */
+  tensor?: Float32Array;
+  tensorWidth?: number;
+  tensorHeight?: number;
+  sha256: string;
+  /** Oriented source size in pixels (SVG: the rasterized size). */
+  width: number;
+  height: number;
+  thumbnail?: string;
+}
+
+/** 8-bit RGB pixels, row-major, 3 channels. */
+interface RgbImage {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+interface Probe {
+  bytes: Buffer;
+  sha256: string;
+  format: string;
+  width: number;
+  height: number;
+  hasAlpha: boolean;
+  density?: number;
+}
+
+export async function preprocessImage(file: string, req: PreprocessRequest): Promise<PreprocessedImage> {
+  const bytes = await readImageFile(file);
+  const probe = await probeImage(file, bytes, req);
+  const out: PreprocessedImage = { sha256: probe.sha256, width: probe.width, height: probe.height };
+
+  const thumbPath = req.thumbnails ? thumbnailPath(probe.sha256, req.thumbnails) : undefined;
+  const needThumb = thumbPath !== undefined && !(await exists(thumbPath));
+  const model = req.model;
+
+  if (!model) {
+    if (needThumb && req.thumbnails && thumbPath) {
+      const img = await decode(probe, req, thumbnailShrinkTarget(probe, req.thumbnails.size));
+      await writeThumbnail(img, req.thumbnails.size, thumbPath);
+    }
+    if (thumbPath) out.thumbnail = thumbPath;
+    return out;
+  }
+
+  // JPEG/WebP much larger than the model needs: let libvips shrink while decoding (DCT/libwebp
+  // scaling) straight to the resize size. The model input then depends only on the file and the
+  // model, never on thumbnail settings.
+  const resize = model.geometry.resize;
+  const target = resize ? resizedSize(resize, probe.width, probe.height) : undefined;
+  const shrinkOnLoad = !req.augment && target !== undefined && (probe.format === 'jpeg' || probe.format === 'webp')
+    && probe.width * probe.height >= 4 * target.width * target.height;
+
+  let decoded: RgbImage;
+  let resized: RgbImage;
+  let tensorImage: RgbImage;
+  if (req.augment) {
+    decoded = await decode(probe, req);
+    tensorImage = await augmentCrop(decoded, req.augment, model.imageSize, model.config.kernel);
+    resized = decoded;
+  } else {
+    if (shrinkOnLoad && target) {
+      decoded = await decode(probe, req, { ...target, kernel: model.config.kernel, fit: 'fill' });
+      resized = decoded;
+    } else {
+      decoded = await decode(probe, req);
+      resized = target ? await resizeRgb(decoded, target.width, target.height, model.config.kernel) : decoded;
+    }
+    const crop = model.geometry.crop;
+    tensorImage = crop ? centerCrop(resized, crop.width, crop.height) : resized;
+  }
+  out.tensor = toTensor(tensorImage, model.config);
+  out.tensorWidth = tensorImage.width;
+  out.tensorHeight = tensorImage.height;
+
+  if (needThumb && req.thumbnails && thumbPath) {
+    const size = req.thumbnails.size;
+    // The shrunk decode is only a fit source when it is at least the thumbnail size.
+    const source = !shrinkOnLoad || Math.max(decoded.width, decoded.height) >= Math.min(size, Math.max(probe.width, probe.height))
+      ? decoded
+      : await decode(probe, req, thumbnailShrinkTarget(probe, size));
+    await writeThumbnail(source, size, thumbPath);
+  }
+  if (thumbPath) out.thumbnail = thumbPath;
+  return out;
+}
+
+async function readImageFile(file: string): Promise<Buffer> {
+  try {
+    return await fs.readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ImageDecodeError('file not found');
+    if (code === 'EISDIR') throw new ImageDecodeError('is a directory, not an image file');
+    if (code === 'EACCES' || code === 'EPERM') throw new ImageDecodeError('permission denied');
+    throw new ImageDecodeError(`cannot read file: ${(err as Error).message}`);
+  }
+}
+
+async function probeImage(file: string, bytes: Buffer, opts: DecodeOptions & { model?: ModelPreprocess }): Promise<Probe> {
+  if (bytes.length === 0) throw new ImageDecodeError('empty file (0 bytes)');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  let meta: sharp.Metadata;
+  try {
+    // Header only: no pixel limit here so the guard below can say how big the image is.
+    meta = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata();
+  } catch (err) {
+    if (/unsupported image format/i.test((err as Error).message)) {
+      throw new ImageDecodeError(describeUnrecognised(file, bytes));
+    }
+    throw new ImageDecodeError(describeDecodeFailure(sniffFormat(bytes), err));
+  }
+  const format = meta.format ?? 'image';
+  // Oriented size of the first frame (metadata reports one page when pages = 1).
+  let width = meta.autoOrient?.width ?? meta.width ?? 0;
+  let height = meta.autoOrient?.height ?? meta.height ?? 0;
+  if (!width || !height) throw new ImageDecodeError(`${format} image has no size (corrupt header)`);
+  checkPixels(width, height, opts.maxPixels);
+
+  let density: number | undefined;
+  if (format === 'svg') {
+    // Rasterize big enough for the model (and never past the pixel budget).
+    const base = meta.density ?? 72;
+    let scale = 1;
+    const m = opts.model;
+    if (m) {
+      const t = m.geometry.resize ? resizedSize(m.geometry.resize, width, height) : undefined;
+      const need = t ? Math.max(t.width / width, t.height / height) : m.imageSize / Math.min(width, height);
+      scale = Math.max(1, need);
+    }
+    scale = Math.min(scale, Math.sqrt(opts.maxPixels / (width * height)), 100_000 / base);
+    density = base * scale;
+    width = Math.max(1, Math.round(width * scale));
+    height = Math.max(1, Math.round(height * scale));
+  }
+  return { bytes, sha256, format, width, height, hasAlpha: meta.hasAlpha ?? false, density };
+}
+
+function checkPixels(width: number, height: number, maxPixels: number): void {
+  const pixels = width * height;
+  if (maxPixels > 0 && pixels > maxPixels) {
+    throw new ImageDecodeError(
+      `image is ${width}×${height} = ${formatMegapixels(pixels)}, above the ${formatMegapixels(maxPixels)} limit`,
+    );
+  }
+}
+
+interface DecodeTarget {
+  width: number;
+  height: number;
+  kernel: ResizeKernel;
+  fit: 'fill' | 'inside';
+}
+
+/** The single libvips decode: oriented, flattened, first frame, 8-bit sRGB, 3 channels. */
+async function decode(probe: Probe, opts: DecodeOptions, target?: DecodeTarget): Promise<RgbImage> {
+  // The rasterized SVG size is bounded by the density chosen in probeImage.
+  const limit = probe.format === 'svg' ? false : opts.maxPixels > 0 ? opts.maxPixels : false;
+  let img = sharp(probe.bytes, {
+    limitInputPixels: limit,
+    failOn: 'error',
+    pages: 1,
+    density: probe.density,
+    autoOrient: true,
+  });
+  if (probe.hasAlpha) img = img.flatten({ background: opts.background });
+  if (target) {
+    img = img.resize({
+      width: target.width,
+      height: target.height,
+      fit: target.fit,
+      kernel: target.kernel,
+      withoutEnlargement: target.fit === 'inside',
+      fastShrinkOnLoad: true,
+    });
+  }
+  let result: { data: Buffer; info: sharp.OutputInfo };
+  try {
+    result = await img.toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (/pixel limit/i.test(msg)) checkPixels(probe.width, probe.height, opts.maxPixels);
+    throw new ImageDecodeError(describeDecodeFailure(probe.format, err));
+  }
+  return toRgb(result.data, result.info.width, result.info.height, result.info.channels);
+}
+
+function toRgb(data: Buffer, width: number, height: number, channels: number): RgbImage {
+  if (channels === 3) return { data, width, height };
+  const n = width * height;
+  const out = Buffer.allocUnsafe(n * 3);
+  for (let i = 0; i < n; i++) {
+    if (channels <= 2) {
+      const v = data[i * channels];
+      out[i * 3] = v; out[i * 3 + 1] = v; out[i * 3 + 2] = v;
+    } else {
+      out[i * 3] = data[i * channels];
+      out[i * 3 + 1] = data[i * channels + 1];
+      out[i * 3 + 2] = data[i * channels + 2];
+    }
+  }
+  return { data: out, width, height };
+}
+
+async function resizeRgb(img: RgbImage, width: number, height: number, kernel: ResizeKernel): Promise<RgbImage> {
+  if (img.width === width && img.height === height) return img;
+  const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .resize({ width, height, fit: 'fill', kernel })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return toRgb(data, info.width, info.height, info.channels);
+}
+
+/** RandomResizedCrop replay: crop box in oriented source pixels, optional mirror, resize to S x S. */
+async function augmentCrop(img: RgbImage, aug: AugmentParams, size: number, kernel: ResizeKernel): Promise<RgbImage> {
+  // The box is clipped to the image; a box that misses it entirely is an error.
+  const [x, y, w, h] = aug.crop.map((v) => Math.round(v));
+  const left = Math.max(0, x);
+  const top = Math.max(0, y);
+  const width = Math.min(img.width, x + w) - left;
+  const height = Math.min(img.height, y + h) - top;
+  if (!(width > 0 && height > 0)) {
+    throw new ImageDecodeError(`augmentation crop ${JSON.stringify(aug.crop)} lies outside the ${img.width}×${img.height} image`);
+  }
+  let p = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .extract({ left, top, width, height });
+  if (aug.flip) p = p.flop();
+  const { data, info } = await p.resize({ width: size, height: size, fit: 'fill', kernel }).raw().toBuffer({ resolveWithObject: true });
+  return toRgb(data, info.width, info.height, info.channels);
+}
+
+/** HF center crop: offsets floor((in - out) / 2), zero padding when the image is smaller. */
+function centerCrop(img: RgbImage, width: number, height: number): RgbImage {
+  if (img.width === width && img.height === height) return img;
+  const left = Math.floor((img.width - width) / 2);
+  const top = Math.floor((img.height - height) / 2);
+  const out = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const sy = y + top;
+    if (sy < 0 || sy >= img.height) continue;
+    const x0 = Math.max(0, -left);
+    const x1 = Math.min(width, img.width - left);
+    if (x1 <= x0) continue;
+    img.data.copy(out, (y * width + x0) * 3, (sy * img.width + x0 + left) * 3, (sy * img.width + x1 + left) * 3);
+  }
+  return { data: out, width, height };
+}
+
+/** HWC uint8 -> CHW float32 with the config's rescale and (optional) mean/std normalization. */
+function toTensor(img: RgbImage, cfg: PreprocessConfig): Float32Array {
+  const plane = img.width * img.height;
+  const out = new Float32Array(plane * 3);
+  const scale = cfg.doRescale ? cfg.rescaleFactor : 1;
+  for (let c = 0; c < 3; c++) {
+    const mean = cfg.doNormalize ? cfg.mean[c] : 0;
+    const inv = cfg.doNormalize ? 1 / cfg.std[c] : 1;
+    const base = c * plane;
+    for (let i = 0; i < plane; i++) out[base + i] = (img.data[i * 3 + c] * scale - mean) * inv;
+  }
+  return out;
+}
+
+export function thumbnailPath(sha256: string, opts: ThumbnailOptions): string {
+  return path.join(path.resolve(opts.dir), `${sha256}-${opts.size}.webp`);
+}
+
+function thumbnailShrinkTarget(probe: Probe, size: number): DecodeTarget | undefined {
+  return Math.max(probe.width, probe.height) > size
+    ? { width: size, height: size, kernel: 'lanczos3', fit: 'inside' }
+    : undefined;
+}
+
+async function writeThumbnail(img: RgbImage, size: number, target: string): Promise<void> {
+  const webp = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true, kernel: 'lanczos3' })
+    .webp({ quality: 82 })
+    .toBuffer();
+  await writeFileAtomic(target, webp);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,290 @@
+// "Reinforce dataset": for a folder of images (+ optional ground-truth captions), store K
+// augmentation parameter sets per image, synthetic captions, and a teacher ensemble's
+// image/text embeddings, as DataCompDR-style webdataset shards (see FORMAT.md).
+// Resumable (ShardWriter) and deterministic for a given seed.
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { ImageTextEmbedder } from '../api';
+import { isItemError } from '../types';
+import { stableStringify, writeJsonAtomic } from '../util/atomic';
+import { EtaEstimator } from '../util/format';
+import { DEFAULT_AUGMENT_SETTINGS, replayRequests, sampleAugmentations, validateAugmentSettings, type AugmentSettings } from './augment';
+import {
+  DATASET_FORMAT, DATASET_FORMAT_VERSION, MANIFEST_FILE, SHARD_DIR, sampleMembers, sampleUid,
+  type DatasetManifest, type ReinforcedSample, type TeacherEntry,
+} from './format';
+import { collectInputs, normalizeCaption, type InputImage, type InputProblem } from './inputs';
+import type { Matrix } from './npy';
+import { RNG_DESCRIPTION } from './rng';
+import { ShardWriter } from './shard-writer';
+import { packMembers } from './tar';
+
+/** Synthetic captions for absolute image paths; a path missing from the map has none. */
+export type CaptionSource = (paths: string[]) => Promise<Map<string, string[]>>;
+
+export interface ReinforceProgress {
+  /** Inputs handled (samples written + images skipped), including earlier runs of a resumed job. */
+  done: number;
+  total: number;
+  samples: number;
+  skipped: number;
+  /** Samples per second in this run. */
+  rate: number;
+  /** Seconds left, NaN until there is a rate. */
+  etaSeconds: number;
+  current?: string;
+}
+
+export interface ReinforceOptions {
+  /** Folder of images. */
+  input: string;
+  /** Output folder (created); may be a resumed run's folder. */
+  out: string;
+  /** Teacher ensemble, in the order their embeddings are concatenated. */
+  teachers: ImageTextEmbedder[];
+  /** Synthetic captioner; none means syn.json is empty and text_emb has only row 0. */
+  captions?: CaptionSource;
+  /** Identity of the captioner and its settings (model fingerprint, count, seed...), recorded and hashed into the run key. */
+  captionSourceId?: string;
+  /** CSV/TSV/JSONL manifest of ground-truth captions (paths relative to `input`); else `.txt` sidecars. */
+  captionManifest?: string;
+  /** Global seed (default 0). */
+  seed?: number;
+  augment?: Partial<AugmentSettings>;
+  /** Samples per tar shard (default 1000). */
+  samplesPerShard?: number;
+  /** Stand-in for a missing caption (default 'filename'; 'zero' stores a zero row). */
+  missingCaption?: 'filename' | 'zero';
+  signal?: AbortSignal;
+  onProgress?: (p: ReinforceProgress) => void;
+  /** Called for each skipped image and input problem as it is found. */
+  onProblem?: (p: InputProblem) => void;
+}
+
+export interface ReinforceSummary {
+  out: string;
+  manifestPath: string;
+  images: number;
+  samples: number;
+  skipped: InputProblem[];
+  inputProblems: InputProblem[];
+  shards: number;
+  /** Samples written by this invocation (0 for an already complete dataset). */
+  processedThisRun: number;
+  resumedAt: number;
+  elapsedSeconds: number;
+  samplesPerSecond: number;
+  cancelled: boolean;
+  alreadyComplete: boolean;
+}
+
+const STATE_DIR = '.reinforce';
+const GENERATOR = 'mobileclip-assets reinforce';
+
+export async function reinforceDataset(opts: ReinforceOptions): Promise<ReinforceSummary> {
+  const started = Date.now();
+  if (opts.teachers.length === 0) throw new Error('reinforce needs at least one teacher model');
+  const input = path.resolve(opts.input);
+  const out = path.resolve(opts.out);
+  const seed = opts.seed ?? 0;
+  if (!Number.isSafeInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
+  const augment: AugmentSettings = { ...DEFAULT_AUGMENT_SETTINGS, ...opts.augment };
+  validateAugmentSettings(augment);
+  const samplesPerShard = opts.samplesPerShard ?? 1000;
+  if (!Number.isInteger(samplesPerShard) || samplesPerShard < 1) throw new Error(`samples per shard must be a positive integer, got ${samplesPerShard}`);
+  const missingCaption = opts.missingCaption ?? 'filename';
+  if (opts.captions && !opts.captionSourceId) throw new Error('captionSourceId is required with a caption source (it identifies the captions in the manifest)');
+
+  const teachers: TeacherEntry[] = [];
+  let offset = 0;
+  for (const t of opts.teachers) {
+    teachers.push({ id: t.info.id, fingerprint: t.info.fingerprint, dim: t.info.dim, imageSize: t.info.imageSize, offset });
+    offset += t.info.dim;
+  }
+  const dim = offset;
+
+  const { images, problems: inputProblems } = await collectInputs({
+    root: input, captionManifest: opts.captionManifest, exclude: [out], missingCaption,
+  });
+  for (const p of inputProblems) opts.onProblem?.(p);
+
+  const runKey = createHash('sha256').update(stableStringify({
+    format: DATASET_FORMAT, version: DATASET_FORMAT_VERSION, seed, augment, samplesPerShard, missingCaption,
+    teachers: teachers.map((t) => [t.id, t.fingerprint]),
+    captions: opts.captions ? opts.captionSourceId : null,
+    inputs: images.map((i) => [i.relPath, i.caption, i.captionOrigin]),
+  })).digest('hex');
+
+  const manifestPath = path.join(out, MANIFEST_FILE);
+  const stateDir = path.join(out, STATE_DIR);
+  const existing = await readJson<DatasetManifest>(manifestPath);
+  if (existing) {
+    if (existing.runKey !== runKey) {
+      throw new Error(`${out} already holds a reinforced dataset built from other inputs or settings; choose another output folder`);
+    }
+    return {
+      out, manifestPath, images: existing.counts.images, samples: existing.counts.samples, skipped: existing.skipped,
+      inputProblems: existing.inputProblems, shards: existing.counts.shards, processedThisRun: 0, resumedAt: images.length,
+      elapsedSeconds: (Date.now() - started) / 1000, samplesPerSecond: 0, cancelled: false, alreadyComplete: true,
+    };
+  }
+  await fs.mkdir(stateDir, { recursive: true });
+  const statePath = path.join(stateDir, 'state.json');
+  const state = await readJson<{ runKey: string }>(statePath);
+  if (state && state.runKey !== runKey) {
+    throw new Error(`${out} holds an unfinished run with other inputs or settings; rerun it unchanged to finish it, or choose another output folder`);
+  }
+  if (!state) {
+    const leftovers = (await fs.readdir(path.join(out, SHARD_DIR)).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
+    if (leftovers.length) throw new Error(`${path.join(out, SHARD_DIR)} already has files but no run state; choose an empty output folder`);
+    await writeJsonAtomic(statePath, { runKey });
+  }
+
+  const { writer, state: resume } = await ShardWriter.open(out, path.join(stateDir, 'journal.jsonl'), samplesPerShard);
+  let cancelled = false;
+  let processed = 0;
+  let samples = resume.finalized.reduce((n, s) => n + s.samples, 0) + resume.currentSamples;
+  const eta = new EtaEstimator(images.length - resume.next);
+  try {
+    for (let i = resume.next; i < images.length; i++) {
+      if (opts.signal?.aborted) { cancelled = true; break; }
+      const img = images[i]!;
+      let result: ReinforcedSample | { error: string };
+      try {
+        result = await reinforceOne(img, opts.teachers, opts.captions, seed, augment, dim, opts.signal);
+      } catch (err) {
+        if (opts.signal?.aborted) { cancelled = true; break; }
+        throw err;
+      }
+      if ('error' in result) {
+        await writer.addSkip(i, img.relPath, result.error);
+        opts.onProblem?.({ path: img.relPath, error: result.error });
+      } else {
+        await writer.addSample(i, await packMembers(sampleMembers(result)));
+        samples++;
+      }
+      processed++;
+      const done = i + 1;
+      opts.onProgress?.({
+        done, total: images.length, samples, skipped: writer.skips.length,
+        rate: eta.ratePerSecond(processed), etaSeconds: eta.etaSeconds(processed), current: img.relPath,
+      });
+    }
+    if (!cancelled) await writer.finalizeShard();
+  } finally {
+    await writer.close();
+  }
+
+  const elapsedSeconds = (Date.now() - started) / 1000;
+  const base = {
+    out, manifestPath, images: images.length, samples, skipped: writer.skips, inputProblems, shards: writer.shards.length,
+    processedThisRun: processed, resumedAt: resume.next, elapsedSeconds,
+    samplesPerSecond: elapsedSeconds > 0 ? processed / elapsedSeconds : 0, alreadyComplete: false,
+  };
+  if (cancelled) return { ...base, cancelled: true };
+
+  const manifest: DatasetManifest = {
+    format: DATASET_FORMAT,
+    version: DATASET_FORMAT_VERSION,
+    generator: GENERATOR,
+    runKey,
+    source: { root: input, captionManifest: opts.captionManifest ? path.resolve(opts.captionManifest) : null },
+    teachers,
+    embeddingDim: dim,
+    seed,
+    augmentation: {
+      ...augment,
+      sampler: 'torchvision RandomResizedCrop.get_params (10 tries, centre-crop fallback) then RandomHorizontalFlip; draws per augmentation: crop, flip',
+      rng: RNG_DESCRIPTION,
+      replay: 'crop [x, y, w, h] of the EXIF-oriented source, horizontal flip if set, resize to the model input size',
+    },
+    syntheticCaptions: { source: opts.captions ? opts.captionSourceId! : null },
+    missingCaption,
+    samplesPerShard,
+    counts: { images: images.length, samples, skipped: writer.skips.length, shards: writer.shards.length },
+    skipped: writer.skips,
+    inputProblems,
+    shards: writer.shards,
+  };
+  await writeJsonAtomic(manifestPath, manifest);
+  await fs.rm(stateDir, { recursive: true, force: true });
+  return { ...base, cancelled: false };
+}
+
+async function reinforceOne(
+  img: InputImage, teachers: ImageTextEmbedder[], captions: CaptionSource | undefined, seed: number,
+  augment: AugmentSettings, dim: number, signal: AbortSignal | undefined,
+): Promise<ReinforcedSample | { error: string }> {
+  const uid = sampleUid(img.relPath);
+  const [probe] = await teachers[0]!.embedImages([img.absPath], { signal });
+  if (!probe) return { error: 'no result from the first teacher' };
+  if (isItemError(probe)) return { error: probe.error };
+  const { width, height, sha256 } = probe;
+  const paug = sampleAugmentations(seed, uid, width, height, augment);
+
+  let syn: string[] = [];
+  if (captions) {
+    try {
+      syn = ((await captions([img.absPath])).get(img.absPath) ?? []).map(normalizeCaption).filter((c) => c !== '');
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      return { error: `captioner failed: ${(err as Error).message ?? err}` };
+    }
+  }
+  const hasCaption = img.captionOrigin !== 'none';
+  const texts = hasCaption ? [img.caption, ...syn] : syn;
+  const rows = 1 + syn.length;
+  const imageEmb: Matrix = { shape: [augment.count, dim], data: new Float32Array(augment.count * dim) };
+  const textEmb: Matrix = { shape: [rows, dim], data: new Float32Array(rows * dim) };
+
+  const perTeacher = await Promise.all(teachers.map(async (t) => {
+    const [imgs, txts] = await Promise.all([
+      t.embedImages(replayRequests(img.absPath, paug), { signal }),
+      texts.length ? t.embedTexts(texts, { signal }) : Promise.resolve([]),
+    ]);
+    return { t, imgs, txts };
+  }));
+  let offset = 0;
+  for (const { t, imgs, txts } of perTeacher) {
+    const d = t.info.dim;
+    for (let k = 0; k < augment.count; k++) {
+      const r = imgs[k];
+      if (!r) return { error: `${t.info.id}: missing result for augmentation ${k}` };
+      if (isItemError(r)) return { error: `${t.info.id}: augmentation ${k}: ${r.error}` };
+      if (r.width !== width || r.height !== height || r.sha256 !== sha256) {
+        return { error: `${t.info.id} decoded the file as ${r.width}x${r.height} (first teacher: ${width}x${height}) or saw other bytes; the image changed during the run or the teachers disagree on its size` };
+      }
+      putNormalized(imageEmb.data, k * dim + offset, r.embedding, d);
+    }
+    const firstRow = hasCaption ? 0 : 1;
+    for (let j = 0; j < texts.length; j++) putNormalized(textEmb.data, (firstRow + j) * dim + offset, txts[j]!.embedding, d);
+    offset += d;
+  }
+  return {
+    url: img.relPath,
+    info: { uid, sha256, width, height, caption: hasCaption ? img.caption : '', caption_source: img.captionOrigin },
+    syn,
+    paug,
+    imageEmb,
+    textEmb,
+  };
+}
+
+/** Writes v / |v| (accumulated in float64) into `dst` at `at`. */
+function putNormalized(dst: Float32Array, at: number, v: Float32Array, d: number): void {
+  if (v.length !== d) throw new Error(`teacher returned a ${v.length}-d embedding, its model info says ${d}`);
+  let sum = 0;
+  for (let j = 0; j < d; j++) sum += v[j]! * v[j]!;
+  const inv = sum > 0 ? 1 / Math.sqrt(sum) : 0;
+  for (let j = 0; j < d; j++) dst[at + j] = v[j]! * inv;
+}
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  const text = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (text === undefined) return undefined;
+  try { return JSON.parse(text) as T; } catch { throw new Error(`${file} is not valid JSON`); }
+}

@@ -1,0 +1,254 @@
+// Search over an index snapshot: text, image and combined queries (syntax in ./query.ts), filters,
+// exact brute-force cosine scoring, and a relevance cut-off with an explicit "no good match" state.
+import { existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import type { ImageTextEmbedder } from '../api';
+import type { IndexEntry, IndexSnapshot } from '../index/format';
+import { isItemError } from '../types';
+import { compileFilters, type TagsOf } from './filters';
+import { normalizeFolder, parseQuery, type ParsedQuery, type QueryTerm } from './query';
+import { TopK, dotRows } from './topk';
+
+/**
+ * Cosine below which a text→image match is not worth showing. MobileCLIP text-image cosines sit
+ * far below image-image ones; a production peer (Ente Photos, MobileCLIP-S2) uses ~0.175 as its
+ * "no good match" line.
+ */
+export const DEFAULT_THRESHOLD = 0.175;
+export const DEFAULT_TOP_K = 20;
+
+export interface SearchOptions {
+  topK?: number;
+  /** Minimum relevance (cosine with the positive terms) a result needs. */
+  threshold?: number;
+  /** Tags per relative path, for `tag:` filters. */
+  tagsOf?: TagsOf;
+  /** Directory that relative image paths in a query are resolved against, after the index (default: the folder). */
+  cwd?: string;
+  /** Leave images used as query terms out of their own results (default true). */
+  excludeQueryImages?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface SearchHit {
+  path: string;
+  /** Cosine with the combined query vector (negatives included); results are ordered by it. */
+  score: number;
+  /** Cosine with the positive terms only; compared with the threshold. */
+  relevance: number;
+  width: number;
+  height: number;
+  sha256: string;
+}
+
+export interface ResolvedTerm {
+  text: string;
+  weight: number;
+  kind: 'text' | 'image';
+  /** For image terms: the indexed path, or the absolute path of an outside image. */
+  image?: string;
+}
+
+export interface SearchResponse {
+  results: SearchHit[];
+  /** Images passed the filters but none reached the threshold; `best` is the nearest one. */
+  noGoodMatch: boolean;
+  best?: { path: string; score: number };
+  /** Images that passed the filters (what was ranked). */
+  candidates: number;
+  terms: ResolvedTerm[];
+}
+
+/** A query the engine cannot run (no positive term, unreadable query image, wrong model). */
+export class QueryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueryError';
+  }
+}
+
+function normalizeInPlace(v: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) sum += v[i]! * v[i]!;
+  const norm = Math.sqrt(sum);
+  if (norm > 0) for (let i = 0; i < v.length; i++) v[i]! /= norm;
+  return norm;
+}
+
+function addScaled(target: Float32Array, v: Float32Array, weight: number): void {
+  // Terms are normalized before weighting so each counts by its weight, not its raw length.
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) sum += v[i]! * v[i]!;
+  const scale = sum > 0 ? weight / Math.sqrt(sum) : 0;
+  for (let i = 0; i < v.length; i++) target[i]! += v[i]! * scale;
+}
+
+export class SearchEngine {
+  private index: IndexSnapshot;
+  readonly root: string;
+  private readonly embedder?: ImageTextEmbedder;
+  private byPath: Map<string, IndexEntry> | undefined;
+  private byLowerPath: Map<string, IndexEntry> | undefined;
+
+  /** `embedder` is needed for text terms and for images outside the index. */
+  constructor(index: IndexSnapshot, root: string, embedder?: ImageTextEmbedder) {
+    this.index = index;
+    this.root = path.resolve(root);
+    this.embedder = embedder;
+  }
+
+  /** Swap in a newer snapshot (after an index update). */
+  setIndex(index: IndexSnapshot): void {
+    this.index = index;
+    this.byPath = undefined;
+    this.byLowerPath = undefined;
+  }
+
+  get size(): number {
+    return this.index.entries.length;
+  }
+
+  search(query: string | ParsedQuery, options: SearchOptions = {}): Promise<SearchResponse> {
+    return this.run(typeof query === 'string' ? parseQuery(query) : query, options, false);
+  }
+
+  /** Images like the given one(s) (paths in the index, relative to the folder, or anywhere on disk). */
+  similar(images: string | readonly string[], options: SearchOptions & { query?: string } = {}): Promise<SearchResponse> {
+    const extra = options.query ? parseQuery(options.query) : parseQuery('');
+    const terms: QueryTerm[] = (typeof images === 'string' ? [images] : [...images]).map((text) => ({ text, weight: 1, imageCandidate: true }));
+    return this.run({ terms: [...terms, ...extra.terms], filters: extra.filters }, options, true);
+  }
+
+  private entryFor(text: string): IndexEntry | undefined {
+    if (!this.byPath) {
+      this.byPath = new Map(this.index.entries.map((e) => [e.path, e]));
+      this.byLowerPath = new Map(this.index.entries.map((e) => [e.path.toLowerCase(), e]));
+    }
+    let rel = text;
+    if (path.isAbsolute(text)) {
+      rel = path.relative(this.root, text);
+      if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+    }
+    const key = normalizeFolder(rel);
+    return this.byPath.get(key) ?? this.byLowerPath!.get(key.toLowerCase());
+  }
+
+  private requireEmbedder(why: string): ImageTextEmbedder {
+    if (!this.embedder) throw new QueryError(`${why} needs the model, and none is loaded`);
+    if (this.embedder.info.fingerprint !== this.index.model.fingerprint) {
+      throw new QueryError(
+        `the index was built with ${this.index.model.id}, but ${this.embedder.info.id} is loaded: update the index first`,
+      );
+    }
+    return this.embedder;
+  }
+
+  private async resolveTerms(
+    terms: readonly QueryTerm[],
+    options: SearchOptions,
+    imagesOnly: boolean,
+  ): Promise<{ resolved: ResolvedTerm[]; vectors: Float32Array[]; queryPaths: Set<string> }> {
+    const dim = this.index.dim;
+    const resolved: ResolvedTerm[] = [];
+    const vectors: (Float32Array | undefined)[] = [];
+    const queryPaths = new Set<string>();
+    const outside: { slot: number; file: string }[] = [];
+    const texts: { slot: number; text: string }[] = [];
+    for (const term of terms) {
+      const slot = resolved.length;
+      if (term.imageCandidate || imagesOnly) {
+        const entry = this.entryFor(term.text);
+        if (entry) {
+          resolved.push({ text: term.text, weight: term.weight, kind: 'image', image: entry.path });
+          vectors.push(this.index.vectors.subarray(entry.row * dim, (entry.row + 1) * dim));
+          queryPaths.add(entry.path);
+          continue;
+        }
+        const file = path.resolve(options.cwd ?? this.root, term.text);
+        if (existsSync(file) && statSync(file).isFile()) {
+          resolved.push({ text: term.text, weight: term.weight, kind: 'image', image: file });
+          vectors.push(undefined);
+          outside.push({ slot, file });
+          const rel = path.relative(this.root, file);
+          if (!rel.startsWith('..') && !path.isAbsolute(rel)) queryPaths.add(normalizeFolder(rel));
+          continue;
+        }
+        if (imagesOnly) throw new QueryError(`no such image: ${term.text}`);
+      }
+      resolved.push({ text: term.text, weight: term.weight, kind: 'text' });
+      vectors.push(undefined);
+      texts.push({ slot, text: term.text });
+    }
+    if (outside.length) {
+      const embedder = this.requireEmbedder('an image outside the index');
+      const results = await embedder.embedImages(outside.map((o) => o.file), { signal: options.signal });
+      results.forEach((r, i) => {
+        if (isItemError(r)) throw new QueryError(`cannot use ${outside[i]!.file} as a query image: ${r.error}`);
+        vectors[outside[i]!.slot] = r.embedding;
+      });
+    }
+    if (texts.length) {
+      const embedder = this.requireEmbedder('a text query');
+      const results = await embedder.embedTexts(texts.map((t) => t.text), { signal: options.signal });
+      results.forEach((r, i) => (vectors[texts[i]!.slot] = r.embedding));
+    }
+    for (const v of vectors) {
+      if (!v || v.length !== dim) throw new QueryError(`query vector has ${v?.length ?? 0} values, the index has ${dim}`);
+    }
+    return { resolved, vectors: vectors as Float32Array[], queryPaths };
+  }
+
+  private async run(query: ParsedQuery, options: SearchOptions, imagesOnly: boolean): Promise<SearchResponse> {
+    const dim = this.index.dim;
+    const topK = Math.max(1, Math.floor(options.topK ?? DEFAULT_TOP_K));
+    const threshold = options.threshold ?? DEFAULT_THRESHOLD;
+    if (!query.terms.some((t) => t.weight > 0)) {
+      throw new QueryError('the query needs at least one positive term (negative terms only push results down)');
+    }
+    const { resolved, vectors, queryPaths } = await this.resolveTerms(query.terms, options, imagesOnly);
+    options.signal?.throwIfAborted();
+
+    const positive = new Float32Array(dim);
+    const combined = new Float32Array(dim);
+    let hasNegative = false;
+    resolved.forEach((term, i) => {
+      addScaled(combined, vectors[i]!, term.weight);
+      if (term.weight > 0) addScaled(positive, vectors[i]!, term.weight);
+      else hasNegative = true;
+    });
+    // Terms are unit vectors, so a norm this small means they cancelled (up to float rounding).
+    if (normalizeInPlace(positive) < 1e-4) throw new QueryError('the positive terms cancel out');
+    if (normalizeInPlace(combined) < 1e-4) throw new QueryError('the negative terms cancel the positive ones');
+
+    const rows = Math.floor(this.index.vectors.length / dim);
+    const scores = dotRows(this.index.vectors, dim, combined, new Float32Array(rows));
+    const relevance = hasNegative ? dotRows(this.index.vectors, dim, positive, new Float32Array(rows)) : scores;
+
+    const accept = compileFilters(query.filters, options.tagsOf);
+    const excludeQuery = options.excludeQueryImages ?? true;
+    const entries = this.index.entries;
+    const top = new TopK(topK);
+    let candidates = 0;
+    let bestIndex = -1;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (excludeQuery && queryPaths.has(e.path)) continue;
+      if (accept && !accept(e.path)) continue;
+      candidates++;
+      const score = scores[e.row]!;
+      if (bestIndex < 0 || score > scores[entries[bestIndex]!.row]!) bestIndex = i;
+      if (relevance[e.row]! >= threshold) top.push(i, score);
+    }
+    const results: SearchHit[] = top.sorted().map(({ index }) => {
+      const e = entries[index]!;
+      return { path: e.path, score: scores[e.row]!, relevance: relevance[e.row]!, width: e.width, height: e.height, sha256: e.sha256 };
+    });
+    const noGoodMatch = candidates > 0 && results.length === 0;
+    const response: SearchResponse = { results, noGoodMatch, candidates, terms: resolved };
+    if (noGoodMatch) {
+      const best = entries[bestIndex]!;
+      response.best = { path: best.path, score: scores[best.row]! };
+    }
+    return response;
+  }
+}

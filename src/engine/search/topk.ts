@@ -1,0 +1,97 @@
+// Exact brute-force scoring over one contiguous Float32Array, and partial top-k selection with a
+// bounded min-heap (O(n log k), no full sort).
+
+/** out[r] = dot(vectors[r], query) for rows 0..rows-1 (cosine, as both sides are L2-normalized). */
+export function dotRows(vectors: Float32Array, dim: number, query: Float32Array, out: Float32Array): Float32Array {
+  const rows = Math.floor(vectors.length / dim);
+  const tail = dim - (dim % 4);
+  for (let r = 0, off = 0; r < rows; r++, off += dim) {
+    // Four accumulators break the add dependency chain; V8 keeps them in registers.
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let j = 0;
+    for (; j < tail; j += 4) {
+      s0 += vectors[off + j]! * query[j]!;
+      s1 += vectors[off + j + 1]! * query[j + 1]!;
+      s2 += vectors[off + j + 2]! * query[j + 2]!;
+      s3 += vectors[off + j + 3]! * query[j + 3]!;
+    }
+    for (; j < dim; j++) s0 += vectors[off + j]! * query[j]!;
+    out[r] = s0 + s1 + s2 + s3;
+  }
+  return out;
+}
+
+export interface Ranked {
+  index: number;
+  score: number;
+}
+
+/**
+ * Keeps the k best (score descending, then index ascending: the same order a full stable sort
+ * gives) of everything pushed.
+ */
+export class TopK {
+  private readonly k: number;
+  private readonly scores: Float64Array;
+  private readonly indices: Int32Array;
+  private size = 0;
+
+  constructor(k: number) {
+    this.k = Math.max(0, Math.floor(k));
+    this.scores = new Float64Array(this.k);
+    this.indices = new Int32Array(this.k);
+  }
+
+  /** Whether a beats b in the final order. */
+  private static better(sa: number, ia: number, sb: number, ib: number): boolean {
+    return sa > sb || (sa === sb && ia < ib);
+  }
+
+  push(index: number, score: number): void {
+    if (this.k === 0 || Number.isNaN(score)) return;
+    if (this.size < this.k) {
+      // Sift up: the root holds the worst kept item.
+      let i = this.size++;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (!TopK.better(this.scores[parent]!, this.indices[parent]!, score, index)) break;
+        this.scores[i] = this.scores[parent]!;
+        this.indices[i] = this.indices[parent]!;
+        i = parent;
+      }
+      this.scores[i] = score;
+      this.indices[i] = index;
+      return;
+    }
+    if (!TopK.better(score, index, this.scores[0]!, this.indices[0]!)) return;
+    // Replace the root and sift down.
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= this.size) break;
+      const right = left + 1;
+      let worst = left;
+      if (right < this.size && TopK.better(this.scores[left]!, this.indices[left]!, this.scores[right]!, this.indices[right]!)) worst = right;
+      if (!TopK.better(score, index, this.scores[worst]!, this.indices[worst]!)) break;
+      this.scores[i] = this.scores[worst]!;
+      this.indices[i] = this.indices[worst]!;
+      i = worst;
+    }
+    this.scores[i] = score;
+    this.indices[i] = index;
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  /** The kept items, best first. */
+  sorted(): Ranked[] {
+    const out: Ranked[] = [];
+    for (let i = 0; i < this.size; i++) out.push({ index: this.indices[i]!, score: this.scores[i]! });
+    return out.sort((a, b) => (TopK.better(a.score, a.index, b.score, b.index) ? -1 : 1));
+  }
+}

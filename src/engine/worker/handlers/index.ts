@@ -1,0 +1,18 @@
+// Request type -> handler. Adding a request kind = one protocol type + one line here.
+import type { WorkerRequestBody } from '../protocol';
+import { caption } from './caption';
+import type { Handler } from './context';
+import { embedImages } from './embed';
+import { load } from './load';
+import { embedTexts } from './texts';
+import { thumbnail } from './thumbnail';
+
+export type HandlerTable = { [T in WorkerRequestBody['type']]: Handler<T> };
+
+export const handlers: HandlerTable = {
+  load,
+  embedImages,
+  embedTexts,
+  thumbnail,
+  caption,
+};

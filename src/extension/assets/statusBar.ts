@@ -1,0 +1,59 @@
+// Status bar item: image count when idle, count + ETA while indexing, and the model's state.
+import * as vscode from 'vscode';
+import type { AssetLibrary } from './assetLibrary';
+import { formatDuration } from '../../engine/util/format';
+
+export class IndexStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('mobileclipAssets.status', vscode.StatusBarAlignment.Left, 10);
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly library: AssetLibrary) {
+    this.item.name = 'MobileCLIP Assets';
+    this.disposables.push(
+      library.onDidChangeProgress(() => this.render()),
+      library.onDidChangeStatus(() => this.render()),
+      library.onDidUpdateIndex(() => this.render()),
+    );
+    this.render();
+  }
+
+  render(): void {
+    const status = this.library.getStatus();
+    const progress = this.library.getProgress();
+    const count = this.library.folderStates.reduce((n, f) => n + f.files.size, 0);
+    const indexed = this.library.folderStates.reduce((n, f) => n + (f.snapshot()?.entries.length ?? 0), 0);
+    const failed = progress.failed.length;
+    if (status.kind === 'noWorkspace' || status.kind === 'noImages') {
+      this.item.hide();
+      return;
+    }
+    if (progress.running && progress.total > 0) {
+      const eta = progress.etaSeconds !== null ? ` · ${formatDuration(progress.etaSeconds)}` : '';
+      this.item.text = `$(sync~spin) Indexing ${progress.done.toLocaleString()}/${progress.total.toLocaleString()}${eta}`;
+      this.item.tooltip = 'MobileCLIP Assets is indexing images in the background. Click to pause.';
+      this.item.command = 'mobileclipAssets.pauseIndexing';
+    } else if (this.library.paused) {
+      this.item.text = `$(debug-pause) Images: paused`;
+      this.item.tooltip = 'Indexing is paused. Click to resume.';
+      this.item.command = 'mobileclipAssets.resumeIndexing';
+    } else if (status.kind === 'modelMissing' || status.kind === 'downloadFailed') {
+      this.item.text = `$(cloud-download) Images: model needed`;
+      this.item.tooltip = `${status.modelName} is not downloaded. Click to download it.`;
+      this.item.command = 'mobileclipAssets.downloadModel';
+    } else if (status.kind === 'workerCrashed') {
+      this.item.text = `$(error) Images: worker stopped`;
+      this.item.tooltip = `${status.error}\nClick to restart the inference worker.`;
+      this.item.command = 'mobileclipAssets.restartWorker';
+    } else {
+      this.item.text = `$(file-media) ${indexed.toLocaleString()} images${failed ? ` · ${failed} failed` : ''}`;
+      this.item.tooltip = `${indexed.toLocaleString()} of ${count.toLocaleString()} workspace images indexed${failed ? `; ${failed} could not be read (see the gallery)` : ''}. Click to search.`;
+      this.item.command = 'mobileclipAssets.findImages';
+    }
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.item.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

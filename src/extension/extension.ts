@@ -1,0 +1,92 @@
+// Extension entry point: wires the engine-backed services to VS Code. Activation only creates
+// objects and registers contributions; the model loads (in the worker process) on first use or
+// when background indexing starts, so no native module is ever loaded into the extension host.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { AssetLibrary } from './assets/assetLibrary';
+import { IndexStatusBar } from './assets/statusBar';
+import { DebouncedImageWatcher } from './assets/watcher';
+import { findImages } from './commands/findImages';
+import { selectModel } from './commands/modelCommands';
+import { log } from './log';
+import { ModelService } from './modelService';
+import { affectsEngine, readSettings } from './settings';
+import { registerAssetWebviews } from './webview';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const models = new ModelService(context.asAbsolutePath(path.join('dist', 'worker.js')));
+  const storageRoot = (context.storageUri ?? context.globalStorageUri).fsPath;
+  const library = new AssetLibrary(models, path.join(storageRoot, 'index'));
+  const webviews = registerAssetWebviews(context, library);
+  const statusBar = new IndexStatusBar(library);
+  const watcher = new DebouncedImageWatcher((changed, deleted) => library.applyChanges(changed, deleted));
+  context.subscriptions.push(models, library, statusBar, watcher);
+
+  const command = (id: string, run: (...args: any[]) => unknown) =>
+    context.subscriptions.push(vscode.commands.registerCommand(`mobileclipAssets.${id}`, async (...args: unknown[]) => {
+      try {
+        await run(...args);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        log().error(`${id}: ${message}`);
+        void vscode.window.showErrorMessage(`MobileCLIP Assets: ${message}`);
+      }
+    }));
+
+  command('findImages', (query?: unknown) => findImages(library, webviews.showResults, typeof query === 'string' ? query : ''));
+  command('findSimilar', async (uri?: vscode.Uri, uris?: vscode.Uri[]) => {
+    const target = uris?.[0] ?? uri ?? vscode.window.activeTextEditor?.document.uri ?? activeTabUri();
+    if (!target || target.scheme !== 'file') throw new Error('Right-click an image in the Explorer to find similar ones.');
+    if (!(await library.ensureSearchReady())) return;
+    webviews.showResults(await library.findSimilar(target.fsPath));
+  });
+  command('indexWorkspace', () => library.indexAll({ interactive: true }));
+  command('rebuildIndex', async () => {
+    await library.rebuild();
+    await library.indexAll({ interactive: true, notify: true });
+  });
+  command('pauseIndexing', () => library.setPaused(true));
+  command('resumeIndexing', () => {
+    library.setPaused(false);
+    return library.indexAll({ interactive: false });
+  });
+  command('downloadModel', () => library.downloadModel());
+  command('selectModel', selectModel);
+  command('restartWorker', () => library.restartWorker());
+  command('showLog', () => log().show());
+
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void startBackgroundWork(library)),
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (affectsEngine(e)) {
+        await models.stop();
+        await startBackgroundWork(library);
+      } else if (e.affectsConfiguration('mobileclipAssets.index') || e.affectsConfiguration('files.exclude') || e.affectsConfiguration('search.exclude')) {
+        await startBackgroundWork(library);
+      }
+    }),
+  );
+  void vscode.commands.executeCommand('setContext', 'mobileclipAssets.indexingPaused', false);
+  // After activation returns: list images (stat only) and, when allowed, index in the background.
+  setTimeout(() => void startBackgroundWork(library), 0);
+}
+
+async function startBackgroundWork(library: AssetLibrary): Promise<void> {
+  try {
+    await library.reloadFolders();
+    if (readSettings().index.autoIndex) {
+      await library.indexAll({ interactive: false });
+    }
+  } catch (err) {
+    log().error(`background indexing: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function activeTabUri(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  return input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
+}
+
+export function deactivate(): void {
+  // Disposables registered on the context stop the worker process.
+}

@@ -1,0 +1,95 @@
+// Typed view of the extension's settings (contributed in package.json). Settings that choose
+// what code or data is loaded (model, host, cache, captioner, teachers) are declared in
+// `capabilities.untrustedWorkspaces.restrictedConfigurations`, so VS Code only returns their
+// user-level values in an untrusted workspace.
+import * as vscode from 'vscode';
+import type { ExecutionProviderSetting, Precision } from '../engine/types';
+
+const SECTION = 'mobileclipAssets';
+
+export interface AssetSettings {
+  model: string;
+  modelHost: string;
+  modelCacheDir: string;
+  visionPrecision: Precision;
+  textPrecision: Precision;
+  executionProvider: ExecutionProviderSetting;
+  threads: number;
+  batchSize: number;
+  transparentBackground: string;
+  maxImageMegapixels: number;
+  index: {
+    autoIndex: boolean;
+    include: string[];
+    exclude: string[];
+    respectGitignore: boolean;
+    useExcludeSettings: boolean;
+    maxFileSizeMB: number;
+    location: 'workspaceStorage' | 'repository';
+    vectorPrecision: 'float32' | 'float16';
+  };
+  search: { threshold: number; maxResults: number };
+  tags: { vocabulary: Record<string, unknown>; maxPerImage: number; writeXmpSidecars: boolean };
+  captions: { model: string; count: number; seed: number; topK: number; temperature: number };
+  reinforce: { augmentations: number; teachers: string[]; seed: number };
+}
+
+export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
+  const c = vscode.workspace.getConfiguration(SECTION, scope);
+  const get = <T>(key: string, fallback: T): T => c.get<T>(key, fallback);
+  return {
+    model: get('model', 'mobileclip-s0').trim() || 'mobileclip-s0',
+    modelHost: get('modelHost', 'https://huggingface.co').replace(/\/+$/, ''),
+    modelCacheDir: get('modelCacheDir', ''),
+    visionPrecision: get<Precision>('visionPrecision', 'fp32'),
+    textPrecision: get<Precision>('textPrecision', 'int8'),
+    executionProvider: get<ExecutionProviderSetting>('executionProvider', 'auto'),
+    threads: get('threads', 0),
+    batchSize: get('batchSize', 16),
+    transparentBackground: get('transparentBackground', '#ffffff'),
+    maxImageMegapixels: get('maxImageMegapixels', 100),
+    index: {
+      autoIndex: get('index.autoIndex', true),
+      include: get('index.include', ['**/*.{png,jpg,jpeg,gif,webp,avif,tiff,tif,svg}']),
+      exclude: get('index.exclude', ['**/node_modules/**', '**/.git/**', '**/.mobileclip/**']),
+      respectGitignore: get('index.respectGitignore', true),
+      useExcludeSettings: get('index.useExcludeSettings', true),
+      maxFileSizeMB: get('index.maxFileSizeMB', 64),
+      location: get<'workspaceStorage' | 'repository'>('index.location', 'workspaceStorage'),
+      vectorPrecision: get<'float32' | 'float16'>('index.vectorPrecision', 'float32'),
+    },
+    search: { threshold: get('search.threshold', 0.175), maxResults: get('search.maxResults', 60) },
+    tags: {
+      vocabulary: get<Record<string, unknown>>('tags.vocabulary', {}),
+      maxPerImage: get('tags.maxPerImage', 5),
+      writeXmpSidecars: get('tags.writeXmpSidecars', false),
+    },
+    captions: {
+      model: get('captions.model', 'captioner-vit-gpt2'),
+      count: get('captions.count', 5),
+      seed: get('captions.seed', 0),
+      topK: get('captions.topK', 20),
+      temperature: get('captions.temperature', 1),
+    },
+    reinforce: {
+      augmentations: get('reinforce.augmentations', 10),
+      teachers: get<string[]>('reinforce.teachers', []),
+      seed: get('reinforce.seed', 0),
+    },
+  };
+}
+
+/** Globs from files.exclude / search.exclude that are switched on (value `true`). */
+export function editorExcludeGlobs(scope?: vscode.ConfigurationScope): string[] {
+  const globs = new Set<string>();
+  for (const section of ['files.exclude', 'search.exclude']) {
+    const map = vscode.workspace.getConfiguration(undefined, scope).get<Record<string, unknown>>(section) ?? {};
+    for (const [glob, on] of Object.entries(map)) if (on === true) globs.add(glob);
+  }
+  return [...globs];
+}
+
+export function affectsEngine(e: vscode.ConfigurationChangeEvent): boolean {
+  return ['model', 'modelHost', 'modelCacheDir', 'visionPrecision', 'textPrecision', 'executionProvider', 'threads',
+    'batchSize', 'transparentBackground', 'maxImageMegapixels'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`));
+}

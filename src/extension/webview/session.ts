@@ -1,0 +1,279 @@
+// Host-side logic of one webview instance (gallery or results panel): answers its messages by
+// calling the AssetBackend and pushes backend changes to it. No `vscode` import; the panel/view
+// classes supply `post` and the URI converters, so this is unit-tested with fakes.
+import {
+  ITEMS_CHUNK,
+  type AssetItem,
+  type HostToWebview,
+  type ThumbnailUpdate,
+  type WebviewToHost,
+} from '../../shared/messages';
+import type { AssetBackend, BackendItem, ItemsDelta, ResultSet } from './backend';
+
+export interface SessionHost {
+  post(message: HostToWebview): unknown;
+  /** Absolute file path → URI the webview may load (webview.asWebviewUri). */
+  toWebviewUri(absPath: string): string;
+  /** Absolute file path → file URI string (drag and drop). */
+  toFileUri(absPath: string): string;
+  showResults(results: ResultSet): void;
+  showError(message: string): void;
+}
+
+export type SessionKind = 'gallery' | 'results';
+
+/** Live updates are merged for this long before one ItemsDelta message goes out. */
+export const DELTA_FLUSH_MS = 250;
+
+export function toAssetItem(b: BackendItem, host: Pick<SessionHost, 'toWebviewUri' | 'toFileUri'>, score?: number): AssetItem {
+  const { path, thumbnailPath, ...rest } = b;
+  const item: AssetItem = {
+    ...rest,
+    thumbnail: thumbnailPath ? host.toWebviewUri(thumbnailPath) : null,
+    uri: host.toFileUri(path),
+  };
+  if (score !== undefined) item.score = score;
+  return item;
+}
+
+/** Merges bursts of backend deltas (an id added then removed disappears, etc.). */
+export class DeltaBuffer {
+  private added = new Map<string, BackendItem>();
+  private changed = new Map<string, BackendItem>();
+  private removed = new Set<string>();
+
+  push(d: ItemsDelta): void {
+    for (const it of d.added) {
+      this.removed.delete(it.id);
+      this.changed.delete(it.id);
+      this.added.set(it.id, it);
+    }
+    for (const it of d.changed) {
+      if (this.added.has(it.id)) this.added.set(it.id, it);
+      else this.changed.set(it.id, it);
+    }
+    for (const id of d.removed) {
+      const wasNew = this.added.delete(id);
+      this.changed.delete(id);
+      if (!wasNew) this.removed.add(id);
+    }
+  }
+
+  get empty(): boolean {
+    return !this.added.size && !this.changed.size && !this.removed.size;
+  }
+
+  take(): ItemsDelta {
+    const d = { added: [...this.added.values()], changed: [...this.changed.values()], removed: [...this.removed] };
+    this.added.clear();
+    this.changed.clear();
+    this.removed.clear();
+    return d;
+  }
+}
+
+export class WebviewSession {
+  /** Ids selected in the webview (context-menu commands act on all of them). */
+  selection: string[] = [];
+  private ready = false;
+  private generation = 0;
+  private lastResults: ResultSet | null = null;
+  private lastScores = new Map<string, number>();
+  private lastNoGoodMatch = false;
+  private lastStatusKind: string;
+  private searchAbort: AbortController | null = null;
+  private readonly deltas = new DeltaBuffer();
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly subscriptions: { dispose(): unknown }[] = [];
+  private disposed = false;
+
+  constructor(
+    readonly kind: SessionKind,
+    private readonly backend: AssetBackend,
+    private readonly host: SessionHost,
+  ) {
+    this.lastStatusKind = backend.getStatus().kind;
+    this.subscriptions.push(
+      backend.onDidChangeItems((d) => this.queueDelta(d)),
+      backend.onDidChangeProgress((progress) => kind === 'gallery' && this.post({ type: 'progress', progress })),
+      backend.onDidChangeStatus((status) => {
+        const recovered = this.lastStatusKind === 'workerCrashed' && status.kind !== 'workerCrashed';
+        this.lastStatusKind = status.kind;
+        if (kind !== 'gallery') return;
+        this.post({ type: 'modelStatus', status });
+        // Thumbnails that failed while the worker was down are worth asking for again.
+        if (recovered && this.ready) void this.sendAll().catch((e) => this.host.showError(String(e)));
+      }),
+    );
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.flushTimer);
+    this.searchAbort?.abort();
+    for (const s of this.subscriptions) s.dispose();
+  }
+
+  /** Results panel content; sent now, or when the webview says it is ready. */
+  showResults(results: ResultSet): void {
+    this.lastResults = results;
+    this.selection = [];
+    if (this.ready) this.sendResults();
+  }
+
+  /** Gallery: run a query typed elsewhere (command palette); kept until the webview is ready. */
+  setQuery(query: string): void {
+    if (this.ready) this.post({ type: 'setQuery', query });
+    else this.pendingQuery = query;
+  }
+  private pendingQuery: string | null = null;
+
+  async handle(m: WebviewToHost): Promise<void> {
+    try {
+      await this.dispatch(m);
+    } catch (e) {
+      this.host.showError(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  private post(m: HostToWebview): void {
+    if (!this.disposed && this.ready) this.host.post(m);
+  }
+
+  private async dispatch(m: WebviewToHost): Promise<void> {
+    const b = this.backend;
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        if (this.kind === 'results') return this.sendResults();
+        await this.sendAll();
+        if (this.pendingQuery !== null) this.post({ type: 'setQuery', query: this.pendingQuery });
+        this.pendingQuery = null;
+        return;
+      case 'search':
+        return this.search(m.seq, m.query);
+      case 'requestThumbnails':
+        return this.thumbnails(m.ids);
+      case 'selectionChanged':
+        this.selection = m.ids;
+        return;
+      case 'open':
+        return b.open(m.ids);
+      case 'reveal':
+        return b.reveal(m.id);
+      case 'findSimilar':
+        return this.host.showResults(await b.findSimilar(m.id));
+      case 'copyPath':
+        return b.copyPaths(m.ids);
+      case 'copyMarkdownLink':
+        return b.copyMarkdownLinks(m.ids);
+      case 'generateCaptions':
+        return b.generateCaptions(m.ids);
+      case 'editTags':
+        return b.editTags(m.ids);
+      case 'downloadModel':
+        return b.downloadModel();
+      case 'restartWorker':
+        return b.restartWorker();
+      case 'openSettings':
+        return b.openSettings(m.query);
+      case 'openFolder':
+        return b.openFolder();
+      case 'openAllInPanel': {
+        const items = await b.getItems(m.ids);
+        const scored = items.map((it) => ({ ...it, score: this.lastScores.get(it.id) ?? 0 }));
+        const best = scored.reduce<number | null>((mx, it) => (mx === null || it.score > mx ? it.score : mx), null);
+        this.host.showResults({ query: m.query, items: scored, noGoodMatch: this.lastNoGoodMatch, bestScore: best });
+        return;
+      }
+      default: {
+        const never: never = m;
+        throw new Error(`Unknown webview message ${(never as { type: string }).type}`);
+      }
+    }
+  }
+
+  private async sendAll(): Promise<void> {
+    const generation = ++this.generation;
+    const b = this.backend;
+    const all = await b.listItems();
+    if (generation !== this.generation) return;
+    this.post({ type: 'init', status: b.getStatus(), progress: b.getProgress(), total: all.length });
+    if (all.length === 0) {
+      this.post({ type: 'items', generation, items: [], done: true });
+      return;
+    }
+    for (let i = 0; i < all.length; i += ITEMS_CHUNK) {
+      const chunk = all.slice(i, i + ITEMS_CHUNK).map((it) => toAssetItem(it, this.host));
+      this.post({ type: 'items', generation, items: chunk, done: i + ITEMS_CHUNK >= all.length });
+    }
+  }
+
+  private sendResults(): void {
+    const r = this.lastResults;
+    if (!r) return;
+    this.post({
+      type: 'results',
+      query: r.query,
+      title: r.title,
+      items: r.items.map((it) => toAssetItem(it, this.host, it.score)),
+      noGoodMatch: r.noGoodMatch,
+      bestScore: r.bestScore,
+    });
+  }
+
+  private async search(seq: number, query: string): Promise<void> {
+    this.searchAbort?.abort();
+    const abort = new AbortController();
+    this.searchAbort = abort;
+    try {
+      const out = await this.backend.search(query, abort.signal);
+      if (abort.signal.aborted) return;
+      this.lastScores = new Map(out.results.map((r) => [r.id, r.score]));
+      this.lastNoGoodMatch = out.noGoodMatch;
+      this.post({ type: 'searchResults', seq, query, results: out.results, noGoodMatch: out.noGoodMatch, bestScore: out.bestScore });
+    } catch (e) {
+      if (abort.signal.aborted) return;
+      const error = e instanceof Error ? e.message : String(e);
+      this.post({ type: 'searchResults', seq, query, results: [], noGoodMatch: false, bestScore: null, error });
+    }
+  }
+
+  private async thumbnails(ids: string[]): Promise<void> {
+    let updates: ThumbnailUpdate[];
+    try {
+      const res = await this.backend.thumbnails(ids);
+      updates = res.map((t) => ({
+        id: t.id,
+        thumbnail: t.thumbnailPath ? this.host.toWebviewUri(t.thumbnailPath) : null,
+        width: t.width,
+        height: t.height,
+        error: t.thumbnailPath ? undefined : (t.error ?? 'Thumbnail could not be made'),
+      }));
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      updates = ids.map((id) => ({ id, thumbnail: null, error }));
+    }
+    this.post({ type: 'thumbnails', updates });
+  }
+
+  private queueDelta(d: ItemsDelta): void {
+    this.deltas.push(d);
+    if (this.flushTimer === undefined) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        this.flushDeltas();
+      }, DELTA_FLUSH_MS);
+    }
+  }
+
+  /** Sends merged deltas now (also used by tests). */
+  flushDeltas(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.deltas.empty) return;
+    const d = this.deltas.take();
+    const conv = (list: BackendItem[]) => list.map((it) => toAssetItem(it, this.host));
+    this.post({ type: 'itemsDelta', added: conv(d.added), changed: conv(d.changed), removed: d.removed });
+  }
+}

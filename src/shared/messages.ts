@@ -1,0 +1,222 @@
+// The one message protocol between the extension host and its two webviews (the sidebar
+// gallery and the search results panel). Messages are plain JSON (they cross postMessage);
+// both sides import these types, so a renamed field fails to compile on both sides.
+// Nothing here may import `vscode` or DOM-only APIs.
+
+export type TagSource = 'auto' | 'user';
+
+export interface AssetTag {
+  tag: string;
+  /** Zero-shot probability for 'auto' tags; 1 for tags a user added. */
+  score: number;
+  source: TagSource;
+}
+
+/** One image as the webviews see it. `id` is stable across updates (the host picks it). */
+export interface AssetItem {
+  id: string;
+  /** Path relative to its workspace folder, with forward slashes. */
+  relPath: string;
+  /** File name with extension. */
+  name: string;
+  /** Folder part of relPath ('' for the workspace root). */
+  folder: string;
+  /** Lower-case extension without the dot ('png'). */
+  ext: string;
+  /** Bytes. */
+  size: number;
+  /** Modification time, ms since the epoch. */
+  mtime: number;
+  /** Pixel size after EXIF rotation; null until the file has been decoded. */
+  width: number | null;
+  height: number | null;
+  /** Thumbnail already converted with `webview.asWebviewUri`, or null while it is being generated. */
+  thumbnail: string | null;
+  /** `file:` (or remote) URI of the original, used for drag and drop into editors. */
+  uri: string;
+  /** Similarity to the active query (results panel); the gallery gets scores via SearchResults. */
+  score?: number;
+  tags: AssetTag[];
+  captions: string[];
+  /** Set when the file could not be decoded or indexed. */
+  error?: string;
+}
+
+/** What the model / workspace situation is; drives the empty and error states. */
+export type ModelStatus =
+  | { kind: 'noWorkspace' }
+  | { kind: 'noImages' }
+  | { kind: 'modelMissing'; modelId: string; modelName: string; downloadBytes?: number }
+  | { kind: 'downloading'; modelId: string; modelName: string; received: number; total: number }
+  | { kind: 'downloadFailed'; modelId: string; modelName: string; error: string }
+  | { kind: 'loading'; modelId: string; modelName: string }
+  | { kind: 'workerCrashed'; error: string }
+  | { kind: 'ready'; modelId: string; modelName: string };
+
+export interface FailedFile {
+  id: string;
+  relPath: string;
+  error: string;
+}
+
+export interface IndexingProgress {
+  /** False once indexing has finished (or never started). */
+  running: boolean;
+  done: number;
+  total: number;
+  /** Estimated seconds left, null when unknown. */
+  etaSeconds: number | null;
+  failed: FailedFile[];
+}
+
+export interface ScoredId {
+  id: string;
+  score: number;
+}
+
+/** Filter chips. Empty arrays mean "no restriction"; within one kind chips are OR-ed, kinds are AND-ed. */
+export interface AssetFilters {
+  tags: string[];
+  exts: string[];
+  folders: string[];
+}
+
+export type SortKey = 'relevance' | 'name' | 'mtime' | 'size';
+export type GroupKey = 'folder' | 'none';
+
+/** Thumbnail answer for one item: uri null with error when it cannot be made. */
+export interface ThumbnailUpdate {
+  id: string;
+  thumbnail: string | null;
+  width?: number;
+  height?: number;
+  error?: string;
+}
+
+// ---------------------------------------------------------------- host → webview
+
+/** First message after the webview says `ready`. */
+export interface InitMessage {
+  type: 'init';
+  status: ModelStatus;
+  progress: IndexingProgress;
+  /** Items that will follow in `items` chunks. */
+  total: number;
+}
+
+/**
+ * The full item list, sent in chunks (10k+ items). A new `generation` replaces the previous list;
+ * the list is complete once a chunk with `done: true` arrives.
+ */
+export interface ItemsMessage {
+  type: 'items';
+  generation: number;
+  items: AssetItem[];
+  done: boolean;
+}
+
+/** Live updates: added and changed items are full items; removed are ids. */
+export interface ItemsDeltaMessage {
+  type: 'itemsDelta';
+  added: AssetItem[];
+  changed: AssetItem[];
+  removed: string[];
+}
+
+export interface ThumbnailsMessage {
+  type: 'thumbnails';
+  updates: ThumbnailUpdate[];
+}
+
+export interface SearchResultsMessage {
+  type: 'searchResults';
+  /** Echo of SearchRequest.seq, so stale answers are dropped. */
+  seq: number;
+  query: string;
+  /** Ranked best first; items not listed did not match. */
+  results: ScoredId[];
+  /** True when even the best score is below the engine's "good match" threshold. */
+  noGoodMatch: boolean;
+  bestScore: number | null;
+  /** Set when the search could not run (e.g. model not ready). */
+  error?: string;
+}
+
+export interface ProgressMessage {
+  type: 'progress';
+  progress: IndexingProgress;
+}
+
+export interface ModelStatusMessage {
+  type: 'modelStatus';
+  status: ModelStatus;
+}
+
+/** Results panel content: a ranked result set with scores on the items. */
+export interface ResultsMessage {
+  type: 'results';
+  query: string;
+  items: AssetItem[];
+  noGoodMatch: boolean;
+  bestScore: number | null;
+  /** Where the results came from, e.g. "Similar to cat.png"; defaults to the query. */
+  title?: string;
+}
+
+/** Host asks the gallery to run a query (e.g. from a command) and focus the search box. */
+export interface SetQueryMessage {
+  type: 'setQuery';
+  query: string;
+}
+
+export type HostToWebview =
+  | InitMessage
+  | ItemsMessage
+  | ItemsDeltaMessage
+  | ThumbnailsMessage
+  | SearchResultsMessage
+  | ProgressMessage
+  | ModelStatusMessage
+  | ResultsMessage
+  | SetQueryMessage;
+
+// ---------------------------------------------------------------- webview → host
+
+export type WebviewToHost =
+  | { type: 'ready' }
+  | { type: 'open'; ids: string[] }
+  | { type: 'reveal'; id: string }
+  | { type: 'findSimilar'; id: string }
+  | { type: 'copyPath'; ids: string[] }
+  | { type: 'copyMarkdownLink'; ids: string[] }
+  | { type: 'generateCaptions'; ids: string[] }
+  | { type: 'editTags'; ids: string[] }
+  | { type: 'search'; seq: number; query: string }
+  | { type: 'requestThumbnails'; ids: string[] }
+  /** Current multi-selection, so context-menu commands act on all selected tiles. */
+  | { type: 'selectionChanged'; ids: string[] }
+  | { type: 'downloadModel' }
+  | { type: 'restartWorker' }
+  | { type: 'openSettings'; query?: string }
+  | { type: 'openFolder' }
+  /** Show these ids (in this order) in the results panel. */
+  | { type: 'openAllInPanel'; query: string; ids: string[] };
+
+export type WebviewAction = WebviewToHost['type'];
+
+/** Value of `data-vscode-context` on a tile; VS Code passes it to webview/context commands. */
+export interface TileContext {
+  webviewSection: 'tile';
+  itemId: string;
+  /** True when the tile is part of a multi-selection (e.g. hide "Find Similar" then). */
+  mobileclipMultiSelect: boolean;
+  preventDefaultContextMenuItems: true;
+}
+
+/** Chunk size the host uses for ItemsMessage. */
+export const ITEMS_CHUNK = 2000;
+
+/** Type guard for messages arriving on window 'message' events (they may come from anywhere). */
+export function isHostMessage(data: unknown): data is HostToWebview {
+  return typeof data === 'object' && data !== null && typeof (data as { type?: unknown }).type === 'string';
+}

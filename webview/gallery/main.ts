@@ -1,0 +1,575 @@
+// Sidebar asset gallery: every image of the workspace in a virtualized grid with semantic
+// search, filter chips, sorting, grouping, batch actions, indexing progress and model status.
+import '../common/elements';
+import commonCss from '../common/styles.css';
+import galleryCss from './gallery.css';
+import type {
+  AssetFilters,
+  AssetItem,
+  GroupKey,
+  HostToWebview,
+  IndexingProgress,
+  ModelStatus,
+  SearchResultsMessage,
+  SortKey,
+} from '../../src/shared/messages';
+import { adoptStyles, debounce, h, shareNonceWithLit } from '../common/dom';
+import { formatBytes, formatCount, formatEta, formatScore, plural } from '../common/format';
+import { VirtualGrid } from '../common/grid';
+import { activeFilterCount, buildSections, computeFacets, emptyFilters, ROOT_FOLDER_LABEL, type Facet } from '../common/model';
+import { SelectionBar } from '../common/selectionBar';
+import { ThumbnailRequester } from '../common/thumbs';
+import { getState, onHostMessage, post, setState } from '../common/vscode';
+
+shareNonceWithLit();
+adoptStyles(commonCss, galleryCss);
+
+interface GalleryState {
+  query: string;
+  filters: AssetFilters;
+  sort: SortKey;
+  /** Sort in use before a query switched to relevance, restored when the query is cleared. */
+  sortBeforeQuery: SortKey | null;
+  group: GroupKey;
+  tileSize: number;
+  collapsed: string[];
+  scrollTop: number;
+  filtersOpen: boolean;
+}
+
+const TILE_MIN = 64;
+const TILE_MAX = 256;
+const SEARCH_DEBOUNCE_MS = 200;
+const RESEARCH_THROTTLE_MS = 2000;
+const MAX_TAG_CHIPS = 16;
+const MAX_FOLDER_CHIPS = 12;
+
+const saved = getState<GalleryState>();
+const state: GalleryState = {
+  query: typeof saved.query === 'string' ? saved.query : '',
+  filters: { ...emptyFilters(), ...saved.filters },
+  sort: saved.sort ?? 'name',
+  sortBeforeQuery: saved.sortBeforeQuery ?? null,
+  group: saved.group ?? 'folder',
+  tileSize: clamp(saved.tileSize ?? 112, TILE_MIN, TILE_MAX),
+  collapsed: Array.isArray(saved.collapsed) ? saved.collapsed : [],
+  scrollTop: saved.scrollTop ?? 0,
+  filtersOpen: saved.filtersOpen ?? false,
+};
+const save = () => setState(state);
+const saveSoon = debounce(save, 150);
+
+// ------------------------------------------------------------------ runtime data
+
+const items = new Map<string, AssetItem>();
+let generation = -1;
+let itemsComplete = false;
+let status: ModelStatus | null = null;
+let progress: IndexingProgress = { running: false, done: 0, total: 0, etaSeconds: null, failed: [] };
+let scores: Map<string, number> | null = null;
+let lastSearch: SearchResultsMessage | null = null;
+let searchSeq = 0;
+let searching = false;
+/** Scroll position to restore once the list (and a restored query's results) are in. */
+let pendingScrollRestore: number | null = state.scrollTop > 0 ? state.scrollTop : null;
+
+// ------------------------------------------------------------------ UI
+
+const searchField = h('vscode-textfield', {
+  type: 'search',
+  placeholder: 'Search images, e.g. “a red bicycle”',
+  'aria-label': 'Search images by description',
+}) as HTMLElement & { value: string };
+searchField.value = state.query;
+const searchRing = h('vscode-progress-ring', { class: 'search-ring', 'aria-label': 'Searching', hidden: true });
+
+const sortSelect = h('vscode-single-select', { 'aria-label': 'Sort by', title: 'Sort by' },
+  h('vscode-option', { value: 'relevance' }, 'Relevance'),
+  h('vscode-option', { value: 'name' }, 'Name'),
+  h('vscode-option', { value: 'mtime' }, 'Date modified'),
+  h('vscode-option', { value: 'size' }, 'File size'),
+) as HTMLElement & { value: string };
+const groupSelect = h('vscode-single-select', { 'aria-label': 'Group by', title: 'Group by' },
+  h('vscode-option', { value: 'folder' }, 'By folder'),
+  h('vscode-option', { value: 'none' }, 'Flat list'),
+) as HTMLElement & { value: string };
+const sizeSlider = h('input', {
+  type: 'range', min: TILE_MIN, max: TILE_MAX, step: 8, value: state.tileSize, 'aria-label': 'Thumbnail size',
+  title: 'Thumbnail size',
+});
+const sizeControl = h('label', { class: 'size-control' }, h('span', { 'aria-hidden': 'true' }, 'Size'), sizeSlider);
+
+const filtersSummary = h('summary', {}, 'Filters');
+const chipGroups = h('div', { class: 'chip-groups' });
+const filtersDetails = h('details', { class: 'filters' }, filtersSummary, chipGroups);
+filtersDetails.open = state.filtersOpen;
+const activeChips = h('div', { class: 'active-filters', 'aria-label': 'Active filters' });
+
+const toolbar = h('div', { class: 'toolbar', role: 'search' },
+  h('div', { class: 'search-row' }, searchField, searchRing),
+  h('div', { class: 'row-controls' }, sortSelect, groupSelect, sizeControl),
+  filtersDetails,
+  activeChips,
+);
+
+const statusArea = h('div', { class: 'status', 'aria-live': 'polite' });
+const searchInfo = h('div', { class: 'search-info', 'aria-live': 'polite' });
+
+const selectionBar = new SelectionBar([
+  { label: 'Open', run: (ids) => post({ type: 'open', ids }) },
+  { label: 'Find similar', single: true, run: (ids) => post({ type: 'findSimilar', id: ids[0] }) },
+  { label: 'Copy paths', run: (ids) => post({ type: 'copyPath', ids }) },
+  { label: 'Generate captions', run: (ids) => post({ type: 'generateCaptions', ids }) },
+  { label: 'Edit tags', run: (ids) => post({ type: 'editTags', ids }) },
+], () => grid.setSelection([]));
+
+const thumbs = new ThumbnailRequester();
+const grid = new VirtualGrid({
+  variant: 'gallery',
+  label: 'Workspace images',
+  tileSize: state.tileSize,
+  labelHeight: 22,
+  scoreOf: (it) => scores?.get(it.id),
+  onOpen: (ids) => post({ type: 'open', ids }),
+  onSelectionChange: (ids) => {
+    selectionBar.update(ids);
+    post({ type: 'selectionChanged', ids });
+  },
+  onRendered: (rendered) => thumbs.wantFor(rendered),
+  onToggleSection: (key, collapsed) => {
+    const set = new Set(state.collapsed);
+    if (collapsed) set.add(key);
+    else set.delete(key);
+    state.collapsed = [...set];
+    save();
+    rebuild();
+  },
+  onCopy: (ids) => post({ type: 'copyPath', ids }),
+  onScroll: (top) => {
+    if (pendingScrollRestore !== null) return;
+    state.scrollTop = top;
+    saveSoon();
+  },
+});
+
+const emptyState = h('div', { class: 'empty', hidden: true });
+
+document.body.append(h('div', { class: 'app' }, toolbar, statusArea, searchInfo, selectionBar.element, grid.element, emptyState));
+
+// ------------------------------------------------------------------ view building
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, Number.isFinite(v) ? v : lo));
+}
+
+const effectiveSort = (): SortKey => (state.sort === 'relevance' && !scores ? 'name' : state.sort);
+
+function rebuild(): void {
+  const sections = buildSections(items.values(), {
+    scores,
+    filters: state.filters,
+    sort: effectiveSort(),
+    group: state.group,
+    collapsed: new Set(state.collapsed),
+  });
+  grid.setSections(sections, state.group === 'folder');
+  renderEmptyState(sections.reduce((n, s) => n + s.items.length, 0));
+  renderSearchInfo();
+  maybeRestoreScroll();
+}
+const rebuildSoon = debounce(rebuild, 16);
+
+function maybeRestoreScroll(): void {
+  if (pendingScrollRestore === null || !itemsComplete) return;
+  if (state.query.trim() && !lastSearch) return;
+  const top = pendingScrollRestore;
+  pendingScrollRestore = null;
+  grid.scrollTop = top;
+}
+
+function syncControls(): void {
+  sortSelect.value = effectiveSort();
+  const relevance = sortSelect.querySelector<HTMLElement>('vscode-option[value="relevance"]');
+  if (relevance) relevance.toggleAttribute('disabled', !scores);
+  groupSelect.value = state.group;
+  sizeSlider.value = String(state.tileSize);
+}
+
+function chip(label: string, count: number | null, pressed: boolean, onToggle: () => void, title?: string): HTMLElement {
+  const b = h('button', { class: 'chip', type: 'button', 'aria-pressed': String(pressed), title: title ?? label },
+    label, count !== null ? h('span', { class: 'count' }, String(count)) : null);
+  b.addEventListener('click', onToggle);
+  return b;
+}
+
+function toggleFilter(kind: keyof AssetFilters, value: string): void {
+  const list = state.filters[kind];
+  state.filters = { ...state.filters, [kind]: list.includes(value) ? list.filter((v) => v !== value) : [...list, value] };
+  save();
+  rebuild();
+  renderChips();
+}
+
+function renderChips(): void {
+  const facets = computeFacets(items.values());
+  const group = (label: string, kind: keyof AssetFilters, values: Facet[], max: number, show: (v: string) => string) => {
+    // Always list active values, even when they are not among the most common.
+    const active = state.filters[kind];
+    const shown = values.slice(0, max);
+    for (const v of active) if (!shown.some(([x]) => x === v)) shown.push([v, values.find(([x]) => x === v)?.[1] ?? 0]);
+    if (!shown.length) return null;
+    return h('div', { class: 'chip-group', role: 'group', 'aria-label': label },
+      h('span', { class: 'chip-group-label' }, label),
+      ...shown.map(([v, n]) => chip(show(v), n, active.includes(v), () => toggleFilter(kind, v))));
+  };
+  chipGroups.replaceChildren(
+    ...[
+      group('Type', 'exts', facets.exts, Infinity, (v) => v.toUpperCase()),
+      group('Tags', 'tags', facets.tags, MAX_TAG_CHIPS, (v) => v),
+      group('Folder', 'folders', facets.folders, MAX_FOLDER_CHIPS, (v) => v || ROOT_FOLDER_LABEL),
+    ].filter((x): x is HTMLDivElement => x !== null),
+  );
+  if (!chipGroups.childElementCount) chipGroups.append(h('div', { class: 'muted' }, 'No filters available yet.'));
+
+  const n = activeFilterCount(state.filters);
+  filtersSummary.textContent = n ? `Filters (${n} active)` : 'Filters';
+  const actives: HTMLElement[] = [];
+  if (n && !filtersDetails.open) {
+    for (const kind of ['exts', 'tags', 'folders'] as const) {
+      for (const v of state.filters[kind]) {
+        const label = kind === 'exts' ? v.toUpperCase() : kind === 'folders' ? v || ROOT_FOLDER_LABEL : v;
+        actives.push(chip(`${label} ×`, null, true, () => toggleFilter(kind, v), `Remove filter ${label}`));
+      }
+    }
+  }
+  if (n) {
+    const clear = h('button', { class: 'chip', type: 'button' }, 'Clear filters');
+    clear.addEventListener('click', clearFilters);
+    actives.push(clear);
+  }
+  activeChips.replaceChildren(...actives);
+  activeChips.hidden = actives.length === 0;
+}
+
+function clearFilters(): void {
+  state.filters = emptyFilters();
+  save();
+  rebuild();
+  renderChips();
+}
+
+function button(label: string, onClick: () => void, secondary = false): HTMLElement {
+  const b = h('vscode-button', { secondary }, label);
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+function renderStatus(): void {
+  const parts: HTMLElement[] = [];
+  const s = status;
+  if (s) {
+    switch (s.kind) {
+      case 'modelMissing':
+        parts.push(h('div', { class: 'banner', 'data-status': s.kind },
+          h('span', { class: 'text' }, `Search and tags need the ${s.modelName} model${s.downloadBytes ? ` (${formatBytes(s.downloadBytes)})` : ''}. It runs locally; images never leave this machine.`),
+          button('Download model', () => post({ type: 'downloadModel' }))));
+        break;
+      case 'downloading': {
+        const bar = h('vscode-progress-bar', { 'aria-label': `Downloading ${s.modelName}` }) as HTMLElement & { value: number; max: number; indeterminate: boolean };
+        if (s.total > 0) {
+          bar.max = s.total;
+          bar.value = s.received;
+        } else bar.indeterminate = true;
+        parts.push(h('div', { class: 'banner', 'data-status': s.kind },
+          h('span', { class: 'text' }, `Downloading ${s.modelName}… ${formatBytes(s.received)}${s.total ? ` of ${formatBytes(s.total)}` : ''}`), bar));
+        break;
+      }
+      case 'downloadFailed':
+        parts.push(h('div', { class: 'banner error', 'data-status': s.kind, role: 'alert' },
+          h('span', { class: 'text' }, `Downloading ${s.modelName} failed: ${s.error}`),
+          button('Retry', () => post({ type: 'downloadModel' })),
+          button('Settings', () => post({ type: 'openSettings' }), true)));
+        break;
+      case 'loading':
+        parts.push(h('div', { class: 'banner', 'data-status': s.kind },
+          h('vscode-progress-ring', { 'aria-label': 'Loading model' }), h('span', { class: 'text' }, `Loading ${s.modelName}…`)));
+        break;
+      case 'workerCrashed':
+        parts.push(h('div', { class: 'banner error', 'data-status': s.kind, role: 'alert' },
+          h('span', { class: 'text' }, `The inference worker stopped: ${s.error}`),
+          button('Restart worker', () => post({ type: 'restartWorker' }))));
+        break;
+      default:
+        break;
+    }
+  }
+  if (progress.running && progress.total > 0) {
+    const bar = h('vscode-progress-bar', { 'aria-label': 'Indexing progress' }) as HTMLElement & { value: number; max: number };
+    bar.max = progress.total;
+    bar.value = progress.done;
+    parts.push(h('div', { class: 'indexing', 'data-status': 'indexing' },
+      h('div', { class: 'progress-line' },
+        h('span', {}, `Indexing ${formatCount(progress.done)} of ${formatCount(progress.total)}`),
+        progress.etaSeconds !== null ? h('span', {}, formatEta(progress.etaSeconds)) : null),
+      bar));
+  }
+  if (progress.failed.length) {
+    const list = h('ul', {}, ...progress.failed.map((f) => {
+      const link = h('button', { class: 'path', type: 'button', title: `Reveal ${f.relPath}` }, f.relPath);
+      link.addEventListener('click', () => post({ type: 'reveal', id: f.id }));
+      return h('li', {}, link, h('div', { class: 'err' }, f.error));
+    }));
+    parts.push(h('details', { class: 'failed', 'data-status': 'failed' },
+      h('summary', {}, `${plural(progress.failed.length, 'file')} could not be read`), list));
+  }
+  statusArea.replaceChildren(...parts);
+}
+
+function renderSearchInfo(): void {
+  searchRing.hidden = !searching;
+  const parts: HTMLElement[] = [];
+  const q = state.query.trim();
+  const r = lastSearch;
+  if (q && r && r.query === q) {
+    const shown = grid.itemCount;
+    if (r.error) {
+      parts.push(h('div', { class: 'banner error', role: 'alert', 'data-search': 'error' }, h('span', { class: 'text' }, `Search unavailable: ${r.error}`)));
+    } else if (r.noGoodMatch) {
+      parts.push(h('div', { class: 'banner warning', 'data-search': 'no-good-match' },
+        h('span', { class: 'text' }, `No good match for “${q}”${r.bestScore !== null ? ` (best score ${formatScore(r.bestScore)})` : ''}. Showing the closest images.`)));
+    }
+    if (!r.error) {
+      const open = h('button', { class: 'link', type: 'button' }, 'Open in panel');
+      open.addEventListener('click', () => post({ type: 'openAllInPanel', query: q, ids: grid.orderedIds }));
+      parts.push(h('div', { class: 'result-count', 'data-search': 'count' },
+        h('span', {}, `${plural(shown, 'result')} for “${q}”`), shown ? open : null));
+    }
+  }
+  searchInfo.replaceChildren(...parts);
+  searchInfo.hidden = parts.length === 0;
+}
+
+function renderEmptyState(shownCount: number): void {
+  let content: (HTMLElement | string)[] | null = null;
+  let kind = '';
+  if (status?.kind === 'noWorkspace') {
+    kind = 'noWorkspace';
+    content = [h('div', { class: 'title' }, 'No folder is open'), 'Open a folder to browse and search its images.',
+      button('Open Folder', () => post({ type: 'openFolder' }))];
+  } else if (status?.kind === 'noImages' || (itemsComplete && items.size === 0)) {
+    kind = 'noImages';
+    content = [h('div', { class: 'title' }, 'No images found'), 'This workspace has no PNG, JPEG, WebP, GIF, AVIF, TIFF or SVG files in the included folders.',
+      button('Open Settings', () => post({ type: 'openSettings' }), true)];
+  } else if (!itemsComplete && items.size === 0) {
+    kind = 'loading';
+    content = [h('vscode-progress-ring', { 'aria-label': 'Loading images' }), 'Loading images…'];
+  } else if (shownCount === 0 && activeFilterCount(state.filters) > 0) {
+    kind = 'noFilterMatch';
+    content = [h('div', { class: 'title' }, 'No images match the filters'), button('Clear filters', clearFilters, true)];
+  } else if (shownCount === 0 && scores) {
+    kind = 'noSearchMatch';
+    content = [h('div', { class: 'title' }, `Nothing matches “${state.query.trim()}”`), 'Try other words, or clear the search.'];
+  }
+  emptyState.replaceChildren(...(content ?? []));
+  emptyState.hidden = content === null;
+  emptyState.dataset.kind = kind;
+  grid.element.hidden = content !== null && shownCount === 0;
+}
+
+// ------------------------------------------------------------------ search
+
+function runSearch(): void {
+  const q = state.query.trim();
+  if (!q) {
+    searchSeq++;
+    searching = false;
+    const hadScores = scores !== null;
+    scores = null;
+    lastSearch = null;
+    if (state.sort === 'relevance') state.sort = state.sortBeforeQuery ?? 'name';
+    state.sortBeforeQuery = null;
+    save();
+    syncControls();
+    if (hadScores) rebuild();
+    else renderSearchInfo();
+    return;
+  }
+  searching = true;
+  post({ type: 'search', seq: ++searchSeq, query: q });
+  renderSearchInfo();
+}
+const searchSoon = debounce(runSearch, SEARCH_DEBOUNCE_MS);
+
+function onSearchResults(m: SearchResultsMessage): void {
+  if (m.seq !== searchSeq) return; // a newer query is on its way
+  searching = false;
+  const first = !lastSearch || lastSearch.query !== m.query;
+  lastSearch = m;
+  if (m.error) {
+    scores = null;
+  } else {
+    scores = new Map(m.results.map((r) => [r.id, r.score]));
+    if (state.sort !== 'relevance' && state.sortBeforeQuery === null) {
+      state.sortBeforeQuery = state.sort;
+      state.sort = 'relevance';
+      save();
+    }
+  }
+  syncControls();
+  rebuild();
+  if (first && pendingScrollRestore === null) grid.scrollTop = 0;
+}
+
+let lastResearch = 0;
+const researchLater = debounce(() => {
+  lastResearch = Date.now();
+  if (state.query.trim()) runSearch();
+}, RESEARCH_THROTTLE_MS);
+/** New or changed items may match the active query: search again, at most every 2 s. */
+function researchAfterDelta(): void {
+  if (!state.query.trim()) return;
+  if (Date.now() - lastResearch > RESEARCH_THROTTLE_MS) {
+    lastResearch = Date.now();
+    runSearch();
+  } else researchLater();
+}
+
+searchField.addEventListener('input', () => {
+  state.query = searchField.value;
+  save();
+  if (state.query.trim()) return searchSoon();
+  searchSoon.cancel(); // clearing the box restores the full list at once
+  runSearch();
+});
+searchField.addEventListener('keydown', (e: KeyboardEvent) => {
+  if (e.key === 'Enter') {
+    searchSoon.cancel();
+    runSearch();
+  } else if (e.key === 'ArrowDown') {
+    e.preventDefault();
+    grid.focus();
+  } else if (e.key === 'Escape' && searchField.value) {
+    e.preventDefault();
+    searchField.value = '';
+    state.query = '';
+    searchSoon.cancel();
+    runSearch();
+  }
+});
+
+sortSelect.addEventListener('change', () => {
+  const v = sortSelect.value as SortKey;
+  if (v === 'relevance' && !scores) return syncControls();
+  state.sort = v;
+  if (scores) state.sortBeforeQuery = state.sortBeforeQuery ?? 'name';
+  save();
+  rebuild();
+});
+groupSelect.addEventListener('change', () => {
+  state.group = groupSelect.value === 'none' ? 'none' : 'folder';
+  save();
+  rebuild();
+});
+sizeSlider.addEventListener('input', () => {
+  state.tileSize = clamp(Number(sizeSlider.value), TILE_MIN, TILE_MAX);
+  grid.setTileSize(state.tileSize);
+  saveSoon();
+});
+filtersDetails.addEventListener('toggle', () => {
+  state.filtersOpen = filtersDetails.open;
+  save();
+  renderChips();
+});
+
+// ------------------------------------------------------------------ host messages
+
+function applyDelta(added: AssetItem[], changed: AssetItem[], removed: string[]): void {
+  for (const id of removed) {
+    items.delete(id);
+    thumbs.settled(id);
+  }
+  for (const it of [...added, ...changed]) {
+    items.set(it.id, it);
+    thumbs.settled(it.id);
+  }
+  rebuildSoon();
+  renderChipsSoon();
+  if (added.length || changed.length) researchAfterDelta();
+}
+const renderChipsSoon = debounce(renderChips, 100);
+
+function handle(m: HostToWebview): void {
+  switch (m.type) {
+    case 'init':
+      status = m.status;
+      progress = m.progress;
+      renderStatus();
+      renderEmptyState(grid.itemCount);
+      break;
+    case 'items':
+      if (m.generation !== generation) {
+        generation = m.generation;
+        items.clear();
+        thumbs.reset();
+        itemsComplete = false;
+      }
+      for (const it of m.items) items.set(it.id, it);
+      if (m.done) itemsComplete = true;
+      // First chunk paints at once; later chunks coalesce.
+      if (grid.itemCount === 0 || m.done) rebuild();
+      else rebuildSoon();
+      if (m.done) renderChips();
+      break;
+    case 'itemsDelta':
+      applyDelta(m.added, m.changed, m.removed);
+      break;
+    case 'thumbnails': {
+      const updated: AssetItem[] = [];
+      for (const u of m.updates) {
+        const it = items.get(u.id);
+        if (!it) continue;
+        const next: AssetItem = {
+          ...it,
+          thumbnail: u.thumbnail,
+          width: u.width ?? it.width,
+          height: u.height ?? it.height,
+          error: u.thumbnail ? it.error : (u.error ?? it.error ?? 'No thumbnail'),
+        };
+        items.set(u.id, next);
+        updated.push(next);
+      }
+      grid.updateItems(updated);
+      break;
+    }
+    case 'searchResults':
+      onSearchResults(m);
+      break;
+    case 'progress':
+      progress = m.progress;
+      renderStatus();
+      break;
+    case 'modelStatus':
+      status = m.status;
+      renderStatus();
+      renderEmptyState(grid.itemCount);
+      break;
+    case 'setQuery':
+      searchField.value = m.query;
+      state.query = m.query;
+      save();
+      searchSoon.cancel();
+      runSearch();
+      searchField.focus();
+      break;
+    case 'results':
+      break; // results panel only
+  }
+}
+
+onHostMessage(handle);
+syncControls();
+renderChips();
+renderStatus();
+renderEmptyState(0);
+post({ type: 'ready' });
+if (state.query.trim()) runSearch();
