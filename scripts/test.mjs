@@ -4,10 +4,15 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
+// Suites with their own runners and requirements: `npm run test:e2e` (code-server + Chromium)
+// and `npm run test:electron` (downloads desktop VS Code).
+const SEPARATE_SUITES = new Set([join('test', 'e2e'), join('test', 'electron')]);
+
 function findTests(dir) {
   const out = [];
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
+    if (SEPARATE_SUITES.has(p)) continue;
     if (statSync(p).isDirectory()) out.push(...findTests(p));
     else if (name.endsWith('.test.ts')) out.push(p);
   }

@@ -15,8 +15,8 @@ export class Engine implements ImageTextEmbedder {
 
   /** Start a worker process and load `model` into it. */
   static async create(model: ResolvedModel, options: EngineOptions = {}): Promise<Engine> {
-    const { log, workerScript, ...workerOptions } = options;
-    const client = new WorkerClient({ script: workerScript, log });
+    const { log, workerScript, lowPriority, ...workerOptions } = options;
+    const client = new WorkerClient({ script: workerScript, log, lowPriority });
     try {
       const info = await client.request({ type: 'load', model, options: workerOptions });
       return new Engine(client, info, model, options);

@@ -5,4 +5,4 @@ export { Engine } from './engine';
 export { WorkerClient, findWorkerScript } from './worker/client';
 export type { RequestOptions } from './worker/client';
 export type { ThumbnailResult, CaptionResult } from './worker/protocol';
-export { DEFAULT_BACKGROUND, DEFAULT_MAX_PIXELS, parseBackground } from './preprocess/pipeline';
+export { DEFAULT_BACKGROUND, DEFAULT_MAX_PIXELS, parseBackground, thumbnailPath } from './preprocess/pipeline';

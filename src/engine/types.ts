@@ -49,6 +49,11 @@ export interface EngineOptions {
   background?: string;
   /** Refuse images whose pixel count exceeds this (decompression-bomb guard). */
   maxPixels?: number;
+  /**
+   * Run the worker process below normal scheduling priority, so background indexing never makes
+   * the editor stutter (the extension sets it; the CLI runs at normal priority).
+   */
+  lowPriority?: boolean;
   /** Script run as the worker process (defaults to worker.js next to the running bundle). */
   workerScript?: string;
   /** Called with human-readable log lines (which provider ran, restarts, ...). */

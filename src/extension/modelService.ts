@@ -105,6 +105,7 @@ export class ModelService implements vscode.Disposable {
       background: settings.transparentBackground,
       maxPixels: Math.round(settings.maxImageMegapixels * 1e6),
       workerScript: this.workerScript,
+      lowPriority: true,
       log: (line) => {
         log().info(line);
         if (/crash/i.test(line)) this.setState({ kind: 'crashed', error: line });

@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine } from '../../src/engine/engine';
 import { resolveModel } from '../../src/engine/models/resolve';
@@ -118,6 +119,26 @@ test('a graph with a fixed batch of 1 runs item by item and gives the same embed
   }
 });
 
+test('augmented items replay their crop and flip, reproducibly', async () => {
+  // 80x40: left half red, right half blue.
+  const file = path.join(work, 'red-blue.png');
+  const sharp = (await import('sharp')).default;
+  await sharp({ create: { width: 80, height: 40, channels: 3, background: { r: FIXTURE_COLORS.blue[0], g: FIXTURE_COLORS.blue[1], b: FIXTURE_COLORS.blue[2] } } })
+    .composite([{ input: await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: FIXTURE_COLORS.red[0], g: FIXTURE_COLORS.red[1], b: FIXTURE_COLORS.red[2] } } }).png().toBuffer(), left: 0, top: 0 }])
+    .png()
+    .toFile(file);
+  const results = (await engine.embedImages([
+    { path: file, augment: { crop: [0, 0, 40, 40], flip: false } },
+    { path: file, augment: { crop: [40, 0, 40, 40], flip: true } },
+    { path: file, augment: { crop: [0, 0, 40, 40], flip: false } },
+  ])).map(embedded);
+  const [red, blue] = await engine.embedTexts(['red', 'blue']);
+  assert.ok(dot(results[0].embedding, red.embedding) > dot(results[0].embedding, blue.embedding));
+  assert.ok(dot(results[1].embedding, blue.embedding) > dot(results[1].embedding, red.embedding));
+  assert.deepEqual(results[2].embedding, results[0].embedding);
+  assert.deepEqual([results[0].width, results[0].height], [80, 40]);
+});
+
 test('thumbnails come from the same decode, named by content hash', async () => {
   const dir = path.join(work, 'thumbs');
   const [r] = await engine.embedImages([many[0]], { thumbnails: { dir, size: 48 } });
@@ -152,6 +173,19 @@ test('the caller\'s event loop keeps ticking while a large batch is embedded in 
   // Inference never happens in this process.
   assert.ok(!Object.keys(require.cache).some((k) => k.includes('onnxruntime-node')), 'onnxruntime-node was loaded in the caller');
   assert.notEqual(engine.workerPid, process.pid);
+});
+
+test('a text query is answered between the batches of a long image request', async () => {
+  const order: string[] = [];
+  let query: Promise<unknown> | undefined;
+  const images = engine.embedImages(many, {
+    onResult: () => {
+      query ??= engine.embedTexts(['red']).then(() => order.push('texts'));
+    },
+  }).then(() => order.push('images'));
+  await images;
+  await query;
+  assert.deepEqual(order, ['texts', 'images']);
 });
 
 test('a worker killed mid-request rejects it clearly; the next request restarts the worker', async () => {
@@ -203,4 +237,17 @@ test('dispose ends the worker process', async () => {
   await other.dispose();
   assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
   await assert.rejects(other.embedTexts(['red']), /disposed/);
+});
+
+test('lowPriority runs the worker below the caller\'s scheduling priority (background indexing)', { skip: process.platform === 'win32' ? 'nice values are POSIX' : false }, async () => {
+  const model = await resolveModel(await colorModelDir(), { cacheDir });
+  const background = await Engine.create(model, { lowPriority: true });
+  try {
+    const pid = background.workerPid;
+    assert.ok(pid, 'worker is running');
+    assert.ok(os.getPriority(pid) > os.getPriority(process.pid), `worker nice ${os.getPriority(pid)} should exceed ours ${os.getPriority(process.pid)}`);
+    assert.ok(engine.workerPid && os.getPriority(engine.workerPid) === os.getPriority(process.pid), 'default engines run at normal priority');
+  } finally {
+    await background.dispose();
+  }
 });

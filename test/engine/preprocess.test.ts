@@ -75,6 +75,9 @@ test('the decompression-bomb PNG is refused from its header, without allocating 
   // The limit is the caller's: a small one refuses an ordinary image too.
   const small = await writeSolidImage(path.join(work, 'small.png'), [1, 2, 3], { width: 40, height: 30 });
   await assert.rejects(preprocessImage(small, { background: white, maxPixels: 1000, model: model(32) }), /image is 40×30 = 1,200 pixels, above the 1,000 pixels limit/);
+  // A thin strip whose shortest-edge upscale would exceed the budget is refused too.
+  const strip = await writeSolidImage(path.join(work, 'strip.png'), [1, 2, 3], { width: 2000, height: 1 });
+  await assert.rejects(preprocessImage(strip, { background: white, maxPixels: 100_000, model: model(64) }), /aspect ratio too extreme: 2000×1 would resize to 128000×64/);
 });
 
 test('colours survive 16-bit, CMYK, palette, grey+alpha, animated and SVG inputs', async () => {
@@ -93,6 +96,18 @@ test('reported sizes are the displayed ones; an SVG is rasterized at least at th
   const svg = await preprocessImage(files.valid.svg.path, { background: white, maxPixels: MAX, model: model(96) });
   assert.ok(Math.min(svg.width, svg.height) >= 96, `${svg.width}x${svg.height}`);
   assert.equal(svg.width / svg.height, 40 / 30);
+});
+
+test('SVG thumbnails are rasterized at their own size; the model input does not change', async () => {
+  const svg = files.valid.svg.path; // 40x30
+  const plain = await preprocessImage(svg, { background: white, maxPixels: MAX, model: model(16) });
+  const thumbed = await preprocessImage(svg, { background: white, maxPixels: MAX, model: model(16), thumbnails: { dir: path.join(work, 'svg-thumbs'), size: 200 } });
+  assert.deepEqual(thumbed.tensor, plain.tensor);
+  const meta = await sharp(thumbed.thumbnail!).metadata();
+  assert.deepEqual([meta.width, meta.height], [200, 150]);
+  // maxPixels 0 means no limit (not a zero-size raster).
+  const unlimited = await preprocessImage(svg, { background: white, maxPixels: 0, model: model(16) });
+  assert.deepEqual(unlimited.tensor, plain.tensor);
 });
 
 test('EXIF orientation is applied before resizing (red on top, 24x48 displayed)', async () => {

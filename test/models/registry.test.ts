@@ -186,3 +186,23 @@ test('defaultCacheDir honours the override, then the platform convention', () =>
   assert.equal(defaultCacheDir({ LOCALAPPDATA: 'C:\\Users\\u\\AppData\\Local' }, 'win32', 'C:\\Users\\u'), path.join('C:\\Users\\u\\AppData\\Local', 'mobileclip-assets'));
   assert.ok(!existsSync('/x/cache'), 'computing the path creates nothing');
 });
+
+test('MOBILECLIP_ASSETS_MODELS_DIR adds a private registry whose manifests win over bundled ones', async () => {
+  const extra = await scratch('extra-registry');
+  await fs.writeFile(path.join(extra, 'private-clip.json'), JSON.stringify(makeManifest(makeFiles(), { id: 'private-clip' })));
+  const shadow = { ...makeManifest(makeFiles(), { id: DEFAULT_MODEL_ID }), name: 'Mirror of S0' };
+  await fs.writeFile(path.join(extra, `${DEFAULT_MODEL_ID}.json`), JSON.stringify(shadow));
+  const previous = process.env.MOBILECLIP_ASSETS_MODELS_DIR;
+  process.env.MOBILECLIP_ASSETS_MODELS_DIR = extra;
+  try {
+    const ids = (await listModels(defaultModelsDir())).map((m) => m.id);
+    assert.ok(ids.includes('private-clip') && ids.includes('mobileclip-b'), `both registries listed: ${ids.join(', ')}`);
+    assert.equal(ids.filter((id) => id === DEFAULT_MODEL_ID).length, 1, 'an id is listed once');
+    assert.equal((await getManifest(DEFAULT_MODEL_ID, defaultModelsDir())).name, 'Mirror of S0');
+    assert.equal((await getManifest('private-clip', defaultModelsDir())).id, 'private-clip');
+  } finally {
+    if (previous === undefined) delete process.env.MOBILECLIP_ASSETS_MODELS_DIR;
+    else process.env.MOBILECLIP_ASSETS_MODELS_DIR = previous;
+  }
+  await assert.rejects(getManifest('private-clip', defaultModelsDir()), /unknown model "private-clip"/);
+});

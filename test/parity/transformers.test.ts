@@ -27,7 +27,7 @@ import { ClipTokenizer } from '../../src/engine/text/tokenizer';
 import { type ImageEmbedding, isItemError } from '../../src/engine/types';
 import { colorModelDir } from '../fixtures/models';
 
-type Transformers = typeof import('@huggingface/transformers');
+type Transformers = typeof import('@huggingface/transformers', { with: { 'resolution-mode': 'import' } });
 
 const root = path.resolve(__dirname, '../..');
 const work = path.join(root, '.cache', 'test-parity', String(process.pid));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { updateIndex } from '../../src/engine/index/indexer';
-import type { IndexSnapshot } from '../../src/engine/index/format';
+import type { IndexEntry, IndexSnapshot } from '../../src/engine/index/format';
 import { QueryError, SearchEngine } from '../../src/engine/search/search';
 import { FakeEmbedder, normalize, tempDir, textVector, wordVector, writeFiles } from '../index/helpers';
 
@@ -133,7 +133,7 @@ test('scores on a large synthetic index agree with a direct computation', () => 
   // Exercises the whole ranking path on vectors that did not come from the fake embedder.
   const n = 2000;
   const vectors = new Float32Array(n * DIM);
-  const entries = [];
+  const entries: IndexEntry[] = [];
   for (let i = 0; i < n; i++) {
     vectors.set(wordVector(`v${i}`, DIM), i * DIM);
     entries.push({ path: `p${String(i).padStart(4, '0')}.png`, size: 1, mtimeMs: 1, sha256: '0'.repeat(64), row: i, width: 1, height: 1 });

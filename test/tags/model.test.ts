@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import sharp from 'sharp';
 import { Engine } from '../../src/engine/engine';
 import { updateIndex } from '../../src/engine/index/indexer';
 import { resolveModel } from '../../src/engine/models/resolve';
@@ -16,10 +17,8 @@ import { writeSolidImage } from '../fixtures/images';
 import { tempFolder } from './helpers';
 
 const CLIPART = '/work/shared/data/images/openclipart';
-// Clip art whose pixels are mostly one colour (checked by eye): a red flag, a green camera icon,
-// and drawings on white that are neither red, green nor blue.
-const RED_FLAG = 'signs_and_symbols/france_comtat_venaissin.png';
-const GREEN_ICON = 'electronics/camera_icon_stuart_moore_01.png';
+// Clip art: two mostly-red flags, and drawings on white that are neither red, green nor blue.
+const RED_FLAGS = ['signs_and_symbols/france_comtat_venaissin.png', 'signs_and_symbols/france_aquitaine.png'];
 const PLAIN = ['animals/cani_e_gatti_cat_and_do_01.png', 'animals/cigno_di_spalle_architet_01.png'];
 
 let engine: Engine;
@@ -57,7 +56,7 @@ test('colour words tag coloured images and clip art; images matching no tag stay
   const { root, images } = await indexedFolder('colours', {
     'red.png': FIXTURE_COLORS.red, 'green.png': FIXTURE_COLORS.green, 'blue.png': FIXTURE_COLORS.blue,
     'gray.png': FIXTURE_COLORS.gray, 'yellow.png': FIXTURE_COLORS.yellow,
-    'art/flag.png': path.join(CLIPART, RED_FLAG), 'art/camera.png': path.join(CLIPART, GREEN_ICON),
+    'art/flag1.png': path.join(CLIPART, RED_FLAGS[0]!), 'art/flag2.png': path.join(CLIPART, RED_FLAGS[1]!),
     'art/plain1.png': path.join(CLIPART, PLAIN[0]!), 'art/plain2.png': path.join(CLIPART, PLAIN[1]!),
   });
   const store = await TagStore.load(root);
@@ -67,7 +66,7 @@ test('colour words tag coloured images and clip art; images matching no tag stay
   assert.deepEqual(r.issues, []);
   const tags = Object.fromEntries(store.paths().map((p) => [p, store.tagsOf(p)]));
   assert.deepEqual(tags, {
-    'art/camera.png': ['green'], 'art/flag.png': ['red'], 'art/plain1.png': [], 'art/plain2.png': [],
+    'art/flag1.png': ['red'], 'art/flag2.png': ['red'], 'art/plain1.png': [], 'art/plain2.png': [],
     'blue.png': ['blue'], 'gray.png': [], 'green.png': ['green'], 'red.png': ['red'], 'yellow.png': [],
   });
   await store.save();
@@ -117,11 +116,18 @@ test('few-shot: confirmations flip a borderline reddish image on, rejections fli
   const store = await TagStore.load(root);
   const vocab = vocabularyFromNames(['red']);
   const tagger = await AutoTagger.create({ embedder: engine, vocab, store, cache });
-  const gray = FIXTURE_COLORS.gray, red = FIXTURE_COLORS.red;
-  const mix = (t: number) => gray.map((g, i) => Math.round(g + t * (red[i]! - g))) as unknown as readonly [number, number, number];
+  // Gray images with the first `k` pixels red, at the model's input size so nothing is resampled:
+  // the mean colour (all the fixture model sees) moves in steps fine enough to sit right on the
+  // zero-shot decision boundary, which 8-bit solid colours cannot.
+  const side = engine.info.imageSize;
+  const pixels = side * side;
   let n = 0;
-  const embed = async (t: number): Promise<TagImageInput> => {
-    const file = await writeSolidImage(path.join(root, `mix-${n++}.png`), mix(t), { width: 32, height: 32 });
+  const embed = async (k: number): Promise<TagImageInput> => {
+    const raw = Buffer.alloc(pixels * 3);
+    for (let p = 0; p < pixels; p++) raw.set(p < k ? FIXTURE_COLORS.red : FIXTURE_COLORS.gray, p * 3);
+    const file = path.join(root, `mix-${n++}.png`);
+    await fs.mkdir(root, { recursive: true });
+    await sharp(raw, { raw: { width: side, height: side, channels: 3 } }).png().toFile(file);
     const [res] = await engine.embedImages([file]);
     assert.ok(res && !isItemError(res), JSON.stringify(res));
     return { path: path.relative(root, file), sha256: res.sha256, embedding: res.embedding };
@@ -130,27 +136,36 @@ test('few-shot: confirmations flip a borderline reddish image on, rejections fli
     tagger.setImages([img]);
     return tagger.suggestTags(img.path)[0]!;
   };
-  // Bisect the gray→red line for the zero-shot decision boundary of "red".
-  let lo = 0, hi = 1;
+  // Bisect the number of red pixels for the zero-shot decision boundary of "red".
+  let lo = 0, hi = pixels;
   assert.equal(zeroShot(await embed(lo)).wouldSuggest, false);
   assert.equal(zeroShot(await embed(hi)).wouldSuggest, true);
-  for (let i = 0; i < 12; i++) {
-    const mid = (lo + hi) / 2;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
     if (zeroShot(await embed(mid)).wouldSuggest) hi = mid; else lo = mid;
   }
+  const step = Math.round(pixels * 0.01);
   const query = await embed(lo);
   const query2 = await embed(hi);
-  const positives = await Promise.all([lo - 0.03, lo - 0.05].map(embed));
-  const negatives = await Promise.all([hi + 0.03, hi + 0.05].map(embed));
+  const positives = await Promise.all([lo - 2 * step, lo - 4 * step].map(embed));
+  const negatives = await Promise.all([hi + 2 * step, hi + 4 * step].map(embed));
   const images = [query, query2, ...positives, ...negatives];
   await tagger.tagImages({ images, mode: 'all' });
   assert.deepEqual(store.tagsOf(query.path), [], 'zero-shot: just below the boundary');
   assert.deepEqual(store.tagsOf(query2.path), ['red'], 'zero-shot: just above the boundary');
-  assert.deepEqual(positives.map((p) => store.tagsOf(p.path)), [[], []]);
+  assert.deepEqual(positives.map((p) => store.tagsOf(p.path)), [[], []], 'the model misses these too');
+  assert.deepEqual(negatives.map((p) => store.tagsOf(p.path)), [['red'], ['red']], 'and tags these');
 
+  // The user confirms "red" on two slightly less red images: the borderline one follows them.
   for (const p of positives) store.confirm(p.path, 'red');
-  for (const p of negatives) store.reject(p.path, 'red');
   await tagger.tagImages({ mode: 'all' });
   assert.deepEqual(store.tagsOf(query.path), ['red'], 'similar confirmed images pull it over');
+  assert.deepEqual(store.tagsOf(query2.path), ['red']);
+
+  // Instead, the user removes "red" from two slightly redder images: the borderline one above follows.
+  for (const p of positives) store.clearDecision(p.path, 'red');
+  for (const p of negatives) store.reject(p.path, 'red');
+  await tagger.tagImages({ mode: 'all' });
   assert.deepEqual(store.tagsOf(query2.path), [], 'similar rejected images push it under');
+  assert.deepEqual(store.tagsOf(query.path), []);
 });

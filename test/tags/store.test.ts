@@ -7,7 +7,7 @@ import { xmpDocument } from '../../src/engine/tags/export';
 import { SHA, tempFolder } from './helpers';
 
 const auto = (scores: Record<string, number>, suggested: string[], sha = SHA(1), signature = 'sig-1') => ({
-  sha256: sha, signature, scores: new Map(Object.entries(scores)), suggested: new Set(suggested),
+  sha256: sha, signature, names: Object.keys(scores), scores: Object.values(scores), suggested: new Set(suggested),
 });
 
 test('user edits: confirm, reject, setUserTags; rejected tags are off the image but remembered', async () => {
@@ -79,7 +79,7 @@ test('paths from the file are never trusted; the API refuses them too', async ()
   }));
   const store = await TagStore.load(dir);
   assert.deepEqual(store.paths(), ['bad-tag.png', 'ok.png']);
-  assert.deepEqual(store.get('bad-tag.png')!.tags, {});
+  assert.deepEqual(Object.keys(store.get('bad-tag.png')!.tags), []);
   assert.equal(store.warnings.length, 6, store.warnings.join('\n'));
   assert.ok(store.warnings.every((w) => w.startsWith(file)));
   assert.ok(store.warnings.some((w) => w.includes('"../outside.png"')));
@@ -193,4 +193,15 @@ test('temp files left by a killed writer are cleaned up on load; live writers\' 
   const names = await fs.readdir(vscode);
   assert.ok(!names.includes(dead));
   assert.ok(names.includes(live));
+});
+
+test('tags named like Object.prototype members are ordinary tags', async () => {
+  const store = await TagStore.load(await tempFolder('store'));
+  assert.equal(store.hasTag('a.png', 'constructor'), false);
+  store.recordAutoTags('a.png', auto({ constructor: 0.9, tostring: 0.8 }, ['constructor']));
+  assert.deepEqual(store.tagsOf('a.png'), ['constructor']);
+  store.reject('a.png', 'constructor');
+  store.recordAutoTags('a.png', auto({ constructor: 0.9, tostring: 0.8 }, ['constructor', 'tostring']));
+  assert.deepEqual(store.tagsOf('a.png'), ['tostring']);
+  assert.deepEqual(store.decisions('constructor'), { confirmed: [], rejected: ['a.png'] });
 });

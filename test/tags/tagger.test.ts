@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { AutoTagger, GENERIC_NULL_PROMPTS, TagEmbeddingCache, TagStore, buildVocabulary, tagImages, vocabularyFromNames, type TagImageInput } from '../../src/engine/tags';
+import { AutoTagger, GENERIC_NULL_PROMPTS, TagEmbeddingCache, TagStore, buildVocabulary, tagImages, vocabularyFromNames, withOverrides, type TagImageInput } from '../../src/engine/tags';
 import { ConceptEmbedder, SHA, tempFolder } from './helpers';
 
 const embedder = new ConceptEmbedder(['red', 'green', 'blue', 'cat']);
@@ -194,4 +194,25 @@ test('tag prompt embeddings are cached per model fingerprint, in memory and on d
   // Adding one tag embeds only its prompts.
   await AutoTagger.create({ embedder: e1, vocab: buildVocabulary([{ source: 't', value: { defaults: false, tags: { red: {}, green: {}, extra: ['a red green thing.'] } } }]), store, cache });
   assert.equal(e1.textsEmbedded, first + 1 + GENERIC_NULL_PROMPTS.length, 'its prompt and the verbatim-prompt background');
+});
+
+test('threshold and topK overrides apply to every tag', async () => {
+  const { store, vocab, cache } = await setup();
+  const strict = vocabularyFromNames(['red', 'green', 'blue'], { threshold: 0.6 });
+  strict.tags[2]!.threshold = 0.99; // a per-tag threshold on blue that the override must replace
+  const image = img('a.png', { red: 1, green: 0.5, blue: 0.22 }, 1); // blue: a weak match
+  const tagWith = async (v: typeof vocab) => {
+    const s = await TagStore.load(await tempFolder('tagger'));
+    await tagImages({ embedder, vocab: v, store: s, cache, images: [image] });
+    return s.tagsOf('a.png').sort();
+  };
+  assert.deepEqual(await tagWith(vocab), ['blue', 'green', 'red']);
+  assert.deepEqual(await tagWith(withOverrides(vocab, { topK: 2 })), ['green', 'red'], 'the two best');
+  const scores = (await AutoTagger.create({ embedder, vocab, store, cache }));
+  scores.setImages([image]);
+  const blue = scores.suggestTags('a.png').find((x) => x.tag === 'blue')!.score!;
+  assert.ok(blue < 0.999, `blue is the weakest match: ${blue}`);
+  assert.deepEqual(await tagWith(withOverrides(vocab, { threshold: blue + 0.0005 })), ['green', 'red']);
+  assert.deepEqual(await tagWith(strict), ['green', 'red'], 'per-tag threshold 0.99 drops blue');
+  assert.deepEqual(await tagWith(withOverrides(strict, { threshold: 0.5 })), ['blue', 'green', 'red'], 'the override replaces it');
 });

@@ -10,6 +10,7 @@ import { basename, extname, join, resolve, sep } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import type { AssetItem, HostToWebview, WebviewToHost } from '../../src/shared/messages';
+export { makeItems } from './items';
 import { buildWebviewHtml } from '../../src/extension/webview/html';
 
 export const ROOT = resolve(__dirname, '..', '..');
@@ -303,42 +304,6 @@ export async function cspViolations(page: Page): Promise<string[]> {
 }
 
 // ------------------------------------------------------------------ items
-
-export interface ItemOptions {
-  thumbBase?: string;
-  thumbs?: ClipartThumb[];
-}
-
-const FOLDERS = ['assets/icons', 'assets/photos', 'docs/img', 'design/mockups', 'static'];
-const EXTS = ['png', 'jpg', 'webp', 'svg'];
-const TAGS = ['cat', 'dog', 'car', 'tree', 'house', 'person', 'food', 'logo'];
-
-/** Synthetic items (deterministic): varied folders, types, sizes, dates and tags. */
-export function makeItems(n: number, o: ItemOptions = {}): AssetItem[] {
-  const items: AssetItem[] = [];
-  for (let i = 0; i < n; i++) {
-    const folder = FOLDERS[i % FOLDERS.length];
-    const ext = EXTS[(i * 7) % EXTS.length];
-    const name = `image-${String(i).padStart(5, '0')}.${ext}`;
-    const t = o.thumbs?.[i % (o.thumbs.length || 1)];
-    items.push({
-      id: `id-${i}`,
-      relPath: `${folder}/${name}`,
-      name,
-      folder,
-      ext,
-      size: 1000 + ((i * 7919) % 500_000),
-      mtime: Date.UTC(2024, 0, 1) + ((i * 104729) % 1_000_000) * 60_000,
-      width: 64 + (i % 200),
-      height: 48 + (i % 150),
-      thumbnail: t && o.thumbBase ? `${o.thumbBase}/thumbs/${t.thumb}` : null,
-      uri: `file:///work/project/${folder}/${name}`,
-      tags: [{ tag: TAGS[i % TAGS.length], score: 0.5 + (i % 50) / 100, source: 'auto' }],
-      captions: [],
-    });
-  }
-  return items;
-}
 
 /** Items for the openclipart thumbnails, named and tagged after their real files. */
 export function clipartItems(thumbs: ClipartThumb[], base: string): AssetItem[] {

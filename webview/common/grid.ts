@@ -290,6 +290,8 @@ export class VirtualGrid {
       this.parkingFocus = false;
     }
     el.hidden = true;
+    // Tiles go back to the shared pool (detached), so hidden rows hold no stale tiles.
+    if (el._kind === 'tiles') while (el.lastElementChild) this.tilePool.push(el.removeChild(el.lastElementChild) as HTMLElement);
     this.pools[el._kind ?? 'tiles'].push(el);
   }
 

@@ -4,6 +4,8 @@ import { plural } from './format';
 
 export interface BatchAction {
   label: string;
+  /** Full name (tooltip and accessible name) when the label is abbreviated. */
+  title?: string;
   /** Only offered for a single selected tile. */
   single?: boolean;
   run: (ids: string[]) => void;
@@ -16,13 +18,13 @@ export class SelectionBar {
   private ids: string[] = [];
 
   constructor(actions: BatchAction[], onClear: () => void) {
-    this.count = h('vscode-badge', { class: 'count', variant: 'counter' });
+    this.count = h('vscode-badge', { class: 'count' });
     this.buttons = actions.map((action) => {
-      const el = h('vscode-button', { secondary: true }, action.label);
+      const el = h('vscode-button', { secondary: true, title: action.title, 'aria-label': action.title }, action.label);
       el.addEventListener('click', () => action.run(this.ids));
       return { action, el };
     });
-    const clear = h('vscode-button', { secondary: true, title: 'Clear selection (Escape)' }, 'Clear');
+    const clear = h('vscode-button', { secondary: true, title: 'Clear selection (Escape)', 'aria-label': 'Clear selection' }, '✕');
     clear.addEventListener('click', onClear);
     this.element = h('div', { class: 'selection-bar', role: 'toolbar', 'aria-label': 'Selected images', hidden: true },
       this.count, ...this.buttons.map((b) => b.el), clear);

@@ -21,7 +21,7 @@ interface TileParts {
   name: HTMLElement;
   score: HTMLElement;
   meta: HTMLElement | null;
-  tags: HTMLElement | null;
+  facts: HTMLElement | null;
   bound: { item: AssetItem; state: TileState } | null;
 }
 
@@ -54,8 +54,8 @@ export function createTile(variant: TileVariant): HTMLElement {
   const name = div('name', label, 'span');
   const score = div('score', label, 'span');
   const meta = variant === 'results' ? div('meta', el) : null;
-  const tags = variant === 'results' ? div('tags', el) : null;
-  parts.set(el, { thumb, img, placeholder, name, score, meta, tags, bound: null });
+  const facts = variant === 'results' ? div('facts', el) : null;
+  parts.set(el, { thumb, img, placeholder, name, score, meta, facts, bound: null });
   return el;
 }
 
@@ -102,6 +102,7 @@ export function bindTile(el: HTMLElement, item: AssetItem, state: TileState): vo
   el.tabIndex = state.tabbable ? 0 : -1;
   el.setAttribute('aria-selected', String(state.selected));
   el.classList.toggle('selected', state.selected);
+  el.classList.toggle('multi', state.multiSelect);
   if (prev && prev.item === item && prev.state.score === state.score) {
     if (prev.state.multiSelect !== state.multiSelect) setContext(el, item, state);
     return;
@@ -117,11 +118,10 @@ export function bindTile(el: HTMLElement, item: AssetItem, state: TileState): vo
   const scoreText = formatScore(state.score);
   p.score.textContent = scoreText;
   p.score.hidden = !scoreText;
-  if (p.meta) {
-    const dims = formatDims(item);
-    p.meta.textContent = [item.folder || '.', dims].filter(Boolean).join(' · ');
+  if (p.meta) p.meta.textContent = item.folder || '.';
+  if (p.facts) {
+    p.facts.textContent = [formatDims(item), formatBytes(item.size), item.tags.slice(0, 3).map((t) => t.tag).join(', ')].filter(Boolean).join(' · ');
   }
-  if (p.tags) p.tags.textContent = item.tags.slice(0, 4).map((t) => t.tag).join(' · ');
 
   const src = item.thumbnail;
   if (!src) {

@@ -117,10 +117,10 @@ const searchInfo = h('div', { class: 'search-info', 'aria-live': 'polite' });
 
 const selectionBar = new SelectionBar([
   { label: 'Open', run: (ids) => post({ type: 'open', ids }) },
-  { label: 'Find similar', single: true, run: (ids) => post({ type: 'findSimilar', id: ids[0] }) },
+  { label: 'Similar', title: 'Find similar images', single: true, run: (ids) => post({ type: 'findSimilar', id: ids[0] }) },
   { label: 'Copy paths', run: (ids) => post({ type: 'copyPath', ids }) },
-  { label: 'Generate captions', run: (ids) => post({ type: 'generateCaptions', ids }) },
-  { label: 'Edit tags', run: (ids) => post({ type: 'editTags', ids }) },
+  { label: 'Captions', title: 'Generate captions', run: (ids) => post({ type: 'generateCaptions', ids }) },
+  { label: 'Tags', title: 'Edit tags', run: (ids) => post({ type: 'editTags', ids }) },
 ], () => grid.setSelection([]));
 
 const thumbs = new ThumbnailRequester();
@@ -154,7 +154,8 @@ const grid = new VirtualGrid({
 
 const emptyState = h('div', { class: 'empty', hidden: true });
 
-document.body.append(h('div', { class: 'app' }, toolbar, statusArea, searchInfo, selectionBar.element, grid.element, emptyState));
+// The selection bar sits below the grid, so the grid does not jump when a selection starts.
+document.body.append(h('div', { class: 'app' }, toolbar, statusArea, searchInfo, grid.element, emptyState, selectionBar.element));
 
 // ------------------------------------------------------------------ view building
 
@@ -187,11 +188,21 @@ function maybeRestoreScroll(): void {
   grid.scrollTop = top;
 }
 
+/**
+ * Sets a vscode-single-select's value through its options' `selected` flags too: the select
+ * re-reads its options whenever one changes (e.g. gets disabled) and would otherwise reset.
+ */
+function selectValue(select: HTMLElement & { value: string }, value: string, disabled: string[] = []): void {
+  for (const opt of select.querySelectorAll<HTMLElement & { value: string; selected: boolean; disabled: boolean }>('vscode-option')) {
+    opt.selected = opt.value === value;
+    opt.disabled = disabled.includes(opt.value);
+  }
+  select.value = value;
+}
+
 function syncControls(): void {
-  sortSelect.value = effectiveSort();
-  const relevance = sortSelect.querySelector<HTMLElement>('vscode-option[value="relevance"]');
-  if (relevance) relevance.toggleAttribute('disabled', !scores);
-  groupSelect.value = state.group;
+  selectValue(sortSelect, effectiveSort(), scores ? [] : ['relevance']);
+  selectValue(groupSelect, state.group);
   sizeSlider.value = String(state.tileSize);
 }
 
@@ -415,9 +426,10 @@ function onSearchResults(m: SearchResultsMessage): void {
       save();
     }
   }
+  const restoring = pendingScrollRestore !== null;
   syncControls();
   rebuild();
-  if (first && pendingScrollRestore === null) grid.scrollTop = 0;
+  if (first && !restoring) grid.scrollTop = 0;
 }
 
 let lastResearch = 0;

@@ -45,7 +45,7 @@ const banner = h('div', { class: 'status', 'aria-live': 'polite' });
 const selectionBar = new SelectionBar([
   { label: 'Open', run: (ids) => post({ type: 'open', ids }) },
   { label: 'Reveal in Explorer', single: true, run: (ids) => post({ type: 'reveal', id: ids[0] }) },
-  { label: 'Find similar', single: true, run: (ids) => post({ type: 'findSimilar', id: ids[0] }) },
+  { label: 'Find similar', title: 'Find similar images', single: true, run: (ids) => post({ type: 'findSimilar', id: ids[0] }) },
   { label: 'Copy paths', run: (ids) => post({ type: 'copyPath', ids }) },
   { label: 'Copy Markdown links', run: (ids) => post({ type: 'copyMarkdownLink', ids }) },
 ], () => grid.setSelection([]));
@@ -55,7 +55,7 @@ const grid = new VirtualGrid({
   variant: 'results',
   label: 'Search results',
   tileSize: state.tileSize,
-  labelHeight: 54,
+  labelHeight: 54, // name + folder + facts lines
   scoreOf: (it) => it.score,
   onOpen: (ids) => post({ type: 'open', ids }),
   onSelectionChange: (ids) => {
@@ -72,7 +72,7 @@ const grid = new VirtualGrid({
 });
 const emptyState = h('div', { class: 'empty' }, h('div', { class: 'title' }, 'No results yet'), 'Search from the MobileCLIP Assets gallery or the command palette.');
 
-document.body.append(h('div', { class: 'app' }, header, banner, selectionBar.element, grid.element, emptyState));
+document.body.append(h('div', { class: 'app' }, header, banner, grid.element, emptyState, selectionBar.element));
 
 function render(restoreScroll: boolean): void {
   const r = results;

@@ -72,6 +72,7 @@ export const caption: Command = {
       return 0;
     }
     if (values.model !== undefined) throw new UsageError('--model selects the CLIP model; use --captioner for captioning');
+    if (values.provider !== undefined && values.provider !== 'cpu' && values.provider !== 'auto') throw new UsageError('captioning runs on the CPU; --provider is not supported here');
     if (!positionals.length) throw new UsageError('nothing to caption: give image files or folders');
     const settings = settingsFrom(values);
     if (values.precision !== undefined && !isPrecision(values.precision)) throw new UsageError(`--precision must be one of fp32, fp16, q8, int8, uint8, q4, bnb4, got "${values.precision}"`);

@@ -96,10 +96,12 @@ export class Captioner {
     const model = (await ModelClass.from_pretrained(dir, loadOpts)) as unknown as Captioner['model'] & { generation_config?: Record<string, unknown> };
     try {
       const tokenizer = await tf.AutoTokenizer.from_pretrained(dir, { local_files_only: true });
-      const gen = { ...config, ...(model.generation_config ?? {}) } as Record<string, unknown>;
-      const eosRaw = gen.eos_token_id;
+      // generation_config.json wins over config.json, but only where it has a value.
+      const gen = (model.generation_config ?? {}) as Record<string, unknown>;
+      const pick = (key: string) => gen[key] ?? (config as unknown as Record<string, unknown>)[key];
+      const eosRaw = pick('eos_token_id');
       const eos = (Array.isArray(eosRaw) ? eosRaw : [eosRaw]).filter((v): v is number => typeof v === 'number');
-      const start = [gen.decoder_start_token_id, gen.bos_token_id].find((v): v is number => typeof v === 'number');
+      const start = [pick('decoder_start_token_id'), pick('bos_token_id')].find((v): v is number => typeof v === 'number');
       if (start === undefined || eos.length === 0) throw new Error('the captioner has no decoder_start_token_id/bos_token_id or eos_token_id in config.json / generation_config.json');
 
       let prompt: { ids: bigint[]; mask: bigint[] } | undefined;
@@ -110,9 +112,11 @@ export class Captioner {
       }
 
       const preprocessConfig = await loadPreprocessConfig(path.join(dir, 'preprocessor_config.json'));
+      const encoderSize = (config as unknown as { encoder?: { image_size?: unknown } }).encoder?.image_size;
       const imageSize = preprocessConfig.crop?.width
         ?? (preprocessConfig.resize?.kind === 'exact' ? preprocessConfig.resize.width : preprocessConfig.resize?.shortestEdge)
-        ?? 224;
+        ?? (typeof encoderSize === 'number' ? encoderSize : undefined);
+      if (!imageSize) throw new Error('neither preprocessor_config.json (size) nor config.json (encoder.image_size) gives the input image size');
       const preprocess: ModelPreprocess = { config: preprocessConfig, geometry: resolveGeometry(preprocessConfig, imageSize), imageSize };
       return new Captioner(tf, Captioner.keyOf(opts), architecture, model, tokenizer as unknown as Captioner['tokenizer'], preprocess, start, eos, prompt);
     } catch (err) {

@@ -71,18 +71,25 @@ export interface CaptionRunSummary {
   elapsedMs: number;
 }
 
+/**
+ * The run identity recorded with generated captions. A local folder is named by its folder name
+ * only (its absolute path would make the key machine-specific; the fingerprint identifies it).
+ */
+export function captionRun(captioner: ResolvedCaptioner, settings: CaptionSettings): CaptionRun {
+  return {
+    model: captioner.id.startsWith('local:') ? `local:${path.basename(captioner.dir)}` : captioner.id,
+    modelFingerprint: captioner.fingerprint,
+    dtype: captioner.dtype,
+    settings,
+    samplerVersion: SAMPLER_VERSION,
+  };
+}
+
 /** Captions `paths` (absolute image files under `opts.root`) and records them in the captions file. */
 export async function captionImages(backend: CaptionBackend, paths: readonly string[], opts: CaptionImagesOptions): Promise<CaptionRunSummary> {
   const started = Date.now();
   const settings = resolveCaptionSettings(opts.settings);
-  const run: CaptionRun = {
-    // A folder's absolute path would make the key machine-specific; its fingerprint identifies it.
-    model: opts.captioner.id.startsWith('local:') ? `local:${path.basename(opts.captioner.dir)}` : opts.captioner.id,
-    modelFingerprint: opts.captioner.fingerprint,
-    dtype: opts.captioner.dtype,
-    settings,
-    samplerVersion: SAMPLER_VERSION,
-  };
+  const run = captionRun(opts.captioner, settings);
   const key = runKey(run);
   const file = opts.file ?? captionsFileFor(opts.root);
   const store = await loadCaptionStore(opts.root, file);
@@ -146,6 +153,7 @@ export async function captionImages(backend: CaptionBackend, paths: readonly str
   // 2. Caption the rest in chunks; save after each chunk.
   const chunkSize = Math.max(1, opts.chunkSize ?? 8);
   let cancelled = opts.signal?.aborted ?? false;
+  let failedRequests = 0;
   for (let start = 0; start < todo.length && !cancelled; start += chunkSize) {
     const chunk = todo.slice(start, start + chunkSize);
     const fresh = new Map<string, { sha256: string; captions: string[] }>();
@@ -184,12 +192,17 @@ export async function captionImages(backend: CaptionBackend, paths: readonly str
           },
         },
       );
+      failedRequests = 0;
     } catch (err) {
       if (opts.signal?.aborted) {
         cancelled = true;
       } else {
-        // The whole request failed (e.g. the model cannot load): every unanswered image fails.
-        for (const t of chunk) if (!results[t.index]) finish(t.index, { path: t.path, relPath: t.relPath, error: (err as Error).message });
+        // The whole request failed (the model cannot load, the worker crashed): every unanswered
+        // image of the chunk fails. Twice in a row means it is not one bad file: stop there.
+        const message = (err as Error).message;
+        const rest = ++failedRequests >= 2 ? todo.slice(start) : chunk;
+        for (const t of rest) if (!results[t.index]) finish(t.index, { path: t.path, relPath: t.relPath, error: message });
+        if (failedRequests >= 2) start = todo.length;
       }
     }
     if (fresh.size) {

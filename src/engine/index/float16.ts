@@ -52,7 +52,20 @@ function decodeTable(): Float32Array {
 }
 
 export function encodeFloat16(src: Float32Array, dst: Uint16Array = new Uint16Array(src.length)): Uint16Array {
-  for (let i = 0; i < src.length; i++) dst[i] = toHalfBits(src[i]!);
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i]!;
+    const e = ((x >>> 23) & 0xff) - 112;
+    if (e > 0 && e < 0x1f) {
+      // The common case (normal half), inlined: round to nearest, ties to even.
+      let half = (e << 10) | ((x & 0x7fffff) >>> 13);
+      const rest = x & 0x1fff;
+      if (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1)) half++;
+      dst[i] = ((x >>> 16) & 0x8000) | half;
+    } else {
+      dst[i] = toHalfBits(src[i]!);
+    }
+  }
   return dst;
 }
 

@@ -122,10 +122,12 @@ const HEX64 = /^[0-9a-f]{64}$/;
 
 /** A '/'-separated relative path that stays inside its folder. */
 export function isSafeRelativePath(p: unknown): p is string {
-  if (typeof p !== 'string' || p.length === 0 || p.includes('\0') || p.includes('\\')) return false;
-  if (p.startsWith('/') || /^[A-Za-z]:/.test(p)) return false;
-  return p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+  return typeof p === 'string' && p.length > 0 && !UNSAFE_PATH.test(p) && !(process.platform === 'win32' && UNSAFE_ON_WINDOWS.test(p));
 }
+// Absolute, NUL, empty segment, '.' or '..' segment.
+const UNSAFE_PATH = /^\/|\0|\/\/|\/$|(^|\/)\.\.?(\/|$)/;
+// Where backslashes and drive letters are path syntax rather than file-name characters.
+const UNSAFE_ON_WINDOWS = /\\|^[A-Za-z]:/;
 
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0;

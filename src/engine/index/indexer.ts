@@ -373,14 +373,24 @@ export class WorkspaceIndexer {
     let pendingFlush: Promise<void> | undefined;
     let flushError: unknown;
 
+    let checkpointAgain = false;
     const checkpoint = (): void => {
-      if (pendingFlush) return;
+      if (pendingFlush) {
+        checkpointAgain = true; // one more right after the current write, with everything since
+        return;
+      }
       sinceCheckpoint = 0;
       lastCheckpoint = performance.now();
       pendingFlush = store
         .flush()
         .catch((err: unknown) => void (flushError ??= err))
-        .finally(() => (pendingFlush = undefined));
+        .finally(() => {
+          pendingFlush = undefined;
+          if (checkpointAgain && !flushError) {
+            checkpointAgain = false;
+            checkpoint();
+          }
+        });
     };
 
     const record = (file: ScannedFile, result: ImageResult): void => {
@@ -456,7 +466,8 @@ export class WorkspaceIndexer {
       }
     } finally {
       // Keep what finished, whatever happened (the caller's final flush writes the rest).
-      await pendingFlush;
+      checkpointAgain = false;
+      while (pendingFlush) await pendingFlush;
     }
     if (flushError) throw flushError;
   }

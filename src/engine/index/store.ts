@@ -64,11 +64,16 @@ function hashBytes(bytes: Uint8Array): string {
 }
 
 function decodeRows(bytes: Buffer, dtype: VectorDType, count: number): Float32Array {
-  // Copy into an aligned buffer first: a Buffer slice may start at any byte offset.
-  const aligned = new Uint8Array(bytes.length);
-  aligned.set(bytes);
-  if (dtype === 'float32') return new Float32Array(aligned.buffer, 0, count);
-  return decodeFloat16(new Uint16Array(aligned.buffer, 0, count));
+  const width = dtype === 'float32' ? 4 : 2;
+  let source: Uint8Array = bytes;
+  if (bytes.byteOffset % width !== 0) {
+    // Typed-array views need aligned offsets; a large file read has its own aligned buffer, a
+    // small pooled one may not.
+    source = new Uint8Array(bytes.length);
+    source.set(bytes);
+  }
+  if (dtype === 'float32') return new Float32Array(source.buffer, source.byteOffset, count);
+  return decodeFloat16(new Uint16Array(source.buffer, source.byteOffset, count));
 }
 
 function encodeRows(values: Float32Array, dtype: VectorDType): Uint8Array {
@@ -134,8 +139,13 @@ export async function loadIndexSnapshot(dir: string): Promise<IndexSnapshot | un
     preprocessing: manifest.preprocessing,
     dim: manifest.model.dim,
     vectors,
-    entries: [...manifest.entries].sort(comparePaths),
+    entries: isSorted(manifest.entries) ? manifest.entries : [...manifest.entries].sort(comparePaths),
   };
+}
+
+function isSorted(entries: readonly { path: string }[]): boolean {
+  for (let i = 1; i < entries.length; i++) if (comparePaths(entries[i - 1]!, entries[i]!) > 0) return false;
+  return true;
 }
 
 export function comparePaths(a: { path: string }, b: { path: string }): number {
@@ -174,6 +184,11 @@ export function sameIdentity(a: IndexIdentity, b: IndexIdentity): string | undef
   if (a.model.dim !== b.model.dim) return `the embedding size changed (${a.model.dim} → ${b.model.dim})`;
   if (stableStringify(a.preprocessing) !== stableStringify(b.preprocessing)) return 'the preprocessing settings changed';
   return undefined;
+}
+
+function listText<T>(items: readonly T[], line: (item: T) => string): string {
+  if (items.length === 0) return '[]';
+  return `[\n${items.map((item) => `    ${line(item)}`).join(',\n')}\n  ]`;
 }
 
 /** The writer's in-memory index. Mutations are synchronous; flush() persists them. */
@@ -439,19 +454,22 @@ export class IndexStore {
     this.rewriteNeeded = true;
   }
 
-  private chunkHashes(fromChunk: number, previous: string[]): { hashes: string[] } {
-    const dim = this.dim;
-    const hashes = previous.slice(0, fromChunk);
-    for (let c = fromChunk; c * this.chunkRows < this.rowCount; c++) {
-      const start = c * this.chunkRows;
-      const end = Math.min(this.rowCount, start + this.chunkRows);
-      hashes.push(hashBytes(encodeRows(this.vectors.subarray(start * dim, end * dim), this.dtype)));
+  /** sha256 per chunk of `encoded`, which starts at a chunk boundary. */
+  private hashChunks(encoded: Uint8Array): string[] {
+    const chunkBytes = this.chunkRows * this.dim * bytesPerValue(this.dtype);
+    const hashes: string[] = [];
+    for (let start = 0; start < encoded.length; start += chunkBytes) {
+      hashes.push(hashBytes(encoded.subarray(start, Math.min(encoded.length, start + chunkBytes))));
     }
-    return { hashes };
+    return hashes;
   }
 
+  /**
+   * The manifest as stable JSON (sorted keys), one entry per line: diffs well when the index is
+   * committed, and is several times faster than generic stable stringification at 100k entries.
+   */
   private manifestText(file: PersistedFile): string {
-    const manifest: IndexManifest = {
+    const head: Omit<IndexManifest, 'entries' | 'failed'> = {
       format: INDEX_FORMAT,
       version: INDEX_VERSION,
       model: this.identity.model,
@@ -465,19 +483,22 @@ export class IndexStore {
         chunkRows: this.chunkRows,
         chunkSha256: file.chunkSha256,
       },
-      entries: [...this.entries()],
-      failed: this.failures(),
       updated: new Date().toISOString(),
     };
-    return stableStringify(manifest);
+    // "entries" and "failed" sort before every other top-level key.
+    const entries = listText(this.entries(), (e) =>
+      JSON.stringify({ height: e.height, mtimeMs: e.mtimeMs, path: e.path, row: e.row, sha256: e.sha256, size: e.size, width: e.width }),
+    );
+    const failed = listText(this.failures(), (f) => JSON.stringify({ error: f.error, mtimeMs: f.mtimeMs, path: f.path, size: f.size }));
+    return `{\n  "entries": ${entries},\n  "failed": ${failed},\n${stableStringify(head).slice(2)}`;
   }
 
   private async writeFull(): Promise<void> {
     // Everything up to the first await is synchronous: a consistent capture of the state.
     const nonce = randomBytes(8).toString('hex');
     const rows = this.rowCount;
-    const file: PersistedFile = { name: vectorFileName(nonce), nonce, rows, chunkSha256: this.chunkHashes(0, []).hashes };
     const body = encodeRows(this.vectors.subarray(0, rows * this.dim), this.dtype);
+    const file: PersistedFile = { name: vectorFileName(nonce), nonce, rows, chunkSha256: this.hashChunks(body) };
     const bytes = Buffer.concat([encodeHeader(this.dtype, this.dim, nonce), body]);
     const text = this.manifestText(file);
     this.rewriteNeeded = false;
@@ -499,9 +520,12 @@ export class IndexStore {
     const rowBytes = dim * bytesPerValue(this.dtype);
     const from = prev.rows;
     const rows = this.rowCount;
+    // Re-encode from the start of the last, partly filled chunk: its checksum covers new rows too.
     const firstChunk = Math.floor(from / this.chunkRows);
-    const file: PersistedFile = { ...prev, rows, chunkSha256: this.chunkHashes(firstChunk, prev.chunkSha256).hashes };
-    const body = encodeRows(this.vectors.subarray(from * dim, rows * dim), this.dtype);
+    const chunkStart = firstChunk * this.chunkRows;
+    const encoded = encodeRows(this.vectors.subarray(chunkStart * dim, rows * dim), this.dtype);
+    const file: PersistedFile = { ...prev, rows, chunkSha256: [...prev.chunkSha256.slice(0, firstChunk), ...this.hashChunks(encoded)] };
+    const body = encoded.subarray((from - chunkStart) * rowBytes);
     const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     const text = this.manifestText(file);
     this.dirty = false;

@@ -13,7 +13,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+
+// undici is about 1 MB of JavaScript: load it when a download starts, not when the extension
+// host or the CLI loads this module (it stays external to the bundles, see scripts/build.mjs).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const undici = (): typeof import('undici') => require('undici');
 import type { Precision, ResolvedModel } from '../types';
 import { ChecksumMismatchError, httpStatusError, ModelDownloadError, ModelOfflineError, type MissingFile } from './errors';
 import { clipFilePlan, findMissingFiles, type HubFilePlan } from './hub';
@@ -272,7 +277,7 @@ class Session {
     let linkedSha256: string | undefined;
     let current = url;
     for (let hop = 0; ; hop++) {
-      const res = await request(current, {
+      const res = await undici().request(current, {
         method,
         headers: { 'user-agent': 'mobileclip-assets', ...headers },
         dispatcher: this.dispatcher,
@@ -330,10 +335,10 @@ class Session {
 
 function makeDispatcher(proxy: string | undefined, noProxy: string | undefined): Dispatcher {
   // proxyTunnel false: plain http:// targets are forwarded like curl does; https:// still uses CONNECT.
-  if (proxy) return new EnvHttpProxyAgent({ httpProxy: proxy, httpsProxy: proxy, noProxy, proxyTunnel: false });
+  if (proxy) return new (undici().EnvHttpProxyAgent)({ httpProxy: proxy, httpsProxy: proxy, noProxy, proxyTunnel: false });
   const env = process.env;
-  if (env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy) return new EnvHttpProxyAgent({ proxyTunnel: false });
-  return new Agent();
+  if (env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy) return new (undici().EnvHttpProxyAgent)({ proxyTunnel: false });
+  return new (undici().Agent)();
 }
 
 function errorCode(err: unknown): string | undefined {

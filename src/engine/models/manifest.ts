@@ -242,25 +242,46 @@ export async function loadManifestFile(file: string): Promise<ModelManifest> {
   return manifest;
 }
 
-/** Every manifest in `modelsDir`, sorted by id; optionally only one kind. Invalid manifests throw. */
+/**
+ * An extra registry folder from `$MOBILECLIP_ASSETS_MODELS_DIR` (a team's private registry or an
+ * air-gapped mirror pinning other revisions). Its manifests win over bundled ones with the same id.
+ * It comes from the user's environment, never from workspace settings.
+ */
+export function extraModelsDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dir = env.MOBILECLIP_ASSETS_MODELS_DIR?.trim();
+  return dir ? path.resolve(dir) : undefined;
+}
+
+/** Every manifest in `modelsDir` (plus the extra registry folder), sorted by id; optionally only one kind. Invalid manifests throw. */
 export async function listModels(modelsDir: string, kind?: string): Promise<ModelManifest[]> {
-  let names: string[];
-  try {
-    names = await fs.readdir(modelsDir);
-  } catch (err) {
-    throw new Error(`cannot read the model registry folder ${modelsDir}: ${(err as Error).message}`);
+  const byId = new Map<string, ModelManifest>();
+  const extra = extraModelsDir();
+  for (const dir of extra && extra !== path.resolve(modelsDir) ? [modelsDir, extra] : [modelsDir]) {
+    let names: string[];
+    try {
+      names = await fs.readdir(dir);
+    } catch (err) {
+      throw new Error(`cannot read the model registry folder ${dir}: ${(err as Error).message}`);
+    }
+    const manifests = await Promise.all(names.filter((n) => n.endsWith('.json')).sort().map((n) => loadManifestFile(path.join(dir, n))));
+    for (const m of manifests) byId.set(m.id, m);
   }
-  const manifests = await Promise.all(names.filter((n) => n.endsWith('.json')).sort().map((n) => loadManifestFile(path.join(modelsDir, n))));
-  return manifests.filter((m) => kind === undefined || m.kind === kind);
+  return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id)).filter((m) => kind === undefined || m.kind === kind);
 }
 
 /** The manifest with this id, or an error listing the known ids. */
 export async function getManifest(id: string, modelsDir: string): Promise<ModelManifest> {
   if (!/^[a-z0-9][a-z0-9._-]*$/.test(id)) throw new Error(`"${id}" is not a model id`);
-  const file = path.join(modelsDir, `${id}.json`);
-  try {
-    await fs.access(file);
-  } catch {
+  const extra = extraModelsDir();
+  const candidates = [...(extra ? [path.join(extra, `${id}.json`)] : []), path.join(modelsDir, `${id}.json`)];
+  let file: string | undefined;
+  for (const c of candidates) {
+    if (await fs.access(c).then(() => true, () => false)) {
+      file = c;
+      break;
+    }
+  }
+  if (!file) {
     const known = (await listModels(modelsDir).catch(() => [])).map((m) => m.id);
     throw new Error(`unknown model "${id}". Known models: ${known.join(', ') || '(none)'}. To use your own model, pass the path of a folder laid out like the Hugging Face ONNX exports.`);
   }

@@ -80,7 +80,7 @@ export function describeDecodeFailure(format: string | undefined, err: unknown):
 function cleanVipsMessage(msg: string): string {
   // libvips stacks several lines ("VipsJpeg: ...\nvips2png: ..."); the first says most.
   const first = (msg.split('\n').map((l) => l.trim()).filter(Boolean)[0] ?? msg).replace(/^Input (buffer|file) has corrupt header:\s*/i, '');
-  return first.replace(/^(Vips\w+|vips_\w+|\w+load(_\w+)?|libspng|gifload|tiffload|webpload):\s*/i, '') || first;
+  return first.replace(/^(Vips\w+|vips_\w+|\w+load(_\w+)?|libspng|gifload|tiffload|webpload|webp|glib):\s*/i, '') || first;
 }
 
 export function formatMegapixels(pixels: number): string {

@@ -69,7 +69,9 @@ interface Probe {
   width: number;
   height: number;
   hasAlpha: boolean;
+  /** SVG only: rasterization DPI, and the size at the file's own DPI. */
   density?: number;
+  svgBase?: { width: number; height: number; density: number };
 }
 
 export async function preprocessImage(file: string, req: PreprocessRequest): Promise<PreprocessedImage> {
@@ -83,7 +85,8 @@ export async function preprocessImage(file: string, req: PreprocessRequest): Pro
 
   if (!model) {
     if (needThumb && req.thumbnails && thumbPath) {
-      const img = await decode(probe, req, thumbnailShrinkTarget(probe, req.thumbnails.size));
+      const p = svgRasterFor(probe, req.thumbnails.size, req.maxPixels);
+      const img = await decode(p, req, thumbnailShrinkTarget(p, req.thumbnails.size));
       await writeThumbnail(img, req.thumbnails.size, thumbPath);
     }
     if (thumbPath) out.thumbnail = thumbPath;
@@ -95,6 +98,10 @@ export async function preprocessImage(file: string, req: PreprocessRequest): Pro
   // model, never on thumbnail settings.
   const resize = model.geometry.resize;
   const target = resize ? resizedSize(resize, probe.width, probe.height) : undefined;
+  if (target && !req.augment && req.maxPixels > 0 && target.width * target.height > req.maxPixels) {
+    // A 1-pixel-wide strip would be upscaled to an enormous image before cropping.
+    throw new ImageDecodeError(`aspect ratio too extreme: ${probe.width}×${probe.height} would resize to ${target.width}×${target.height}`);
+  }
   const shrinkOnLoad = !req.augment && target !== undefined && (probe.format === 'jpeg' || probe.format === 'webp')
     && probe.width * probe.height >= 4 * target.width * target.height;
 
@@ -122,10 +129,14 @@ export async function preprocessImage(file: string, req: PreprocessRequest): Pro
 
   if (needThumb && req.thumbnails && thumbPath) {
     const size = req.thumbnails.size;
-    // The shrunk decode is only a fit source when it is at least the thumbnail size.
-    const source = !shrinkOnLoad || Math.max(decoded.width, decoded.height) >= Math.min(size, Math.max(probe.width, probe.height))
-      ? decoded
-      : await decode(probe, req, thumbnailShrinkTarget(probe, size));
+    // The shrunk decode (or a vector raster made for the model) is only a fit source when it
+    // is at least the thumbnail size; otherwise decode once more for the thumbnail alone.
+    const svgThumb = svgRasterFor(probe, size, req.maxPixels);
+    const source = svgThumb !== probe
+      ? await decode(svgThumb, req, thumbnailShrinkTarget(svgThumb, size))
+      : !shrinkOnLoad || Math.max(decoded.width, decoded.height) >= Math.min(size, Math.max(probe.width, probe.height))
+        ? decoded
+        : await decode(probe, req, thumbnailShrinkTarget(probe, size));
     await writeThumbnail(source, size, thumbPath);
   }
   if (thumbPath) out.thumbnail = thumbPath;
@@ -159,28 +170,45 @@ async function probeImage(file: string, bytes: Buffer, opts: DecodeOptions & { m
   }
   const format = meta.format ?? 'image';
   // Oriented size of the first frame (metadata reports one page when pages = 1).
-  let width = meta.autoOrient?.width ?? meta.width ?? 0;
-  let height = meta.autoOrient?.height ?? meta.height ?? 0;
+  const width = meta.autoOrient?.width ?? meta.width ?? 0;
+  const height = meta.autoOrient?.height ?? meta.height ?? 0;
   if (!width || !height) throw new ImageDecodeError(`${format} image has no size (corrupt header)`);
   checkPixels(width, height, opts.maxPixels);
 
-  let density: number | undefined;
+  const probe: Probe = { bytes, sha256, format, width, height, hasAlpha: meta.hasAlpha ?? false };
   if (format === 'svg') {
-    // Rasterize big enough for the model (and never past the pixel budget).
-    const base = meta.density ?? 72;
+    // Rasterize big enough for the model (never past the pixel budget); only the model decides,
+    // so the pixels the model sees do not depend on thumbnail settings.
+    probe.svgBase = { width, height, density: meta.density ?? 72 };
     let scale = 1;
     const m = opts.model;
     if (m) {
       const t = m.geometry.resize ? resizedSize(m.geometry.resize, width, height) : undefined;
-      const need = t ? Math.max(t.width / width, t.height / height) : m.imageSize / Math.min(width, height);
-      scale = Math.max(1, need);
+      scale = t ? Math.max(t.width / width, t.height / height) : m.imageSize / Math.min(width, height);
     }
-    scale = Math.min(scale, Math.sqrt(opts.maxPixels / (width * height)), 100_000 / base);
-    density = base * scale;
-    width = Math.max(1, Math.round(width * scale));
-    height = Math.max(1, Math.round(height * scale));
+    return svgRaster(probe, scale, opts.maxPixels);
   }
-  return { bytes, sha256, format, width, height, hasAlpha: meta.hasAlpha ?? false, density };
+  return probe;
+}
+
+/** The probe of an SVG rasterized at `scale` x its own size (at least 1x, within the budget). */
+function svgRaster(probe: Probe, scale: number, maxPixels: number): Probe {
+  const base = probe.svgBase!;
+  let s = Math.max(1, scale);
+  if (maxPixels > 0) s = Math.min(s, Math.sqrt(maxPixels / (base.width * base.height)));
+  s = Math.min(s, 100_000 / base.density);
+  return {
+    ...probe,
+    density: base.density * s,
+    width: Math.max(1, Math.round(base.width * s)),
+    height: Math.max(1, Math.round(base.height * s)),
+  };
+}
+
+/** For a thumbnail with this longest side: the same probe, or an SVG one rasterized larger. */
+function svgRasterFor(probe: Probe, longSide: number, maxPixels: number): Probe {
+  if (!probe.svgBase || Math.max(probe.width, probe.height) >= longSide) return probe;
+  return svgRaster(probe, longSide / Math.max(probe.svgBase.width, probe.svgBase.height), maxPixels);
 }
 
 function checkPixels(width: number, height: number, maxPixels: number): void {
@@ -320,7 +348,7 @@ function thumbnailShrinkTarget(probe: Probe, size: number): DecodeTarget | undef
 async function writeThumbnail(img: RgbImage, size: number, target: string): Promise<void> {
   const webp = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
     .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true, kernel: 'lanczos3' })
-    .webp({ quality: 82 })
+    .webp({ quality: 82, effort: 2 })
     .toBuffer();
   await writeFileAtomic(target, webp);
 }

@@ -79,7 +79,9 @@ export interface ReinforceSummary {
   alreadyComplete: boolean;
 }
 
-const STATE_DIR = '.reinforce';
+export const STATE_DIR = '.reinforce';
+/** Images per captioner call. */
+const CAPTION_CHUNK = 8;
 const GENERATOR = 'mobileclip-assets reinforce';
 
 export async function reinforceDataset(opts: ReinforceOptions): Promise<ReinforceSummary> {
@@ -147,12 +149,25 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
   let samples = resume.finalized.reduce((n, s) => n + s.samples, 0) + resume.currentSamples;
   const eta = new EtaEstimator(images.length - resume.next);
   try {
+    let syn = new Map<string, string[]>();
     for (let i = resume.next; i < images.length; i++) {
       if (opts.signal?.aborted) { cancelled = true; break; }
       const img = images[i]!;
+      // Captions come in chunks (one captioner request for several images); only the sample in
+      // flight is lost on a crash, as the captioner caches what it generated.
+      if (opts.captions && (i - resume.next) % CAPTION_CHUNK === 0) {
+        const chunk = images.slice(i, i + CAPTION_CHUNK).map((x) => x.absPath);
+        try {
+          syn = await opts.captions(chunk);
+        } catch (err) {
+          // A captioner that fails as a whole stops the run (it stays resumable).
+          if (opts.signal?.aborted) { cancelled = true; break; }
+          throw new Error(`captioner failed: ${(err as Error).message ?? err}`);
+        }
+      }
       let result: ReinforcedSample | { error: string };
       try {
-        result = await reinforceOne(img, opts.teachers, opts.captions, seed, augment, dim, opts.signal);
+        result = await reinforceOne(img, opts.teachers, syn.get(img.absPath) ?? [], seed, augment, dim, opts.signal);
       } catch (err) {
         if (opts.signal?.aborted) { cancelled = true; break; }
         throw err;
@@ -213,7 +228,7 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
 }
 
 async function reinforceOne(
-  img: InputImage, teachers: ImageTextEmbedder[], captions: CaptionSource | undefined, seed: number,
+  img: InputImage, teachers: ImageTextEmbedder[], synthetic: string[], seed: number,
   augment: AugmentSettings, dim: number, signal: AbortSignal | undefined,
 ): Promise<ReinforcedSample | { error: string }> {
   const uid = sampleUid(img.relPath);
@@ -223,15 +238,7 @@ async function reinforceOne(
   const { width, height, sha256 } = probe;
   const paug = sampleAugmentations(seed, uid, width, height, augment);
 
-  let syn: string[] = [];
-  if (captions) {
-    try {
-      syn = ((await captions([img.absPath])).get(img.absPath) ?? []).map(normalizeCaption).filter((c) => c !== '');
-    } catch (err) {
-      if (signal?.aborted) throw err;
-      return { error: `captioner failed: ${(err as Error).message ?? err}` };
-    }
-  }
+  const syn = synthetic.map(normalizeCaption).filter((c) => c !== '');
   const hasCaption = img.captionOrigin !== 'none';
   const texts = hasCaption ? [img.caption, ...syn] : syn;
   const rows = 1 + syn.length;

@@ -193,6 +193,9 @@ function checkSampleContent(s: ParsedSample, m: DatasetManifest, augment: Augmen
     }
   }
   if (s.info && s.info.caption_source === 'none' && s.info.caption !== '') p.push('json caption_source is none but caption is set');
+  if (s.url !== undefined) {
+    try { resolveInside(m.source.root, s.url); } catch (err) { p.push(`url.txt: ${(err as Error).message}`); }
+  }
   const rowsOk = (name: string, data: Float32Array, rows: number, zeroRow0: boolean) => {
     const dim = m.embeddingDim;
     for (let r = 0; r < rows; r++) {

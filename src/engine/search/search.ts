@@ -165,6 +165,13 @@ export class SearchEngine {
           continue;
         }
         const file = path.resolve(options.cwd ?? this.root, term.text);
+        const indexed = this.entryFor(file); // a path typed relative to the current folder
+        if (indexed && existsSync(file)) {
+          resolved.push({ text: term.text, weight: term.weight, kind: 'image', image: indexed.path });
+          vectors.push(this.index.vectors.subarray(indexed.row * dim, (indexed.row + 1) * dim));
+          queryPaths.add(indexed.path);
+          continue;
+        }
         if (existsSync(file) && statSync(file).isFile()) {
           resolved.push({ text: term.text, weight: term.weight, kind: 'image', image: file });
           vectors.push(undefined);

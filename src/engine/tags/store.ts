@@ -53,9 +53,10 @@ export interface TagStoreOptions {
 export interface AutoTagUpdate {
   sha256: string;
   signature: string;
-  /** Scores of every vocabulary tag for this image. */
-  scores: ReadonlyMap<string, number>;
-  /** Tags the tagger suggests (a subset of `scores`' keys). */
+  /** Every vocabulary tag, and its score for this image at the same index. */
+  names: readonly string[];
+  scores: ArrayLike<number>;
+  /** Tags the tagger suggests (a subset of `names`). */
   suggested: ReadonlySet<string>;
 }
 
@@ -108,6 +109,11 @@ export class TagStore {
   get(relPath: string): TagEntry | undefined {
     const e = this.images.get(relPath);
     return e ? cloneEntry(e) : undefined;
+  }
+
+  /** The live entry, read-only and without copying (for hot loops; do not keep it across edits). */
+  peek(relPath: string): Readonly<TagEntry> | undefined {
+    return this.images.get(relPath);
   }
 
   /** Tags currently on the image (confirmed and suggested, not rejected): confirmed first, then by score. */
@@ -226,11 +232,12 @@ export class TagStore {
     const e = this.entryFor(relPath);
     e.sha256 = update.sha256;
     e.auto = update.signature;
-    for (const [t, m] of Object.entries(e.tags)) {
-      if (m.state === 'suggested' && !update.suggested.has(t)) delete e.tags[t];
+    for (const t in e.tags) {
+      if (e.tags[t]!.state === 'suggested' && !update.suggested.has(t)) delete e.tags[t];
     }
-    for (const [t, raw] of update.scores) {
-      const score = roundScore(raw);
+    for (let k = 0; k < update.names.length; k++) {
+      const t = update.names[k]!;
+      const score = roundScore(update.scores[k]!);
       const m = e.tags[t];
       if (m && m.state !== 'suggested') e.tags[t] = { ...m, score };
       else if (update.suggested.has(t)) e.tags[t] = { source: 'auto', state: 'suggested', score };
@@ -375,7 +382,7 @@ export class TagStore {
         warnings.push(`${where(key)}must be an object, got ${describe(value)}; skipped`);
         continue;
       }
-      const entry: TagEntry = { tags: {} };
+      const entry: TagEntry = { tags: tagRecord() };
       if (typeof value.sha256 === 'string' && SHA256.test(value.sha256)) entry.sha256 = value.sha256;
       else if (value.sha256 !== undefined) warnings.push(`${where(key)}sha256 ${describe(value.sha256)} is not a sha256 hex digest; ignored`);
       if (typeof value.auto === 'string') entry.auto = value.auto;
@@ -394,10 +401,11 @@ export class TagStore {
   }
 
   private entryFor(relPath: string, sha256?: string): TagEntry {
-    const p = checkedPath(this.folder, relPath);
+    // Keys already in the map were validated when they were added.
+    const p = this.images.has(relPath) ? relPath : checkedPath(this.folder, relPath);
     let e = this.images.get(p);
     if (!e) {
-      e = { tags: {} };
+      e = { tags: tagRecord() };
       this.images.set(p, e);
     }
     if (sha256 !== undefined) {
@@ -442,8 +450,16 @@ function parseMark(raw: unknown): TagMark | string {
   return score === undefined ? { source, state } : { source, state, score };
 }
 
+/**
+ * Tag name -> mark, without a prototype: a tag may be called "constructor" or "tostring", and
+ * `tags[name]` must never find Object.prototype's members.
+ */
+function tagRecord(): Record<string, TagMark> {
+  return Object.create(null) as Record<string, TagMark>;
+}
+
 function cloneEntry(e: TagEntry): TagEntry {
-  const tags: Record<string, TagMark> = {};
+  const tags = tagRecord();
   for (const [t, m] of Object.entries(e.tags)) tags[t] = { ...m };
   return { ...e, tags };
 }

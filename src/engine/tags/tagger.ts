@@ -144,7 +144,7 @@ export class AutoTagger {
     for (let i = 0; i < this.imagePaths.length; i++) {
       if (run.mode === 'all') targets.push(i);
       else {
-        const e = store.get(this.imagePaths[i]!);
+        const e = store.peek(this.imagePaths[i]!);
         if (!e || e.sha256 !== this.imageSha[i] || e.auto !== this.signature) targets.push(i);
       }
     }
@@ -164,19 +164,18 @@ export class AutoTagger {
       const batch = scoreImages(scorer, chunk, ids.length, Int32Array.from(ids));
       ids.forEach((id, k) => {
         const path = this.imagePaths[id]!;
-        const entry = store.get(path);
+        const tags = store.peek(path)?.tags;
         // The user's decisions are final: confirmed tags need no suggestion, rejected ones never get one.
-        const decided = (t: number) => {
-          const m = entry?.tags[names[t]!];
+        const decided = tags ? (t: number) => {
+          const m = tags[names[t]!];
           return !!m && m.state !== 'suggested';
-        };
+        } : undefined;
         const picked = pickTags(scorer, batch, k, topK, decided);
-        const scores = new Map<string, number>();
-        for (let t = 0; t < T; t++) scores.set(names[t]!, batch.score[k * T + t]!);
         store.recordAutoTags(path, {
           sha256: this.imageSha[id]!,
           signature: this.signature,
-          scores,
+          names,
+          scores: batch.score.subarray(k * T, (k + 1) * T),
           suggested: new Set(picked.map((t) => names[t]!)),
         });
       });

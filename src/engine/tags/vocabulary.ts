@@ -20,7 +20,8 @@
 // In a prompt, "{}" stands for the tag's name as words ("ui-mockup" -> "ui mockup").
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+// The ESM build: the package's UMD main loads its parts with a dynamic require that bundlers cannot follow.
+import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import {
   DEFAULT_MIN_SIMILARITY, DEFAULT_TAGS, DEFAULT_THRESHOLD, DEFAULT_TOP_K, GENERIC_NULL_PROMPTS, NULL_PHRASES,
   SUBJECT_TEMPLATES,
@@ -102,7 +103,11 @@ export async function loadTagVocabulary(
 /** A vocabulary made of exactly these tag names (the CLI's `--tags a,b,c`), prompts from templates. */
 export function vocabularyFromNames(names: readonly string[], options: { threshold?: number; topK?: number; minSimilarity?: number } = {}): TagVocabulary {
   const tags: Record<string, unknown> = {};
-  for (const n of names) tags[n] = {};
+  for (const n of names) {
+    const checked = checkTagName(n);
+    if ('error' in checked) throw new TagVocabularyError([checked.error]);
+    tags[checked.name] = {};
+  }
   return buildVocabulary([{ source: '--tags', value: { defaults: false, tags, ...options } }], { strict: true });
 }
 

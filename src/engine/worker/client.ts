@@ -3,6 +3,7 @@
 // requests in flight with a clear error, and the next request forks a new one and reloads the
 // model before running.
 import { type ChildProcess, fork } from 'node:child_process';
+import * as os from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { CaptionResult, LoadRequest, WorkerMessage, WorkerRequestBody, WorkerResults } from './protocol';
@@ -22,6 +23,8 @@ export interface WorkerClientOptions {
   /** Worker entry script; defaults to findWorkerScript(). */
   script?: string;
   log?: (line: string) => void;
+  /** Lower the worker's scheduling priority (background work in an editor). */
+  lowPriority?: boolean;
 }
 
 interface Pending {
@@ -68,11 +71,13 @@ export class WorkerClient {
   private starting?: Promise<void>;
   private disposed = false;
   private readonly script: string;
+  private readonly lowPriority: boolean;
   private readonly log: (line: string) => void;
 
   constructor(opts: WorkerClientOptions = {}) {
     this.script = opts.script ?? findWorkerScript();
     this.log = opts.log ?? (() => undefined);
+    this.lowPriority = opts.lowPriority ?? false;
   }
 
   /** Process id of the live worker, if any (tests use it to simulate crashes). */
@@ -106,10 +111,17 @@ export class WorkerClient {
   private fork(): void {
     const child = fork(this.script, [], {
       serialization: 'advanced',
+      // The worker is a self-contained bundle: no loaders, inspectors or test flags of ours.
+      execArgv: [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     });
     this.child = child;
+    if (this.lowPriority && child.pid !== undefined) {
+      try {
+        os.setPriority(child.pid, os.constants.priority.PRIORITY_BELOW_NORMAL);
+      } catch { /* not permitted on this platform: run at normal priority */ }
+    }
     const forward = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.log(`worker: ${line.trimEnd()}`);
     };
@@ -128,7 +140,7 @@ export class WorkerClient {
     if (this.child !== child) return;
     this.child = undefined;
     if (this.disposed) return;
-    if (this.pending.size) this.log(message);
+    this.log(message);
     const err = new Error(message);
     for (const [id, p] of [...this.pending]) {
       this.pending.delete(id);
@@ -196,13 +208,16 @@ export class WorkerClient {
     const child = this.child;
     if (!child) return;
     const busy = this.pending.size > 0 || this.starting !== undefined;
-    const channel = (child as unknown as { channel?: { ref(): void; unref(): void } }).channel;
-    if (busy) {
-      child.ref();
-      channel?.ref();
-    } else {
-      child.unref();
-      channel?.unref();
+    type Refable = { ref(): void; unref(): void };
+    const handles: Array<Refable | undefined> = [
+      child,
+      (child as unknown as { channel?: Refable }).channel,
+      child.stdout as unknown as Refable | undefined,
+      child.stderr as unknown as Refable | undefined,
+    ];
+    for (const h of handles) {
+      if (busy) h?.ref?.();
+      else h?.unref?.();
     }
   }
 

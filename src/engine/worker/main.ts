@@ -1,18 +1,38 @@
 // Entry of the inference worker process (bundled to dist/worker.js). Receives WorkerRequests over
 // the IPC channel, runs them through the handler table one at a time per kind of work, and
 // answers with item/done/failed messages. All model inference and image decoding happen here.
+import sharp from 'sharp';
 import { DEFAULT_MAX_PIXELS, parseBackground } from '../preprocess/pipeline';
 import { handlers } from './handlers';
 import type { HandlerContext, WorkerState } from './handlers/context';
 import type { CancelMessage, WorkerMessage, WorkerRequest } from './protocol';
+
+// Every file is decoded once and never again: libvips' operation cache would only hold memory.
+sharp.cache(false);
 
 const state: WorkerState = {
   options: {},
   decode: { background: parseBackground(undefined), maxPixels: DEFAULT_MAX_PIXELS },
 };
 const cancelled = new Set<number>();
-/** Requests run strictly in arrival order: one model, one queue, predictable memory. */
-let queue: Promise<void> = Promise.resolve();
+/**
+ * A load runs alone (after everything in flight, before anything newer); other requests
+ * interleave, so a search query's text embedding answers between the batches of a long
+ * indexing run instead of waiting for all of it.
+ */
+let loading: Promise<void> = Promise.resolve();
+const inFlight = new Set<Promise<void>>();
+
+function schedule(req: WorkerRequest): void {
+  if (req.type === 'load') {
+    const others = [...inFlight];
+    loading = loading.then(() => Promise.allSettled(others)).then(() => handle(req));
+    return;
+  }
+  const run = loading.then(() => handle(req));
+  inFlight.add(run);
+  void run.finally(() => inFlight.delete(run));
+}
 
 function send(message: WorkerMessage): void {
   if (process.connected) process.send!(message);
@@ -61,7 +81,7 @@ process.on('message', (msg: unknown) => {
   }
   const req = msg as WorkerRequest;
   if (!req || typeof req !== 'object' || typeof req.id !== 'number') return;
-  queue = queue.then(() => handle(req));
+  schedule(req);
 });
 
 // The parent owns this process: when it goes away (even without a goodbye), so do we.

@@ -35,7 +35,8 @@ export function buildCsp(cspSource: string, nonce: string): string {
 }
 
 function escapeAttr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  // Attributes are double-quoted, so single quotes (CSP keywords) stay readable.
+  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 export function buildWebviewHtml(o: WebviewHtmlOptions): string {

@@ -2,9 +2,12 @@
 // there is one, else to the workspace folder. Pure (no `vscode`), so it is unit-tested.
 import * as path from 'node:path';
 
-/** Percent-encodes what would break a Markdown link destination, keeping '/' separators. */
+/** Percent-encodes what would break a Markdown link destination (spaces, parentheses, …), keeping '/'. */
 function encodeLinkPath(p: string): string {
-  return p.split('/').map((seg) => encodeURIComponent(seg).replace(/%40/g, '@').replace(/%2B/g, '+')).join('/');
+  return p
+    .split('/')
+    .map((seg) => encodeURIComponent(seg).replace(/%40/g, '@').replace(/%2B/g, '+').replace(/[()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    .join('/');
 }
 
 function escapeAlt(s: string): string {

@@ -17,7 +17,11 @@ async function captionerFor(dir: string, dtype: Record<string, string> | undefin
   current = undefined;
   await previous?.dispose();
   const started = Date.now();
-  current = await Captioner.load({ dir, dtype, threads });
+  try {
+    current = await Captioner.load({ dir, dtype, threads });
+  } catch (err) {
+    throw new Error(`cannot load the captioner in ${dir}: ${(err as Error).message}`);
+  }
   ctx.log(`captioner loaded from ${dir} (${current.architecture}) in ${Date.now() - started} ms`);
   return current;
 }

@@ -1,0 +1,251 @@
+// bench/RESULTS.md and the charts, from bench/results.json (the latest result of every section).
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { IndexingSection, MemorySection, ModelSection, QuerySection, ReindexSection, Results, RunMeta } from '../run';
+import { lineChart } from './chart';
+import { PROJECT_ROOT, fmt, fmtSpread, mib, spread, type Spread } from './util';
+
+const TARGETS = {
+  ofBound: 0.9,
+  vsPeer: 2.5,
+  scoringVsBandwidth: 1.5,
+  textQueryMs: 50,
+  reindexSeconds: 1,
+  eldP99Ms: 20,
+};
+
+function pct(v: number): string {
+  return Number.isFinite(v) ? `${(v * 100).toFixed(0)} %` : '–';
+}
+function pctSpread(s: Spread | undefined): string {
+  if (!s?.n) return '–';
+  return s.n === 1 ? pct(s.median) : `${pct(s.median)} (${pct(s.min)}–${pct(s.max)})`;
+}
+function met(ok: boolean | undefined): string {
+  return ok === undefined ? 'not measured' : ok ? '**met**' : '**missed**';
+}
+function machineLine(m: RunMeta): string {
+  const x = m.machine;
+  return `${x.cpu}, ${x.cores} cores, ${x.memory}, ${x.os}; Node ${x.node}, onnxruntime-node ${x.onnxruntime}, sharp ${x.sharp} (libvips ${x.libvips}), @huggingface/transformers ${x.transformers}`;
+}
+function runLine(m: RunMeta): string {
+  return `${m.date.slice(0, 16).replace('T', ' ')} UTC, \`${m.command}\`, ${fmt(m.seconds / 60, 1)} min; load average ${m.machine.loadAverage.join(' / ')} before, ${m.loadAfter.join(' / ')} after`;
+}
+
+/** The peer decoded these, we did not: images left out that decode elsewhere. */
+function leftOut(ix: IndexingSection): string[] {
+  const out = new Set<string>();
+  for (const r of ix.rounds) {
+    const peerFailed = new Set(r.peer?.failures.map((f) => f.input) ?? []);
+    for (const f of r.index.failed) if (r.peer && !peerFailed.has(f.path)) out.add(f.path);
+  }
+  return [...out];
+}
+
+function headline(r: Results): string[] {
+  const lines = ['| Target | Measured (median, min–max) | Goal | |', '|---|---|---|---|'];
+  const ix = r.indexing;
+  if (ix) {
+    lines.push(`| Indexing throughput vs pipeline bound | ${pctSpread(ix.ofBound)} (${fmtSpread(ix.rate, 1)} vs ${fmtSpread(ix.boundRate, 1)} images/s) | ≥ ${pct(TARGETS.ofBound)} | ${met(ix.ofBound.median >= TARGETS.ofBound)} |`);
+    if (ix.vsPeer) lines.push(`| Indexing throughput vs Transformers.js | ${fmtSpread(ix.vsPeer, 2, '×')} (peer ${fmtSpread(ix.peerRate!, 2)} images/s) | ≥ ${TARGETS.vsPeer}× | ${met(ix.vsPeer.median >= TARGETS.vsPeer)} |`);
+    const lost = leftOut(ix);
+    const ours = Math.max(...ix.rounds.map((x) => x.index.failed.length));
+    const peer = ix.rounds[0]?.peer ? Math.max(...ix.rounds.map((x) => x.peer!.failures.length)) : undefined;
+    lines.push(`| Images left out that decode elsewhere | ${lost.length} (we fail ${ours} of ${ix.sample.files}${peer !== undefined ? `, the peer fails ${peer}` : ''}) | 0 | ${met(lost.length === 0)} |`);
+    const p99 = spread(ix.rounds.map((x) => x.index.eventLoopDelayMs.p99));
+    lines.push(`| Event-loop delay p99 while indexing | ${fmtSpread(p99, 1, ' ms')} | < ${TARGETS.eldP99Ms} ms | ${met(p99.median < TARGETS.eldP99Ms)} |`);
+  }
+  const q = r.query?.sizes.find((s) => s.rows === 100_000);
+  if (q) {
+    const ratio = q.scoring.median / q.bandwidth.median;
+    lines.push(`| Scoring 100k vectors vs memory bandwidth | ${fmt(ratio, 2)}× (${fmt(q.scoring.median, 1)} ms vs ${fmt(q.bandwidth.median, 1)} ms) | ≤ ${TARGETS.scoringVsBandwidth}× | ${met(ratio <= TARGETS.scoringVsBandwidth)} |`);
+    if (q.text) lines.push(`| Text query end to end at 100k | ${fmtSpread(q.text, 1, ' ms')} | < ${TARGETS.textQueryMs} ms | ${met(q.text.median < TARGETS.textQueryMs)} |`);
+  }
+  const ri = r.reindex;
+  if (ri) lines.push(`| Re-index of ${ri.result.files.toLocaleString('en')} unchanged images | ${fmtSpread(ri.update, 2, ' s')} | < ${TARGETS.reindexSeconds} s | ${met(ri.update.median < TARGETS.reindexSeconds)} |`);
+  return lines;
+}
+
+function modelPart(m: ModelSection): string[] {
+  const out: string[] = [];
+  out.push('## Stand-in model', '');
+  out.push(`Run: ${runLine(m.meta)}`, '');
+  out.push('`test/fixtures/standin.ts` generates a MobileCLIP-S0 stand-in with the real export interfaces (`pixel_values` [batch,3,256,256] → `image_embeds` [batch,512]; int64 `input_ids` [batch,77] → `text_embeds` [batch,512]), dynamic batch, random weights and the hub folder layout (config.json, preprocessor_config.json as in the S0 export: shortest edge 256, center crop 256, `do_normalize: false`; the CLIP tokenizer from test/fixtures/tokenizer.ts). Compute, counted from the generated graphs by bench/lib/macs.ts:', '');
+  out.push('| Tower | Architecture | GMACs per item | Parameters | File |', '|---|---|---|---|---|');
+  out.push(`| vision | 3×3 stride-2 conv stem → 3×3 stride-2 conv → 9 residual 3×3 convs at 1/4 resolution (64 channels) → global pool → linear | ${fmt(m.vision.total / 1e9, 3)} | ${(m.vision.parameters / 1e6).toFixed(2)} M | ${mib(m.vision.fileBytes)} |`);
+  out.push(`| text | token + position embedding → 4 pre-norm transformer layers (512 wide, 8 heads, MLP 2048, causal) → pool at end token → linear | ${fmt(m.text.total / 1e9, 3)} | ${(m.text.parameters / 1e6).toFixed(1)} M | ${mib(m.text.fileBytes)} |`);
+  out.push('', 'Real weights do not change the timing of a graph, so the figures below transfer to the real S0 (whose image tower is about 1.5 GMACs; its fp32 text tower file is 170 MB).', '');
+  out.push('### Model-only throughput vs batch size', '');
+  out.push('Vision tower on ready tensors (no decoding), best of the rounds, images/s (CPU ms per image):', '');
+  const configs = [...new Set(m.sweep.points.map((p) => p.config))];
+  const batches = [...new Set(m.sweep.points.map((p) => p.batch))];
+  out.push(`| Batch | ${configs.join(' | ')} |`, `|---|${configs.map(() => '---').join('|')}|`);
+  for (const b of batches) {
+    out.push(`| ${b} | ${configs.map((c) => {
+      const p = m.sweep.points.find((x) => x.config === c && x.batch === b)!;
+      return `${fmt(p.best, 1)} (${fmt(p.cpuPerImage * 1000, 0)} ms)`;
+    }).join(' | ')} |`);
+  }
+  out.push('', '![throughput vs batch size](charts/throughput-vs-batch.svg)', '');
+  if (m.variants) {
+    out.push('### Session options (batch 16)', '');
+    out.push('| Session | images/s (best of 2) | CPU ms per image |', '|---|---|---|');
+    for (const p of m.variants.points) out.push(`| ${p.config} | ${fmt(p.best, 1)} | ${fmt(p.cpuPerImage * 1000, 0)} |`);
+    out.push('');
+  }
+  return out;
+}
+
+function indexingPart(ix: IndexingSection): string[] {
+  const out: string[] = [];
+  out.push('## Indexing throughput', '');
+  out.push(`Run: ${runLine(ix.meta)}`, '');
+  out.push(`Images: ${ix.sample.clipart} clip-art PNGs from /usr/share/openclipart/png (seeded sample, seed ${ix.sample.seed}, regular files only) + ${ix.sample.photos} 4096×4096 WebP photos = ${ix.sample.files}. ` +
+    `Ours: a fresh index of a workspace folder of those files by \`WorkspaceIndexer.update()\` through the \`Engine\` (worker process), thumbnails on, configured as the VS Code extension does it (onnxruntime threads ${ix.config.engine.threads}, batch ${ix.config.engine.batchSize}, ${ix.config.indexerBatchSize} images per embedder call). ` +
+    'D: the engine\'s `preprocessImage` (decode + resize + tensor, no thumbnail) on all cores (2 or 4 files at a time, the better). ' +
+    'M: the engine\'s `VisionTower` on ready tensors, onnxruntime default threads, best of batch 8/16/32. Bound = 1/(1/D + 1/M). ' +
+    'Peer: Transformers.js `AutoProcessor` + `CLIPVisionModelWithProjection`, one image at a time, same model folder and files. Each round runs every contender once, in rotated order.', '');
+  out.push('| Round | D (decode) | D with thumbnails | M (batch) | Bound | Ours | Ours / bound | Peer | Ours / peer | Failed: ours / peer |', '|---|---|---|---|---|---|---|---|---|---|');
+  ix.rounds.forEach((r, i) => {
+    out.push(`| ${i + 1} | ${fmt(r.D, 1)} | ${fmt(r.decodeThumbs.best.rate, 1)} | ${fmt(r.M, 1)} (${r.Mbatch}) | ${fmt(r.bound, 1)} | ${fmt(r.index.rate, 1)} | ${pct(r.index.rate / r.bound)} | ${r.peer ? fmt(r.peer.rate, 2) : '–'} | ${r.peer ? `${fmt(r.index.rate / r.peer.rate, 2)}×` : '–'} | ${r.index.failed.length} / ${r.peer ? r.peer.failures.length : '–'} |`);
+  });
+  out.push('', 'Images/s. CPU time per image (all threads of the process(es); less sensitive to other load on the machine than wall time):', '');
+  out.push('| Round | Decode | Decode + thumbnail | Model | Ours (worker + host) | Peer |', '|---|---|---|---|---|---|');
+  ix.rounds.forEach((r, i) => {
+    const mBest = r.model.points.find((p) => p.batch === r.Mbatch)!;
+    const ours = (r.index.workerCpuSeconds + r.index.hostCpuSeconds) / r.index.indexed;
+    out.push(`| ${i + 1} | ${fmt(r.decode.best.cpuPerImage * 1000, 0)} ms | ${fmt(r.decodeThumbs.best.cpuPerImage * 1000, 0)} ms | ${fmt(mBest.cpuPerImage * 1000, 0)} ms | ${fmt(ours * 1000, 0)} ms | ${r.peer ? `${fmt(r.peer.cpuPerImage * 1000, 0)} ms` : '–'} |`);
+  });
+  const fails = new Map<string, string>();
+  for (const r of ix.rounds) for (const f of r.index.failed) fails.set(f.path, f.error);
+  if (fails.size) {
+    out.push('', 'Files our indexer reported as failed:', '');
+    for (const [p, e] of fails) out.push(`- \`${p}\`: ${e}`);
+  }
+  const peerFails = new Map<string, string>();
+  for (const r of ix.rounds) for (const f of r.peer?.failures ?? []) peerFails.set(f.input, f.error);
+  if (peerFails.size) {
+    const reasons = new Map<string, number>();
+    for (const e of peerFails.values()) reasons.set(e, (reasons.get(e) ?? 0) + 1);
+    out.push('', `The peer failed on ${peerFails.size} of the ${ix.sample.files} files: ${[...reasons].map(([e, n]) => `${n} × "${e}"`).join('; ')}.`);
+  }
+  out.push('', '### Extension-host responsiveness and memory while indexing', '');
+  out.push('Event-loop delay of the process that drives the Engine and the indexer (`perf_hooks.monitorEventLoopDelay`, 2 ms resolution, reported as delay beyond the timer interval), and RSS sampled every 100 ms:', '');
+  out.push('| Round | p50 | p90 | p99 | max | Host peak RSS | Worker peak RSS (while indexing) | Worker high-water (incl. model load) |', '|---|---|---|---|---|---|---|---|');
+  ix.rounds.forEach((r, i) => {
+    const e = r.index.eventLoopDelayMs;
+    out.push(`| ${i + 1} | ${fmt(e.p50, 1)} ms | ${fmt(e.p90, 1)} ms | ${fmt(e.p99, 1)} ms | ${fmt(e.max, 0)} ms | ${mib(r.index.hostPeakRss)} | ${mib(r.index.workerPeakRss)} | ${mib(r.index.workerHighWater)} |`);
+  });
+  out.push('');
+  return out;
+}
+
+function reindexPart(ri: ReindexSection): string[] {
+  const out: string[] = [];
+  out.push('## Re-index of an unchanged workspace', '');
+  out.push(`Run: ${runLine(ri.meta)}`, '');
+  out.push(`/usr/share/openclipart/png as the workspace (${ri.result.files.toLocaleString('en')} images, symlinks included). Its index was built once (${ri.build.date.slice(0, 10)}, ${fmt(ri.build.seconds, 0)} s) with a cheap model (${ri.build.model}: re-indexing never runs the model) and is cached in .cache/bench/reindex-8k/. ` +
+    `Each run opens the index (\`WorkspaceIndexer.open\`) and runs \`update()\`; the embedder refuses to embed, so a run that embedded anything would show failures (calls to it: ${ri.result.embedCalls}).`, '');
+  out.push('| | median | min | max |', '|---|---|---|---|');
+  out.push(`| update() (scan + stat + compare) | ${fmt(ri.update.median, 3)} s | ${fmt(ri.update.min, 3)} s | ${fmt(ri.update.max, 3)} s |`);
+  out.push(`| open (load + verify the index) | ${fmt(ri.open.median, 3)} s | ${fmt(ri.open.min, 3)} s | ${fmt(ri.open.max, 3)} s |`);
+  out.push('', `Unchanged: ${ri.result.unchanged}, embedded: ${ri.result.indexed}, failing files on record: ${ri.result.failed}.`, '');
+  return out;
+}
+
+function queryPart(q: QuerySection): string[] {
+  const out: string[] = [];
+  out.push('## Query latency', '');
+  out.push(`Run: ${runLine(q.meta)}`, '');
+  out.push('Synthetic unit vectors (512-d) added through the product\'s `IndexStore`, one process per size. Bandwidth baseline: the fastest of several single passes that read the same vector bytes once, in the same process (a JS float64 sum, half a `memcmp` of two equal copies, a `Float64Array.indexOf` miss). ' +
+    `Kernel: \`dotRows\` alone. Scoring: \`SearchEngine.search()\` with the query vector already known (dot products, filters loop, top-60). Text: \`SearchEngine.search("…")\` end to end through the worker (tokenize + text tower + IPC + scoring), onnxruntime threads ${q.config.engine.threads} as in the extension. Medians in ms (min–max):`, '');
+  out.push('| Vectors | Bytes | Bandwidth baseline | Kernel | Scoring | Scoring / baseline | Text tower alone | Text query end to end |', '|---|---|---|---|---|---|---|---|');
+  for (const s of q.sizes) {
+    out.push(`| ${s.rows.toLocaleString('en')} | ${mib(s.bytes)} | ${fmt(s.bandwidth.median, 1)} (${s.bandwidthReader}) | ${fmtSpread(s.kernel, 1)} | ${fmtSpread(s.scoring, 1)} | ${fmt(s.scoring.median / s.bandwidth.median, 2)}× | ${s.embedText ? fmtSpread(s.embedText, 1) : '–'} | ${s.text ? fmtSpread(s.text, 1) : '–'} |`);
+  }
+  out.push('', '![query latency vs index size](charts/query-latency.svg)', '');
+  return out;
+}
+
+function memoryPart(mem: MemorySection | undefined, ix: IndexingSection | undefined, ri: ReindexSection | undefined): string[] {
+  const out: string[] = ['## Peak memory', ''];
+  if (mem) out.push(`Run: ${runLine(mem.meta)}`, '');
+  out.push('| Situation | Host RSS | Worker RSS |', '|---|---|---|');
+  if (ri) {
+    out.push(`| Indexing ${ri.build.total.toLocaleString('en')} images (the cached 8k build, cheap model, peak) | ${mib(ri.build.hostPeakRss)} | ${mib(ri.build.workerPeakRss)} (high-water ${mib(ri.build.workerHighWater)}) |`);
+  }
+  if (ix) {
+    const host = Math.max(...ix.rounds.map((r) => r.index.hostPeakRss));
+    const worker = Math.max(...ix.rounds.map((r) => r.index.workerPeakRss));
+    out.push(`| Indexing ${ix.sample.files} images with the stand-in model (peak) | ${mib(host)} | ${mib(worker)} |`);
+  }
+  for (const r of mem?.idle ?? []) {
+    out.push(`| Idle, ${r.rows.toLocaleString('en')}-image index loaded (${r.dtype} on disk, ${mib(r.indexFileBytes)}), after a query | ${mib(r.hostRss)} (process baseline ${mib(r.hostBaseline)}; JS heap ${mib(r.hostHeapUsed)}) | ${mib(r.workerRss)} |`);
+  }
+  out.push('', 'The host figures include Node, tsx and the loaded modules (the baseline column); an extension host adds its own. The worker holds both towers (the stand-in text tower alone is 150 MB of weights). The 8k row uses the cheap model, so its worker figure lacks the stand-in\'s weights and activations; the stand-in row shows those at sample scale, and the worker\'s memory does not grow with the number of images (a bounded window of decoded images).', '');
+  return out;
+}
+
+async function charts(r: Results): Promise<void> {
+  const dir = path.join(PROJECT_ROOT, 'bench', 'charts');
+  await fs.mkdir(dir, { recursive: true });
+  if (r.model) {
+    const configs = [...new Set(r.model.sweep.points.map((p) => p.config))];
+    const series = configs.map((c) => ({ name: `model, ${c}`, points: r.model!.sweep.points.filter((p) => p.config === c).map((p) => ({ x: p.batch, y: p.best })) }));
+    const hLines = [];
+    if (r.indexing) {
+      hLines.push({ y: r.indexing.rate.median, label: `indexing (ours) ${fmt(r.indexing.rate.median, 1)}/s` });
+      hLines.push({ y: r.indexing.boundRate.median, label: `pipeline bound ${fmt(r.indexing.boundRate.median, 1)}/s` });
+      if (r.indexing.peerRate) hLines.push({ y: r.indexing.peerRate.median, label: `Transformers.js ${fmt(r.indexing.peerRate.median, 1)}/s` });
+    }
+    await fs.writeFile(path.join(dir, 'throughput-vs-batch.svg'), lineChart(series, {
+      title: 'Vision tower throughput vs batch size (stand-in S0, ready tensors)',
+      xLabel: 'batch size',
+      yLabel: 'images/s',
+      xLog: 2,
+      hLines,
+      width: 760,
+    }));
+  }
+  if (r.query) {
+    const s = r.query.sizes;
+    const series = [
+      { name: 'bandwidth baseline', points: s.map((x) => ({ x: x.rows, y: x.bandwidth.median })), dashed: true },
+      { name: 'scoring', points: s.map((x) => ({ x: x.rows, y: x.scoring.median })) },
+      { name: 'text query e2e', points: s.filter((x) => x.text).map((x) => ({ x: x.rows, y: x.text!.median })) },
+      { name: 'text tower alone', points: s.filter((x) => x.embedText).map((x) => ({ x: x.rows, y: x.embedText!.median })), dashed: true },
+    ];
+    await fs.writeFile(path.join(dir, 'query-latency.svg'), lineChart(series, {
+      title: 'Query latency vs index size (medians)',
+      xLabel: 'vectors in the index',
+      yLabel: 'ms',
+      xLog: 10,
+      yLog: 10,
+      hLines: [{ y: TARGETS.textQueryMs, label: `${TARGETS.textQueryMs} ms target` }],
+      width: 760,
+    }));
+  }
+}
+
+export async function writeReport(r: Results): Promise<string> {
+  await charts(r);
+  const metas = [r.model, r.indexing, r.reindex, r.query, r.memory].filter((x) => x).map((x) => x!.meta);
+  const latest = metas.sort((a, b) => (a.date < b.date ? 1 : -1))[0];
+  const lines: string[] = ['# Benchmarks', ''];
+  lines.push('Generated by `npm run bench` (bench/run.ts) from bench/results.json; each section says when and how it was run. Figures are ratios against baselines measured in the same run (same process or same round), repeated, median with min–max, because the machine was shared with other engineers while these ran: absolute images/s and ms move with their load, the ratios much less.', '');
+  if (latest) lines.push(`Machine: ${machineLine(latest)}.`, '');
+  lines.push('## Headline', '', ...headline(r), '');
+  const tuning = path.join(PROJECT_ROOT, 'bench', 'tuning.md');
+  if (r.model) lines.push(...modelPart(r.model));
+  if (r.indexing) lines.push(...indexingPart(r.indexing));
+  if (r.reindex) lines.push(...reindexPart(r.reindex));
+  if (r.query) lines.push(...queryPart(r.query));
+  if (r.memory || r.indexing || r.reindex) lines.push(...memoryPart(r.memory, r.indexing, r.reindex));
+  if (existsSync(tuning)) lines.push((await fs.readFile(tuning, 'utf8')).trim(), '');
+  lines.push('## Running it', '');
+  lines.push('```', 'npm run bench                              # everything (~15 min on 2 cores; the first run also builds caches)', 'npm run bench -- --quick                   # smaller sample, one round, no 1M index', 'npm run bench -- --only query,reindex      # sections: model, indexing, reindex, query, memory', 'npm run bench -- --repeats 5 --sample 800 --seed 2 --no-peer', '```', '');
+  lines.push('Caches: the stand-in model in .cache/standin/, the 8k index and the sample workspace in .cache/bench/.', '');
+  const text = lines.join('\n');
+  await fs.writeFile(path.join(PROJECT_ROOT, 'bench', 'RESULTS.md'), text);
+  return text;
+}

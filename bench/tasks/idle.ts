@@ -1,0 +1,91 @@
+// Idle memory with a large index loaded: this process plays the extension host with the Engine
+// (worker + stand-in model) started, a 100k-image index opened from disk through the
+// WorkspaceIndexer (as a folder's index is at start-up) and a SearchEngine on it, after one query.
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Engine } from '../../src/engine/engine';
+import { WorkspaceIndexer } from '../../src/engine/index/indexer';
+import { IndexStore } from '../../src/engine/index/store';
+import { resolveModel } from '../../src/engine/models/resolve';
+import { SearchEngine } from '../../src/engine/search/search';
+import { progress, taskMain } from '../lib/child';
+import { BENCH_CACHE, procMemory, randomUnitVectors, sleep } from '../lib/util';
+
+export interface IdleArgs {
+  modelDir: string;
+  rows: number;
+  dtype: 'float32' | 'float16';
+  engine: { threads?: number; batchSize?: number };
+  /** Only write the index if it is missing (a separate run, so the measuring process starts clean). */
+  prepareOnly?: boolean;
+}
+
+export interface IdleResult {
+  rows: number;
+  dtype: string;
+  /** RSS of this process before anything was loaded (Node + tsx + modules). */
+  hostBaseline: number;
+  hostRss: number;
+  workerRss: number;
+  /** Heap used by JS objects after GC (entries, maps). */
+  hostHeapUsed: number;
+  hostExternal: number;
+  indexFileBytes: number;
+  openSeconds: number;
+}
+
+taskMain<IdleArgs, IdleResult>(async (args) => {
+  global.gc?.();
+  const hostBaseline = process.memoryUsage().rss;
+  const model = await resolveModel(args.modelDir, { cacheDir: path.join(BENCH_CACHE, 'model-cache') });
+  const engine = await Engine.create(model, { ...args.engine });
+  try {
+    const info = engine.info;
+    const identity = { model: { id: info.id, fingerprint: info.fingerprint, dim: info.dim }, preprocessing: {} };
+    const root = path.join(BENCH_CACHE, 'workspaces', 'empty');
+    await fs.mkdir(root, { recursive: true });
+    const indexDir = path.join(BENCH_CACHE, `idle-${args.rows}-${args.dtype}-${info.fingerprint.slice(0, 12)}`);
+    if (!existsSync(path.join(indexDir, 'index.json'))) {
+      progress(`idle memory: writing a ${args.rows.toLocaleString('en')}-image ${args.dtype} index (once)`);
+      const store = IndexStore.empty(indexDir, identity, { dtype: args.dtype });
+      const block = 4096;
+      for (let start = 0; start < args.rows; start += block) {
+        const n = Math.min(block, args.rows - start);
+        const vecs = randomUnitVectors(n, info.dim, start + 7);
+        for (let i = 0; i < n; i++) {
+          const r = start + i;
+          const row = store.addVector(vecs.subarray(i * info.dim, (i + 1) * info.dim));
+          store.setEntry({ path: `folder${r % 97}/image-${String(r).padStart(7, '0')}.png`, size: 10_000 + r, mtimeMs: 1.7e12 + r, sha256: r.toString(16).padStart(64, '0'), row, width: 640, height: 480 });
+        }
+      }
+      await store.flush();
+    }
+    if (args.prepareOnly) return { rows: args.rows, dtype: args.dtype, hostBaseline, hostRss: NaN, workerRss: NaN, hostHeapUsed: NaN, hostExternal: NaN, indexFileBytes: NaN, openSeconds: NaN };
+    const t0 = performance.now();
+    const indexer = await WorkspaceIndexer.open({ root, indexDir, embedder: engine, dtype: args.dtype });
+    const openSeconds = (performance.now() - t0) / 1000;
+    const search = new SearchEngine(indexer.snapshot(), root, engine);
+    if (search.size !== args.rows) throw new Error(`index holds ${search.size} images, expected ${args.rows}`);
+    await search.search('a photo of a dog', { topK: 60 });
+    await sleep(1500);
+    global.gc?.();
+    await sleep(500);
+    const mem = process.memoryUsage();
+    const worker = procMemory(engine.workerPid!);
+    let indexFileBytes = 0;
+    for (const f of await fs.readdir(indexDir)) indexFileBytes += (await fs.stat(path.join(indexDir, f))).size;
+    return {
+      rows: args.rows,
+      dtype: args.dtype,
+      hostBaseline,
+      hostRss: mem.rss,
+      workerRss: worker?.rss ?? NaN,
+      hostHeapUsed: mem.heapUsed,
+      hostExternal: mem.external + mem.arrayBuffers,
+      indexFileBytes,
+      openSeconds,
+    };
+  } finally {
+    await engine.dispose();
+  }
+});

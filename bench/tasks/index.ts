@@ -1,0 +1,125 @@
+// The indexing host: this process plays the extension host. It starts the Engine (worker process
+// + model), opens a WorkspaceIndexer on a folder and runs one full update, while measuring the
+// event-loop delay of this process, the RSS of this process and of the worker, and CPU time.
+import { promises as fs } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Engine } from '../../src/engine/engine';
+import { WorkspaceIndexer } from '../../src/engine/index/indexer';
+import { resolveModel } from '../../src/engine/models/resolve';
+import type { ModelInfo } from '../../src/engine/types';
+import { progress, taskMain } from '../lib/child';
+import { BENCH_CACHE, procCpuSeconds, procMemory } from '../lib/util';
+import * as path from 'node:path';
+
+export interface IndexArgs {
+  modelDir: string;
+  root: string;
+  indexDir: string;
+  /** Delete indexDir first (a from-scratch index). */
+  fresh: boolean;
+  engine: { threads?: number; batchSize?: number };
+  /** Images per embedder call (the extension passes its batch-size setting). */
+  indexerBatchSize?: number;
+  thumbnails: boolean;
+  dtype?: 'float32' | 'float16';
+  label: string;
+}
+
+export interface IndexResult {
+  label: string;
+  info: ModelInfo;
+  engineStartSeconds: number;
+  seconds: number;
+  indexed: number;
+  unchanged: number;
+  renamed: number;
+  failed: Array<{ path: string; error: string }>;
+  total: number;
+  rate: number;
+  eventLoopDelayMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  hostPeakRss: number;
+  workerPeakRss: number;
+  /** Worker VmHWM: includes the model load. */
+  workerHighWater: number;
+  hostCpuSeconds: number;
+  workerCpuSeconds: number;
+  workerLog: string[];
+}
+
+const ELD_RESOLUTION_MS = 2;
+
+taskMain<IndexArgs, IndexResult>(async (args) => {
+  if (args.fresh) await fs.rm(args.indexDir, { recursive: true, force: true });
+  const logs: string[] = [];
+  const t0 = performance.now();
+  const model = await resolveModel(args.modelDir, { cacheDir: path.join(BENCH_CACHE, 'model-cache') });
+  const engine = await Engine.create(model, { ...args.engine, log: (l) => logs.push(l) });
+  const engineStartSeconds = (performance.now() - t0) / 1000;
+  try {
+    const indexer = await WorkspaceIndexer.open({
+      root: args.root,
+      indexDir: args.indexDir,
+      embedder: engine,
+      thumbnails: args.thumbnails ? undefined : false,
+      dtype: args.dtype,
+      ...(args.indexerBatchSize ? { batchSize: args.indexerBatchSize } : {}),
+    });
+    const workerPid = engine.workerPid!;
+    let hostPeak = 0;
+    let workerPeak = 0;
+    const sample = () => {
+      hostPeak = Math.max(hostPeak, process.memoryUsage().rss);
+      workerPeak = Math.max(workerPeak, procMemory(workerPid)?.rss ?? 0);
+    };
+    const sampler = setInterval(sample, 100);
+    const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
+    const hostCpu0 = process.cpuUsage();
+    const workerCpu0 = procCpuSeconds(workerPid);
+    let lastReport = performance.now();
+    eld.enable();
+    const summary = await indexer.update({
+      onProgress: (p) => {
+        if (p.phase === 'embedding' && performance.now() - lastReport > 10_000) {
+          lastReport = performance.now();
+          progress(`${args.label}: ${p.done}/${p.total} (${(p.imagesPerSecond ?? 0).toFixed(1)} images/s)`);
+        }
+      },
+    });
+    eld.disable();
+    clearInterval(sampler);
+    sample();
+    const hostCpu = process.cpuUsage(hostCpu0);
+    const workerCpuSeconds = procCpuSeconds(workerPid) - workerCpu0;
+    const workerHighWater = procMemory(workerPid)?.peak ?? NaN;
+    await indexer.close();
+    // The histogram records whole timer intervals: the delay is what exceeds the resolution.
+    const ms = (ns: number) => Math.max(0, ns / 1e6 - ELD_RESOLUTION_MS);
+    return {
+      label: args.label,
+      info: engine.info,
+      engineStartSeconds,
+      seconds: summary.seconds,
+      indexed: summary.indexed,
+      unchanged: summary.unchanged,
+      renamed: summary.renamed,
+      failed: summary.failed,
+      total: summary.total,
+      rate: summary.indexed / summary.seconds,
+      eventLoopDelayMs: {
+        p50: ms(eld.percentile(50)),
+        p90: ms(eld.percentile(90)),
+        p99: ms(eld.percentile(99)),
+        max: ms(eld.max),
+        mean: ms(eld.mean),
+      },
+      hostPeakRss: hostPeak,
+      workerPeakRss: workerPeak,
+      workerHighWater,
+      hostCpuSeconds: (hostCpu.user + hostCpu.system) / 1e6,
+      workerCpuSeconds,
+      workerLog: logs.filter((l) => /embedded \d+ images/.test(l)).slice(-5),
+    };
+  } finally {
+    await engine.dispose();
+  }
+});

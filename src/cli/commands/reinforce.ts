@@ -1,0 +1,216 @@
+// `mobileclip-assets reinforce`: build a DataCompDR-style reinforced dataset from a folder.
+import * as path from 'node:path';
+import { DEFAULT_CAPTIONER_ID, DEFAULT_CAPTION_SETTINGS, resolveCaptioner, type CaptionSettings } from '../../engine/captions';
+import { Engine } from '../../engine/engine';
+import { defaultCacheDir, resolveModel } from '../../engine/models/resolve';
+import { captionerSource } from '../../engine/reinforce/captions';
+import { reinforceDataset, STATE_DIR, type ReinforceProgress, type ReinforceSummary } from '../../engine/reinforce/reinforce';
+import { DEFAULT_AUGMENT_SETTINGS } from '../../engine/reinforce/augment';
+import type { EngineOptions } from '../../engine/types';
+import { formatDuration } from '../../engine/util/format';
+import { WorkerClient } from '../../engine/worker/client';
+import { type Command, GLOBAL_OPTIONS, UsageError, engineOptionsFrom, oneLine, parseCommandArgs } from '../command';
+
+/** Default teachers: the largest registry models that are downloaded, largest first. */
+export const TEACHER_PREFERENCE = ['mobileclip-blt', 'mobileclip-b', 'mobileclip-s2', 'mobileclip-s1', 'mobileclip-s0'];
+
+const ENGINE_USAGE = `  --cache-dir DIR         where downloaded models live (default: $MOBILECLIP_ASSETS_CACHE or the user cache)
+  --threads N             onnxruntime intra-op threads per model (default: onnxruntime's choice)
+  --provider P            auto | cpu | cuda | coreml | dml (default auto; falls back to cpu)
+  --background #RRGGBB    colour transparent pixels are flattened onto (default #ffffff)
+  -h, --help              show help`;
+
+const USAGE = `Usage: mobileclip-assets reinforce DIR --out OUT [options]
+
+Builds a reinforced dataset in the MobileCLIP paper's DataCompDR layout from a folder of images:
+per image ${DEFAULT_AUGMENT_SETTINGS.count} augmentations stored as parameters (RandomResizedCrop box + flip), synthetic captions,
+and a teacher ensemble's L2-normalized embeddings (one image embedding per augmentation; text
+embeddings of the ground-truth caption and each synthetic caption), concatenated in teacher
+order. Output: OUT/shards/NNNNN.tar (webdataset: url.txt, json, syn.json, paug.json, npz per
+sample) and OUT/manifest.json. Ground-truth captions come from a .txt file next to each image
+(photo.jpg -> photo.txt) or from --captions FILE.
+
+Rerunning an interrupted run with the same arguments continues where it stopped (at most the
+image in flight is redone). Identical inputs and seed give byte-identical output. Images that
+cannot be decoded are reported and skipped. Ctrl+C stops after the current image.
+
+Options:
+  --out OUT               output folder (required)
+  --teacher ID|DIR        teacher model, repeatable; the order is the embedding order
+                          (default: the two largest downloaded of ${TEACHER_PREFERENCE.join(', ')})
+  --augmentations K       augmentations per image (default ${DEFAULT_AUGMENT_SETTINGS.count})
+  --seed S                global seed of the augmentation parameters (default 0)
+  --shard-size N          samples per shard (default 1000)
+  --captions FILE         ground-truth captions: .csv/.tsv (header with path + caption columns)
+                          or .jsonl ({"path": ..., "caption": ...}); paths relative to DIR
+  --missing-caption M     filename: use the file name as the caption (default) | zero: store a
+                          zero text row (json caption_source "none")
+  --syn N                 synthetic captions per image (default ${DEFAULT_CAPTION_SETTINGS.count}; 0 = none)
+  --captioner ID|DIR      captioner (default ${DEFAULT_CAPTIONER_ID}; when it is not downloaded and not
+                          named here, the run goes on without synthetic captions)
+  --caption-seed S        captioner sampling seed (default ${DEFAULT_CAPTION_SETTINGS.seed})
+  --json                  print the summary as JSON
+${ENGINE_USAGE}`;
+
+const OPTIONS = {
+  ...GLOBAL_OPTIONS,
+  out: { type: 'string' },
+  teacher: { type: 'string', multiple: true },
+  augmentations: { type: 'string' },
+  seed: { type: 'string' },
+  'shard-size': { type: 'string' },
+  captions: { type: 'string' },
+  'missing-caption': { type: 'string' },
+  syn: { type: 'string' },
+  captioner: { type: 'string' },
+  'caption-seed': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export function intFlag(values: Record<string, unknown>, flag: string, min: number): number | undefined {
+  const raw = values[flag];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw === '' || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${flag} must be a whole number >= ${min}, got "${String(raw)}"`);
+  return n;
+}
+
+export function numberFlag(values: Record<string, unknown>, flag: string, check: (n: number) => boolean, what: string): number | undefined {
+  const raw = values[flag];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${flag} must be ${what}, got "${String(raw)}"`);
+  return n;
+}
+
+/** Starts one engine per model spec (in parallel); on any failure the started ones are disposed. */
+export async function openModels(specs: string[], cacheDir: string, options: EngineOptions): Promise<Engine[]> {
+  const settled = await Promise.allSettled(specs.map(async (spec) => Engine.create(await resolveModel(spec, { cacheDir }), options)));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value.dispose() : undefined)));
+    throw failed.reason;
+  }
+  return settled.map((s) => (s as PromiseFulfilledResult<Engine>).value);
+}
+
+/** The default teacher list: the two largest registry models available offline. */
+async function defaultTeachers(cacheDir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const id of TEACHER_PREFERENCE) {
+    if (found.length === 2) break;
+    try {
+      await resolveModel(id, { cacheDir });
+      found.push(id);
+    } catch { /* not downloaded */ }
+  }
+  if (!found.length) {
+    throw new UsageError(`no teacher model is downloaded (looked for ${TEACHER_PREFERENCE.join(', ')}); download one or pass --teacher ID|DIR`);
+  }
+  return found;
+}
+
+/** A status line: in place on a terminal, else a plain line at most every 10 %. */
+export function progressReporter(): (text: string, fraction?: number) => void {
+  let lastTenth = -1;
+  return (text, fraction) => {
+    if (process.stderr.isTTY) { process.stderr.write(`\r\x1b[K${text}`); return; }
+    if (!text) return;
+    const tenth = fraction === undefined ? lastTenth + 1 : Math.floor(fraction * 10);
+    if (tenth > lastTenth) { lastTenth = tenth; process.stderr.write(`${text}\n`); }
+  };
+}
+
+function describe(p: ReinforceProgress): string {
+  const eta = Number.isFinite(p.etaSeconds) ? `, ${formatDuration(p.etaSeconds)} left` : '';
+  return `reinforcing: ${p.done}/${p.total} images (${p.samples} samples, ${p.skipped} skipped, ${p.rate.toFixed(2)} samples/s${eta})`;
+}
+
+export const reinforce: Command = {
+  name: 'reinforce',
+  summary: 'build a reinforced dataset (teacher embeddings, augmentations, synthetic captions)',
+  usage: USAGE,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
+    if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+    if (positionals.length !== 1) throw new UsageError('give exactly one image folder');
+    if (!values.out) throw new UsageError('--out OUT is required');
+    if (values.model !== undefined) throw new UsageError('use --teacher (repeatable) to choose the teacher models');
+    const missing = values['missing-caption'] ?? 'filename';
+    if (missing !== 'filename' && missing !== 'zero') throw new UsageError(`--missing-caption must be filename or zero, got "${missing}"`);
+    const count = intFlag(values, 'augmentations', 1);
+    const seed = intFlag(values, 'seed', 0);
+    const shardSize = intFlag(values, 'shard-size', 1);
+    const syn = intFlag(values, 'syn', 0) ?? DEFAULT_CAPTION_SETTINGS.count;
+    const captionSeed = intFlag(values, 'caption-seed', 0);
+    const engineOptions = engineOptionsFrom(values);
+    const cacheDir = values['cache-dir'] ?? defaultCacheDir();
+    const input = path.resolve(positionals[0]!);
+    const out = path.resolve(values.out);
+
+    // Synthetic captions: the captioner runs in its own worker, caching in the run's state folder.
+    let captions: { source: Parameters<typeof reinforceDataset>[0]['captions']; id: string } | undefined;
+    let client: WorkerClient | undefined;
+    if (syn > 0) {
+      const spec = values.captioner ?? DEFAULT_CAPTIONER_ID;
+      try {
+        const captioner = await resolveCaptioner(spec, { cacheDir });
+        client = new WorkerClient({ log: engineOptions.log });
+        const settings: Partial<CaptionSettings> = { count: syn, ...(captionSeed !== undefined ? { seed: captionSeed } : {}) };
+        const { log: _log, ...workerOptions } = engineOptions;
+        captions = captionerSource(client, {
+          root: input, captioner, settings, workerOptions, file: path.join(out, STATE_DIR, 'captions.json'),
+          onError: (p, e) => process.stderr.write(`\nno synthetic captions for ${p}: ${e}\n`),
+        });
+      } catch (err) {
+        if (values.captioner !== undefined) throw err;
+        process.stderr.write(`note: no synthetic captions (${oneLine(err)}); pass --syn 0 to silence this\n`);
+      }
+    }
+
+    const teacherSpecs = values.teacher?.length ? values.teacher : await defaultTeachers(cacheDir);
+    let teachers: Engine[] = [];
+    const controller = new AbortController();
+    const onSigint = () => controller.abort();
+    process.once('SIGINT', onSigint);
+    const progress = progressReporter();
+    let summary: ReinforceSummary;
+    try {
+      teachers = await openModels(teacherSpecs, cacheDir, engineOptions);
+      summary = await reinforceDataset({
+        input, out, teachers,
+        captions: captions?.source, captionSourceId: captions?.id,
+        captionManifest: values.captions, seed, augment: count !== undefined ? { count } : undefined,
+        samplesPerShard: shardSize, missingCaption: missing, signal: controller.signal,
+        onProgress: (p) => progress(describe(p), p.done / p.total),
+        onProblem: (p) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}skipped ${p.path}: ${p.error}\n`),
+      });
+      progress('');
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+      await Promise.all([...teachers.map((t) => t.dispose()), client?.dispose()]);
+    }
+    if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else process.stdout.write(`${summarize(summary, teachers)}\n`);
+    return summary.cancelled ? 130 : 0;
+  },
+};
+
+function summarize(s: ReinforceSummary, teachers: Engine[]): string {
+  if (s.alreadyComplete) return `${s.out} is already complete: ${s.samples} samples in ${s.shards} shards (${s.skipped.length} images skipped)`;
+  const lines: string[] = [];
+  if (s.cancelled) {
+    lines.push(`cancelled after ${s.processedThisRun} images; rerun the same command to continue`);
+    return lines.join('\n');
+  }
+  if (s.inputProblems.length) lines.push(`${s.inputProblems.length} caption manifest problems (see manifest.json inputProblems)`);
+  if (s.skipped.length) lines.push(`skipped ${s.skipped.length} images:`, ...s.skipped.map((p) => `  ${p.path}: ${p.error}`));
+  const resumed = s.resumedAt > 0 ? ` (resumed at image ${s.resumedAt + 1})` : '';
+  lines.push(
+    `${s.samples} samples from ${s.images} images in ${s.shards} shards${resumed}; ` +
+    `teachers ${teachers.map((t) => `${t.info.id} (${t.info.dim}-d)`).join(' + ')}; ` +
+    `${s.processedThisRun} images in ${s.elapsedSeconds.toFixed(1)} s (${s.samplesPerSecond.toFixed(2)} samples/s)`,
+    `manifest: ${s.manifestPath}`,
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,45 @@
+// Explorer right-click on an image -> "Find Similar Images" -> the results panel lists images
+// ranked by similarity to it.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CMD, resultsFrame, tiles, waitForIndexed } from './harness/assets';
+import { startSession, type Session } from './harness/session';
+import { waitUntil } from './harness/workbench';
+
+let s: Session;
+
+before(async () => {
+  s = await startSession({ label: 'find-similar' });
+});
+
+after(async () => {
+  await s?.stop();
+});
+
+test('Explorer context menu "Find Similar Images" opens the results panel with ranked results', async (t) => {
+  const wb = s.workbench;
+  try {
+    await waitForIndexed(wb, Object.keys(s.solid).length + s.clipart.length);
+    // Expand images/ in the Explorer, then right-click green.png.
+    await wb.openViewContainer('Explorer');
+    await wb.explorerRow('images').click();
+    await wb.explorerRow('green.png').waitFor();
+    await wb.explorerContextMenu('green.png', CMD.findSimilar);
+
+    const title = await waitUntil(() => wb.tabTitles(), (ts) => ts.some((x) => /Similar to green\.png/.test(x)), 'the results panel tab');
+    t.diagnostic(`tabs: ${title.join(', ')}`);
+    const frame = await resultsFrame(wb);
+    assert.match((await frame.locator('h1.query').textContent()) ?? '', /green\.png/);
+    const results = await waitUntil(() => tiles(frame), (ts) => ts.length > 0 && ts.every((x) => x.thumbState === 'loaded'), 'result tiles with thumbnails');
+    await wb.screenshot('results');
+    t.diagnostic(`results: ${results.map((r) => r.ariaLabel).join(' | ')}`);
+    assert.ok(results.every((r) => /score -?\d/.test(r.ariaLabel)), 'every result shows its similarity score');
+    const scores = results.map((r) => Number(/score (-?[\d.]+)/.exec(r.ariaLabel)![1]));
+    assert.deepEqual([...scores].sort((a, b) => b - a), scores, 'results are ranked by similarity');
+    const names = results.map((r) => r.name);
+    assert.ok(!names.includes('green.png') || names[0] === 'green.png', 'the query image, if listed, is the best match');
+  } catch (err) {
+    await wb.screenshot('failure').catch(() => undefined);
+    throw new Error(`${(err as Error).message}\n${await s.logs()}`);
+  }
+});

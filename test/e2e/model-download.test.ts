@@ -1,0 +1,76 @@
+// First run with no model: default settings (model mobileclip-s0, nothing in the cache). The
+// extension offers the download (status bar, gallery, and a notification when a search is
+// started), shows download progress, and ends ready to search. The "hub" is a local server
+// (mobileclipAssets.modelHost) serving the fixture model under mobileclip-s0's file names; the
+// matching manifest comes in through $MOBILECLIP_ASSETS_MODELS_DIR.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { colorModelDir } from '../fixtures/models';
+import { CMD, openGallery, statusBarText, waitForIndexed } from './harness/assets';
+import { fixtureAsRegistryModel, startFixtureHub, type FixtureHub } from './harness/modelHub';
+import { E2E_ROOT } from './harness/codeServer';
+import { startSession, type Session } from './harness/session';
+import { waitUntil } from './harness/workbench';
+
+const MODEL_ID = 'mobileclip-s0';
+let s: Session;
+let hub: FixtureHub;
+let served: Map<string, Buffer>;
+
+before(async () => {
+  const manifestDir = path.join(E2E_ROOT, `manifests-${process.pid}`);
+  served = await fixtureAsRegistryModel(MODEL_ID, await colorModelDir(), manifestDir);
+  const manifest = JSON.parse(await fs.readFile(path.join(manifestDir, `${MODEL_ID}.json`), 'utf8')) as { hub: { repo: string; revision: string } };
+  hub = await startFixtureHub(manifest.hub.repo, manifest.hub.revision, served);
+  s = await startSession({
+    label: 'model-download',
+    settings: { 'mobileclipAssets.model': undefined, 'mobileclipAssets.modelHost': hub.host },
+    env: { MOBILECLIP_ASSETS_MODELS_DIR: manifestDir },
+  });
+});
+
+after(async () => {
+  await s?.stop();
+  await hub?.close();
+});
+
+test('first run offers the default model, downloads it with progress, and search works', async (t) => {
+  const wb = s.workbench;
+  try {
+    // The offer before any feature is used: status bar and gallery banner; nothing downloaded yet.
+    await waitUntil(() => statusBarText(wb), (v) => /model needed/i.test(v), 'the status bar to say a model is needed');
+    const gallery = await openGallery(wb);
+    const banner = gallery.locator('.banner', { hasText: /need the .+ model/ });
+    await banner.waitFor({ timeout: 30_000 });
+    assert.match((await banner.textContent()) ?? '', /runs locally/);
+    await wb.screenshot('offer');
+    assert.deepEqual(hub.requests.filter((r) => r.startsWith('GET')), [], 'nothing is downloaded before the user agrees');
+
+    // Using a feature asks, then downloads with a progress notification.
+    await wb.runCommand(CMD.findImages);
+    const offer = new RegExp(`needs the ${MODEL_ID} model`);
+    await wb.notification(offer).waitFor({ timeout: 60_000 });
+    await wb.screenshot('notification');
+    await wb.clickNotificationButton(offer, 'Download');
+    const progress = wb.notification(new RegExp(`Downloading ${MODEL_ID}`));
+    await progress.waitFor({ timeout: 30_000 });
+    await wb.screenshot('progress');
+    t.diagnostic(`progress: ${await progress.textContent()}`);
+
+    // Ready: the search quick pick opens and "red" finds the red image.
+    await wb.page.locator('.quick-input-widget .quick-input-title', { hasText: 'Find Images by Description' }).waitFor({ timeout: 120_000 });
+    await wb.typeIntoQuickInput('red');
+    const rows = await wb.waitForQuickPickRows((r) => r.some((row) => /\.png$/.test(row.label)), 'search results after the download');
+    await wb.screenshot('ready');
+    assert.equal(rows[0]!.label, 'red.png');
+    const downloaded = new Set(hub.requests.filter((r) => r.startsWith('GET')).map((r) => r.split('/resolve/')[1]!.split('/').slice(1).join('/')));
+    assert.deepEqual([...downloaded].sort(), [...served.keys()].sort(), 'every model file came from the configured host');
+    await wb.closeQuickInput();
+    await waitForIndexed(wb, Object.keys(s.solid).length + s.clipart.length);
+  } catch (err) {
+    await wb.screenshot('failure').catch(() => undefined);
+    throw new Error(`${(err as Error).message}\nhub requests: ${hub.requests.join(', ')}\n${await s.logs()}`);
+  }
+});
