@@ -86,16 +86,22 @@ export async function countMacs(file: string): Promise<MacCount> {
         count('Conv', out[0]! * out[1]! * h * wd * (a[1]! / group) * kh * kw);
         break;
       }
-      case 'MatMul': {
+      case 'MatMul': case 'MatMulInteger': {
         const b = get(ins[1]!);
         const m = a[a.length - 2]!;
         const k = a[a.length - 1]!;
         const n = b[b.length - 1]!;
         const batch = broadcast(a.slice(0, -2), b.slice(0, -2));
         out = [...batch, m, n];
-        count('MatMul', batch.reduce((x, y) => x * y, 1) * m * k * n);
+        count(node.opType, batch.reduce((x, y) => x * y, 1) * m * k * n);
         break;
       }
+      case 'DynamicQuantizeLinear':
+        // y, y_scale, y_zero_point
+        shapes.set(node.output![1]!, []);
+        shapes.set(node.output![2]!, []);
+        out = [...a];
+        break;
       case 'Gemm': {
         const b = get(ins[1]!);
         const transB = int(node, 'transB', 0);
@@ -108,7 +114,7 @@ export async function countMacs(file: string): Promise<MacCount> {
         out = broadcast(a, get(ins[1]!));
         break;
       case 'Relu': case 'Erf': case 'Sigmoid': case 'Tanh': case 'Cast': case 'Identity': case 'Softmax':
-      case 'LayerNormalization': case 'Not': case 'Sqrt': case 'Exp':
+      case 'LayerNormalization': case 'Not': case 'Sqrt': case 'Exp': case 'DequantizeLinear': case 'QuantizeLinear':
         out = [...a];
         break;
       case 'GlobalAveragePool':

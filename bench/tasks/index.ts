@@ -1,6 +1,7 @@
 // The indexing host: this process plays the extension host. It starts the Engine (worker process
 // + model), opens a WorkspaceIndexer on a folder and runs one full update, while measuring the
 // event-loop delay of this process, the RSS of this process and of the worker, and CPU time.
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Engine } from '../../src/engine/engine';
@@ -36,7 +37,9 @@ export interface IndexResult {
   failed: Array<{ path: string; error: string }>;
   total: number;
   rate: number;
-  eventLoopDelayMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  eventLoopDelayMs: DelayStats;
+  /** The same measurement in an idle Node process running alongside: the machine's scheduling noise. */
+  controlDelayMs?: DelayStats;
   hostPeakRss: number;
   workerPeakRss: number;
   /** Worker VmHWM: includes the model load. */
@@ -47,6 +50,37 @@ export interface IndexResult {
 }
 
 const ELD_RESOLUTION_MS = 2;
+
+export interface DelayStats { p50: number; p90: number; p99: number; max: number; mean: number }
+
+/** An idle process measuring its own event-loop delay until its stdin closes. */
+const CONTROL_SCRIPT = `
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const h = monitorEventLoopDelay({ resolution: Number(process.argv[1]) });
+h.enable();
+process.stdin.resume();
+process.stdin.on('end', () => {
+  h.disable();
+  const ms = (ns) => Math.max(0, ns / 1e6 - Number(process.argv[1]));
+  process.stdout.write(JSON.stringify({ p50: ms(h.percentile(50)), p90: ms(h.percentile(90)), p99: ms(h.percentile(99)), max: ms(h.max), mean: ms(h.mean) }));
+});`;
+
+function startControl(): () => Promise<DelayStats | undefined> {
+  const child = spawn(process.execPath, ['-e', CONTROL_SCRIPT, String(ELD_RESOLUTION_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (c: string) => (out += c));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return async () => {
+    child.stdin.end();
+    await exited;
+    try {
+      return JSON.parse(out) as DelayStats;
+    } catch {
+      return undefined;
+    }
+  };
+}
 
 taskMain<IndexArgs, IndexResult>(async (args) => {
   if (args.fresh) await fs.rm(args.indexDir, { recursive: true, force: true });
@@ -76,6 +110,7 @@ taskMain<IndexArgs, IndexResult>(async (args) => {
     const hostCpu0 = process.cpuUsage();
     const workerCpu0 = procCpuSeconds(workerPid);
     let lastReport = performance.now();
+    const stopControl = startControl();
     eld.enable();
     const summary = await indexer.update({
       onProgress: (p) => {
@@ -86,6 +121,7 @@ taskMain<IndexArgs, IndexResult>(async (args) => {
       },
     });
     eld.disable();
+    const controlDelayMs = await stopControl();
     clearInterval(sampler);
     sample();
     const hostCpu = process.cpuUsage(hostCpu0);
@@ -112,6 +148,7 @@ taskMain<IndexArgs, IndexResult>(async (args) => {
         max: ms(eld.max),
         mean: ms(eld.mean),
       },
+      controlDelayMs,
       hostPeakRss: hostPeak,
       workerPeakRss: workerPeak,
       workerHighWater,

@@ -24,7 +24,7 @@ after(async () => {
 const NATIVE = /libonnxruntime|onnxruntime_binding\.node|sharp-[\w-]+\.node|libvips/;
 
 test('the extension host loads no native inference or image module; the worker does', async (t) => {
-  await waitForIndexed(s.workbench, Object.keys(s.solid).length + s.clipart.length);
+  await waitForIndexed(s.workbench, s.imageCount);
   const host = extensionHostProcess(s);
   assert.ok(host, `no extension host process among:\n${describeProcesses(s)}`);
   const hostNative = mappedFiles(host.pid).filter((f) => NATIVE.test(f));
@@ -45,6 +45,7 @@ test('"Show Running Extensions" lists MobileCLIP Assets with its activation time
     const text = await waitUntil(async () => (await row.textContent()) ?? '', (v) => /\d+\s*ms/.test(v), 'an activation time in the row');
     await row.scrollIntoViewIfNeeded();
     await wb.screenshot('running-extensions');
+    await wb.screenshotOf(row, 'running-extensions-row');
     const activation = /(?:activation|activated)[^\d]*(\d+)\s*ms/i.exec(text) ?? /(\d+)\s*ms/.exec(text);
     assert.ok(activation, `no activation time in "${text}"`);
     const record = { activationMs: Number(activation[1]), row: text.replace(/\s+/g, ' ').trim(), measuredAt: new Date().toISOString() };

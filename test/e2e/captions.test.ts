@@ -23,7 +23,7 @@ const captionsIn = (title: string) => [...title.matchAll(/“([^”]+)”/g)].ma
 test('Explorer "Generate Synthetic Captions" puts captions in the gallery tile details', async (t) => {
   const wb = s.workbench;
   try {
-    await waitForIndexed(wb, Object.keys(s.solid).length + s.clipart.length);
+    await waitForIndexed(wb, s.imageCount);
     await wb.openViewContainer('Explorer');
     await wb.explorerRow('images').click();
     await wb.explorerRow('red.png').waitFor();
@@ -31,7 +31,12 @@ test('Explorer "Generate Synthetic Captions" puts captions in the gallery tile d
 
     const frame = await openGallery(wb);
     const red = await waitUntil(
-      async () => (await tiles(frame)).find((x) => x.name === 'red.png'),
+      async () => {
+        // A missing command or a failed run shows as an error notification: fail with its text.
+        const errors = (await wb.notificationMessages()).filter((m) => /not found|failed|error|MobileCLIP Assets:/i.test(m));
+        if (errors.length) throw new Error(`"${CMD.generateCaptions}" did not run: ${errors.join(' | ')}`);
+        return (await tiles(frame)).find((x) => x.name === 'red.png');
+      },
       (tile) => !!tile && captionsIn(tile.title).length > 0,
       'captions in the red.png tile details',
       180_000,

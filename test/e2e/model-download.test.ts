@@ -26,7 +26,8 @@ before(async () => {
   hub = await startFixtureHub(manifest.hub.repo, manifest.hub.revision, served);
   s = await startSession({
     label: 'model-download',
-    settings: { 'mobileclipAssets.model': undefined, 'mobileclipAssets.modelHost': hub.host },
+    // Default model and precisions: only where the files come from differs.
+    settings: { 'mobileclipAssets.model': undefined, 'mobileclipAssets.textPrecision': undefined, 'mobileclipAssets.modelHost': hub.host },
     env: { MOBILECLIP_ASSETS_MODELS_DIR: manifestDir },
   });
 });
@@ -60,7 +61,7 @@ test('first run offers the default model, downloads it with progress, and search
     t.diagnostic(`progress: ${await progress.textContent()}`);
 
     // Ready: the search quick pick opens and "red" finds the red image.
-    await wb.page.locator('.quick-input-widget .quick-input-title', { hasText: 'Find Images by Description' }).waitFor({ timeout: 120_000 });
+    await wb.waitForQuickInputTitle(/Find Images by Description/);
     await wb.typeIntoQuickInput('red');
     const rows = await wb.waitForQuickPickRows((r) => r.some((row) => /\.png$/.test(row.label)), 'search results after the download');
     await wb.screenshot('ready');
@@ -68,7 +69,7 @@ test('first run offers the default model, downloads it with progress, and search
     const downloaded = new Set(hub.requests.filter((r) => r.startsWith('GET')).map((r) => r.split('/resolve/')[1]!.split('/').slice(1).join('/')));
     assert.deepEqual([...downloaded].sort(), [...served.keys()].sort(), 'every model file came from the configured host');
     await wb.closeQuickInput();
-    await waitForIndexed(wb, Object.keys(s.solid).length + s.clipart.length);
+    await waitForIndexed(wb, s.imageCount);
   } catch (err) {
     await wb.screenshot('failure').catch(() => undefined);
     throw new Error(`${(err as Error).message}\nhub requests: ${hub.requests.join(', ')}\n${await s.logs()}`);

@@ -20,7 +20,7 @@ after(async () => {
 
 test('an image written into the workspace during the session is found by search', async (t) => {
   const wb = s.workbench;
-  const initial = Object.keys(s.solid).length + s.clipart.length;
+  const initial = s.imageCount;
   try {
     await waitForIndexed(wb, initial);
     await writeSolidImage(path.join(s.workspace, 'images', 'added', 'purple.png'), FIXTURE_COLORS.purple!, { width: 80, height: 60 });
@@ -29,6 +29,7 @@ test('an image written into the workspace during the session is found by search'
     await wb.screenshot('status-bar');
 
     await wb.runCommand(CMD.findImages);
+    await wb.waitForQuickInputTitle(/Find Images by Description/);
     await wb.typeIntoQuickInput('purple');
     const rows = await wb.waitForQuickPickRows((r) => r.some((row) => /\.png$/.test(row.label)), 'search results for "purple"');
     await wb.screenshot('results');

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine } from '../../src/engine/engine';
 import { resolveModel } from '../../src/engine/models/resolve';
-import { type ImageEmbedding, type ImageResult, isItemError } from '../../src/engine/types';
+import { type ImageEmbedding, type ImageRequestItem, type ImageResult, isItemError } from '../../src/engine/types';
 import { FIXTURE_COLORS, colorModelDir } from '../fixtures/models';
 import { writeBrokenFiles, writeSolidImage } from '../fixtures/images';
 
@@ -137,6 +137,35 @@ test('augmented items replay their crop and flip, reproducibly', async () => {
   assert.ok(dot(results[1].embedding, blue.embedding) > dot(results[1].embedding, red.embedding));
   assert.deepEqual(results[2].embedding, results[0].embedding);
   assert.deepEqual([results[0].width, results[0].height], [80, 40]);
+});
+
+test('augmented views of one file, decoded once per request, embed exactly as each does alone', async () => {
+  // Real clip art (transparent background) and an EXIF-rotated JPEG, interleaved with a plain
+  // item of each file and a missing file; batch size 1 so inference batching cannot differ.
+  const dir = '/work/shared/data/images/openclipart/animals';
+  const art = path.join(dir, (await fs.readdir(dir)).filter((n) => n.endsWith('.png')).sort()[0]);
+  const rotated = (await writeBrokenFiles(path.join(work, 'shared-decode'))).valid.exifRotatedJpeg.path;
+  const missing = path.join(work, 'missing.png');
+  const sharp = (await import('sharp')).default;
+  const meta = await sharp(art).metadata();
+  const [w, h] = [meta.width!, meta.height!];
+  const items: ImageRequestItem[] = [];
+  for (let k = 0; k < 6; k++) {
+    items.push({ path: art, augment: { crop: [k * 7, k * 5, Math.round(w * (0.9 - k * 0.1)), Math.round(h * 0.6)], flip: k % 2 === 1 } });
+    items.push({ path: rotated, augment: { crop: [k, 3 * k, 20 - k, 30], flip: k % 3 === 0 } });
+  }
+  items.splice(3, 0, { path: art }, { path: missing, augment: { crop: [0, 0, 5, 5], flip: false } });
+  items.push({ path: rotated }, { path: missing }, { path: art, augment: { crop: [w + 1, 0, 5, 5], flip: false } });
+  const one = await openEngine({}, 1);
+  try {
+    const together = await one.embedImages(items);
+    const alone = await Promise.all(items.map(async (item) => (await one.embedImages([item]))[0]));
+    assert.deepEqual(together, alone);
+    assert.equal(together.filter(isItemError).length, 3);
+    assert.notDeepEqual(embedded(together[0]).embedding, embedded(together[2]).embedding, 'the views differ');
+  } finally {
+    await one.dispose();
+  }
 });
 
 test('thumbnails come from the same decode, named by content hash', async () => {

@@ -13,6 +13,7 @@ import {
   resizedSize,
   resolveGeometry,
 } from '../../src/engine/preprocess';
+import { SharedSources } from '../../src/engine/preprocess/pipeline';
 import { type FixtureFileSet, type RGB, writeBrokenFiles, writeSolidImage } from '../fixtures/images';
 
 const work = path.resolve(__dirname, '../../.cache/test-preprocess', String(process.pid));
@@ -214,6 +215,52 @@ test('augmentation replay: crop box in displayed pixels, horizontal flip, exactl
     preprocessImage(lr, { background: white, maxPixels: MAX, model: model(8), augment: { crop: [50, 50, 10, 10], flip: false } }),
     /lies outside the 40×20 image/,
   );
+});
+
+test('items of one file share a single read and decode, with the very same tensors', async () => {
+  // Transparent background (flattened), a red and a blue square: crops and flips differ.
+  const src = path.join(work, 'shared-src.png');
+  await sharp({ create: { width: 90, height: 50, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+    .composite([
+      { input: { create: { width: 30, height: 30, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 1 } } }, left: 5, top: 10 },
+      { input: { create: { width: 25, height: 40, channels: 4, background: { r: 0, g: 0, b: 255, alpha: 0.5 } } }, left: 50, top: 5 },
+    ])
+    .png()
+    .toFile(src);
+  const items: Array<{ augment?: { crop: [number, number, number, number]; flip: boolean } }> = [
+    { augment: { crop: [0, 0, 45, 50], flip: false } },
+    { augment: { crop: [0, 0, 45, 50], flip: true } },
+    {},
+    { augment: { crop: [-10, 20, 200, 40], flip: true } },
+    { augment: { crop: [37, 3, 17, 29], flip: false } },
+  ];
+  const opts = { background: parseBackground('#336699'), maxPixels: MAX, model: model(24) };
+  const alone = await Promise.all(items.map((it) => preprocessImage(src, { ...opts, ...it })));
+
+  // The copy is deleted once the first item has decoded it: the others must not read it again.
+  const copy = path.join(work, 'shared-copy.png');
+  await fs.copyFile(src, copy);
+  const sources = new SharedSources(items.map(() => copy));
+  const first = await preprocessImage(copy, { ...opts, ...items[0], shared: sources.take(copy) });
+  await fs.rm(copy);
+  const rest = await Promise.all(items.slice(1).map((it) => preprocessImage(copy, { ...opts, ...it, shared: sources.take(copy) })));
+  [first, ...rest].forEach((r, i) => {
+    assert.deepEqual(r.tensor, alone[i].tensor, `item ${i}`);
+    assert.deepEqual([r.sha256, r.width, r.height], [alone[i].sha256, 90, 50]);
+  });
+  assert.notDeepEqual(alone[0].tensor, alone[1].tensor, 'the flip changes the tensor');
+
+  // Memory stays bounded: an entry is dropped at its path's last use, or when `capacity` newer ones are kept.
+  const once = new SharedSources(['a', 'b', 'a'], 1);
+  const a = once.take('a');
+  once.take('b'); // used once: never kept, evicts nothing
+  assert.equal(once.take('a'), a);
+  const lru = new SharedSources(['a', 'b', 'a', 'b'], 1);
+  const a2 = lru.take('a');
+  const b2 = lru.take('b');
+  assert.notEqual(lru.take('a'), a2, 'a was evicted by b');
+  assert.equal(lru.take('b'), b2);
+  assert.notEqual(lru.take('b'), b2, 'b was forgotten after its last use');
 });
 
 test('thumbnails: <sha256>-<size>.webp, longest side = size, written once', async () => {

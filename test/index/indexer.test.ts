@@ -174,7 +174,7 @@ class GatedEmbedder extends FakeEmbedder {
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0; i < 3000; i++) {
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
     await new Promise((r) => setTimeout(r, 10));
@@ -187,7 +187,7 @@ test('finished work is persisted periodically during a run', async () => {
   for (let i = 0; i < 10; i++) files[`img${i}.png`] = `word${i}`;
   const { root, indexDir } = await setup('idx-checkpoint', files);
   const gated = new GatedEmbedder(6);
-  const run = updateIndex(opts(root, indexDir, gated, { checkpointEveryImages: 2, batchSize: 4 }));
+  const run = updateIndex(opts(root, indexDir, gated, { checkpointEveryImages: 1, batchSize: 4 }));
   // While the embedder is stuck on the 7th image, the first six are already on disk.
   const onDisk = await waitFor('a checkpoint with six entries', async () => {
     const loaded = await readIndex(indexDir);

@@ -100,6 +100,7 @@ before(async () => {
 
 after(async () => {
   await Promise.all([...teachers, confused, faithful].filter(Boolean).map((e) => e.dispose()));
+  await fs.rm(work, { recursive: true, force: true });
 });
 
 test('distillation recovers retrieval for a student that the teachers know better than', async () => {

@@ -1,6 +1,6 @@
 // File formats (npy/npz/tar members) checked by the independent reader in reader.ts, the
 // product's own parser on tampered input, caption inputs, and crash recovery of the shard writer.
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +12,7 @@ import { collectInputs, parseDelimited, readCaptionManifest } from '../../src/en
 import { readNpy, readNpz, readShardSamples, readTar } from './reader';
 
 const work = path.resolve(__dirname, '../../.cache/test-reinforce-format', String(process.pid));
+after(() => fs.rm(work, { recursive: true, force: true }));
 
 function matrix(rows: number, cols: number, seed: number) {
   return { shape: [rows, cols] as [number, number], data: Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(seed + i) * 3.5) };

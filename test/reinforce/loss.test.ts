@@ -2,6 +2,7 @@
 // Adam fitting a known linear distortion, recall figures and the adapter file round trip.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Adam, batchLoss, teacherLogits, zeroGradients, type AdapterParams, type PairBatch } from '../../src/engine/reinforce/distill/loss';
 import { applyAdapter, loadAdapter, saveAdapter, identityMatrix } from '../../src/engine/reinforce/distill/adapter';
@@ -120,4 +121,5 @@ test('adapter file round trip; applyAdapter maps and normalizes; wrong student r
   assert.ok(Math.abs(t[0]! - 0.6) < 1e-6 && Math.abs(t[1]! - 0.8) < 1e-6);
   await assert.rejects(loadAdapter(file, 'other'), /trained for model s/);
   assert.throws(() => applyAdapter(a, new Float32Array(4)), /expects 3-d/);
+  await rm(path.dirname(file), { recursive: true, force: true });
 });

@@ -65,6 +65,7 @@ before(async () => {
 
 after(async () => {
   await Promise.all((teachers ?? []).map((t) => t.dispose()));
+  await fs.rm(work, { recursive: true, force: true });
 });
 
 test('shards follow the DataCompDR layout, read back by an independent tar/zip/npy reader', async () => {

@@ -112,6 +112,44 @@ test('saving merges with changes someone else made to the file meanwhile', async
   assert.deepEqual(result.paths(), ['mine.png', 'shared.png', 'theirs.png']);
   assert.equal(result.get('shared.png')!.tags.icon!.state, 'rejected', 'their edit of an image I did not touch survives');
   assert.deepEqual(mine.paths(), result.paths(), 'the saving store now sees the merged state');
+
+  // reload() picks up another writer's changes without losing unsaved local edits.
+  theirs.confirm('late.png', 'logo');
+  mine.confirm('unsaved.png', 'chart');
+  assert.equal(await mine.reload(), false, 'their store has not saved yet');
+  await theirs.save();
+  const version = mine.decisionVersion;
+  assert.equal(await mine.reload(), true);
+  assert.ok(mine.decisionVersion > version, 'few-shot caches notice');
+  assert.deepEqual(mine.tagsOf('late.png'), ['logo']);
+  assert.deepEqual(mine.tagsOf('unsaved.png'), ['chart']);
+  await mine.save();
+  assert.deepEqual((await TagStore.load(dir)).paths(), ['late.png', 'mine.png', 'shared.png', 'theirs.png', 'unsaved.png']);
+});
+
+test('merging is per tag: re-tagging or editing one tag in one window never undoes a decision made in another', async () => {
+  const dir = await tempFolder('store');
+  const a = await TagStore.load(dir);
+  a.recordAutoTags('x.png', auto({ icon: 0.9, logo: 0.8 }, ['icon', 'logo']));
+  await a.save();
+  const b = await TagStore.load(dir);
+  a.reject('x.png', 'logo');
+  a.confirm('x.png', 'brand');
+  await a.save();
+  // b re-tags x.png (stale: it still thinks logo is a suggestion) and confirms another tag.
+  b.recordAutoTags('x.png', auto({ icon: 0.95, logo: 0.85, chart: 0.75 }, ['icon', 'logo', 'chart']));
+  b.confirm('x.png', 'icon');
+  await b.save();
+  const x = (await TagStore.load(dir)).get('x.png')!;
+  assert.equal(x.tags.logo!.state, 'rejected', "a's rejection survives b's re-tagging");
+  assert.equal(x.tags.logo!.score, 0.85, "with b's newer score");
+  assert.equal(x.tags.brand!.state, 'confirmed');
+  assert.equal(x.tags.icon!.state, 'confirmed');
+  assert.equal(x.tags.chart!.state, 'suggested');
+  // A removal is entry-level: it wins over their entry.
+  b.remove('x.png');
+  await b.save();
+  assert.equal((await TagStore.load(dir)).get('x.png'), undefined);
 });
 
 test('reconcile follows renames by content hash and drops only auto-only orphans', async () => {

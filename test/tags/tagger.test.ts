@@ -153,10 +153,11 @@ test('bad inputs give per-image errors and never stop the run', async () => {
       { path: 'zero.png', sha256: SHA(3), embedding: new Float32Array(embedder.dim) },
       { path: '../escape.png', sha256: SHA(4), embedding: good.embedding },
       { ...good },
+      { path: 'nosha.png', sha256: 'abc', embedding: good.embedding },
     ],
   });
   assert.equal(r.tagged, 1);
-  assert.deepEqual(r.errors.map((e) => e.input), ['short.png', 'zero.png', '../escape.png', 'good.png']);
+  assert.deepEqual(r.errors.map((e) => e.input), ['short.png', 'zero.png', '../escape.png', 'good.png', 'nosha.png']);
   assert.match(r.errors[0]!.error, /dimension is 5/);
   assert.match(r.errors[3]!.error, /more than once/);
   assert.deepEqual(store.paths(), ['good.png']);

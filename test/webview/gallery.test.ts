@@ -240,7 +240,10 @@ describe('gallery webview', () => {
   test('sorting by size and by date', async () => {
     const items = makeItems(40);
     const page = await gallery(items, { state: { group: 'none' } });
-    await setSelect(page, 'Sort by', 'size');
+    // Through the real dropdown once (it positions itself with CSSOM styles: CSP-safe).
+    await page.click('vscode-single-select[aria-label="Sort by"]');
+    await page.locator('vscode-single-select[aria-label="Sort by"] li.option', { hasText: 'File size' }).click();
+    await frames(page);
     const bySize = [...items].sort((a, b) => b.size - a.size).map((it) => it.id);
     assert.deepEqual(await displayedIds(page), bySize);
     await setSelect(page, 'Sort by', 'mtime');
@@ -294,7 +297,7 @@ describe('gallery webview', () => {
     assert.match(await page.textContent('.selection-bar .count') ?? '', /5 selected/);
     assert.equal(await page.isVisible('.selection-bar vscode-button[title="Find similar images"]'), false, 'single-item action hidden for 5');
 
-    await page.click('.selection-bar vscode-button:has-text("Copy paths")');
+    await page.click('.selection-bar vscode-button[title="Copy paths"]');
     assert.deepEqual((await waitForSent(page, 'copyPath')).ids, ['id-0', 'id-1', 'id-2', 'id-3', 'id-6']);
     await page.click('.selection-bar vscode-button[title="Generate captions"]');
     assert.equal((await waitForSent(page, 'generateCaptions')).ids.length, 5);
@@ -375,6 +378,10 @@ describe('gallery webview', () => {
     const headers = await page.$$eval('.grid-row:not([hidden]) .group-header', (els) =>
       els.sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top).map((e) => e.textContent));
     assert.deepEqual(headers, ['assets/icons5', 'assets/photos5', 'design/mockups5', 'docs/img5', 'static5']);
+    // Focus arriving from outside (Tab, screen reader) becomes the roving focus target.
+    await page.focus('.group-header[data-section="docs/img"]');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await focusedId(page), 'id-2');
     await page.click('.group-header[data-section="assets/photos"]');
     await frames(page);
     assert.equal(await page.getAttribute('.group-header[data-section="assets/photos"]', 'aria-expanded'), 'false');

@@ -18,9 +18,12 @@ export function formatDims(item: Pick<AssetItem, 'width' | 'height'>): string {
   return item.width && item.height ? `${item.width} × ${item.height}` : '';
 }
 
+// One formatter: Date.toLocaleString(…, options) builds a new one per call, which is slow.
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
 export function formatDate(ms: number): string {
   if (!Number.isFinite(ms) || ms <= 0) return '';
-  return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return dateFormat.format(ms);
 }
 
 export function formatScore(score: number | null | undefined): string {

@@ -3,7 +3,7 @@
 // tall spacer and row/tile elements are recycled, so 10,000+ items keep a bounded node count.
 import type { AssetItem } from '../../src/shared/messages';
 import { computeLayout, navigate, rowAt, type Cursor, type Layout, type NavKey, type Section } from './model';
-import { bindTile, createTile, setDragData, tileItemId, type TileVariant } from './tile';
+import { bindTile, createTile, setDragData, tileItemId, unbindTile, type TileVariant } from './tile';
 
 export interface GridOptions {
   variant: TileVariant;
@@ -52,6 +52,13 @@ export class VirtualGrid {
   private width = 0;
   /** Set while we park focus on the grid ourselves, so onGridFocus does not scroll back. */
   private parkingFocus = false;
+  /**
+   * While the view flies by faster than a screen per frame, tiles are bound without loading their
+   * images (they would be decoded for one frame and thrown away); they load once scrolling slows.
+   */
+  private fastScroll = false;
+  private lastScrollTop = 0;
+  private settleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(opts: GridOptions) {
     this.opts = { gap: 8, headerHeight: 26, overscanRows: 2, ...opts };
@@ -67,15 +74,19 @@ export class VirtualGrid {
     this.canvas.setAttribute('role', 'presentation');
     this.element.appendChild(this.canvas);
 
-    this.element.addEventListener('scroll', () => {
-      this.schedule();
-      this.opts.onScroll?.(this.element.scrollTop);
-    }, { passive: true });
+    this.element.addEventListener('scroll', () => this.onScrollEvent(), { passive: true });
     this.element.addEventListener('keydown', (e) => this.onKeyDown(e));
     this.element.addEventListener('click', (e) => this.onClick(e));
     this.element.addEventListener('contextmenu', (e) => this.onContextMenu(e));
     this.element.addEventListener('dragstart', (e) => this.onDragStart(e));
     this.element.addEventListener('focus', () => this.onGridFocus());
+    // Focus that arrives by Tab or pointer moves the roving focus target along.
+    this.element.addEventListener('focusin', (e) => {
+      const el = e.target as HTMLElement;
+      const id = tileItemId(el);
+      if (id) this.focusTarget = { kind: 'item', id };
+      else if (el.classList.contains('group-header') && el.dataset.section !== undefined) this.focusTarget = { kind: 'header', key: el.dataset.section };
+    });
     new ResizeObserver(() => {
       const w = this.element.clientWidth;
       if (w !== this.width) {
@@ -113,12 +124,7 @@ export class VirtualGrid {
     this.opts.tileSize = px;
     this.layoutDirty = true;
     this.renderNow();
-    if (anchorIdx >= 0) this.scrollToIndex(anchorIdx, 'start');
-  }
-
-  /** Re-renders visible tiles (after scores changed without a relayout). */
-  refresh(): void {
-    this.renderNow();
+    if (anchorIdx >= 0) this.scrollToIndex(anchorIdx);
   }
 
   /** Swaps in new objects for items already shown (e.g. a thumbnail arrived) without a relayout. */
@@ -134,7 +140,7 @@ export class VirtualGrid {
       if (s && L.sectionStart[si] >= 0) s.items[idx - L.sectionStart[si]] = it;
       touched = true;
     }
-    if (touched) this.renderNow();
+    if (touched) this.schedule();
   }
 
   /** Ids in display order (everything not inside a collapsed group). */
@@ -203,6 +209,22 @@ export class VirtualGrid {
     this.active.clear();
   }
 
+  private onScrollEvent(): void {
+    const top = this.element.scrollTop;
+    const jump = Math.abs(top - this.lastScrollTop);
+    this.lastScrollTop = top;
+    if (jump > this.element.clientHeight) this.fastScroll = true;
+    clearTimeout(this.settleTimer);
+    if (this.fastScroll) {
+      this.settleTimer = setTimeout(() => {
+        this.fastScroll = false;
+        this.schedule();
+      }, 120);
+    }
+    this.schedule();
+    this.opts.onScroll?.(top);
+  }
+
   private schedule(): void {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
@@ -221,7 +243,8 @@ export class VirtualGrid {
     this.canvas.style.height = `${height + PADDING * 2}px`;
     const viewTop = this.element.scrollTop - PADDING;
     const viewH = this.element.clientHeight || 600;
-    const overscan = this.opts.overscanRows * this.layout.tileRowHeight;
+    // No overscan while flying past: those rows would be replaced before anyone sees them.
+    const overscan = this.fastScroll ? 0 : this.opts.overscanRows * this.layout.tileRowHeight;
     const first = rows.length ? Math.max(0, rowAt(rows, viewTop - overscan)) : 0;
     const wanted = new Set<number>();
     for (let r = first; r < rows.length && rows[r].top < viewTop + viewH + overscan; r++) wanted.add(r);
@@ -251,7 +274,7 @@ export class VirtualGrid {
     // One Tab stop: the grid itself only while the roving-tabindex tile is not rendered.
     const t = this.currentTarget();
     this.element.tabIndex = t && this.domFor(t) ? -1 : 0;
-    this.opts.onRendered?.(rendered);
+    if (!this.fastScroll) this.opts.onRendered?.(rendered);
   }
 
   private acquire(kind: 'header' | 'tiles'): RowEl {
@@ -290,8 +313,8 @@ export class VirtualGrid {
       this.parkingFocus = false;
     }
     el.hidden = true;
-    // Tiles go back to the shared pool (detached), so hidden rows hold no stale tiles.
-    if (el._kind === 'tiles') while (el.lastElementChild) this.tilePool.push(el.removeChild(el.lastElementChild) as HTMLElement);
+    // Pooled rows keep their tile elements (no DOM churn) but forget the items they showed.
+    if (el._kind === 'tiles') for (const t of el.children) unbindTile(t as HTMLElement);
     this.pools[el._kind ?? 'tiles'].push(el);
   }
 
@@ -325,6 +348,7 @@ export class VirtualGrid {
         multiSelect: sel && multi,
         tabbable: this.isTabbable({ kind: 'item', id: item.id }),
         score: this.opts.scoreOf?.(item),
+        loadImage: !this.fastScroll,
       });
     }
   }
@@ -382,9 +406,10 @@ export class VirtualGrid {
     else if (bottom > el.scrollTop + el.clientHeight) el.scrollTop = bottom - el.clientHeight + PADDING;
   }
 
-  private scrollToIndex(idx: number, where: 'start'): void {
+  /** Scrolls so the row of item `idx` is at the top. */
+  private scrollToIndex(idx: number): void {
     const r = this.layout.itemRow[idx];
-    if (r === undefined || where !== 'start') return;
+    if (r === undefined) return;
     this.element.scrollTop = this.layout.rows[r].top;
     this.renderNow();
   }

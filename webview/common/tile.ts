@@ -12,6 +12,8 @@ export interface TileState {
   /** Roving tabindex: the one tile reachable with Tab. */
   tabbable: boolean;
   score: number | undefined;
+  /** False while scrolling fast: keep the placeholder instead of decoding an image for one frame. */
+  loadImage: boolean;
 }
 
 interface TileParts {
@@ -89,7 +91,7 @@ export function tileTooltip(item: AssetItem, score: number | undefined): string 
 }
 
 function sameState(a: TileState, b: TileState): boolean {
-  return a.selected === b.selected && a.multiSelect === b.multiSelect && a.tabbable === b.tabbable && a.score === b.score;
+  return a.selected === b.selected && a.multiSelect === b.multiSelect && a.tabbable === b.tabbable && a.score === b.score && a.loadImage === b.loadImage;
 }
 
 export function bindTile(el: HTMLElement, item: AssetItem, state: TileState): void {
@@ -105,6 +107,7 @@ export function bindTile(el: HTMLElement, item: AssetItem, state: TileState): vo
   el.classList.toggle('multi', state.multiSelect);
   if (prev && prev.item === item && prev.state.score === state.score) {
     if (prev.state.multiSelect !== state.multiSelect) setContext(el, item, state);
+    if (prev.state.loadImage !== state.loadImage) bindImage(p, item, state.loadImage);
     return;
   }
 
@@ -123,18 +126,33 @@ export function bindTile(el: HTMLElement, item: AssetItem, state: TileState): vo
     p.facts.textContent = [formatDims(item), formatBytes(item.size), item.tags.slice(0, 3).map((t) => t.tag).join(', ')].filter(Boolean).join(' · ');
   }
 
+  bindImage(p, item, state.loadImage);
+}
+
+function bindImage(p: TileParts, item: AssetItem, load: boolean): void {
   const src = item.thumbnail;
-  if (!src) {
-    p.img.removeAttribute('src');
+  if (src && p.img.getAttribute('src') === src) return; // already showing (or loading) it
+  if (!src || !load) {
+    if (p.img.hasAttribute('src')) p.img.removeAttribute('src');
     p.img.hidden = true;
-    p.thumb.setAttribute('data-state', item.error ? 'error' : 'pending');
+    p.thumb.setAttribute('data-state', item.error ? 'error' : src ? 'deferred' : 'pending');
     p.placeholder.textContent = item.error ? '!' : item.ext.toUpperCase();
-  } else if (p.img.getAttribute('src') !== src) {
+  } else {
     p.img.hidden = false;
     p.thumb.setAttribute('data-state', 'loading');
     p.placeholder.textContent = item.ext.toUpperCase();
     p.img.src = src;
   }
+}
+
+/** A pooled tile: no item identity left in the DOM (the image stays cached for a quick rebind). */
+export function unbindTile(el: HTMLElement): void {
+  const p = parts.get(el);
+  if (!p || !p.bound) return;
+  p.bound = null;
+  delete el.dataset.id;
+  el.removeAttribute('data-vscode-context');
+  el.tabIndex = -1;
 }
 
 function setContext(el: HTMLElement, item: AssetItem, state: TileState): void {

@@ -183,7 +183,7 @@ export const reinforce: Command = {
         captionManifest: values.captions, seed, augment: count !== undefined ? { count } : undefined,
         samplesPerShard: shardSize, missingCaption: missing, signal: controller.signal,
         onProgress: (p) => progress(describe(p), p.done / p.total),
-        onProblem: (p) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}skipped ${p.path}: ${p.error}\n`),
+        onProblem: (p) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${p.kind === 'skipped' ? 'skipped' : 'caption manifest'} ${p.path}: ${p.error}\n`),
       });
       progress('');
     } finally {

@@ -96,6 +96,9 @@ function isAbort(err: unknown, signal?: AbortSignal): boolean {
   return Boolean(signal?.aborted) || (err as Error)?.name === 'AbortError';
 }
 
+/** Above this, checkpoints are spaced to keep saving under ~5% of a run (large indexes). */
+const EXPENSIVE_FLUSH_MS = 200;
+
 export class WorkspaceIndexer {
   readonly root: string;
   readonly indexDir: string;
@@ -374,6 +377,9 @@ export class WorkspaceIndexer {
     let flushError: unknown;
 
     let checkpointAgain = false;
+    // Saving a large index takes a while (its manifest is rewritten): space such checkpoints out.
+    let lastFlushMs = 0;
+    let deferred: NodeJS.Timeout | undefined;
     const checkpoint = (): void => {
       if (pendingFlush) {
         checkpointAgain = true; // one more right after the current write, with everything since
@@ -381,10 +387,12 @@ export class WorkspaceIndexer {
       }
       sinceCheckpoint = 0;
       lastCheckpoint = performance.now();
+      const flushStarted = lastCheckpoint;
       pendingFlush = store
         .flush()
         .catch((err: unknown) => void (flushError ??= err))
         .finally(() => {
+          lastFlushMs = performance.now() - flushStarted;
           pendingFlush = undefined;
           if (checkpointAgain && !flushError) {
             checkpointAgain = false;
@@ -424,7 +432,14 @@ export class WorkspaceIndexer {
         etaSeconds: rate > 0 ? (total - done) / rate : undefined,
         path: file.path,
       });
-      if (sinceCheckpoint >= everyImages || performance.now() - lastCheckpoint >= everyMs) checkpoint();
+      const sinceLast = performance.now() - lastCheckpoint;
+      if (sinceCheckpoint < everyImages && sinceLast < everyMs) return;
+      const wait = lastFlushMs > EXPENSIVE_FLUSH_MS ? 20 * lastFlushMs - sinceLast : 0;
+      if (wait <= 0) checkpoint();
+      else deferred ??= setTimeout(() => {
+        deferred = undefined;
+        if (sinceCheckpoint > 0) checkpoint();
+      }, wait);
     };
 
     try {
@@ -467,6 +482,7 @@ export class WorkspaceIndexer {
     } finally {
       // Keep what finished, whatever happened (the caller's final flush writes the rest).
       checkpointAgain = false;
+      clearTimeout(deferred);
       while (pendingFlush) await pendingFlush;
     }
     if (flushError) throw flushError;

@@ -2,7 +2,7 @@
 // files (with git's precedence: the deepest file that has an opinion wins) and a size cap.
 import ignore, { type Ignore } from 'ignore';
 import picomatch from 'picomatch';
-import { promises as fs, type Dirent } from 'node:fs';
+import { promises as fs, statSync, type Dirent } from 'node:fs';
 import * as path from 'node:path';
 import { IN_REPOSITORY_DIR } from './location';
 
@@ -37,9 +37,15 @@ export function toPosix(p: string): string {
 }
 
 interface IgnoreLevel {
-  /** Absolute directory the rules are relative to. */
-  dir: string;
   rules: Ignore;
+  /** How a root-relative path becomes relative to the .gitignore's folder: prepend, after stripping chars. */
+  prefix: string;
+  strip: number;
+}
+
+function parentOf(relPath: string): string {
+  const slash = relPath.lastIndexOf('/');
+  return slash < 0 ? '' : relPath.slice(0, slash);
 }
 
 /**
@@ -52,8 +58,8 @@ export class PathFilter {
   private readonly exclude: (p: string) => boolean;
   private readonly respectGitignore: boolean;
   readonly maxFileSizeBytes: number;
-  private readonly levels = new Map<string, Promise<Ignore | undefined>>();
-  private ancestors: Promise<IgnoreLevel[]> | undefined;
+  /** Rules that apply inside each root-relative folder, deepest first (loaded once per folder). */
+  private readonly levels = new Map<string, Promise<IgnoreLevel[]>>();
 
   constructor(root: string, options: ScanOptions = {}) {
     this.root = path.resolve(root);
@@ -65,79 +71,71 @@ export class PathFilter {
     this.maxFileSizeBytes = options.maxFileSizeBytes ?? Infinity;
   }
 
-  private loadRules(absDir: string, extra: string[] = []): Promise<Ignore | undefined> {
-    let pending = this.levels.get(absDir);
+  private static async readRules(files: string[]): Promise<Ignore | undefined> {
+    const texts: string[] = [];
+    for (const file of files) {
+      try {
+        texts.push(await fs.readFile(file, 'utf8'));
+      } catch {
+        /* no rules here */
+      }
+    }
+    return texts.length ? ignore().add(texts.join('\n')) : undefined;
+  }
+
+  private levelsFor(relDir: string): Promise<IgnoreLevel[]> {
+    let pending = this.levels.get(relDir);
     if (!pending) {
-      pending = (async () => {
-        const texts: string[] = [];
-        for (const file of [path.join(absDir, '.gitignore'), ...extra]) {
-          try {
-            texts.push(await fs.readFile(file, 'utf8'));
-          } catch {
-            /* no rules here */
-          }
-        }
-        return texts.length ? ignore().add(texts.join('\n')) : undefined;
-      })();
-      this.levels.set(absDir, pending);
+      pending = relDir === '' ? this.rootLevels() : this.nestedLevels(relDir);
+      this.levels.set(relDir, pending);
     }
     return pending;
   }
 
-  private rootRulesPending: Promise<Ignore | undefined> | undefined;
-  private rootRules(): Promise<Ignore | undefined> {
-    this.rootRulesPending ??= (async () => {
-      const isRepoRoot = await exists(path.join(this.root, '.git'));
-      return this.loadRules(this.root, isRepoRoot ? [path.join(this.root, '.git', 'info', 'exclude')] : []);
-    })();
-    return this.rootRulesPending;
+  private async nestedLevels(relDir: string): Promise<IgnoreLevel[]> {
+    const outer = await this.levelsFor(parentOf(relDir));
+    const rules = await PathFilter.readRules([path.join(this.root, relDir, '.gitignore')]);
+    return rules ? [{ rules, prefix: '', strip: relDir.length + 1 }, ...outer] : outer;
   }
 
-  /** .gitignore files above the folder, up to the enclosing repository root (if any). */
-  private ancestorLevels(): Promise<IgnoreLevel[]> {
-    this.ancestors ??= (async () => {
-      const chain: string[] = [];
-      let dir = this.root;
-      for (;;) {
-        chain.push(dir);
-        if (await exists(path.join(dir, '.git'))) break;
-        const parent = path.dirname(dir);
-        if (parent === dir) return []; // not in a repository: only the folder's own files count
-        dir = parent;
+  /** The folder's own rules, then .gitignore files above it up to the enclosing repository root. */
+  private async rootLevels(): Promise<IgnoreLevel[]> {
+    const chain: string[] = [];
+    let gitRoot: string | undefined;
+    for (let dir = this.root; ; dir = path.dirname(dir)) {
+      chain.push(dir);
+      if (await exists(path.join(dir, '.git'))) {
+        gitRoot = dir;
+        break;
       }
-      const gitRoot = chain[chain.length - 1]!;
-      const levels: IgnoreLevel[] = [];
-      for (const d of chain.slice(1)) {
-        const extra = d === gitRoot ? [path.join(d, '.git', 'info', 'exclude')] : [];
-        const rules = await this.loadRules(d, extra);
-        if (rules) levels.push({ dir: d, rules });
-      }
-      // The folder was chosen explicitly: if the enclosing repository ignores the folder itself
-      // (say a dotfiles repo ignoring '*'), its rules say nothing useful about what is inside.
-      for (const level of levels) {
-        const result = level.rules.test(toPosix(path.relative(level.dir, this.root)) + '/');
-        if (result.ignored) return [];
-        if (result.unignored) break;
-      }
-      return levels;
-    })();
-    return this.ancestors;
+      if (path.dirname(dir) === dir) break;
+    }
+    const levels: IgnoreLevel[] = [];
+    // Outside a repository only the folder's own files count.
+    for (const dir of gitRoot ? chain : [this.root]) {
+      const files = [path.join(dir, '.gitignore')];
+      if (dir === gitRoot) files.push(path.join(dir, '.git', 'info', 'exclude'));
+      const rules = await PathFilter.readRules(files);
+      const up = toPosix(path.relative(dir, this.root));
+      if (rules) levels.push({ rules, prefix: up ? `${up}/` : '', strip: 0 });
+    }
+    // The folder was chosen explicitly: if the enclosing repository ignores the folder itself
+    // (say a dotfiles repo ignoring '*'), its rules say nothing useful about what is inside.
+    const ancestors = levels.filter((l) => l.prefix !== '');
+    for (const level of ancestors) {
+      const result = level.rules.test(level.prefix);
+      if (result.ignored) return levels.filter((l) => l.prefix === '');
+      if (result.unignored) break;
+    }
+    return levels;
   }
 
   private async gitignored(relPath: string, isDir: boolean): Promise<boolean> {
     if (!this.respectGitignore) return false;
-    const segments = relPath.split('/');
-    const levels: IgnoreLevel[] = [];
-    // Deepest first: the folder's own subfolders, the folder, then its ancestors.
-    for (let depth = segments.length - 1; depth >= 0; depth--) {
-      const dir = path.join(this.root, ...segments.slice(0, depth));
-      const rules = await (depth === 0 ? this.rootRules() : this.loadRules(dir));
-      if (rules) levels.push({ dir, rules });
-    }
-    levels.push(...(await this.ancestorLevels()));
-    for (const level of levels) {
-      const rel = toPosix(path.relative(level.dir, path.join(this.root, relPath))) + (isDir ? '/' : '');
-      const result = level.rules.test(rel);
+    const suffix = isDir ? '/' : '';
+    // Deepest first: the first .gitignore with an opinion (ignore or "!" re-include) decides.
+    for (const level of await this.levelsFor(parentOf(relPath))) {
+      const result = level.rules.test(level.prefix + relPath.slice(level.strip) + suffix);
       if (result.ignored) return true;
       if (result.unignored) return false;
     }
@@ -172,7 +170,9 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-const STAT_CONCURRENCY = 32;
+/** Stats per turn of the event loop: statSync is ~3x faster than async stat for many small files, and chunks keep the caller responsive. */
+const STAT_CHUNK = 256;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Walk `root` and yield the images to index, in a stable order (sorted per directory). Uses stat
@@ -210,21 +210,19 @@ export async function* scanFolder(root: string, options: ScanOptions = {}): Asyn
         files.push(rel);
       }
     }
-    for (let i = 0; i < files.length; i += STAT_CONCURRENCY) {
-      const batch = files.slice(i, i + STAT_CONCURRENCY);
-      const stats = await Promise.all(batch.map((rel) => fs.stat(path.join(filter.root, rel)).catch((err: Error) => err)));
-      for (let j = 0; j < batch.length; j++) {
-        const rel = batch[j]!;
-        const st = stats[j]!;
-        if (st instanceof Error) {
-          options.onSkip?.(rel, `cannot stat: ${st.message}`);
-        } else if (!st.isFile()) {
-          continue; // a symlink to a directory or something else
-        } else if (st.size > filter.maxFileSizeBytes) {
-          options.onSkip?.(rel, `larger than ${filter.maxFileSizeBytes} bytes`);
-        } else {
-          yield { path: rel, size: st.size, mtimeMs: st.mtimeMs };
+    for (let i = 0; i < files.length; i += STAT_CHUNK) {
+      if (i > 0) await nextTurn();
+      for (const rel of files.slice(i, i + STAT_CHUNK)) {
+        let st;
+        try {
+          st = statSync(path.join(filter.root, rel));
+        } catch (err) {
+          options.onSkip?.(rel, `cannot stat: ${(err as Error).message}`);
+          continue;
         }
+        if (!st.isFile()) continue; // a symlink to a folder, a socket, ...
+        if (st.size > filter.maxFileSizeBytes) options.onSkip?.(rel, `larger than ${filter.maxFileSizeBytes} bytes`);
+        else yield { path: rel, size: st.size, mtimeMs: st.mtimeMs };
       }
     }
     // Depth-first, visiting subfolders in name order.

@@ -41,6 +41,47 @@ export interface PreprocessRequest extends DecodeOptions {
   model?: ModelPreprocess;
   augment?: AugmentParams;
   thumbnails?: ThumbnailOptions;
+  /** Shares one read + decode between the items of a request that name the same file. */
+  shared?: SharedSource;
+}
+
+/**
+ * What the items of one request naming the same file share: the read + probe and the full-size
+ * decode (the raw RGB that augment crops and non-shrunk plain items start from). Reinforcement
+ * asks for K augmented views of each image, and decoding the file K times dominated its cost;
+ * cropping from one decode gives the very same pixels. Filled by the first item that needs it.
+ */
+export interface SharedSource {
+  probe?: Promise<Probe>;
+  decoded?: Promise<RgbImage>;
+}
+
+/**
+ * Hands out the SharedSource of each use of a path in a request (the paths in request order).
+ * An entry is forgotten when its last use takes it, and at most `capacity` are kept otherwise,
+ * so memory stays bounded whatever the order of the items.
+ */
+export class SharedSources {
+  private readonly usesLeft = new Map<string, number>();
+  private readonly entries = new Map<string, SharedSource>(); // insertion order = least recent first
+
+  constructor(paths: readonly string[], private readonly capacity = 4) {
+    for (const p of paths) this.usesLeft.set(p, (this.usesLeft.get(p) ?? 0) + 1);
+  }
+
+  take(file: string): SharedSource {
+    const entry = this.entries.get(file) ?? {};
+    this.entries.delete(file);
+    const left = (this.usesLeft.get(file) ?? 1) - 1;
+    if (left <= 0) {
+      this.usesLeft.delete(file);
+      return entry;
+    }
+    this.usesLeft.set(file, left);
+    this.entries.set(file, entry);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    return entry;
+  }
 }
 
 export interface PreprocessedImage {
@@ -75,8 +116,9 @@ interface Probe {
 }
 
 export async function preprocessImage(file: string, req: PreprocessRequest): Promise<PreprocessedImage> {
-  const bytes = await readImageFile(file);
-  const probe = await probeImage(file, bytes, req);
+  const shared = req.shared ?? {};
+  const probe = await (shared.probe ??= readImageFile(file).then((bytes) => probeImage(file, bytes, req)));
+  const fullDecode = () => (shared.decoded ??= decode(probe, req));
   const out: PreprocessedImage = { sha256: probe.sha256, width: probe.width, height: probe.height };
 
   const thumbPath = req.thumbnails ? thumbnailPath(probe.sha256, req.thumbnails) : undefined;
@@ -109,7 +151,7 @@ export async function preprocessImage(file: string, req: PreprocessRequest): Pro
   let resized: RgbImage;
   let tensorImage: RgbImage;
   if (req.augment) {
-    decoded = await decode(probe, req);
+    decoded = await fullDecode();
     tensorImage = await augmentCrop(decoded, req.augment, model.imageSize, model.config.kernel);
     resized = decoded;
   } else {
@@ -117,7 +159,7 @@ export async function preprocessImage(file: string, req: PreprocessRequest): Pro
       decoded = await decode(probe, req, { ...target, kernel: model.config.kernel, fit: 'fill' });
       resized = decoded;
     } else {
-      decoded = await decode(probe, req);
+      decoded = await fullDecode();
       resized = target ? await resizeRgb(decoded, target.width, target.height, model.config.kernel) : decoded;
     }
     const crop = model.geometry.crop;

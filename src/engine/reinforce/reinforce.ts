@@ -58,8 +58,8 @@ export interface ReinforceOptions {
   missingCaption?: 'filename' | 'zero';
   signal?: AbortSignal;
   onProgress?: (p: ReinforceProgress) => void;
-  /** Called for each skipped image and input problem as it is found. */
-  onProblem?: (p: InputProblem) => void;
+  /** Called for each skipped image ('skipped') and bad caption-manifest row ('input') as it is found. */
+  onProblem?: (p: InputProblem & { kind: 'skipped' | 'input' }) => void;
 }
 
 export interface ReinforceSummary {
@@ -106,10 +106,12 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
   }
   const dim = offset;
 
+  const inputStat = await fs.stat(input).catch(() => undefined);
+  if (!inputStat?.isDirectory()) throw new Error(`${input} is not a folder`);
   const { images, problems: inputProblems } = await collectInputs({
     root: input, captionManifest: opts.captionManifest, exclude: [out], missingCaption,
   });
-  for (const p of inputProblems) opts.onProblem?.(p);
+  for (const p of inputProblems) opts.onProblem?.({ ...p, kind: 'input' });
 
   const runKey = createHash('sha256').update(stableStringify({
     format: DATASET_FORMAT, version: DATASET_FORMAT_VERSION, seed, augment, samplesPerShard, missingCaption,
@@ -174,7 +176,7 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
       }
       if ('error' in result) {
         await writer.addSkip(i, img.relPath, result.error);
-        opts.onProblem?.({ path: img.relPath, error: result.error });
+        opts.onProblem?.({ path: img.relPath, error: result.error, kind: 'skipped' });
       } else {
         await writer.addSample(i, await packMembers(sampleMembers(result)));
         samples++;

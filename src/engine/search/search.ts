@@ -7,7 +7,7 @@ import type { IndexEntry, IndexSnapshot } from '../index/format';
 import { isItemError } from '../types';
 import { compileFilters, type TagsOf } from './filters';
 import { normalizeFolder, parseQuery, type ParsedQuery, type QueryTerm } from './query';
-import { TopK, dotRows } from './topk';
+import { TopK, dotRow, dotRows } from './topk';
 
 /**
  * Cosine below which a text→image match is not worth showing. MobileCLIP text-image cosines sit
@@ -227,9 +227,12 @@ export class SearchEngine {
     if (normalizeInPlace(positive) < 1e-4) throw new QueryError('the positive terms cancel out');
     if (normalizeInPlace(combined) < 1e-4) throw new QueryError('the negative terms cancel the positive ones');
 
-    const rows = Math.floor(this.index.vectors.length / dim);
-    const scores = dotRows(this.index.vectors, dim, combined, new Float32Array(rows));
-    const relevance = hasNegative ? dotRows(this.index.vectors, dim, positive, new Float32Array(rows)) : scores;
+    const vectorsAll = this.index.vectors;
+    const rows = Math.floor(vectorsAll.length / dim);
+    const scores = dotRows(vectorsAll, dim, combined, new Float32Array(rows));
+    // Relevance (positive terms only) differs from the score only when there are negatives; it is
+    // then computed just for images that would make the top k, not for every row.
+    const relevanceOf = hasNegative ? (row: number) => dotRow(vectorsAll, dim, row, positive) : (row: number) => scores[row]!;
 
     const accept = compileFilters(query.filters, options.tagsOf);
     const excludeQuery = options.excludeQueryImages ?? true;
@@ -244,11 +247,11 @@ export class SearchEngine {
       candidates++;
       const score = scores[e.row]!;
       if (bestIndex < 0 || score > scores[entries[bestIndex]!.row]!) bestIndex = i;
-      if (relevance[e.row]! >= threshold) top.push(i, score);
+      if (top.accepts(i, score) && relevanceOf(e.row) >= threshold) top.push(i, score);
     }
     const results: SearchHit[] = top.sorted().map(({ index }) => {
       const e = entries[index]!;
-      return { path: e.path, score: scores[e.row]!, relevance: relevance[e.row]!, width: e.width, height: e.height, sha256: e.sha256 };
+      return { path: e.path, score: scores[e.row]!, relevance: relevanceOf(e.row), width: e.width, height: e.height, sha256: e.sha256 };
     });
     const noGoodMatch = candidates > 0 && results.length === 0;
     const response: SearchResponse = { results, noGoodMatch, candidates, terms: resolved };

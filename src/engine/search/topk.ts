@@ -37,6 +37,14 @@ export function dotRows(vectors: Float32Array, dim: number, query: Float32Array,
   return out;
 }
 
+/** dot(vectors[row], query) for one row. */
+export function dotRow(vectors: Float32Array, dim: number, row: number, query: Float32Array): number {
+  const o = row * dim;
+  let s = 0;
+  for (let j = 0; j < dim; j++) s += vectors[o + j]! * query[j]!;
+  return s;
+}
+
 export interface Ranked {
   index: number;
   score: number;
@@ -61,6 +69,12 @@ export class TopK {
   /** Whether a beats b in the final order. */
   private static better(sa: number, ia: number, sb: number, ib: number): boolean {
     return sa > sb || (sa === sb && ia < ib);
+  }
+
+  /** Whether push(index, score) would keep the item (lets callers skip costly checks). */
+  accepts(index: number, score: number): boolean {
+    if (this.k === 0 || Number.isNaN(score)) return false;
+    return this.size < this.k || TopK.better(score, index, this.scores[0]!, this.indices[0]!);
   }
 
   push(index: number, score: number): void {

@@ -71,6 +71,8 @@ export class TagStore {
   /** Paths changed since the last save, with a counter that tells edits made during a save apart. */
   private dirty = new Map<string, number>();
   private edits = 0;
+  /** Per changed path: the tags whose user decision changed here, or true for a rename/removal. */
+  private userEdits = new Map<string, Set<string> | true>();
   /** sha256 of the file text last read or written, to notice changes made by someone else. */
   private syncedHash: string | undefined;
   private saving: Promise<void> = Promise.resolve();
@@ -168,18 +170,22 @@ export class TagStore {
   setUserTags(relPath: string, tags: readonly string[], sha256?: string): void {
     const wanted = new Set(tags.map(normalizeTagName));
     const e = this.entryFor(relPath, sha256);
+    const changed = new Set(wanted);
     for (const [t, m] of Object.entries(e.tags)) {
-      if (!wanted.has(t) && m.state !== 'rejected') e.tags[t] = { ...m, state: 'rejected', source: m.source };
+      if (!wanted.has(t) && m.state !== 'rejected') {
+        e.tags[t] = { ...m, state: 'rejected', source: m.source };
+        changed.add(t);
+      }
     }
     for (const t of wanted) e.tags[t] = confirmedMark(e.tags[t]);
-    this.touch(relPath);
+    this.touch(relPath, changed);
   }
 
   confirm(relPath: string, tag: string, sha256?: string): void {
     const t = normalizeTagName(tag);
     const e = this.entryFor(relPath, sha256);
     e.tags[t] = confirmedMark(e.tags[t]);
-    this.touch(relPath);
+    this.touch(relPath, [t]);
   }
 
   /** The user removed `tag` from the image: it stays recorded as rejected and is never re-suggested. */
@@ -188,7 +194,7 @@ export class TagStore {
     const e = this.entryFor(relPath, sha256);
     const m = e.tags[t];
     e.tags[t] = { source: m?.source ?? 'user', state: 'rejected', ...(m?.score !== undefined ? { score: m.score } : {}) };
-    this.touch(relPath);
+    this.touch(relPath, [t]);
   }
 
   /** Forget the user's decision on `tag` for the image (the tagger may suggest it again). */
@@ -198,7 +204,7 @@ export class TagStore {
     if (!e?.tags[t] || e.tags[t].state === 'suggested') return;
     delete e.tags[t];
     e.auto = undefined; // re-tag it on the next incremental run
-    this.touch(relPath);
+    this.touch(relPath, [t]);
   }
 
   /** The file moved: its tags move with it (replacing any entry at `to`). Returns false if `from` had none. */
@@ -209,15 +215,15 @@ export class TagStore {
     if (!e || src === dst) return false;
     this.images.delete(src);
     this.images.set(dst, e);
-    this.touch(src);
-    this.touch(dst);
+    this.touch(src, 'entry');
+    this.touch(dst, 'entry');
     return true;
   }
 
   remove(relPath: string): boolean {
     const p = checkedPath(this.folder, relPath);
     if (!this.images.delete(p)) return false;
-    this.touch(p);
+    this.touch(p, 'entry');
     return true;
   }
 
@@ -242,7 +248,7 @@ export class TagStore {
       if (m && m.state !== 'suggested') e.tags[t] = { ...m, score };
       else if (update.suggested.has(t)) e.tags[t] = { source: 'auto', state: 'suggested', score };
     }
-    this.touch(relPath, false);
+    this.touch(relPath, 'auto');
   }
 
   /**
@@ -272,7 +278,7 @@ export class TagStore {
       if (present.has(p)) continue;
       if (Object.values(e.tags).some((m) => m.source === 'user' || m.state !== 'suggested')) continue;
       this.images.delete(p);
-      this.touch(p, false);
+      this.touch(p, 'auto');
       dropped.push(p);
     }
     return { renamed, dropped };
@@ -305,26 +311,67 @@ export class TagStore {
     // Snapshot after the read: from here to stringify nothing awaits, so no edit can slip between.
     const changed = new Map(this.dirty);
     if (text !== undefined && hashText(text) !== this.syncedHash) {
-      let theirs: Map<string, TagEntry>;
       try {
-        theirs = this.parse(text, []);
+        this.mergeTheirs(text);
       } catch (err) {
         throw new Error(`${this.file} was changed by someone else and cannot be merged: ${(err as Error).message}. Fix or delete it, then save again.`);
       }
-      for (const p of changed.keys()) {
-        const mine = this.images.get(p);
-        if (mine) theirs.set(p, mine);
-        else theirs.delete(p);
-      }
-      this.images = theirs;
-      this.version++;
-      this.decisionVersion++;
     }
     const out = stableStringify(this.toJson());
     await writeFileAtomic(this.file, out);
     this.syncedHash = hashText(out);
-    for (const [p, n] of changed) if (this.dirty.get(p) === n) this.dirty.delete(p);
+    for (const [p, n] of changed) {
+      if (this.dirty.get(p) !== n) continue;
+      this.dirty.delete(p);
+      this.userEdits.delete(p);
+    }
     if (this.options.xmpSidecars) await this.writeSidecars(changed.keys());
+  }
+
+  /**
+   * Pick up changes someone else made to the file (for a file watcher). Images edited here and not
+   * saved yet keep their local state. Returns whether anything was read. Throws if the file is not
+   * a valid tags file (the store is left as it was).
+   */
+  reload(): Promise<boolean> {
+    const run = this.saving.then(async () => {
+      const text = await readText(this.file);
+      if (text === undefined || hashText(text) === this.syncedHash) return false;
+      this.mergeTheirs(text);
+      return true;
+    });
+    this.saving = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  /**
+   * Take the file's state, keeping local changes: an entry moved or removed here stays so; otherwise
+   * the local entry wins except for their user decisions on tags the user did not decide on here
+   * (so re-tagging in one window never undoes a confirmation made in another).
+   */
+  private mergeTheirs(text: string): void {
+    const theirs = this.parse(text, []);
+    for (const p of this.dirty.keys()) {
+      const mine = this.images.get(p);
+      const edits = this.userEdits.get(p);
+      if (!mine) {
+        if (edits === true) theirs.delete(p);
+        continue; // dropped by the tagger here: whatever they have stays
+      }
+      const their = theirs.get(p);
+      if (their && edits !== true) {
+        for (const [t, m] of Object.entries(their.tags)) {
+          if (m.state === 'suggested' || edits?.has(t)) continue;
+          const score = mine.tags[t]?.score ?? m.score;
+          mine.tags[t] = score === undefined ? { source: m.source, state: m.state } : { source: m.source, state: m.state, score };
+        }
+      }
+      theirs.set(p, mine);
+    }
+    this.images = theirs;
+    this.syncedHash = hashText(text);
+    this.version++;
+    this.decisionVersion++;
   }
 
   /** Per-image problems writing sidecars are collected, never thrown. */
@@ -415,10 +462,18 @@ export class TagStore {
     return e;
   }
 
-  private touch(relPath: string, decision = true): void {
+  /**
+   * Record a change: 'auto' (tagger results), 'entry' (the user moved or removed the whole entry)
+   * or the tags whose user decision changed. Saving merges per tag on that basis.
+   */
+  private touch(relPath: string, what: 'auto' | 'entry' | Iterable<string>): void {
     this.dirty.set(relPath, ++this.edits);
     this.version++;
-    if (decision) this.decisionVersion++;
+    if (what === 'auto') return;
+    this.decisionVersion++;
+    const edits = this.userEdits.get(relPath);
+    if (what === 'entry') this.userEdits.set(relPath, true);
+    else if (edits !== true) this.userEdits.set(relPath, new Set([...(edits ?? []), ...what]));
   }
 }
 

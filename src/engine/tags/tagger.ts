@@ -109,6 +109,7 @@ export class AutoTagger {
       try {
         const p = normalizeRelativePath(img.path);
         if (this.imageRows.has(p)) throw new Error('listed more than once');
+        if (typeof img.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(img.sha256)) throw new Error(`sha256 ${JSON.stringify(img.sha256)} is not a sha256 hex digest`);
         if (!(img.embedding instanceof Float32Array) || img.embedding.length !== dim) {
           throw new Error(`embedding has ${img.embedding?.length ?? 'no'} values; the model's dimension is ${dim} (re-index the folder)`);
         }

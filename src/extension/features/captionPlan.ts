@@ -2,7 +2,7 @@
 // which images a mixed Explorer/gallery selection means, which captions file each one goes to,
 // the progress line, and the closing summary.
 import * as path from 'node:path';
-import type { CaptionProgress } from '../../engine/captions';
+import { captionImages, captionsFileFor, type CaptionBackend, type CaptionImagesOptions, type CaptionProgress, type ResolvedCaptioner, type CaptionSettings } from '../../engine/captions';
 import { DEFAULT_IMAGE_EXTENSIONS } from '../../engine/index/scan';
 import { formatDuration } from '../../engine/util/format';
 import { deepestContaining, isInsideOrEqual } from './paths';
@@ -147,7 +147,7 @@ export class CaptionRunProgress {
   message(): string {
     const parts = [`${this.done.toLocaleString('en-US')} of ${this.total.toLocaleString('en-US')}`];
     const eta = this.etaSeconds;
-    if (eta !== undefined) parts.push(`${formatDuration(eta)} left`);
+    if (eta !== undefined && this.done < this.total) parts.push(`${formatDuration(eta)} left`);
     const p = this.current;
     if (p?.skipped) parts.push(`${p.skipped} up to date`);
     if (p?.failed) parts.push(`${p.failed} failed`);
@@ -170,4 +170,74 @@ export function captionSummary(t: CaptionTotals, extra: { notImages?: number; mi
   let text = parts.join(' · ');
   if (t.cancelled && t.generated) text += ' · cancelled (the captions made so far are saved)';
   return { text: `${text}.`, severity: t.failed || extra.missing ? 'warning' : 'info' };
+}
+
+export interface CaptionGroupsOptions {
+  captioner: ResolvedCaptioner;
+  settings: Partial<CaptionSettings>;
+  workerOptions?: CaptionImagesOptions['workerOptions'];
+  signal?: AbortSignal;
+  /** Progress text ("12 of 40 · 1 min left") and the fraction done. */
+  onProgress?: (message: string, fraction: number) => void;
+  /** One line per image (or captions file) that failed. */
+  onFailure?: (line: string) => void;
+  /** After each group: its captions file was written (reload it, refresh the gallery). */
+  onGroupDone?: (file: string) => Promise<void> | void;
+}
+
+export interface CaptionGroupsResult {
+  totals: CaptionTotals;
+  /** Captions files written. */
+  files: string[];
+  failures: string[];
+}
+
+/**
+ * Captions every group into its own captions file, one after another. A group whose captions
+ * file cannot be used (broken JSON, a foreign file) fails its images and the run goes on with the
+ * next group; per-image failures come from the engine and never stop a run either.
+ */
+export async function captionGroups(backend: CaptionBackend, groups: readonly CaptionGroup[], opts: CaptionGroupsOptions): Promise<CaptionGroupsResult> {
+  const totals: CaptionTotals = { generated: 0, skipped: 0, failed: 0, captions: 0, cancelled: false };
+  const files: string[] = [];
+  const failures: string[] = [];
+  const fail = (line: string) => {
+    failures.push(line);
+    opts.onFailure?.(line);
+  };
+  const tracker = new CaptionRunProgress(groups.map((g) => g.images.length));
+  const report = () => opts.onProgress?.(tracker.message(), tracker.total ? tracker.done / tracker.total : 1);
+  for (let i = 0; i < groups.length && !opts.signal?.aborted; i++) {
+    const group = groups[i]!;
+    tracker.startGroup(i);
+    report();
+    try {
+      const summary = await captionImages(backend, group.images, {
+        root: group.root,
+        captioner: opts.captioner,
+        settings: opts.settings,
+        workerOptions: opts.workerOptions,
+        signal: opts.signal,
+        onProgress: (p) => {
+          tracker.update(p);
+          report();
+        },
+        onResult: (r) => {
+          if ('error' in r) fail(`${r.path}: ${r.error}`);
+        },
+      });
+      totals.generated += summary.generated;
+      totals.skipped += summary.skipped;
+      totals.failed += summary.failed;
+      totals.captions += summary.captions;
+      totals.cancelled ||= summary.cancelled;
+      files.push(summary.file);
+      await opts.onGroupDone?.(summary.file);
+    } catch (err) {
+      totals.failed += group.images.length;
+      fail(`${captionsFileFor(group.root)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  totals.cancelled ||= opts.signal?.aborted ?? false;
+  return { totals, files, failures };
 }

@@ -28,6 +28,8 @@ export interface SessionOptions {
   env?: NodeJS.ProcessEnv;
   /** Clip-art categories copied into the workspace (2 images each). */
   clipartCategories?: string[];
+  /** More solid-colour images: workspace-relative path -> sRGB colour. */
+  extraImages?: Record<string, readonly [number, number, number]>;
 }
 
 export interface Session {
@@ -40,6 +42,8 @@ export interface Session {
   solid: Record<string, string>;
   /** Workspace-relative paths of the copied clip-art images. */
   clipart: string[];
+  /** How many images the workspace started with. */
+  imageCount: number;
   /** Text of the extension's output channel log files and code-server's log, for failure messages. */
   logs(): Promise<string>;
   stop(): Promise<void>;
@@ -92,6 +96,9 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   const userDataDir = path.join(dir, 'user-data');
   await fs.mkdir(path.join(userDataDir, 'User'), { recursive: true });
   const { solid, clipart } = await makeWorkspace(workspace, opts.clipartCategories ?? ['animals', 'computer', 'food', 'signs_and_symbols']);
+  const extra = Object.entries(opts.extraImages ?? {});
+  for (const [rel, rgb] of extra) await writeSolidImage(path.join(workspace, rel), rgb, { width: 50, height: 50 });
+  const imageCount = Object.keys(solid).length + clipart.length + extra.length;
 
   const settings: Record<string, unknown> = { ...(await defaultUserSettings(dir)) };
   for (const [k, v] of Object.entries(opts.settings ?? {})) {
@@ -136,7 +143,7 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
       await browser?.close().catch(() => undefined);
       await server.stop();
     };
-    return { workbench, page, workspace, dir, server, solid, clipart, logs, stop };
+    return { workbench, page, workspace, dir, server, solid, clipart, imageCount, logs, stop };
   } catch (err) {
     await browser?.close().catch(() => undefined);
     await server.stop();

@@ -27,6 +27,13 @@ export class Workbench {
     return file;
   }
 
+  async screenshotOf(locator: Locator, name: string): Promise<string> {
+    await fs.mkdir(RESULTS_DIR, { recursive: true });
+    const file = path.join(RESULTS_DIR, `${this.label}-${name}.png`);
+    await locator.screenshot({ path: file });
+    return file;
+  }
+
   // --- command palette and quick input -----------------------------------------------------
 
   /** Opens the command palette and runs the command whose label is `label` (exact, e.g. "MobileCLIP Assets: Find Images by Description"). */
@@ -36,7 +43,7 @@ export class Workbench {
     const box = this.page.locator(QUICK_INPUT_BOX);
     await box.waitFor();
     await box.fill(`>${label}`);
-    const row = this.page.locator(QUICK_ROWS).filter({ has: this.page.locator('.label-name', { hasText: labelWithoutCategory(label) }) }).first();
+    const row = this.page.locator(QUICK_ROWS).filter({ has: this.page.locator('.label-name', { hasText: label }) }).first();
     try {
       await row.waitFor({ timeout: 15_000 });
     } catch {
@@ -56,8 +63,11 @@ export class Workbench {
     }
   }
 
-  async quickInputTitle(): Promise<string> {
-    return (await this.page.locator(`${QUICK_INPUT} .quick-input-title`).textContent())?.trim() ?? '';
+  /** Waits for the quick input to show a title matching `title` (commands may prepare for a while first). */
+  async waitForQuickInputTitle(title: RegExp, timeout = 120_000): Promise<string> {
+    const el = this.page.locator(`${QUICK_INPUT} .quick-input-title`, { hasText: title });
+    await el.waitFor({ timeout });
+    return (await el.textContent())?.trim() ?? '';
   }
 
   /** Replaces the quick input's text, as if typed. */
@@ -137,13 +147,14 @@ export class Workbench {
   }
 
   async activeTabTitle(): Promise<string> {
-    const tab = this.page.locator('.part.editor .tabs-container .tab.active .label-name').first();
+    // The name container holds the whole file name (VS Code may split it into name and extension spans).
+    const tab = this.page.locator('.part.editor .tabs-container .tab.active .monaco-icon-label-container').first();
     await tab.waitFor({ timeout: 30_000 });
     return (await tab.textContent())?.trim() ?? '';
   }
 
   async tabTitles(): Promise<string[]> {
-    return this.page.locator('.part.editor .tabs-container .tab .label-name').allTextContents();
+    return this.page.locator('.part.editor .tabs-container .tab .monaco-icon-label-container').allTextContents();
   }
 
   // --- notifications -----------------------------------------------------------------------
@@ -195,11 +206,6 @@ export class Workbench {
       await this.page.waitForTimeout(250);
     }
   }
-}
-
-function labelWithoutCategory(label: string): string {
-  // The palette shows "Category: Title"; its .label-name holds the whole string.
-  return label;
 }
 
 export function escapeRegExp(s: string): string {

@@ -3,7 +3,7 @@
 // time, so memory stays bounded however long the list is.
 import { cpus } from 'node:os';
 import type { ImageRequestItem, ImageResult } from '../../types';
-import { preprocessImage, type PreprocessedImage } from '../../preprocess/pipeline';
+import { preprocessImage, SharedSources, type PreprocessedImage } from '../../preprocess/pipeline';
 import type { Handler, HandlerContext } from './context';
 import { CancelledError, requireModel } from './context';
 
@@ -38,6 +38,8 @@ export const embedImages: Handler<'embedImages'> = async (req, ctx) => {
   const window = batchSize + concurrency;
   const limiter = new Limiter(concurrency);
   const pending = new Map<number, Promise<Prepared>>();
+  // Items naming the same file (e.g. a reinforcement request's augmented views) decode it once.
+  const sources = new SharedSources(items.map((item) => item.path));
   let next = 0;
 
   const started = performance.now();
@@ -45,6 +47,7 @@ export const embedImages: Handler<'embedImages'> = async (req, ctx) => {
   let inferMs = 0;
   const prepare = (item: ImageRequestItem): Promise<Prepared> =>
     limiter.run(async () => {
+      const shared = sources.take(item.path);
       if (ctx.cancelled()) return { ok: false, item, error: 'cancelled' };
       const t0 = performance.now();
       try {
@@ -53,6 +56,7 @@ export const embedImages: Handler<'embedImages'> = async (req, ctx) => {
           model: model.preprocess,
           augment: item.augment,
           thumbnails: req.thumbnails,
+          shared,
         });
         return { ok: true, item, image };
       } catch (err) {
