@@ -3,10 +3,13 @@
 // when background indexing starts, so no native module is ever loaded into the extension host.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { registerCommand } from './commands/register';
 import { AssetLibrary } from './assets/assetLibrary';
 import { IndexStatusBar } from './assets/statusBar';
 import { DebouncedImageWatcher } from './assets/watcher';
 import { findImages } from './commands/findImages';
+import { registerCaptionFeatures } from './features/captions';
+import { registerDatasetFeatures } from './features/dataset';
 import { selectModel } from './commands/modelCommands';
 import { log } from './log';
 import { ModelService } from './modelService';
@@ -14,24 +17,19 @@ import { affectsEngine, readSettings } from './settings';
 import { registerAssetWebviews } from './webview';
 
 export function activate(context: vscode.ExtensionContext): void {
-  const models = new ModelService(context.asAbsolutePath(path.join('dist', 'worker.js')));
+  const workerScript = context.asAbsolutePath(path.join('dist', 'worker.js'));
+  const models = new ModelService(workerScript);
   const storageRoot = (context.storageUri ?? context.globalStorageUri).fsPath;
   const library = new AssetLibrary(models, path.join(storageRoot, 'index'));
   const webviews = registerAssetWebviews(context, library);
   const statusBar = new IndexStatusBar(library);
   const watcher = new DebouncedImageWatcher((changed, deleted) => library.applyChanges(changed, deleted));
   context.subscriptions.push(models, library, statusBar, watcher);
+  const captions = registerCaptionFeatures(context, { models, library, workerScript });
+  registerDatasetFeatures(context, { models, workerScript, cliScript: context.asAbsolutePath(path.join('dist', 'cli.js')) });
+  library.setAnnotations({ tagsOf: () => [], captionsOf: captions.captionsOf, captionMatches: captions.captionMatches });
 
-  const command = (id: string, run: (...args: any[]) => unknown) =>
-    context.subscriptions.push(vscode.commands.registerCommand(`mobileclipAssets.${id}`, async (...args: unknown[]) => {
-      try {
-        await run(...args);
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        log().error(`${id}: ${message}`);
-        void vscode.window.showErrorMessage(`MobileCLIP Assets: ${message}`);
-      }
-    }));
+  const command = (id: string, run: (...args: any[]) => unknown) => registerCommand(context, id, run);
 
   command('findImages', (query?: unknown) => findImages(library, webviews.showResults, typeof query === 'string' ? query : ''));
   command('findSimilar', async (uri?: vscode.Uri, uris?: vscode.Uri[]) => {

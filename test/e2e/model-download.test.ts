@@ -23,7 +23,8 @@ before(async () => {
   const manifestDir = path.join(E2E_ROOT, `manifests-${process.pid}`);
   served = await fixtureAsRegistryModel(MODEL_ID, await colorModelDir(), manifestDir);
   const manifest = JSON.parse(await fs.readFile(path.join(manifestDir, `${MODEL_ID}.json`), 'utf8')) as { hub: { repo: string; revision: string } };
-  hub = await startFixtureHub(manifest.hub.repo, manifest.hub.revision, served);
+  // Throttled (32 KiB every 50 ms) so that the download lasts long enough to watch its progress.
+  hub = await startFixtureHub(manifest.hub.repo, manifest.hub.revision, served, { chunkBytes: 32 * 1024, chunkDelayMs: 50 });
   s = await startSession({
     label: 'model-download',
     // Default model and precisions: only where the files come from differs.
@@ -52,13 +53,16 @@ test('first run offers the default model, downloads it with progress, and search
     // Using a feature asks, then downloads with a progress notification.
     await wb.runCommand(CMD.findImages);
     const offer = new RegExp(`needs the ${MODEL_ID} model`);
-    await wb.notification(offer).waitFor({ timeout: 60_000 });
+    await wb.notification(offer).locator('.monaco-button', { hasText: 'Download' }).waitFor({ timeout: 60_000 });
+    await wb.page.waitForTimeout(500); // let the toast finish fading in for the screenshot
     await wb.screenshot('notification');
     await wb.clickNotificationButton(offer, 'Download');
     const progress = wb.notification(new RegExp(`Downloading ${MODEL_ID}`));
     await progress.waitFor({ timeout: 30_000 });
+    // The toast reports bytes received out of the total while the (throttled) hub sends.
+    const progressText = await waitUntil(async () => (await progress.textContent().catch(() => '')) ?? '', (v) => /\d[\d.,]* ?[KMG]?B of \d/.test(v), 'byte counts in the progress notification', 30_000);
     await wb.screenshot('progress');
-    t.diagnostic(`progress: ${await progress.textContent()}`);
+    t.diagnostic(`progress: ${progressText}`);
 
     // Ready: the search quick pick opens and "red" finds the red image.
     await wb.waitForQuickInputTitle(/Find Images by Description/);

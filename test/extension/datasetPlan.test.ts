@@ -1,12 +1,13 @@
 // The decisions of "Reinforce Dataset" / "Verify" / "Distill" that do not need VS Code: the output
 // folder (default, refusals, what is already there), the teacher list, and the texts shown.
+import { chooseDefaultTeachers } from '../../src/engine/reinforce/teachers';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { DistillReport, ReinforceSummary, VerifyReport } from '../../src/engine/reinforce';
 import {
-  augmentationsProblem, chooseDefaultTeachers, defaultOutputFolder, distillReportMarkdown, inspectOutputFolder, isReinforcedDataset,
+  augmentationsProblem, defaultOutputFolder, distillReportMarkdown, inspectOutputFolder, isReinforcedDataset,
   outputFolderProblem, reinforceProgressMessage, reinforceSummaryText, resolveOutputFolder, teacherSpecs, verifyReportMarkdown,
 } from '../../src/extension/features/datasetPlan';
 import { PROJECT_ROOT } from '../fixtures/paths';
@@ -61,13 +62,13 @@ test('teacher setting is cleaned; the default rule takes the first two available
   assert.deepEqual(teacherSpecs(undefined), []);
   const available = new Set(['mobileclip-s0', 'mobileclip-s2', 'mobileclip-b']);
   const asked: string[] = [];
-  const got = await chooseDefaultTeachers(['mobileclip-blt', 'mobileclip-b', 'mobileclip-s2', 'mobileclip-s1', 'mobileclip-s0'], async (id) => {
+  const got = await chooseDefaultTeachers(async (id) => {
     asked.push(id);
     return available.has(id);
   });
   assert.deepEqual(got, ['mobileclip-b', 'mobileclip-s2']);
   assert.deepEqual(asked, ['mobileclip-blt', 'mobileclip-b', 'mobileclip-s2'], 'stops looking once two are found');
-  assert.deepEqual(await chooseDefaultTeachers(['a', 'b'], async () => false), []);
+  assert.deepEqual(await chooseDefaultTeachers(async () => false, ['a', 'b']), []);
 });
 
 test('augmentation count input', () => {

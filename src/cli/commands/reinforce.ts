@@ -1,4 +1,5 @@
 // `mobileclip-assets reinforce`: build a DataCompDR-style reinforced dataset from a folder.
+import { chooseDefaultTeachers, TEACHER_PREFERENCE } from '../../engine/reinforce/teachers';
 import * as path from 'node:path';
 import { DEFAULT_CAPTIONER_ID, DEFAULT_CAPTION_SETTINGS, resolveCaptioner, type CaptionSettings } from '../../engine/captions';
 import { Engine } from '../../engine/engine';
@@ -12,7 +13,6 @@ import { WorkerClient } from '../../engine/worker/client';
 import { type Command, GLOBAL_OPTIONS, UsageError, engineOptionsFrom, oneLine, parseCommandArgs } from '../command';
 
 /** Default teachers: the largest registry models that are downloaded, largest first. */
-export const TEACHER_PREFERENCE = ['mobileclip-blt', 'mobileclip-b', 'mobileclip-s2', 'mobileclip-s1', 'mobileclip-s0'];
 
 const ENGINE_USAGE = `  --cache-dir DIR         where downloaded models live (default: $MOBILECLIP_ASSETS_CACHE or the user cache)
   --threads N             onnxruntime intra-op threads per model (default: onnxruntime's choice)
@@ -96,14 +96,7 @@ export async function openModels(specs: string[], cacheDir: string, options: Eng
 
 /** The default teacher list: the two largest registry models available offline. */
 async function defaultTeachers(cacheDir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const id of TEACHER_PREFERENCE) {
-    if (found.length === 2) break;
-    try {
-      await resolveModel(id, { cacheDir });
-      found.push(id);
-    } catch { /* not downloaded */ }
-  }
+  const found = await chooseDefaultTeachers((id) => resolveModel(id, { cacheDir }).then(() => true, () => false));
   if (!found.length) {
     throw new UsageError(`no teacher model is downloaded (looked for ${TEACHER_PREFERENCE.join(', ')}); download one or pass --teacher ID|DIR`);
   }

@@ -29,6 +29,8 @@ import { FolderState, type FolderConfig } from './folderState';
 export interface AssetAnnotations {
   tagsOf(absPath: string): AssetTag[];
   captionsOf(absPath: string): string[];
+  /** Images whose captions match a text query (search syntax), best first. */
+  captionMatches?(query: string): string[];
 }
 
 const NO_ANNOTATIONS: AssetAnnotations = { tagsOf: () => [], captionsOf: () => [] };
@@ -356,7 +358,22 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
       if (best !== undefined && (bestScore === null || best > bestScore)) bestScore = best;
     }
     hits.sort((a, b) => b.score - a.score);
-    return { hits: hits.slice(0, topK), noGoodMatch: anyCandidates && hits.length === 0, bestScore };
+    const top = hits.slice(0, topK);
+    // Images whose captions say what was typed but that the embedding search ranked out are
+    // added after its hits, at the lowest score shown.
+    if (!opts.similarTo && this.annotations.captionMatches) {
+      const have = new Set(top.map((h) => h.id));
+      const floor = top.length ? top[top.length - 1]!.score : settings.search.threshold;
+      for (const id of this.annotations.captionMatches(query)) {
+        if (top.length >= 2 * topK) break;
+        const folder = this.folderOf(id);
+        const relPath = folder?.relative(id);
+        if (!folder || relPath === undefined || have.has(id) || !folder.files.has(relPath)) continue;
+        top.push({ id, score: floor, folder, relPath });
+        have.add(id);
+      }
+    }
+    return { hits: top, noGoodMatch: anyCandidates && top.length === 0, bestScore };
   }
 
   /**

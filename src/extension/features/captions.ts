@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { registerCommand } from '../commands/register';
 import {
   addUserCaption, CAPTIONS_DIR, CAPTIONS_FILE, editCaption, loadCaptionStore, relativeCaptionPath,
   removeCaption, resolveCaptionSettings, updateCaptionStore, type CaptionBackend, type CaptionImagesOptions, type CaptionSettings,
@@ -73,16 +74,7 @@ export function registerCaptionFeatures(context: vscode.ExtensionContext, deps: 
   setTimeout(() => void discover(index), 0);
 
   const runner = new CaptionRunner(deps, index);
-  const command = (id: string, run: (...args: any[]) => unknown) =>
-    context.subscriptions.push(vscode.commands.registerCommand(`mobileclipAssets.${id}`, async (...args: unknown[]) => {
-      try {
-        await run(...args);
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        log().error(`${id}: ${message}`);
-        void vscode.window.showErrorMessage(`MobileCLIP Assets: ${message.split('\n')[0]}`, 'Show Log').then((p) => p && log().show());
-      }
-    }));
+  const command = (id: string, run: (...args: any[]) => unknown) => registerCommand(context, id, run);
   command('generateCaptions', (first?: unknown, second?: unknown) => runner.generate(targetPaths(first, second)));
   command('editCaptions', (first?: unknown, second?: unknown) => editCaptions(targetPaths(first, second), index));
 

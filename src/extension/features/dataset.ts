@@ -6,6 +6,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { registerCommand } from '../commands/register';
+import { chooseDefaultTeachers, TEACHER_PREFERENCE } from '../../engine/reinforce/teachers';
 import { resolveCaptioner, type CaptionSettings } from '../../engine/captions';
 import { Engine } from '../../engine/engine';
 import { ModelNotDownloadedError, isModelPath } from '../../engine/models/resolve';
@@ -22,7 +24,7 @@ import { readSettings, type AssetSettings } from '../settings';
 import { cliError, parseJsonOutput, runCli } from './cliProcess';
 import { targetPaths } from './commandArgs';
 import {
-  augmentationsProblem, chooseDefaultTeachers, defaultOutputFolder, distillCliArgs, distillLogLine, distillReportMarkdown, inspectOutputFolder,
+  augmentationsProblem, defaultOutputFolder, distillCliArgs, distillLogLine, distillReportMarkdown, inspectOutputFolder,
   isReinforcedDataset, outputFolderProblem, reinforceProgressMessage, reinforceSummaryText, resolveOutputFolder, teacherSpecs,
   verifyReportMarkdown,
 } from './datasetPlan';
@@ -36,26 +38,11 @@ export interface DatasetFeatureDeps {
   cliScript: string;
 }
 
-/**
- * Teachers used when `reinforce.teachers` is empty: the first two of these that are downloaded.
- * Same list and rule as the CLI's `reinforce` (src/cli/commands/reinforce.ts TEACHER_PREFERENCE).
- */
-export const DEFAULT_TEACHER_PREFERENCE = ['mobileclip-blt', 'mobileclip-b', 'mobileclip-s2', 'mobileclip-s1', 'mobileclip-s0'];
-
 const DATASETS_CONTEXT = 'mobileclipAssets.reinforcedDatasets';
 
 export function registerDatasetFeatures(context: vscode.ExtensionContext, deps: DatasetFeatureDeps): void {
   const datasets = new DatasetFolders();
-  const command = (id: string, run: (...args: any[]) => unknown) =>
-    context.subscriptions.push(vscode.commands.registerCommand(`mobileclipAssets.${id}`, async (...args: unknown[]) => {
-      try {
-        await run(...args);
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        log().error(`${id}: ${message}`);
-        void vscode.window.showErrorMessage(`MobileCLIP Assets: ${message.split('\n')[0]}`, 'Show Log').then((p) => p && log().show());
-      }
-    }));
+  const command = (id: string, run: (...args: any[]) => unknown) => registerCommand(context, id, run);
   command('reinforceDataset', (first?: unknown, second?: unknown) => reinforce(targetPaths(first, second)[0], deps, datasets));
   command('verifyDataset', (first?: unknown, second?: unknown) => verify(targetPaths(first, second)[0], deps, datasets));
   command('distillAdapter', (first?: unknown, second?: unknown) => distill(targetPaths(first, second)[0], deps, datasets));
@@ -142,7 +129,7 @@ async function openTeachers(models: ResolvedModel[], deps: DatasetFeatureDeps, s
 
 /** The default teachers (`reinforce.teachers` empty): downloaded models by preference, else the current model. */
 async function defaultTeachers(deps: DatasetFeatureDeps, settings: AssetSettings): Promise<string[]> {
-  const found = await chooseDefaultTeachers(DEFAULT_TEACHER_PREFERENCE, async (id) => {
+  const found = await chooseDefaultTeachers(async (id) => {
     try {
       await resolveTeacher(deps.models, id, settings);
       return true;
@@ -329,7 +316,7 @@ interface TeacherPick extends vscode.QuickPickItem {
 
 async function pickTeachers(preselected: string[], deps: DatasetFeatureDeps, settings: AssetSettings, fromSetting: boolean): Promise<string[] | undefined> {
   const specs = [...preselected];
-  for (const id of DEFAULT_TEACHER_PREFERENCE) if (!specs.includes(id)) specs.push(id);
+  for (const id of TEACHER_PREFERENCE) if (!specs.includes(id)) specs.push(id);
   const items: TeacherPick[] = await Promise.all(specs.map(async (spec) => {
     let available = true;
     try {

@@ -75,16 +75,6 @@ export function teacherSpecs(setting: readonly unknown[] | undefined): string[] 
   return out;
 }
 
-/** The default teachers: the first `count` of `preference` that are available, in preference order. */
-export async function chooseDefaultTeachers(preference: readonly string[], isAvailable: (id: string) => Promise<boolean>, count = 2): Promise<string[]> {
-  const found: string[] = [];
-  for (const id of preference) {
-    if (found.length >= count) break;
-    if (await isAvailable(id)) found.push(id);
-  }
-  return found;
-}
-
 /** Validates the augmentations input box: a whole number from 1 to 1000. */
 export function augmentationsProblem(text: string): string | undefined {
   const n = Number(text.trim());

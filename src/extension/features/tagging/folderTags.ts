@@ -35,7 +35,7 @@ export interface FolderTagsOptions {
   /** Whether to keep `<image>.xmp` sidecars in step (read at each change). */
   writeSidecars(): boolean;
   /** Tag prompt embeddings, shared by every folder (and persisted by the caller). */
-  cache?: TagEmbeddingCache;
+  embeddingCache?(): TagEmbeddingCache;
 }
 
 export interface FolderRunOptions {
@@ -88,6 +88,8 @@ export class FolderTags {
   private images: { key: readonly unknown[]; list: TagImageInput[] } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private assetTags = { version: -1, byPath: new Map<string, AssetTag[]>() };
+  /** store.version when the tags file was last written or read: no change since, no write. */
+  private savedVersion = -1;
 
   constructor(private readonly options: FolderTagsOptions) {}
 
@@ -113,6 +115,7 @@ export class FolderTags {
     this.storeLoading ??= TagStore.load(this.root).then(
       (store) => {
         this.store = store;
+        this.savedVersion = store.version;
         this.storeError = undefined;
         return store;
       },
@@ -136,9 +139,11 @@ export class FolderTags {
     }
     const store = this.store;
     const before = this.options.writeSidecars() ? tagLists(store) : undefined;
+    const clean = store.version === this.savedVersion;
     try {
       const changed = await store.reload();
       this.storeError = undefined;
+      if (clean) this.savedVersion = store.version; // nothing of ours to write back
       if (changed && before) await syncSidecars(this.root, store, changedTagLists(before, tagLists(store)));
       return changed;
     } catch (err) {
@@ -330,7 +335,7 @@ export class FolderTags {
         errors.push({ input: c.path, error: (err as Error).message });
       }
     }
-    await store.save();
+    await this.save(store);
     if (before) {
       const r = await syncSidecars(this.root, store, changedTagLists(before, tagLists(store, touched)));
       errors.push(...r.errors);
@@ -374,7 +379,7 @@ export class FolderTags {
     const vocab = await this.vocabulary();
     const current = this.tagger;
     if (current && current.embedder === embedder && current.vocab === vocab) return current.instance;
-    const instance = await AutoTagger.create({ embedder, vocab, store, cache: this.options.cache, signal });
+    const instance = await AutoTagger.create({ embedder, vocab, store, cache: this.options.embeddingCache?.(), signal });
     this.tagger = { instance, embedder, vocab };
     this.taggerImages = undefined;
     return instance;
@@ -391,9 +396,17 @@ export class FolderTags {
     return store.reconcile(reconcileInput(snapshot.entries, store, (p) => this.options.index.onDisk(p)));
   }
 
-  private async commit(store: TagStore, before: Map<string, string> | undefined): Promise<ItemError[]> {
+  /** Saves when anything changed since the file was last written or read (an index run usually changes nothing). */
+  private async save(store: TagStore): Promise<boolean> {
+    const version = store.version;
+    if (version === this.savedVersion) return false;
     await store.save();
-    if (!before) return [];
+    this.savedVersion = version;
+    return true;
+  }
+
+  private async commit(store: TagStore, before: Map<string, string> | undefined): Promise<ItemError[]> {
+    if (!(await this.save(store)) || !before) return [];
     return (await syncSidecars(this.root, store, changedTagLists(before, tagLists(store)))).errors;
   }
 }

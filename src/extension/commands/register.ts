@@ -1,0 +1,16 @@
+// Registers a `mobileclipAssets.*` command whose failures are logged and shown to the user once,
+// with a way to the log, instead of surfacing as an unhandled rejection.
+import * as vscode from 'vscode';
+import { log } from '../log';
+
+export function registerCommand(context: vscode.ExtensionContext, id: string, run: (...args: any[]) => unknown): void {
+  context.subscriptions.push(vscode.commands.registerCommand(`mobileclipAssets.${id}`, async (...args: unknown[]) => {
+    try {
+      await run(...args);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      log().error(`${id}: ${message}`);
+      void vscode.window.showErrorMessage(`MobileCLIP Assets: ${message.split('\n')[0]}`, 'Show Log').then((pick) => pick && log().show());
+    }
+  }));
+}
