@@ -39,6 +39,10 @@ export interface Options {
   sample: number;
   seed: number;
   peer: boolean;
+  /** Overrides of the extension configuration, for tuning experiments. */
+  threads?: number;
+  batch?: number;
+  callSize?: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -63,8 +67,12 @@ function parseArgs(argv: string[]): Options {
     } else if (a === '--repeats') repeats = Number(value());
     else if (a === '--sample') sample = Number(value());
     else if (a === '--seed') o.seed = Number(value());
+    else if (a === '--threads') o.threads = Number(value());
+    else if (a === '--batch') o.batch = Number(value());
+    else if (a === '--call-size') o.callSize = Number(value());
     else if (a === '--help' || a === '-h') {
-      console.log('npm run bench -- [--quick] [--only model,indexing,reindex,query,memory] [--repeats N] [--sample N] [--seed N] [--no-peer]');
+      console.log('npm run bench -- [--quick] [--only model,indexing,reindex,query,memory] [--repeats N] [--sample N] [--seed N] [--no-peer]\n' +
+        '  tuning experiments (override how the extension configures the engine): [--threads N] [--batch N] [--call-size N]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -79,8 +87,26 @@ function parseArgs(argv: string[]): Options {
  * assets/folderState.ts) gives onnxruntime half the cores and passes the batch-size setting
  * (default 16) to both the worker and the indexer; the bench measures exactly that.
  */
-export function extensionConfig(): { engine: { threads: number; batchSize: number }; indexerBatchSize: number } {
-  return { engine: { threads: Math.max(1, Math.floor(os.cpus().length / 2)), batchSize: 16 }, indexerBatchSize: 16 };
+export interface ProductConfig {
+  engine: { threads: number; batchSize: number };
+  /** Images per embedder call from the indexer. */
+  indexerBatchSize: number;
+  /** Tower precisions the extension asks for by default. */
+  precision: { vision: 'fp32'; text: 'int8' };
+  /** Set when the run overrode the extension's choices. */
+  overridden?: string;
+}
+
+export function extensionConfig(o?: Pick<Options, 'threads' | 'batch' | 'callSize'>): ProductConfig {
+  const batch = o?.batch ?? 16;
+  const c: ProductConfig = {
+    engine: { threads: o?.threads ?? Math.max(1, Math.floor(os.cpus().length / 2)), batchSize: batch },
+    indexerBatchSize: o?.callSize ?? batch,
+    precision: { vision: 'fp32', text: 'int8' },
+  };
+  const over = [o?.threads !== undefined && `threads ${o.threads}`, o?.batch !== undefined && `batch ${o.batch}`, o?.callSize !== undefined && `call size ${o.callSize}`].filter(Boolean);
+  if (over.length) c.overridden = over.join(', ');
+  return c;
 }
 
 export interface RunMeta {
@@ -95,17 +121,22 @@ export interface ModelSection {
   meta: RunMeta;
   vision: MacCount & { fileBytes: number };
   text: MacCount & { fileBytes: number };
+  textInt8?: MacCount & { fileBytes: number };
   sweep: ModelResult;
   variants?: ModelResult;
   threadsExtension: number;
 }
 
 export interface IndexingRound {
+  /** Baselines before and after the contenders. */
   decode: DecodeResult;
+  decodeAfter: DecodeResult;
   decodeThumbs: DecodeResult;
   model: ModelResult;
+  modelAfter: ModelResult;
   index: IndexResult;
   peer?: PeerResult;
+  /** Means of the before/after measurements. */
   D: number;
   M: number;
   Mbatch: number;
@@ -115,9 +146,11 @@ export interface IndexingRound {
 export interface IndexingSection {
   meta: RunMeta;
   sample: { clipart: number; photos: number; seed: number; files: number };
-  config: ReturnType<typeof extensionConfig>;
+  config: ProductConfig;
   rounds: IndexingRound[];
   ofBound: Spread;
+  /** CPU time decode + model would need per image / CPU time our pipeline used per image. */
+  cpuOfBound: Spread;
   vsPeer?: Spread;
   rate: Spread;
   peerRate?: Spread;
@@ -136,7 +169,7 @@ export interface ReindexSection {
 
 export interface QuerySection {
   meta: RunMeta;
-  config: ReturnType<typeof extensionConfig>;
+  config: ProductConfig;
   sizes: QueryResult[];
 }
 
@@ -178,6 +211,8 @@ async function modelSection(o: Options, dir: string, argv: string[]): Promise<Mo
   const tf = path.join(dir, 'onnx', 'text_model.onnx');
   const vision = { ...(await countMacs(vf)), fileBytes: (await fs.stat(vf)).size };
   const text = { ...(await countMacs(tf)), fileBytes: (await fs.stat(tf)).size };
+  const tq = path.join(dir, 'onnx', 'text_model_int8.onnx');
+  const textInt8 = existsSync(tq) ? { ...(await countMacs(tq)), fileBytes: (await fs.stat(tq)).size } : undefined;
   log(`  vision ${(vision.total / 1e9).toFixed(3)} GMACs/image, text ${(text.total / 1e9).toFixed(3)} GMACs/text`);
   const threadsExtension = extensionConfig().engine.threads;
   const cores = os.cpus().length;
@@ -208,7 +243,14 @@ async function modelSection(o: Options, dir: string, argv: string[]): Promise<Mo
       ],
     });
   }
-  return { meta: meta(started, argv), vision, text, sweep, variants: variantResult, threadsExtension };
+  return { meta: meta(started, argv), vision, text, textInt8, sweep, variants: variantResult, threadsExtension };
+}
+
+/** (decode CPU + model CPU per image) / (our worker + host CPU per image): 1 = no work wasted. */
+export function cpuEfficiency(r: IndexingRound): number {
+  const model = r.model.points.find((p) => p.batch === r.Mbatch)!.cpuPerImage;
+  const ours = (r.index.workerCpuSeconds + r.index.hostCpuSeconds) / r.index.indexed;
+  return (r.decode.best.cpuPerImage + model) / ours;
 }
 
 function bestPoint(r: ModelResult): { rate: number; batch: number } {
@@ -220,24 +262,26 @@ function bestPoint(r: ModelResult): { rate: number; batch: number } {
 async function indexingSection(o: Options, dir: string, argv: string[]): Promise<IndexingSection> {
   const started = performance.now();
   const sample = await makeSample(o.sample, o.seed);
-  const config = extensionConfig();
+  const config = extensionConfig(o);
   log(`\n== indexing: ${sample.files.length} images (${sample.clipart} clip-art PNGs, seed ${o.seed}, + ${sample.photos} WebP photos), ${o.repeats} round(s)`);
   const rounds: IndexingRound[] = [];
   const imageSize = 256;
   for (let r = 0; r < o.repeats; r++) {
     log(`  round ${r + 1}/${o.repeats}`);
-    const steps: Array<() => Promise<void>> = [];
-    const round: Partial<IndexingRound> = {};
-    steps.push(async () => {
-      round.decode = await runTask<DecodeResult>('decode', { modelDir: dir, imageSize, files: sample.files, concurrency: [2, 4], thumbnails: false });
-      round.decodeThumbs = await runTask<DecodeResult>('decode', { modelDir: dir, imageSize, files: sample.files, concurrency: [round.decode.best.concurrency], thumbnails: true });
+    // Baselines before and after the contenders (their mean cancels a steady change of the
+    // machine's load during the round); the two contenders swap order every round.
+    const baselines = async (concurrency: number[]) => ({
+      decode: await runTask<DecodeResult>('decode', { modelDir: dir, imageSize, files: sample.files, concurrency, thumbnails: false }),
+      model: await runTask<ModelResult>('model', { modelDir: dir, batchSizes: [8, 16, 32], seconds: o.quick ? 1.5 : 2, rounds: 1, product: { threads: 0 } }),
     });
-    steps.push(async () => {
-      round.model = await runTask<ModelResult>('model', { modelDir: dir, batchSizes: [8, 16, 32], seconds: o.quick ? 2 : 3, rounds: 1, product: { threads: 0 } });
-    });
-    steps.push(async () => {
-      round.index = await runTask<IndexResult>('index', {
+    const pre = await baselines([2, 4]);
+    const decodeThumbs = await runTask<DecodeResult>('decode', { modelDir: dir, imageSize, files: sample.files, concurrency: [pre.decode.best.concurrency], thumbnails: true });
+    let index: IndexResult | undefined;
+    let peer: PeerResult | undefined;
+    const runIndex = async () => {
+      index = await runTask<IndexResult>('index', {
         modelDir: dir,
+        precision: config.precision,
         root: sample.workspace,
         indexDir: path.join(BENCH_CACHE, 'tmp', 'index-sample'),
         fresh: true,
@@ -246,25 +290,25 @@ async function indexingSection(o: Options, dir: string, argv: string[]): Promise
         thumbnails: true,
         label: 'index',
       });
-      const i = round.index;
       // Report failures by the real file (the workspace holds symlinks), to compare with the peer's.
-      i.failed = i.failed.map((f) => ({ ...f, path: realpathSync(path.join(sample.workspace, f.path)) }));
-      log(`    index: ${i.rate.toFixed(2)} images/s, ${i.failed.length} failed, event-loop delay p99 ${i.eventLoopDelayMs.p99.toFixed(1)} ms`);
-    });
-    if (o.peer) {
-      steps.push(async () => {
-        round.peer = await runTask<PeerResult>('peer', { modelDir: dir, files: sample.files });
-        log(`    peer: ${round.peer.rate.toFixed(2)} images/s, ${round.peer.failures.length} failed`);
-      });
-    }
-    // Rotate the order so a load trend on the machine does not always favour the same contender.
-    for (let k = 0; k < steps.length; k++) await steps[(k + r) % steps.length]!();
-    const D = round.decode!.best.rate;
-    const best = bestPoint(round.model!);
-    const bound = 1 / (1 / D + 1 / best.rate);
-    rounds.push({ ...(round as IndexingRound), D, M: best.rate, Mbatch: best.batch, bound });
-    log(`    D ${D.toFixed(1)}/s, M ${best.rate.toFixed(1)}/s (batch ${best.batch}) -> bound ${bound.toFixed(1)}/s; index at ${((round.index!.rate / bound) * 100).toFixed(0)} % of it` +
-      (round.peer ? `, ${(round.index!.rate / round.peer.rate).toFixed(2)}x the peer` : ''));
+      index.failed = index.failed.map((f) => ({ ...f, path: realpathSync(path.join(sample.workspace, f.path)) }));
+      log(`    index: ${index.rate.toFixed(2)} images/s, ${index.failed.length} failed, event-loop delay p99 ${index.eventLoopDelayMs.p99.toFixed(1)} ms`);
+    };
+    const runPeer = async () => {
+      if (!o.peer) return;
+      peer = await runTask<PeerResult>('peer', { modelDir: dir, files: sample.files });
+      log(`    peer: ${peer.rate.toFixed(2)} images/s, ${peer.failures.length} failed`);
+    };
+    for (const step of r % 2 ? [runPeer, runIndex] : [runIndex, runPeer]) await step();
+    const post = await baselines([pre.decode.best.concurrency]);
+    const D = (pre.decode.best.rate + post.decode.best.rate) / 2;
+    const bestPre = bestPoint(pre.model);
+    const Mpost = post.model.points.find((p) => p.batch === bestPre.batch)!.best;
+    const M = (bestPre.rate + Mpost) / 2;
+    const bound = 1 / (1 / D + 1 / M);
+    rounds.push({ decode: pre.decode, decodeAfter: post.decode, decodeThumbs, model: pre.model, modelAfter: post.model, index: index!, peer, D, M, Mbatch: bestPre.batch, bound });
+    log(`    D ${D.toFixed(1)}/s, M ${M.toFixed(1)}/s (batch ${bestPre.batch}) -> bound ${bound.toFixed(1)}/s; index at ${((index!.rate / bound) * 100).toFixed(0)} % of it` +
+      (peer ? `, ${(index!.rate / peer.rate).toFixed(2)}x the peer` : ''));
   }
   return {
     meta: meta(started, argv),
@@ -272,6 +316,7 @@ async function indexingSection(o: Options, dir: string, argv: string[]): Promise
     config,
     rounds,
     ofBound: spread(rounds.map((r) => r.index.rate / r.bound)),
+    cpuOfBound: spread(rounds.map(cpuEfficiency)),
     vsPeer: o.peer ? spread(rounds.map((r) => r.index.rate / r.peer!.rate)) : undefined,
     rate: spread(rounds.map((r) => r.index.rate)),
     peerRate: o.peer ? spread(rounds.map((r) => r.peer!.rate)) : undefined,
@@ -315,13 +360,13 @@ async function reindexSection(o: Options, argv: string[]): Promise<ReindexSectio
 
 async function querySection(o: Options, dir: string, argv: string[]): Promise<QuerySection> {
   const started = performance.now();
-  const config = extensionConfig();
+  const config = extensionConfig(o);
   const sizes = o.quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
   log(`\n== query: ${sizes.map((s) => s.toLocaleString('en')).join(', ')} vectors`);
   const out: QueryResult[] = [];
   for (const rows of sizes) {
     const runs = rows >= 1_000_000 ? 7 : rows >= 100_000 ? (o.quick ? 9 : 21) : (o.quick ? 15 : 31);
-    out.push(await runTask<QueryResult>('query', { modelDir: dir, rows, runs, text: true, engine: config.engine }));
+    out.push(await runTask<QueryResult>('query', { modelDir: dir, precision: config.precision, rows, runs, text: true, engine: config.engine }));
   }
   return { meta: meta(started, argv), config, sizes: out };
 }
@@ -331,7 +376,8 @@ async function memorySection(o: Options, dir: string, argv: string[]): Promise<M
   log('\n== memory: idle with a 100k-image index loaded');
   const idle: IdleResult[] = [];
   for (const dtype of o.quick ? (['float32'] as const) : (['float32', 'float16'] as const)) {
-    const args = { modelDir: dir, rows: 100_000, dtype, engine: extensionConfig().engine };
+    const config = extensionConfig(o);
+    const args = { modelDir: dir, precision: config.precision, rows: 100_000, dtype, engine: config.engine };
     await runTask<IdleResult>('idle', { ...args, prepareOnly: true });
     const r = await runTask<IdleResult>('idle', args, { nodeFlags: ['--expose-gc'] });
     log(`  ${dtype}: host ${(r.hostRss / 2 ** 20).toFixed(0)} MiB (baseline ${(r.hostBaseline / 2 ** 20).toFixed(0)} MiB), worker ${(r.workerRss / 2 ** 20).toFixed(0)} MiB`);

@@ -8,11 +8,14 @@ import { WorkspaceIndexer } from '../../src/engine/index/indexer';
 import { IndexStore } from '../../src/engine/index/store';
 import { resolveModel } from '../../src/engine/models/resolve';
 import { SearchEngine } from '../../src/engine/search/search';
+import type { Precision } from '../../src/engine/types';
 import { progress, taskMain } from '../lib/child';
 import { BENCH_CACHE, procMemory, randomUnitVectors, sleep } from '../lib/util';
 
 export interface IdleArgs {
   modelDir: string;
+  /** Tower precisions to load (the extension asks for fp32 vision, int8 text). */
+  precision?: { vision?: Precision; text?: Precision };
   rows: number;
   dtype: 'float32' | 'float16';
   engine: { threads?: number; batchSize?: number };
@@ -37,7 +40,7 @@ export interface IdleResult {
 taskMain<IdleArgs, IdleResult>(async (args) => {
   global.gc?.();
   const hostBaseline = process.memoryUsage().rss;
-  const model = await resolveModel(args.modelDir, { cacheDir: path.join(BENCH_CACHE, 'model-cache') });
+  const model = await resolveModel(args.modelDir, { cacheDir: path.join(BENCH_CACHE, 'model-cache'), visionPrecision: args.precision?.vision, textPrecision: args.precision?.text });
   const engine = await Engine.create(model, { ...args.engine });
   try {
     const info = engine.info;

@@ -7,13 +7,15 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Engine } from '../../src/engine/engine';
 import { WorkspaceIndexer } from '../../src/engine/index/indexer';
 import { resolveModel } from '../../src/engine/models/resolve';
-import type { ModelInfo } from '../../src/engine/types';
+import type { ModelInfo, Precision } from '../../src/engine/types';
 import { progress, taskMain } from '../lib/child';
 import { BENCH_CACHE, procCpuSeconds, procMemory } from '../lib/util';
 import * as path from 'node:path';
 
 export interface IndexArgs {
   modelDir: string;
+  /** Tower precisions to load (the extension asks for fp32 vision, int8 text). */
+  precision?: { vision?: Precision; text?: Precision };
   root: string;
   indexDir: string;
   /** Delete indexDir first (a from-scratch index). */
@@ -86,7 +88,7 @@ taskMain<IndexArgs, IndexResult>(async (args) => {
   if (args.fresh) await fs.rm(args.indexDir, { recursive: true, force: true });
   const logs: string[] = [];
   const t0 = performance.now();
-  const model = await resolveModel(args.modelDir, { cacheDir: path.join(BENCH_CACHE, 'model-cache') });
+  const model = await resolveModel(args.modelDir, { cacheDir: path.join(BENCH_CACHE, 'model-cache'), visionPrecision: args.precision?.vision, textPrecision: args.precision?.text });
   const engine = await Engine.create(model, { ...args.engine, log: (l) => logs.push(l) });
   const engineStartSeconds = (performance.now() - t0) / 1000;
   try {

@@ -15,11 +15,14 @@ import { IndexStore } from '../../src/engine/index/store';
 import { resolveModel } from '../../src/engine/models/resolve';
 import { SearchEngine } from '../../src/engine/search/search';
 import { dotRows } from '../../src/engine/search/topk';
+import type { Precision } from '../../src/engine/types';
 import { progress, taskMain } from '../lib/child';
 import { BENCH_CACHE, randomUnitVectors, spread, type Spread } from '../lib/util';
 
 export interface QueryArgs {
   modelDir: string;
+  /** Tower precisions to load (the extension asks for fp32 vision, int8 text). */
+  precision?: { vision?: Precision; text?: Precision };
   rows: number;
   runs: number;
   /** Skip the model (scoring only). */
@@ -88,7 +91,7 @@ taskMain<QueryArgs, QueryResult>(async (args) => {
   let engine: Engine | undefined;
   let info = { id: 'bench', fingerprint: 'bench', dim: 512 };
   if (args.text) {
-    const model = await resolveModel(args.modelDir, { cacheDir: modelCache });
+    const model = await resolveModel(args.modelDir, { cacheDir: modelCache, visionPrecision: args.precision?.vision, textPrecision: args.precision?.text });
     engine = await Engine.create(model, { ...args.engine });
     info = { id: engine.info.id, fingerprint: engine.info.fingerprint, dim: engine.info.dim };
   }

@@ -10,6 +10,7 @@ import { DebouncedImageWatcher } from './assets/watcher';
 import { findImages } from './commands/findImages';
 import { registerCaptionFeatures } from './features/captions';
 import { registerDatasetFeatures } from './features/dataset';
+import { registerTagFeatures } from './features/tags';
 import { selectModel } from './commands/modelCommands';
 import { log } from './log';
 import { ModelService } from './modelService';
@@ -25,9 +26,10 @@ export function activate(context: vscode.ExtensionContext): void {
   const statusBar = new IndexStatusBar(library);
   const watcher = new DebouncedImageWatcher((changed, deleted) => library.applyChanges(changed, deleted));
   context.subscriptions.push(models, library, statusBar, watcher);
-  const captions = registerCaptionFeatures(context, { models, library, workerScript });
+  const tags = registerTagFeatures(context, { models, library });
+  const captions = registerCaptionFeatures(context, { models, library, workerScript, tagsOf: tags.tagNamesOf });
   registerDatasetFeatures(context, { models, workerScript, cliScript: context.asAbsolutePath(path.join('dist', 'cli.js')) });
-  library.setAnnotations({ tagsOf: () => [], captionsOf: captions.captionsOf, captionMatches: captions.captionMatches });
+  library.setAnnotations({ tagsOf: tags.tagsOf, captionsOf: captions.captionsOf, captionMatches: captions.captionMatches });
 
   const command = (id: string, run: (...args: any[]) => unknown) => registerCommand(context, id, run);
 

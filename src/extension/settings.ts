@@ -29,7 +29,7 @@ export interface AssetSettings {
     vectorPrecision: 'float32' | 'float16';
   };
   search: { threshold: number; maxResults: number };
-  tags: { vocabulary: Record<string, unknown>; maxPerImage: number; writeXmpSidecars: boolean };
+  tags: { vocabulary: Record<string, unknown>; maxPerImage: number; writeXmpSidecars: boolean; autoTag: boolean };
   captions: { model: string; count: number; seed: number; topK: number; temperature: number };
   reinforce: { augmentations: number; teachers: string[]; seed: number };
 }
@@ -63,6 +63,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
       vocabulary: get<Record<string, unknown>>('tags.vocabulary', {}),
       maxPerImage: get('tags.maxPerImage', 5),
       writeXmpSidecars: get('tags.writeXmpSidecars', false),
+      autoTag: get('tags.autoTag', true),
     },
     captions: {
       model: get('captions.model', 'captioner-vit-gpt2'),

@@ -134,7 +134,10 @@ test('a confirmation re-scores the other images at once (few-shot), and only voc
 test('incremental by default; a vocabulary change re-tags everything', async () => {
   const f = await folderWith([{ path: 'a.png', weights: { red: 1 }, sha: 1 }, { path: 'b.png', weights: { green: 1 }, sha: 2 }]);
   assert.equal((await f.folder.run(embedder)).tagged, 2);
+  const file = path.join(f.root, TAGS_DATA_FILE);
+  const written = (await fs.stat(file)).ino;
   assert.equal((await f.folder.run(embedder)).tagged, 0);
+  assert.equal((await fs.stat(file)).ino, written, 'nothing changed: the tags file is not rewritten (atomic writes replace the inode)');
   assert.equal((await f.folder.run(embedder, { mode: 'all' })).tagged, 2);
   await fs.mkdir(path.join(f.root, '.vscode'), { recursive: true });
   await fs.writeFile(path.join(f.root, VOCABULARY_FILE), '{ // the team adds a tag\n "tags": { "blue": {} } }\n');

@@ -274,7 +274,7 @@ class TagCommands implements vscode.Disposable {
       if (!snapshot || snapshot.entries.length === 0) continue;
       const folder = this.folder(root);
       try {
-        const enabled = vscode.workspace.getConfiguration('mobileclipAssets', vscode.Uri.file(root)).get<boolean>('tags.autoTag', true);
+        const enabled = readSettings(vscode.Uri.file(root)).tags.autoTag;
         const vocab = enabled && engine ? await folder.vocabulary() : undefined;
         if (vocab && vocab.issues.length) this.logIssuesOnce(root, vocab.issues);
         if (!engine || !vocab || vocab.issues.length || vocab.tags.length === 0) {
