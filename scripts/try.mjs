@@ -123,6 +123,9 @@ async function main() {
     'telemetry.telemetryLevel': 'off',
     'mobileclipAssets.model': model,
   });
+  // The fixture folder has fp32 towers only (the default text precision is int8).
+  if (fixture) settings['mobileclipAssets.textPrecision'] = 'fp32';
+  else delete settings['mobileclipAssets.textPrecision'];
   writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
   // Machine-scoped settings (the model) apply from the Remote settings in code-server.
   mkdirSync(path.join(userData, 'Machine'), { recursive: true });

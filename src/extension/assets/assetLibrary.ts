@@ -170,7 +170,10 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
         this.publishItems();
       }
     };
-    const firstIndex = this.folders.some((f) => f.attached && (f.snapshot()?.entries.length ?? 0) === 0);
+    // The first full index of a folder gets a notification with count and ETA; later runs only
+    // touch what changed and report in the status bar and the gallery.
+    for (const folder of this.folders) await folder.attach(engine);
+    const firstIndex = this.folders.some((f) => f.files.size > 0 && (f.snapshot()?.entries.length ?? 0) === 0);
     await this.execute(body, opts.notify ?? (opts.interactive || firstIndex));
     return summaries;
   }
