@@ -10,7 +10,8 @@
 // platform's onnxruntime-node binaries and sharp's @img/* packages for that platform. sharp
 // packages for other platforms come from the npm registry (`npm pack`, cached in .cache/package/packs).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { isBuiltin } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +47,7 @@ const UNSUPPORTED = {
 function requiredPackages(buildDir) {
   const names = new Set();
   for (const file of readdirSync(buildDir).filter((f) => f.endsWith('.js'))) {
-    for (const m of readFileSync(path.join(buildDir, file), 'utf8').matchAll(/require\(\s*["']([^"'./][^"']*)["']\s*\)/g)) {
+    for (const m of readFileSync(path.join(buildDir, file), 'utf8').matchAll(/\b(?:require|import)\(\s*["']([^"'./][^"']*)["']\s*\)/g)) {
       const spec = m[1];
       if (spec === 'vscode' || isBuiltin(spec)) continue;
       names.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
@@ -195,12 +196,32 @@ function stage(target, buildDir, roots, closure) {
   return dir;
 }
 
-/** On the platform being packaged for, the staged copy must load every runtime root by itself. */
-function smokeTest(target, dir, roots) {
+/**
+ * On the platform being packaged for, what the VSIX holds must load every runtime package by
+ * itself, with require() and with import() (the worker import()s Transformers.js, which then
+ * loads the ES module builds of its dependencies). The VSIX is extracted outside the repository:
+ * inside it, Node would quietly fall back to the repository's node_modules for anything missing.
+ */
+function smokeTest(target, vsix, roots) {
   if (`${process.platform}-${process.arch}` !== target) return false;
-  const code = roots.map((n) => `require(${JSON.stringify(n)});`).join('') +
-    "require('sharp')({create:{width:2,height:2,channels:3,background:'#f00'}}).png().toBuffer().then(()=>process.exit(0),e=>{console.error(e);process.exit(1)})";
-  run(process.execPath, ['-e', code], { cwd: dir, env: { ...process.env, NODE_PATH: '' } });
+  const outside = mkdtempSync(path.join(os.tmpdir(), 'mobileclip-assets-smoke-'));
+  try {
+    for (const [name, bytes] of Object.entries(unzipSync(readFileSync(vsix)))) {
+      if (!name.startsWith('extension/') || name.endsWith('/')) continue;
+      const dest = path.join(outside, name);
+      mkdirSync(path.dirname(dest), { recursive: true });
+      writeFileSync(dest, bytes);
+    }
+    const code = `
+      const names = ${JSON.stringify(roots)};
+      for (const n of names) require(n);
+      Promise.all(names.map((n) => import(n)))
+        .then(() => require('sharp')({ create: { width: 2, height: 2, channels: 3, background: '#f00' } }).png().toBuffer())
+        .then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });`;
+    run(process.execPath, ['-e', code], { cwd: path.join(outside, 'extension'), env: { ...process.env, NODE_PATH: '' } });
+  } finally {
+    rmSync(outside, { recursive: true, force: true });
+  }
   return true;
 }
 
@@ -249,10 +270,10 @@ function main() {
   for (const target of opts.targets) {
     console.log(`\n== ${target}`);
     const dir = stage(target, buildDir, roots, closure);
-    const smoked = smokeTest(target, dir, roots);
     const out = path.join(opts.outDir, `${pkg.name}-${target}-${pkg.version}.vsix`);
     rmSync(out, { force: true });
-    run(process.execPath, [vsce, 'package', '--target', target, '--out', out, '--skip-license', '--no-yarn', '--no-rewrite-relative-links'], { cwd: dir });
+    run(process.execPath, [vsce, 'package', '--target', target, '--out', out, '--no-yarn', '--no-rewrite-relative-links'], { cwd: dir });
+    const smoked = smokeTest(target, out, roots);
     const entries = vsixEntries(out);
     const problems = checkContents(target, entries);
     const size = statSync(out).size;

@@ -103,7 +103,8 @@ async function main() {
   const workspace = opts.workspace || path.join(TRY_DIR, 'workspace');
   if (!opts.workspace) await sampleWorkspace(workspace);
   const userData = path.join(TRY_DIR, 'user-data');
-  const extensions = path.join(TRY_DIR, 'extensions');
+  // Outside the repository, so the extension cannot resolve packages from the repo's node_modules.
+  const extensions = path.join(os.tmpdir(), 'mobileclip-assets-try', 'extensions');
   rmSync(extensions, { recursive: true, force: true }); // always the VSIX just built
   mkdirSync(path.join(userData, 'User'), { recursive: true });
 
@@ -120,6 +121,7 @@ async function main() {
     'security.workspace.trust.enabled': false,
     'workbench.startupEditor': 'none',
     'chat.disableAIFeatures': true,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
     'telemetry.telemetryLevel': 'off',
     'mobileclipAssets.model': model,
   });

@@ -77,7 +77,7 @@ function modelPart(m: ModelSection): string[] {
   if (m.textInt8) out.push(`| text, int8 (\`text_model_int8.onnx\`, what the extension loads by default) | the same, dynamically quantized like the hub's int8 exports (int8 weights, MatMulInteger) | ${fmt(m.textInt8.total / 1e9, 3)} | ${(m.textInt8.parameters / 1e6).toFixed(1)} M | ${mib(m.textInt8.fileBytes)} |`);
   out.push('', 'Real weights do not change the timing of a graph, so the figures below transfer to the real S0 (whose image tower is about 1.5 GMACs; its fp32 text tower file is 170 MB).', '');
   out.push('### Model-only throughput vs batch size', '');
-  out.push('Vision tower on ready tensors (no decoding), best of the rounds, images/s (CPU ms per image):', '');
+  out.push('The engine\'s `VisionTower` (its session options) on ready tensors (no decoding), best of the rounds, images/s (CPU ms per image):', '');
   const configs = [...new Set(m.sweep.points.map((p) => p.config))];
   const batches = [...new Set(m.sweep.points.map((p) => p.batch))];
   out.push(`| Batch | ${configs.join(' | ')} |`, `|---|${configs.map(() => '---').join('|')}|`);
@@ -90,6 +90,7 @@ function modelPart(m: ModelSection): string[] {
   out.push('', '![throughput vs batch size](charts/throughput-vs-batch.svg)', '');
   if (m.variants) {
     out.push('### Session options (batch 16)', '');
+    out.push('Plain onnxruntime sessions with one option changed each, to choose the engine\'s (which now turns spin-waiting off):', '');
     out.push('| Session | images/s (best of 2) | CPU ms per image |', '|---|---|---|');
     for (const p of m.variants.points) out.push(`| ${p.config} | ${fmt(p.best, 1)} | ${fmt(p.cpuPerImage * 1000, 0)} |`);
     out.push('');
@@ -104,16 +105,16 @@ function indexingPart(ix: IndexingSection): string[] {
   out.push(`Images: ${ix.sample.clipart} clip-art PNGs from /usr/share/openclipart/png (seeded sample, seed ${ix.sample.seed}, regular files only) + ${ix.sample.photos} 4096×4096 WebP photos = ${ix.sample.files}. ` +
     `Ours: a fresh index of a workspace folder of those files by \`WorkspaceIndexer.update()\` through the \`Engine\` (worker process), thumbnails on, configured as the VS Code extension does it${ix.config.overridden ? ` except ${ix.config.overridden} (a tuning run)` : ''} (onnxruntime threads ${ix.config.engine.threads}, batch ${ix.config.engine.batchSize}, ${ix.config.indexerBatchSize} images per embedder call, ${ix.config.precision?.vision ?? 'fp32'} vision / ${ix.config.precision?.text ?? 'fp32'} text tower). ` +
     'D: the engine\'s `preprocessImage` (decode + resize + tensor, no thumbnail) on all cores (2 or 4 files at a time, the better). ' +
-    'M: the engine\'s `VisionTower` on ready tensors, onnxruntime default threads, best of batch 8/16/32. D and M are measured before and after the contenders in each round and averaged (that cancels a steady drift of the machine\'s load). Bound = 1/(1/D + 1/M). ' +
+    'M: the engine\'s `VisionTower` on ready tensors, the best of batch 8/16/32 with onnxruntime\'s default threads (all cores) and with one thread (on a shared machine two threads that wait for each other often lose to one; taking the better keeps the bound strict). D and M are measured before and after the contenders in each round and averaged (that cancels a steady drift of the machine\'s load). Bound = 1/(1/D + 1/M). ' +
     'Peer: Transformers.js `AutoProcessor` + `CLIPVisionModelWithProjection`, one image at a time, same model folder and files. Each round runs every contender once, in rotated order.', '');
   out.push('| Round | D (decode) | D with thumbnails | M (batch) | Bound | Ours | Ours / bound | Peer | Ours / peer | Failed: ours / peer |', '|---|---|---|---|---|---|---|---|---|---|');
   ix.rounds.forEach((r, i) => {
-    out.push(`| ${i + 1} | ${fmt(r.D, 1)} | ${fmt(r.decodeThumbs.best.rate, 1)} | ${fmt(r.M, 1)} (${r.Mbatch}) | ${fmt(r.bound, 1)} | ${fmt(r.index.rate, 1)} | ${pct(r.index.rate / r.bound)} | ${r.peer ? fmt(r.peer.rate, 2) : '–'} | ${r.peer ? `${fmt(r.index.rate / r.peer.rate, 2)}×` : '–'} | ${r.index.failed.length} / ${r.peer ? r.peer.failures.length : '–'} |`);
+    out.push(`| ${i + 1} | ${fmt(r.D, 1)} | ${fmt(r.decodeThumbs.best.rate, 1)} | ${fmt(r.M, 1)} (${r.Mconfig.replace('engine, ', '')}, batch ${r.Mbatch}) | ${fmt(r.bound, 1)} | ${fmt(r.index.rate, 1)} | ${pct(r.index.rate / r.bound)} | ${r.peer ? fmt(r.peer.rate, 2) : '–'} | ${r.peer ? `${fmt(r.index.rate / r.peer.rate, 2)}×` : '–'} | ${r.index.failed.length} / ${r.peer ? r.peer.failures.length : '–'} |`);
   });
   out.push('', 'Images/s. CPU time per image (all threads of the process(es); less sensitive to other load on the machine than wall time):', '');
   out.push('| Round | Decode | Decode + thumbnail | Model | Ours (worker + host) | (Decode + model) / ours | Peer |', '|---|---|---|---|---|---|---|');
   ix.rounds.forEach((r, i) => {
-    const mBest = r.model.points.find((p) => p.batch === r.Mbatch)!;
+    const mBest = r.model.points.find((p) => p.batch === r.Mbatch && p.config === r.Mconfig)!;
     const ours = (r.index.workerCpuSeconds + r.index.hostCpuSeconds) / r.index.indexed;
     out.push(`| ${i + 1} | ${fmt(r.decode.best.cpuPerImage * 1000, 0)} ms | ${fmt(r.decodeThumbs.best.cpuPerImage * 1000, 0)} ms | ${fmt(mBest.cpuPerImage * 1000, 0)} ms | ${fmt(ours * 1000, 0)} ms | ${pct((r.decode.best.cpuPerImage + mBest.cpuPerImage) / ours)} | ${r.peer ? `${fmt(r.peer.cpuPerImage * 1000, 0)} ms` : '–'} |`);
   });
@@ -160,7 +161,7 @@ function queryPart(q: QuerySection): string[] {
   const out: string[] = [];
   out.push('## Query latency', '');
   out.push(`Run: ${runLine(q.meta)}`, '');
-  out.push('Synthetic unit vectors (512-d) added through the product\'s `IndexStore`, one process per size. Bandwidth baseline: the fastest of several single passes that read the same vector bytes once, in the same process (a JS float64 sum, half a `memcmp` of two equal copies, a `Float64Array.indexOf` miss). ' +
+  out.push('Synthetic unit vectors (512-d) added through the product\'s `IndexStore`, one process per size. Bandwidth baseline: the fastest of several single passes that read the same vector bytes once, in the same process (a JS float64 sum, a native loop — a `Float64Array.indexOf` miss —, and WebAssembly SIMD passes of 16-byte loads folded with xor, over the bytes split into 1, 2, 4 or 8 parts read in lockstep, since several streams in flight read faster than one). ' +
     `Kernel: \`dotRows\` alone. Scoring: \`SearchEngine.search()\` with the query vector already known (dot products, filters loop, top-60). Text: \`SearchEngine.search("…")\` end to end through the worker (tokenize + text tower + IPC + scoring), onnxruntime threads ${q.config.engine.threads} as in the extension. Medians in ms (min–max):`, '');
   out.push('| Vectors | Bytes | Bandwidth baseline | Kernel | Scoring | Scoring / baseline | Text tower alone | Text query end to end |', '|---|---|---|---|---|---|---|---|');
   for (const s of q.sizes) {
@@ -194,7 +195,7 @@ async function charts(r: Results): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
   if (r.model) {
     const configs = [...new Set(r.model.sweep.points.map((p) => p.config))];
-    const series = configs.map((c) => ({ name: `model, ${c}`, points: r.model!.sweep.points.filter((p) => p.config === c).map((p) => ({ x: p.batch, y: p.best })) }));
+    const series = configs.map((c) => ({ name: c, points: r.model!.sweep.points.filter((p) => p.config === c).map((p) => ({ x: p.batch, y: p.best })) }));
     const hLines = [];
     if (r.indexing) {
       hLines.push({ y: r.indexing.rate.median, label: `indexing (ours) ${fmt(r.indexing.rate.median, 1)}/s` });

@@ -26,6 +26,8 @@ export interface IndexArgs {
   thumbnails: boolean;
   dtype?: 'float32' | 'float16';
   label: string;
+  /** Another build of the worker (an A/B of engine changes); default: dist/worker.js. */
+  workerScript?: string;
 }
 
 export interface IndexResult {
@@ -89,7 +91,7 @@ taskMain<IndexArgs, IndexResult>(async (args) => {
   const logs: string[] = [];
   const t0 = performance.now();
   const model = await resolveModel(args.modelDir, { cacheDir: path.join(BENCH_CACHE, 'model-cache'), visionPrecision: args.precision?.vision, textPrecision: args.precision?.text });
-  const engine = await Engine.create(model, { ...args.engine, log: (l) => logs.push(l) });
+  const engine = await Engine.create(model, { ...args.engine, workerScript: args.workerScript, log: (l) => logs.push(l) });
   const engineStartSeconds = (performance.now() - t0) / 1000;
   try {
     const indexer = await WorkspaceIndexer.open({

@@ -23,8 +23,8 @@ export interface ModelArgs {
   seconds: number;
   /** Rounds over all points (order alternates) to spread out machine noise. */
   rounds: number;
-  /** Product configuration (VisionTower with the engine's session options), threads 0 = default. */
-  product?: { threads: number };
+  /** Product configurations (VisionTower with the engine's session options), per intra-op thread count (0 = default). */
+  product?: { threads: number[] };
   variants?: SessionVariant[];
 }
 
@@ -71,12 +71,12 @@ async function measure(run: Runner, batch: number, seconds: number): Promise<{ r
 taskMain<ModelArgs, ModelResult>(async (args) => {
   const file = path.join(args.modelDir, 'onnx', 'vision_model.onnx');
   const configs: Array<{ name: string; run: Runner; size: number }> = [];
-  if (args.product) {
-    const tower = await VisionTower.load(file, { threads: args.product.threads });
+  for (const threads of args.product?.threads ?? []) {
+    const tower = await VisionTower.load(file, { threads });
     const size = tower.imageSize;
     const cache = new Map<number, Float32Array[]>();
     configs.push({
-      name: 'product',
+      name: `engine, ${threads ? `${threads} thread${threads > 1 ? 's' : ''}` : 'default threads'}`,
       size,
       run: async (batch) => {
         if (!cache.has(batch)) cache.set(batch, Array.from({ length: batch }, (_, i) => input(1, size, i + 1)));

@@ -5,9 +5,11 @@ import * as vscode from 'vscode';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine } from '../engine/engine';
+import { WorkerClient } from '../engine/worker/client';
+import type { ThumbnailResult } from '../engine/worker/protocol';
 import { resolveModel, ModelNotDownloadedError, defaultCacheDir } from '../engine/models/resolve';
 import { downloadModel } from '../engine/models/download';
-import type { EngineOptions, ModelInfo } from '../engine/types';
+import type { EngineOptions, ModelInfo, ThumbnailOptions } from '../engine/types';
 import { readSettings, type AssetSettings } from './settings';
 import { log } from './log';
 import { formatBytes, formatDuration } from '../engine/util/format';
@@ -24,6 +26,8 @@ export type ModelState =
 
 export class ModelService implements vscode.Disposable {
   private engine: Engine | undefined;
+  /** A model-less worker that makes gallery thumbnails before the model is available. */
+  private thumbnailWorker: WorkerClient | undefined;
   private starting: Promise<Engine | undefined> | undefined;
   private stateValue: ModelState = { kind: 'idle' };
   private readonly stateEmitter = new vscode.EventEmitter<ModelState>();
@@ -51,6 +55,16 @@ export class ModelService implements vscode.Disposable {
   /** The engine if it is already running, without starting anything. */
   get runningEngine(): Engine | undefined {
     return this.engine;
+  }
+
+  /**
+   * Decodes one image into the thumbnail cache, in the engine's worker when it runs, else in a
+   * small model-less worker (so the gallery shows images before any model is downloaded).
+   */
+  thumbnail(file: string, thumbnails: ThumbnailOptions): Promise<ThumbnailResult> {
+    if (this.engine) return this.engine.thumbnail(file, thumbnails);
+    this.thumbnailWorker ??= new WorkerClient({ script: this.workerScript, lowPriority: true, log: (line) => log().info(line) });
+    return this.thumbnailWorker.request({ type: 'thumbnail', path: file, thumbnails });
   }
 
   async restart(): Promise<void> {
@@ -88,6 +102,8 @@ export class ModelService implements vscode.Disposable {
     try {
       const engine = await Engine.create(model, this.engineOptions(settings));
       this.engine = engine;
+      void this.thumbnailWorker?.dispose();
+      this.thumbnailWorker = undefined;
       log().info(`model ${engine.info.id}: ${engine.info.dim}-d embeddings, ${engine.info.imageSize}px input, running on ${engine.info.executionProvider}`);
       this.setState({ kind: 'ready', info: engine.info });
       return engine;
@@ -192,6 +208,7 @@ export class ModelService implements vscode.Disposable {
 
   dispose(): void {
     void this.stop();
+    void this.thumbnailWorker?.dispose();
     this.stateEmitter.dispose();
   }
 }

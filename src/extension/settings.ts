@@ -11,8 +11,9 @@ export interface AssetSettings {
   model: string;
   modelHost: string;
   modelCacheDir: string;
-  visionPrecision: Precision;
-  textPrecision: Precision;
+  /** Only when the user chose one: otherwise the model's own default (registry manifest, or the best file of a local folder). */
+  visionPrecision: Precision | undefined;
+  textPrecision: Precision | undefined;
   executionProvider: ExecutionProviderSetting;
   threads: number;
   batchSize: number;
@@ -41,8 +42,8 @@ export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
     model: get('model', 'mobileclip-s0').trim() || 'mobileclip-s0',
     modelHost: get('modelHost', 'https://huggingface.co').replace(/\/+$/, ''),
     modelCacheDir: get('modelCacheDir', ''),
-    visionPrecision: get<Precision>('visionPrecision', 'fp32'),
-    textPrecision: get<Precision>('textPrecision', 'int8'),
+    visionPrecision: explicit<Precision>(c, 'visionPrecision'),
+    textPrecision: explicit<Precision>(c, 'textPrecision'),
     executionProvider: get<ExecutionProviderSetting>('executionProvider', 'auto'),
     threads: get('threads', 0),
     batchSize: get('batchSize', 16),
@@ -78,6 +79,12 @@ export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
       seed: get('reinforce.seed', 0),
     },
   };
+}
+
+/** A setting's value only if the user (or workspace) set it, not its contributed default. */
+function explicit<T>(c: vscode.WorkspaceConfiguration, key: string): T | undefined {
+  const i = c.inspect<T>(key);
+  return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
 }
 
 /** Globs from files.exclude / search.exclude that are switched on (value `true`). */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { describeProcesses, extensionHostProcess, mappedFiles, waitForIndexed, workerProcesses } from './harness/assets';
-import { RESULTS_DIR } from './harness/codeServer';
+import { EXTENSIONS_ROOT, RESULTS_DIR } from './harness/codeServer';
 import { startSession, type Session } from './harness/session';
 import { waitUntil } from './harness/workbench';
 
@@ -34,6 +34,8 @@ test('the extension host loads no native inference or image module; the worker d
   const workerNative = workers.flatMap((w) => mappedFiles(w.pid)).filter((f) => NATIVE.test(f));
   t.diagnostic(`worker maps: ${workerNative.map((f) => path.basename(f)).join(', ')}`);
   assert.ok(workerNative.some((f) => /onnxruntime/.test(f)), 'the worker runs onnxruntime');
+  const notFromVsix = workerNative.filter((f) => !f.startsWith(EXTENSIONS_ROOT + path.sep));
+  assert.deepEqual(notFromVsix, [], 'native libraries the worker loaded from outside the installed VSIX');
 });
 
 test('"Show Running Extensions" lists MobileCLIP Assets with its activation time', async (t) => {

@@ -30,7 +30,9 @@ test('Explorer context menu "Find Similar Images" opens the results panel with r
     const title = await waitUntil(() => wb.tabTitles(), (ts) => ts.some((x) => /Similar to green\.png/.test(x)), 'the results panel tab');
     t.diagnostic(`tabs: ${title.join(', ')}`);
     const frame = await resultsFrame(wb);
-    assert.match((await frame.locator('h1.query').textContent()) ?? '', /green\.png/);
+    // The panel renders its frame first and its results when the extension sends them.
+    const heading = await waitUntil(async () => (await frame.locator('h1.query').textContent()) ?? '', (v) => /green\.png/.test(v), 'the results heading');
+    assert.match(heading, /Similar to green\.png/);
     const results = await waitUntil(() => tiles(frame), (ts) => ts.length > 0 && ts.every((x) => x.thumbState === 'loaded'), 'result tiles with thumbnails');
     await wb.screenshot('results');
     t.diagnostic(`results: ${results.map((r) => r.ariaLabel).join(' | ')}`);

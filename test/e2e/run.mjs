@@ -6,7 +6,7 @@
 //   npm run test:e2e -- gallery           only test files whose name contains "gallery"
 //   npm run test:e2e -- --no-package      reuse dist-vsix/ as it is
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,6 +31,10 @@ function finish(code) {
   console.log(`[e2e] timings (s): ${JSON.stringify(timings)}`);
   process.exit(code);
 }
+
+// Session folders (workspace, user data, logs) of the previous run; this run's stay for inspection.
+rmSync(path.join(ROOT, '.cache', 'e2e', 'sessions'), { recursive: true, force: true });
+rmSync(path.join(ROOT, 'test-results', 'e2e'), { recursive: true, force: true });
 
 if (step('setup', 'bash', [path.join('scripts', 'setup-code-server.sh')]) !== 0) finish(1);
 if (!noPackage && step('package', process.execPath, [path.join('scripts', 'package.mjs'), '--target', `${process.platform}-${process.arch}`]) !== 0) finish(1);

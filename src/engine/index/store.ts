@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { stableStringify, writeFileAtomic } from '../util/atomic';
+import { allocVectors } from '../search/simd';
 import { decodeFloat16, encodeFloat16, roundToFloat16 } from './float16';
 import {
   CorruptIndexError,
@@ -64,16 +65,20 @@ function hashBytes(bytes: Uint8Array): string {
 }
 
 function decodeRows(bytes: Buffer, dtype: VectorDType, count: number): Float32Array {
-  const width = dtype === 'float32' ? 4 : 2;
+  // Copied into storage the search kernel reads in place (see search/simd.ts).
+  const out = allocVectors(count);
+  if (dtype === 'float32') {
+    new Uint8Array(out.buffer, out.byteOffset, count * 4).set(bytes.subarray(0, count * 4));
+    return out;
+  }
   let source: Uint8Array = bytes;
-  if (bytes.byteOffset % width !== 0) {
+  if (bytes.byteOffset % 2 !== 0) {
     // Typed-array views need aligned offsets; a large file read has its own aligned buffer, a
     // small pooled one may not.
     source = new Uint8Array(bytes.length);
     source.set(bytes);
   }
-  if (dtype === 'float32') return new Float32Array(source.buffer, source.byteOffset, count);
-  return decodeFloat16(new Uint16Array(source.buffer, source.byteOffset, count));
+  return decodeFloat16(new Uint16Array(source.buffer, source.byteOffset, count), out);
 }
 
 function encodeRows(values: Float32Array, dtype: VectorDType): Uint8Array {
@@ -213,7 +218,7 @@ export class IndexStore {
     this.identity = identity;
     this.dtype = dtype;
     this.chunkRows = chunkRows;
-    this.vectors = new Float32Array(identity.model.dim * 64);
+    this.vectors = allocVectors(identity.model.dim * 64);
   }
 
   static empty(dir: string, identity: IndexIdentity, options: { dtype?: VectorDType; chunkRows?: number } = {}): IndexStore {
@@ -286,7 +291,7 @@ export class IndexStore {
     const dim = this.dim;
     if (embedding.length !== dim) throw new Error(`embedding has ${embedding.length} values, the index expects ${dim}`);
     if ((this.rowCount + 1) * dim > this.vectors.length) {
-      const grown = new Float32Array(Math.max(this.vectors.length * 2, dim * 64));
+      const grown = allocVectors(Math.max(this.vectors.length * 2, dim * 64));
       grown.set(this.vectors.subarray(0, this.rowCount * dim));
       this.vectors = grown;
     }
@@ -437,7 +442,7 @@ export class IndexStore {
     const dim = this.dim;
     const remap = new Map<number, number>();
     const entries = [...this.entryMap.values()].sort((a, b) => a.row - b.row);
-    const packed = new Float32Array(Math.max(dim * 64, this.liveRows().size * dim));
+    const packed = allocVectors(Math.max(dim * 64, this.liveRows().size * dim));
     for (const e of entries) {
       let row = remap.get(e.row);
       if (row === undefined) {

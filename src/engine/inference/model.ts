@@ -4,10 +4,11 @@ import { loadPreprocessConfig, resolveGeometry, type PreprocessConfig, type Reso
 import { ClipTokenizer } from '../text/tokenizer';
 import type { EngineOptions, ModelInfo, ResolvedModel } from '../types';
 import { TextTower, VisionTower } from './towers';
+import { ThreadedVisionTower, type VisionModel, visionThreadScript } from './vision-thread';
 
 export interface LoadedModel {
   info: ModelInfo;
-  vision: VisionTower;
+  vision: VisionModel;
   text: TextTower;
   tokenizer: ClipTokenizer;
   preprocess: { config: PreprocessConfig; geometry: ResolvedGeometry; imageSize: number };
@@ -28,7 +29,12 @@ export async function loadModel(
 ): Promise<LoadedModel> {
   const config = await loadPreprocessConfig(model.preprocessorConfigPath);
   const settings = { executionProvider: options.executionProvider, threads: options.threads, log: options.log };
-  const vision = await VisionTower.load(model.visionModelPath, { ...settings, configImageSize: configImageSize(config) });
+  const visionOptions = { ...settings, configImageSize: configImageSize(config) };
+  // On a thread of its own when bundled (see vision-thread.ts), so decoding overlaps inference.
+  const script = visionThreadScript();
+  const vision: VisionModel = script
+    ? await ThreadedVisionTower.load(script, model.visionModelPath, visionOptions)
+    : await VisionTower.load(model.visionModelPath, visionOptions);
   let text: TextTower | undefined;
   try {
     // The text tower follows the provider the vision tower settled on (no second fallback dance).

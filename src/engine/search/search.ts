@@ -89,6 +89,8 @@ export class SearchEngine {
   private readonly embedder?: ImageTextEmbedder;
   private byPath: Map<string, IndexEntry> | undefined;
   private byLowerPath: Map<string, IndexEntry> | undefined;
+  /** entries[i].row for every i, built once per snapshot. */
+  private rows: Int32Array | undefined;
 
   /** `embedder` is needed for text terms and for images outside the index. */
   constructor(index: IndexSnapshot, root: string, embedder?: ImageTextEmbedder) {
@@ -102,6 +104,7 @@ export class SearchEngine {
     this.index = index;
     this.byPath = undefined;
     this.byLowerPath = undefined;
+    this.rows = undefined;
   }
 
   get size(): number {
@@ -117,6 +120,11 @@ export class SearchEngine {
     const extra = options.query ? parseQuery(options.query) : parseQuery('');
     const terms: QueryTerm[] = (typeof images === 'string' ? [images] : [...images]).map((text) => ({ text, weight: 1, imageCandidate: true }));
     return this.run({ terms: [...terms, ...extra.terms], filters: extra.filters }, options, true);
+  }
+
+  private entryRows(): Int32Array {
+    if (!this.rows) this.rows = Int32Array.from(this.index.entries, (e) => e.row);
+    return this.rows;
   }
 
   private entryFor(text: string): IndexEntry | undefined {
@@ -237,17 +245,27 @@ export class SearchEngine {
     const accept = compileFilters(query.filters, options.tagsOf);
     const excludeQuery = options.excludeQueryImages ?? true;
     const entries = this.index.entries;
+    const rowOf = this.entryRows();
+    // Entry objects are only touched when a path must be checked: a plain query runs over rowOf.
+    const checkPaths = (excludeQuery && queryPaths.size > 0) || accept !== undefined;
     const top = new TopK(topK);
     let candidates = 0;
     let bestIndex = -1;
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!;
-      if (excludeQuery && queryPaths.has(e.path)) continue;
-      if (accept && !accept(e.path)) continue;
+    let bestScore = 0;
+    for (let i = 0; i < rowOf.length; i++) {
+      if (checkPaths) {
+        const p = entries[i]!.path;
+        if (excludeQuery && queryPaths.has(p)) continue;
+        if (accept && !accept(p)) continue;
+      }
       candidates++;
-      const score = scores[e.row]!;
-      if (bestIndex < 0 || score > scores[entries[bestIndex]!.row]!) bestIndex = i;
-      if (top.accepts(i, score) && relevanceOf(e.row) >= threshold) top.push(i, score);
+      const row = rowOf[i]!;
+      const score = scores[row]!;
+      if (bestIndex < 0 || score > bestScore) {
+        bestIndex = i;
+        bestScore = score;
+      }
+      if (top.accepts(i, score) && relevanceOf(row) >= threshold) top.push(i, score);
     }
     const results: SearchHit[] = top.sorted().map(({ index }) => {
       const e = entries[index]!;

@@ -10,9 +10,11 @@ const PAGE = 65536;
 /** wasm32 memories stop at 4 GiB; one page is the scratch. */
 const MAX_VECTOR_BYTES = 4 * 2 ** 30 - 2 * PAGE;
 
-// --- the kernel, assembled by hand (no toolchain needed) -------------------------------------
-// dot(v, q, out, rows, dim): out[r] = sum_j v[r*dim + j] * q[j] for r < rows; dim % 8 == 0.
-// Two f32x4 accumulators per row (8 lanes, 64 products each at dim 512).
+// --- the kernels, assembled by hand (no toolchain needed) ------------------------------------
+// dotS(v, q, out, n, dim) scores S streams of n rows at once: stream k is rows k*n .. k*n+n-1 and
+// out[k*n + i] = sum_j v[(k*n + i)*dim + j] * q[j]; dim % 8 == 0. Several streams far apart
+// keep more memory reads in flight than one (a single stream leaves bandwidth unused), and
+// share each load of the query. Two f32x4 accumulators per stream.
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -25,55 +27,74 @@ function uleb(n: number): number[] {
   return out;
 }
 
-function kernelBytes(): Uint8Array {
+const I32 = 0x7f;
+const V128 = 0x7b;
+const SIMD = 0xfd;
+const get = (i: number) => [0x20, i];
+const set = (i: number) => [0x21, i];
+const tee = (i: number) => [0x22, i];
+const i32 = (n: number) => [0x41, n]; // small non-negative constants only (< 64)
+const load = (offset: number) => [SIMD, 0x00, 0x00, ...uleb(offset)]; // v128.load align=1
+const zero = [SIMD, 0x0c, ...new Array<number>(16).fill(0)]; // v128.const 0
+const f32x4Add = [SIMD, ...uleb(0xe4)];
+const f32x4Mul = [SIMD, ...uleb(0xe6)];
+const lane = (k: number) => [SIMD, 0x1f, k]; // f32x4.extract_lane
+const I32_ADD = 0x6a;
+const I32_MUL = 0x6c;
+const I32_SHL = 0x74;
+
+function dotBody(streams: number): number[] {
+  // params: v=0 q=1 out=2 n=3 dim=4; locals: r=5 j=6 rowBytes=7 outStride=8 p_k=9+k (i32),
+  // qa, qb, acc_m (v128)
+  const p = (k: number) => 9 + k;
+  const qa = 9 + streams;
+  const qb = qa + 1;
+  const acc = (m: number) => qb + 1 + m;
+  const code: number[] = [
+    ...get(4), ...i32(2), I32_SHL, ...set(7), // rowBytes = dim * 4
+    ...get(3), ...i32(2), I32_SHL, ...set(8), // outStride = n * 4
+  ];
+  for (let k = 0; k < streams; k++) {
+    code.push(...get(0), ...get(3), ...get(7), I32_MUL, ...i32(k), I32_MUL, I32_ADD, ...set(p(k))); // p_k = v + k*n*rowBytes
+  }
+  code.push(0x02, 0x40, 0x03, 0x40); // block, loop over rows
+  code.push(...get(5), ...get(3), 0x4f, 0x0d, 1); // r >= n: done
+  for (let m = 0; m < 2 * streams; m++) code.push(...zero, ...set(acc(m)));
+  code.push(...i32(0), ...set(6), 0x03, 0x40); // j = 0; loop over 8 floats at a time
+  code.push(...get(1), ...get(6), I32_ADD, ...load(0), ...set(qa));
+  code.push(...get(1), ...get(6), I32_ADD, ...load(16), ...set(qb));
+  for (let k = 0; k < streams; k++) {
+    code.push(...get(acc(2 * k)), ...get(p(k)), ...get(6), I32_ADD, ...load(0), ...get(qa), ...f32x4Mul, ...f32x4Add, ...set(acc(2 * k)));
+    code.push(...get(acc(2 * k + 1)), ...get(p(k)), ...get(6), I32_ADD, ...load(16), ...get(qb), ...f32x4Mul, ...f32x4Add, ...set(acc(2 * k + 1)));
+  }
+  code.push(...get(6), ...i32(32), I32_ADD, ...tee(6), ...get(7), 0x49, 0x0d, 0, 0x0b); // j += 32 while j < rowBytes
+  for (let k = 0; k < streams; k++) {
+    const a = acc(2 * k);
+    code.push(...get(a), ...get(acc(2 * k + 1)), ...f32x4Add, ...set(a));
+    // &out[k*n + r] = out + r*4 + k*outStride
+    code.push(...get(2), ...get(5), ...i32(2), I32_SHL, I32_ADD);
+    if (k) code.push(...get(8), ...i32(k), I32_MUL, I32_ADD);
+    code.push(...get(a), ...lane(0), ...get(a), ...lane(1), 0x92, ...get(a), ...lane(2), 0x92, ...get(a), ...lane(3), 0x92);
+    code.push(0x38, 0x02, 0x00); // f32.store
+    code.push(...get(p(k)), ...get(7), I32_ADD, ...set(p(k))); // next row of the stream
+  }
+  code.push(...get(5), ...i32(1), I32_ADD, ...set(5), 0x0c, 0, 0x0b, 0x0b, 0x0b); // r++; continue
+  const locals = [2, 4 + streams, I32, 2 + 2 * streams, V128];
+  const body = [...locals, ...code];
+  return [...uleb(body.length), ...body];
+}
+
+/** The module: import env.memory; export dot1 and dot4. */
+function kernelBytes(): Uint8Array<ArrayBuffer> {
   const name = (s: string) => [...uleb(s.length), ...Buffer.from(s, 'latin1')];
   const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
-  const I32 = 0x7f;
-  const V128 = 0x7b;
-  const get = (i: number) => [0x20, i];
-  const set = (i: number) => [0x21, i];
-  const tee = (i: number) => [0x22, i];
-  const i32 = (n: number) => [0x41, n]; // small non-negative constants only (< 64)
-  const SIMD = 0xfd;
-  const load = (offset: number) => [SIMD, 0x00, 0x00, ...uleb(offset)]; // v128.load align=1
-  const zero = [SIMD, 0x0c, ...new Array<number>(16).fill(0)]; // v128.const 0
-  const add = [SIMD, ...uleb(0xe4)]; // f32x4.add
-  const mul = [SIMD, ...uleb(0xe6)]; // f32x4.mul
-  const lane = (k: number) => [SIMD, 0x1f, k]; // f32x4.extract_lane
-  // params: v=0 q=1 out=2 rows=3 dim=4; locals: r=5 j=6 p=7 rowBytes=8 (i32), a=9 b=10 (v128)
-  const code = [
-    ...get(4), ...i32(2), 0x74, ...set(8), // rowBytes = dim << 2
-    ...get(0), ...set(7), // p = v
-    0x02, 0x40, // block
-    0x03, 0x40, // loop (rows)
-    ...get(5), ...get(3), 0x4f, 0x0d, 1, // if r >= rows: break
-    ...zero, ...set(9),
-    ...zero, ...set(10),
-    ...i32(0), ...set(6),
-    0x03, 0x40, // loop (8 floats at a time)
-    ...get(9), ...get(7), ...get(6), 0x6a, ...load(0), ...get(1), ...get(6), 0x6a, ...load(0), ...mul, ...add, ...set(9),
-    ...get(10), ...get(7), ...get(6), 0x6a, ...load(16), ...get(1), ...get(6), 0x6a, ...load(16), ...mul, ...add, ...set(10),
-    ...get(6), ...i32(32), 0x6a, ...tee(6), ...get(8), 0x49, 0x0d, 0, // j += 32 bytes; continue while j < rowBytes
-    0x0b,
-    ...get(9), ...get(10), ...add, ...set(9),
-    ...get(2), ...get(5), ...i32(2), 0x74, 0x6a, // &out[r]
-    ...get(9), ...lane(0), ...get(9), ...lane(1), 0x92, ...get(9), ...lane(2), 0x92, ...get(9), ...lane(3), 0x92,
-    0x38, 0x02, 0x00, // f32.store
-    ...get(7), ...get(8), 0x6a, ...set(7), // p += rowBytes
-    ...get(5), ...i32(1), 0x6a, ...set(5), // r++
-    0x0c, 0, // continue rows
-    0x0b,
-    0x0b,
-    0x0b,
-  ];
-  const body = [2, 4, I32, 2, V128, ...code];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [1, 0x60, 5, I32, I32, I32, I32, I32, 0]), // type (i32 x5) -> ()
     ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 0x00]), // import memory, min 0
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('dot'), 0x00, 0]),
-    ...section(10, [1, ...uleb(body.length), ...body]),
+    ...section(3, [2, 0, 0]),
+    ...section(7, [2, ...name('dot1'), 0x00, 0, ...name('dot4'), 0x00, 1]),
+    ...section(10, [2, ...dotBody(1), ...dotBody(4)]),
   ]);
 }
 
@@ -81,7 +102,8 @@ type DotFn = (v: number, q: number, out: number, rows: number, dim: number) => v
 
 interface Kernel {
   memory: WebAssembly.Memory;
-  dot: DotFn;
+  dot1: DotFn;
+  dot4: DotFn;
   /** Byte offset of the scratch page. */
   scratch: number;
 }
@@ -113,7 +135,8 @@ export function allocVectors(length: number): Float32Array {
     const pages = Math.ceil(bytes / PAGE) + 1;
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     const instance = new WebAssembly.Instance(mod, { env: { memory } });
-    kernels.set(memory.buffer, { memory, dot: instance.exports.dot as DotFn, scratch: (pages - 1) * PAGE });
+    const exports = instance.exports as { dot1: DotFn; dot4: DotFn };
+    kernels.set(memory.buffer, { memory, dot1: exports.dot1, dot4: exports.dot4, scratch: (pages - 1) * PAGE });
     return new Float32Array(memory.buffer, 0, length);
   } catch {
     return new Float32Array(length); // address space or memory limits: the JS path still works
@@ -136,11 +159,15 @@ export function simdDotRows(vectors: Float32Array, dim: number, query: Float32Ar
   const buffer = k.memory.buffer;
   new Float32Array(buffer, k.scratch, dim).set(query.subarray(0, dim));
   const outOffset = k.scratch + dim * 4;
-  const block = (PAGE - dim * 4) >> 2;
+  // Scores go through the scratch page a block at a time; a block is scored as four streams.
+  const block = ((PAGE - dim * 4) >> 2) & ~3;
   const scores = new Float32Array(buffer, outOffset, block);
   for (let r = 0; r < rows; r += block) {
     const n = Math.min(block, rows - r);
-    k.dot(vectors.byteOffset + r * dim * 4, k.scratch, outOffset, n, dim);
+    const quarter = n >> 2;
+    const start = vectors.byteOffset + r * dim * 4;
+    if (quarter) k.dot4(start, k.scratch, outOffset, quarter, dim);
+    if (n > 4 * quarter) k.dot1(start + 4 * quarter * dim * 4, k.scratch, outOffset + 16 * quarter, n - 4 * quarter, dim);
     out.set(n === block ? scores : scores.subarray(0, n), r);
   }
   return true;

@@ -1,8 +1,11 @@
 // Exact brute-force scoring over one contiguous Float32Array, and partial top-k selection with a
 // bounded min-heap (O(n log k), no full sort).
+import { simdDotRows } from './simd';
 
 /** out[r] = dot(vectors[r], query) for every row (cosine, as both sides are L2-normalized). */
 export function dotRows(vectors: Float32Array, dim: number, query: Float32Array, out: Float32Array): Float32Array {
+  // Index vectors live where the SIMD kernel reads them at memory speed; this loop is the fallback.
+  if (simdDotRows(vectors, dim, query, out)) return out;
   const rows = Math.floor(vectors.length / dim);
   let r = 0;
   // Four rows per pass: each query value is loaded once for four rows and the four sums are

@@ -23,6 +23,7 @@ import { formatDuration } from '../../engine/util/format';
 import { log } from '../log';
 import { editorExcludeGlobs, readSettings } from '../settings';
 import type { ModelService, ModelState } from '../modelService';
+import { DEFAULT_THUMBNAIL_SIZE } from '../../engine/index/thumbnails';
 import { FolderState, type FolderConfig } from './folderState';
 
 /** Tags and captions shown with each image (provided by the tagging and captions features). */
@@ -398,7 +399,6 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
 
   async thumbnails(ids: readonly string[]): Promise<BackendThumbnail[]> {
     const out: BackendThumbnail[] = [];
-    const engine = this.models.runningEngine;
     for (const id of ids) {
       const folder = this.folderOf(id);
       const rel = folder?.relative(id);
@@ -407,12 +407,12 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
         out.push({ id, thumbnailPath: folder.thumbnailFor(entry), width: entry.width, height: entry.height });
         continue;
       }
-      if (!folder || !engine) {
-        out.push({ id, thumbnailPath: null, error: engine ? 'not in the workspace' : undefined });
+      if (!folder) {
+        out.push({ id, thumbnailPath: null, error: 'not in a workspace folder' });
         continue;
       }
       try {
-        const r = await engine.thumbnail(id, { dir: folder.thumbnailDir, size: 192 });
+        const r = await this.models.thumbnail(id, { dir: folder.thumbnailDir, size: DEFAULT_THUMBNAIL_SIZE });
         out.push(r.error ? { id, thumbnailPath: null, error: r.error } : { id, thumbnailPath: r.thumbnail ?? null, width: r.width, height: r.height });
       } catch (err) {
         out.push({ id, thumbnailPath: null, error: err instanceof Error ? err.message : String(err) });

@@ -4,7 +4,7 @@
 // vocabulary file changes on disk. Thin: scoring, the tags file and exports are the engine's
 // (src/engine/tags); the per-folder state is ./tagging/folderTags.ts; text embeddings of the
 // vocabulary come from the Engine's worker process.
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Engine } from '../../engine/engine';
@@ -272,6 +272,9 @@ class TagCommands implements vscode.Disposable {
     for (const root of this.roots()) {
       const snapshot = this.state(root)?.snapshot();
       if (!snapshot || snapshot.entries.length === 0) continue;
+      // Only folders that use tagging (a tags file exists: someone ran Tag Images or the team
+      // committed one) are tagged in the background; nothing is written into a repository unasked.
+      if (!existsSync(path.join(root, TAGS_DATA_FILE))) continue;
       const folder = this.folder(root);
       try {
         const enabled = readSettings(vscode.Uri.file(root)).tags.autoTag;

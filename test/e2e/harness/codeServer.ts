@@ -6,10 +6,16 @@ import { createHash } from 'node:crypto';
 import { promises as fs, existsSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../../fixtures/paths';
 
 export const E2E_ROOT = path.join(PROJECT_ROOT, '.cache', 'e2e');
+/**
+ * Installed extensions live outside the repository: inside it, Node would resolve anything the
+ * VSIX lacks from the repository's own node_modules, and the tests would not notice.
+ */
+export const EXTENSIONS_ROOT = path.join(os.tmpdir(), 'mobileclip-assets-e2e');
 export const RESULTS_DIR = path.join(PROJECT_ROOT, 'test-results', 'e2e');
 
 export interface CodeServerInstall {
@@ -53,11 +59,11 @@ function envFor(install: CodeServerInstall, extra: NodeJS.ProcessEnv = {}): Node
  */
 export async function extensionsDirFor(install: CodeServerInstall, vsix: string): Promise<string> {
   const hash = createHash('sha256').update(await fs.readFile(vsix)).digest('hex').slice(0, 12);
-  const dir = path.join(E2E_ROOT, `extensions-${hash}`);
+  const dir = path.join(EXTENSIONS_ROOT, `extensions-${hash}`);
   if (existsSync(path.join(dir, '.installed'))) return dir;
-  await fs.mkdir(E2E_ROOT, { recursive: true });
-  const tmp = await fs.mkdtemp(path.join(E2E_ROOT, '.tmp-extensions-'));
-  const userData = await fs.mkdtemp(path.join(E2E_ROOT, '.tmp-install-user-'));
+  await fs.mkdir(EXTENSIONS_ROOT, { recursive: true });
+  const tmp = await fs.mkdtemp(path.join(EXTENSIONS_ROOT, '.tmp-extensions-'));
+  const userData = await fs.mkdtemp(path.join(EXTENSIONS_ROOT, '.tmp-install-user-'));
   try {
     const config = path.join(userData, 'code-server.yaml');
     await fs.writeFile(config, 'auth: none\n');
@@ -72,6 +78,10 @@ export async function extensionsDirFor(install: CodeServerInstall, vsix: string)
     await fs.writeFile(path.join(tmp, '.installed'), vsix + '\n');
     await fs.rm(dir, { recursive: true, force: true });
     await fs.rename(tmp, dir);
+    // Installs of older VSIX builds are no longer needed.
+    for (const name of await fs.readdir(EXTENSIONS_ROOT)) {
+      if (name.startsWith('extensions-') && name !== path.basename(dir)) await fs.rm(path.join(EXTENSIONS_ROOT, name), { recursive: true, force: true });
+    }
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
     await fs.rm(userData, { recursive: true, force: true });

@@ -136,14 +136,24 @@ export class Workbench {
     await row.scrollIntoViewIfNeeded();
     await row.click();
     await row.click({ button: 'right' });
-    const item = this.page.locator('.monaco-menu .action-item a.action-menu-item', { has: this.page.locator('.action-label', { hasText: new RegExp(`^${escapeRegExp(entry)}$`) }) }).first();
+    const menuItem = this.page.locator('.monaco-menu .action-item').filter({ has: this.page.locator('.action-label', { hasText: new RegExp(`^${escapeRegExp(entry)}$`) }) }).first();
     try {
-      await item.waitFor({ timeout: 10_000 });
+      await menuItem.waitFor({ timeout: 10_000 });
     } catch {
       const entries = await this.page.locator('.monaco-menu .action-label').allTextContents();
       throw new Error(`context menu of ${fileName} has no "${entry}"; it has: ${JSON.stringify(entries.filter(Boolean))}`);
     }
-    await item.click();
+    // Menu contents can still change while context keys settle, and a click then lands on a
+    // re-rendered entry and is lost. Hover (which focuses the entry) and press Enter, as a user
+    // with mouse and keyboard would; then check the menu closed, i.e. the entry ran.
+    await waitUntil(async () => {
+      await menuItem.hover();
+      return menuItem.evaluate((el) => el.classList.contains('focused')).catch(() => false);
+    }, (focused) => focused, `"${entry}" to be focused in the context menu`, 10_000);
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.monaco-menu').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {
+      throw new Error(`the context menu did not close after choosing "${entry}"`);
+    });
   }
 
   async activeTabTitle(): Promise<string> {
