@@ -1,11 +1,17 @@
-// Builds the bundles (the worker process runs from dist/), then runs every test/**/*.test.ts
-// with Node's own test runner. Extra arguments are passed as file filters: `npm test -- index`.
+// The whole test suite, as CI runs it (`npm test`):
+//   1. builds the bundles (the worker process runs from dist/);
+//   2. runs every test/**/*.test.ts with Node's own test runner (engine, CLI, webviews in
+//      headless Chromium, extension helpers);
+//   3. runs the end-to-end suite: the packaged VSIX in a real VS Code (code-server), driven by
+//      Chromium (test/e2e/run.mjs; installs code-server into .tools/ on first use).
+// `npm test -- index tags` runs only the unit test files whose path contains one of the words;
+// `npm test -- --unit` skips the end-to-end suite.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-// Suites with their own runners and requirements: `npm run test:e2e` (code-server + Chromium)
-// and `npm run test:electron` (downloads desktop VS Code).
+// Suites with their own runners: test/e2e (step 3) and test/electron (`npm run test:electron`,
+// which downloads desktop VS Code and so cannot run offline).
 const SEPARATE_SUITES = new Set([join('test', 'e2e'), join('test', 'electron')]);
 
 function findTests(dir) {
@@ -22,11 +28,17 @@ function findTests(dir) {
 const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-const filters = process.argv.slice(2);
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const filters = args.filter((a) => !a.startsWith('--'));
 const files = findTests('test').filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
-process.exit(run.status ?? 1);
+const unit = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+if (unitOnly || filters.length > 0) process.exit(unit.status ?? 1);
+
+console.log('\n=== end-to-end suite (code-server) ===');
+const e2e = spawnSync(process.execPath, [join('test', 'e2e', 'run.mjs')], { stdio: 'inherit' });
+process.exit(unit.status === 0 && e2e.status === 0 ? 0 : 1);
