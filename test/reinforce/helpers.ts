@@ -8,8 +8,9 @@ import { resolveModel } from '../../src/engine/models/resolve';
 import type { CaptionSource } from '../../src/engine/reinforce/reinforce';
 import { colorModelDir } from '../fixtures/models';
 import { writeBrokenFiles } from '../fixtures/images';
+import { SHARED_CLIPART } from '../fixtures/paths';
 
-export const OPENCLIPART = '/work/shared/data/images/openclipart';
+export const OPENCLIPART = SHARED_CLIPART;
 export const PROJECT = path.resolve(__dirname, '../..');
 export const CLI = path.join(PROJECT, 'dist', 'cli.js');
 
