@@ -114,14 +114,7 @@ export class ModelService implements vscode.Disposable {
 
   private engineOptions(settings: AssetSettings): EngineOptions {
     return {
-      executionProvider: settings.executionProvider,
-      // Leave cores for the editor and for image decoding unless the user says otherwise.
-      threads: settings.threads > 0 ? settings.threads : Math.max(1, Math.floor(os.cpus().length / 2)),
-      batchSize: settings.batchSize,
-      background: settings.transparentBackground,
-      maxPixels: Math.round(settings.maxImageMegapixels * 1e6),
-      workerScript: this.workerScript,
-      lowPriority: true,
+      ...engineOptionsFor(settings, this.workerScript),
       log: (line) => {
         log().info(line);
         if (/crash/i.test(line)) this.setState({ kind: 'crashed', error: line });
@@ -211,4 +204,20 @@ export class ModelService implements vscode.Disposable {
     void this.thumbnailWorker?.dispose();
     this.stateEmitter.dispose();
   }
+}
+
+/** Engine options from the settings, shared by every engine the extension starts (CLIP model, teachers). */
+export function engineOptionsFor(settings: AssetSettings, workerScript: string): EngineOptions {
+  return {
+    executionProvider: settings.executionProvider,
+    // Leave cores for the editor and for image decoding unless the user says otherwise.
+    threads: settings.threads > 0 ? settings.threads : Math.max(1, Math.floor(os.cpus().length / 2)),
+    batchSize: settings.batchSize,
+    background: settings.transparentBackground,
+    maxPixels: Math.round(settings.maxImageMegapixels * 1e6),
+    workerScript,
+    // Background work in an editor: never compete with typing for the CPU.
+    lowPriority: true,
+    log: (line) => log().info(line),
+  };
 }

@@ -91,6 +91,7 @@ export class SearchEngine {
   private byLowerPath: Map<string, IndexEntry> | undefined;
   /** entries[i].row for every i, built once per snapshot. */
   private rows: Int32Array | undefined;
+  private scoreBuffer: Float32Array | undefined;
 
   /** `embedder` is needed for text terms and for images outside the index. */
   constructor(index: IndexSnapshot, root: string, embedder?: ImageTextEmbedder) {
@@ -237,7 +238,10 @@ export class SearchEngine {
 
     const vectorsAll = this.index.vectors;
     const rows = Math.floor(vectorsAll.length / dim);
-    const scores = dotRows(vectorsAll, dim, combined, new Float32Array(rows));
+    // One buffer reused by every query (what follows runs without awaiting, so queries cannot
+    // interleave): a fresh 4 bytes per image each time only fed the garbage collector.
+    if (this.scoreBuffer?.length !== rows) this.scoreBuffer = new Float32Array(rows);
+    const scores = dotRows(vectorsAll, dim, combined, this.scoreBuffer);
     // Relevance (positive terms only) differs from the score only when there are negatives; it is
     // then computed just for images that would make the top k, not for every row.
     const relevanceOf = hasNegative ? (row: number) => dotRow(vectorsAll, dim, row, positive) : (row: number) => scores[row]!;

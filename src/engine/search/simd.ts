@@ -44,30 +44,31 @@ const I32_MUL = 0x6c;
 const I32_SHL = 0x74;
 
 function dotBody(streams: number): number[] {
-  // params: v=0 q=1 out=2 n=3 dim=4; locals: r=5 j=6 rowBytes=7 outStride=8 p_k=9+k (i32),
-  // qa, qb, acc_m (v128)
+  // params: v=0 q=1 out=2 n=3 dim=4; locals: r=5 qp=6 qEnd=7 outStride=8 p_k=9+k (i32),
+  // qa, qb, acc_m (v128). The stream pointers walk their rows: after a row they point at the next.
   const p = (k: number) => 9 + k;
   const qa = 9 + streams;
   const qb = qa + 1;
   const acc = (m: number) => qb + 1 + m;
   const code: number[] = [
-    ...get(4), ...i32(2), I32_SHL, ...set(7), // rowBytes = dim * 4
+    ...get(1), ...get(4), ...i32(2), I32_SHL, I32_ADD, ...set(7), // qEnd = q + dim * 4
     ...get(3), ...i32(2), I32_SHL, ...set(8), // outStride = n * 4
   ];
   for (let k = 0; k < streams; k++) {
-    code.push(...get(0), ...get(3), ...get(7), I32_MUL, ...i32(k), I32_MUL, I32_ADD, ...set(p(k))); // p_k = v + k*n*rowBytes
+    // p_k = v + k * n * dim * 4
+    code.push(...get(0), ...get(3), ...get(4), I32_MUL, ...i32(2), I32_SHL, ...i32(k), I32_MUL, I32_ADD, ...set(p(k)));
   }
   code.push(0x02, 0x40, 0x03, 0x40); // block, loop over rows
   code.push(...get(5), ...get(3), 0x4f, 0x0d, 1); // r >= n: done
   for (let m = 0; m < 2 * streams; m++) code.push(...zero, ...set(acc(m)));
-  code.push(...i32(0), ...set(6), 0x03, 0x40); // j = 0; loop over 8 floats at a time
-  code.push(...get(1), ...get(6), I32_ADD, ...load(0), ...set(qa));
-  code.push(...get(1), ...get(6), I32_ADD, ...load(16), ...set(qb));
+  code.push(...get(1), ...set(6), 0x03, 0x40); // qp = q; loop over 8 floats at a time
+  code.push(...get(6), ...load(0), ...set(qa), ...get(6), ...load(16), ...set(qb));
   for (let k = 0; k < streams; k++) {
-    code.push(...get(acc(2 * k)), ...get(p(k)), ...get(6), I32_ADD, ...load(0), ...get(qa), ...f32x4Mul, ...f32x4Add, ...set(acc(2 * k)));
-    code.push(...get(acc(2 * k + 1)), ...get(p(k)), ...get(6), I32_ADD, ...load(16), ...get(qb), ...f32x4Mul, ...f32x4Add, ...set(acc(2 * k + 1)));
+    code.push(...get(acc(2 * k)), ...get(p(k)), ...load(0), ...get(qa), ...f32x4Mul, ...f32x4Add, ...set(acc(2 * k)));
+    code.push(...get(acc(2 * k + 1)), ...get(p(k)), ...load(16), ...get(qb), ...f32x4Mul, ...f32x4Add, ...set(acc(2 * k + 1)));
+    code.push(...get(p(k)), ...i32(32), I32_ADD, ...set(p(k)));
   }
-  code.push(...get(6), ...i32(32), I32_ADD, ...tee(6), ...get(7), 0x49, 0x0d, 0, 0x0b); // j += 32 while j < rowBytes
+  code.push(...get(6), ...i32(32), I32_ADD, ...tee(6), ...get(7), 0x49, 0x0d, 0, 0x0b); // qp += 32 while qp < qEnd
   for (let k = 0; k < streams; k++) {
     const a = acc(2 * k);
     code.push(...get(a), ...get(acc(2 * k + 1)), ...f32x4Add, ...set(a));
@@ -76,7 +77,6 @@ function dotBody(streams: number): number[] {
     if (k) code.push(...get(8), ...i32(k), I32_MUL, I32_ADD);
     code.push(...get(a), ...lane(0), ...get(a), ...lane(1), 0x92, ...get(a), ...lane(2), 0x92, ...get(a), ...lane(3), 0x92);
     code.push(0x38, 0x02, 0x00); // f32.store
-    code.push(...get(p(k)), ...get(7), I32_ADD, ...set(p(k))); // next row of the stream
   }
   code.push(...get(5), ...i32(1), I32_ADD, ...set(5), 0x0c, 0, 0x0b, 0x0b, 0x0b); // r++; continue
   const locals = [2, 4 + streams, I32, 2 + 2 * streams, V128];

@@ -3,9 +3,9 @@
 // (src/engine/reinforce); inference runs in worker processes (one per teacher, reusing the
 // extension's Engine when it is one of the teachers) and adapter fitting runs in a CLI child
 // process, so the extension host only moves files and messages.
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { engineOptionsFor } from '../modelService';
 import { registerCommand } from '../commands/register';
 import { chooseDefaultTeachers, TEACHER_PREFERENCE } from '../../engine/reinforce/teachers';
 import { resolveCaptioner, type CaptionSettings } from '../../engine/captions';
@@ -16,7 +16,7 @@ import { readManifest, reinforceDataset, verifyDataset, type DistillReport, type
 import { MANIFEST_FILE } from '../../engine/reinforce/format';
 import { listImages } from '../../engine/reinforce/inputs';
 import { STATE_DIR } from '../../engine/reinforce/reinforce';
-import type { EngineOptions, ResolvedModel } from '../../engine/types';
+import type { ResolvedModel } from '../../engine/types';
 import { formatDuration } from '../../engine/util/format';
 import { log } from '../log';
 import type { ModelService } from '../modelService';
@@ -96,17 +96,6 @@ class DatasetFolders {
 
 // ------------------------------------------------------------------ engines
 
-function engineOptions(settings: AssetSettings, workerScript: string): EngineOptions {
-  return {
-    executionProvider: settings.executionProvider,
-    threads: settings.threads > 0 ? settings.threads : Math.max(1, Math.floor(os.cpus().length / 2)),
-    batchSize: settings.batchSize,
-    background: settings.transparentBackground,
-    maxPixels: Math.round(settings.maxImageMegapixels * 1e6),
-    workerScript,
-    log: (line) => log().info(line),
-  };
-}
 
 /** Teacher engines for `models`: the extension's Engine when it runs the same weights, else a new worker each. */
 async function openTeachers(models: ResolvedModel[], deps: DatasetFeatureDeps, settings: AssetSettings): Promise<{ engines: Engine[]; dispose(): Promise<void> }> {
@@ -116,7 +105,7 @@ async function openTeachers(models: ResolvedModel[], deps: DatasetFeatureDeps, s
   try {
     const engines = await Promise.all(models.map(async (m) => {
       if (running && running.model.fingerprint === m.fingerprint) return running;
-      const e = await Engine.create(m, engineOptions(settings, deps.workerScript));
+      const e = await Engine.create(m, engineOptionsFor(settings, deps.workerScript));
       owned.push(e);
       return e;
     }));

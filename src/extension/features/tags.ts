@@ -7,6 +7,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { registerCommand } from '../commands/register';
 import type { Engine } from '../../engine/engine';
 import { TagEmbeddingCache } from '../../engine/tags/embeddings';
 import type { ExportFormat, ExportOptions } from '../../engine/tags/export';
@@ -53,16 +54,7 @@ const MAX_UNINDEXED_EMBEDS = 16;
 export function registerTagFeatures(context: vscode.ExtensionContext, deps: TagFeatureDeps): TagFeatures {
   const tagging = new TagCommands(deps);
   context.subscriptions.push(tagging);
-  const command = (id: string, run: (...args: any[]) => unknown) =>
-    context.subscriptions.push(vscode.commands.registerCommand(`mobileclipAssets.${id}`, async (...args: unknown[]) => {
-      try {
-        await run(...args);
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        log().error(`${id}: ${message}`);
-        void vscode.window.showErrorMessage(`MobileCLIP Assets: ${message.split('\n')[0]}`, 'Show Log').then((p) => p && log().show());
-      }
-    }));
+  const command = (id: string, run: (...args: any[]) => unknown) => registerCommand(context, id, run);
   command('tagImages', (first?: unknown, second?: unknown) => tagging.tagImages(targetPaths(first, second), 'incremental'));
   command('editTags', (first?: unknown, second?: unknown) => tagging.editTags(targetPaths(first, second)));
   command('exportTags', () => tagging.exportTags());
