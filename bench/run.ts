@@ -6,7 +6,8 @@
 //   npm run bench                          everything (~15 min on 2 cores)
 //   npm run bench -- --quick               smaller sample, one repeat, no 1M index
 //   npm run bench -- --only query,reindex  a subset: model, indexing, reindex, query, memory
-//   options: --repeats N  --sample N  --seed N  --no-peer
+//   options: --repeats N  --sample N  --seed N  --no-peer  --no-compare  --report-only
+//   tuning experiments: --threads N  --batch N  --call-size N (override the extension's choices)
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -43,10 +44,14 @@ export interface Options {
   threads?: number;
   batch?: number;
   callSize?: number;
+  /** Also index with the extension's settings from before the tuning, each round. */
+  compare: boolean;
+  /** Only rewrite RESULTS.md and the charts from results.json. */
+  reportOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { only: [...SECTIONS], quick: false, repeats: 3, sample: 500, seed: 1, peer: true };
+  const o: Options = { only: [...SECTIONS], quick: false, repeats: 3, sample: 500, seed: 1, peer: true, compare: true, reportOnly: false };
   let repeats: number | undefined;
   let sample: number | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -58,6 +63,8 @@ function parseArgs(argv: string[]): Options {
     };
     if (a === '--quick') o.quick = true;
     else if (a === '--no-peer') o.peer = false;
+    else if (a === '--no-compare') o.compare = false;
+    else if (a === '--report-only') o.reportOnly = true;
     else if (a === '--only') {
       o.only = value().split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
         const sec = (SECTIONS as readonly string[]).includes(s) ? (s as Section) : ALIASES[s];
@@ -71,7 +78,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--batch') o.batch = Number(value());
     else if (a === '--call-size') o.callSize = Number(value());
     else if (a === '--help' || a === '-h') {
-      console.log('npm run bench -- [--quick] [--only model,indexing,reindex,query,memory] [--repeats N] [--sample N] [--seed N] [--no-peer]\n' +
+      console.log('npm run bench -- [--quick] [--only model,indexing,reindex,query,memory] [--repeats N] [--sample N] [--seed N] [--no-peer] [--no-compare] [--report-only]\n' +
         '  tuning experiments (override how the extension configures the engine): [--threads N] [--batch N] [--call-size N]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
@@ -83,9 +90,10 @@ function parseArgs(argv: string[]): Options {
 }
 
 /**
- * How the product runs the engine. The VS Code extension (src/extension/modelService.ts and
- * assets/folderState.ts) gives onnxruntime half the cores and passes the batch-size setting
- * (default 16) to both the worker and the indexer; the bench measures exactly that.
+ * How the product runs the engine: the VS Code extension (src/extension/modelService.ts
+ * engineOptionsFor, assets/assetLibrary.ts folderConfig) passes the threads setting (default 0:
+ * onnxruntime's default, all cores) and the batch-size setting (default 16) to the worker, and
+ * 256 images per embedder call to the indexer. The bench measures exactly that.
  */
 export interface ProductConfig {
   engine: { threads: number; batchSize: number };
@@ -98,15 +106,27 @@ export interface ProductConfig {
 }
 
 export function extensionConfig(o?: Pick<Options, 'threads' | 'batch' | 'callSize'>): ProductConfig {
-  const batch = o?.batch ?? 16;
   const c: ProductConfig = {
-    engine: { threads: o?.threads ?? Math.max(1, Math.floor(os.cpus().length / 2)), batchSize: batch },
-    indexerBatchSize: o?.callSize ?? batch,
+    engine: { threads: o?.threads ?? 0, batchSize: o?.batch ?? 16 },
+    indexerBatchSize: o?.callSize ?? 256,
     precision: { vision: 'fp32', text: 'int8' },
   };
   const over = [o?.threads !== undefined && `threads ${o.threads}`, o?.batch !== undefined && `batch ${o.batch}`, o?.callSize !== undefined && `call size ${o.callSize}`].filter(Boolean);
   if (over.length) c.overridden = over.join(', ');
   return c;
+}
+
+/**
+ * The extension's settings before the tuning (bench/tuning.md), measured alongside for the
+ * before/after: onnxruntime on half the cores, and the batch-size setting (16) also used as the
+ * indexer's images per call, so every call drained the worker's decode/inference pipeline.
+ */
+export function previousExtensionConfig(): ProductConfig {
+  return {
+    engine: { threads: Math.max(1, Math.floor(os.cpus().length / 2)), batchSize: 16 },
+    indexerBatchSize: 16,
+    precision: { vision: 'fp32', text: 'int8' },
+  };
 }
 
 export interface RunMeta {
@@ -135,6 +155,8 @@ export interface IndexingRound {
   model: ModelResult;
   modelAfter: ModelResult;
   index: IndexResult;
+  /** The same images indexed with previousExtensionConfig(). */
+  previous?: IndexResult;
   peer?: PeerResult;
   /** Means of the before/after measurements. */
   D: number;
@@ -157,6 +179,11 @@ export interface IndexingSection {
   rate: Spread;
   peerRate?: Spread;
   boundRate: Spread;
+  /** The same rounds with the extension's settings before the tuning. */
+  previousConfig?: ProductConfig;
+  previousOfBound?: Spread;
+  previousVsPeer?: Spread;
+  previousRate?: Spread;
   D: Spread;
   M: Spread;
 }
@@ -216,7 +243,7 @@ async function modelSection(o: Options, dir: string, argv: string[]): Promise<Mo
   const tq = path.join(dir, 'onnx', 'text_model_int8.onnx');
   const textInt8 = existsSync(tq) ? { ...(await countMacs(tq)), fileBytes: (await fs.stat(tq)).size } : undefined;
   log(`  vision ${(vision.total / 1e9).toFixed(3)} GMACs/image, text ${(text.total / 1e9).toFixed(3)} GMACs/text`);
-  const threadsExtension = extensionConfig().engine.threads;
+  const threadsExtension = previousExtensionConfig().engine.threads;
   const cores = os.cpus().length;
   // The engine's own towers (its session options) on all cores and with the extension's thread count.
   const sweep = await runTask<ModelResult>('model', {
@@ -264,6 +291,7 @@ async function indexingSection(o: Options, dir: string, argv: string[]): Promise
   const started = performance.now();
   const sample = await makeSample(o.sample, o.seed);
   const config = extensionConfig(o);
+  const previous = o.compare && !config.overridden ? previousExtensionConfig() : undefined;
   log(`\n== indexing: ${sample.files.length} images (${sample.clipart} clip-art PNGs, seed ${o.seed}, + ${sample.photos} WebP photos), ${o.repeats} round(s)`);
   const rounds: IndexingRound[] = [];
   const imageSize = 256;
@@ -282,37 +310,45 @@ async function indexingSection(o: Options, dir: string, argv: string[]): Promise
     const best = bestPoint(pre.model);
     const decodeThumbs = await runTask<DecodeResult>('decode', { modelDir: dir, imageSize, files: sample.files, concurrency: [pre.decode.best.concurrency], thumbnails: true });
     let index: IndexResult | undefined;
+    let previousIndex: IndexResult | undefined;
     let peer: PeerResult | undefined;
-    const runIndex = async () => {
-      index = await runTask<IndexResult>('index', {
+    const indexWith = async (c: ProductConfig, label: string): Promise<IndexResult> => {
+      const result = await runTask<IndexResult>('index', {
         modelDir: dir,
-        precision: config.precision,
+        precision: c.precision,
         root: sample.workspace,
         indexDir: path.join(BENCH_CACHE, 'tmp', 'index-sample'),
         fresh: true,
-        engine: config.engine,
-        indexerBatchSize: config.indexerBatchSize,
+        engine: c.engine,
+        indexerBatchSize: c.indexerBatchSize,
         thumbnails: true,
-        label: 'index',
+        label,
       });
       // Report failures by the real file (the workspace holds symlinks), to compare with the peer's.
-      index.failed = index.failed.map((f) => ({ ...f, path: realpathSync(path.join(sample.workspace, f.path)) }));
-      log(`    index: ${index.rate.toFixed(2)} images/s, ${index.failed.length} failed, event-loop delay p99 ${index.eventLoopDelayMs.p99.toFixed(1)} ms`);
+      result.failed = result.failed.map((f) => ({ ...f, path: realpathSync(path.join(sample.workspace, f.path)) }));
+      log(`    ${label}: ${result.rate.toFixed(2)} images/s, ${result.failed.length} failed, event-loop delay p99 ${result.eventLoopDelayMs.p99.toFixed(1)} ms`);
+      return result;
     };
-    const runPeer = async () => {
-      if (!o.peer) return;
-      peer = await runTask<PeerResult>('peer', { modelDir: dir, files: sample.files });
-      log(`    peer: ${peer.rate.toFixed(2)} images/s, ${peer.failures.length} failed`);
-    };
-    for (const step of r % 2 ? [runPeer, runIndex] : [runIndex, runPeer]) await step();
+    const steps = [
+      async () => void (index = await indexWith(config, 'index')),
+      ...(previous ? [async () => void (previousIndex = await indexWith(previous, 'index, settings before tuning'))] : []),
+      async () => {
+        if (!o.peer) return;
+        peer = await runTask<PeerResult>('peer', { modelDir: dir, files: sample.files });
+        log(`    peer: ${peer.rate.toFixed(2)} images/s, ${peer.failures.length} failed`);
+      },
+    ];
+    // Rotate the order so a load trend on the machine does not always favour the same contender.
+    for (let k = 0; k < steps.length; k++) await steps[(k + r) % steps.length]!();
     const post = await baselines([pre.decode.best.concurrency]);
     const D = (pre.decode.best.rate + post.decode.best.rate) / 2;
     const Mpost = post.model.points.find((p) => p.batch === best.batch && p.config === best.config)!.best;
     const M = (best.rate + Mpost) / 2;
     const bound = 1 / (1 / D + 1 / M);
-    rounds.push({ decode: pre.decode, decodeAfter: post.decode, decodeThumbs, model: pre.model, modelAfter: post.model, index: index!, peer, D, M, Mbatch: best.batch, Mconfig: best.config, bound });
+    rounds.push({ decode: pre.decode, decodeAfter: post.decode, decodeThumbs, model: pre.model, modelAfter: post.model, index: index!, previous: previousIndex, peer, D, M, Mbatch: best.batch, Mconfig: best.config, bound });
     log(`    D ${D.toFixed(1)}/s, M ${M.toFixed(1)}/s (${best.config}, batch ${best.batch}) -> bound ${bound.toFixed(1)}/s; index at ${((index!.rate / bound) * 100).toFixed(0)} % of it` +
-      (peer ? `, ${(index!.rate / peer.rate).toFixed(2)}x the peer` : ''));
+      (peer ? `, ${(index!.rate / peer.rate).toFixed(2)}x the peer` : '') +
+      (previousIndex ? `; before tuning ${((previousIndex.rate / bound) * 100).toFixed(0)} %${peer ? `, ${(previousIndex.rate / peer.rate).toFixed(2)}x` : ''}` : ''));
   }
   return {
     meta: meta(started, argv),
@@ -325,6 +361,10 @@ async function indexingSection(o: Options, dir: string, argv: string[]): Promise
     rate: spread(rounds.map((r) => r.index.rate)),
     peerRate: o.peer ? spread(rounds.map((r) => r.peer!.rate)) : undefined,
     boundRate: spread(rounds.map((r) => r.bound)),
+    previousConfig: previous,
+    previousOfBound: previous ? spread(rounds.map((r) => r.previous!.rate / r.bound)) : undefined,
+    previousVsPeer: previous && o.peer ? spread(rounds.map((r) => r.previous!.rate / r.peer!.rate)) : undefined,
+    previousRate: previous ? spread(rounds.map((r) => r.previous!.rate)) : undefined,
     D: spread(rounds.map((r) => r.D)),
     M: spread(rounds.map((r) => r.M)),
   };
@@ -406,7 +446,7 @@ async function main(): Promise<void> {
     await fs.mkdir(path.join(PROJECT_ROOT, 'bench', 'out'), { recursive: true });
   };
   for (const section of SECTIONS) {
-    if (!o.only.includes(section)) continue;
+    if (o.reportOnly || !o.only.includes(section)) continue;
     switch (section) {
       case 'model': results.model = await modelSection(o, dir, argv); break;
       case 'indexing': results.indexing = await indexingSection(o, dir, argv); break;

@@ -77,7 +77,7 @@ export function lineChart(series: Series[], opts: ChartOptions): string {
   parts.push(`<text transform="translate(16 ${(m.top + H - m.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}</text>`);
   for (const h of opts.hLines ?? []) {
     parts.push(`<line x1="${m.left}" x2="${W - m.right}" y1="${py(h.y)}" y2="${py(h.y)}" stroke="#999" stroke-dasharray="2 3"/>`);
-    parts.push(`<text x="${W - m.right + 4}" y="${py(h.y) + 4}" fill="#666">${esc(h.label)}</text>`);
+    parts.push(`<text x="${m.left + 6}" y="${py(h.y) - 4}" fill="#666">${esc(h.label)}</text>`);
   }
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;

@@ -42,12 +42,20 @@ function leftOut(ix: IndexingSection): string[] {
   return [...out];
 }
 
+function describeConfig(c: { engine: { threads: number; batchSize: number }; indexerBatchSize: number }): string {
+  return `onnxruntime threads ${c.engine.threads || 'default (all cores)'}, batch ${c.engine.batchSize}, ${c.indexerBatchSize} images per embedder call`;
+}
+
 function headline(r: Results): string[] {
   const lines = ['| Target | Measured (median, min–max) | Goal | |', '|---|---|---|---|'];
   const ix = r.indexing;
   if (ix) {
     lines.push(`| Indexing throughput vs pipeline bound | ${pctSpread(ix.ofBound)} (${fmtSpread(ix.rate, 1)} vs ${fmtSpread(ix.boundRate, 1)} images/s); in CPU time ${pctSpread(ix.cpuOfBound)} | ≥ ${pct(TARGETS.ofBound)} | ${met(ix.ofBound.median >= TARGETS.ofBound)} |`);
     if (ix.vsPeer) lines.push(`| Indexing throughput vs Transformers.js | ${fmtSpread(ix.vsPeer, 2, '×')} (peer ${fmtSpread(ix.peerRate!, 2)} images/s) | ≥ ${TARGETS.vsPeer}× | ${met(ix.vsPeer.median >= TARGETS.vsPeer)} |`);
+    if (ix.previousOfBound) {
+      lines.push(`| … the same with the extension's settings before the tuning (${describeConfig(ix.previousConfig!)}): vs bound | ${pctSpread(ix.previousOfBound)} (${fmtSpread(ix.previousRate!, 1)} images/s) | ≥ ${pct(TARGETS.ofBound)} | ${met(ix.previousOfBound.median >= TARGETS.ofBound)} |`);
+      if (ix.previousVsPeer) lines.push(`| … before the tuning: vs Transformers.js | ${fmtSpread(ix.previousVsPeer, 2, '×')} | ≥ ${TARGETS.vsPeer}× | ${met(ix.previousVsPeer.median >= TARGETS.vsPeer)} |`);
+    }
     const lost = leftOut(ix);
     const ours = Math.max(...ix.rounds.map((x) => x.index.failed.length));
     const peer = ix.rounds[0]?.peer ? Math.max(...ix.rounds.map((x) => x.peer!.failures.length)) : undefined;
@@ -103,20 +111,23 @@ function indexingPart(ix: IndexingSection): string[] {
   out.push('## Indexing throughput', '');
   out.push(`Run: ${runLine(ix.meta)}`, '');
   out.push(`Images: ${ix.sample.clipart} clip-art PNGs from /usr/share/openclipart/png (seeded sample, seed ${ix.sample.seed}, regular files only) + ${ix.sample.photos} 4096×4096 WebP photos = ${ix.sample.files}. ` +
-    `Ours: a fresh index of a workspace folder of those files by \`WorkspaceIndexer.update()\` through the \`Engine\` (worker process), thumbnails on, configured as the VS Code extension does it${ix.config.overridden ? ` except ${ix.config.overridden} (a tuning run)` : ''} (onnxruntime threads ${ix.config.engine.threads}, batch ${ix.config.engine.batchSize}, ${ix.config.indexerBatchSize} images per embedder call, ${ix.config.precision?.vision ?? 'fp32'} vision / ${ix.config.precision?.text ?? 'fp32'} text tower). ` +
+    `Ours: a fresh index of a workspace folder of those files by \`WorkspaceIndexer.update()\` through the \`Engine\` (worker process), thumbnails on, configured as the VS Code extension does it${ix.config.overridden ? ` except ${ix.config.overridden} (a tuning run)` : ''} (onnxruntime threads ${ix.config.engine.threads || 'default (all cores)'}, batch ${ix.config.engine.batchSize}, ${ix.config.indexerBatchSize} images per embedder call, ${ix.config.precision?.vision ?? 'fp32'} vision / ${ix.config.precision?.text ?? 'fp32'} text tower). ` +
     'D: the engine\'s `preprocessImage` (decode + resize + tensor, no thumbnail) on all cores (2 or 4 files at a time, the better). ' +
     'M: the engine\'s `VisionTower` on ready tensors, the best of batch 8/16/32 with onnxruntime\'s default threads (all cores) and with one thread (on a shared machine two threads that wait for each other often lose to one; taking the better keeps the bound strict). D and M are measured before and after the contenders in each round and averaged (that cancels a steady drift of the machine\'s load). Bound = 1/(1/D + 1/M). ' +
     'Peer: Transformers.js `AutoProcessor` + `CLIPVisionModelWithProjection`, one image at a time, same model folder and files. Each round runs every contender once, in rotated order.', '');
-  out.push('| Round | D (decode) | D with thumbnails | M (batch) | Bound | Ours | Ours / bound | Peer | Ours / peer | Failed: ours / peer |', '|---|---|---|---|---|---|---|---|---|---|');
+  if (ix.previousConfig) out.push(`"Before" indexes the same images with the extension's settings from before the tuning (${describeConfig(ix.previousConfig)}; see Tuning below), in the same rounds.`, '');
+  out.push('| Round | D (decode) | D with thumbnails | M | Bound | Ours | Ours / bound | Before | Before / bound | Peer | Ours / peer | Before / peer | Failed: ours / peer |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   ix.rounds.forEach((r, i) => {
-    out.push(`| ${i + 1} | ${fmt(r.D, 1)} | ${fmt(r.decodeThumbs.best.rate, 1)} | ${fmt(r.M, 1)} (${r.Mconfig.replace('engine, ', '')}, batch ${r.Mbatch}) | ${fmt(r.bound, 1)} | ${fmt(r.index.rate, 1)} | ${pct(r.index.rate / r.bound)} | ${r.peer ? fmt(r.peer.rate, 2) : '–'} | ${r.peer ? `${fmt(r.index.rate / r.peer.rate, 2)}×` : '–'} | ${r.index.failed.length} / ${r.peer ? r.peer.failures.length : '–'} |`);
+    const t = r.previous;
+    out.push(`| ${i + 1} | ${fmt(r.D, 1)} | ${fmt(r.decodeThumbs.best.rate, 1)} | ${fmt(r.M, 1)} (${r.Mconfig.replace('engine, ', '')}, batch ${r.Mbatch}) | ${fmt(r.bound, 1)} | ${fmt(r.index.rate, 1)} | ${pct(r.index.rate / r.bound)} | ${t ? fmt(t.rate, 1) : '–'} | ${t ? pct(t.rate / r.bound) : '–'} | ${r.peer ? fmt(r.peer.rate, 2) : '–'} | ${r.peer ? `${fmt(r.index.rate / r.peer.rate, 2)}×` : '–'} | ${r.peer && t ? `${fmt(t.rate / r.peer.rate, 2)}×` : '–'} | ${r.index.failed.length} / ${r.peer ? r.peer.failures.length : '–'} |`);
   });
   out.push('', 'Images/s. CPU time per image (all threads of the process(es); less sensitive to other load on the machine than wall time):', '');
-  out.push('| Round | Decode | Decode + thumbnail | Model | Ours (worker + host) | (Decode + model) / ours | Peer |', '|---|---|---|---|---|---|---|');
+  out.push('| Round | Decode | Decode + thumbnail | Model | Ours (worker + host) | (Decode + model) / ours | Before | Peer |', '|---|---|---|---|---|---|---|---|');
+  const cpuOf = (x: { workerCpuSeconds: number; hostCpuSeconds: number; indexed: number }) => (x.workerCpuSeconds + x.hostCpuSeconds) / x.indexed;
   ix.rounds.forEach((r, i) => {
     const mBest = r.model.points.find((p) => p.batch === r.Mbatch && p.config === r.Mconfig)!;
-    const ours = (r.index.workerCpuSeconds + r.index.hostCpuSeconds) / r.index.indexed;
-    out.push(`| ${i + 1} | ${fmt(r.decode.best.cpuPerImage * 1000, 0)} ms | ${fmt(r.decodeThumbs.best.cpuPerImage * 1000, 0)} ms | ${fmt(mBest.cpuPerImage * 1000, 0)} ms | ${fmt(ours * 1000, 0)} ms | ${pct((r.decode.best.cpuPerImage + mBest.cpuPerImage) / ours)} | ${r.peer ? `${fmt(r.peer.cpuPerImage * 1000, 0)} ms` : '–'} |`);
+    const ours = cpuOf(r.index);
+    out.push(`| ${i + 1} | ${fmt(r.decode.best.cpuPerImage * 1000, 0)} ms | ${fmt(r.decodeThumbs.best.cpuPerImage * 1000, 0)} ms | ${fmt(mBest.cpuPerImage * 1000, 0)} ms | ${fmt(ours * 1000, 0)} ms | ${pct((r.decode.best.cpuPerImage + mBest.cpuPerImage) / ours)} | ${r.previous ? `${fmt(cpuOf(r.previous) * 1000, 0)} ms` : '–'} | ${r.peer ? `${fmt(r.peer.cpuPerImage * 1000, 0)} ms` : '–'} |`);
   });
   const fails = new Map<string, string>();
   for (const r of ix.rounds) for (const f of r.index.failed) fails.set(f.path, f.error);
@@ -136,9 +147,12 @@ function indexingPart(ix: IndexingSection): string[] {
   out.push('The control columns are the same measurement in an idle Node process running alongside: the delay the shared machine\'s scheduler adds by itself.', '');
   out.push('| Round | p50 | p90 | p99 | max | Control p99 / max | Host peak RSS | Worker peak RSS (while indexing) | Worker high-water (incl. model load) |', '|---|---|---|---|---|---|---|---|---|');
   ix.rounds.forEach((r, i) => {
-    const e = r.index.eventLoopDelayMs;
-    const c = r.index.controlDelayMs;
-    out.push(`| ${i + 1} | ${fmt(e.p50, 1)} ms | ${fmt(e.p90, 1)} ms | ${fmt(e.p99, 1)} ms | ${fmt(e.max, 0)} ms | ${c ? `${fmt(c.p99, 1)} / ${fmt(c.max, 0)} ms` : '–'} | ${mib(r.index.hostPeakRss)} | ${mib(r.index.workerPeakRss)} | ${mib(r.index.workerHighWater)} |`);
+    for (const [name, x] of [['', r.index], [' before', r.previous]] as const) {
+      if (!x) continue;
+      const e = x.eventLoopDelayMs;
+      const c = x.controlDelayMs;
+      out.push(`| ${i + 1}${name} | ${fmt(e.p50, 1)} ms | ${fmt(e.p90, 1)} ms | ${fmt(e.p99, 1)} ms | ${fmt(e.max, 0)} ms | ${c ? `${fmt(c.p99, 1)} / ${fmt(c.max, 0)} ms` : '–'} | ${mib(x.hostPeakRss)} | ${mib(x.workerPeakRss)} | ${mib(x.workerHighWater)} |`);
+    }
   });
   out.push('');
   return out;
@@ -162,7 +176,7 @@ function queryPart(q: QuerySection): string[] {
   out.push('## Query latency', '');
   out.push(`Run: ${runLine(q.meta)}`, '');
   out.push('Synthetic unit vectors (512-d) added through the product\'s `IndexStore`, one process per size. Bandwidth baseline: the fastest of several single passes that read the same vector bytes once, in the same process (a JS float64 sum, a native loop — a `Float64Array.indexOf` miss —, and WebAssembly SIMD passes of 16-byte loads folded with xor, over the bytes split into 1, 2, 4 or 8 parts read in lockstep, since several streams in flight read faster than one). ' +
-    `Kernel: \`dotRows\` alone. Scoring: \`SearchEngine.search()\` with the query vector already known (dot products, filters loop, top-60). Text: \`SearchEngine.search("…")\` end to end through the worker (tokenize + text tower + IPC + scoring), onnxruntime threads ${q.config.engine.threads} as in the extension. Medians in ms (min–max):`, '');
+    `Kernel: \`dotRows\` alone. Scoring: \`SearchEngine.search()\` with the query vector already known (dot products, filters loop, top-60). Text: \`SearchEngine.search("…")\` end to end through the worker (tokenize + text tower + IPC + scoring), onnxruntime threads ${q.config.engine.threads || 'default (all cores)'} as in the extension. Medians in ms (min–max):`, '');
   out.push('| Vectors | Bytes | Bandwidth baseline | Kernel | Scoring | Scoring / baseline | Text tower alone | Text query end to end |', '|---|---|---|---|---|---|---|---|');
   for (const s of q.sizes) {
     out.push(`| ${s.rows.toLocaleString('en')} | ${mib(s.bytes)} | ${fmt(s.bandwidth.median, 1)} (${s.bandwidthReader}) | ${fmtSpread(s.kernel, 1)} | ${fmtSpread(s.scoring, 1)} | ${fmt(s.scoring.median / s.bandwidth.median, 2)}× | ${s.embedText ? fmtSpread(s.embedText, 1) : '–'} | ${s.text ? fmtSpread(s.text, 1) : '–'} |`);
@@ -199,6 +213,7 @@ async function charts(r: Results): Promise<void> {
     const hLines = [];
     if (r.indexing) {
       hLines.push({ y: r.indexing.rate.median, label: `indexing (ours) ${fmt(r.indexing.rate.median, 1)}/s` });
+      if (r.indexing.previousRate) hLines.push({ y: r.indexing.previousRate.median, label: `indexing, settings before tuning ${fmt(r.indexing.previousRate.median, 1)}/s` });
       hLines.push({ y: r.indexing.boundRate.median, label: `pipeline bound ${fmt(r.indexing.boundRate.median, 1)}/s` });
       if (r.indexing.peerRate) hLines.push({ y: r.indexing.peerRate.median, label: `Transformers.js ${fmt(r.indexing.peerRate.median, 1)}/s` });
     }

@@ -2,13 +2,13 @@
 // times slower than the vectors can be read; a WebAssembly SIMD kernel keeps up with memory. A
 // WebAssembly module can only read its own memory, so index vectors are allocated in one:
 // allocVectors() gives a Float32Array over a WebAssembly.Memory of its own (never grown, so views
-// stay valid) plus one scratch page for the query and a block of scores. simdDotRows() scores any
+// stay valid) plus scratch pages for the query and a block of scores. simdDotRows() scores any
 // view of such an array in place; for anything else (or without WebAssembly SIMD) it declines and
 // the caller runs its JS loop.
 
 const PAGE = 65536;
-/** wasm32 memories stop at 4 GiB; one page is the scratch. */
-const MAX_VECTOR_BYTES = 4 * 2 ** 30 - 2 * PAGE;
+/** wasm32 memories stop at 4 GiB; up to 32 pages are scratch. */
+const MAX_VECTOR_BYTES = 4 * 2 ** 30 - 33 * PAGE;
 
 // --- the kernels, assembled by hand (no toolchain needed) ------------------------------------
 // dotS(v, q, out, n, dim) scores S streams of n rows at once: stream k is rows k*n .. k*n+n-1 and
@@ -104,8 +104,9 @@ interface Kernel {
   memory: WebAssembly.Memory;
   dot1: DotFn;
   dot4: DotFn;
-  /** Byte offset of the scratch page. */
+  /** Byte offset and size of the scratch pages. */
   scratch: number;
+  scratchBytes: number;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -132,11 +133,15 @@ export function allocVectors(length: number): Float32Array {
   const bytes = length * 4;
   if (!mod || bytes > MAX_VECTOR_BYTES) return new Float32Array(length);
   try {
-    const pages = Math.ceil(bytes / PAGE) + 1;
+    const dataPages = Math.ceil(bytes / PAGE);
+    // Scratch for the query and a block of scores: ~1.5 % of the data, 1 to 32 pages. Larger
+    // blocks put the four streams further apart, which measured ~10 % faster at 100k rows.
+    const scratchPages = Math.min(32, Math.max(1, Math.ceil(dataPages / 64)));
+    const pages = dataPages + scratchPages;
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     const instance = new WebAssembly.Instance(mod, { env: { memory } });
     const exports = instance.exports as { dot1: DotFn; dot4: DotFn };
-    kernels.set(memory.buffer, { memory, dot1: exports.dot1, dot4: exports.dot4, scratch: (pages - 1) * PAGE });
+    kernels.set(memory.buffer, { memory, dot1: exports.dot1, dot4: exports.dot4, scratch: dataPages * PAGE, scratchBytes: scratchPages * PAGE });
     return new Float32Array(memory.buffer, 0, length);
   } catch {
     return new Float32Array(length); // address space or memory limits: the JS path still works
@@ -159,8 +164,8 @@ export function simdDotRows(vectors: Float32Array, dim: number, query: Float32Ar
   const buffer = k.memory.buffer;
   new Float32Array(buffer, k.scratch, dim).set(query.subarray(0, dim));
   const outOffset = k.scratch + dim * 4;
-  // Scores go through the scratch page a block at a time; a block is scored as four streams.
-  const block = ((PAGE - dim * 4) >> 2) & ~3;
+  // Scores go through the scratch pages a block at a time; a block is scored as four streams.
+  const block = ((k.scratchBytes - dim * 4) >> 2) & ~3;
   const scores = new Float32Array(buffer, outOffset, block);
   for (let r = 0; r < rows; r += block) {
     const n = Math.min(block, rows - r);
