@@ -1,35 +1,18 @@
 // `mobileclip-assets caption` as a user runs it: the built dist/cli.js in a child process.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { captionerModelDir } from '../fixtures/captioner';
 import { writeSolidImage } from '../fixtures/images';
 import { FIXTURE_COLORS } from '../fixtures/models';
+import { runCli } from '../helpers/cli';
 
 const root = path.resolve(__dirname, '../..');
-const cli = path.join(root, 'dist', 'cli.js');
 const work = path.join(root, '.cache', 'test-captions', `cli-${process.pid}`);
 let fixture: string;
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function run(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: work,
-      env: { ...process.env, MOBILECLIP_ASSETS_CACHE: path.join(work, 'cache') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[]) => runCli(args, work);
 
 before(async () => {
   await fs.rm(work, { recursive: true, force: true });

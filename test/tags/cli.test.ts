@@ -2,34 +2,18 @@
 // fixture model, a folder of images indexed on the way.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { TAGS_DATA_FILE, TagStore, VOCABULARY_FILE } from '../../src/engine/tags';
 import { FIXTURE_COLORS, colorModelDir } from '../fixtures/models';
 import { writeSolidImage } from '../fixtures/images';
 import { tempFolder } from './helpers';
+import { runCli } from '../helpers/cli';
 
-const cli = path.resolve(__dirname, '../../dist/cli.js');
 let work: string;
 let modelDir: string;
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function run(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: work,
-      env: { ...process.env, MOBILECLIP_ASSETS_CACHE: path.join(work, 'cache') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[]) => runCli(args, work);
 
 async function folder(name: string): Promise<string> {
   const dir = path.join(work, name);
