@@ -23,12 +23,6 @@ export function spread(values: readonly number[]): Spread {
   return { min: s[0]!, median, max: s[s.length - 1]!, n: s.length };
 }
 
-export function percentile(sorted: readonly number[], p: number): number {
-  if (!sorted.length) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
