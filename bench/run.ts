@@ -3,7 +3,7 @@
 // on may be shared. Results go to bench/results.json (latest result per section, so a subset
 // run keeps the others), bench/RESULTS.md and bench/charts/*.svg, and are printed.
 //
-//   npm run bench                          everything (~15 min on 2 cores)
+//   npm run bench                          everything (~10 min on a quiet 2-core machine)
 //   npm run bench -- --quick               smaller sample, one repeat, no 1M index
 //   npm run bench -- --only query,reindex  a subset: model, indexing, reindex, query, memory
 //   options: --repeats N  --sample N  --seed N  --no-peer  --no-compare  --report-only

@@ -262,7 +262,15 @@ export async function writeReport(r: Results): Promise<string> {
   if (r.memory || r.indexing || r.reindex) lines.push(...memoryPart(r.memory, r.indexing, r.reindex));
   if (existsSync(tuning)) lines.push((await fs.readFile(tuning, 'utf8')).trim(), '');
   lines.push('## Running it', '');
-  lines.push('```', 'npm run bench                              # everything (~15 min on 2 cores; the first run also builds caches)', 'npm run bench -- --quick                   # smaller sample, one round, no 1M index', 'npm run bench -- --only query,reindex      # sections: model, indexing, reindex, query, memory', 'npm run bench -- --repeats 5 --sample 800 --seed 2 --no-peer', '```', '');
+  lines.push('```',
+    'npm run bench                              # everything: ~10 min on a quiet 2-core machine, ~18 under heavy load',
+    '                                           # (the first run also builds the caches, ~5 min more)',
+    'npm run bench -- --quick                   # 100-image sample, one round, no 1M index (~1.5 min)',
+    'npm run bench -- --only query,reindex      # sections: model, indexing, reindex, query, memory',
+    'npm run bench -- --repeats 5 --sample 800 --seed 2 --no-peer --no-compare',
+    'npm run bench -- --only indexing --threads 1 --call-size 64   # tuning experiments',
+    'npm run bench -- --report-only             # rewrite RESULTS.md and the charts from results.json',
+    '```', '');
   lines.push('Caches: the stand-in model in .cache/standin/, the 8k index and the sample workspace in .cache/bench/.', '');
   const text = lines.join('\n');
   await fs.writeFile(path.join(PROJECT_ROOT, 'bench', 'RESULTS.md'), text);
