@@ -4,6 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { mulberry32 } from '../../test/fixtures/generate';
+export { mulberry32 };
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const BENCH_CACHE = path.join(PROJECT_ROOT, '.cache', 'bench');
@@ -23,16 +25,6 @@ export function spread(values: readonly number[]): Spread {
   return { min: s[0]!, median, max: s[s.length - 1]!, n: s.length };
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
   const rand = mulberry32(seed);
