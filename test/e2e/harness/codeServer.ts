@@ -13,9 +13,10 @@ import { PROJECT_ROOT } from '../../fixtures/paths';
 export const E2E_ROOT = path.join(PROJECT_ROOT, '.cache', 'e2e');
 /**
  * Installed extensions live outside the repository: inside it, Node would resolve anything the
- * VSIX lacks from the repository's own node_modules, and the tests would not notice.
+ * VSIX lacks from the repository's own node_modules, and the tests would not notice. Keyed by
+ * checkout, so that two clones running the suite at once never remove each other's installs.
  */
-export const EXTENSIONS_ROOT = path.join(os.tmpdir(), 'mobileclip-assets-e2e');
+export const EXTENSIONS_ROOT = path.join(os.tmpdir(), `mobileclip-assets-e2e-${createHash('sha256').update(PROJECT_ROOT).digest('hex').slice(0, 8)}`);
 export const RESULTS_DIR = path.join(PROJECT_ROOT, 'test-results', 'e2e');
 
 export interface CodeServerInstall {
