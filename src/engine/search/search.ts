@@ -1,5 +1,6 @@
 // Search over an index snapshot: text, image and combined queries (syntax in ./query.ts), filters,
 // exact brute-force cosine scoring, and a relevance cut-off with an explicit "no good match" state.
+// Results are ordered by the rule in ./ranking.ts (by meaning, or also by file name).
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ImageTextEmbedder } from '../api';
@@ -7,6 +8,7 @@ import type { IndexEntry, IndexSnapshot } from '../index/format';
 import { isItemError } from '../types';
 import { compileFilters, type TagsOf } from './filters';
 import { normalizeFolder, parseQuery, type ParsedQuery, type QueryTerm } from './query';
+import { NameRanking, PathWordsCache, nameQuery, type RankingMode } from './ranking';
 import { TopK, dotRow, dotRows } from './topk';
 
 /**
@@ -27,15 +29,22 @@ export interface SearchOptions {
   cwd?: string;
   /** Leave images used as query terms out of their own results (default true). */
   excludeQueryImages?: boolean;
+  /** How results are ordered (./ranking.ts): by meaning only (default), or also by file name. */
+  ranking?: RankingMode;
   signal?: AbortSignal;
 }
 
 export interface SearchHit {
   path: string;
-  /** Cosine with the combined query vector (negatives included); results are ordered by it. */
+  /**
+   * What results are ordered by: the cosine with the combined query vector (negatives included),
+   * plus `nameBoost` under hybrid ranking.
+   */
   score: number;
-  /** Cosine with the positive terms only; compared with the threshold. */
+  /** Cosine with the positive terms only; compared (plus `nameBoost`) with the threshold. */
   relevance: number;
+  /** Hybrid ranking only, when the path names query words: what that added to the cosine. */
+  nameBoost?: number;
   width: number;
   height: number;
   sha256: string;
@@ -91,6 +100,7 @@ export class SearchEngine {
   private byLowerPath: Map<string, IndexEntry> | undefined;
   /** entries[i].row for every i, built once per snapshot. */
   private rows: Int32Array | undefined;
+  private pathWords: PathWordsCache | undefined;
   private scoreBuffer: Float32Array | undefined;
 
   /** `embedder` is needed for text terms and for images outside the index. */
@@ -106,6 +116,7 @@ export class SearchEngine {
     this.byPath = undefined;
     this.byLowerPath = undefined;
     this.rows = undefined;
+    this.pathWords = undefined;
   }
 
   get size(): number {
@@ -126,6 +137,15 @@ export class SearchEngine {
   private entryRows(): Int32Array {
     if (!this.rows) this.rows = Int32Array.from(this.index.entries, (e) => e.row);
     return this.rows;
+  }
+
+  /** The hybrid rule for this query, or undefined when only meaning counts (or no word to match). */
+  private nameRanking(terms: readonly ResolvedTerm[], ranking: RankingMode | undefined, scores: Float32Array): NameRanking | undefined {
+    const query = ranking === 'hybrid' ? nameQuery(terms) : undefined;
+    if (!query) return undefined;
+    const entries = this.index.entries;
+    this.pathWords ??= new PathWordsCache((i) => entries[i]!.path, entries.length);
+    return new NameRanking(query, this.pathWords, scores, this.entryRows());
   }
 
   private entryFor(text: string): IndexEntry | undefined {
@@ -245,6 +265,7 @@ export class SearchEngine {
     // Relevance (positive terms only) differs from the score only when there are negatives; it is
     // then computed just for images that would make the top k, not for every row.
     const relevanceOf = hasNegative ? (row: number) => dotRow(vectorsAll, dim, row, positive) : (row: number) => scores[row]!;
+    const names = this.nameRanking(resolved, options.ranking, scores);
 
     const accept = compileFilters(query.filters, options.tagsOf);
     const excludeQuery = options.excludeQueryImages ?? true;
@@ -264,22 +285,26 @@ export class SearchEngine {
       }
       candidates++;
       const row = rowOf[i]!;
-      const score = scores[row]!;
+      const boost = names ? names.boost(i) : 0;
+      const score = scores[row]! + boost;
       if (bestIndex < 0 || score > bestScore) {
         bestIndex = i;
         bestScore = score;
       }
-      if (top.accepts(i, score) && relevanceOf(row) >= threshold) top.push(i, score);
+      if (top.accepts(i, score) && relevanceOf(row) + boost >= threshold) top.push(i, score);
     }
-    const results: SearchHit[] = top.sorted().map(({ index }) => {
+    const results: SearchHit[] = top.sorted().map(({ index, score }) => {
       const e = entries[index]!;
-      return { path: e.path, score: scores[e.row]!, relevance: relevanceOf(e.row), width: e.width, height: e.height, sha256: e.sha256 };
+      const boost = names ? names.boost(index) : 0;
+      const hit: SearchHit = { path: e.path, score, relevance: relevanceOf(e.row), width: e.width, height: e.height, sha256: e.sha256 };
+      if (boost !== 0) hit.nameBoost = boost;
+      return hit;
     });
     const noGoodMatch = candidates > 0 && results.length === 0;
     const response: SearchResponse = { results, noGoodMatch, candidates, terms: resolved };
     if (noGoodMatch) {
       const best = entries[bestIndex]!;
-      response.best = { path: best.path, score: scores[best.row]! };
+      response.best = { path: best.path, score: bestScore };
     }
     return response;
   }
