@@ -3,6 +3,7 @@ import type { Engine } from '../../engine/engine';
 import type { IndexSnapshot } from '../../engine/index/format';
 import { loadIndexSnapshot } from '../../engine/index/store';
 import { TagStore } from '../../engine/tags/store';
+import { DEFAULT_RANKING, RANKING_MODES, isRankingMode } from '../../engine/search/ranking';
 import { DEFAULT_THRESHOLD, DEFAULT_TOP_K, SearchEngine, type SearchOptions, type SearchResponse } from '../../engine/search/search';
 import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, openEngine, parseCommandArgs } from '../command';
 import { INDEX_OPTIONS, INDEX_USAGE, folderArg, indexerOptionsFrom, refreshIndex, reportDiscarded, type IndexFlagValues } from './indexing';
@@ -11,6 +12,7 @@ export const SEARCH_OPTIONS = {
   dir: { type: 'string' },
   top: { type: 'string' },
   threshold: { type: 'string' },
+  ranking: { type: 'string' },
   json: { type: 'boolean' },
   'no-update': { type: 'boolean' },
 } as const;
@@ -19,7 +21,12 @@ export const SEARCH_USAGE = `  --dir DIR             the indexed folder (default
   --top K               at most K results (default ${DEFAULT_TOP_K})
   --threshold T         minimum cosine similarity a result needs (default ${DEFAULT_THRESHOLD});
                         when nothing reaches it, the nearest image is named instead
-  --json                print [{"path","score"}], best first ([] when nothing is a good match)
+  --ranking MODE        ${RANKING_MODES.join(' or ')} (default ${DEFAULT_RANKING}): hybrid also lifts images
+                        whose file or folder names contain the query's words, by at most half
+                        the gap between the best and the median score (as the
+                        mobileclipAssets.search.ranking setting)
+  --json                print [{"path","score"}], best first ([] when nothing is a good match);
+                        under hybrid ranking, "nameBoost" is what a name match added
   --no-update           search the index as it is, without refreshing it first`;
 
 const USAGE = `Usage: mobileclip-assets search QUERY [options]
@@ -46,6 +53,7 @@ export interface SearchFlagValues extends IndexFlagValues {
   dir?: string;
   top?: string;
   threshold?: string;
+  ranking?: string;
   json?: boolean;
   'no-update'?: boolean;
 }
@@ -63,6 +71,10 @@ export function searchOptionsFrom(values: SearchFlagValues): SearchOptions {
       throw new UsageError(`--threshold must be a number between -1 and 1, got "${values.threshold}"`);
     }
     options.threshold = t;
+  }
+  if (values.ranking !== undefined) {
+    if (!isRankingMode(values.ranking)) throw new UsageError(`--ranking must be ${RANKING_MODES.join(' or ')}, got "${values.ranking}"`);
+    options.ranking = values.ranking;
   }
   return options;
 }
@@ -124,7 +136,8 @@ export function printResponse(response: SearchResponse, json: boolean, threshold
     else process.stdout.write(`${note[0]!.toUpperCase()}${note.slice(1)}.\n`);
   }
   if (json) {
-    process.stdout.write(`${JSON.stringify(response.results.map((r) => ({ path: r.path, score: round(r.score) })))}\n`);
+    const rows = response.results.map((r) => (r.nameBoost ? { path: r.path, score: round(r.score), nameBoost: round(r.nameBoost) } : { path: r.path, score: round(r.score) }));
+    process.stdout.write(`${JSON.stringify(rows)}\n`);
     return;
   }
   if (response.candidates === 0) {
@@ -134,7 +147,8 @@ export function printResponse(response: SearchResponse, json: boolean, threshold
   if (!response.results.length) return;
   const lines = ['score   size        path'];
   for (const r of response.results) {
-    lines.push(`${r.score.toFixed(3).padStart(6)}  ${`${r.width}x${r.height}`.padEnd(10)}  ${r.path}`);
+    const name = r.nameBoost ? `  (name match ${r.nameBoost > 0 ? '+' : ''}${r.nameBoost.toFixed(3)})` : '';
+    lines.push(`${r.score.toFixed(3).padStart(6)}  ${`${r.width}x${r.height}`.padEnd(10)}  ${r.path}${name}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
