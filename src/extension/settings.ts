@@ -4,6 +4,7 @@
 // user-level values in an untrusted workspace.
 import * as vscode from 'vscode';
 import type { ExecutionProviderSetting, Precision } from '../engine/types';
+import { DEFAULT_RANKING, isRankingMode, type RankingMode } from '../engine/search/ranking';
 
 const SECTION = 'mobileclipAssets';
 
@@ -29,7 +30,7 @@ export interface AssetSettings {
     location: 'workspaceStorage' | 'repository';
     vectorPrecision: 'float32' | 'float16';
   };
-  search: { threshold: number; maxResults: number };
+  search: { threshold: number; maxResults: number; ranking: RankingMode };
   tags: { vocabulary: Record<string, unknown>; maxPerImage: number; writeXmpSidecars: boolean; autoTag: boolean };
   captions: { model: string; count: number; seed: number; topK: number; temperature: number };
   reinforce: { augmentations: number; teachers: string[]; seed: number };
@@ -59,7 +60,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
       location: get<'workspaceStorage' | 'repository'>('index.location', 'workspaceStorage'),
       vectorPrecision: get<'float32' | 'float16'>('index.vectorPrecision', 'float32'),
     },
-    search: { threshold: get('search.threshold', 0.175), maxResults: get('search.maxResults', 60) },
+    search: { threshold: get('search.threshold', 0.175), maxResults: get('search.maxResults', 60), ranking: rankingSetting(get('search.ranking', DEFAULT_RANKING)) },
     tags: {
       vocabulary: get<Record<string, unknown>>('tags.vocabulary', {}),
       maxPerImage: get('tags.maxPerImage', 5),
@@ -79,6 +80,10 @@ export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
       seed: get('reinforce.seed', 0),
     },
   };
+}
+
+function rankingSetting(value: unknown): RankingMode {
+  return isRankingMode(value) ? value : DEFAULT_RANKING;
 }
 
 /** A setting's value only if the user (or workspace) set it, not its contributed default. */

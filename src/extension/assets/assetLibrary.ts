@@ -335,21 +335,21 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
 
   /** Searches every folder's index and merges the ranked hits. */
   async searchAll(query: string, opts: { signal?: AbortSignal; similarTo?: string; topK?: number } = {}): Promise<{
-    hits: { id: string; score: number; folder: FolderState; relPath: string }[];
+    hits: { id: string; score: number; nameBoost?: number; folder: FolderState; relPath: string }[];
     noGoodMatch: boolean;
     bestScore: number | null;
   }> {
     const engine = await this.requireSearchable();
     const settings = readSettings();
     const topK = opts.topK ?? settings.search.maxResults;
-    const hits: { id: string; score: number; folder: FolderState; relPath: string }[] = [];
+    const hits: { id: string; score: number; nameBoost?: number; folder: FolderState; relPath: string }[] = [];
     let anyCandidates = false;
     let bestScore: number | null = null;
     for (const folder of this.folders) {
       await folder.attach(engine);
       const search = folder.search;
       if (!search || search.size === 0) continue;
-      const options = { topK, threshold: settings.search.threshold, signal: opts.signal, tagsOf: (rel: string) => this.annotations.tagsOf(path.join(folder.root, rel)).map((t) => t.tag) };
+      const options = { topK, threshold: settings.search.threshold, ranking: settings.search.ranking, signal: opts.signal, tagsOf: (rel: string) => this.annotations.tagsOf(path.join(folder.root, rel)).map((t) => t.tag) };
       let response: SearchResponse;
       try {
         response = opts.similarTo ? await search.similar(opts.similarTo, options) : await search.search(query, options);
@@ -358,7 +358,7 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
         throw err;
       }
       anyCandidates ||= response.candidates > 0;
-      for (const r of response.results) hits.push({ id: path.join(folder.root, r.path), score: r.score, folder, relPath: r.path });
+      for (const r of response.results) hits.push({ id: path.join(folder.root, r.path), score: r.score, nameBoost: r.nameBoost, folder, relPath: r.path });
       const best = response.results[0]?.score ?? response.best?.score;
       if (best !== undefined && (bestScore === null || best > bestScore)) bestScore = best;
     }

@@ -1,13 +1,17 @@
 // "Find Images by Description": a QuickPick that runs semantic search as you type (debounced),
 // with thumbnails, scores and paths; Enter opens the image, a title button opens every result
-// in the results panel.
+// in the results panel. Rows keep the engine's order (src/engine/search/ranking.ts): every row
+// is always shown, and VS Code's re-sorting by label is off, so a file named like the query
+// never jumps ahead of better matches.
 import * as vscode from 'vscode';
 import type { AssetLibrary } from '../assets/assetLibrary';
 import type { ResultSet } from '../webview/backend';
 import { log } from '../log';
+import { createOrderedQuickPick } from '../orderedQuickPick';
 
 interface ResultPick extends vscode.QuickPickItem {
   id?: string;
+  score?: number;
 }
 
 const DEBOUNCE_MS = 150;
@@ -18,9 +22,10 @@ const REVEAL: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('go-to-
 export async function findImages(library: AssetLibrary, showResults: (r: ResultSet) => void, initialQuery = ''): Promise<void> {
   const engine = await library.ensureSearchReady();
   if (!engine) return;
-  const pick = vscode.window.createQuickPick<ResultPick>();
+  const pick = createOrderedQuickPick<ResultPick>();
   pick.title = 'Find Images by Description';
   pick.placeholder = 'Describe the image: "red error icon", "diagram of a login flow", "cat -dog", "tag:icon logo"';
+  // The typed text only highlights matches in the file name; it neither hides nor reorders rows.
   pick.matchOnDescription = false;
   pick.matchOnDetail = false;
   pick.buttons = [OPEN_IN_PANEL];
@@ -58,11 +63,12 @@ export async function findImages(library: AssetLibrary, showResults: (r: ResultS
           const entry = h.folder.entry(h.relPath);
           return {
             id: h.id,
+            score: h.score,
             label: h.relPath.slice(h.relPath.lastIndexOf('/') + 1),
-            description: `${h.score.toFixed(3)}${entry ? ` · ${entry.width}×${entry.height}` : ''}`,
+            description: `${h.score.toFixed(3)}${h.nameBoost ? ' · name match' : ''}${entry ? ` · ${entry.width}×${entry.height}` : ''}`,
             detail: library.folderStates.length > 1 ? `${h.folder.name}/${h.relPath}` : h.relPath,
             iconPath: entry ? vscode.Uri.file(h.folder.thumbnailFor(entry)) : new vscode.ThemeIcon('file-media'),
-            alwaysShow: true, // results are ranked by meaning, not by matching the typed text
+            alwaysShow: true,
             buttons: [FIND_SIMILAR, REVEAL],
           };
         });
@@ -90,7 +96,7 @@ export async function findImages(library: AssetLibrary, showResults: (r: ResultS
   pick.onDidTriggerButton(async (button) => {
     if (button !== OPEN_IN_PANEL || !lastIds.length) return;
     const items = await library.getItems(lastIds);
-    const scores = new Map((pick.items as ResultPick[]).map((p) => [p.id, Number.parseFloat(p.description ?? '0')]));
+    const scores = new Map(pick.items.map((p) => [p.id, p.score ?? 0]));
     showResults({ query: lastQuery, items: items.map((it) => ({ ...it, score: scores.get(it.id) ?? 0 })), noGoodMatch: false, bestScore: null });
     pick.hide();
   });

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { defaultModelsDir, listModels, isClipManifest, type ModelManifest } from '../../engine/models/resolve';
 import { formatBytes } from '../../engine/util/format';
+import { showOrderedQuickPick } from '../orderedQuickPick';
 
 interface ModelPick extends vscode.QuickPickItem {
   spec?: string;
@@ -24,7 +25,8 @@ export async function selectModel(): Promise<boolean> {
     };
   });
   picks.push({ label: '$(folder-opened) Use a local model folder…', detail: 'A folder laid out like the Hugging Face ONNX exports (MobileCLIP2, fine-tuned or air-gapped models).', browse: true });
-  const chosen = await vscode.window.showQuickPick(picks, { title: 'Select the image-text model', matchOnDetail: true });
+  // The registry's order with the local-folder entry last, whatever is typed.
+  const chosen = await showOrderedQuickPick(picks, { title: 'Select the image-text model', matchOnDescription: true, matchOnDetail: true });
   if (!chosen) return false;
   let spec = chosen.spec;
   if (chosen.browse) {

@@ -21,6 +21,7 @@ import type { AssetLibrary } from '../assets/assetLibrary';
 import type { FolderState } from '../assets/folderState';
 import { log } from '../log';
 import type { ModelService } from '../modelService';
+import { createOrderedQuickPick } from '../orderedQuickPick';
 import { readSettings } from '../settings';
 import { targetPaths } from './commandArgs';
 import { buildTagRows, planTagChanges, statesOf, TagPickerModel, type PickerRow } from './tagging/editPlan';
@@ -659,7 +660,9 @@ function pickTags(
   live: Promise<{ rows: PickerRow[]; note?: string } | undefined>,
 ): Promise<{ initial: ReadonlySet<string>; final: ReadonlySet<string> } | undefined> {
   const model = new TagPickerModel(rows);
-  const qp = vscode.window.createQuickPick<TagItem>();
+  // Typing filters the tags but keeps their sections and score order (and the separators, which
+  // VS Code drops when it re-sorts by label).
+  const qp = createOrderedQuickPick<TagItem>();
   qp.title = title;
   qp.canSelectMany = true;
   qp.matchOnDescription = false;
