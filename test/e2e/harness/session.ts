@@ -28,6 +28,8 @@ export interface SessionOptions {
   env?: NodeJS.ProcessEnv;
   /** Clip-art categories copied into the workspace (2 images each). */
   clipartCategories?: string[];
+  /** Which `images/<colour>.png` to write (default: all SOLID_COLOURS; [] for none). */
+  solidColours?: readonly string[];
   /** More solid-colour images: workspace-relative path -> sRGB colour. */
   extraImages?: Record<string, readonly [number, number, number]>;
 }
@@ -49,9 +51,9 @@ export interface Session {
   stop(): Promise<void>;
 }
 
-export async function makeWorkspace(dir: string, categories: string[]): Promise<{ solid: Record<string, string>; clipart: string[] }> {
+export async function makeWorkspace(dir: string, categories: string[], colours: readonly string[] = SOLID_COLOURS): Promise<{ solid: Record<string, string>; clipart: string[] }> {
   const solid: Record<string, string> = {};
-  for (const c of SOLID_COLOURS) solid[c] = await writeSolidImage(path.join(dir, 'images', `${c}.png`), FIXTURE_COLORS[c]!, { width: 64, height: 48 });
+  for (const c of colours) solid[c] = await writeSolidImage(path.join(dir, 'images', `${c}.png`), FIXTURE_COLORS[c]!, { width: 64, height: 48 });
   const clipart: string[] = [];
   for (const category of categories) {
     const files = (await fs.readdir(path.join(OPENCLIPART, category))).filter((f) => f.endsWith('.png')).sort().slice(0, 2);
@@ -62,6 +64,7 @@ export async function makeWorkspace(dir: string, categories: string[]): Promise<
       clipart.push(rel);
     }
   }
+  await fs.mkdir(dir, { recursive: true });
   await fs.writeFile(path.join(dir, 'README.md'), '# e2e workspace\n');
   return { solid, clipart };
 }
@@ -95,7 +98,7 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   const workspace = path.join(dir, 'workspace');
   const userDataDir = path.join(dir, 'user-data');
   await fs.mkdir(path.join(userDataDir, 'User'), { recursive: true });
-  const { solid, clipart } = await makeWorkspace(workspace, opts.clipartCategories ?? ['animals', 'computer', 'food', 'signs_and_symbols']);
+  const { solid, clipart } = await makeWorkspace(workspace, opts.clipartCategories ?? ['animals', 'computer', 'food', 'signs_and_symbols'], opts.solidColours);
   const extra = Object.entries(opts.extraImages ?? {});
   for (const [rel, rgb] of extra) await writeSolidImage(path.join(workspace, rel), rgb, { width: 50, height: 50 });
   const imageCount = Object.keys(solid).length + clipart.length + extra.length;
