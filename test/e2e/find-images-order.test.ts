@@ -7,11 +7,10 @@
 // `search --ranking hybrid` still agree row for row.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { FIXTURE_COLORS, colorModelDir } from '../fixtures/models';
-import { PROJECT_ROOT } from '../fixtures/paths';
+import { runCli } from '../helpers/cli';
 import { CMD, waitForIndexed } from './harness/assets';
 import { startSession, type Session } from './harness/session';
 
@@ -49,18 +48,12 @@ after(async () => {
   await s?.stop();
 });
 
-/** `mobileclip-assets search QUERY --json` on the session's workspace, with the extension's settings. */
+/** `mobileclip-assets search QUERY --json` on the session's workspace, with the extension's settings (its own index, in the session folder). */
 async function cliSearch(query: string, ranking: 'semantic' | 'hybrid'): Promise<Ranked[]> {
-  const args = [path.join(PROJECT_ROOT, 'dist', 'cli.js'), 'search', query, '--dir', s.workspace, '--json', '--top', '60', '--threshold', String(THRESHOLD),
-    '--ranking', ranking, '--model', await colorModelDir(), '--cache-dir', path.join(s.dir, 'cli-cache')];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  assert.equal(code, 0, `mobileclip-assets search failed: ${stderr}`);
-  return JSON.parse(stdout) as Ranked[];
+  const args = ['search', query, '--dir', s.workspace, '--json', '--top', '60', '--threshold', String(THRESHOLD), '--ranking', ranking, '--model', await colorModelDir()];
+  const r = await runCli(args, s.dir);
+  assert.equal(r.code, 0, `mobileclip-assets search failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Ranked[];
 }
 
 /** Types `query` into Find Images and reads the result rows once they are all there, top to bottom. */
