@@ -65,7 +65,7 @@ export async function findImages(library: AssetLibrary, showResults: (r: ResultS
             id: h.id,
             score: h.score,
             label: h.relPath.slice(h.relPath.lastIndexOf('/') + 1),
-            description: `${h.score.toFixed(3)}${h.nameBoost ? ' · name match' : ''}${entry ? ` · ${entry.width}×${entry.height}` : ''}`,
+            description: `${h.score.toFixed(3)}${(h.nameBoost ?? 0) > 0 ? ' · name match' : ''}${entry ? ` · ${entry.width}×${entry.height}` : ''}`,
             detail: library.folderStates.length > 1 ? `${h.folder.name}/${h.relPath}` : h.relPath,
             iconPath: entry ? vscode.Uri.file(h.folder.thumbnailFor(entry)) : new vscode.ThemeIcon('file-media'),
             alwaysShow: true,
