@@ -135,6 +135,9 @@ function writeSettings(userData, settings) {
     'chat.disableAIFeatures': true,
     'workbench.secondarySideBar.defaultVisibility': 'hidden',
     'telemetry.telemetryLevel': 'off',
+    // The sample workspace lives inside this repository's .cache/.
+    'git.openRepositoryInParentFolders': 'never',
+    'files.exclude': { '**/.git': true, '**/.svn': true, '**/.hg': true, '**/.DS_Store': true, '**/Thumbs.db': true, '**/.sample-complete': true },
   };
   for (const [scope, values] of [['User', { ...base, ...settings }], ['Machine', settings]]) {
     const file = path.join(userData, scope, 'settings.json');
@@ -196,14 +199,18 @@ async function runCodeServer(opts, vsix, userData, workspace, setup) {
   const env = { ...process.env, PATH: `${path.dirname(cs.node)}${path.delimiter}${process.env.PATH}`, NODE_OPTIONS: '' };
   const extensions = path.join(TMP_ROOT, 'extensions');
   rmSync(extensions, { recursive: true, force: true }); // always the VSIX just built
+  // Its own config file: code-server would otherwise write ~/.config/code-server/config.yaml.
+  const config = path.join(opts.dir, 'code-server.yaml');
+  writeFileSync(config, 'auth: none\n');
+  const profile = ['--config', config, '--user-data-dir', userData, '--extensions-dir', extensions];
   console.log('installing the extension into code-server');
-  run(cs.node, [cs.code_server, '--extensions-dir', extensions, '--user-data-dir', userData, '--install-extension', vsix], 'installing the extension into code-server', { env });
+  run(cs.node, [cs.code_server, ...profile, '--install-extension', vsix], 'installing the extension into code-server', { env });
 
   const port = opts.port || (await freePort(opts.host));
   const logFile = path.join(opts.dir, 'code-server.log');
   const log = openSync(logFile, 'w');
   const child = spawn(cs.node, [cs.code_server, '--bind-addr', `${opts.host}:${port}`, '--auth', 'none', '--disable-telemetry',
-    '--disable-update-check', '--disable-workspace-trust', '--user-data-dir', userData, '--extensions-dir', extensions, workspace],
+    '--disable-update-check', '--disable-workspace-trust', ...profile, workspace],
   { env, detached: true, stdio: ['ignore', log, log] });
 
   let stopping = false;
