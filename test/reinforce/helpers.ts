@@ -64,7 +64,7 @@ export function syntheticCaptions(p: string): string[] {
   const stem = path.basename(p, path.extname(p));
   if (stem === 'rotated') return [];
   const n = 1 + (createHash('sha256').update(stem).digest()[0]! % 2);
-  return [`a drawing of ${stem.replace(/_/g, ' ')}`, `${stem.split('_')[0]} clip art`].slice(0, n);
+  return [`a drawing of ${stem.replace(/_/g, ' ').trim()}`, `${stem.split('_')[0]} clip art`].slice(0, n);
 }
 
 export const captionSource: CaptionSource = async (paths) => new Map(paths.map((p) => [p, syntheticCaptions(p)]));
