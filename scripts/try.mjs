@@ -82,7 +82,7 @@ function missingPrerequisites(opts) {
   if (opts.workspace && !(existsSync(opts.workspace) && statSync(opts.workspace).isDirectory())) missing.push(`the workspace folder ${opts.workspace}`);
   if (opts.prepareOnly) return missing;
   if (opts.desktop) {
-    if (!findVsCodeCli()) missing.push('VS Code (https://code.visualstudio.com; on macOS also run "Shell Command: Install \'code\' command in PATH")');
+    if (!findVsCodeCli()) missing.push('VS Code (https://code.visualstudio.com), or its `code` command on PATH');
     return missing;
   }
   if (!['x64', 'arm64'].includes(process.arch)) missing.push(`code-server for ${process.platform}-${process.arch}: use --desktop with VS Code installed`);
