@@ -66,8 +66,9 @@ if command -v apt-get >/dev/null 2>&1; then
 fi
 
 mkdir -p "$TOOLS"
-# When run from `npm test`, the outer npm's settings arrive as npm_* variables; the tool installs
-# must not inherit them (code-server's postinstall reads the Node version from
+# When run from `npm test` or `npm run try`, the outer npm's settings arrive as npm_* variables;
+# the tool installs must not inherit them (npm_config_ignore_scripts=true from the project's .npmrc
+# would skip code-server's native builds; its postinstall reads the Node version from
 # npm_config_user_agent, which would name the outer Node 20).
 while IFS= read -r var; do unset "$var"; done < <(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p')
 # A tool folder of its own, so the project's .npmrc/package.json do not apply to these installs.
