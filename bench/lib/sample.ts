@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { BENCH_CACHE, PROJECT_ROOT, seededShuffle } from './util';
 
 export const CLIPART_ROOT = '/usr/share/openclipart/png';
+/** Optional (this workplace's shared data): without it the sample has no large photos. */
 export const PHOTO_ROOT = path.resolve(PROJECT_ROOT, '..', 'shared', 'data', 'images', 'backgrounds');
 
 export interface Sample {

@@ -12,10 +12,9 @@ import { WorkerClient } from '../../src/engine/worker/client';
 import { captionerModelDir, CAPTIONER_COLOR_WORDS, isFixtureSentence } from '../fixtures/captioner';
 import { writeSolidImage } from '../fixtures/images';
 import { FIXTURE_COLORS } from '../fixtures/models';
-import { PROJECT_ROOT } from '../fixtures/paths';
+import { CLIPART_DIR as CLIPART } from '../fixtures/paths';
 
 const base = path.resolve(__dirname, '../../.cache/test-captions');
-const CLIPART = path.resolve(PROJECT_ROOT, '..', 'shared', 'data', 'images', 'openclipart');
 const dirs: string[] = [];
 let client: WorkerClient;
 let captioner: ResolvedCaptioner;

@@ -10,7 +10,7 @@ import { resolveModel } from '../../src/engine/models/resolve';
 import { type ImageEmbedding, type ImageRequestItem, type ImageResult, isItemError } from '../../src/engine/types';
 import { FIXTURE_COLORS, colorModelDir } from '../fixtures/models';
 import { writeBrokenFiles, writeSolidImage } from '../fixtures/images';
-import { SHARED_CLIPART } from '../fixtures/paths';
+import { CLIPART_DIR } from '../fixtures/paths';
 
 const work = path.resolve(__dirname, '../../.cache/test-engine', String(process.pid));
 const cacheDir = path.join(work, 'model-cache');
@@ -143,7 +143,7 @@ test('augmented items replay their crop and flip, reproducibly', async () => {
 test('augmented views of one file, decoded once per request, embed exactly as each does alone', async () => {
   // Real clip art (transparent background) and an EXIF-rotated JPEG, interleaved with a plain
   // item of each file and a missing file; batch size 1 so inference batching cannot differ.
-  const dir = path.join(SHARED_CLIPART, 'animals');
+  const dir = path.join(CLIPART_DIR, 'animals');
   const art = path.join(dir, (await fs.readdir(dir)).filter((n) => n.endsWith('.png')).sort()[0]);
   const rotated = (await writeBrokenFiles(path.join(work, 'shared-decode'))).valid.exifRotatedJpeg.path;
   const missing = path.join(work, 'missing.png');

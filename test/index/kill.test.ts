@@ -9,11 +9,11 @@ import { LOCK_FILE } from '../../src/engine/index/lock';
 import { loadIndexSnapshot, readIndex } from '../../src/engine/index/store';
 import { FIXTURE_COLORS, colorModelDir } from '../fixtures/models';
 import { writeSolidImage } from '../fixtures/images';
+import { CLIPART_DIR as CLIPART } from '../fixtures/paths';
 import { tempDir } from './helpers';
 
 const PROJECT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(PROJECT, 'dist', 'cli.js');
-const CLIPART = path.resolve(PROJECT, '..', 'shared', 'data', 'images', 'openclipart');
 
 async function makeFolder(root: string): Promise<number> {
   let n = 0;

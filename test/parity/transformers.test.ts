@@ -17,7 +17,7 @@
 // special tokens and loses the end token; we keep it last (as OpenCLIP does).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { Engine } from '../../src/engine/engine';
@@ -26,12 +26,12 @@ import { loadPreprocessConfig, parseBackground, preprocessImage, resolveGeometry
 import { ClipTokenizer } from '../../src/engine/text/tokenizer';
 import { type ImageEmbedding, isItemError } from '../../src/engine/types';
 import { colorModelDir } from '../fixtures/models';
+import { CLIPART_DIR } from '../fixtures/paths';
 
 type Transformers = typeof import('@huggingface/transformers', { with: { 'resolution-mode': 'import' } });
 
 const root = path.resolve(__dirname, '../..');
 const work = path.join(root, '.cache', 'test-parity', String(process.pid));
-const clipArtRoot = path.resolve(root, '../shared/data/images/openclipart');
 const white = parseBackground('#ffffff');
 
 let hf: Transformers;
@@ -74,10 +74,9 @@ async function writeSmooth(name: string, w: number, h: number, seed: number): Pr
 
 /** Opaque copies of real clip-art (flattened onto white: Transformers.js would drop alpha to black). */
 async function clipArt(perCategory: number): Promise<string[]> {
-  assert.ok(existsSync(clipArtRoot), `clip-art folder missing: ${clipArtRoot}`);
   const out: string[] = [];
-  for (const cat of (await fs.readdir(clipArtRoot)).sort()) {
-    const dir = path.join(clipArtRoot, cat);
+  for (const cat of (await fs.readdir(CLIPART_DIR)).sort()) {
+    const dir = path.join(CLIPART_DIR, cat);
     if (!(await fs.stat(dir)).isDirectory()) continue;
     for (const f of (await fs.readdir(dir)).filter((n) => n.endsWith('.png')).sort().slice(0, perCategory)) {
       const dest = path.join(work, `clipart-${cat}-${f}`);

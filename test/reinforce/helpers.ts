@@ -8,9 +8,8 @@ import { resolveModel } from '../../src/engine/models/resolve';
 import type { CaptionSource } from '../../src/engine/reinforce/reinforce';
 import { colorModelDir } from '../fixtures/models';
 import { writeBrokenFiles } from '../fixtures/images';
-import { SHARED_CLIPART } from '../fixtures/paths';
+import { CLIPART_DIR } from '../fixtures/paths';
 
-export const OPENCLIPART = SHARED_CLIPART;
 export const PROJECT = path.resolve(__dirname, '../..');
 export const CLI = path.join(PROJECT, 'dist', 'cli.js');
 
@@ -42,10 +41,10 @@ export async function makeImageSet(dir: string, count = 8): Promise<ImageSet> {
   const categories = ['animals', 'food', 'plants'];
   for (let i = 0; valid.length < count; i++) {
     const cat = categories[i % categories.length]!;
-    const names = (await fs.readdir(path.join(OPENCLIPART, cat))).filter((n) => n.endsWith('.png')).sort();
+    const names = (await fs.readdir(path.join(CLIPART_DIR, cat))).filter((n) => n.endsWith('.png')).sort();
     const name = names[Math.floor(i / categories.length)]!;
     await fs.mkdir(path.join(dir, cat), { recursive: true });
-    await fs.copyFile(path.join(OPENCLIPART, cat, name), path.join(dir, cat, name));
+    await fs.copyFile(path.join(CLIPART_DIR, cat, name), path.join(dir, cat, name));
     valid.push(`${cat}/${name}`);
   }
   const awkward = await writeBrokenFiles(path.join(dir, '..', `${path.basename(dir)}-awkward`));
@@ -65,7 +64,7 @@ export function syntheticCaptions(p: string): string[] {
   const stem = path.basename(p, path.extname(p));
   if (stem === 'rotated') return [];
   const n = 1 + (createHash('sha256').update(stem).digest()[0]! % 2);
-  return [`a drawing of ${stem.replace(/_/g, ' ')}`, `${stem.split('_')[0]} clip art`].slice(0, n);
+  return [`a drawing of ${stem.replace(/_/g, ' ').trim()}`, `${stem.split('_')[0]} clip art`].slice(0, n);
 }
 
 export const captionSource: CaptionSource = async (paths) => new Map(paths.map((p) => [p, syntheticCaptions(p)]));

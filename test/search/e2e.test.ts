@@ -10,9 +10,8 @@ import { resolveModel } from '../../src/engine/models/resolve';
 import { SearchEngine } from '../../src/engine/search/search';
 import { FIXTURE_COLORS, colorModelDir } from '../fixtures/models';
 import { writeSolidImage } from '../fixtures/images';
+import { CLIPART_DIR as CLIPART } from '../fixtures/paths';
 import { tempDir } from '../index/helpers';
-
-const CLIPART = path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'images', 'openclipart');
 
 let engine: Engine;
 let root: string;

@@ -15,9 +15,8 @@ import {
 import { FIXTURE_COLORS, colorModelDir } from '../fixtures/models';
 import { writeSolidImage } from '../fixtures/images';
 import { tempFolder } from './helpers';
-import { SHARED_CLIPART } from '../fixtures/paths';
+import { CLIPART_DIR as CLIPART } from '../fixtures/paths';
 
-const CLIPART = SHARED_CLIPART;
 // Clip art: two mostly-red flags, and drawings on white that are neither red, green nor blue.
 const RED_FLAGS = ['signs_and_symbols/france_comtat_venaissin.png', 'signs_and_symbols/france_aquitaine.png'];
 const PLAIN = ['animals/cani_e_gatti_cat_and_do_01.png', 'animals/cigno_di_spalle_architet_01.png'];

@@ -12,12 +12,12 @@ import sharp from 'sharp';
 import type { AssetItem, HostToWebview, WebviewToHost } from '../../src/shared/messages';
 export { makeItems } from './items';
 import { buildWebviewHtml } from '../../src/extension/webview/html';
-import { SHARED_CLIPART } from '../fixtures/paths';
+import { CLIPART_DIR } from '../fixtures/paths';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const SHOTS_DIR = join(ROOT, 'test-results', 'webview');
 const THUMBS_DIR = join(ROOT, '.cache', 'webview-thumbs');
-const CLIPART = SHARED_CLIPART;
+const CLIPART = CLIPART_DIR;
 
 export type Bundle = 'gallery' | 'results';
 export type Theme = 'light' | 'dark' | 'hc';

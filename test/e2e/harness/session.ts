@@ -7,12 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { FIXTURE_COLORS, colorModelDir } from '../../fixtures/models';
 import { writeSolidImage } from '../../fixtures/images';
-import { PROJECT_ROOT } from '../../fixtures/paths';
+import { CLIPART_DIR } from '../../fixtures/paths';
 import { E2E_ROOT, RESULTS_DIR, codeServerInstall, extensionsDirFor, hostVsix, startCodeServer, type RunningCodeServer } from './codeServer';
 import { Workbench } from './workbench';
 
 export const EXTENSION_ID = 'mobileclip-assets.mobileclip-assets';
-export const OPENCLIPART = path.resolve(PROJECT_ROOT, '..', 'shared', 'data', 'images', 'openclipart');
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
 
@@ -56,11 +55,11 @@ export async function makeWorkspace(dir: string, categories: string[], colours: 
   for (const c of colours) solid[c] = await writeSolidImage(path.join(dir, 'images', `${c}.png`), FIXTURE_COLORS[c]!, { width: 64, height: 48 });
   const clipart: string[] = [];
   for (const category of categories) {
-    const files = (await fs.readdir(path.join(OPENCLIPART, category))).filter((f) => f.endsWith('.png')).sort().slice(0, 2);
+    const files = (await fs.readdir(path.join(CLIPART_DIR, category))).filter((f) => f.endsWith('.png')).sort().slice(0, 2);
     for (const f of files) {
       const rel = path.posix.join('clipart', category, f);
       await fs.mkdir(path.join(dir, 'clipart', category), { recursive: true });
-      await fs.copyFile(path.join(OPENCLIPART, category, f), path.join(dir, rel));
+      await fs.copyFile(path.join(CLIPART_DIR, category, f), path.join(dir, rel));
       clipart.push(rel);
     }
   }
