@@ -3,6 +3,7 @@
 // files share one thumbnail and nothing needs rewriting when a file moves.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { pruneTempFiles } from '../util/atomic';
 
 /** Longest side of gallery thumbnails, in pixels (sharp enough for ~96 CSS px tiles at 2x). */
 export const DEFAULT_THUMBNAIL_SIZE = 192;
@@ -13,7 +14,11 @@ export function thumbnailPath(dir: string, sha256: string, size: number): string
   return path.join(dir, `${sha256}-${size}.webp`);
 }
 
-/** Delete cached thumbnails whose content is no longer in the index; returns how many went. */
+/**
+ * Delete cached thumbnails whose content is no longer in the index, and the temp files of
+ * thumbnail writes cut short by a kill; returns how many went. Only our own names, only regular
+ * files (the caller checked `dir`, see util/folders.ts).
+ */
 export async function pruneThumbnails(dir: string, liveHashes: ReadonlySet<string>): Promise<number> {
   let names: string[];
   try {
@@ -24,10 +29,10 @@ export async function pruneThumbnails(dir: string, liveHashes: ReadonlySet<strin
   let removed = 0;
   for (const name of names) {
     const m = THUMB_NAME.exec(name);
-    if (m && !liveHashes.has(m[1]!)) {
-      await fs.rm(path.join(dir, name), { force: true }).catch(() => undefined);
-      removed++;
-    }
+    if (!m || liveHashes.has(m[1]!)) continue;
+    const file = path.join(dir, name);
+    if (!(await fs.lstat(file).catch(() => undefined))?.isFile()) continue;
+    await fs.rm(file, { force: true }).then(() => removed++, () => undefined);
   }
-  return removed;
+  return removed + (await pruneTempFiles(dir, (target) => THUMB_NAME.test(target)));
 }

@@ -25,6 +25,8 @@ import { clipFilePlan, findMissingFiles, type HubFilePlan } from './hub';
 import { getManifest, isClipManifest, type ClipManifest } from './manifest';
 import { DEFAULT_HUB_HOST, defaultModelsDir, hubFileDest, hubRevisionDir } from './paths';
 import { resolveRegistryModel } from './resolve';
+import { readRegularTextFile } from '../util/files';
+import { FILE_LIMITS } from '../util/limits';
 
 export interface DownloadProgress {
   /** Repo path of the file being transferred. */
@@ -408,7 +410,7 @@ async function acquireLock(dir: string): Promise<() => Promise<void>> {
       return () => fs.rm(lock, { force: true });
     } catch (err) {
       if (errorCode(err) !== 'EEXIST' || attempt > 0) throw err;
-      const pid = Number(await fs.readFile(lock, 'utf8').catch(() => ''));
+      const pid = Number(await readRegularTextFile(lock, { maxBytes: FILE_LIMITS.config }).catch(() => ''));
       if (Number.isSafeInteger(pid) && pid > 0 && isAlive(pid)) {
         throw new Error(`another download of this model is running (process ${pid}); wait for it to finish, or delete ${lock} if that process is gone`);
       }
