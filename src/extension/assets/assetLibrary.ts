@@ -326,6 +326,10 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
     return [...this.collectItems().values()];
   }
 
+  isKnownItem(id: string): boolean {
+    return this.lastItems.has(id) || this.itemFor(id) !== undefined;
+  }
+
   async getItems(ids: readonly string[]): Promise<BackendItem[]> {
     const all = this.lastItems.size ? this.lastItems : this.collectItems();
     return ids.map((id) => all.get(id) ?? this.itemFor(id)).filter((x): x is BackendItem => x !== undefined);
