@@ -13,7 +13,7 @@ import { IN_REPOSITORY_DIR, MANIFEST_FILE, THUMBNAILS_DIR } from '../../src/engi
 import { deleteIndexFiles, IndexStore } from '../../src/engine/index/store';
 import { pruneThumbnails } from '../../src/engine/index/thumbnails';
 import { TagStore } from '../../src/engine/tags/store';
-import { checkWriteFolder, UnsafeFolderError } from '../../src/engine/util/folders';
+import { checkWriteFolder, resolvesInside, UnsafeFolderError } from '../../src/engine/util/folders';
 import { FakeEmbedder, tempDir, writeFiles } from '../index/helpers';
 
 /** Every file under `dir` with its bytes, to prove nothing there changed. */
@@ -137,4 +137,13 @@ test('thumbnail temp files left by a kill are pruned; live writers and foreign f
   await writeFiles(dir, { [dead]: 'x', [live]: 'x', '.other.tmp': 'x', [`${sha}-192.webp`]: 'thumb' });
   await pruneThumbnails(dir, new Set([sha]));
   assert.deepEqual((await fs.readdir(dir)).sort(), [live, '.other.tmp', `${sha}-192.webp`].sort());
+});
+
+test('a thumbs folder that links out of the workspace is not offered to the webviews as a resource root', async () => {
+  const { repo, victim } = await hostileRepo('sec-thumb-root');
+  await fs.mkdir(path.join(repo, IN_REPOSITORY_DIR));
+  await fs.symlink(victim, path.join(repo, IN_REPOSITORY_DIR, THUMBNAILS_DIR));
+  assert.equal(resolvesInside(repo, path.join(repo, IN_REPOSITORY_DIR, THUMBNAILS_DIR)), false);
+  assert.equal(resolvesInside(repo, path.join(repo, IN_REPOSITORY_DIR)), true);
+  assert.equal(resolvesInside(repo, path.join(repo, 'not', 'yet', 'created')), true);
 });

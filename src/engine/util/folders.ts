@@ -3,7 +3,7 @@
 // sidecars) must really lie inside the folder it belongs to. A cloned repository can ship
 // `.mobileclip` as a symlink to `~/.ssh` or `/`; following it would write index files there and let
 // our cleanup delete files there.
-import { promises as fs } from 'node:fs';
+import { promises as fs, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 
 export class UnsafeFolderError extends Error {
@@ -78,4 +78,28 @@ export async function checkWriteFolder(root: string, dir: string): Promise<void>
  */
 export function boundaryFor(root: string, dir: string): string {
   return isInside(path.resolve(root), path.resolve(dir)) ? path.resolve(root) : path.resolve(dir);
+}
+
+/**
+ * Synchronous yes/no form of checkWriteFolder's rule for places that cannot wait (a webview's
+ * localResourceRoots): whether `dir`, as far as it exists, resolves inside `root`.
+ */
+export function resolvesInside(root: string, dir: string): boolean {
+  return isInside(resolveExisting(root), resolveExisting(dir));
+}
+
+/** realpath of the deepest existing ancestor of `p`, with the rest of `p` appended. */
+function resolveExisting(p: string): string {
+  let existing = path.resolve(p);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return path.join(realpathSync(existing), ...rest);
+    } catch {
+      const parent = path.dirname(existing);
+      if (parent === existing) return path.resolve(p);
+      rest.unshift(path.basename(existing));
+      existing = parent;
+    }
+  }
 }

@@ -24,7 +24,7 @@ import { editorExcludeGlobs, readSettings } from '../settings';
 import type { ModelService, ModelState } from '../modelService';
 import { deleteIndexFiles } from '../../engine/index/store';
 import { DEFAULT_THUMBNAIL_SIZE } from '../../engine/index/thumbnails';
-import { boundaryFor, checkWriteFolder } from '../../engine/util/folders';
+import { boundaryFor, checkWriteFolder, resolvesInside } from '../../engine/util/folders';
 import { FolderState, type FolderConfig } from './folderState';
 import { maxFileSizeBytesFromMB, maxPixelsFromMegapixels } from '../../engine/util/limits';
 
@@ -287,7 +287,8 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
   // ---------------------------------------------------------------- AssetBackend
 
   get thumbnailRoots(): readonly string[] {
-    return this.folders.map((f) => f.thumbnailDir);
+    // A thumbs/ folder that links out of the workspace must not open that place to the webviews.
+    return this.folders.map((f) => f.thumbnailDir).filter((dir, i) => resolvesInside(boundaryFor(this.folders[i]!.root, dir), dir));
   }
 
   getStatus(): ModelStatus {
