@@ -19,6 +19,7 @@ import { DEFAULT_MAX_PIXELS, parseBackground, preprocessImage } from '../../src/
 import { TagStore, TAGS_DATA_FILE } from '../../src/engine/tags/store';
 import { loadTagVocabulary } from '../../src/engine/tags/vocabulary';
 import { MAX_IMAGE_FILE_BYTES } from '../../src/engine/util/limits';
+import { isReinforcedDataset } from '../../src/extension/features/datasetPlan';
 import { tempDir, writeFiles } from '../index/helpers';
 
 const decode = { background: parseBackground('#ffffff'), maxPixels: DEFAULT_MAX_PIXELS };
@@ -81,4 +82,12 @@ test('metadata files: captions, tags, vocabulary, index, preprocessor config, .g
   await fifo(path.join(lockDir, LOCK_FILE));
   const release = await acquireIndexLock(lockDir);
   await release();
+});
+
+test('the extension host never blocks on a dataset manifest.json that is a FIFO or /dev/zero', async () => {
+  const dir = await tempDir('sec-dataset-manifest');
+  await fifo(path.join(dir, 'a', 'manifest.json'));
+  await zeroLink(path.join(dir, 'b', 'manifest.json'));
+  assert.equal(await isReinforcedDataset(path.join(dir, 'a')), false);
+  assert.equal(await isReinforcedDataset(path.join(dir, 'b')), false);
 });
