@@ -1,9 +1,8 @@
 // Thumbnail bookkeeping. The worker writes `<sha256>-<size>.webp` into the cache directory from
 // the same decode that feeds the model; entries are keyed by content hash, so renamed or copied
 // files share one thumbnail and nothing needs rewriting when a file moves.
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { pruneTempFiles } from '../util/atomic';
+import { pruneTempFiles, removeOwnFiles } from '../util/atomic';
 
 /** Longest side of gallery thumbnails, in pixels (sharp enough for ~96 CSS px tiles at 2x). */
 export const DEFAULT_THUMBNAIL_SIZE = 192;
@@ -20,19 +19,9 @@ export function thumbnailPath(dir: string, sha256: string, size: number): string
  * files (the caller checked `dir`, see util/folders.ts).
  */
 export async function pruneThumbnails(dir: string, liveHashes: ReadonlySet<string>): Promise<number> {
-  let names: string[];
-  try {
-    names = await fs.readdir(dir);
-  } catch {
-    return 0;
-  }
-  let removed = 0;
-  for (const name of names) {
+  const stale = (name: string) => {
     const m = THUMB_NAME.exec(name);
-    if (!m || liveHashes.has(m[1]!)) continue;
-    const file = path.join(dir, name);
-    if (!(await fs.lstat(file).catch(() => undefined))?.isFile()) continue;
-    await fs.rm(file, { force: true }).then(() => removed++, () => undefined);
-  }
-  return removed + (await pruneTempFiles(dir, (target) => THUMB_NAME.test(target)));
+    return m !== null && !liveHashes.has(m[1]!);
+  };
+  return (await removeOwnFiles(dir, stale)) + (await pruneTempFiles(dir, (target) => THUMB_NAME.test(target)));
 }

@@ -40,10 +40,18 @@ export function parseTempName(name: string): { target: string; pid: number } | u
 /**
  * Deletes temp files that writeFileAtomic left in `dir` when its process was killed (a kill -9
  * mid-write leaves the target intact and the temp file behind). Touches only what we created:
- * regular files named like our temp files, for targets `isOurs` accepts, whose writer is gone.
+ * files named like our temp files, for targets `isOurs` accepts, whose writer is gone.
  * The caller has checked `dir` (see util/folders.ts). Returns how many went.
  */
-export async function pruneTempFiles(dir: string, isOurs: (target: string) => boolean): Promise<number> {
+export function pruneTempFiles(dir: string, isOurs: (target: string) => boolean): Promise<number> {
+  return removeOwnFiles(dir, (name) => {
+    const t = parseTempName(name);
+    return t !== undefined && isOurs(t.target) && t.pid !== process.pid && !isProcessAlive(t.pid);
+  });
+}
+
+/** Deletes the regular files of `dir` (never links or folders) whose names `isOurs` picks; returns how many went. */
+export async function removeOwnFiles(dir: string, isOurs: (name: string) => boolean): Promise<number> {
   let names: string[];
   try {
     names = await fs.readdir(dir);
@@ -52,11 +60,9 @@ export async function pruneTempFiles(dir: string, isOurs: (target: string) => bo
   }
   let removed = 0;
   for (const name of names) {
-    const t = parseTempName(name);
-    if (!t || !isOurs(t.target) || t.pid === process.pid || isProcessAlive(t.pid)) continue;
+    if (!isOurs(name)) continue;
     const file = path.join(dir, name);
-    const st = await fs.lstat(file).catch(() => undefined);
-    if (!st?.isFile()) continue;
+    if (!(await fs.lstat(file).catch(() => undefined))?.isFile()) continue;
     await fs.rm(file, { force: true }).then(() => removed++, () => undefined);
   }
   return removed;
