@@ -99,7 +99,7 @@ async function warnIgnoredEntries(file: string, problems: readonly string[]): Pr
   warnedIgnored.set(file, key);
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
   const choice = await vscode.window.showWarningMessage(
-    `MobileCLIP Assets: ${problems.length} entr${problems.length === 1 ? 'y' : 'ies'} of ${vscode.workspace.asRelativePath(file)} could not be used and ${problems.length === 1 ? 'was' : 'were'} left as ${problems.length === 1 ? 'it is' : 'they are'}: ${problems[0]}${more}.`,
+    `MobileCLIP Assets: ${problems.length} entr${problems.length === 1 ? 'y' : 'ies'} of ${vscode.workspace.asRelativePath(file)} could not be used and ${problems.length === 1 ? 'was' : 'were'} left as ${problems.length === 1 ? 'it is' : 'they are'}: ${problems[0]!.replace(/,? ignored.*$/, '')}${more}.`,
     'Show Log',
     'Open File',
   );
