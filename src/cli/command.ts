@@ -5,6 +5,8 @@ import { defaultCacheDir, resolveModel } from '../engine/models/resolve';
 import { DEFAULT_MODEL_ID } from '../engine/models/manifest';
 import { parseBackground } from '../engine/preprocess/pipeline';
 import type { EngineOptions, ExecutionProviderSetting } from '../engine/types';
+import { limitProblem, type LimitKey } from '../engine/util/limits';
+import { printLines } from './output';
 
 export interface Command {
   name: string;
@@ -52,6 +54,14 @@ export function parseCommandArgs<O extends OptionSpec>(argv: string[], options: 
   }
 }
 
+/** A numeric flag, checked against the one table of ranges (engine/util/limits.ts). */
+export function numberFlag(flag: string, raw: string, key: LimitKey): number {
+  const n = raw.trim() === '' ? Number.NaN : Number(raw);
+  const problem = limitProblem(key, n);
+  if (problem) throw new UsageError(`${flag} ${problem}, got "${raw}"`);
+  return n;
+}
+
 const PROVIDERS: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'cuda', 'coreml', 'dml'];
 
 export interface GlobalValues {
@@ -64,12 +74,8 @@ export interface GlobalValues {
 
 /** Engine options from the global flags (validated: bad values are usage errors). */
 export function engineOptionsFrom(values: GlobalValues): EngineOptions {
-  const opts: EngineOptions = { log: (line) => process.stderr.write(`${line}\n`) };
-  if (values.threads !== undefined) {
-    const n = Number(values.threads);
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--threads must be a whole number >= 0, got "${values.threads}"`);
-    opts.threads = n;
-  }
+  const opts: EngineOptions = { log: (line) => printLines(process.stderr, line) };
+  if (values.threads !== undefined) opts.threads = numberFlag('--threads', values.threads, 'threads');
   if (values.provider !== undefined) {
     if (!PROVIDERS.includes(values.provider as ExecutionProviderSetting)) {
       throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}, got "${values.provider}"`);

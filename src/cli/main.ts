@@ -2,6 +2,7 @@
 import { version } from '../../package.json';
 import { UsageError, oneLine } from './command';
 import { commands } from './commands';
+import { printLines } from './output';
 
 const NAME = 'mobileclip-assets';
 
@@ -29,17 +30,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`${NAME}: unknown command "${name}" (commands: ${commands.map((c) => c.name).join(', ')})\n`);
+    printLines(process.stderr, `${NAME}: unknown command "${name}" (commands: ${commands.map((c) => c.name).join(', ')})`);
     return 2;
   }
   try {
     return await command.run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`${NAME} ${command.name}: ${err.message} (see \`${NAME} ${command.name} --help\`)\n`);
+      printLines(process.stderr, `${NAME} ${command.name}: ${err.message} (see \`${NAME} ${command.name} --help\`)`);
       return 2;
     }
-    process.stderr.write(`${NAME} ${command.name}: ${oneLine(err)}\n`);
+    printLines(process.stderr, `${NAME} ${command.name}: ${oneLine(err)}`);
     return 1;
   }
 }
@@ -50,7 +51,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err) => {
-      process.stderr.write(`${NAME}: ${oneLine(err)}\n`);
+      printLines(process.stderr, `${NAME}: ${oneLine(err)}`);
       process.exitCode = 1;
     },
   );

@@ -13,6 +13,7 @@ import type { EngineOptions, ModelInfo, ThumbnailOptions } from '../engine/types
 import { readSettings, type AssetSettings } from './settings';
 import { log } from './log';
 import { formatBytes, formatDuration } from '../engine/util/format';
+import { maxPixelsFromMegapixels } from '../engine/util/limits';
 
 export type ModelState =
   | { kind: 'idle' }
@@ -216,7 +217,7 @@ export function engineOptionsFor(settings: AssetSettings, workerScript: string):
     threads: settings.threads,
     batchSize: settings.batchSize,
     background: settings.transparentBackground,
-    maxPixels: Math.round(settings.maxImageMegapixels * 1e6),
+    maxPixels: maxPixelsFromMegapixels(settings.maxImageMegapixels),
     workerScript,
     // Background work in an editor: never compete with typing for the CPU.
     lowPriority: true,

@@ -1,10 +1,14 @@
 // Typed view of the extension's settings (contributed in package.json). Settings that choose
-// what code or data is loaded (model, host, cache, captioner, teachers) are declared in
-// `capabilities.untrustedWorkspaces.restrictedConfigurations`, so VS Code only returns their
-// user-level values in an untrusted workspace.
+// what code or data is loaded (model, host, cache, captioner, teachers) or that bound memory and
+// writes (maxImageMegapixels, index.maxFileSizeMB, index.location, tags.writeXmpSidecars) are
+// declared in `capabilities.untrustedWorkspaces.restrictedConfigurations` and read through
+// settingsAccess.ts: in an untrusted workspace only user and remote values count. Every number
+// is clamped to the engine's table (engine/util/limits.ts) whatever its source.
 import * as vscode from 'vscode';
 import type { ExecutionProviderSetting, Precision } from '../engine/types';
 import { DEFAULT_RANKING, isRankingMode, type RankingMode } from '../engine/search/ranking';
+import { clampSetting, type LimitKey } from '../engine/util/limits';
+import { settingValue } from './settingsAccess';
 
 const SECTION = 'mobileclipAssets';
 
@@ -38,7 +42,10 @@ export interface AssetSettings {
 
 export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
   const c = vscode.workspace.getConfiguration(SECTION, scope);
-  const get = <T>(key: string, fallback: T): T => c.get<T>(key, fallback);
+  const trusted = vscode.workspace.isTrusted;
+  const get = <T>(key: string, fallback: T): T => settingValue(c, key, fallback, trusted);
+  // Numbers may come from a repository's .vscode/settings.json: always within the engine's table.
+  const num = (key: LimitKey, fallback: number): number => clampSetting(key, settingValue<unknown>(c, key, fallback, trusted), fallback);
   return {
     model: get('model', 'mobileclip-s0').trim() || 'mobileclip-s0',
     modelHost: get('modelHost', 'https://huggingface.co').replace(/\/+$/, ''),
@@ -46,38 +53,38 @@ export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
     visionPrecision: explicit<Precision>(c, 'visionPrecision'),
     textPrecision: explicit<Precision>(c, 'textPrecision'),
     executionProvider: get<ExecutionProviderSetting>('executionProvider', 'auto'),
-    threads: get('threads', 0),
-    batchSize: get('batchSize', 16),
+    threads: num('threads', 0),
+    batchSize: num('batchSize', 16),
     transparentBackground: get('transparentBackground', '#ffffff'),
-    maxImageMegapixels: get('maxImageMegapixels', 100),
+    maxImageMegapixels: num('maxImageMegapixels', 100),
     index: {
       autoIndex: get('index.autoIndex', true),
       include: get('index.include', ['**/*.{png,jpg,jpeg,gif,webp,avif,tiff,tif,svg}']),
       exclude: get('index.exclude', ['**/node_modules/**', '**/.git/**', '**/.mobileclip/**']),
       respectGitignore: get('index.respectGitignore', true),
       useExcludeSettings: get('index.useExcludeSettings', true),
-      maxFileSizeMB: get('index.maxFileSizeMB', 64),
+      maxFileSizeMB: num('index.maxFileSizeMB', 64),
       location: get<'workspaceStorage' | 'repository'>('index.location', 'workspaceStorage'),
       vectorPrecision: get<'float32' | 'float16'>('index.vectorPrecision', 'float32'),
     },
-    search: { threshold: get('search.threshold', 0.175), maxResults: get('search.maxResults', 60), ranking: rankingSetting(get('search.ranking', DEFAULT_RANKING)) },
+    search: { threshold: num('search.threshold', 0.175), maxResults: num('search.maxResults', 60), ranking: rankingSetting(get('search.ranking', DEFAULT_RANKING)) },
     tags: {
       vocabulary: get<Record<string, unknown>>('tags.vocabulary', {}),
-      maxPerImage: get('tags.maxPerImage', 5),
+      maxPerImage: num('tags.maxPerImage', 5),
       writeXmpSidecars: get('tags.writeXmpSidecars', false),
       autoTag: get('tags.autoTag', true),
     },
     captions: {
       model: get('captions.model', 'captioner-vit-gpt2'),
-      count: get('captions.count', 5),
-      seed: get('captions.seed', 0),
-      topK: get('captions.topK', 20),
-      temperature: get('captions.temperature', 1),
+      count: num('captions.count', 5),
+      seed: num('captions.seed', 0),
+      topK: num('captions.topK', 20),
+      temperature: num('captions.temperature', 1),
     },
     reinforce: {
-      augmentations: get('reinforce.augmentations', 10),
+      augmentations: num('reinforce.augmentations', 10),
       teachers: get<string[]>('reinforce.teachers', []),
-      seed: get('reinforce.seed', 0),
+      seed: num('reinforce.seed', 0),
     },
   };
 }

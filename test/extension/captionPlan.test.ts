@@ -7,7 +7,7 @@ import type { CaptionProgress } from '../../src/engine/captions';
 import {
   captionSummary, CaptionRunProgress, collectImages, groupByCaptionRoot, isImageFile, type CollectDeps,
 } from '../../src/extension/features/captionPlan';
-import { targetPaths } from '../../src/extension/features/commandArgs';
+import { setWebviewItemCheck, targetPaths } from '../../src/extension/features/commandArgs';
 
 const R = path.resolve('/ws');
 const p = (...parts: string[]) => path.join(R, ...parts);
@@ -142,7 +142,11 @@ test('command arguments: Explorer multi-selection wins, gallery URIs and tile co
   assert.deepEqual(targetPaths(uri('/a.png'), [uri('/a.png'), uri('/b.png')]), ['/a.png', '/b.png']);
   assert.deepEqual(targetPaths(uri('/a.png'), []), ['/a.png']);
   assert.deepEqual(targetPaths(undefined, [uri('/x.png'), uri('/y.png'), uri('/x.png')]), ['/x.png', '/y.png']);
+  // A tile's context comes from the webview: only ids the webview module vouches for.
+  assert.deepEqual(targetPaths({ webviewSection: 'tile', itemId: '/t.png', webview: 'mobileclipAssets.gallery' }), [], 'refused before any webview exists');
+  setWebviewItemCheck((id) => id === '/t.png');
   assert.deepEqual(targetPaths({ webviewSection: 'tile', itemId: '/t.png', webview: 'mobileclipAssets.gallery' }), ['/t.png']);
+  assert.deepEqual(targetPaths({ webviewSection: 'tile', itemId: '/etc/passwd', webview: 'mobileclipAssets.gallery' }), []);
   assert.deepEqual(targetPaths(uri('/remote.png', 'vscode-remote')), []);
   assert.deepEqual(targetPaths(['/p.png', '/q.png']), ['/p.png', '/q.png']);
   assert.deepEqual(targetPaths(), []);

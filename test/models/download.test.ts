@@ -3,10 +3,10 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { downloadModel, type DownloadProgress } from '../../src/engine/models/download';
-import { ChecksumMismatchError, ModelNotDownloadedError, ModelOfflineError } from '../../src/engine/models/errors';
+import { ChecksumMismatchError, ModelNotDownloadedError, ModelOfflineError, UnverifiableDownloadError } from '../../src/engine/models/errors';
 import { hubFileDest } from '../../src/engine/models/paths';
 import { resolveRegistryModel } from '../../src/engine/models/resolve';
-import { closedPort, makeFiles, makeManifest, REPO, REVISION, sha256, startHub, startProxy, tempDir, type FixtureFiles } from './fixture-hub';
+import { closedPort, gitBlobSha1, makeFiles, makeManifest, REPO, REVISION, sha256, startHub, startProxy, tempDir, type FixtureFiles } from './fixture-hub';
 
 const files = makeFiles();
 const cleanups: Array<() => Promise<void>> = [];
@@ -240,4 +240,40 @@ test('one download per model revision at a time; a lock left by a dead process i
   await downloadModel(makeManifest(files), { cacheDir, host: hub.host, ...fast });
   assert.equal(existsSync(lock), false);
   assert.deepEqual(await fs.readFile(dest('tokenizer.json')), files['tokenizer.json']);
+});
+
+test('a host that sends no checksum cannot get an unpinned file accepted (attacker bytes as the default text tower)', async () => {
+  // The attack of issue 12: a mirror (or a tampered connection) answers with its own bytes and no
+  // X-Linked-Etag; before, text_model_int8.onnx was accepted as "ATTACKER BYTES, NOT ONNX".
+  const text = 'onnx/text_model_int8.onnx';
+  const attacker: FixtureFiles = { ...files, [text]: Buffer.from('ATTACKER BYTES, NOT ONNX') };
+  const hub = await startHub(attacker);
+  const cacheDir = await tempDir('unverifiable');
+  cleanups.push(() => hub.close(), () => fs.rm(cacheDir, { recursive: true, force: true }));
+  const manifest = makeManifest(files); // every other file stays pinned
+  delete manifest.files.text.int8!.sha256;
+  delete manifest.files.text.int8!.size;
+  const err = await downloadModel(manifest, { cacheDir, host: hub.host, ...fast }).then(() => assert.fail('should be refused'), (e: unknown) => e);
+  assert.ok(err instanceof UnverifiableDownloadError, String(err));
+  assert.match(err.message, /onnx\/text_model_int8\.onnx/);
+  assert.match(err.message, /pins no sha256 .* reported none/);
+  const dest = hubFileDest(cacheDir, REPO, REVISION, text);
+  assert.equal(existsSync(dest), false, 'nothing at the final path');
+  assert.equal(existsSync(`${dest}.part`), false, 'the unverifiable bytes were deleted');
+  await assert.rejects(resolveRegistryModel(manifest, { cacheDir }), ModelNotDownloadedError);
+});
+
+test('an unpinned file kept in git is checked against the hub\'s ETag (git blob id), and refused when it does not match', async () => {
+  const { hub, cacheDir, dest } = await setup('git-etag', { gitEtag: {} });
+  const manifest = makeManifest(files);
+  delete manifest.files.preprocessorConfig!.sha256;
+  await downloadModel(manifest, { cacheDir, host: hub.host, ...fast });
+  assert.deepEqual(await fs.readFile(dest('preprocessor_config.json')), files['preprocessor_config.json']);
+  assert.equal(gitBlobSha1(Buffer.from('hello\n')), 'ce013625030ba8dba906f756967f9e9ca394464a', 'same id as `git hash-object`');
+
+  const lying = await setup('git-etag-lying', { gitEtag: { wrong: true } });
+  const err = await downloadModel(manifest, { cacheDir: lying.cacheDir, host: lying.hub.host, ...fast }).then(() => assert.fail('should fail'), (e: unknown) => e);
+  assert.ok(err instanceof ChecksumMismatchError, String(err));
+  assert.match(err.message, /git blob id mismatch for preprocessor_config\.json/);
+  assert.equal(existsSync(lying.dest('preprocessor_config.json')), false);
 });

@@ -24,6 +24,8 @@ export function fixtureBytes(length: number, seed: number): Buffer {
 }
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/** What `git hash-object` prints for these bytes (the hub's ETag of a file kept in git). */
+export const gitBlobSha1 = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
 
 export interface FixtureFiles {
   'preprocessor_config.json': Buffer;
@@ -75,6 +77,8 @@ export interface HubBehaviour {
   redirect?: boolean;
   /** Send X-Linked-Size / X-Linked-Etag on (redirect) responses; `wrongSha` lies about the sha256. */
   linked?: { wrongSha?: boolean };
+  /** Like the hub for files kept in git: a direct answer with ETag = the git blob sha1; `wrong` lies. */
+  gitEtag?: { wrong?: boolean };
   /** Write the body in 16 KiB pieces this many ms apart. */
   slowMs?: number;
   /** Always answer this status for this path. */
@@ -132,7 +136,8 @@ export async function startHub(files: FixtureFiles, behaviour: HubBehaviour = {}
     }
     let start = 0;
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-    const headers: Record<string, string> = { 'accept-ranges': 'bytes', ...(b.redirect ? {} : linkedHeaders) };
+    const etag: Record<string, string> = b.gitEtag && url.startsWith(prefix) ? { etag: `"${gitBlobSha1(b.gitEtag.wrong ? Buffer.from('other') : body)}"` } : {};
+    const headers: Record<string, string> = { 'accept-ranges': 'bytes', ...(b.redirect ? {} : linkedHeaders), ...etag };
     if (m && !b.ignoreRange) {
       start = Number(m[1]);
       if (start >= body.length) {

@@ -66,6 +66,9 @@ test('the default model is MobileCLIP-S0 with an fp32 vision tower and an int8 t
   // The pinned fp32 vision tower is the one the facts sheet gives.
   assert.equal(vision.size, 45_543_630);
   assert.equal(vision.sha256, '17d3c037b1d488c10c50e09f6009ea5a198caef4e0e8f4ea5617b7cb2d067ac0');
+  // What a first start downloads is verified by pins alone, whatever the host reports.
+  const unpinned = plan.files.filter((f) => f.size === undefined || f.sha256 === undefined).map((f) => f.path);
+  assert.deepEqual(unpinned, [], 'default model files without a pinned size and sha256');
 });
 
 test('validation errors name the file and the field', () => {

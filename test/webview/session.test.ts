@@ -43,6 +43,8 @@ function setup(n: number, over: Partial<AssetBackend> = {}) {
     getProgress: () => ({ running: false, done: 0, total: 0, etaSeconds: null, failed: [] }),
     listItems: async () => all,
     getItems: async (ids) => ids.map((id) => all.find((it) => it.id === id)).filter((x): x is BackendItem => !!x),
+    // 'bad' is a known image whose thumbnail cannot be made.
+    isKnownItem: (id) => id === 'bad' || all.some((it) => it.id === id),
     search: async (q) => {
       if (q === 'boom') throw new Error('model not ready');
       return { results: [{ id: 'b3', score: 0.3 }, { id: 'b1', score: 0.2 }], noGoodMatch: false, bestScore: 0.3 };
@@ -238,4 +240,55 @@ test('setQuery before ready is delivered after the list', async () => {
   session.setQuery('boats');
   await session.handle({ type: 'ready' });
   assert.deepEqual(s.posted.at(-1), { type: 'setQuery', query: 'boats' });
+});
+
+test('messages naming paths the host never listed are refused and logged; malformed messages too (issue 12)', async () => {
+  const s = setup(3);
+  const warnings: string[] = [];
+  const session = new WebviewSession('gallery', s.backend, { ...s.host, warn: (m: string) => warnings.push(m) });
+  await session.handle({ type: 'ready' });
+  // What a compromised webview would send: absolute paths of files the user never saw in it.
+  const attacks: unknown[] = [
+    { type: 'open', ids: ['/etc/passwd'] },
+    { type: 'reveal', id: '/home/user/.ssh/id_rsa' },
+    { type: 'copyPath', ids: ['/home/user/.ssh/id_rsa'] },
+    { type: 'copyMarkdownLink', ids: ['/etc/shadow'] },
+    { type: 'generateCaptions', ids: ['/home/user/private.png'] },
+    { type: 'editTags', ids: ['/tmp/x.png'] },
+    { type: 'findSimilar', id: '/home/user/private.png' },
+    { type: 'openAllInPanel', query: 'x', ids: ['/etc/passwd'] },
+    // Not the protocol at all.
+    null, 'open', { type: 'open', ids: '/etc/passwd' }, { type: 'open', ids: [42] }, { type: 'reveal' },
+    { type: 'runShell', command: 'rm -rf ~' }, { type: 'search', seq: 'x', query: 'a' }, { type: 'openSettings', query: 7 },
+  ];
+  for (const m of attacks) await session.handle(m);
+  assert.deepEqual(s.calls, [], 'no action reached the backend');
+  assert.deepEqual(s.shown, [], 'no results panel opened');
+  assert.equal(warnings.length, attacks.length, warnings.join('\n'));
+  assert.ok(warnings.every((w) => w.startsWith('refused a message from the gallery webview: ')));
+  assert.match(warnings[0]!, /"open" names 1 unknown item \("\/etc\/passwd"\)/);
+  assert.match(warnings.at(-3)!, /unknown message type "runShell"/);
+
+  // Known ids still work; unknown ones in the same list are dropped.
+  await session.handle({ type: 'copyPath', ids: ['b1', '/etc/passwd', 'b2'] });
+  assert.deepEqual(s.calls, [['copyPaths', ['b1', 'b2']]]);
+  // Thumbnails of unknown ids are answered as failed, never generated.
+  s.posted.length = 0;
+  await session.handle({ type: 'requestThumbnails', ids: ['b1', '/etc/passwd'] });
+  const m = s.posted[0];
+  assert.ok(m?.type === 'thumbnails');
+  assert.deepEqual(m.updates.map((u) => [u.id, u.thumbnail === null, u.error]), [['b1', false, undefined], ['/etc/passwd', true, 'not an image of this workspace']]);
+  // A context-menu selection is limited to known items as well.
+  await session.handle({ type: 'selectionChanged', ids: ['b0', '/etc/passwd'] });
+  assert.deepEqual(session.selection, ['b0']);
+});
+
+test('the results panel also accepts the items of its own result set', async () => {
+  const s = setup(1);
+  const session = new WebviewSession('results', s.backend, s.host);
+  const extra = { ...backendItem(9), id: '/elsewhere/r.png', path: '/elsewhere/r.png', score: 0.5 };
+  session.showResults({ query: 'q', items: [extra], noGoodMatch: false, bestScore: 0.5 });
+  await session.handle({ type: 'ready' });
+  await session.handle({ type: 'open', ids: ['/elsewhere/r.png'] });
+  assert.deepEqual(s.calls, [['open', ['/elsewhere/r.png']]]);
 });

@@ -7,11 +7,13 @@ import {
   resolveCaptioner, resolveCaptionSettings, type CaptionImageResult, type CaptionProgress, type CaptionSettings,
 } from '../../engine/captions';
 import { scanFolder } from '../../engine/index/scan';
+import { notRegularReason } from '../../engine/util/files';
 import { downloadHubFiles } from '../../engine/models/download';
 import { defaultCacheDir } from '../../engine/models/paths';
 import { isPrecision } from '../../engine/models/precision';
 import { WorkerClient } from '../../engine/worker/client';
 import { type Command, GLOBAL_OPTIONS, UsageError, engineOptionsFrom, parseCommandArgs } from '../command';
+import { printLines, statusLine } from '../output';
 
 const USAGE = `Usage: mobileclip-assets caption [options] PATH...
 
@@ -92,7 +94,7 @@ export const caption: Command = {
     const controller = new AbortController();
     const onSigint = () => controller.abort();
     process.once('SIGINT', onSigint);
-    const client = new WorkerClient({ log: (line) => process.stderr.write(`${line}\n`) });
+    const client = new WorkerClient({ log: (line) => printLines(process.stderr, line) });
     const printed: Printed[] = [];
     let cancelled = false;
     let generated = 0;
@@ -113,6 +115,8 @@ export const caption: Command = {
           onProgress: (p) => progressLine(describeProgress(p, g.root)),
         });
         progressLine('');
+        // Entries of the captions file that could not be used are kept in it, and said here.
+        for (const problem of summary.problems) printLines(process.stderr, `warning: ${summary.file}: ${problem}`);
         printed.push(...summary.results.map(toPrinted));
         generated += summary.generated;
         skipped += summary.skipped;
@@ -132,10 +136,10 @@ export const caption: Command = {
       const lines: string[] = [];
       for (const p of printed) {
         if ('error' in p) lines.push(`error  ${p.path}: ${p.error}`);
-        else lines.push(`${p.path}\n${p.captions.map((c) => `  - ${c}`).join('\n')}`);
+        else lines.push(p.path, ...p.captions.map((c) => `  - ${c}`));
       }
       lines.push(`${generated} captioned, ${skipped} up to date, ${failed} failed${cancelled ? ' (cancelled)' : ''}; captioner ${captioner.id}; saved to ${groups.map((g) => captionsFileFor(g.root)).join(', ')}`);
-      process.stdout.write(`${lines.join('\n')}\n`);
+      printLines(process.stdout, lines);
     }
     return cancelled ? 130 : 0;
   },
@@ -187,8 +191,10 @@ async function groupByRoot(inputs: string[], rootFlag: string | undefined): Prom
       for await (const f of scanFolder(abs)) g.files.push(path.join(abs, ...f.path.split('/')));
     } else {
       const g = group(forcedRoot ?? nearestCaptionsRoot(path.dirname(abs)));
-      if (st) g.files.push(abs);
-      else g.errors.push({ path: abs, error: 'file not found' });
+      // A FIFO or device named x.png is reported here, never handed to a reader.
+      const problem = st ? notRegularReason(st) : 'file not found';
+      if (problem) g.errors.push({ path: abs, error: problem });
+      else g.files.push(abs);
     }
   }
   return [...groups.values()];
@@ -221,5 +227,5 @@ function formatDuration(ms: number): string {
 /** A status line on a terminal (overwritten in place); nothing when stderr is not a terminal. */
 function progressLine(text: string): void {
   if (!process.stderr.isTTY) return;
-  process.stderr.write(`\r\x1b[K${text}`);
+  statusLine(process.stderr, text);
 }

@@ -5,6 +5,7 @@ import { DEFAULT_MODEL_ID } from '../../engine/models/resolve';
 import { distillAdapter, formatRecall, type DistillReport } from '../../engine/reinforce/distill/train';
 import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, openEngine, parseCommandArgs } from '../command';
 import { intFlag, numberFlag } from './reinforce';
+import { printLines } from '../output';
 
 const USAGE = `Usage: mobileclip-assets distill OUT [options]
 
@@ -72,7 +73,7 @@ export const distill: Command = {
       report = await distillAdapter({
         dataset, student, lambda, epochs, holdout, batchSize, learningRate, seed, textAdapter: values['text-adapter'],
         sourceRoot: values.source, out: values.adapter, signal: controller.signal,
-        onProgress: (line) => process.stderr.write(`${line}\n`),
+        onProgress: (line) => printLines(process.stderr, line),
       });
     } finally {
       process.removeListener('SIGINT', onSigint);
@@ -90,7 +91,7 @@ export const distill: Command = {
         report.verdict,
         `adapter: ${report.adapterPath}`,
       ];
-      process.stdout.write(`${lines.join('\n')}\n`);
+      printLines(process.stdout, lines);
     }
     return 0;
   },

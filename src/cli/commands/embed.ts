@@ -1,7 +1,10 @@
 // `mobileclip-assets embed`: L2-normalized embeddings of texts and images.
+import { promises as fs } from 'node:fs';
 import type { Engine } from '../../engine/engine';
 import { isItemError } from '../../engine/types';
+import { notRegularReason } from '../../engine/util/files';
 import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, openEngine, parseCommandArgs } from '../command';
+import { printLines } from '../output';
 
 const USAGE = `Usage: mobileclip-assets embed [options] [--text T]... [IMAGE]...
 
@@ -55,7 +58,18 @@ async function embedAll(engine: Engine, texts: string[], images: string[]): Prom
     for (const t of await engine.embedTexts(texts)) items.push({ input: t.input, kind: 'text', embedding: Array.from(t.embedding) });
   }
   if (images.length) {
-    for (const r of await engine.embedImages(images)) {
+    // A FIFO or device named x.png is reported here, never handed to the worker; the rest go on.
+    const skipped = new Map<string, string>();
+    for (const p of images) {
+      const st = await fs.stat(p).catch(() => undefined);
+      const problem = st && notRegularReason(st);
+      if (problem) skipped.set(p, problem);
+    }
+    const results = await engine.embedImages(images.filter((p) => !skipped.has(p)));
+    let next = 0;
+    for (const p of images) {
+      const problem = skipped.get(p);
+      const r = problem === undefined ? results[next++]! : { input: p, error: problem };
       if (isItemError(r)) items.push({ input: r.input, kind: 'image', error: r.error });
       else items.push({ input: r.input, kind: 'image', embedding: Array.from(r.embedding), width: r.width, height: r.height, sha256: r.sha256 });
     }
@@ -76,5 +90,5 @@ function printSummary(engine: Engine, items: Item[]): void {
   }
   const failed = items.filter((it) => 'error' in it).length;
   out.push(`${items.length - failed} embedded, ${failed} failed; model ${engine.info.id}, ${engine.info.dim}-d, ${engine.info.executionProvider}`);
-  process.stdout.write(`${out.join('\n')}\n`);
+  printLines(process.stdout, out);
 }

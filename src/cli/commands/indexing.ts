@@ -10,7 +10,8 @@ import { resolveCliIndexDir } from '../../engine/index/location';
 import { DEFAULT_THUMBNAIL_SIZE } from '../../engine/index/thumbnails';
 import { defaultCacheDir } from '../../engine/models/resolve';
 import { DEFAULT_BACKGROUND, parseBackground } from '../../engine/preprocess/pipeline';
-import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, openEngine, parseCommandArgs } from '../command';
+import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, numberFlag, openEngine, parseCommandArgs } from '../command';
+import { escapeControl, printLines } from '../output';
 
 /** Flags of every command that reads or refreshes an index. */
 export const INDEX_OPTIONS = {
@@ -32,7 +33,7 @@ export const INDEX_USAGE = `Index options:
                         webp, avif, tiff, tif, svg in any letter case)
   --exclude GLOB        files or folders to leave out (repeatable; default: node_modules, .git, .mobileclip)
   --no-gitignore        index files that .gitignore files exclude
-  --max-file-size N     skip files larger than N bytes (suffixes k, m, g allowed)
+  --max-file-size N     skip files larger than N bytes (suffixes k, m, g allowed; at most 512m)
   --no-thumbnails       do not write gallery thumbnails (<index>/thumbs/)
   --thumbnail-size N    longest thumbnail side in pixels (default ${DEFAULT_THUMBNAIL_SIZE})
   --checkpoint-every N  save progress every N new images (default 256, and at least every 10 s)
@@ -52,18 +53,11 @@ export interface IndexFlagValues {
   background?: string;
 }
 
-function positiveInteger(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a whole number > 0, got "${value}"`);
-  return n;
-}
-
 export function parseByteSize(value: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(value.trim());
   if (!m) throw new UsageError(`--max-file-size must be a size like 5000000, 20m or 1g, got "${value}"`);
   const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
-  return Math.floor(Number(m[1]) * scale);
+  return numberFlag('--max-file-size', String(Math.floor(Number(m[1]) * scale)), 'max-file-size');
 }
 
 /** The folder argument: must exist and be a directory. */
@@ -86,7 +80,7 @@ export function indexDirFromFlags(folder: string, values: IndexFlagValues): stri
 /** Indexer options from the flags (validated before any model loads). */
 export function indexerOptionsFrom(folder: string, values: IndexFlagValues): Omit<IndexerOptions, 'embedder'> {
   const indexDir = indexDirFromFlags(folder, values);
-  const thumbSize = positiveInteger('--thumbnail-size', values['thumbnail-size']) ?? DEFAULT_THUMBNAIL_SIZE;
+  const thumbSize = values['thumbnail-size'] !== undefined ? numberFlag('--thumbnail-size', values['thumbnail-size'], 'thumbnail-size') : DEFAULT_THUMBNAIL_SIZE;
   const { r, g, b } = parseBackground(values.background ?? DEFAULT_BACKGROUND);
   const background = `#${[r, g, b].map((c) => c.toString(16).padStart(2, '0')).join('')}`;
   return {
@@ -102,7 +96,7 @@ export function indexerOptionsFrom(folder: string, values: IndexFlagValues): Omi
       maxFileSizeBytes: values['max-file-size'] !== undefined ? parseByteSize(values['max-file-size']) : undefined,
     },
     thumbnails: values['no-thumbnails'] ? false : { dir: path.join(indexDir, 'thumbs'), size: thumbSize },
-    checkpointEveryImages: positiveInteger('--checkpoint-every', values['checkpoint-every']),
+    checkpointEveryImages: values['checkpoint-every'] !== undefined ? numberFlag('--checkpoint-every', values['checkpoint-every'], 'checkpoint-every') : undefined,
   };
 }
 
@@ -122,7 +116,8 @@ export function progressPrinter(): { onProgress?: (p: IndexProgress) => void; cl
   let shown = false;
   const draw = (line: string): void => {
     const width = Math.max(20, (stream.columns ?? 80) - 1);
-    stream.write(`\r${line.length > width ? line.slice(0, width - 1) + '…' : line.padEnd(width)}`);
+    const safe = escapeControl(line);
+    stream.write(`\r${safe.length > width ? safe.slice(0, width - 1) + '…' : safe.padEnd(width)}`);
     shown = true;
   };
   return {
@@ -173,7 +168,7 @@ export async function refreshIndex(
 /** The index log line for stderr (when an existing index had to be discarded). */
 export function reportDiscarded(summary: IndexRunSummary): void {
   if (summary.status === 'rebuilt' || summary.status === 'invalidated') {
-    process.stderr.write(`index ${summary.status === 'rebuilt' ? 'was unreadable' : 'was out of date'} (${summary.reason}); rebuilt it\n`);
+    printLines(process.stderr, `index ${summary.status === 'rebuilt' ? 'was unreadable' : 'was out of date'} (${summary.reason}); rebuilt it`);
   }
 }
 
@@ -223,7 +218,7 @@ export const indexCommand: Command = {
       parts.push(`${summary.removed} removed`, `${summary.failed.length} failed`);
       if (summary.skipped) parts.push(`${summary.skipped} skipped`);
       lines.push(`${summary.cancelled ? 'Cancelled; kept ' : ''}${parts.join(', ')} in ${summary.seconds.toFixed(1)} s; ${summary.total} images in the index (${options.indexDir})`);
-      process.stdout.write(`${lines.join('\n')}\n`);
+      printLines(process.stdout, lines);
     }
     return summary.cancelled ? 130 : 0;
   },

@@ -11,6 +11,7 @@ import type { EngineOptions } from '../../engine/types';
 import { formatDuration } from '../../engine/util/format';
 import { WorkerClient } from '../../engine/worker/client';
 import { type Command, GLOBAL_OPTIONS, UsageError, engineOptionsFrom, oneLine, parseCommandArgs } from '../command';
+import { printLines, statusLine } from '../output';
 
 /** Default teachers: the largest registry models that are downloaded, largest first. */
 
@@ -107,10 +108,10 @@ async function defaultTeachers(cacheDir: string): Promise<string[]> {
 export function progressReporter(): (text: string, fraction?: number) => void {
   let lastTenth = -1;
   return (text, fraction) => {
-    if (process.stderr.isTTY) { process.stderr.write(`\r\x1b[K${text}`); return; }
+    if (process.stderr.isTTY) { statusLine(process.stderr, text); return; }
     if (!text) return;
     const tenth = fraction === undefined ? lastTenth + 1 : Math.floor(fraction * 10);
-    if (tenth > lastTenth) { lastTenth = tenth; process.stderr.write(`${text}\n`); }
+    if (tenth > lastTenth) { lastTenth = tenth; printLines(process.stderr, text); }
   };
 }
 
@@ -153,11 +154,11 @@ export const reinforce: Command = {
         const { log: _log, ...workerOptions } = engineOptions;
         captions = captionerSource(client, {
           root: input, captioner, settings, workerOptions, file: path.join(out, STATE_DIR, 'captions.json'),
-          onError: (p, e) => process.stderr.write(`\nno synthetic captions for ${p}: ${e}\n`),
+          onError: (p, e) => printLines(process.stderr, ['', `no synthetic captions for ${p}: ${e}`]),
         });
       } catch (err) {
         if (values.captioner !== undefined) throw err;
-        process.stderr.write(`note: no synthetic captions (${oneLine(err)}); pass --syn 0 to silence this\n`);
+        printLines(process.stderr, `note: no synthetic captions (${oneLine(err)}); pass --syn 0 to silence this`);
       }
     }
 
@@ -176,7 +177,10 @@ export const reinforce: Command = {
         captionManifest: values.captions, seed, augment: count !== undefined ? { count } : undefined,
         samplesPerShard: shardSize, missingCaption: missing, signal: controller.signal,
         onProgress: (p) => progress(describe(p), p.done / p.total),
-        onProblem: (p) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${p.kind === 'skipped' ? 'skipped' : 'caption manifest'} ${p.path}: ${p.error}\n`),
+        onProblem: (p) => {
+          if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+          printLines(process.stderr, `${p.kind === 'skipped' ? 'skipped' : 'caption manifest'} ${p.path}: ${p.error}`);
+        },
       });
       progress('');
     } finally {
@@ -184,17 +188,17 @@ export const reinforce: Command = {
       await Promise.all([...teachers.map((t) => t.dispose()), client?.dispose()]);
     }
     if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-    else process.stdout.write(`${summarize(summary, teachers)}\n`);
+    else printLines(process.stdout, summarize(summary, teachers));
     return summary.cancelled ? 130 : 0;
   },
 };
 
-function summarize(s: ReinforceSummary, teachers: Engine[]): string {
-  if (s.alreadyComplete) return `${s.out} is already complete: ${s.samples} samples in ${s.shards} shards (${s.skipped.length} images skipped)`;
+function summarize(s: ReinforceSummary, teachers: Engine[]): string[] {
+  if (s.alreadyComplete) return [`${s.out} is already complete: ${s.samples} samples in ${s.shards} shards (${s.skipped.length} images skipped)`];
   const lines: string[] = [];
   if (s.cancelled) {
     lines.push(`cancelled after ${s.processedThisRun} images; rerun the same command to continue`);
-    return lines.join('\n');
+    return lines;
   }
   if (s.inputProblems.length) lines.push(`${s.inputProblems.length} caption manifest problems (see manifest.json inputProblems)`);
   if (s.skipped.length) lines.push(`skipped ${s.skipped.length} images:`, ...s.skipped.map((p) => `  ${p.path}: ${p.error}`));
@@ -205,5 +209,5 @@ function summarize(s: ReinforceSummary, teachers: Engine[]): string {
     `${s.processedThisRun} images in ${s.elapsedSeconds.toFixed(1)} s (${s.samplesPerSecond.toFixed(2)} samples/s)`,
     `manifest: ${s.manifestPath}`,
   );
-  return lines.join('\n');
+  return lines;
 }

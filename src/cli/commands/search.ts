@@ -1,12 +1,14 @@
 // `mobileclip-assets search "QUERY" --dir DIR`: ranked images for a text (or combined) query.
 import type { Engine } from '../../engine/engine';
 import type { IndexSnapshot } from '../../engine/index/format';
+import { IndexBusyError } from '../../engine/index/lock';
 import { loadIndexSnapshot } from '../../engine/index/store';
 import { TagStore } from '../../engine/tags/store';
 import { DEFAULT_RANKING, RANKING_MODES, isRankingMode } from '../../engine/search/ranking';
 import { DEFAULT_THRESHOLD, DEFAULT_TOP_K, SearchEngine, type SearchOptions, type SearchResponse } from '../../engine/search/search';
-import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, openEngine, parseCommandArgs } from '../command';
+import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, numberFlag, openEngine, parseCommandArgs } from '../command';
 import { INDEX_OPTIONS, INDEX_USAGE, folderArg, indexerOptionsFrom, refreshIndex, reportDiscarded, type IndexFlagValues } from './indexing';
+import { printLines } from '../output';
 
 export const SEARCH_OPTIONS = {
   dir: { type: 'string' },
@@ -60,18 +62,8 @@ export interface SearchFlagValues extends IndexFlagValues {
 
 export function searchOptionsFrom(values: SearchFlagValues): SearchOptions {
   const options: SearchOptions = { cwd: process.cwd() };
-  if (values.top !== undefined) {
-    const k = Number(values.top);
-    if (!Number.isInteger(k) || k <= 0) throw new UsageError(`--top must be a whole number > 0, got "${values.top}"`);
-    options.topK = k;
-  }
-  if (values.threshold !== undefined) {
-    const t = Number(values.threshold);
-    if (values.threshold.trim() === '' || !Number.isFinite(t) || t < -1 || t > 1) {
-      throw new UsageError(`--threshold must be a number between -1 and 1, got "${values.threshold}"`);
-    }
-    options.threshold = t;
-  }
+  if (values.top !== undefined) options.topK = numberFlag('--top', values.top, 'top');
+  if (values.threshold !== undefined) options.threshold = numberFlag('--threshold', values.threshold, 'search.threshold');
   if (values.ranking !== undefined) {
     if (!isRankingMode(values.ranking)) throw new UsageError(`--ranking must be ${RANKING_MODES.join(' or ')}, got "${values.ranking}"`);
     options.ranking = values.ranking;
@@ -99,15 +91,27 @@ export async function runSearch(
         throw new UsageError(`${folder} has no index at ${indexerOptions.indexDir}: run \`mobileclip-assets index\` first, or drop --no-update`);
       }
     } else {
-      const refreshed = await refreshIndex(engine, indexerOptions);
-      reportDiscarded(refreshed.summary);
-      if (refreshed.summary.cancelled) return 130;
-      const { indexed, failed } = refreshed.summary;
-      if (indexed && !values.json) process.stderr.write(`indexed ${indexed} new or changed images\n`);
-      if (failed.length) process.stderr.write(`${failed.length} images could not be read (see \`mobileclip-assets index\`)\n`);
-      snapshot = refreshed.snapshot;
+      let refreshed: Awaited<ReturnType<typeof refreshIndex>> | undefined;
+      try {
+        refreshed = await refreshIndex(engine, indexerOptions);
+      } catch (err) {
+        // Searching only reads: another process updating the index must not stop it.
+        if (!(err instanceof IndexBusyError)) throw err;
+        snapshot = await loadIndexSnapshot(indexerOptions.indexDir);
+        if (!snapshot) throw new Error(`${err.message}, and there is no index to search yet; try again when it is done`);
+        printLines(process.stderr, `${err.message}; searching the index as it is`);
+      }
+      if (refreshed) {
+        reportDiscarded(refreshed.summary);
+        if (refreshed.summary.cancelled) return 130;
+        const { indexed, failed } = refreshed.summary;
+        if (indexed && !values.json) printLines(process.stderr, `indexed ${indexed} new or changed images`);
+        if (failed.length) printLines(process.stderr, `${failed.length} images could not be read (see \`mobileclip-assets index\`)`);
+        snapshot = refreshed.snapshot;
+      }
     }
     options.tagsOf = await loadTags(folder);
+    if (!snapshot) throw new Error(`${folder} has no index at ${indexerOptions.indexDir}`);
     const response = await query(new SearchEngine(snapshot, folder, engine), options);
     printResponse(response, values.json ?? false, options.threshold ?? DEFAULT_THRESHOLD);
     return 0;
@@ -122,7 +126,7 @@ async function loadTags(folder: string): Promise<SearchOptions['tagsOf']> {
     const tags = await TagStore.load(folder);
     return (relPath) => tags.tagsOf(relPath);
   } catch (err) {
-    process.stderr.write(`tag: filters are off: cannot read the tags file (${(err as Error).message})\n`);
+    printLines(process.stderr, `tag: filters are off: cannot read the tags file (${(err as Error).message})`);
     return undefined;
   }
 }
@@ -132,8 +136,8 @@ const round = (x: number) => Math.round(x * 10000) / 10000;
 export function printResponse(response: SearchResponse, json: boolean, threshold: number): void {
   if (response.noGoodMatch && response.best) {
     const note = `no good match: the nearest image, ${response.best.path} (${response.best.score.toFixed(3)}), is below the threshold ${threshold}; try --threshold`;
-    if (json) process.stderr.write(`${note}\n`);
-    else process.stdout.write(`${note[0]!.toUpperCase()}${note.slice(1)}.\n`);
+    if (json) printLines(process.stderr, note);
+    else printLines(process.stdout, `${note[0]!.toUpperCase()}${note.slice(1)}.`);
   }
   if (json) {
     const rows = response.results.map((r) => (r.nameBoost ? { path: r.path, score: round(r.score), nameBoost: round(r.nameBoost) } : { path: r.path, score: round(r.score) }));
@@ -150,7 +154,7 @@ export function printResponse(response: SearchResponse, json: boolean, threshold
     const name = r.nameBoost ? `  (name match ${r.nameBoost > 0 ? '+' : ''}${r.nameBoost.toFixed(3)})` : '';
     lines.push(`${r.score.toFixed(3).padStart(6)}  ${`${r.width}x${r.height}`.padEnd(10)}  ${r.path}${name}`);
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  printLines(process.stdout, lines);
 }
 
 export const searchCommand: Command = {

@@ -8,6 +8,7 @@ import {
 } from '../../engine/tags';
 import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, openEngine, parseCommandArgs } from '../command';
 import { INDEX_OPTIONS, INDEX_USAGE, folderArg, indexerOptionsFrom, refreshIndex, reportDiscarded } from './indexing';
+import { printLines } from '../output';
 
 const USAGE = `Usage: mobileclip-assets tag DIR [options]
 
@@ -68,12 +69,12 @@ export const tag: Command = {
       base = await vocabularyFor(folder, values.tags, values.vocab);
     } catch (err) {
       if (!(err instanceof TagVocabularyError)) throw err;
-      process.stderr.write(`mobileclip-assets tag: invalid tag vocabulary:\n${err.issues.map((i) => `  ${i}\n`).join('')}`);
+      printLines(process.stderr, ['mobileclip-assets tag: invalid tag vocabulary:', ...err.issues.map((i) => `  ${i}`)]);
       return 2;
     }
     const vocab = withOverrides(base, { topK, threshold });
     const store = await TagStore.load(folder);
-    for (const w of store.warnings) process.stderr.write(`warning: ${w}\n`);
+    for (const w of store.warnings) printLines(process.stderr, `warning: ${w}`);
 
     const cacheDir = values['cache-dir'] ?? defaultCacheDir();
     const engine = await openEngine(values);
@@ -82,15 +83,15 @@ export const tag: Command = {
       const { summary, snapshot } = await refreshIndex(engine, indexOptions);
       reportDiscarded(summary);
       if (summary.cancelled) return 130;
-      process.stderr.write(`index: ${summary.total} images (${summary.indexed} embedded now, ${summary.failed.length} failed)\n`);
+      printLines(process.stderr, `index: ${summary.total} images (${summary.indexed} embedded now, ${summary.failed.length} failed)`);
 
       const cache = new TagEmbeddingCache(path.join(cacheDir, 'tag-embeddings.json'));
       const tagger = await AutoTagger.create({ embedder: engine, vocab, store, cache });
-      for (const issue of tagger.prepared.issues) process.stderr.write(`warning: ${issue}\n`);
+      for (const issue of tagger.prepared.issues) printLines(process.stderr, `warning: ${issue}`);
       const images = imagesFromSnapshot(snapshot, engine.info);
       // Everything is scored each run (it is cheap next to indexing), so options like --threshold apply.
       const result = await tagger.tagImages({ images, mode: 'all' });
-      await cache.save().catch((err) => process.stderr.write(`warning: tag embedding cache not saved: ${(err as Error).message}\n`));
+      await cache.save().catch((err) => printLines(process.stderr, `warning: tag embedding cache not saved: ${(err as Error).message}`));
 
       const inVocab = new Set(tagger.prepared.names);
       const adHoc = values.tags !== undefined || values.vocab !== undefined;
@@ -110,7 +111,7 @@ export const tag: Command = {
 
       if (values.save) {
         await store.save();
-        process.stderr.write(`saved ${path.join(folder, TAGS_DATA_FILE)}\n`);
+        printLines(process.stderr, `saved ${path.join(folder, TAGS_DATA_FILE)}`);
       }
       if (values.csv) await store.exportTo(path.resolve(values.csv), 'csv');
       if (values.json) process.stdout.write(`${JSON.stringify(printed)}\n`);
@@ -143,7 +144,7 @@ function printText(images: PrintedImage[]): void {
   });
   const tagged = images.filter((i) => 'tags' in i && i.tags.length).length;
   out.push(`${images.length} images, ${tagged} tagged (* = confirmed by you)`);
-  process.stdout.write(`${out.join('\n')}\n`);
+  printLines(process.stdout, out);
 }
 
 function parseWhole(v: string, flag: string): number {

@@ -6,6 +6,7 @@ import { readManifest } from '../../engine/reinforce/dataset';
 import { verifyDataset, type VerifyReport } from '../../engine/reinforce/verify';
 import { type Command, GLOBAL_OPTIONS, UsageError, engineOptionsFrom, oneLine, parseCommandArgs } from '../command';
 import { intFlag, numberFlag, openModels } from './reinforce';
+import { printLines, statusLine } from '../output';
 
 const USAGE = `Usage: mobileclip-assets verify OUT [options]
 
@@ -65,7 +66,7 @@ export const verify: Command = {
     try {
       report = await verifyDataset({
         dataset, teachers, sample, tolerance, sourceRoot: values.source,
-        onProgress: (line) => { if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`); },
+        onProgress: (line) => { if (process.stderr.isTTY) statusLine(process.stderr, line); },
       });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     } finally {
@@ -74,12 +75,12 @@ export const verify: Command = {
     if (teacherError && sample > 0) report.problems.push({ where: 'teachers', problem: teacherError });
     report.ok = report.problems.length === 0;
     if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-    else process.stdout.write(`${describe(report)}\n`);
+    else printLines(process.stdout, describe(report));
     return report.ok ? 0 : 1;
   },
 };
 
-function describe(r: VerifyReport): string {
+function describe(r: VerifyReport): string[] {
   const lines: string[] = [];
   for (const p of r.problems) lines.push(`FAIL  ${p.where}: ${p.problem}`);
   lines.push(`${r.shards} shards, ${r.samples} samples checked`);
@@ -88,5 +89,5 @@ function describe(r: VerifyReport): string {
     lines.push(`replayed ${x.samples} samples (${x.augmentations} augmentations, ${x.texts} texts): max deviation image ${x.maxImageDeviation.toExponential(2)}, text ${x.maxTextDeviation.toExponential(2)} (tolerance ${x.tolerance})`);
   } else if (r.replaySkipped) lines.push(`no replay: ${r.replaySkipped}`);
   lines.push(r.ok ? 'OK' : `FAILED: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`);
-  return lines.join('\n');
+  return lines;
 }

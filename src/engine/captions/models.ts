@@ -20,6 +20,8 @@ import { findMissingFiles, type HubFilePlan } from '../models/hub';
 import { getManifest, listModels, ManifestError, registerManifestKind, validateFile, type ManifestFile, type ModelManifest } from '../models/manifest';
 import { DEFAULT_HUB_HOST, defaultModelsDir, expandHome, hubFileDest, hubRevisionDir } from '../models/paths';
 import { isPrecision, onnxFileName, PRECISION_PREFERENCE } from '../models/precision';
+import { readRegularTextFile } from '../util/files';
+import { FILE_LIMITS } from '../util/limits';
 
 export const DEFAULT_CAPTIONER_ID = 'captioner-vit-gpt2';
 
@@ -200,7 +202,7 @@ async function resolveCaptionerFolder(dir: string, opts: CaptionerResolveOptions
   const problems: string[] = [];
   let architecture: CaptionerArchitecture | undefined;
   try {
-    const config = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8')) as { model_type?: unknown };
+    const config = JSON.parse(await readRegularTextFile(path.join(dir, 'config.json'), { maxBytes: FILE_LIMITS.config })) as { model_type?: unknown };
     architecture = typeof config.model_type === 'string' ? MODEL_TYPES[config.model_type] : undefined;
     if (!architecture) problems.push(`config.json has model_type ${JSON.stringify(config.model_type)}; supported: ${Object.keys(MODEL_TYPES).join(', ')}`);
   } catch (err) {

@@ -69,6 +69,8 @@ export interface CaptionRunSummary {
   run: CaptionRun;
   runKey: string;
   elapsedMs: number;
+  /** Entries of the captions file that were ignored (and kept as they were): show them to the user. */
+  problems: string[];
 }
 
 /**
@@ -137,8 +139,8 @@ export async function captionImages(backend: CaptionBackend, paths: readonly str
       sha256 = await sha256File(p, opts.signal);
     } catch (err) {
       if (opts.signal?.aborted) break;
-      const code = (err as NodeJS.ErrnoException).code;
-      finish(i, { path: p, relPath, error: code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder, not an image' : `cannot read: ${(err as Error).message}` });
+      // UnreadableFileError says what the path is instead (missing, a folder, a FIFO, too large).
+      finish(i, { path: p, relPath, error: (err as Error).message });
       continue;
     }
     if (!opts.force && !needsCaptions(store, relPath, sha256, key)) {
@@ -225,5 +227,6 @@ export async function captionImages(backend: CaptionBackend, paths: readonly str
     run,
     runKey: key,
     elapsedMs: Date.now() - started,
+    problems: store.problems,
   };
 }

@@ -3,6 +3,7 @@
 // captions for the same image bytes (sha256) made by the same model with the same settings.
 import { createHash } from 'node:crypto';
 import { stableStringify } from '../util/atomic';
+import { limitProblem, LIMITS } from '../util/limits';
 
 export interface CaptionSettings {
   /** Distinct captions wanted per image. */
@@ -25,7 +26,7 @@ export const DEFAULT_CAPTION_SETTINGS: Readonly<CaptionSettings> = Object.freeze
   maxNewTokens: 32,
 });
 
-export const MAX_CAPTIONS_PER_IMAGE = 50;
+export const MAX_CAPTIONS_PER_IMAGE = LIMITS['captions.count'].max;
 
 /**
  * Version of the sampling procedure (batching, seeding, retry rounds). Part of the run key, so a
@@ -39,16 +40,10 @@ export function resolveCaptionSettings(partial: Partial<CaptionSettings> = {}): 
   for (const [key, value] of Object.entries(partial) as Array<[keyof CaptionSettings, number | undefined]>) {
     if (value !== undefined) s[key] = value;
   }
-  const int = (name: keyof CaptionSettings, min: number, max: number) => {
-    const v = s[name];
-    if (!Number.isInteger(v) || v < min || v > max) throw new Error(`caption ${name} must be an integer from ${min} to ${max}, got ${v}`);
-  };
-  int('count', 1, MAX_CAPTIONS_PER_IMAGE);
-  int('seed', 0, 0xffffffff);
-  int('topK', 0, 1_000_000);
-  int('maxNewTokens', 1, 512);
-  if (typeof s.temperature !== 'number' || !Number.isFinite(s.temperature) || s.temperature <= 0 || s.temperature > 100) {
-    throw new Error(`caption temperature must be a number above 0 (at most 100), got ${s.temperature}`);
+  // The ranges are the settings' (util/limits.ts), so a flag and a setting accept the same values.
+  for (const name of ['count', 'seed', 'topK', 'temperature', 'maxNewTokens'] as const) {
+    const problem = limitProblem(`captions.${name}`, s[name]);
+    if (problem) throw new Error(`caption ${name} ${problem}, got ${s[name]}`);
   }
   return s;
 }

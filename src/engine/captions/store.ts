@@ -16,12 +16,15 @@
 //   }
 // An image is re-captioned only when its bytes (sha256) or the run (model + settings) change.
 // Editing a generated caption moves the edited text to "user". Paths read from the file are
-// never trusted: entries that would resolve outside the folder are dropped (and reported).
-import { promises as fs } from 'node:fs';
+// never trusted: entries that would resolve outside the folder are ignored and reported (and
+// written back as they were, so nothing in the user's file is lost).
 import * as path from 'node:path';
 import { resolveInside, writeJsonAtomic } from '../util/atomic';
+import { boundaryFor, checkWriteFolder } from '../util/folders';
 import type { CaptionRun } from './settings';
 import { addDistinct, captionTokens, cleanCaption, normalizeCaption } from './text';
+import { readRegularFileIfExists } from '../util/files';
+import { FILE_LIMITS } from '../util/limits';
 
 export const CAPTIONS_DIR = '.mobileclip';
 export const CAPTIONS_FILE = 'captions.json';
@@ -46,8 +49,13 @@ export interface CaptionStore {
   runs: Map<string, CaptionRun>;
   /** Keyed by '/'-separated path relative to root. */
   images: Map<string, CaptionEntry>;
-  /** Entries dropped or repaired while loading, for the log. */
+  /** Entries ignored or repaired while loading: callers show them to the user. */
   problems: string[];
+  /**
+   * Image entries ignored on load (a path outside the folder, not an object), kept verbatim and
+   * written back on save: a bad entry is reported, never silently deleted from the user's file.
+   */
+  ignored: Map<string, unknown>;
 }
 
 export function captionsFileFor(root: string): string {
@@ -55,7 +63,7 @@ export function captionsFileFor(root: string): string {
 }
 
 export function emptyCaptionStore(root: string, file = captionsFileFor(root)): CaptionStore {
-  return { root: path.resolve(root), file, runs: new Map(), images: new Map(), problems: [] };
+  return { root: path.resolve(root), file, runs: new Map(), images: new Map(), problems: [], ignored: new Map() };
 }
 
 /** '/'-separated path of `absPath` relative to `root`; throws when it is not inside root. */
@@ -88,9 +96,10 @@ export async function loadCaptionStore(root: string, file = captionsFileFor(root
   const store = emptyCaptionStore(root, file);
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    const bytes = await readRegularFileIfExists(file, { maxBytes: FILE_LIMITS.metadata });
+    if (bytes === undefined) return store;
+    text = bytes.toString('utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return store;
     throw new Error(`cannot read captions file ${file}: ${(err as Error).message}`);
   }
   let raw: unknown;
@@ -111,12 +120,14 @@ export async function loadCaptionStore(root: string, file = captionsFileFor(root
   }
   for (const [key, value] of Object.entries(asObject(obj.images) ?? {})) {
     if (!isSafeKey(store.root, key)) {
-      store.problems.push(`image ${JSON.stringify(key)}: path outside the folder, ignored`);
+      store.problems.push(`image ${JSON.stringify(key)}: path outside the folder, ignored (kept in the file)`);
+      store.ignored.set(key, value);
       continue;
     }
     const e = asObject(value);
     if (!e) {
-      store.problems.push(`image ${JSON.stringify(key)}: not an object, ignored`);
+      store.problems.push(`image ${JSON.stringify(key)}: not an object, ignored (kept in the file)`);
+      store.ignored.set(key, value);
       continue;
     }
     const entry: CaptionEntry = { generated: strings(e.generated, key, 'generated', store), user: strings(e.user, key, 'user', store) };
@@ -146,6 +157,7 @@ function strings(v: unknown, key: string, field: string, store: CaptionStore): s
 export function captionStoreJson(store: CaptionStore): unknown {
   const used = new Set<string>();
   const images: Record<string, unknown> = {};
+  for (const [key, value] of store.ignored) if (!store.images.has(key)) images[key] = value;
   for (const [key, e] of store.images) {
     if (e.generated.length === 0 && e.user.length === 0) continue;
     if (e.run) used.add(e.run);
@@ -165,6 +177,8 @@ export function captionStoreJson(store: CaptionStore): unknown {
 }
 
 export async function saveCaptionStore(store: CaptionStore): Promise<void> {
+  const dir = path.dirname(store.file);
+  await checkWriteFolder(boundaryFor(store.root, dir), dir); // `.mobileclip` may be a link out of the folder
   await writeJsonAtomic(store.file, captionStoreJson(store));
 }
 

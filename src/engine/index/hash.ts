@@ -1,13 +1,10 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { sha256OfRegularFile } from '../util/files';
+import { MAX_IMAGE_FILE_BYTES } from '../util/limits';
 
-/** sha256 (hex) of a file's bytes, streamed; the same hash the worker reports per image. */
+/**
+ * sha256 (hex) of an image file's bytes, streamed; the same hash the worker reports per image.
+ * Only regular files up to the image size cap (a FIFO named x.png must not hang a run).
+ */
 export function sha256File(file: string, signal?: AbortSignal): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    const stream = createReadStream(file, { signal });
-    stream.on('data', (chunk) => hash.update(chunk));
-    stream.on('error', reject);
-    stream.on('end', () => resolve(hash.digest('hex')));
-  });
+  return sha256OfRegularFile(file, { maxBytes: MAX_IMAGE_FILE_BYTES, signal });
 }

@@ -11,11 +11,12 @@ import * as path from 'node:path';
 import type { ImageTextEmbedder } from '../api';
 import { isItemError, type ImageResult, type ThumbnailOptions } from '../types';
 import { resolveInside, writeFileAtomic } from '../util/atomic';
+import { boundaryFor, checkWriteFolder } from '../util/folders';
 import type { IndexSnapshot, PreprocessingSettings, VectorDType } from './format';
 import { sha256File } from './hash';
 import { MANIFEST_FILE, THUMBNAILS_DIR } from './location';
 import { acquireIndexLock } from './lock';
-import { DEFAULT_EXCLUDE, PathFilter, scanFolder, toPosix, type ScanOptions, type ScannedFile } from './scan';
+import { DEFAULT_EXCLUDE, PathFilter, scanFolder, symlinkedFileProblem, toPosix, type ScanOptions, type ScannedFile } from './scan';
 import { IndexStore, type IndexIdentity, type OpenStatus } from './store';
 import { DEFAULT_THUMBNAIL_SIZE, pruneThumbnails } from './thumbnails';
 
@@ -223,10 +224,10 @@ export class WorkspaceIndexer {
           }
           dropUnder(rel, new Set(found.map((f) => f.path)));
           candidates.push(...found);
-        } else if (st.isFile() && (await filter.acceptsFile(rel)) && st.size <= filter.maxFileSizeBytes) {
+        } else if (st.isFile() && (await filter.acceptsFile(rel)) && st.size <= filter.maxFileSizeBytes && !(await symlinkedFileProblem(this.root, resolveInside(this.root, rel)))) {
           candidates.push({ path: rel, size: st.size, mtimeMs: st.mtimeMs });
         } else {
-          dropUnder(rel); // excluded, too large or not a file (any more)
+          dropUnder(rel); // excluded, too large, a link out of the folder or not a file (any more)
         }
       }
       await this.process(this.triage(candidates, state), state, run);
@@ -263,6 +264,7 @@ export class WorkspaceIndexer {
   private exclusive(run: RunOptions, body: (state: RunState) => Promise<void>): Promise<IndexRunSummary> {
     const task = this.queue.then(async () => {
       const started = performance.now();
+      await this.checkOwnFolders();
       const release = await acquireIndexLock(this.indexDir);
       try {
         if ((await this.readSignature()) !== this.signature) await this.reload();
@@ -486,6 +488,13 @@ export class WorkspaceIndexer {
       while (pendingFlush) await pendingFlush;
     }
     if (flushError) throw flushError;
+  }
+
+  /** Before anything is written or deleted: the index and thumbnail folders must not lead out of the folder (util/folders.ts). */
+  private async checkOwnFolders(): Promise<void> {
+    await checkWriteFolder(boundaryFor(this.root, this.indexDir), this.indexDir);
+    const thumbs = this.thumbnails();
+    if (thumbs) await checkWriteFolder(boundaryFor(boundaryFor(this.root, this.indexDir), thumbs.dir), thumbs.dir);
   }
 
   private async pruneThumbnailCache(): Promise<void> {

@@ -5,6 +5,8 @@ import picomatch from 'picomatch';
 import { promises as fs, statSync, type Dirent } from 'node:fs';
 import * as path from 'node:path';
 import { IN_REPOSITORY_DIR } from './location';
+import { readRegularTextFile } from '../util/files';
+import { FILE_LIMITS } from '../util/limits';
 
 export const DEFAULT_IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'gif', 'webp', 'avif', 'tiff', 'tif', 'svg'] as const;
 export const DEFAULT_INCLUDE = [`**/*.{${DEFAULT_IMAGE_EXTENSIONS.join(',')}}`];
@@ -75,7 +77,7 @@ export class PathFilter {
     const texts: string[] = [];
     for (const file of files) {
       try {
-        texts.push(await fs.readFile(file, 'utf8'));
+        texts.push(await readRegularTextFile(file, { maxBytes: FILE_LIMITS.config }));
       } catch {
         /* no rules here */
       }
@@ -170,13 +172,42 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
+/**
+ * The one policy for symlinked image files, shared by indexing and reinforce: a link is followed
+ * only when its target lies inside `root` (the folder being indexed or the dataset's image
+ * folder). A link that leads out of it is skipped with the reason returned here: a cloned
+ * repository must not get `logo.png -> ~/Pictures/private.jpg` embedded, thumbnailed into a
+ * committed `.mobileclip/` or captioned. Undefined: the file is not a link, or its target is inside.
+ * `realRoot` caches realpath(root) across calls of one walk.
+ */
+export async function symlinkedFileProblem(root: string, file: string, realRoot?: string): Promise<string | undefined> {
+  let st;
+  try {
+    st = await fs.lstat(file);
+  } catch {
+    return undefined; // gone: the caller's stat reports it
+  }
+  if (!st.isSymbolicLink()) return undefined;
+  let target: string;
+  try {
+    target = await fs.realpath(file);
+  } catch {
+    return 'a symbolic link that points nowhere';
+  }
+  const base = realRoot ?? (await fs.realpath(root).catch(() => path.resolve(root)));
+  const rel = path.relative(base, target);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return `a symbolic link to ${target}, outside ${path.resolve(root)}`;
+  return undefined;
+}
+
 /** Stats per turn of the event loop: statSync is ~3x faster than async stat for many small files, and chunks keep the caller responsive. */
 const STAT_CHUNK = 256;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Walk `root` and yield the images to index, in a stable order (sorted per directory). Uses stat
- * only; directory symlinks are not followed (loops), file symlinks are.
+ * only; directory symlinks are not followed (loops), file symlinks only when they stay inside
+ * `root` (see symlinkedFileProblem).
  */
 export async function* scanFolder(root: string, options: ScanOptions = {}): AsyncGenerator<ScannedFile> {
   const filter = new PathFilter(root, options);
@@ -188,6 +219,7 @@ export async function* scanFolder(root: string, options: ScanOptions = {}): Asyn
     }
   }
   const stack: string[] = [start];
+  let realRoot: string | undefined;
   while (stack.length) {
     options.signal?.throwIfAborted();
     const relDir = stack.pop()!;
@@ -207,6 +239,14 @@ export async function* scanFolder(root: string, options: ScanOptions = {}): Asyn
       if (d.isDirectory()) {
         if (await filter.acceptsDirectory(rel)) dirs.push(rel);
       } else if ((d.isFile() || d.isSymbolicLink()) && (await filter.acceptsFile(rel, false))) {
+        if (d.isSymbolicLink()) {
+          realRoot ??= await fs.realpath(filter.root).catch(() => filter.root);
+          const problem = await symlinkedFileProblem(filter.root, path.join(filter.root, rel), realRoot);
+          if (problem) {
+            options.onSkip?.(rel, problem);
+            continue;
+          }
+        }
         files.push(rel);
       }
     }

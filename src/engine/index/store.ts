@@ -4,9 +4,12 @@
 // fresh vector file (compaction, dtype change, first write). A crash at any point leaves the old
 // manifest with the rows it committed, never a mix.
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { stableStringify, writeFileAtomic } from '../util/atomic';
+import { pruneTempFiles, stableStringify, writeFileAtomic } from '../util/atomic';
+import { readRegularFile, readRegularFileIfExists, UnreadableFileError } from '../util/files';
+import { boundaryFor, checkWriteFolder } from '../util/folders';
+import { FILE_LIMITS } from '../util/limits';
 import { allocVectors } from '../search/simd';
 import { decodeFloat16, encodeFloat16, roundToFloat16 } from './float16';
 import {
@@ -16,6 +19,7 @@ import {
   INDEX_VERSION,
   VECTOR_FILE_PATTERN,
   VECTOR_HEADER_BYTES,
+  VECTOR_MAGIC,
   bytesPerValue,
   checkHeader,
   encodeHeader,
@@ -29,7 +33,12 @@ import {
   type PreprocessingSettings,
   type VectorDType,
 } from './format';
-import { MANIFEST_FILE } from './location';
+import { acquireIndexLock } from './lock';
+import { MANIFEST_FILE, THUMBNAILS_DIR } from './location';
+import { pruneThumbnails } from './thumbnails';
+
+/** How far a vector file may run past its committed rows (an append cut short by a crash) before it is not ours to read. */
+const VECTOR_TAIL_SLACK_BYTES = 64 * 1024 * 1024;
 
 export interface LoadedIndex {
   manifest: IndexManifest;
@@ -43,9 +52,10 @@ function isNotFound(err: unknown): boolean {
 
 async function readManifestText(dir: string): Promise<string | undefined> {
   try {
-    return await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8');
+    return (await readRegularFileIfExists(path.join(dir, MANIFEST_FILE), { maxBytes: FILE_LIMITS.indexManifest }))?.toString('utf8');
   } catch (err) {
-    if (isNotFound(err)) return undefined;
+    // A committed index.json that is a FIFO, a device or absurdly large is not an index we can use.
+    if (err instanceof UnreadableFileError) throw new CorruptIndexError(`index manifest ${err.message}`);
     throw err;
   }
 }
@@ -90,16 +100,19 @@ function encodeRows(values: Float32Array, dtype: VectorDType): Uint8Array {
 async function readOnce(dir: string, text: string): Promise<LoadedIndex> {
   const manifest = parseManifest(text);
   const info = manifest.vectors;
+  const rowBytes = info.dim * bytesPerValue(info.dtype);
+  const need = VECTOR_HEADER_BYTES + info.rows * rowBytes;
   let bytes: Buffer;
   try {
-    bytes = await fs.readFile(path.join(dir, info.file));
+    // The committed rows plus the tail of at most one uncommitted append (checkpoints are small).
+    bytes = await readRegularFile(path.join(dir, info.file), { maxBytes: need + VECTOR_TAIL_SLACK_BYTES });
   } catch (err) {
-    if (isNotFound(err)) throw new CorruptIndexError(`vector file ${info.file} is missing`);
+    if (err instanceof UnreadableFileError) {
+      throw new CorruptIndexError(err.reason === 'missing' ? `vector file ${info.file} is missing` : `vector file ${info.file}: ${err.message}`);
+    }
     throw err;
   }
   checkHeader(bytes, info);
-  const rowBytes = info.dim * bytesPerValue(info.dtype);
-  const need = VECTOR_HEADER_BYTES + info.rows * rowBytes;
   if (bytes.length < need) {
     throw new CorruptIndexError(`vector file holds ${bytes.length} bytes, the manifest needs ${need} (torn write?)`);
   }
@@ -432,8 +445,9 @@ export class IndexStore {
     try {
       await this.writeAppend(this.persisted);
     } catch (err) {
-      if (!isNotFound(err)) throw err;
-      await this.writeFull(); // the vector file vanished under us: write a fresh one
+      const replaced = (err as NodeJS.ErrnoException).code === 'ELOOP' || err instanceof CorruptIndexError;
+      if (!isNotFound(err) && !replaced) throw err;
+      await this.writeFull(); // the vector file vanished or was swapped for a link under us: write a fresh one
     }
   }
 
@@ -535,8 +549,10 @@ export class IndexStore {
     const text = this.manifestText(file);
     this.dirty = false;
     try {
-      const handle = await fs.open(path.join(this.dir, prev.name), 'r+');
+      // Appends write in place: never through a link, never into anything but a regular file.
+      const handle = await fs.open(path.join(this.dir, prev.name), constants.O_RDWR | (constants.O_NOFOLLOW ?? 0));
       try {
+        if (!(await handle.stat()).isFile()) throw new CorruptIndexError(`vector file ${prev.name} is not a regular file`);
         const offset = VECTOR_HEADER_BYTES + from * rowBytes;
         await handle.truncate(offset); // drop the tail of an append that never committed
         if (bytes.length) await handle.write(bytes, 0, bytes.length, offset);
@@ -552,6 +568,11 @@ export class IndexStore {
     this.persisted = file;
   }
 
+  /**
+   * Deletes vector files of earlier generations and temp files of killed writers. Only files this
+   * code created: a vectors-<nonce>.bin must be a regular file whose header carries our magic and
+   * that nonce; a temp file must be one of writeFileAtomic's for the manifest or a vector file.
+   */
   private async removeOtherVectorFiles(keep: string): Promise<void> {
     let names: string[];
     try {
@@ -560,8 +581,53 @@ export class IndexStore {
       return;
     }
     for (const name of names) {
-      const stray = (VECTOR_FILE_PATTERN.test(name) && name !== keep) || (name.startsWith('.') && name.endsWith('.tmp'));
-      if (stray) await fs.rm(path.join(this.dir, name), { force: true }).catch(() => undefined);
+      if (name !== keep && (await isOwnVectorFile(path.join(this.dir, name)))) {
+        await fs.rm(path.join(this.dir, name), { force: true }).catch(() => undefined);
+      }
     }
+    await pruneTempFiles(this.dir, (target) => target === MANIFEST_FILE || VECTOR_FILE_PATTERN.test(target));
   }
+}
+
+/** A vector file this code wrote: regular, named vectors-<nonce>.bin, and its header says so. */
+async function isOwnVectorFile(file: string): Promise<boolean> {
+  const m = VECTOR_FILE_PATTERN.exec(path.basename(file));
+  if (!m) return false;
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    if (!(await handle.stat()).isFile()) return false;
+    const header = Buffer.alloc(VECTOR_HEADER_BYTES);
+    const { bytesRead } = await handle.read(header, 0, header.length, 0);
+    return bytesRead === header.length && header.toString('latin1', 0, 8) === VECTOR_MAGIC && header.toString('hex', 24, 32) === m[1];
+  } catch {
+    return false; // a link (O_NOFOLLOW), unreadable, gone: not ours to delete
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Removes a folder's index ("Rebuild Image Index") without touching anything else in its folder:
+ * an in-repository index shares `.mobileclip/` with captions.json. Takes the index lock, so a
+ * run of another process is not pulled out from under it. `root` is the indexed folder.
+ */
+export async function deleteIndexFiles(root: string, indexDir: string): Promise<void> {
+  const thumbsDir = path.join(indexDir, THUMBNAILS_DIR);
+  await checkWriteFolder(boundaryFor(root, indexDir), indexDir);
+  await checkWriteFolder(boundaryFor(boundaryFor(root, indexDir), thumbsDir), thumbsDir);
+  if (!(await fs.stat(indexDir).catch(() => undefined))?.isDirectory()) return;
+  const release = await acquireIndexLock(indexDir);
+  try {
+    await fs.rm(path.join(indexDir, MANIFEST_FILE), { force: true }); // first: without it the rest is garbage
+    for (const name of await fs.readdir(indexDir)) {
+      if (await isOwnVectorFile(path.join(indexDir, name))) await fs.rm(path.join(indexDir, name), { force: true });
+    }
+    await pruneTempFiles(indexDir, (target) => target === MANIFEST_FILE || VECTOR_FILE_PATTERN.test(target));
+    await pruneThumbnails(thumbsDir, new Set());
+    await fs.rmdir(thumbsDir).catch(() => undefined); // only when empty
+  } finally {
+    await release();
+  }
+  await fs.rmdir(indexDir).catch(() => undefined); // only when nothing else lives there
 }

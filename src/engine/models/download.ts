@@ -9,7 +9,9 @@
 // redirects are followed by hand to read the hub's X-Linked-Size / X-Linked-Etag (size and
 // sha256 of LFS files, used when the manifest does not pin them), partial files resume with
 // HTTP Range, every byte is hashed while streaming, and a file only appears at its final path
-// after size + sha256 passed (.part -> fsync -> rename).
+// after size + sha256 passed (.part -> fsync -> rename). What vouches for the bytes, in order:
+// the sha256 pinned in the manifest; the hub's X-Linked-Etag (sha256 of an LFS file); the hub's
+// ETag of a file kept in git (sha1 of the git blob). A file with none of them is refused.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -20,11 +22,13 @@ import type { Dispatcher } from 'undici';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const undici = (): typeof import('undici') => require('undici');
 import type { Precision, ResolvedModel } from '../types';
-import { ChecksumMismatchError, httpStatusError, ModelDownloadError, ModelOfflineError, type MissingFile } from './errors';
+import { ChecksumMismatchError, httpStatusError, ModelDownloadError, ModelOfflineError, UnverifiableDownloadError, type MissingFile } from './errors';
 import { clipFilePlan, findMissingFiles, type HubFilePlan } from './hub';
 import { getManifest, isClipManifest, type ClipManifest } from './manifest';
 import { DEFAULT_HUB_HOST, defaultModelsDir, hubFileDest, hubRevisionDir } from './paths';
 import { resolveRegistryModel } from './resolve';
+import { readRegularTextFile } from '../util/files';
+import { FILE_LIMITS } from '../util/limits';
 
 export interface DownloadProgress {
   /** Repo path of the file being transferred. */
@@ -85,7 +89,10 @@ interface FileTask {
   url: string;
   dest: string;
   size?: number;
+  /** Pinned in the manifest, else the hub's X-Linked-Etag (LFS files). */
   sha256?: string;
+  /** The hub's ETag of a file stored in git itself (not LFS): sha1 of the git blob. */
+  gitBlobSha1?: string;
 }
 
 /**
@@ -154,6 +161,7 @@ class Session {
         await res.body.dump();
         t.size ??= res.linkedSize ?? (res.statusCode === 200 ? headerInt(res.headers['content-length']) : undefined);
         t.sha256 ??= res.linkedSha256;
+        t.gitBlobSha1 ??= res.gitBlobSha1;
       } catch (err) {
         if (this.opts.signal?.aborted) throw abortReason(this.opts.signal);
         if (isOffline(err)) throw new ModelOfflineError(this.plan.id, this.remaining(i), new URL(t.url).host, err);
@@ -176,6 +184,18 @@ class Session {
     if (t.sha256 !== undefined && actual !== t.sha256) {
       await fs.rm(part, { force: true });
       throw new ChecksumMismatchError(t.path, t.url, t.sha256, actual, 'sha256');
+    }
+    if (t.sha256 === undefined) {
+      // Neither pinned nor reported by the hub as sha256: only a hub-reported git blob id may vouch for it.
+      if (t.gitBlobSha1 === undefined) {
+        await fs.rm(part, { force: true });
+        throw new UnverifiableDownloadError(t.path, t.url);
+      }
+      const blob = await gitBlobSha1(part, size);
+      if (blob !== t.gitBlobSha1) {
+        await fs.rm(part, { force: true });
+        throw new ChecksumMismatchError(t.path, t.url, t.gitBlobSha1, blob, 'git blob id');
+      }
     }
     await fs.rename(part, t.dest);
     await syncDir(path.dirname(t.dest));
@@ -219,6 +239,7 @@ class Session {
 
     const res = await this.open(t.url, 'GET', offset > 0 ? { range: `bytes=${offset}-` } : {});
     t.sha256 ??= res.linkedSha256;
+    t.gitBlobSha1 ??= res.gitBlobSha1;
     const range = parseContentRange(res.headers['content-range']);
     if (res.statusCode === 206) {
       if (range?.start !== offset) {
@@ -275,6 +296,7 @@ class Session {
   private async open(url: string, method: 'GET' | 'HEAD', headers: Record<string, string>, stopAtLinkedSize = false) {
     let linkedSize: number | undefined;
     let linkedSha256: string | undefined;
+    let gitBlobSha1: string | undefined;
     let current = url;
     for (let hop = 0; ; hop++) {
       const res = await undici().request(current, {
@@ -287,9 +309,12 @@ class Session {
       });
       linkedSize ??= headerInt(res.headers['x-linked-size']);
       linkedSha256 ??= parseSha256Etag(res.headers['x-linked-etag']);
+      // The model host's own answer (no redirect) to a file kept in git: its ETag is the blob's
+      // sha1. A CDN's ETag after a redirect means something else and is never used.
+      if (hop === 0 && (res.statusCode === 200 || res.statusCode === 206)) gitBlobSha1 = parseGitEtag(res.headers.etag);
       const location = res.headers.location;
       if (!REDIRECTS.has(res.statusCode) || typeof location !== 'string' || (stopAtLinkedSize && linkedSize !== undefined)) {
-        return { ...res, linkedSize, linkedSha256 };
+        return { ...res, linkedSize, linkedSha256, gitBlobSha1 };
       }
       await res.body.dump();
       if (hop >= MAX_REDIRECTS) throw new ModelDownloadError(`too many redirects starting at ${url}`, url);
@@ -369,6 +394,19 @@ function parseSha256Etag(value: string | string[] | undefined): string | undefin
   return v && /^[0-9a-f]{64}$/.test(v) ? v : undefined;
 }
 
+/** A git object id (40 hex) in an ETag header, else undefined. */
+function parseGitEtag(value: string | string[] | undefined): string | undefined {
+  const v = (Array.isArray(value) ? value[0] : value)?.replace(/^W\//, '').replace(/"/g, '').trim().toLowerCase();
+  return v && /^[0-9a-f]{40}$/.test(v) ? v : undefined;
+}
+
+/** sha1 of "blob <size>\0" + the bytes: git's id of the file, what the hub's ETag names for files kept in git. */
+async function gitBlobSha1(file: string, size: number): Promise<string> {
+  const hash = createHash('sha1').update(`blob ${size}\0`);
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
 function parseContentRange(value: string | string[] | undefined): { start?: number; total?: number } | undefined {
   const v = Array.isArray(value) ? value[0] : value;
   const m = v && /^bytes\s+(?:(\d+)-\d+|\*)\/(\d+|\*)$/.exec(v.trim());
@@ -408,7 +446,7 @@ async function acquireLock(dir: string): Promise<() => Promise<void>> {
       return () => fs.rm(lock, { force: true });
     } catch (err) {
       if (errorCode(err) !== 'EEXIST' || attempt > 0) throw err;
-      const pid = Number(await fs.readFile(lock, 'utf8').catch(() => ''));
+      const pid = Number(await readRegularTextFile(lock, { maxBytes: FILE_LIMITS.config }).catch(() => ''));
       if (Number.isSafeInteger(pid) && pid > 0 && isAlive(pid)) {
         throw new Error(`another download of this model is running (process ${pid}); wait for it to finish, or delete ${lock} if that process is gone`);
       }

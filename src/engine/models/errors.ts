@@ -45,9 +45,25 @@ export class ModelDownloadError extends Error {
 }
 
 export class ChecksumMismatchError extends ModelDownloadError {
-  constructor(readonly file: string, url: string, readonly expected: string, readonly actual: string, what: 'sha256' | 'size') {
+  constructor(readonly file: string, url: string, readonly expected: string, readonly actual: string, what: 'sha256' | 'size' | 'git blob id') {
     super(`${what} mismatch for ${file} from ${url}: expected ${expected}, got ${actual}. The bad file was deleted; try again, and if it keeps failing the pinned revision or checksum in the model manifest is wrong.`, url);
     this.name = 'ChecksumMismatchError';
+  }
+}
+
+/**
+ * A file with no sha256 pinned in its manifest, whose host reported no checksum either: its bytes
+ * cannot be told apart from an attacker's, so they are not used.
+ */
+export class UnverifiableDownloadError extends ModelDownloadError {
+  constructor(readonly file: string, url: string) {
+    super(
+      `Refusing ${file} from ${url}: the model manifest pins no sha256 for it and the host reported none ` +
+        '(X-Linked-Etag for large files, a git ETag for small ones), so its bytes cannot be verified. The file was deleted. ' +
+        'Download from the Hugging Face hub (or a mirror that passes its checksum headers through), or pin the file in the manifest.',
+      url,
+    );
+    this.name = 'UnverifiableDownloadError';
   }
 }
 

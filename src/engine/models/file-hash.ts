@@ -1,10 +1,11 @@
 // sha256 of (large) model files, remembered in a small sidecar JSON under the cache folder,
 // keyed by (absolute path, size, mtime): a 170 MB text tower is hashed once per file version,
 // not on every start.
-import { createHash } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../util/atomic';
+import { readRegularTextFile, sha256OfRegularFile } from '../util/files';
+import { FILE_LIMITS } from '../util/limits';
 
 const SIDECAR = 'file-hashes.json';
 const MAX_ENTRIES = 500;
@@ -12,10 +13,8 @@ const MAX_ENTRIES = 500;
 interface Entry { size: number; mtimeMs: number; sha256: string; usedAt: number }
 type Sidecar = Record<string, Entry>;
 
-export async function sha256OfFile(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+export function sha256OfFile(file: string): Promise<string> {
+  return sha256OfRegularFile(file, { maxBytes: FILE_LIMITS.modelWeights });
 }
 
 /** sha256 of each file (same order), using and updating the sidecar cache in `cacheDir`. */
@@ -52,7 +51,7 @@ export async function cachedSha256(files: readonly string[], cacheDir: string): 
 
 async function readSidecar(file: string): Promise<Sidecar> {
   try {
-    const raw = JSON.parse(await fs.readFile(file, 'utf8')) as unknown;
+    const raw = JSON.parse(await readRegularTextFile(file, { maxBytes: FILE_LIMITS.config })) as unknown;
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return {};
     const out: Sidecar = {};
     for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {

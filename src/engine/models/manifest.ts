@@ -10,6 +10,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Precision } from '../types';
 import { isPrecision } from './precision';
+import { readRegularTextFile } from '../util/files';
+import { FILE_LIMITS } from '../util/limits';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 export const DEFAULT_MODEL_ID = 'mobileclip-s0';
@@ -226,7 +228,7 @@ function requirePositiveInt(obj: Record<string, unknown>, where: string, field: 
 export async function loadManifestFile(file: string): Promise<ModelManifest> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readRegularTextFile(file, { maxBytes: FILE_LIMITS.config });
   } catch (err) {
     throw new Error(`cannot read model manifest ${file}: ${(err as Error).message}`);
   }

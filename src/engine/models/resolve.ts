@@ -3,7 +3,6 @@
 // Never touches the network: a registry model that is not in the cache fails with
 // ModelNotDownloadedError, which says which file to put where (see download.ts to fetch them).
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Precision, ResolvedModel } from '../types';
 import { ModelNotDownloadedError } from './errors';
@@ -12,6 +11,8 @@ import { clipFilePlan, findMissingFiles } from './hub';
 import { externalDataFile, resolveLocalFolder } from './local';
 import { getManifest, isClipManifest, type ClipManifest, type ManifestFile } from './manifest';
 import { DEFAULT_HUB_HOST, defaultModelsDir, expandHome, hubFileDest, hubRevisionDir } from './paths';
+import { readRegularTextFile } from '../util/files';
+import { FILE_LIMITS } from '../util/limits';
 
 export { ModelNotDownloadedError, ModelOfflineError, ModelDownloadError, ChecksumMismatchError, type MissingFile } from './errors';
 export { LocalModelError } from './local';
@@ -63,7 +64,7 @@ export async function resolveRegistryModel(manifest: ClipManifest, opts: Resolve
   // Identity: the pinned checksums (else the size, else the bytes themselves) of what feeds the
   // model, plus the preprocessing config's contents.
   const identity = async (f: ManifestFile) => f.sha256 ?? (f.size !== undefined ? `size:${f.size}` : (await cachedSha256([dest(f)], opts.cacheDir))[0]);
-  const preprocessor = files.preprocessorConfig ? await fs.readFile(dest(files.preprocessorConfig), 'utf8') : null;
+  const preprocessor = files.preprocessorConfig ? await readRegularTextFile(dest(files.preprocessorConfig), { maxBytes: FILE_LIMITS.config }) : null;
   const fingerprint = digest({
     v: FINGERPRINT_VERSION,
     source: 'hub',

@@ -1,7 +1,8 @@
 // Reads a Hugging Face `preprocessor_config.json` (CLIPImageProcessor and friends) into the few
 // numbers the image pipeline needs. Missing fields fall back to MobileCLIP v1 behaviour:
 // bilinear shortest-edge resize to the model's input size, center crop, x/255, no normalization.
-import { promises as fs } from 'node:fs';
+import { readRegularFileIfExists } from '../util/files';
+import { FILE_LIMITS } from '../util/limits';
 
 /** sharp's resize kernels. */
 export type ResizeKernel = 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
@@ -57,13 +58,9 @@ export function defaultPreprocessConfig(): PreprocessConfig {
 
 export async function loadPreprocessConfig(file: string | undefined): Promise<PreprocessConfig> {
   if (!file) return defaultPreprocessConfig();
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return defaultPreprocessConfig();
-    throw err;
-  }
+  const bytes = await readRegularFileIfExists(file, { maxBytes: FILE_LIMITS.config });
+  if (bytes === undefined) return defaultPreprocessConfig();
+  const text = bytes.toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -99,9 +96,49 @@ export function parsePreprocessConfig(json: unknown, source = 'preprocessor conf
   if (cfg.doNormalize) {
     cfg.mean = triple(raw.image_mean, source, 'image_mean') ?? [0.48145466, 0.4578275, 0.40821073];
     cfg.std = triple(raw.image_std, source, 'image_std') ?? [0.26862954, 0.26130258, 0.27577711];
-    if (cfg.std.some((s) => s === 0)) throw new Error(`${source}: image_std contains 0`);
   }
+  const problems = implausible(cfg);
+  if (problems.length) throw new Error(`${source}: implausible preprocessing (${problems.join('; ')}); refusing to load this model`);
   return cfg;
+}
+
+/**
+ * Sizes and factors beyond any real image model. A config is someone else's file: `crop_size:
+ * 20000` would make every image a 4.8 GB tensor, and `image_std: 1e-320` turns every embedding
+ * into zeros (or infinities) without any error.
+ */
+export const PREPROCESS_BOUNDS = {
+  /** Longest side of a resize or crop target, in pixels (CLIP-family models use 224 to 1024). */
+  maxSide: 2048,
+  std: { min: 1e-3, max: 1e3 },
+  mean: { min: -1e3, max: 1e3 },
+  rescaleFactor: { min: 1e-6, max: 1e3 },
+} as const;
+
+function implausible(cfg: PreprocessConfig): string[] {
+  const problems: string[] = [];
+  const side = (what: string, n: number | undefined) => {
+    if (n !== undefined && n > PREPROCESS_BOUNDS.maxSide) problems.push(`${what} ${n} is above ${PREPROCESS_BOUNDS.maxSide} px`);
+  };
+  const r = cfg.resize;
+  if (r?.kind === 'shortestEdge') {
+    side('size.shortest_edge', r.shortestEdge);
+    side('size.longest_edge', r.longestEdge);
+  } else if (r?.kind === 'exact') {
+    side('size.width', r.width);
+    side('size.height', r.height);
+  }
+  side('crop_size width', cfg.crop?.width);
+  side('crop_size height', cfg.crop?.height);
+  const range = (what: string, v: number, b: { min: number; max: number }) => {
+    if (!(v >= b.min && v <= b.max)) problems.push(`${what} ${v} is outside ${b.min}..${b.max}`);
+  };
+  if (cfg.doRescale) range('rescale_factor', cfg.rescaleFactor, PREPROCESS_BOUNDS.rescaleFactor);
+  if (cfg.doNormalize) {
+    cfg.std.forEach((v) => range('image_std', v, PREPROCESS_BOUNDS.std));
+    cfg.mean.forEach((v) => range('image_mean', v, PREPROCESS_BOUNDS.mean));
+  }
+  return problems;
 }
 
 function parseResize(size: unknown, source: string): ResizeTarget | undefined {
@@ -189,6 +226,10 @@ export interface ResolvedGeometry {
  * graph takes (from its input shape or the config's crop size).
  */
 export function resolveGeometry(cfg: PreprocessConfig, imageSize: number): ResolvedGeometry {
+  // The vision graph's own input size is checked like the config's (both come with the model).
+  if (!(imageSize >= 1 && imageSize <= PREPROCESS_BOUNDS.maxSide)) {
+    throw new Error(`implausible preprocessing: the model's input size ${imageSize} is outside 1..${PREPROCESS_BOUNDS.maxSide} px; refusing to load this model`);
+  }
   const resize = cfg.doResize ? cfg.resize ?? { kind: 'shortestEdge' as const, shortestEdge: imageSize } : undefined;
   const crop = cfg.doCenterCrop ? cfg.crop ?? { width: imageSize, height: imageSize } : undefined;
   return { resize, crop };

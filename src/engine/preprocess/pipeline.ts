@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import type { AugmentParams, ThumbnailOptions } from '../types';
 import { writeFileAtomic } from '../util/atomic';
+import { readRegularFile, UnreadableFileError } from '../util/files';
+import { MAX_IMAGE_FILE_BYTES } from '../util/limits';
 import { type PreprocessConfig, type ResizeKernel, type ResolvedGeometry, resizedSize } from './config';
 import { ImageDecodeError, describeDecodeFailure, describeUnrecognised, formatMegapixels, sniffFormat } from './errors';
 
@@ -185,15 +187,15 @@ export async function preprocessImage(file: string, req: PreprocessRequest): Pro
   return out;
 }
 
+/** The image's bytes: regular files only (not /dev/zero, not a FIFO named x.png), at most the image size cap. */
 async function readImageFile(file: string): Promise<Buffer> {
   try {
-    return await fs.readFile(file);
+    return await readRegularFile(file, { maxBytes: MAX_IMAGE_FILE_BYTES });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ImageDecodeError('file not found');
-    if (code === 'EISDIR') throw new ImageDecodeError('is a directory, not an image file');
-    if (code === 'EACCES' || code === 'EPERM') throw new ImageDecodeError('permission denied');
-    throw new ImageDecodeError(`cannot read file: ${(err as Error).message}`);
+    if (!(err instanceof UnreadableFileError)) throw new ImageDecodeError(`cannot read file: ${(err as Error).message}`);
+    if (err.reason === 'too-large') throw new ImageDecodeError(`file is larger than the ${MAX_IMAGE_FILE_BYTES / 2 ** 20} MB an image may have`);
+    if (/directory/.test(err.message)) throw new ImageDecodeError('is a directory, not an image file');
+    throw new ImageDecodeError(err.message);
   }
 }
 

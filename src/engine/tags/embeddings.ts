@@ -1,10 +1,11 @@
 // Text embeddings of tag prompts, cached per model fingerprint (in memory, optionally on disk), and
 // the vocabulary turned into unit tag/background directions for scoring.
-import { promises as fs } from 'node:fs';
 import type { ImageTextEmbedder } from '../api';
 import { writeJsonAtomic } from '../util/atomic';
 import { meanDirection, normalized, type TagScorer } from './scoring';
 import type { TagVocabulary } from './vocabulary';
+import { readRegularTextFile } from '../util/files';
+import { FILE_LIMITS } from '../util/limits';
 
 const CACHE_FORMAT = 'mobileclip-assets-tag-embeddings';
 /** Fingerprints kept in a cache file; older models are dropped first. */
@@ -81,7 +82,7 @@ export class TagEmbeddingCache {
     if (!this.file) return;
     let raw: unknown;
     try {
-      raw = JSON.parse(await fs.readFile(this.file, 'utf8'));
+      raw = JSON.parse(await readRegularTextFile(this.file, { maxBytes: FILE_LIMITS.metadata }));
     } catch {
       return; // missing or unreadable: it is only a cache
     }

@@ -2,6 +2,8 @@
 import { promises as fs } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic';
 import type { TagEntry, TagMark } from './store';
+import { readRegularFileIfExists } from '../util/files';
+import { FILE_LIMITS } from '../util/limits';
 
 export type ExportFormat = 'csv' | 'json';
 
@@ -94,13 +96,9 @@ export function xmpDocument(tags: readonly string[]): string {
 }
 
 async function sidecarOwnership(file: string): Promise<'missing' | 'ours' | 'foreign'> {
-  try {
-    const text = await fs.readFile(file, 'utf8');
-    return text.includes(`x:xmptk="${XMP_TOOLKIT}"`) ? 'ours' : 'foreign';
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
-    throw err;
-  }
+  const bytes = await readRegularFileIfExists(file, { maxBytes: FILE_LIMITS.config });
+  if (bytes === undefined) return 'missing';
+  return bytes.toString('utf8').includes(`x:xmptk="${XMP_TOOLKIT}"`) ? 'ours' : 'foreign';
 }
 
 /**

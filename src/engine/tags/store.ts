@@ -15,11 +15,13 @@
 // decision: suggested (auto, not yet reviewed), confirmed (the user kept or added it), rejected
 // (the user removed it: never suggested again for that image).
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { resolveInside, stableStringify, writeFileAtomic } from '../util/atomic';
+import { pruneTempFiles, resolveInside, stableStringify, writeFileAtomic } from '../util/atomic';
+import { boundaryFor, checkWriteFolder } from '../util/folders';
 import { toCsv, toJsonExport, removeXmpSidecar, writeXmpSidecar, type ExportFormat, type ExportOptions } from './export';
 import { checkRelativePath, checkTagName, describe, normalizeRelativePath, normalizeTagName } from './names';
+import { readRegularFileIfExists } from '../util/files';
+import { FILE_LIMITS } from '../util/limits';
 
 export const TAGS_DATA_FILE = '.vscode/asset-tags.data.json';
 const FORMAT = 'mobileclip-assets-tags';
@@ -87,7 +89,11 @@ export class TagStore {
   static async load(folder: string, options: TagStoreOptions = {}): Promise<TagStore> {
     const root = path.resolve(folder);
     const store = new TagStore(root, options.file ? path.resolve(options.file) : path.join(root, TAGS_DATA_FILE), options);
-    await removeStaleTempFiles(store.file);
+    // A writer killed mid-write leaves `.asset-tags.data.json.<pid>.<hex>.tmp` beside the file.
+    await checkWriteFolder(boundaryFor(root, path.dirname(store.file)), path.dirname(store.file)).then(
+      () => pruneTempFiles(path.dirname(store.file), (target) => target === path.basename(store.file)),
+      () => undefined, // refused folders are reported when saving; loading only reads
+    );
     const text = await readText(store.file);
     if (text !== undefined) {
       store.images = store.parse(text, store.warnings);
@@ -318,6 +324,8 @@ export class TagStore {
       }
     }
     const out = stableStringify(this.toJson());
+    const dir = path.dirname(this.file);
+    await checkWriteFolder(boundaryFor(this.folder, dir), dir); // .vscode/ may be a link out of the workspace
     await writeFileAtomic(this.file, out);
     this.syncedHash = hashText(out);
     for (const [p, n] of changed) {
@@ -381,6 +389,7 @@ export class TagStore {
     for (const p of paths) {
       try {
         const abs = resolveInside(this.folder, p);
+        await checkWriteFolder(this.folder, path.dirname(abs)); // the image's folder may be a link out of the workspace
         const e = this.images.get(p);
         if (e) await writeXmpSidecar(abs, this.tagsOf(p));
         else await removeXmpSidecar(abs);
@@ -529,40 +538,8 @@ function hashText(text: string): string {
 
 async function readText(file: string): Promise<string | undefined> {
   try {
-    return await fs.readFile(file, 'utf8');
+    return (await readRegularFileIfExists(file, { maxBytes: FILE_LIMITS.metadata }))?.toString('utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new Error(`${file}: cannot read: ${(err as Error).message}`);
-  }
-}
-
-/**
- * A writer killed mid-write leaves `.<name>.<pid>.<hex>.tmp` beside the tags file (the target itself
- * stays intact). Remove such leftovers whose writer process is gone, so they do not pile up in .vscode/.
- */
-async function removeStaleTempFiles(file: string): Promise<void> {
-  const dir = path.dirname(file);
-  const prefix = `.${path.basename(file)}.`;
-  let names: string[];
-  try {
-    names = await fs.readdir(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const m = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length));
-    if (!m || isAlive(Number(m[1]))) continue;
-    await fs.rm(path.join(dir, name), { force: true }).catch(() => undefined);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

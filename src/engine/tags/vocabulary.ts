@@ -18,7 +18,6 @@
 //     }
 //   }
 // In a prompt, "{}" stands for the tag's name as words ("ui-mockup" -> "ui mockup").
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 // The ESM build: the package's UMD main loads its parts with a dynamic require that bundlers cannot follow.
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
@@ -27,6 +26,8 @@ import {
   SUBJECT_TEMPLATES,
 } from './defaults';
 import { checkTagName, describe, tagPhrase } from './names';
+import { readRegularFileIfExists } from '../util/files';
+import { FILE_LIMITS } from '../util/limits';
 
 export const VOCABULARY_FILE = '.vscode/asset-tags.json';
 const MAX_PROMPTS_PER_TAG = 64;
@@ -112,12 +113,15 @@ export function vocabularyFromNames(names: readonly string[], options: { thresho
 }
 
 async function readVocabularyFile(file: string, required: boolean): Promise<VocabularyLayer | undefined> {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = (await readRegularFileIfExists(file, { maxBytes: FILE_LIMITS.metadata }))?.toString('utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !required) return undefined;
     throw new TagVocabularyError([`${file}: cannot read: ${(err as Error).message}`]);
+  }
+  if (text === undefined) {
+    if (!required) return undefined;
+    throw new TagVocabularyError([`${file}: cannot read: file not found`]);
   }
   return { source: file, text, value: undefined };
 }

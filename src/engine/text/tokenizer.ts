@@ -9,6 +9,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 // The package ships ESM-only type declarations: import its types as ESM, load it with import().
 import type { Tokenizer } from '@huggingface/tokenizers' with { 'resolution-mode': 'import' };
+import { readRegularTextFile } from '../util/files';
+import { FILE_LIMITS } from '../util/limits';
 
 /** CLIP's context length, used when tokenizer_config.json does not say. */
 export const CLIP_CONTEXT_LENGTH = 77;
@@ -107,7 +109,7 @@ function specialId(tokenizer: Tokenizer, configured: unknown, fallback: { token:
 async function readJson(file: string, what: string): Promise<TokenizerConfig> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readRegularTextFile(file, { maxBytes: what === 'tokenizer' ? FILE_LIMITS.tokenizer : FILE_LIMITS.config });
   } catch (err) {
     throw new Error(`cannot read ${what} ${file}: ${(err as Error).message}`);
   }

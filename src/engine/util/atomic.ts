@@ -3,12 +3,13 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isProcessAlive } from './process';
 
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(target);
   await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'w');
+  const handle = await fs.open(tmp, 'wx'); // exclusive: never write through something already there
   try {
     await handle.writeFile(data);
     await handle.sync();
@@ -25,6 +26,46 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     throw err;
   }
   await syncDir(dir);
+}
+
+/** `.<target>.<pid>.<8 hex>.tmp`: the temp name writeFileAtomic uses. */
+const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/** The target base name and writer pid of a writeFileAtomic temp file name, else undefined. */
+export function parseTempName(name: string): { target: string; pid: number } | undefined {
+  const m = TEMP_NAME.exec(name);
+  return m ? { target: m[1]!, pid: Number(m[2]) } : undefined;
+}
+
+/**
+ * Deletes temp files that writeFileAtomic left in `dir` when its process was killed (a kill -9
+ * mid-write leaves the target intact and the temp file behind). Touches only what we created:
+ * files named like our temp files, for targets `isOurs` accepts, whose writer is gone.
+ * The caller has checked `dir` (see util/folders.ts). Returns how many went.
+ */
+export function pruneTempFiles(dir: string, isOurs: (target: string) => boolean): Promise<number> {
+  return removeOwnFiles(dir, (name) => {
+    const t = parseTempName(name);
+    return t !== undefined && isOurs(t.target) && t.pid !== process.pid && !isProcessAlive(t.pid);
+  });
+}
+
+/** Deletes the regular files of `dir` (never links or folders) whose names `isOurs` picks; returns how many went. */
+export async function removeOwnFiles(dir: string, isOurs: (name: string) => boolean): Promise<number> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!isOurs(name)) continue;
+    const file = path.join(dir, name);
+    if (!(await fs.lstat(file).catch(() => undefined))?.isFile()) continue;
+    await fs.rm(file, { force: true }).then(() => removed++, () => undefined);
+  }
+  return removed;
 }
 
 /** Stable, diff-friendly JSON: keys sorted at every level, two-space indent, trailing newline. */

@@ -1,7 +1,8 @@
 // The one way the engine reads a file named by someone else (a workspace, a dataset, an index):
 // only regular files, never more than a cap. A path like `/dev/zero`, a FIFO named `x.png` or a
 // directory must end as a clear per-file error, not as an endless read or a hang.
-import { constants, promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { constants, promises as fs, type Stats } from 'node:fs';
 
 export class UnreadableFileError extends Error {
   constructor(
@@ -25,16 +26,8 @@ export interface ReadRegularFileOptions {
  * cannot slip a device in; a file that grows past the cap while being read is refused too.
  */
 export async function readRegularFile(file: string, opts: ReadRegularFileOptions): Promise<Buffer> {
-  let handle: fs.FileHandle;
+  const { handle, stat } = await openRegularFile(file, opts);
   try {
-    handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-  } catch (err) {
-    throw describeOpenError(file, err as NodeJS.ErrnoException);
-  }
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new UnreadableFileError(file, 'not-regular', `not a regular file (${kindOf(stat)})`);
-    if (stat.size > opts.maxBytes) throw tooLarge(file, stat.size, opts.maxBytes);
     // Read one byte past the stated size: a file that grew since fstat is noticed, not truncated.
     const buf = Buffer.allocUnsafe(stat.size + 1);
     let length = 0;
@@ -50,6 +43,54 @@ export async function readRegularFile(file: string, opts: ReadRegularFileOptions
     throw new UnreadableFileError(file, 'io', `cannot read file: ${(err as Error).message}`);
   } finally {
     await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Opens a regular file for reading (same checks as readRegularFile) for callers that stream it,
+ * such as hashing a model file too large to hold in memory. The caller closes the handle.
+ */
+export async function openRegularFile(file: string, opts: ReadRegularFileOptions): Promise<{ handle: fs.FileHandle; stat: Stats }> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    throw describeOpenError(file, err as NodeJS.ErrnoException);
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new UnreadableFileError(file, 'not-regular', `not a regular file (${kindOf(stat)})`);
+    if (stat.size > opts.maxBytes) throw tooLarge(file, stat.size, opts.maxBytes);
+    return { handle, stat };
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    if (err instanceof UnreadableFileError) throw err;
+    throw new UnreadableFileError(file, 'io', `cannot read file: ${(err as Error).message}`);
+  }
+}
+
+/** sha256 (hex) of a regular file, streamed (for files too large to hold, such as model weights). */
+export async function sha256OfRegularFile(file: string, opts: ReadRegularFileOptions & { signal?: AbortSignal }): Promise<string> {
+  const { handle } = await openRegularFile(file, opts);
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of handle.createReadStream({ autoClose: false, signal: opts.signal })) hash.update(chunk as Buffer);
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err;
+    throw new UnreadableFileError(file, 'io', `cannot read file: ${(err as Error).message}`);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+  return hash.digest('hex');
+}
+
+/** Contents of a regular file, or undefined when there is no file at that path (other refusals throw). */
+export async function readRegularFileIfExists(file: string, opts: ReadRegularFileOptions): Promise<Buffer | undefined> {
+  try {
+    return await readRegularFile(file, opts);
+  } catch (err) {
+    if (err instanceof UnreadableFileError && err.reason === 'missing') return undefined;
+    throw err;
   }
 }
 
@@ -76,6 +117,11 @@ function describeOpenError(file: string, err: NodeJS.ErrnoException): Unreadable
 
 function tooLarge(file: string, size: number, max: number, why = 'larger than the limit'): UnreadableFileError {
   return new UnreadableFileError(file, 'too-large', `file ${why}: ${size} bytes > ${max} bytes`);
+}
+
+/** Why a path with this stat is not something to read as a file ("not a regular file (a FIFO)"), or undefined for a regular file. */
+export function notRegularReason(stat: Stats): string | undefined {
+  return stat.isFile() ? undefined : `not a regular file (${kindOf(stat)})`;
 }
 
 function kindOf(stat: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {

@@ -1,7 +1,6 @@
 // The extension's view of all workspace images: one FolderState per workspace folder, the
 // indexing runs (full, incremental from the watcher, pausable, cancellable) and the search.
 // It implements the webviews' AssetBackend; VS Code-only actions come from fileActions.
-import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -23,8 +22,11 @@ import { formatDuration } from '../../engine/util/format';
 import { log } from '../log';
 import { editorExcludeGlobs, readSettings } from '../settings';
 import type { ModelService, ModelState } from '../modelService';
+import { deleteIndexFiles } from '../../engine/index/store';
 import { DEFAULT_THUMBNAIL_SIZE } from '../../engine/index/thumbnails';
+import { boundaryFor, checkWriteFolder, resolvesInside } from '../../engine/util/folders';
 import { FolderState, type FolderConfig } from './folderState';
+import { maxFileSizeBytesFromMB, maxPixelsFromMegapixels } from '../../engine/util/limits';
 
 /** Tags and captions shown with each image (provided by the tagging and captions features). */
 export interface AssetAnnotations {
@@ -93,10 +95,10 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
         include: s.index.include,
         exclude,
         respectGitignore: s.index.respectGitignore,
-        maxFileSizeBytes: s.index.maxFileSizeMB > 0 ? s.index.maxFileSizeMB * 1024 * 1024 : undefined,
+        maxFileSizeBytes: maxFileSizeBytesFromMB(s.index.maxFileSizeMB),
       },
       dtype: s.index.vectorPrecision,
-      preprocessing: { background: s.transparentBackground.toLowerCase(), maxPixels: Math.round(s.maxImageMegapixels * 1e6) },
+      preprocessing: { background: s.transparentBackground.toLowerCase(), maxPixels: maxPixelsFromMegapixels(s.maxImageMegapixels) },
       // Images per embedder call: large enough that decoding overlaps inference (see bench/RESULTS.md).
       batchSize: 256,
     };
@@ -108,7 +110,8 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
     while (this.run) await this.run.promise;
     for (const f of this.folders) {
       await f.dispose();
-      await fs.rm(f.indexDir, { recursive: true, force: true });
+      // Only the index's own files: an in-repository index shares .mobileclip/ with captions.json.
+      await deleteIndexFiles(f.root, f.indexDir);
     }
     await this.reloadFolders();
   }
@@ -284,7 +287,8 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
   // ---------------------------------------------------------------- AssetBackend
 
   get thumbnailRoots(): readonly string[] {
-    return this.folders.map((f) => f.thumbnailDir);
+    // A thumbs/ folder that links out of the workspace must not open that place to the webviews.
+    return this.folders.map((f) => f.thumbnailDir).filter((dir, i) => resolvesInside(boundaryFor(this.folders[i]!.root, dir), dir));
   }
 
   getStatus(): ModelStatus {
@@ -321,6 +325,10 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
 
   async listItems(): Promise<BackendItem[]> {
     return [...this.collectItems().values()];
+  }
+
+  isKnownItem(id: string): boolean {
+    return this.lastItems.has(id) || this.itemFor(id) !== undefined;
   }
 
   async getItems(ids: readonly string[]): Promise<BackendItem[]> {
@@ -413,6 +421,7 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
         continue;
       }
       try {
+        await checkWriteFolder(boundaryFor(folder.root, folder.thumbnailDir), folder.thumbnailDir);
         const r = await this.models.thumbnail(id, { dir: folder.thumbnailDir, size: DEFAULT_THUMBNAIL_SIZE });
         out.push(r.error ? { id, thumbnailPath: null, error: r.error } : { id, thumbnailPath: r.thumbnail ?? null, width: r.width, height: r.height });
       } catch (err) {

@@ -31,8 +31,10 @@ export interface CaptionMatchOptions {
 
 export interface CaptionIndexOptions {
   load?: (root: string, file: string) => Promise<CaptionStore>;
-  /** Problems found while loading (broken file, entries dropped), for the log. */
+  /** Problems found while loading (broken file, entries ignored), for the log. */
   onProblem?: (message: string) => void;
+  /** A loaded file had entries that were ignored (and kept in the file): once per load, for the user. */
+  onIgnoredEntries?: (file: string, problems: readonly string[]) => void;
 }
 
 interface Tracked {
@@ -56,10 +58,12 @@ export class CaptionIndex {
   private readonly listeners = new Set<() => void>();
   private readonly load: NonNullable<CaptionIndexOptions['load']>;
   private readonly onProblem: (message: string) => void;
+  private readonly onIgnoredEntries: (file: string, problems: readonly string[]) => void;
 
   constructor(opts: CaptionIndexOptions = {}) {
     this.load = opts.load ?? ((root, file) => loadCaptionStore(root, file));
     this.onProblem = opts.onProblem ?? (() => undefined);
+    this.onIgnoredEntries = opts.onIgnoredEntries ?? (() => undefined);
   }
 
   /** Called after any store was loaded, reloaded or forgotten. */
@@ -87,6 +91,7 @@ export class CaptionIndex {
         if (entry.version !== version || this.tracked.get(root) !== entry) return;
         entry.store = store;
         for (const p of store.problems) this.onProblem(`${entry.file}: ${p}`);
+        if (store.problems.length) this.onIgnoredEntries(entry.file, store.problems);
       } catch (err) {
         // Keep the last good captions: a broken file is reported, not shown as "no captions".
         if (entry.version === version) this.onProblem((err as Error).message);

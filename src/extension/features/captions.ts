@@ -23,6 +23,7 @@ import {
 import { targetPaths } from './commandArgs';
 import { ensureCaptioner } from './modelPrompts';
 import { deepestContaining, isInsideOrEqual } from './paths';
+import { maxFileSizeBytesFromMB, maxPixelsFromMegapixels } from '../../engine/util/limits';
 
 export interface CaptionFeatureDeps {
   models: ModelService;
@@ -48,7 +49,10 @@ const CAPTIONS_GLOB = `**/${CAPTIONS_DIR}/${CAPTIONS_FILE}`;
 const REFRESH_DELAY_MS = 250;
 
 export function registerCaptionFeatures(context: vscode.ExtensionContext, deps: CaptionFeatureDeps): CaptionFeatures {
-  const index = new CaptionIndex({ onProblem: (m) => log().warn(`captions: ${m}`) });
+  const index = new CaptionIndex({
+    onProblem: (m) => log().warn(`captions: ${m}`),
+    onIgnoredEntries: (file, problems) => void warnIgnoredEntries(file, problems),
+  });
   const changed = new vscode.EventEmitter<void>();
   let timer: NodeJS.Timeout | undefined;
   const sub = index.onDidChange(() => {
@@ -87,6 +91,22 @@ export function registerCaptionFeatures(context: vscode.ExtensionContext, deps: 
   };
 }
 
+/** Entries a captions file holds that could not be used: said once per distinct set, never dropped silently. */
+const warnedIgnored = new Map<string, string>();
+async function warnIgnoredEntries(file: string, problems: readonly string[]): Promise<void> {
+  const key = problems.join('\n');
+  if (warnedIgnored.get(file) === key) return;
+  warnedIgnored.set(file, key);
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+  const choice = await vscode.window.showWarningMessage(
+    `MobileCLIP Assets: ${problems.length} entr${problems.length === 1 ? 'y' : 'ies'} of ${vscode.workspace.asRelativePath(file)} could not be used and ${problems.length === 1 ? 'was' : 'were'} left as ${problems.length === 1 ? 'it is' : 'they are'}: ${problems[0]!.replace(/,? ignored.*$/, '')}${more}.`,
+    'Show Log',
+    'Open File',
+  );
+  if (choice === 'Show Log') log().show();
+  else if (choice === 'Open File') await vscode.window.showTextDocument(vscode.Uri.file(file));
+}
+
 function workspaceRoots(): string[] {
   return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
 }
@@ -111,7 +131,7 @@ async function imagesIn(library: AssetLibrary, folder: string, signal?: AbortSig
     // A folder outside the workspace: the same settings, read without a folder scope.
     const s = readSettings();
     const exclude = [...s.index.exclude, ...(s.index.useExcludeSettings ? editorExcludeGlobs() : [])];
-    const scan = { include: s.index.include, exclude, respectGitignore: s.index.respectGitignore, maxFileSizeBytes: s.index.maxFileSizeMB > 0 ? s.index.maxFileSizeMB * 1024 * 1024 : undefined };
+    const scan = { include: s.index.include, exclude, respectGitignore: s.index.respectGitignore, maxFileSizeBytes: maxFileSizeBytesFromMB(s.index.maxFileSizeMB) };
     for await (const f of scanFolder(folder, { ...scan, signal })) out.push(path.join(folder, ...f.path.split('/')));
   }
   return out;
@@ -222,7 +242,7 @@ class CaptionRunner {
       workerOptions: {
         threads: settings.threads > 0 ? settings.threads : undefined,
         background: settings.transparentBackground,
-        maxPixels: Math.round(settings.maxImageMegapixels * 1e6),
+        maxPixels: maxPixelsFromMegapixels(settings.maxImageMegapixels),
       },
       dispose: () => client.dispose(),
     };

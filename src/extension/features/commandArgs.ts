@@ -14,10 +14,23 @@ function isUriLike(v: unknown): v is UriLike {
   return !!v && typeof v === 'object' && typeof (v as UriLike).fsPath === 'string' && typeof (v as UriLike).scheme === 'string';
 }
 
+/**
+ * `{ itemId }` comes from a tile's data-vscode-context, that is from the webview: it may name only
+ * items a webview was given. The webview module installs the check (WebviewSession.knows, which
+ * logs what it refuses); until then nothing from a webview is accepted.
+ */
+let webviewItemCheck: (id: string) => boolean = () => false;
+export function setWebviewItemCheck(check: (id: string) => boolean): void {
+  webviewItemCheck = check;
+}
+
 function pathOf(v: unknown): string | undefined {
   if (typeof v === 'string') return v || undefined;
   if (isUriLike(v)) return v.scheme === 'file' ? v.fsPath : undefined;
-  if (v && typeof v === 'object' && typeof (v as { itemId?: unknown }).itemId === 'string') return (v as { itemId: string }).itemId;
+  if (v && typeof v === 'object' && typeof (v as { itemId?: unknown }).itemId === 'string') {
+    const id = (v as { itemId: string }).itemId;
+    return webviewItemCheck(id) ? id : undefined;
+  }
   return undefined;
 }
 

@@ -9,6 +9,8 @@ import { DATASET_FORMAT, MANIFEST_FILE } from '../../engine/reinforce/format';
 import { STATE_DIR } from '../../engine/reinforce/reinforce';
 import { formatDuration } from '../../engine/util/format';
 import { isStrictlyInside } from './paths';
+import { readRegularTextFile } from '../../engine/util/files';
+import { FILE_LIMITS } from '../../engine/util/limits';
 
 /** `<folder>-reinforced`, next to the input folder. */
 export function defaultOutputFolder(input: string): string {
@@ -57,7 +59,8 @@ export async function inspectOutputFolder(out: string): Promise<OutputState> {
 /** True when `dir` holds a reinforced dataset manifest written by this tool. */
 export async function isReinforcedDataset(dir: string): Promise<boolean> {
   try {
-    const m = JSON.parse(await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as { format?: unknown };
+    // Any manifest.json of the workspace: a FIFO or /dev/zero must not tie up the extension host.
+    const m = JSON.parse(await readRegularTextFile(path.join(dir, MANIFEST_FILE), { maxBytes: FILE_LIMITS.metadata })) as { format?: unknown };
     return m?.format === DATASET_FORMAT;
   } catch {
     return false;

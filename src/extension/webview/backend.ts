@@ -60,6 +60,8 @@ export interface AssetBackend {
   listItems(): Promise<BackendItem[]>;
   /** The items with these ids, in the given order; unknown ids are skipped. */
   getItems(ids: readonly string[]): Promise<BackendItem[]>;
+  /** Whether `id` is an image this backend lists (webview messages may name nothing else). */
+  isKnownItem(id: string): boolean;
   /** Semantic search; throws (with a message for the user) when it cannot run. */
   search(query: string, signal: AbortSignal): Promise<SearchOutcome>;
   /** Makes (or finds) thumbnails; one answer per id, never throws for a single bad file. */

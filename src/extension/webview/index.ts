@@ -5,7 +5,8 @@ import type { AssetBackend, ResultSet } from './backend';
 import { GalleryViewProvider } from './galleryView';
 import { ResultsPanel } from './resultsPanel';
 import type { WebviewDeps } from './setup';
-import { registerTileCommands } from './tileCommands';
+import { setWebviewItemCheck } from '../features/commandArgs';
+import { knownToAWebview, registerTileCommands } from './tileCommands';
 
 export { GalleryViewProvider } from './galleryView';
 export { ResultsPanel } from './resultsPanel';
@@ -24,18 +25,21 @@ export function registerAssetWebviews(context: vscode.ExtensionContext, backend:
     showResults: (r) => void ResultsPanel.createOrShow(deps, r),
   };
   const gallery = new GalleryViewProvider(deps);
+  const targets = {
+    sessions: () => [
+      ...(gallery.currentSession ? [{ webviewId: GalleryViewProvider.viewId, session: gallery.currentSession }] : []),
+      ...(ResultsPanel.currentSession ? [{ webviewId: ResultsPanel.viewType, session: ResultsPanel.currentSession }] : []),
+    ],
+  };
+  // Commands such as Edit Captions take a tile's context from the webview: known items only.
+  setWebviewItemCheck((id) => knownToAWebview(id, targets));
   context.subscriptions.push(
     gallery,
     vscode.window.registerWebviewViewProvider(GalleryViewProvider.viewId, gallery),
     vscode.window.registerWebviewPanelSerializer(ResultsPanel.viewType, {
       deserializeWebviewPanel: (panel, state) => ResultsPanel.revive(panel, deps, state),
     }),
-    registerTileCommands(backend, {
-      sessions: () => [
-        ...(gallery.currentSession ? [{ webviewId: GalleryViewProvider.viewId, session: gallery.currentSession }] : []),
-        ...(ResultsPanel.currentSession ? [{ webviewId: ResultsPanel.viewType, session: ResultsPanel.currentSession }] : []),
-      ],
-    }, deps.showResults),
+    registerTileCommands(backend, targets, deps.showResults),
   );
   return { gallery, showResults: deps.showResults };
 }

@@ -9,6 +9,7 @@ import {
   type WebviewToHost,
 } from '../../shared/messages';
 import type { AssetBackend, BackendItem, ItemsDelta, ResultSet } from './backend';
+import { describe, parseWebviewMessage } from './validate';
 
 export interface SessionHost {
   post(message: HostToWebview): unknown;
@@ -18,6 +19,8 @@ export interface SessionHost {
   toFileUri(absPath: string): string;
   showResults(results: ResultSet): void;
   showError(message: string): void;
+  /** Log line for a refused message (see ./validate.ts); not shown to the user. */
+  warn?(message: string): void;
 }
 
 export type SessionKind = 'gallery' | 'results';
@@ -128,12 +131,52 @@ export class WebviewSession {
   }
   private pendingQuery: string | null = null;
 
-  async handle(m: WebviewToHost): Promise<void> {
+  /**
+   * The one entry for webview messages. A message of the wrong shape, or naming only items this
+   * host never listed, is refused and logged; unknown ids among known ones are dropped (and logged).
+   */
+  async handle(raw: unknown): Promise<void> {
+    const parsed = parseWebviewMessage(raw);
+    if ('error' in parsed) {
+      this.refuse(parsed.error);
+      return;
+    }
+    const m = this.withKnownIds(parsed.message);
+    if (!m) return;
     try {
       await this.dispatch(m);
     } catch (e) {
       this.host.showError(e instanceof Error ? e.message : String(e));
     }
+  }
+
+  /** Whether `id` names an item this webview was given: a library image, or one of its results. */
+  knows(id: string): boolean {
+    return this.backend.isKnownItem(id) || (this.lastResults?.items.some((it) => it.id === id) ?? false);
+  }
+
+  /** The known ones of `ids` (in order); the others are logged as refused. */
+  acceptIds(ids: readonly string[], action: string): string[] {
+    const known = ids.filter((i) => this.knows(i));
+    if (known.length < ids.length) {
+      const unknown = ids.filter((i) => !this.knows(i));
+      this.refuse(`"${action}" names ${unknown.length} unknown item${unknown.length === 1 ? '' : 's'} (${unknown.slice(0, 3).map(describe).join(', ')}${unknown.length > 3 ? ', …' : ''})`);
+    }
+    return known;
+  }
+
+  private refuse(reason: string): void {
+    this.host.warn?.(`refused a message from the ${this.kind} webview: ${reason}`);
+  }
+
+  /** The message with only known ids, or undefined when it named nothing known (already logged). */
+  private withKnownIds(m: WebviewToHost): WebviewToHost | undefined {
+    if ('id' in m) return this.acceptIds([m.id], m.type).length ? m : undefined;
+    if (!('ids' in m)) return m;
+    const ids = this.acceptIds(m.ids, m.type);
+    if (m.type === 'requestThumbnails') return m; // unknown ones are answered as failed (see thumbnails)
+    if (!ids.length && m.ids.length && m.type !== 'selectionChanged') return undefined; // an empty selection is a selection
+    return { ...m, ids };
   }
 
   private post(m: HostToWebview): void {
@@ -239,7 +282,9 @@ export class WebviewSession {
     }
   }
 
-  private async thumbnails(ids: string[]): Promise<void> {
+  private async thumbnails(requested: string[]): Promise<void> {
+    const ids = requested.filter((i) => this.knows(i));
+    const unknown: ThumbnailUpdate[] = requested.filter((i) => !this.knows(i)).map((id) => ({ id, thumbnail: null, error: 'not an image of this workspace' }));
     let updates: ThumbnailUpdate[];
     try {
       const res = await this.backend.thumbnails(ids);
@@ -254,7 +299,7 @@ export class WebviewSession {
       const error = e instanceof Error ? e.message : String(e);
       updates = ids.map((id) => ({ id, thumbnail: null, error }));
     }
-    this.post({ type: 'thumbnails', updates });
+    this.post({ type: 'thumbnails', updates: [...updates, ...unknown] });
   }
 
   private queueDelta(d: ItemsDelta): void {

@@ -2,6 +2,7 @@
 // with a fresh nonce, and a WebviewSession connected to its message channel.
 import * as vscode from 'vscode';
 import type { AssetBackend, ResultSet } from './backend';
+import { log } from '../log';
 import { buildWebviewHtml } from './html';
 import { WebviewSession, type SessionKind } from './session';
 
@@ -34,6 +35,7 @@ export function connectWebview(webview: vscode.Webview, kind: SessionKind, title
     toFileUri: (p) => vscode.Uri.file(p).toString(),
     showResults: (r) => deps.showResults(r),
     showError: (m) => void vscode.window.showErrorMessage(m),
+    warn: (m) => log().warn(m),
   });
   const listener = webview.onDidReceiveMessage((m) => session.handle(m));
   return {

@@ -22,14 +22,26 @@ export interface TileCommandTargets {
   sessions(): { webviewId: string; session: WebviewSession }[];
 }
 
-/** The right-clicked tile, or the whole selection when the tile is part of it. */
+/**
+ * The right-clicked tile, or the whole selection when the tile is part of it. The tile's context
+ * comes from the webview, so only items a live webview was given are returned (others are logged).
+ */
 export function targetIds(arg: MenuArg | undefined, targets: TileCommandTargets): string[] {
   const id = arg?.itemId;
-  if (!id) return [];
+  if (typeof id !== 'string' || !id) return [];
   const all = targets.sessions();
-  const match = all.find((s) => s.webviewId === arg.webview) ?? all.find((s) => s.session.selection.includes(id));
+  const match = all.find((s) => s.webviewId === arg?.webview) ?? all.find((s) => s.session.selection.includes(id));
   const sel = match?.session.selection ?? [];
-  return sel.includes(id) ? [...sel] : [id];
+  const ids = sel.includes(id) ? [...sel] : [id];
+  return match ? match.session.acceptIds(ids, 'context menu') : [];
+}
+
+/** Whether any live webview was given this item (for commands that take a tile's context). */
+export function knownToAWebview(id: string, targets: TileCommandTargets): boolean {
+  const sessions = targets.sessions();
+  if (sessions.some((s) => s.session.knows(id))) return true;
+  sessions[0]?.session.acceptIds([id], 'context menu'); // logs the refusal
+  return false;
 }
 
 export function registerTileCommands(backend: AssetBackend, targets: TileCommandTargets, showResults: (r: ResultSet) => void): vscode.Disposable {

@@ -4,6 +4,7 @@
 import { Captioner, CancelledCaptioning } from '../../captions/generator';
 import { resolveCaptionSettings } from '../../captions/settings';
 import { DEFAULT_MAX_PIXELS, parseBackground, type PreprocessedImage } from '../../preprocess/pipeline';
+import { boundedEngineOptions } from '../../util/limits';
 import type { CaptionResult } from '../protocol';
 import { CancelledError, type Handler, type HandlerContext } from './context';
 
@@ -36,9 +37,9 @@ export const caption: Handler<'caption'> = async (req, ctx) => {
     temperature: req.temperature,
     maxNewTokens: req.maxNewTokens,
   });
-  const options = req.options ?? ctx.state.options;
+  const options = req.options ? boundedEngineOptions(req.options, DEFAULT_MAX_PIXELS) : ctx.state.options;
   const decode = req.options
-    ? { background: parseBackground(req.options.background), maxPixels: req.options.maxPixels ?? DEFAULT_MAX_PIXELS }
+    ? { background: parseBackground(options.background), maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS }
     : ctx.state.decode;
   const captioner = await captionerFor(req.modelDir, req.dtype, options.threads, ctx);
 
