@@ -25,6 +25,32 @@ export interface ReadRegularFileOptions {
  * cannot slip a device in; a file that grows past the cap while being read is refused too.
  */
 export async function readRegularFile(file: string, opts: ReadRegularFileOptions): Promise<Buffer> {
+  const { handle, size } = await openRegularFile(file, opts);
+  try {
+    // Read one byte past the stated size: a file that grew since fstat is noticed, not truncated.
+    const buf = Buffer.allocUnsafe(size + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, length, buf.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > size) throw tooLarge(file, length, opts.maxBytes, 'grew while being read');
+    }
+    return buf.subarray(0, length);
+  } catch (err) {
+    if (err instanceof UnreadableFileError) throw err;
+    throw new UnreadableFileError(file, 'io', `cannot read file: ${(err as Error).message}`);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Opens a regular file for reading after the same checks as readRegularFile (for readers that
+ * stream a large file instead of holding it whole). The caller closes the handle; `size` is the
+ * size at open time, and a reader must not go past it.
+ */
+export async function openRegularFile(file: string, opts: ReadRegularFileOptions): Promise<{ handle: fs.FileHandle; size: number }> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
@@ -35,21 +61,11 @@ export async function readRegularFile(file: string, opts: ReadRegularFileOptions
     const stat = await handle.stat();
     if (!stat.isFile()) throw new UnreadableFileError(file, 'not-regular', `not a regular file (${kindOf(stat)})`);
     if (stat.size > opts.maxBytes) throw tooLarge(file, stat.size, opts.maxBytes);
-    // Read one byte past the stated size: a file that grew since fstat is noticed, not truncated.
-    const buf = Buffer.allocUnsafe(stat.size + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buf, length, buf.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > stat.size) throw tooLarge(file, length, opts.maxBytes, 'grew while being read');
-    }
-    return buf.subarray(0, length);
+    return { handle, size: stat.size };
   } catch (err) {
+    await handle.close().catch(() => undefined);
     if (err instanceof UnreadableFileError) throw err;
     throw new UnreadableFileError(file, 'io', `cannot read file: ${(err as Error).message}`);
-  } finally {
-    await handle.close().catch(() => undefined);
   }
 }
 

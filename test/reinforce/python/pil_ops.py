@@ -10,6 +10,8 @@ import sys
 
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
+import apple_dr
+
 NEAREST = getattr(Image, "Resampling", Image).NEAREST
 FILTERS = {
     "nearest": NEAREST,
@@ -54,6 +56,20 @@ def run(img, op, args):
         return ImageOps.autocontrast(img)
     if op == "equalize":
         return ImageOps.equalize(img)
+    if op == "apply_op":
+        # torchvision's autoaugment._apply_op on a PIL image, via the twin of Apple's transforms
+        return apple_dr._apply_op(img, args[0], args[1])
+    if op == "center_view":
+        # open_clip's eval preprocess: Resize(size, BICUBIC) of the shorter side, CenterCrop(size)
+        w, h = img.size
+        size = args[0]
+        short, long = (w, h) if w <= h else (h, w)
+        new_long = int(size * long / short)
+        new_w, new_h = (size, new_long) if w <= h else (new_long, size)
+        img = img.resize((new_w, new_h), FILTERS["bicubic"])
+        top = int(round((new_h - size) / 2.0))
+        left = int(round((new_w - size) / 2.0))
+        return img.crop((left, top, left + size, top + size))
     raise ValueError(f"unknown op {op}")
 
 
