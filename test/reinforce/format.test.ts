@@ -2,6 +2,7 @@
 // product's own parser on tampered input, caption inputs, and crash recovery of the shard writer.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { decodeNpz, encodeNpy, encodeNpz } from '../../src/engine/reinforce/npy';
@@ -211,4 +212,14 @@ test('shard writer: a crash after renaming a full shard but before journaling it
   assert.equal(state.currentSamples, 0);
   await w2.close();
   assert.equal(readTar(path.join(out, 'shards', '00000000.tar')).length, 14);
+});
+
+test('a caption sidecar that is not a regular file (FIFO) is reported and skipped, never read', async () => {
+  const root = path.join(work, 'fifo-inputs');
+  await fs.mkdir(root, { recursive: true });
+  await fs.writeFile(path.join(root, 'a.png'), 'x');
+  spawnSync('mkfifo', [path.join(root, 'a.txt')]);
+  const { images, problems } = await collectInputs({ root, missingCaption: 'filename' });
+  assert.deepEqual(images.map((i) => [i.relPath, i.captionOrigin]), [['a.png', 'filename']]);
+  assert.match(problems.map((p) => `${p.path}: ${p.error}`).join('\n'), /a\.txt: caption sidecar ignored: not a regular file/);
 });

@@ -341,7 +341,10 @@ export async function checkSample(ds: OpenedDataset, raw: TarSample, dim: number
     const found = await joinImage(ds.imagesFolder, p.url, raw.key);
     if (typeof found === 'string') image = { path: found };
     else problems.push(`image: not in the shard, and ${found.why}`);
-  } else problems.push('image: not in the shard; name the image folder (--images DIR) to join images by url.txt or uid');
+  } else if (ds.kind !== 'mobileclip-assets') {
+    // (ours always carry the image: its absence is reported above as a missing member)
+    problems.push('image: not in the shard; name the image folder (--images DIR) to join images by url.txt or uid');
+  }
 
   const result: SampleCheck & { parsed: ParsedMembers } = { problems, apple, parsed: p };
   if (!problems.length && imageEmb && textEmb && image) {

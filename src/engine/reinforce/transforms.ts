@@ -64,10 +64,15 @@ const INTERPOLATIONS: Record<string, pil.PilFilter> = {
   nearest: 'nearest', 'nearest-exact': 'nearest', bilinear: 'bilinear', bicubic: 'bicubic', box: 'box', hamming: 'hamming', lanczos: 'lanczos',
 };
 
+/** A key of Apple's own configs that names no transform (compose_from_config skips it). */
+const IGNORED_KEYS: ReadonlySet<string> = new Set(['to_rgb']);
+
 /**
  * Reads Apple's `image_augmentation` dict the way compose_from_config does: clean_config drops
- * entries with "enable": false and the key "enable"; names outside TRANSFORMATION_TO_NAME (such as
- * "to_rgb") are ignored by Apple and here; each kept entry is that transform's keyword arguments.
+ * entries with "enable": false and the key "enable"; each kept entry is that transform's keyword
+ * arguments. Apple silently skips names outside TRANSFORMATION_TO_NAME; here such a name (a typo
+ * like "random_resize_crop" would train without that transform) is a problem, except "to_rgb",
+ * which Apple's own configs carry.
  */
 export function parseAugmentationConfig(block: unknown): ParsedConfig {
   if (!isObject(block)) return { problems: ['image_augmentation must be an object of transform name -> arguments'] };
@@ -77,6 +82,10 @@ export function parseAugmentationConfig(block: unknown): ParsedConfig {
     if (!isObject(value)) { problems.push(`${name}: arguments must be an object`); continue; }
     const { enable, ...args } = value;
     if (enable === false || enable === 0) continue;
+    if (!(TRANSFORM_ORDER as readonly string[]).includes(name)) {
+      if (!IGNORED_KEYS.has(name)) problems.push(`unknown transform name ${JSON.stringify(name)}: Apple's compose_from_config ignores it (known: ${TRANSFORM_ORDER.join(', ')})`);
+      continue;
+    }
     kept.set(name, args);
   }
   const transforms: TransformSpec[] = [];
