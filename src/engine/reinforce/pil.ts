@@ -91,7 +91,8 @@ const KERNELS: Record<Exclude<PilFilter, 'nearest'>, Kernel> = {
 
 const PRECISION_BITS = 22; // 32 - 8 - 2
 
-interface Coefficients { ksize: number; bounds: Int32Array; kk: Int32Array }
+/** Pillow's int32 fixed-point coefficients, held as doubles: sums of these integer products stay exact (< 2^53) and V8 runs double arithmetic faster than checked int32. */
+interface Coefficients { ksize: number; bounds: Int32Array; kk: Float64Array }
 
 /** precompute_coeffs + normalize_coeffs_8bpc for a full-image box. */
 function coefficients(inSize: number, outSize: number, kernel: Kernel): Coefficients {
@@ -100,7 +101,7 @@ function coefficients(inSize: number, outSize: number, kernel: Kernel): Coeffici
   const support = kernel.support * filterscale;
   const ksize = Math.ceil(support) * 2 + 1;
   const bounds = new Int32Array(outSize * 2);
-  const kk = new Int32Array(outSize * ksize);
+  const kk = new Float64Array(outSize * ksize);
   const k = new Float64Array(ksize);
   for (let xx = 0; xx < outSize; xx++) {
     const center = 0 + (xx + 0.5) * scale;
@@ -127,8 +128,10 @@ function coefficients(inSize: number, outSize: number, kernel: Kernel): Coeffici
   return { ksize, bounds, kk };
 }
 
+const SCALE = 2 ** PRECISION_BITS;
+/** clip8(ss >> PRECISION_BITS) for an exact integer sum held in a double. */
 const clip8 = (ss: number): number => {
-  const v = ss >> PRECISION_BITS;
+  const v = Math.floor(ss / SCALE);
   return v < 0 ? 0 : v > 255 ? 255 : v;
 };
 

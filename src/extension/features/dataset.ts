@@ -279,7 +279,7 @@ async function planReinforce(target: string | undefined, deps: DatasetFeatureDep
   // 3. Augmentations per image.
   const augText = await vscode.window.showInputBox({
     title: 'Augmentations per image',
-    prompt: 'Each is stored as crop + flip parameters with the teachers\' embeddings of the augmented image.',
+    prompt: 'Each is stored as RandomResizedCrop parameters (Apple\'s param_aug) with the teachers\' embeddings of the augmented image.',
     value: String(settings.reinforce.augmentations),
     validateInput: augmentationsProblem,
   });
