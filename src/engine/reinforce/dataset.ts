@@ -280,7 +280,8 @@ export async function checkSample(ds: OpenedDataset, raw: TarSample, dim: number
     if (bad.length) problems.push(`json: ${bad.join('; ')}`);
     else info = i as SampleInfo;
     if (p.url !== undefined && sampleUid(p.url) !== raw.key) problems.push(`url.txt (${JSON.stringify(p.url)}) does not hash to the sample key`);
-    for (const ext of ['url.txt', 'txt', 'json', 'syn.json', 'paug.json', 'npz']) if (!raw.members.has(ext)) problems.push(`${ext}: missing`);
+    // (json above; paug.json and the embeddings are checked for every dataset)
+    for (const ext of ['url.txt', 'txt', 'syn.json']) if (!raw.members.has(ext)) problems.push(`${ext}: missing`);
     if (!p.image) problems.push('image member (png or jpg): missing');
   }
 

@@ -135,56 +135,32 @@ const clip8 = (ss: number): number => {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 };
 
-function resampleHorizontal(img: RgbPixels, outWidth: number, firstRow: number, rows: number, c: Coefficients): RgbPixels {
-  const out = rgbPixels(outWidth, rows);
-  const half = 1 << (PRECISION_BITS - 1);
-  const src = img.data;
-  const dst = out.data;
-  const { bounds, kk, ksize } = c;
-  const stride = img.width * 3;
-  for (let yy = 0; yy < rows; yy++) {
-    const rowBase = (yy + firstRow) * stride;
-    let o = yy * outWidth * 3;
-    for (let xx = 0; xx < outWidth; xx++) {
-      const xmax = bounds[xx * 2 + 1]!;
-      const kBase = xx * ksize;
-      let p = rowBase + bounds[xx * 2]! * 3;
-      let s0 = half;
-      let s1 = half;
-      let s2 = half;
-      for (let x = 0; x < xmax; x++, p += 3) {
-        const w = kk[kBase + x]!;
-        s0 += src[p]! * w;
-        s1 += src[p + 1]! * w;
-        s2 += src[p + 2]! * w;
-      }
-      dst[o++] = clip8(s0);
-      dst[o++] = clip8(s1);
-      dst[o++] = clip8(s2);
-    }
-  }
-  return out;
-}
-
-function resampleVertical(img: RgbPixels, outHeight: number, c: Coefficients, shift: number): RgbPixels {
-  const out = rgbPixels(img.width, outHeight);
+/**
+ * One pass of Pillow's ImagingResampleHorizontal_8bpc / ImagingResampleVertical_8bpc: output
+ * pixel (x, y) sums the input pixels along one axis with that position's coefficients. The
+ * horizontal pass reads input rows from `rowOffset` on; the vertical one reads a horizontal pass's
+ * output, whose first row is input row `rowOffset`.
+ */
+function resamplePass(img: RgbPixels, outWidth: number, outHeight: number, c: Coefficients, horizontal: boolean, rowOffset: number): RgbPixels {
+  const out = rgbPixels(outWidth, outHeight);
   const half = 1 << (PRECISION_BITS - 1);
   const src = img.data;
   const dst = out.data;
   const { bounds, kk, ksize } = c;
   const w3 = img.width * 3;
-  for (let yy = 0; yy < outHeight; yy++) {
-    const ymin = bounds[yy * 2]! - shift;
-    const ymax = bounds[yy * 2 + 1]!;
-    const kBase = yy * ksize;
-    let o = yy * w3;
-    for (let xx = 0; xx < w3; xx += 3) {
+  const tapStride = horizontal ? 3 : w3;
+  let o = 0;
+  for (let y = 0; y < outHeight; y++) {
+    for (let x = 0; x < outWidth; x++) {
+      const j = horizontal ? x : y;
+      const taps = bounds[j * 2 + 1]!;
+      const kBase = j * ksize;
+      let p = horizontal ? (y + rowOffset) * w3 + bounds[j * 2]! * 3 : (bounds[j * 2]! - rowOffset) * w3 + x * 3;
       let s0 = half;
       let s1 = half;
       let s2 = half;
-      let p = ymin * w3 + xx;
-      for (let y = 0; y < ymax; y++, p += w3) {
-        const w = kk[kBase + y]!;
+      for (let t = 0; t < taps; t++, p += tapStride) {
+        const w = kk[kBase + t]!;
         s0 += src[p]! * w;
         s1 += src[p + 1]! * w;
         s2 += src[p + 2]! * w;
@@ -212,10 +188,10 @@ export function resize(img: RgbPixels, width: number, height: number, filter: Pi
   let current = img;
   let shift = 0;
   if (needHorizontal) {
-    current = resampleHorizontal(img, width, firstRow, lastRow - firstRow, horizontal);
+    current = resamplePass(img, width, lastRow - firstRow, horizontal, true, firstRow);
     shift = firstRow;
   }
-  if (needVertical) current = resampleVertical(current, height, vertical, shift);
+  if (needVertical) current = resamplePass(current, current.width, height, vertical, false, shift);
   return current;
 }
 

@@ -8,7 +8,6 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Engine } from '../engine';
 import { loadPreprocessConfig } from '../preprocess/config';
-import { DEFAULT_BACKGROUND, parseBackground } from '../preprocess/pipeline';
 import { stableStringify, writeJsonAtomic } from '../util/atomic';
 import { EtaEstimator } from '../util/format';
 import { DEFAULT_AUGMENT_SETTINGS, reinforcementConfig, sampleAugmentations, validateAugmentSettings, type AugmentSettings } from './augment';
@@ -49,7 +48,7 @@ export interface ReinforceOptions {
   out: string;
   /** Teacher ensemble, in the order their embeddings are concatenated. */
   teachers: ReinforceTeacher[];
-  /** Synthetic captioner; none means syn.json is empty and text_emb has only row 0. */
+  /** Synthetic captioner; without one syn_text is empty, which Apple's loader cannot take (see appleLoader). */
   captions?: CaptionSource;
   /** Identity of the captioner and its settings (model fingerprint, count, seed...), recorded and hashed into the run key. */
   captionSourceId?: string;
@@ -114,10 +113,10 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
   }
   const dim = offset;
   // Transparent pixels are flattened onto the teachers' background: it is part of the stored image.
-  const background = normalizeHex(opts.teachers[0]!.options.background ?? DEFAULT_BACKGROUND);
-  for (const t of opts.teachers) {
-    if (normalizeHex(t.options.background ?? DEFAULT_BACKGROUND) !== background) throw new Error('all teachers must flatten transparency onto the same background colour');
-  }
+  // (White is the worker's default; this module stays free of the image pipeline, which loads sharp.)
+  const backgroundOf = (t: ReinforceTeacher) => (t.options.background ?? '#ffffff').trim().toLowerCase();
+  const background = backgroundOf(opts.teachers[0]!);
+  if (opts.teachers.some((t) => backgroundOf(t) !== background)) throw new Error('all teachers must flatten transparency onto the same background colour');
   const pre = await loadPreprocessConfig(opts.teachers[0]!.model.preprocessorConfigPath);
   const { file: configFile, config } = reinforcementConfig(augment, teachers, pre.doNormalize ? { mean: pre.mean, std: pre.std } : { mean: [0, 0, 0], std: [1, 1, 1] });
 
@@ -319,11 +318,6 @@ export function appleLoaderVerdict(withoutSyn: number, withoutCaption: number): 
     notes.push(`${withoutCaption} sample${withoutCaption === 1 ? ' has' : 's have'} an empty .txt caption and an all-zero text_emb row (--missing-caption zero): Apple's loader trains on the empty caption.`);
   }
   return { loadsEverySample: withoutSyn === 0, notes };
-}
-
-function normalizeHex(colour: string): string {
-  const { r, g, b } = parseBackground(colour);
-  return `#${[r, g, b].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 }
 
 /** Writes v / |v| (accumulated in float64) into `dst` at `at`. */
