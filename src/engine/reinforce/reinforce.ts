@@ -168,29 +168,40 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
   let withoutCaption = resume.withoutCaption;
   const eta = new EtaEstimator(images.length - resume.next);
   try {
-    let syn = new Map<string, string[]>();
+    // Synthetic captions come in chunks (one captioner request for several images); only the
+    // sample in flight is lost on a crash, as the captioner caches what it generated.
+    const chunks = new Map<number, Promise<Map<string, string[]>>>();
+    const captionsOf = async (i: number): Promise<string[]> => {
+      if (!opts.captions) return [];
+      const c = Math.floor((i - resume.next) / CAPTION_CHUNK);
+      if (!chunks.has(c)) {
+        chunks.delete(c - 2);
+        const start = resume.next + c * CAPTION_CHUNK;
+        // A captioner that fails as a whole stops the run (it stays resumable).
+        chunks.set(c, opts.captions(images.slice(start, start + CAPTION_CHUNK).map((x) => x.absPath)).catch((err: unknown) => {
+          throw new Error(`captioner failed: ${(err as Error).message ?? err}`);
+        }));
+      }
+      return (await chunks.get(c)!).get(images[i]!.absPath) ?? [];
+    };
+    // The next image is prepared while this one is written, so the teachers never wait for the disk.
+    const prepare = (i: number): Promise<SampleContent | { error: string }> => {
+      const p = captionsOf(i).then((syn) => reinforceOne(images[i]!, opts.teachers, syn, seed, augment.count, config, dim, opts.signal));
+      p.catch(() => undefined); // awaited below; never an unhandled rejection if the loop stops first
+      return p;
+    };
+    let next = resume.next < images.length ? prepare(resume.next) : undefined;
     for (let i = resume.next; i < images.length; i++) {
       if (opts.signal?.aborted) { cancelled = true; break; }
       const img = images[i]!;
-      // Captions come in chunks (one captioner request for several images); only the sample in
-      // flight is lost on a crash, as the captioner caches what it generated.
-      if (opts.captions && (i - resume.next) % CAPTION_CHUNK === 0) {
-        const chunk = images.slice(i, i + CAPTION_CHUNK).map((x) => x.absPath);
-        try {
-          syn = await opts.captions(chunk);
-        } catch (err) {
-          // A captioner that fails as a whole stops the run (it stays resumable).
-          if (opts.signal?.aborted) { cancelled = true; break; }
-          throw new Error(`captioner failed: ${(err as Error).message ?? err}`);
-        }
-      }
       let result: SampleContent | { error: string };
       try {
-        result = await reinforceOne(img, opts.teachers, syn.get(img.absPath) ?? [], seed, augment.count, config, dim, opts.signal);
+        result = await next!;
       } catch (err) {
         if (opts.signal?.aborted) { cancelled = true; break; }
         throw err;
       }
+      next = i + 1 < images.length ? prepare(i + 1) : undefined;
       if ('error' in result) {
         await writer.addSkip(i, img.relPath, result.error);
         opts.onProblem?.({ path: img.relPath, error: result.error, kind: 'skipped' });
