@@ -95,6 +95,9 @@ test('progress and summary texts of a reinforcement run', () => {
   const stopped = reinforceSummaryText(summary({ cancelled: true, resumedAt: 5, processedThisRun: 7 }));
   assert.match(stopped.text, /^Stopped after 12 images of 40\. Run Reinforce Dataset again/);
   assert.match(reinforceSummaryText(summary({ alreadyComplete: true })).text, /already holds this dataset: 38 samples in 1 shard\.$/);
+  const noSyn = reinforceSummaryText(summary({ appleLoader: { loadsEverySample: false, notes: ['38 samples have no synthetic caption (syn_text is empty): ...'] } }));
+  assert.match(noSyn.text, /\(1 min 15 s\)\. Apple's training code cannot use every sample: 38 samples have no synthetic caption/);
+  assert.equal(noSyn.severity, 'warning');
 });
 
 test('the verify report lists every problem (escaped), the replay figures and what Apple\'s loader makes of the data', () => {

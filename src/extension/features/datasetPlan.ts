@@ -114,9 +114,10 @@ export function reinforceSummaryText(s: ReinforceSummary): { text: string; sever
   const resumed = s.resumedAt > 0 ? ` (continued from image ${s.resumedAt + 1})` : '';
   const skipped = s.skipped.length ? ` · ${count(s.skipped.length, 'image')} skipped` : '';
   const problems = s.inputProblems.length ? ` · ${count(s.inputProblems.length, 'caption problem')}` : '';
+  const apple = s.appleLoader.loadsEverySample ? '' : ` Apple's training code cannot use every sample: ${s.appleLoader.notes[0] ?? ''}`;
   return {
-    text: `Reinforced dataset ready: ${count(s.samples, 'sample')} from ${count(s.images, 'image')} in ${count(s.shards, 'shard')}${resumed}${skipped}${problems} (${formatDuration(s.elapsedSeconds)}).`,
-    severity: s.skipped.length || s.inputProblems.length ? 'warning' : 'info',
+    text: `Reinforced dataset ready: ${count(s.samples, 'sample')} from ${count(s.images, 'image')} in ${count(s.shards, 'shard')}${resumed}${skipped}${problems} (${formatDuration(s.elapsedSeconds)}).${apple}`,
+    severity: s.skipped.length || s.inputProblems.length || apple ? 'warning' : 'info',
   };
 }
 
