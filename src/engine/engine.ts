@@ -1,7 +1,9 @@
 // Engine: the ImageTextEmbedder every consumer uses. A thin, typed front of the worker process;
 // nothing here decodes images or runs models (that keeps the caller's event loop free).
 import type { EmbedImagesOptions, EmbedTextsOptions, ImageTextEmbedder } from './api';
-import type { ThumbnailResult } from './worker/protocol';
+import type { StoredImage } from './reinforce/images';
+import type { AugmentationConfig, AugmentParams } from './reinforce/transforms';
+import type { EmbedViewsResult, ThumbnailResult, ViewSource } from './worker/protocol';
 import { type BodyOf, type RequestOptions, type RequestType, type ResultOf, WorkerClient } from './worker/client';
 import type { EngineOptions, ImageRequestItem, ImageResult, ModelInfo, ResolvedModel, TextEmbedding, ThumbnailOptions } from './types';
 
@@ -66,6 +68,19 @@ export class Engine implements ImageTextEmbedder {
   /** Decode one image and write its thumbnail (no model involved). */
   thumbnail(path: string, thumbnails: ThumbnailOptions, options: { signal?: AbortSignal } = {}): Promise<ThumbnailResult> {
     return this.request({ type: 'thumbnail', path, thumbnails }, { signal: options.signal });
+  }
+
+  /** Reinforcement: the image a sample stores, made from `path` (throws with the reason on a bad file). */
+  storeImage(path: string, options: { signal?: AbortSignal } = {}): Promise<StoredImage> {
+    return this.request({ type: 'storeImage', path }, { signal: options.signal });
+  }
+
+  /** Reinforcement: embed stored augmentations of one image, replayed as Apple's loader replays them. */
+  embedViews(
+    image: ViewSource, config: AugmentationConfig, views: Array<AugmentParams | { center: true }>, sizing: 'reapply' | 'raygen',
+    options: { signal?: AbortSignal } = {},
+  ): Promise<EmbedViewsResult> {
+    return this.request({ type: 'embedViews', image, config, views, sizing }, { signal: options.signal });
   }
 
   dispose(): Promise<void> {

@@ -80,7 +80,8 @@ test('augmentation count input', () => {
 function summary(extra: Partial<ReinforceSummary>): ReinforceSummary {
   return {
     out: '/data/cats-reinforced', manifestPath: '/data/cats-reinforced/manifest.json', images: 40, samples: 38, skipped: [], inputProblems: [],
-    shards: 1, processedThisRun: 40, resumedAt: 0, elapsedSeconds: 75, samplesPerSecond: 0.5, cancelled: false, alreadyComplete: false, ...extra,
+    shards: 1, appleLoader: { loadsEverySample: true, notes: [] }, processedThisRun: 40, resumedAt: 0, elapsedSeconds: 75, samplesPerSecond: 0.5,
+    cancelled: false, alreadyComplete: false, ...extra,
   };
 }
 
@@ -94,16 +95,20 @@ test('progress and summary texts of a reinforcement run', () => {
   const stopped = reinforceSummaryText(summary({ cancelled: true, resumedAt: 5, processedThisRun: 7 }));
   assert.match(stopped.text, /^Stopped after 12 images of 40\. Run Reinforce Dataset again/);
   assert.match(reinforceSummaryText(summary({ alreadyComplete: true })).text, /already holds this dataset: 38 samples in 1 shard\.$/);
+  const noSyn = reinforceSummaryText(summary({ appleLoader: { loadsEverySample: false, notes: ['38 samples have no synthetic caption (syn_text is empty): ...'] } }));
+  assert.match(noSyn.text, /\(1 min 15 s\)\. Apple's training code cannot use every sample: 38 samples have no synthetic caption/);
+  assert.equal(noSyn.severity, 'warning');
 });
 
-test('the verify report lists every problem (escaped) and the replay figures', () => {
+test('the verify report lists every problem (escaped), the replay figures and what Apple\'s loader makes of the data', () => {
   const failed: VerifyReport = {
-    ok: false, shards: 2, samples: 40,
+    ok: false, kind: 'apple', shards: 2, samples: 40, teacherDims: [768, 768],
     problems: [
       { where: 'shards/00001.tar', problem: 'sha256 differs from the manifest' },
       { where: 'cat|1', problem: 'npz image_emb row 3 is not unit-norm (|v| = 1.2)\nsecond line' },
     ],
-    replay: { samples: 8, augmentations: 80, texts: 16, maxImageDeviation: 3.2e-7, maxTextDeviation: 0, tolerance: 1e-4 },
+    appleLoader: { loadsEverySample: false, notes: ['2 samples: syn.json syn_text is empty: np.random.randint(0, 0) raises (a, b)'] },
+    replay: { samples: 8, augmentations: 80, texts: 16, maxImageDeviation: 3.2e-7, maxTextDeviation: 0, minImageCosine: 0.9999991, tolerance: 1e-4 },
   };
   const md = verifyReportMarkdown('/data/out', failed, 12);
   assert.match(md, /\*\*Result: FAILED\*\*: 2 problems\./);
@@ -111,8 +116,11 @@ test('the verify report lists every problem (escaped) and the replay figures', (
   assert.ok(md.includes('| cat\\|1 | npz image\\_emb row 3 is not unit-norm (\\|v\\| = 1.2) second line |'), md);
   assert.ok(md.includes('cat\\|1'), 'a pipe in a cell is escaped');
   assert.ok(!md.includes('\nsecond line'), 'a multi-line problem stays in its table row');
-  assert.match(md, /image 3\.20e-7, text 0\.00e\+0 \(tolerance 0\.0001\)/);
-  const ok = verifyReportMarkdown('/data/out', { ok: true, shards: 1, samples: 5, problems: [], replaySkipped: 'no teacher models given' });
+  assert.match(md, /image 3\.20e-7, text 0\.00e\+0; smallest image cosine 0\.999999 \(tolerance 0\.0001\)/);
+  assert.match(md, /Teacher blocks: 768 \+ 768 \(training's --distill-teacher-dimension\)/);
+  assert.match(md, /## Apple's training loader\n\n\*\*Does not load every sample:\*\*\n- 2 samples: syn\.json syn\\_text is empty/);
+  const ok = verifyReportMarkdown('/data/out', { ok: true, kind: 'mobileclip-assets', shards: 1, samples: 5, problems: [], appleLoader: { loadsEverySample: true, notes: [] }, replaySkipped: 'no teacher models given' });
+  assert.match(ok, /Loads every sample/);
   assert.match(ok, /\*\*Result: OK\*\*/);
   assert.match(ok, /Replay not run: no teacher models given/);
   assert.doesNotMatch(ok, /## Problems/);

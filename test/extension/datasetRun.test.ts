@@ -71,7 +71,7 @@ test('the verify report: OK for the dataset, FAILED with the damaged shard named
 
   const damaged = path.join(work, 'damaged');
   await fs.cp(out, damaged, { recursive: true });
-  const shard = path.join(damaged, 'shards', '00000.tar');
+  const shard = path.join(damaged, 'shards', '00000000.tar');
   const bytes = await fs.readFile(shard);
   bytes[600] = bytes[600]! ^ 0xff;
   await fs.writeFile(shard, bytes);
@@ -79,7 +79,7 @@ test('the verify report: OK for the dataset, FAILED with the damaged shard named
   const badMd = verifyReportMarkdown(damaged, bad);
   assert.equal(bad.ok, false);
   assert.match(badMd, /\*\*Result: FAILED\*\*/);
-  assert.match(badMd, /\| shards\/00000\.tar \| /);
+  assert.match(badMd, /\| shards\/00000000\.tar \| /);
   for (const p of bad.problems) assert.ok(badMd.includes(p.where.replace(/([\\`*_[\]|<>])/g, '\\$1')), `problem at ${p.where} listed`);
 });
 

@@ -53,23 +53,26 @@ test('reinforce with the captioner, then verify: synthetic captions stored and e
   assert.match(summary.inputProblems.map((p) => `${p.path}: ${p.error}`).join('\n'), /captions\.csv:3: refusing path outside the folder/);
   assert.match(r.stderr, /skipped broken\.png/);
 
-  const samples = readShardSamples(path.join(out, 'shards', '00000.tar'));
+  const samples = readShardSamples(path.join(out, 'shards', '00000000.tar'));
   assert.deepEqual(samples.map((s) => s.url), ['blue.png', 'green.png', 'red.png']);
   for (const s of samples) {
     const colour = s.url.replace('.png', '');
     assert.equal(s.syn.syn_text.length, 3, JSON.stringify(s.syn));
     assert.ok(s.syn.syn_text.some((c) => c.includes(colour)), `${colour}: ${s.syn.syn_text.join(' | ')}`);
-    assert.deepEqual(s.npz.get('text_emb')!.shape, [4, 40]);
+    assert.deepEqual(s.npz.get('text_emb')!.shape, [1, 40]);
+    assert.deepEqual(s.npz.get('syn_text_emb')!.shape, [3, 40]);
     assert.deepEqual(s.npz.get('image_emb')!.shape, [4, 40]);
   }
-  assert.deepEqual([samples[2]!.json.caption, samples[2]!.json.caption_source], ['a red square, flat', 'manifest']);
+  assert.deepEqual([samples[2]!.caption, samples[2]!.json.caption_source], ['a red square, flat', 'manifest']);
+  assert.match(r.stdout, /"loadsEverySample":true/);
   assert.equal(samples[0]!.json.caption_source, 'filename');
   assert.ok(!existsSync(path.join(data, '.mobileclip')), 'nothing written into the input folder');
   assert.ok(!existsSync(path.join(out, '.reinforce')), 'run state removed when complete');
 
-  const v = await cli(['verify', 'out', '--sample', '3']);
+  const v = await cli(['verify', 'out', '--sample', '3', '--teacher', t1!, '--teacher', t2!]);
   assert.equal(v.code, 0, v.stdout + v.stderr);
   assert.match(v.stdout, /replayed 3 samples \(12 augmentations, 12 texts\)/);
+  assert.match(v.stdout, /Apple's training loader loads every sample/);
   assert.match(v.stdout, /^OK$/m);
 });
 

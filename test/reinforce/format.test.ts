@@ -2,10 +2,11 @@
 // product's own parser on tampered input, caption inputs, and crash recovery of the shard writer.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { decodeNpz, encodeNpy, encodeNpz } from '../../src/engine/reinforce/npy';
-import { parseSample, sampleMembers, sampleUid, type ReinforcedSample } from '../../src/engine/reinforce/format';
+import { embeddingMatrix, parseMembers, sampleMembers, sampleUid, type SampleContent } from '../../src/engine/reinforce/format';
 import { packMembers } from '../../src/engine/reinforce/tar';
 import { ShardWriter } from '../../src/engine/reinforce/shard-writer';
 import { collectInputs, parseDelimited, readCaptionManifest } from '../../src/engine/reinforce/inputs';
@@ -18,15 +19,18 @@ function matrix(rows: number, cols: number, seed: number) {
   return { shape: [rows, cols] as [number, number], data: Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(seed + i) * 3.5) };
 }
 
-function sample(rel: string, syn: string[] = ['a red thing', 'something red']): ReinforcedSample {
+function sample(rel: string, syn: string[] = ['a red thing', 'something red']): SampleContent {
   const uid = sampleUid(rel);
   return {
     url: rel,
-    info: { uid, sha256: 'ab'.repeat(32), width: 40, height: 30, caption: 'a red square', caption_source: 'sidecar' },
+    info: { uid, sha256: 'ab'.repeat(32), width: 40, height: 30, caption_source: 'sidecar' },
+    image: { ext: 'png', bytes: Buffer.from('not really a png') },
+    caption: 'a red square',
     syn,
-    paug: { image_size: [40, 30], params: [{ crop: [1, 2, 30, 20], flip: true }, { crop: [0, 0, 40, 30], flip: false }] },
+    paramAug: [[[2, 1, 20, 30], true], [[0, 0, 30, 40], false]],
     imageEmb: matrix(2, 5, 1),
-    textEmb: matrix(1 + syn.length, 5, 2),
+    textEmb: matrix(1, 5, 2),
+    synTextEmb: matrix(syn.length, 5, 3),
   };
 }
 
@@ -57,39 +61,51 @@ test('npz: a flipped data byte is caught by the product reader (CRC)', () => {
   assert.throws(() => decodeNpz(bytes), /CRC mismatch/);
 });
 
-test('sample members form webdataset entries with fixed headers', async () => {
+test("sample members: Apple's webdataset members, sorted like webdataset's TarWriter, fixed headers", async () => {
   const s = sample('photos/red.png');
   const bytes = await packMembers(sampleMembers(s));
   const file = path.join(work, 'one.tar');
   await fs.mkdir(work, { recursive: true });
   await fs.writeFile(file, Buffer.concat([bytes, Buffer.alloc(1024)]));
   const entries = readTar(file);
-  assert.deepEqual(entries.map((e) => e.name), ['url.txt', 'json', 'syn.json', 'paug.json', 'npz'].map((x) => `${s.info.uid}.${x}`));
+  assert.deepEqual(entries.map((e) => e.name), ['json', 'npz', 'paug.json', 'png', 'syn.json', 'txt', 'url.txt'].map((x) => `${s.info.uid}.${x}`));
   for (const e of entries) {
     assert.deepEqual([e.mode, e.uid, e.gid, e.mtime, e.type], [0o644, 0, 0, 0, 'file']);
   }
   const [plain] = readShardSamples(file);
   assert.equal(plain!.url, 'photos/red.png');
+  assert.equal(plain!.caption, 'a red square');
+  assert.deepEqual(plain!.image, { ext: 'png', data: Buffer.from('not really a png') });
   assert.deepEqual(plain!.json, { ...s.info });
   assert.deepEqual(plain!.syn, { syn_text: s.syn });
-  assert.deepEqual(plain!.paug, s.paug);
-  assert.deepEqual(plain!.npz.get('text_emb')!.data, s.textEmb.data);
+  assert.deepEqual(plain!.paug, { param_aug: s.paramAug });
+  assert.deepEqual([...plain!.npz.keys()], ['image_emb', 'text_emb', 'syn_text_emb']);
+  assert.deepEqual(plain!.npz.get('syn_text_emb')!.data, s.synTextEmb.data);
+  assert.deepEqual(plain!.npz.get('text_emb')!.shape, [1, 5]);
   assert.equal(s.info.uid, sampleUid('photos/red.png'));
   assert.match(s.info.uid, /^[0-9a-f]{32}$/);
 });
 
-test('parseSample reports every problem of a tampered sample', async () => {
+test('parseMembers names the member of each problem; embeddingMatrix checks shapes and dtypes', async () => {
   const s = sample('x.png');
   const members = new Map(sampleMembers(s).map((m) => [m.name.slice(s.info.uid.length + 1), Buffer.from(m.data)]));
-  assert.deepEqual(parseSample(s.info.uid, members, 5, 2).problems, []);
-  members.set('json', Buffer.from(JSON.stringify({ ...s.info, sha256: 'nope' })));
-  members.set('syn.json', Buffer.from('{"syn_text": [1]}'));
-  members.delete('url.txt');
-  const wrongDim = parseSample(s.info.uid, members, 6, 2).problems.join('\n');
-  assert.match(wrongDim, /missing member .*url\.txt/);
-  assert.match(wrongDim, /sha256 must be 64 hex digits/);
-  assert.match(wrongDim, /syn_text must be a list of strings/);
-  assert.match(wrongDim, /image_emb: shape \(2, 5\), expected \(2, 6\)/);
+  const good = parseMembers(s.info.uid, members);
+  assert.deepEqual(good.problems, []);
+  assert.deepEqual(good.syn, [{ key: 'syn_text', captions: s.syn }]);
+  assert.deepEqual(good.paramAug, s.paramAug);
+  assert.equal(typeof embeddingMatrix(good, 'image_emb', 5, 2), 'object');
+  assert.match(embeddingMatrix(good, 'image_emb', 6, 2) as string, /npz image_emb: shape \(2, 5\), expected \(2, 6\)/);
+  assert.match(embeddingMatrix(good, 'nope_emb', 5, 2) as string, /npz nope_emb: missing/);
+  members.set('syn.json', Buffer.from('{"syn_text": [1], "other": 3}'));
+  members.set('paug.json', Buffer.from('{"params": []}'));
+  members.set('json', Buffer.from('{not json'));
+  const bad = parseMembers(s.info.uid, members).problems.join('\n');
+  assert.match(bad, /syn\.json syn_text: not a list of strings/);
+  assert.match(bad, /paug\.json: no "param_aug" list/);
+  assert.match(bad, /^json: not valid JSON/m);
+  // The Hugging Face copy of DataCompDR stores param_aug as a JSON string.
+  members.set('paug.json', Buffer.from(JSON.stringify({ param_aug: JSON.stringify(s.paramAug) })));
+  assert.deepEqual(parseMembers(s.info.uid, members).paramAug, s.paramAug);
 });
 
 test('CSV parsing handles quotes, doubled quotes, CRLF and a BOM', () => {
@@ -157,7 +173,7 @@ test('shard writer: a crash mid-sample or mid-journal loses only that sample', a
   await writer.close();
   // Simulate a crash while writing sample 3: half its bytes reached the partial, no journal line,
   // and a torn journal line.
-  const partial = path.join(out, 'shards', '00001.tar.partial');
+  const partial = path.join(out, 'shards', '00000001.tar.partial');
   await fs.appendFile(partial, packed[3]!.subarray(0, 700));
   await fs.appendFile(journal, '{"t":"sample","i":3,');
 
@@ -170,11 +186,11 @@ test('shard writer: a crash mid-sample or mid-journal loses only that sample', a
   await writer.finalizeShard();
   await writer.close();
 
-  for (const name of ['00000.tar', '00001.tar', '00002.tar']) {
+  for (const name of ['00000000.tar', '00000001.tar', '00000002.tar']) {
     assert.deepEqual(await fs.readFile(path.join(out, 'shards', name)), await fs.readFile(path.join(ref, 'shards', name)), name);
   }
-  assert.deepEqual(readShardSamples(path.join(out, 'shards', '00001.tar')).map((s) => s.url), ['c.png', 'd.png']);
-  assert.deepEqual((await fs.readdir(path.join(out, 'shards'))).sort(), ['00000.tar', '00001.tar', '00002.tar']);
+  assert.deepEqual(readShardSamples(path.join(out, 'shards', '00000001.tar')).map((s) => s.url), ['c.png', 'd.png']);
+  assert.deepEqual((await fs.readdir(path.join(out, 'shards'))).sort(), ['00000000.tar', '00000001.tar', '00000002.tar']);
 });
 
 test('shard writer: a crash after renaming a full shard but before journaling it recovers', async () => {
@@ -195,5 +211,15 @@ test('shard writer: a crash after renaming a full shard but before journaling it
   assert.equal(state.finalized.length, 1);
   assert.equal(state.currentSamples, 0);
   await w2.close();
-  assert.equal(readTar(path.join(out, 'shards', '00000.tar')).length, 10);
+  assert.equal(readTar(path.join(out, 'shards', '00000000.tar')).length, 14);
+});
+
+test('a caption sidecar that is not a regular file (FIFO) is reported and skipped, never read', async () => {
+  const root = path.join(work, 'fifo-inputs');
+  await fs.mkdir(root, { recursive: true });
+  await fs.writeFile(path.join(root, 'a.png'), 'x');
+  spawnSync('mkfifo', [path.join(root, 'a.txt')]);
+  const { images, problems } = await collectInputs({ root, missingCaption: 'filename' });
+  assert.deepEqual(images.map((i) => [i.relPath, i.captionOrigin]), [['a.png', 'filename']]);
+  assert.match(problems.map((p) => `${p.path}: ${p.error}`).join('\n'), /a\.txt: caption sidecar ignored: not a regular file/);
 });

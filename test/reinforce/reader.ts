@@ -114,9 +114,13 @@ export function readNpz(buf: Buffer): Map<string, NpyArray> {
 export interface PlainSample {
   key: string;
   url: string;
+  /** The `.txt` caption. */
+  caption: string;
+  /** The image member: its extension and bytes. */
+  image: { ext: string; data: Buffer };
   json: Record<string, unknown>;
   syn: { syn_text: string[] };
-  paug: { image_size: [number, number]; params: Array<{ crop: [number, number, number, number]; flip: boolean }> };
+  paug: { param_aug: unknown[][] };
   npz: Map<string, NpyArray>;
   /** Every entry's header fields, for determinism checks. */
   headers: Array<Omit<TarEntry, 'data'>>;
@@ -137,9 +141,13 @@ export function readShardSamples(file: string): PlainSample[] {
       if (!e) throw new Error(`${file}: sample ${key} has no ${ext}`);
       return e.data.toString('utf8');
     };
+    const imageExt = ['png', 'jpg'].find((e) => m.has(e));
+    if (!imageExt) throw new Error(`${file}: sample ${key} has no png or jpg`);
     return {
       key,
       url: text('url.txt'),
+      caption: text('txt'),
+      image: { ext: imageExt, data: m.get(imageExt)!.data },
       json: JSON.parse(text('json')) as Record<string, unknown>,
       syn: JSON.parse(text('syn.json')) as PlainSample['syn'],
       paug: JSON.parse(text('paug.json')) as PlainSample['paug'],

@@ -1,6 +1,6 @@
 // Reinforcing a real image folder with fixture teachers: the on-disk format read back by the
-// independent reader, exact augmentation replay, determinism, skipped bad images, verify
-// catching tampering, and resume after SIGKILL giving a byte-identical dataset.
+// independent reader, exact augmentation replay through the stored image, determinism, skipped
+// bad images, verify catching tampering, and resume after SIGKILL giving a byte-identical dataset.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { Engine } from '../../src/engine/engine';
 import { reinforceDataset, type ReinforceSummary } from '../../src/engine/reinforce/reinforce';
 import { verifyDataset } from '../../src/engine/reinforce/verify';
-import { isItemError } from '../../src/engine/types';
+import { decompressParams, parseAugmentationConfig } from '../../src/engine/reinforce/transforms';
 import { CLI, captionSource, makeImageSet, openEngines, readTree, sha256, syntheticCaptions, teacherDirs, type ImageSet } from './helpers';
 import { readShardSamples, readTar, type PlainSample } from './reader';
 
@@ -74,7 +74,7 @@ test('shards follow the DataCompDR layout, read back by an independent tar/zip/n
   assert.deepEqual(m.teachers.map((t) => t.fingerprint), teachers.map((t) => t.info.fingerprint));
   assert.equal(m.embeddingDim, 40);
   assert.equal(m.counts.samples, images.valid.length);
-  assert.deepEqual(m.shards.map((s) => s.file), ['shards/00000.tar', 'shards/00001.tar', 'shards/00002.tar']);
+  assert.deepEqual(m.shards.map((s) => s.file), ['shards/00000000.tar', 'shards/00000001.tar', 'shards/00000002.tar']);
   assert.deepEqual(m.shards.map((s) => s.samples), [3, 3, 3]);
   for (const s of m.shards) {
     const file = path.join(outA, s.file);
@@ -82,7 +82,7 @@ test('shards follow the DataCompDR layout, read back by an independent tar/zip/n
     assert.equal((await fs.stat(file)).size, s.bytes);
     for (const e of readTar(file)) assert.deepEqual([e.mode, e.uid, e.gid, e.mtime, e.type], [0o644, 0, 0, 0, 'file'], e.name);
   }
-  assert.deepEqual((await fs.readdir(outA)).sort(), ['manifest.json', 'shards'], 'no run state left behind');
+  assert.deepEqual((await fs.readdir(outA)).sort(), ['manifest.json', 'rdata_config.json', 'shards'], 'no run state left behind');
 
   const samples = await allSamples(outA);
   assert.deepEqual(samples.map((s) => s.url), images.valid, 'sorted sample order');
@@ -94,9 +94,11 @@ test('shards follow the DataCompDR layout, read back by an independent tar/zip/n
     assert.deepEqual(s.syn.syn_text, syntheticCaptions(abs));
     const img = s.npz.get('image_emb')!;
     const txt = s.npz.get('text_emb')!;
+    const syn = s.npz.get('syn_text_emb')!;
     assert.deepEqual([img.descr, img.fortranOrder, img.shape], ['<f4', false, [10, 40]]);
-    assert.deepEqual([txt.descr, txt.shape], ['<f4', [1 + s.syn.syn_text.length, 40]]);
-    for (const [data, rows] of [[img.data, 10], [txt.data, txt.shape[0]!]] as const) {
+    assert.deepEqual([txt.descr, txt.shape], ['<f4', [1, 40]]);
+    assert.deepEqual([syn.descr, syn.shape], ['<f4', [s.syn.syn_text.length, 40]]);
+    for (const [data, rows] of [[img.data, 10], [txt.data, 1], [syn.data, syn.shape[0]!]] as const) {
       for (let r = 0; r < rows; r++) {
         for (const [a, b] of [[0, 24], [24, 40]]) {
           const norm = Math.hypot(...data.subarray(r * 40 + a!, r * 40 + b!));
@@ -104,16 +106,20 @@ test('shards follow the DataCompDR layout, read back by an independent tar/zip/n
         }
       }
     }
-    assert.equal(s.paug.params.length, 10);
-    assert.deepEqual(s.paug.image_size, [s.json.width, s.json.height]);
-    for (const { crop: [x, y, w, h] } of s.paug.params) assert.ok(x + w <= (s.json.width as number) && y + h <= (s.json.height as number));
+    // Default config: one parameterised transform (random_resized_crop), boxes as (top, left, h, w).
+    assert.equal(s.paug.param_aug.length, 10);
+    for (const entry of s.paug.param_aug) {
+      assert.equal(entry.length, 1);
+      const [top, left, h, w] = entry[0] as number[];
+      assert.ok(top! + h! <= (s.json.height as number) && left! + w! <= (s.json.width as number));
+    }
   }
   // Ground-truth captions: sidecars first, else the file-name stand-in (documented in json).
   const withSidecar = samples.filter((s) => s.json.caption_source === 'sidecar');
   assert.equal(withSidecar.length, 2);
-  assert.match(withSidecar[0]!.json.caption as string, /^A clip-art drawing from /);
+  assert.match(withSidecar[0]!.caption, /^A clip-art drawing from /);
   const rotated = samples.find((s) => s.url === images.exifRotated)!;
-  assert.deepEqual([rotated.json.caption, rotated.json.caption_source], ['rotated', 'filename']);
+  assert.deepEqual([rotated.caption, rotated.json.caption_source], ['rotated', 'filename']);
   // The EXIF-rotated JPEG is stored 48x24 and displays 24x48: boxes refer to the displayed image.
   assert.deepEqual([rotated.json.width, rotated.json.height], [24, 48]);
 });
@@ -124,33 +130,35 @@ test('bad images are reported per file and skipped; the run goes on', () => {
   assert.equal(first.samples, images.valid.length);
 });
 
-test('replaying the stored augmentation parameters reproduces the stored embeddings (<= 1e-5)', async () => {
+test('replaying the stored augmentations on the stored image reproduces the stored embeddings (<= 1e-5)', async () => {
   const samples = await allSamples(outA);
+  const { config } = parseAugmentationConfig((JSON.parse(await fs.readFile(path.join(outA, 'rdata_config.json'), 'utf8')) as { reinforce: { image_augmentation: unknown } }).reinforce.image_augmentation);
+  assert.ok(config);
   const picked = [samples[0]!, samples.find((s) => s.url === images.exifRotated)!, samples[samples.length - 1]!];
   let distinctRows = 0;
   for (const s of picked) {
-    const abs = path.join(images.dir, s.url);
     const stored = s.npz.get('image_emb')!.data;
+    const params = s.paug.param_aug.map((e) => decompressParams(config, e).params!);
     for (let t = 0; t < teachers.length; t++) {
       const [a, b] = t === 0 ? [0, 24] : [24, 40];
       // One request per augmentation, in reverse order: a different batching than the run used.
-      for (let k = s.paug.params.length - 1; k >= 0; k--) {
-        const [r] = await teachers[t]!.embedImages([{ path: abs, augment: s.paug.params[k]! }]);
-        assert.ok(r && !isItemError(r), `replay failed: ${JSON.stringify(r)}`);
-        const fresh = normalized(r.embedding);
+      for (let k = params.length - 1; k >= 0; k--) {
+        const r = await teachers[t]!.embedViews({ bytes: s.image.data }, config, [params[k]!], 'reapply');
+        const v = r.views[0]!;
+        assert.ok('embedding' in v, JSON.stringify(v));
+        const fresh = normalized(v.embedding);
         const row = stored.subarray(k * 40 + a, k * 40 + b);
-        const dev = Math.max(...fresh.map((v, j) => Math.abs(v - row[j]!)));
+        const dev = Math.max(...fresh.map((x, j) => Math.abs(x - row[j]!)));
         assert.ok(dev <= 1e-5, `${s.url} teacher ${t} aug ${k}: deviation ${dev}`);
       }
     }
     const rows = new Set(Array.from({ length: 10 }, (_, k) => Array.from(stored.subarray(k * 40, k * 40 + 40), (v) => v.toFixed(4)).join()));
     distinctRows += rows.size;
-    // Text rows: ground truth first, then synthetic captions.
-    const texts = [s.json.caption as string, ...s.syn.syn_text];
-    const fresh = await teachers[1]!.embedTexts(texts);
+    // Text rows: ground truth (text_emb), then the synthetic captions (syn_text_emb).
+    const fresh = await teachers[1]!.embedTexts([s.caption, ...s.syn.syn_text]);
+    const rowsOf = (j: number) => (j === 0 ? s.npz.get('text_emb')! : s.npz.get('syn_text_emb')!).data.subarray((j === 0 ? 0 : j - 1) * 40 + 24, (j === 0 ? 0 : j - 1) * 40 + 40);
     fresh.forEach((f, j) => {
-      const row = s.npz.get('text_emb')!.data.subarray(j * 40 + 24, j * 40 + 40);
-      const dev = Math.max(...normalized(f.embedding).map((v, i) => Math.abs(v - row[i]!)));
+      const dev = Math.max(...normalized(f.embedding).map((v, i) => Math.abs(v - rowsOf(j)[i]!)));
       assert.ok(dev <= 1e-5, `${s.url} text ${j}: deviation ${dev}`);
     });
   }
@@ -172,8 +180,8 @@ test('deterministic: the same seed gives byte-identical output, another seed dif
   const sc = await allSamples(outC);
   assert.deepEqual(sc.map((s) => s.json), sa.map((s) => s.json), 'seed does not change image identity');
   assert.notDeepEqual(sc.map((s) => s.paug), sa.map((s) => s.paug));
-  const shardA = await fs.readFile(path.join(outA, 'shards', '00000.tar'));
-  assert.ok(!shardA.equals(await fs.readFile(path.join(outC, 'shards', '00000.tar'))));
+  const shardA = await fs.readFile(path.join(outA, 'shards', '00000000.tar'));
+  assert.ok(!shardA.equals(await fs.readFile(path.join(outC, 'shards', '00000000.tar'))));
 });
 
 test('rerunning a finished dataset is a no-op; other settings are refused', async () => {
@@ -214,7 +222,7 @@ test('verify passes on an intact dataset and replays within tolerance', async ()
 async function tampered(name: string, member: string, edit: (data: Buffer) => void): Promise<{ dir: string; key: string }> {
   const dir = path.join(work, name);
   await fs.cp(outA, dir, { recursive: true });
-  const shard = path.join(dir, 'shards', '00001.tar');
+  const shard = path.join(dir, 'shards', '00000001.tar');
   const bytes = await fs.readFile(shard);
   // Walk the 512-byte headers to find the member.
   for (let off = 0; off < bytes.length;) {
@@ -239,7 +247,7 @@ test('verify catches a flipped byte in an npz', async () => {
   const report = await verifyDataset({ dataset: dir, teachers, sample: 0 });
   assert.equal(report.ok, false);
   const text = report.problems.map((p) => `${p.where}: ${p.problem}`).join('\n');
-  assert.match(text, /shards\/00001\.tar: sha256 .* does not match the manifest/);
+  assert.match(text, /shards\/00000001\.tar: sha256 .* does not match the manifest/);
   assert.match(text, new RegExp(`${key}.*CRC mismatch`));
 });
 
@@ -252,15 +260,17 @@ test('verify catches an edited json, and the CLI exits non-zero with a per-probl
   const report = await verifyDataset({ dataset: dir, teachers, sample: 0 });
   const text = report.problems.map((p) => `${p.where}: ${p.problem}`).join('\n');
   assert.match(text, /sha256 .* does not match the manifest/);
-  assert.match(text, new RegExp(`${key}: paug\\.json image_size differs from json width/height`));
+  assert.match(text, new RegExp(`${key}: paug\\.json param_aug\\[\\d\\].*(differs from the parameters the seed draws|exceeds)`));
 
   const cli = spawnSync(process.execPath, [CLI, 'verify', dir, '--sample', '0'], { encoding: 'utf8' });
   assert.equal(cli.status, 1, cli.stderr);
-  assert.match(cli.stdout, /FAIL {2}shards\/00001\.tar: sha256/);
+  assert.match(cli.stdout, /FAIL {2}shards\/00000001\.tar: sha256/);
   assert.match(cli.stdout, /FAILED: \d+ problems/);
-  const ok = spawnSync(process.execPath, [CLI, 'verify', outA, '--sample', '2', '--cache-dir', cacheDir], { encoding: 'utf8' });
+  const ok = spawnSync(process.execPath, [CLI, 'verify', outA, '--sample', '2', '--teacher', dirs[0]!, '--teacher', dirs[1]!, '--cache-dir', cacheDir], { encoding: 'utf8' });
   assert.equal(ok.status, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /replayed 2 samples \(20 augmentations/);
+  // One sample (rotated.jpg) has no synthetic caption: verify says Apple's loader cannot take it.
+  assert.match(ok.stdout, /Apple's training loader does NOT load every sample:\n {2}1 sample: syn\.json syn_text is empty/);
 });
 
 test('a run killed with SIGKILL resumes to output byte-identical to an uninterrupted run', async () => {
@@ -284,7 +294,7 @@ test('a run killed with SIGKILL resumes to output byte-identical to an uninterru
   process.kill(-child.pid!, 'SIGKILL'); // the whole process group: CLI and its inference workers
   await exited;
   assert.ok(!existsSync(path.join(out, 'manifest.json')), 'killed before completion');
-  assert.ok(existsSync(path.join(out, 'shards', '00000.tar')));
+  assert.ok(existsSync(path.join(out, 'shards', '00000000.tar')));
 
   const rerun = spawnSync(process.execPath, args, { encoding: 'utf8' });
   assert.equal(rerun.status, 0, rerun.stderr);

@@ -4,12 +4,12 @@ import * as path from 'node:path';
 import { DEFAULT_MODEL_ID } from '../../engine/models/resolve';
 import { distillAdapter, formatRecall, type DistillReport } from '../../engine/reinforce/distill/train';
 import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, openEngine, parseCommandArgs } from '../command';
-import { intFlag, numberFlag } from './reinforce';
+import { datasetOptionsFrom, DATASET_OPTIONS, DATASET_USAGE, intFlag, numberFlag } from './reinforce';
 import { printLines } from '../output';
 
-const USAGE = `Usage: mobileclip-assets distill OUT [options]
+const USAGE = `Usage: mobileclip-assets distill DATASET [options]
 
-Shows what a reinforced dataset is worth: fits a small adapter on top of a frozen student model
+Shows what a reinforced dataset (ours, or Apple's: RayGen output, DataCompDR shards) is worth: fits a small adapter on top of a frozen student model
 (--model, default ${DEFAULT_MODEL_ID}): a linear map on its image embeddings, initialised to the
 identity (optionally one on text embeddings too), trained on the CPU with the MobileCLIP loss
   (1 - lambda) * CLIP contrastive loss + lambda * distillation loss,
@@ -19,7 +19,8 @@ teachers; teacher logit scale 100, student logit scale learned (starts at 100, c
 [1, 100]). It is applied to (augmented image, real caption) and (augmented image, synthetic
 caption) batches, summed. Retrieval recall@1/5 both ways on a held-out split is reported before
 and after; the report says so when the adapter does not help. The adapter is saved with the
-student's fingerprint (default OUT/adapter.json).
+student's fingerprint (default DATASET/adapter.json). The student sees each stored augmentation
+as Apple's trainer replays it (the stored image decoded like PIL, Compose.reapply at its size).
 
 Options:
   --lambda L              distillation weight in [0, 1] (default 1; the paper: 1 for S, 0.75 for B)
@@ -29,13 +30,14 @@ Options:
   --lr R                  Adam learning rate (default 0.01)
   --text-adapter          also fit a map on the text embeddings
   --seed S                split/shuffle seed (default 0)
-  --source DIR            the image folder, when it moved since the dataset was built
-  --adapter FILE          where to save the adapter (default OUT/adapter.json)
+${DATASET_USAGE}
+  --adapter FILE          where to save the adapter (default DATASET/adapter.json)
   --json                  print the report as JSON
 ${GLOBAL_USAGE}`;
 
 const OPTIONS = {
   ...GLOBAL_OPTIONS,
+  ...DATASET_OPTIONS,
   lambda: { type: 'string' },
   epochs: { type: 'string' },
   holdout: { type: 'string' },
@@ -43,7 +45,6 @@ const OPTIONS = {
   lr: { type: 'string' },
   'text-adapter': { type: 'boolean' },
   seed: { type: 'string' },
-  source: { type: 'string' },
   adapter: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
@@ -63,6 +64,7 @@ export const distill: Command = {
     const batchSize = intFlag(values, 'batch-size', 2);
     const seed = intFlag(values, 'seed', 0);
     const dataset = path.resolve(positionals[0]!);
+    const datasetOptions = datasetOptionsFrom(values);
 
     const student = await openEngine(values);
     const controller = new AbortController();
@@ -72,7 +74,7 @@ export const distill: Command = {
     try {
       report = await distillAdapter({
         dataset, student, lambda, epochs, holdout, batchSize, learningRate, seed, textAdapter: values['text-adapter'],
-        sourceRoot: values.source, out: values.adapter, signal: controller.signal,
+        ...datasetOptions, out: values.adapter, signal: controller.signal,
         onProgress: (line) => printLines(process.stderr, line),
       });
     } finally {

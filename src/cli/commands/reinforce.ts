@@ -23,12 +23,15 @@ const ENGINE_USAGE = `  --cache-dir DIR         where downloaded models live (de
 
 const USAGE = `Usage: mobileclip-assets reinforce DIR --out OUT [options]
 
-Builds a reinforced dataset in the MobileCLIP paper's DataCompDR layout from a folder of images:
-per image ${DEFAULT_AUGMENT_SETTINGS.count} augmentations stored as parameters (RandomResizedCrop box + flip), synthetic captions,
-and a teacher ensemble's L2-normalized embeddings (one image embedding per augmentation; text
-embeddings of the ground-truth caption and each synthetic caption), concatenated in teacher
-order. Output: OUT/shards/NNNNN.tar (webdataset: url.txt, json, syn.json, paug.json, npz per
-sample) and OUT/manifest.json. Ground-truth captions come from a .txt file next to each image
+Builds a reinforced dataset that Apple's MobileCLIP training code loads unchanged (the DataCompDR
+layout of apple/ml-mobileclip and RayGen) from a folder of images: per image the image the
+teachers saw (EXIF applied, transparency flattened) and its caption, synthetic captions,
+${DEFAULT_AUGMENT_SETTINGS.count} augmentations stored as parameters (RandomResizedCrop, optionally horizontal flip and
+RandAugment), and a teacher ensemble's L2-normalized embeddings (one image embedding per
+augmentation, the caption's and each synthetic caption's), concatenated in teacher order.
+Output: OUT/shards/NNNNNNNN.tar (webdataset: png|jpg, txt, url.txt, json, syn.json, paug.json,
+npz per sample), OUT/rdata_config.json (train with --dataset-reinforcement-config) and
+OUT/manifest.json. Ground-truth captions come from a .txt file next to each image
 (photo.jpg -> photo.txt) or from --captions FILE.
 
 Rerunning an interrupted run with the same arguments continues where it stopped (at most the
@@ -41,6 +44,10 @@ Options:
                           (default: the two largest downloaded of ${TEACHER_PREFERENCE.join(', ')})
   --augmentations K       augmentations per image (default ${DEFAULT_AUGMENT_SETTINGS.count})
   --seed S                global seed of the augmentation parameters (default 0)
+  --flip P                horizontal flip probability (default 0: Apple's DataCompDR config has
+                          no flip; P > 0 adds random_horizontal_flip to the config)
+  --rand-augment          store RandAugment ops too (2 per augmentation, magnitude 9 of 31, as
+                          Apple's DataCompDR config), replayed pixel-exactly before the teachers
   --shard-size N          samples per shard (default 1000)
   --captions FILE         ground-truth captions: .csv/.tsv (header with path + caption columns)
                           or .jsonl ({"path": ..., "caption": ...}); paths relative to DIR
@@ -56,6 +63,8 @@ ${ENGINE_USAGE}`;
 const OPTIONS = {
   ...GLOBAL_OPTIONS,
   out: { type: 'string' },
+  flip: { type: 'string' },
+  'rand-augment': { type: 'boolean' },
   teacher: { type: 'string', multiple: true },
   augmentations: { type: 'string' },
   seed: { type: 'string' },
@@ -67,6 +76,35 @@ const OPTIONS = {
   'caption-seed': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
+
+/** Options of the commands that read a dataset (verify, distill). */
+export const DATASET_OPTIONS = {
+  images: { type: 'string' },
+  source: { type: 'string' },
+  config: { type: 'string' },
+  'teacher-dims': { type: 'string' },
+} as const;
+
+export const DATASET_USAGE = `  --images DIR            folder to join images from (by url.txt or <uid>.jpg|png), for datasets
+                          whose shards carry no images (DataCompDR); --source DIR is the same
+  --config FILE           the reinforcement config (RayGen's --aug-config / config.json, or
+                          Apple's training config) when the dataset folder has none
+  --teacher-dims D1,D2    teacher block sizes (training's --distill-teacher-dimension) when the
+                          dataset does not record them and they cannot be measured`;
+
+export function datasetOptionsFrom(values: { images?: string; source?: string; config?: string; 'teacher-dims'?: string }): { images?: string; config?: string; teacherDims?: number[] } {
+  if (values.images !== undefined && values.source !== undefined) throw new UsageError('give --images or --source, not both');
+  const out: { images?: string; config?: string; teacherDims?: number[] } = {};
+  const images = values.images ?? values.source;
+  if (images !== undefined) out.images = path.resolve(images);
+  if (values.config !== undefined) out.config = path.resolve(values.config);
+  if (values['teacher-dims'] !== undefined) {
+    const dims = values['teacher-dims'].split(',').map((d) => Number(d.trim()));
+    if (!dims.length || !dims.every((d) => Number.isInteger(d) && d > 0)) throw new UsageError(`--teacher-dims must be positive whole numbers separated by commas, got "${values['teacher-dims']}"`);
+    out.teacherDims = dims;
+  }
+  return out;
+}
 
 export function intFlag(values: Record<string, unknown>, flag: string, min: number): number | undefined {
   const raw = values[flag];
@@ -133,6 +171,7 @@ export const reinforce: Command = {
     const missing = values['missing-caption'] ?? 'filename';
     if (missing !== 'filename' && missing !== 'zero') throw new UsageError(`--missing-caption must be filename or zero, got "${missing}"`);
     const count = intFlag(values, 'augmentations', 1);
+    const flip = numberFlag(values, 'flip', (n) => n >= 0 && n <= 1, 'a probability from 0 to 1');
     const seed = intFlag(values, 'seed', 0);
     const shardSize = intFlag(values, 'shard-size', 1);
     const syn = intFlag(values, 'syn', 0) ?? DEFAULT_CAPTION_SETTINGS.count;
@@ -174,7 +213,8 @@ export const reinforce: Command = {
       summary = await reinforceDataset({
         input, out, teachers,
         captions: captions?.source, captionSourceId: captions?.id,
-        captionManifest: values.captions, seed, augment: count !== undefined ? { count } : undefined,
+        captionManifest: values.captions, seed,
+        augment: { ...(count !== undefined ? { count } : {}), ...(flip !== undefined ? { flipProbability: flip } : {}), randAugment: values['rand-augment'] ?? false },
         samplesPerShard: shardSize, missingCaption: missing, signal: controller.signal,
         onProgress: (p) => progress(describe(p), p.done / p.total),
         onProblem: (p) => {
@@ -195,11 +235,8 @@ export const reinforce: Command = {
 
 function summarize(s: ReinforceSummary, teachers: Engine[]): string[] {
   if (s.alreadyComplete) return [`${s.out} is already complete: ${s.samples} samples in ${s.shards} shards (${s.skipped.length} images skipped)`];
+  if (s.cancelled) return [`cancelled after ${s.processedThisRun} images; rerun the same command to continue`];
   const lines: string[] = [];
-  if (s.cancelled) {
-    lines.push(`cancelled after ${s.processedThisRun} images; rerun the same command to continue`);
-    return lines;
-  }
   if (s.inputProblems.length) lines.push(`${s.inputProblems.length} caption manifest problems (see manifest.json inputProblems)`);
   if (s.skipped.length) lines.push(`skipped ${s.skipped.length} images:`, ...s.skipped.map((p) => `  ${p.path}: ${p.error}`));
   const resumed = s.resumedAt > 0 ? ` (resumed at image ${s.resumedAt + 1})` : '';
@@ -209,5 +246,7 @@ function summarize(s: ReinforceSummary, teachers: Engine[]): string[] {
     `${s.processedThisRun} images in ${s.elapsedSeconds.toFixed(1)} s (${s.samplesPerSecond.toFixed(2)} samples/s)`,
     `manifest: ${s.manifestPath}`,
   );
+  if (!s.appleLoader.loadsEverySample) lines.push("note: Apple's training loader cannot use every sample:", ...s.appleLoader.notes.map((n) => `  ${n}`));
+  else lines.push(`train with Apple's code: --dataset-reinforcement --dataset-reinforcement-config ${path.join(s.out, 'rdata_config.json')} --distill-teacher-dimension ${teachers.map((t) => t.info.dim).join(' ')}`);
   return lines;
 }

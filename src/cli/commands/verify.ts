@@ -2,37 +2,41 @@
 import * as path from 'node:path';
 import type { Engine } from '../../engine/engine';
 import { defaultCacheDir } from '../../engine/models/resolve';
-import { readManifest } from '../../engine/reinforce/dataset';
+import { openDataset } from '../../engine/reinforce/dataset';
+import { splitDatasetTeachers } from '../../engine/reinforce/teachers';
 import { verifyDataset, type VerifyReport } from '../../engine/reinforce/verify';
 import { type Command, GLOBAL_OPTIONS, UsageError, engineOptionsFrom, oneLine, parseCommandArgs } from '../command';
-import { intFlag, numberFlag, openModels } from './reinforce';
+import { datasetOptionsFrom, DATASET_OPTIONS, DATASET_USAGE, intFlag, numberFlag, openModels } from './reinforce';
 import { printLines, statusLine } from '../output';
 
-const USAGE = `Usage: mobileclip-assets verify OUT [options]
+const USAGE = `Usage: mobileclip-assets verify DATASET [options]
 
-Checks a reinforced dataset: every shard's sha256 and size against OUT/manifest.json, the tar
-structure, each sample's members and JSON fields, the npz arrays (float32, shapes, unit-norm
-teacher blocks), and that each stored augmentation is the one the seed generates. Then it
-replays a sample of augmentations through the teacher models, re-embeds the captions, and
+Checks a reinforced dataset, ours or Apple's (RayGen output, DataCompDR shards): for ours every
+shard's sha256 and size against DATASET/manifest.json; for all, every sample field by field
+(members, JSON, paug.json decompressed with the reinforcement config, npz or pth.gz embeddings:
+shapes, unit-norm teacher blocks) and whether Apple's training loader would load it. Then it
+replays a spread of samples the way Apple's loader does (the stored image decoded like PIL, the
+stored augmentations reapplied), embeds them with the teachers, re-embeds the captions, and
 reports the largest deviation from the stored embeddings. Exit code 1 when anything fails.
 
 Options:
   --sample N              samples to replay (default 8; 0 = structure checks only)
-  --source DIR            the image folder, when it moved since the dataset was built
-  --teacher ID|DIR        teacher models to replay with, when they are not where the manifest
-                          says (repeatable; matched by fingerprint)
-  --tolerance T           largest accepted deviation per component (default 1e-4)
+  --teacher ID|DIR        teacher models to replay with (repeatable, in block order). For our
+                          datasets the manifest's registry ids are used when none is given; a model
+                          folder named by a dataset is never loaded unless passed here
+  --tolerance T           largest accepted deviation per component beyond the stored precision
+                          (default 1e-4)
+${DATASET_USAGE}
   --json                  print the report as JSON
   --cache-dir DIR         where downloaded models live
   --threads N             onnxruntime intra-op threads per model
   --provider P            auto | cpu | cuda | coreml | dml (default auto)
-  --background #RRGGBB    must match the colour used when the dataset was built (default #ffffff)
   -h, --help              show help`;
 
 const OPTIONS = {
   ...GLOBAL_OPTIONS,
+  ...DATASET_OPTIONS,
   sample: { type: 'string' },
-  source: { type: 'string' },
   teacher: { type: 'string', multiple: true },
   tolerance: { type: 'string' },
   json: { type: 'boolean' },
@@ -40,7 +44,7 @@ const OPTIONS = {
 
 export const verify: Command = {
   name: 'verify',
-  summary: 'check a reinforced dataset and replay a sample of its augmentations',
+  summary: "check a reinforced dataset (ours or Apple's) and replay a sample of its augmentations",
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, OPTIONS);
@@ -51,13 +55,20 @@ export const verify: Command = {
     const tolerance = numberFlag(values, 'tolerance', (n) => n > 0, 'a positive number');
     const dataset = path.resolve(positionals[0]!);
     const cacheDir = values['cache-dir'] ?? defaultCacheDir();
+    const datasetOptions = datasetOptionsFrom(values);
 
     let teachers: Engine[] = [];
     let teacherError: string | undefined;
     if (sample > 0) {
-      const specs = values.teacher?.length ? values.teacher : await readManifest(dataset).then((m) => m.teachers.map((t) => t.id), () => []);
+      let specs = values.teacher ?? [];
+      if (!specs.length) {
+        const named = await openDataset(dataset, datasetOptions).then((ds) => ds.manifest?.teachers.map((t) => t.id) ?? [], () => []);
+        const { registry, local } = splitDatasetTeachers(named);
+        if (local.length) teacherError = `the dataset names local model folders (${local.join(', ')}); a dataset never makes us load a model from a path: pass --teacher DIR for each teacher to replay`;
+        else specs = registry;
+      }
       try {
-        teachers = specs.length ? await openModels(specs, cacheDir, engineOptionsFrom(values)) : [];
+        teachers = specs.length && !teacherError ? await openModels(specs, cacheDir, engineOptionsFrom(values)) : [];
       } catch (err) {
         teacherError = `cannot open the teacher models for replay: ${oneLine(err)}`;
       }
@@ -65,14 +76,17 @@ export const verify: Command = {
     let report: VerifyReport;
     try {
       report = await verifyDataset({
-        dataset, teachers, sample, tolerance, sourceRoot: values.source,
+        dataset, teachers, sample, tolerance, ...datasetOptions,
         onProgress: (line) => { if (process.stderr.isTTY) statusLine(process.stderr, line); },
       });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     } finally {
       await Promise.all(teachers.map((t) => t.dispose()));
     }
-    if (teacherError && sample > 0) report.problems.push({ where: 'teachers', problem: teacherError });
+    if (teacherError && sample > 0) {
+      report.problems.push({ where: 'teachers', problem: teacherError });
+      report.replaySkipped = teacherError;
+    }
     report.ok = report.problems.length === 0;
     if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else printLines(process.stdout, describe(report));
@@ -83,11 +97,18 @@ export const verify: Command = {
 function describe(r: VerifyReport): string[] {
   const lines: string[] = [];
   for (const p of r.problems) lines.push(`FAIL  ${p.where}: ${p.problem}`);
-  lines.push(`${r.shards} shards, ${r.samples} samples checked`);
+  const kind = r.kind === 'apple' ? "Apple/RayGen dataset" : 'dataset';
+  lines.push(`${kind}: ${r.shards} shards, ${r.samples} samples checked${r.teacherDims ? `; teacher blocks ${r.teacherDims.join(' + ')}` : ''}`);
   if (r.replay) {
     const x = r.replay;
-    lines.push(`replayed ${x.samples} samples (${x.augmentations} augmentations, ${x.texts} texts): max deviation image ${x.maxImageDeviation.toExponential(2)}, text ${x.maxTextDeviation.toExponential(2)} (tolerance ${x.tolerance})`);
+    lines.push(`replayed ${x.samples} samples (${x.augmentations} augmentations, ${x.texts} texts): max deviation image ${x.maxImageDeviation.toExponential(2)}, text ${x.maxTextDeviation.toExponential(2)}, min image cosine ${x.minImageCosine.toFixed(6)} (tolerance ${x.tolerance})`);
   } else if (r.replaySkipped) lines.push(`no replay: ${r.replaySkipped}`);
+  if (r.kind) {
+    lines.push(r.appleLoader.loadsEverySample
+      ? "Apple's training loader loads every sample (with this config)"
+      : `Apple's training loader does NOT load every sample:`);
+    for (const n of r.appleLoader.notes) lines.push(`  ${n}`);
+  }
   lines.push(r.ok ? 'OK' : `FAILED: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`);
   return lines;
 }

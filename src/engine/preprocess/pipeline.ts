@@ -366,7 +366,7 @@ function centerCrop(img: RgbImage, width: number, height: number): RgbImage {
 }
 
 /** HWC uint8 -> CHW float32 with the config's rescale and (optional) mean/std normalization. */
-function toTensor(img: RgbImage, cfg: PreprocessConfig): Float32Array {
+export function toTensor(img: RgbImage, cfg: PreprocessConfig): Float32Array {
   const plane = img.width * img.height;
   const out = new Float32Array(plane * 3);
   const scale = cfg.doRescale ? cfg.rescaleFactor : 1;

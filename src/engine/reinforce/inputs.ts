@@ -3,6 +3,11 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { resolveInside } from '../util/atomic';
+import { readRegularTextFile, UnreadableFileError } from '../util/files';
+
+/** Caption files are text; anything bigger is not a caption (and a FIFO or device is never read). */
+const MAX_SIDECAR_BYTES = 1024 * 1024;
+const MAX_CAPTION_MANIFEST_BYTES = 512 * 1024 * 1024;
 
 /** Raster formats the decoder reads. Vector images (SVG) are left out: their pixel size
  * depends on the rasterization density, so crop boxes would not mean the same pixels for
@@ -104,7 +109,7 @@ export interface CaptionManifest {
  * Rows with paths escaping `root`, missing fields or duplicates are reported, not fatal.
  */
 export async function readCaptionManifest(file: string, root: string): Promise<CaptionManifest> {
-  const text = await fs.readFile(file, 'utf8');
+  const text = await readRegularTextFile(file, { maxBytes: MAX_CAPTION_MANIFEST_BYTES });
   const ext = path.extname(file).toLowerCase();
   const records: Array<{ line: number; path: unknown; caption: unknown }> = [];
   if (ext === '.jsonl' || ext === '.ndjson') {
@@ -191,7 +196,10 @@ export async function collectInputs(opts: CollectOptions): Promise<{ images: Inp
       if (c) { caption = c; origin = 'manifest'; }
     } else {
       const sidecar = absPath.slice(0, absPath.length - path.extname(absPath).length) + '.txt';
-      const text = await fs.readFile(sidecar, 'utf8').catch(() => undefined);
+      const text = await readRegularTextFile(sidecar, { maxBytes: MAX_SIDECAR_BYTES }).catch((err: unknown) => {
+        if (err instanceof UnreadableFileError && err.reason !== 'missing') problems.push({ path: path.relative(root, sidecar).split(path.sep).join('/'), error: `caption sidecar ignored: ${err.message}` });
+        return undefined;
+      });
       if (text !== undefined && normalizeCaption(text) !== '') { caption = normalizeCaption(text); origin = 'sidecar'; }
     }
     if (origin === 'none' && opts.missingCaption === 'filename') {

@@ -37,7 +37,7 @@ export interface DecodedNpy {
   descr: string;
   fortranOrder: boolean;
   shape: number[];
-  /** Present when descr is a float32 dtype. */
+  /** Present when descr is a float dtype (16, 32 or 64 bits), converted to float32. */
   data?: Float32Array;
 }
 
@@ -61,17 +61,32 @@ export function decodeNpy(bytes: Uint8Array): DecodedNpy {
   if (!shape.every((n) => Number.isInteger(n) && n >= 0)) throw new Error(`npy: bad shape (${shapeText})`);
   const result: DecodedNpy = { descr, fortranOrder: fortran === 'True', shape };
   const dataStart = start + headerLen;
-  if (descr === '<f4' || (descr === '=f4' && LITTLE_ENDIAN) || descr === '>f4') {
+  const float = /^([<>=|])f([248])$/.exec(descr);
+  if (float) {
+    const size = Number(float[2]);
+    const littleEndian = float[1] === '<' || ((float[1] === '=' || float[1] === '|') && LITTLE_ENDIAN);
     const count = shape.reduce((a, b) => a * b, 1);
-    if (bytes.length - dataStart !== count * 4) {
-      throw new Error(`npy: ${bytes.length - dataStart} data bytes for shape (${shape.join(', ')}) of float32 (expected ${count * 4})`);
+    if (bytes.length - dataStart !== count * size) {
+      throw new Error(`npy: ${bytes.length - dataStart} data bytes for shape (${shape.join(', ')}) of ${size * 8}-bit floats (expected ${count * size})`);
     }
     const data = new Float32Array(count);
-    const littleEndian = descr !== '>f4';
-    for (let i = 0; i < count; i++) data[i] = view.getFloat32(dataStart + i * 4, littleEndian);
+    for (let i = 0; i < count; i++) {
+      const at = dataStart + i * size;
+      data[i] = size === 4 ? view.getFloat32(at, littleEndian) : size === 8 ? view.getFloat64(at, littleEndian) : halfFloat(view.getUint16(at, littleEndian));
+    }
     result.data = data;
   }
   return result;
+}
+
+/** IEEE half-precision bits to a number. */
+export function halfFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return sign * 2 ** -14 * (f / 1024);
+  if (e === 31) return f ? NaN : sign * Infinity;
+  return sign * 2 ** (e - 15) * (1 + f / 1024);
 }
 
 // DOS timestamps are in local time; constructing the date from local fields keeps it fixed

@@ -1,24 +1,29 @@
-// "Reinforce dataset": for a folder of images (+ optional ground-truth captions), store K
-// augmentation parameter sets per image, synthetic captions, and a teacher ensemble's
-// image/text embeddings, as DataCompDR-style webdataset shards (see FORMAT.md).
-// Resumable (ShardWriter) and deterministic for a given seed.
+// "Reinforce dataset": for a folder of images (+ optional ground-truth captions), store per image
+// the image the teachers saw, its caption, synthetic captions, K augmentations as parameters and
+// a teacher ensemble's image/text embeddings, as Apple's DataCompDR webdataset samples (see
+// FORMAT.md) that Apple's training code loads unchanged with the rdata_config.json written next to
+// the shards. Resumable (ShardWriter) and deterministic for a given seed.
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { ImageTextEmbedder } from '../api';
-import { isItemError } from '../types';
+import type { Engine } from '../engine';
+import { loadPreprocessConfig } from '../preprocess/config';
 import { stableStringify, writeJsonAtomic } from '../util/atomic';
 import { EtaEstimator } from '../util/format';
-import { DEFAULT_AUGMENT_SETTINGS, replayRequests, sampleAugmentations, validateAugmentSettings, type AugmentSettings } from './augment';
+import { DEFAULT_AUGMENT_SETTINGS, reinforcementConfig, sampleAugmentations, validateAugmentSettings, type AugmentSettings } from './augment';
 import {
-  DATASET_FORMAT, DATASET_FORMAT_VERSION, MANIFEST_FILE, SHARD_DIR, sampleMembers, sampleUid,
-  type DatasetManifest, type ReinforcedSample, type TeacherEntry,
+  CONFIG_FILE, DATASET_FORMAT, DATASET_FORMAT_VERSION, MANIFEST_FILE, SHARD_DIR, sampleMembers, sampleUid,
+  type DatasetManifest, type SampleContent, type TeacherEntry,
 } from './format';
 import { collectInputs, normalizeCaption, type InputImage, type InputProblem } from './inputs';
 import type { Matrix } from './npy';
 import { RNG_DESCRIPTION } from './rng';
 import { ShardWriter } from './shard-writer';
 import { packMembers } from './tar';
+import { compressParams, type AugmentationConfig } from './transforms';
+
+/** What reinforcement needs of a teacher model (an Engine; the worker makes images and views). */
+export type ReinforceTeacher = Pick<Engine, 'info' | 'model' | 'options' | 'embedTexts' | 'embedViews' | 'storeImage'>;
 
 /** Synthetic captions for absolute image paths; a path missing from the map has none. */
 export type CaptionSource = (paths: string[]) => Promise<Map<string, string[]>>;
@@ -42,8 +47,8 @@ export interface ReinforceOptions {
   /** Output folder (created); may be a resumed run's folder. */
   out: string;
   /** Teacher ensemble, in the order their embeddings are concatenated. */
-  teachers: ImageTextEmbedder[];
-  /** Synthetic captioner; none means syn.json is empty and text_emb has only row 0. */
+  teachers: ReinforceTeacher[];
+  /** Synthetic captioner; without one syn_text is empty, which Apple's loader cannot take (see appleLoader). */
   captions?: CaptionSource;
   /** Identity of the captioner and its settings (model fingerprint, count, seed...), recorded and hashed into the run key. */
   captionSourceId?: string;
@@ -70,6 +75,8 @@ export interface ReinforceSummary {
   skipped: InputProblem[];
   inputProblems: InputProblem[];
   shards: number;
+  /** Whether Apple's loader loads every sample, and why not (see DatasetManifest.appleLoader). */
+  appleLoader: DatasetManifest['appleLoader'];
   /** Samples written by this invocation (0 for an already complete dataset). */
   processedThisRun: number;
   resumedAt: number;
@@ -105,6 +112,13 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
     offset += t.info.dim;
   }
   const dim = offset;
+  // Transparent pixels are flattened onto the teachers' background: it is part of the stored image.
+  // (White is the worker's default; this module stays free of the image pipeline, which loads sharp.)
+  const backgroundOf = (t: ReinforceTeacher) => (t.options.background ?? '#ffffff').trim().toLowerCase();
+  const background = backgroundOf(opts.teachers[0]!);
+  if (opts.teachers.some((t) => backgroundOf(t) !== background)) throw new Error('all teachers must flatten transparency onto the same background colour');
+  const pre = await loadPreprocessConfig(opts.teachers[0]!.model.preprocessorConfigPath);
+  const { file: configFile, config } = reinforcementConfig(augment, teachers, pre.doNormalize ? { mean: pre.mean, std: pre.std } : { mean: [0, 0, 0], std: [1, 1, 1] });
 
   const inputStat = await fs.stat(input).catch(() => undefined);
   if (!inputStat?.isDirectory()) throw new Error(`${input} is not a folder`);
@@ -114,7 +128,7 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
   for (const p of inputProblems) opts.onProblem?.({ ...p, kind: 'input' });
 
   const runKey = createHash('sha256').update(stableStringify({
-    format: DATASET_FORMAT, version: DATASET_FORMAT_VERSION, seed, augment, samplesPerShard, missingCaption,
+    format: DATASET_FORMAT, version: DATASET_FORMAT_VERSION, seed, augment, samplesPerShard, missingCaption, background, config: configFile,
     teachers: teachers.map((t) => [t.id, t.fingerprint]),
     captions: opts.captions ? opts.captionSourceId : null,
     inputs: images.map((i) => [i.relPath, i.caption, i.captionOrigin]),
@@ -129,7 +143,7 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
     }
     return {
       out, manifestPath, images: existing.counts.images, samples: existing.counts.samples, skipped: existing.skipped,
-      inputProblems: existing.inputProblems, shards: existing.counts.shards, processedThisRun: 0, resumedAt: images.length,
+      inputProblems: existing.inputProblems, shards: existing.counts.shards, appleLoader: existing.appleLoader, processedThisRun: 0, resumedAt: images.length,
       elapsedSeconds: (Date.now() - started) / 1000, samplesPerSecond: 0, cancelled: false, alreadyComplete: true,
     };
   }
@@ -149,37 +163,53 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
   let cancelled = false;
   let processed = 0;
   let samples = resume.finalized.reduce((n, s) => n + s.samples, 0) + resume.currentSamples;
+  // Samples Apple's loader cannot take (no synthetic caption), counted from the journal on resume.
+  let withoutSyn = resume.withoutSyn;
+  let withoutCaption = resume.withoutCaption;
   const eta = new EtaEstimator(images.length - resume.next);
   try {
-    let syn = new Map<string, string[]>();
+    // Synthetic captions come in chunks (one captioner request for several images); only the
+    // sample in flight is lost on a crash, as the captioner caches what it generated.
+    const chunks = new Map<number, Promise<Map<string, string[]>>>();
+    const captionsOf = async (i: number): Promise<string[]> => {
+      if (!opts.captions) return [];
+      const c = Math.floor((i - resume.next) / CAPTION_CHUNK);
+      if (!chunks.has(c)) {
+        chunks.delete(c - 2);
+        const start = resume.next + c * CAPTION_CHUNK;
+        // A captioner that fails as a whole stops the run (it stays resumable).
+        chunks.set(c, opts.captions(images.slice(start, start + CAPTION_CHUNK).map((x) => x.absPath)).catch((err: unknown) => {
+          throw new Error(`captioner failed: ${(err as Error).message ?? err}`);
+        }));
+      }
+      return (await chunks.get(c)!).get(images[i]!.absPath) ?? [];
+    };
+    // The next image is prepared while this one is written, so the teachers never wait for the disk.
+    const prepare = (i: number): Promise<SampleContent | { error: string }> => {
+      const p = captionsOf(i).then((syn) => reinforceOne(images[i]!, opts.teachers, syn, seed, augment.count, config, dim, opts.signal));
+      p.catch(() => undefined); // awaited below; never an unhandled rejection if the loop stops first
+      return p;
+    };
+    let next = resume.next < images.length ? prepare(resume.next) : undefined;
     for (let i = resume.next; i < images.length; i++) {
       if (opts.signal?.aborted) { cancelled = true; break; }
       const img = images[i]!;
-      // Captions come in chunks (one captioner request for several images); only the sample in
-      // flight is lost on a crash, as the captioner caches what it generated.
-      if (opts.captions && (i - resume.next) % CAPTION_CHUNK === 0) {
-        const chunk = images.slice(i, i + CAPTION_CHUNK).map((x) => x.absPath);
-        try {
-          syn = await opts.captions(chunk);
-        } catch (err) {
-          // A captioner that fails as a whole stops the run (it stays resumable).
-          if (opts.signal?.aborted) { cancelled = true; break; }
-          throw new Error(`captioner failed: ${(err as Error).message ?? err}`);
-        }
-      }
-      let result: ReinforcedSample | { error: string };
+      let result: SampleContent | { error: string };
       try {
-        result = await reinforceOne(img, opts.teachers, syn.get(img.absPath) ?? [], seed, augment, dim, opts.signal);
+        result = await next!;
       } catch (err) {
         if (opts.signal?.aborted) { cancelled = true; break; }
         throw err;
       }
+      next = i + 1 < images.length ? prepare(i + 1) : undefined;
       if ('error' in result) {
         await writer.addSkip(i, img.relPath, result.error);
         opts.onProblem?.({ path: img.relPath, error: result.error, kind: 'skipped' });
       } else {
-        await writer.addSample(i, await packMembers(sampleMembers(result)));
+        await writer.addSample(i, await packMembers(sampleMembers(result)), { syn: result.syn.length, caption: result.info.caption_source !== 'none' });
         samples++;
+        if (!result.syn.length) withoutSyn++;
+        if (result.info.caption_source === 'none') withoutCaption++;
       }
       processed++;
       const done = i + 1;
@@ -194,8 +224,9 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
   }
 
   const elapsedSeconds = (Date.now() - started) / 1000;
+  const appleLoader = appleLoaderVerdict(withoutSyn, withoutCaption);
   const base = {
-    out, manifestPath, images: images.length, samples, skipped: writer.skips, inputProblems, shards: writer.shards.length,
+    out, manifestPath, images: images.length, samples, skipped: writer.skips, inputProblems, shards: writer.shards.length, appleLoader,
     processedThisRun: processed, resumedAt: resume.next, elapsedSeconds,
     samplesPerSecond: elapsedSeconds > 0 ? processed / elapsedSeconds : 0, alreadyComplete: false,
   };
@@ -207,77 +238,97 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
     generator: GENERATOR,
     runKey,
     source: { root: input, captionManifest: opts.captionManifest ? path.resolve(opts.captionManifest) : null },
+    config: CONFIG_FILE,
     teachers,
     embeddingDim: dim,
     seed,
     augmentation: {
       ...augment,
-      sampler: 'torchvision RandomResizedCrop.get_params (10 tries, centre-crop fallback) then RandomHorizontalFlip; draws per augmentation: crop, flip',
+      sampler: 'per augmentation, in Compose order: torchvision RandomResizedCrop.get_params (10 tries, centre-crop fallback), RandomHorizontalFlip, RandAugment (op, magnitude bin, sign)',
       rng: RNG_DESCRIPTION,
-      replay: 'crop [x, y, w, h] of the EXIF-oriented source, horizontal flip if set, resize to the model input size',
+      replay: "Apple's Compose.reapply on the stored image as PIL decodes it, with size = each teacher's input size; then the teacher's own rescale/normalize",
     },
     syntheticCaptions: { source: opts.captions ? opts.captionSourceId! : null },
     missingCaption,
+    appleLoader,
+    background,
     samplesPerShard,
     counts: { images: images.length, samples, skipped: writer.skips.length, shards: writer.shards.length },
     skipped: writer.skips,
     inputProblems,
     shards: writer.shards,
   };
+  await writeJsonAtomic(path.join(out, CONFIG_FILE), configFile);
   await writeJsonAtomic(manifestPath, manifest);
   await fs.rm(stateDir, { recursive: true, force: true });
   return { ...base, cancelled: false };
 }
 
 async function reinforceOne(
-  img: InputImage, teachers: ImageTextEmbedder[], synthetic: string[], seed: number,
-  augment: AugmentSettings, dim: number, signal: AbortSignal | undefined,
-): Promise<ReinforcedSample | { error: string }> {
+  img: InputImage, teachers: ReinforceTeacher[], synthetic: string[], seed: number,
+  count: number, config: AugmentationConfig, dim: number, signal: AbortSignal | undefined,
+): Promise<SampleContent | { error: string }> {
   const uid = sampleUid(img.relPath);
-  const [probe] = await teachers[0]!.embedImages([img.absPath], { signal });
-  if (!probe) return { error: 'no result from the first teacher' };
-  if (isItemError(probe)) return { error: probe.error };
-  const { width, height, sha256 } = probe;
-  const paug = sampleAugmentations(seed, uid, width, height, augment);
-
+  let stored;
+  try {
+    stored = await teachers[0]!.storeImage(img.absPath, { signal });
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    return { error: (err as Error).message };
+  }
+  const augmentations = sampleAugmentations(seed, uid, stored.width, stored.height, count, config);
   const syn = synthetic.map(normalizeCaption).filter((c) => c !== '');
   const hasCaption = img.captionOrigin !== 'none';
   const texts = hasCaption ? [img.caption, ...syn] : syn;
-  const rows = 1 + syn.length;
-  const imageEmb: Matrix = { shape: [augment.count, dim], data: new Float32Array(augment.count * dim) };
-  const textEmb: Matrix = { shape: [rows, dim], data: new Float32Array(rows * dim) };
+  const imageEmb: Matrix = { shape: [count, dim], data: new Float32Array(count * dim) };
+  const textRows: Matrix = { shape: [1 + syn.length, dim], data: new Float32Array((1 + syn.length) * dim) };
 
   const perTeacher = await Promise.all(teachers.map(async (t) => {
-    const [imgs, txts] = await Promise.all([
-      t.embedImages(replayRequests(img.absPath, paug), { signal }),
+    const [views, txts] = await Promise.all([
+      t.embedViews({ bytes: stored.bytes }, config, augmentations, 'reapply', { signal }),
       texts.length ? t.embedTexts(texts, { signal }) : Promise.resolve([]),
     ]);
-    return { t, imgs, txts };
+    return { t, views, txts };
   }));
   let offset = 0;
-  for (const { t, imgs, txts } of perTeacher) {
+  for (const { t, views, txts } of perTeacher) {
     const d = t.info.dim;
-    for (let k = 0; k < augment.count; k++) {
-      const r = imgs[k];
+    if (views.width !== stored.width || views.height !== stored.height) {
+      return { error: `${t.info.id} decoded the stored image as ${views.width}x${views.height}, expected ${stored.width}x${stored.height}` };
+    }
+    for (let k = 0; k < count; k++) {
+      const r = views.views[k];
       if (!r) return { error: `${t.info.id}: missing result for augmentation ${k}` };
-      if (isItemError(r)) return { error: `${t.info.id}: augmentation ${k}: ${r.error}` };
-      if (r.width !== width || r.height !== height || r.sha256 !== sha256) {
-        return { error: `${t.info.id} decoded the file as ${r.width}x${r.height} (first teacher: ${width}x${height}) or saw other bytes; the image changed during the run or the teachers disagree on its size` };
-      }
+      if ('error' in r) return { error: `${t.info.id}: augmentation ${k}: ${r.error}` };
       putNormalized(imageEmb.data, k * dim + offset, r.embedding, d);
     }
     const firstRow = hasCaption ? 0 : 1;
-    for (let j = 0; j < texts.length; j++) putNormalized(textEmb.data, (firstRow + j) * dim + offset, txts[j]!.embedding, d);
+    for (let j = 0; j < texts.length; j++) putNormalized(textRows.data, (firstRow + j) * dim + offset, txts[j]!.embedding, d);
     offset += d;
   }
   return {
     url: img.relPath,
-    info: { uid, sha256, width, height, caption: hasCaption ? img.caption : '', caption_source: img.captionOrigin },
+    info: { uid, sha256: stored.sourceSha256, width: stored.width, height: stored.height, caption_source: img.captionOrigin },
+    image: { ext: stored.ext, bytes: stored.bytes },
+    caption: hasCaption ? img.caption : '',
     syn,
-    paug,
+    paramAug: augmentations.map((a) => compressParams(config, a)),
     imageEmb,
-    textEmb,
+    textEmb: { shape: [1, dim], data: textRows.data.slice(0, dim) },
+    synTextEmb: { shape: [syn.length, dim], data: textRows.data.slice(dim) },
   };
+}
+
+/** What Apple's loader makes of the samples written (recorded in the manifest, shown by verify). */
+export function appleLoaderVerdict(withoutSyn: number, withoutCaption: number): DatasetManifest['appleLoader'] {
+  const notes: string[] = [];
+  if (withoutSyn) {
+    notes.push(`${withoutSyn} sample${withoutSyn === 1 ? ' has' : 's have'} no synthetic caption (syn_text is empty): Apple's preprocess_dr raises on ${withoutSyn === 1 ? 'it' : 'them'} (np.random.randint(0, 0)). Build with a captioner (--syn N) before training with Apple's code.`);
+  }
+  if (withoutCaption) {
+    notes.push(`${withoutCaption} sample${withoutCaption === 1 ? ' has' : 's have'} an empty .txt caption and an all-zero text_emb row (--missing-caption zero): Apple's loader trains on the empty caption.`);
+  }
+  return { loadsEverySample: withoutSyn === 0, notes };
 }
 
 /** Writes v / |v| (accumulated in float64) into `dst` at `at`. */

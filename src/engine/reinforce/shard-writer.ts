@@ -11,7 +11,7 @@ import { END_OF_ARCHIVE } from './tar';
 
 /** One journal line. `i` is the input index; inputs are processed strictly in order. */
 export type JournalRecord =
-  | { t: 'sample'; i: number; shard: number; end: number }
+  | { t: 'sample'; i: number; shard: number; end: number; syn?: number; caption?: boolean }
   | { t: 'skip'; i: number; path: string; error: string }
   | { t: 'shard'; shard: number; sha256: string; bytes: number; samples: number };
 
@@ -22,6 +22,9 @@ export interface ResumeState {
   skipped: Array<{ path: string; error: string }>;
   /** Samples already in the current partial shard. */
   currentSamples: number;
+  /** Journaled samples without synthetic captions / without a ground-truth caption. */
+  withoutSyn: number;
+  withoutCaption: number;
 }
 
 export async function sha256File(file: string): Promise<string> {
@@ -76,6 +79,8 @@ export class ShardWriter {
       good += line.length + 1;
     }
     let next = 0;
+    let withoutSyn = 0;
+    let withoutCaption = 0;
     for (const r of records) {
       if (r.t === 'shard') {
         if (r.shard !== this.finalized.length) throw new Error(`journal ${this.journalPath} finalizes shard ${r.shard} out of order`);
@@ -86,7 +91,12 @@ export class ShardWriter {
         if (r.i !== next) throw new Error(`journal ${this.journalPath} skips from input ${next} to ${r.i}`);
         next = r.i + 1;
         if (r.t === 'skip') this.skipped.push({ path: r.path, error: r.error });
-        else { this.samplesInShard++; this.end = r.end; }
+        else {
+          this.samplesInShard++;
+          this.end = r.end;
+          if (r.syn === 0) withoutSyn++;
+          if (r.caption === false) withoutCaption++;
+        }
       }
     }
     this.shard = this.finalized.length;
@@ -113,7 +123,7 @@ export class ShardWriter {
       // Crashed between the last sample of a full shard and its finalization.
       if (this.samplesInShard >= this.samplesPerShard) await this.finalizeShard();
     }
-    return { next, finalized: [...this.finalized], skipped: [...this.skipped], currentSamples: this.samplesInShard };
+    return { next, finalized: [...this.finalized], skipped: [...this.skipped], currentSamples: this.samplesInShard, withoutSyn, withoutCaption };
   }
 
   private async appendJournal(r: JournalRecord): Promise<void> {
@@ -122,13 +132,13 @@ export class ShardWriter {
   }
 
   /** Appends one packed sample (tar members without end-of-archive) for input `index`. */
-  async addSample(index: number, bytes: Uint8Array): Promise<void> {
+  async addSample(index: number, bytes: Uint8Array, counts: { syn: number; caption: boolean } = { syn: 1, caption: true }): Promise<void> {
     if (!this.partial) this.partial = await fs.open(this.shardPath(this.shard, true), 'a+');
     await this.partial.write(bytes, 0, bytes.length, this.end);
     await this.partial.datasync();
     this.end += bytes.length;
     this.samplesInShard++;
-    await this.appendJournal({ t: 'sample', i: index, shard: this.shard, end: this.end });
+    await this.appendJournal({ t: 'sample', i: index, shard: this.shard, end: this.end, syn: counts.syn, caption: counts.caption });
     if (this.samplesInShard >= this.samplesPerShard) await this.finalizeShard();
   }
 

@@ -2,8 +2,8 @@
 // uid/gid 0, empty user/group names, mtime 0) so identical content gives identical bytes.
 // A sample is packed on its own, without the end-of-archive blocks, so shards can be built
 // by appending samples and closed once with `END_OF_ARCHIVE`.
-import { createReadStream } from 'node:fs';
 import * as tar from 'tar-stream';
+import { openRegularFile } from '../util/files';
 
 export const TAR_BLOCK = 512;
 /** Two zero blocks terminate a tar archive. */
@@ -42,25 +42,69 @@ export interface ReadMember {
   data: Buffer;
 }
 
-/** Every member of a tar file, in archive order. Throws on corrupt headers or truncation. */
-export async function readTarFile(file: string): Promise<ReadMember[]> {
+/** Shards can be large (images inside); anything past this is refused rather than read. */
+export const MAX_SHARD_BYTES = 64 * 1024 ** 3;
+
+/**
+ * Every member of a tar file, in archive order, streamed (one member in memory at a time). Only a
+ * regular file is opened (a shard named by a dataset may be a symlink to a device). Throws on
+ * corrupt headers or truncation.
+ */
+export async function* readTarEntries(file: string): AsyncGenerator<ReadMember> {
+  const { handle } = await openRegularFile(file, { maxBytes: MAX_SHARD_BYTES });
   const extract = tar.extract();
-  const source = createReadStream(file);
+  const source = handle.createReadStream();
   source.on('error', (err) => extract.destroy(err));
   source.pipe(extract as unknown as NodeJS.WritableStream);
-  const members: ReadMember[] = [];
-  for await (const entry of extract) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of entry) chunks.push(chunk as Buffer);
-    members.push({ name: entry.header.name, type: entry.header.type, data: Buffer.concat(chunks) });
+  try {
+    for await (const entry of extract) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      yield { name: entry.header.name, type: entry.header.type, data: Buffer.concat(chunks) };
+    }
+  } finally {
+    source.destroy();
+    await handle.close().catch(() => undefined);
   }
-  return members;
 }
 
-/** Splits a webdataset member name into sample key and extension ("abc.paug.json" -> ["abc", "paug.json"]). */
+/** Webdataset's base_plus_ext: key = path up to the first dot of the file name, extension = the rest. */
 export function splitMemberName(name: string): [string, string] | undefined {
-  const slash = name.lastIndexOf('/');
-  const dot = name.indexOf('.', slash + 1);
-  if (dot <= slash + 1 || dot === name.length - 1) return undefined;
-  return [name.slice(0, dot), name.slice(dot + 1)];
+  const m = /^((?:.*\/|)[^.]+)[.]([^/]*)$/.exec(name);
+  return m ? [m[1]!, m[2]!] : undefined;
+}
+
+export interface TarSample {
+  key: string;
+  /** Lower-cased extension -> bytes. */
+  members: Map<string, Buffer>;
+  /** Entries of this sample that are not regular files, or that webdataset would skip. */
+  skipped: string[];
+}
+
+/**
+ * Samples of a shard grouped as open_clip's group_by_keys_nothrow does it: consecutive members
+ * with the same key form a sample; a repeated extension starts a new one.
+ */
+export async function* readTarSamples(file: string): AsyncGenerator<TarSample> {
+  let current: TarSample | undefined;
+  for await (const m of readTarEntries(file)) {
+    if (m.type !== 'file') {
+      if (current) current.skipped.push(`${m.name} (${m.type})`);
+      continue;
+    }
+    const split = splitMemberName(m.name);
+    if (!split) {
+      if (current) current.skipped.push(m.name);
+      continue;
+    }
+    const [key, rawExt] = split;
+    const ext = rawExt.toLowerCase();
+    if (!current || current.key !== key || current.members.has(ext)) {
+      if (current) yield current;
+      current = { key, members: new Map(), skipped: [] };
+    }
+    current.members.set(ext, m.data);
+  }
+  if (current) yield current;
 }

@@ -1,35 +1,32 @@
-// "Verify reinforced dataset": checks every shard against the manifest and the format
-// (tar structure, members, JSON fields, npz dtypes/shapes, norms, augmentation parameters
-// regenerated from the seed), then replays a sample of augmentations through the teachers and
-// reports how far the re-embedded vectors are from the stored ones.
-import { createHash } from 'node:crypto';
+// "Verify reinforced dataset", for ours and for Apple's (RayGen output, DataCompDR downloads):
+// checks every shard and sample field by field (for ours also against the manifest: sha256, sizes,
+// and that every stored augmentation is the one the seed draws), says whether Apple's training
+// loader would load each sample, then replays a spread of samples the way Apple's loader does
+// (the stored image decoded by PIL, Compose.reapply, the teachers) and reports how far the
+// re-embedded vectors are from the stored ones.
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
-import type { ImageTextEmbedder } from '../api';
-import { isItemError } from '../types';
-import { resolveInside } from '../util/atomic';
-import { checkStoredAugmentations, replayRequests, sampleAugmentations, type AugmentSettings } from './augment';
-import {
-  DATASET_FORMAT, MANIFEST_FILE, parseSample, teacherSlices, type DatasetManifest, type ParsedSample,
-} from './format';
+import type { Engine } from '../engine';
+import { sampleAugmentations } from './augment';
+import { checkSample, datasetSamples, inferTeacherDims, openDataset, type DatasetOptions, type OpenedDataset, type ReinforcedSample } from './dataset';
+import { teacherSlices, type ShardEntry } from './format';
 import { sha256File } from './shard-writer';
-import { END_OF_ARCHIVE, TAR_BLOCK, readTarFile, splitMemberName } from './tar';
+import { END_OF_ARCHIVE, TAR_BLOCK } from './tar';
 
 export interface VerifyProblem {
-  /** Shard file, sample key or "manifest". */
+  /** Shard file, "shard key", "manifest.json", the config file or "teachers". */
   where: string;
   problem: string;
 }
 
-export interface VerifyOptions {
+export type VerifyTeacher = Pick<Engine, 'info' | 'embedTexts' | 'embedViews'>;
+
+export interface VerifyOptions extends DatasetOptions {
   dataset: string;
-  /** Teachers to replay with, matched to the manifest's by fingerprint. Without them, no replay. */
-  teachers?: ImageTextEmbedder[];
+  /** Teachers to replay with: for our datasets matched to the manifest by fingerprint, else in block order. */
+  teachers?: VerifyTeacher[];
   /** Samples to replay (default 8; 0 = none). */
   sample?: number;
-  /** Where the images live, when they moved since the run (default: the manifest's source root). */
-  sourceRoot?: string;
-  /** Largest accepted |stored - replayed| per component (default 1e-4). */
+  /** Largest accepted |stored - replayed| per component beyond the stored precision (default 1e-4). */
   tolerance?: number;
   signal?: AbortSignal;
   onProgress?: (line: string) => void;
@@ -41,127 +38,148 @@ export interface ReplayReport {
   texts: number;
   maxImageDeviation: number;
   maxTextDeviation: number;
+  /** Smallest cosine between a stored teacher block and its replay. */
+  minImageCosine: number;
   tolerance: number;
 }
 
 export interface VerifyReport {
   ok: boolean;
+  kind?: OpenedDataset['kind'];
   shards: number;
   samples: number;
   problems: VerifyProblem[];
+  /** Whether Apple's loader (open_clip + ml-mobileclip's patch, with this config) loads every sample. */
+  appleLoader: { loadsEverySample: boolean; notes: string[] };
+  teacherDims?: number[];
   replay?: ReplayReport;
   /** Why replay did not run, when it did not. */
   replaySkipped?: string;
 }
 
-const NORM_TOLERANCE = 1e-3;
+const MAX_KEPT_FOR_REPLAY = 64;
 
 export async function verifyDataset(opts: VerifyOptions): Promise<VerifyReport> {
-  const root = path.resolve(opts.dataset);
   const problems: VerifyProblem[] = [];
   const report = (where: string, problem: string) => problems.push({ where, problem });
-  const done = (extra: Partial<VerifyReport> = {}): VerifyReport => ({ ok: problems.length === 0, shards: 0, samples: 0, problems, ...extra });
-
-  let manifest: DatasetManifest;
-  try {
-    manifest = JSON.parse(await fs.readFile(path.join(root, MANIFEST_FILE), 'utf8')) as DatasetManifest;
-  } catch (err) {
-    report(MANIFEST_FILE, `cannot read: ${(err as Error).message}`);
-    return done();
-  }
-  const manifestProblems = checkManifest(manifest);
-  for (const p of manifestProblems) report(MANIFEST_FILE, p);
-  if (manifestProblems.length) return done();
-
-  const dim = manifest.embeddingDim;
-  const slices = teacherSlices(manifest.teachers);
-  const augment: AugmentSettings = {
-    count: manifest.augmentation.count, scale: manifest.augmentation.scale,
-    ratio: manifest.augmentation.ratio, flipProbability: manifest.augmentation.flipProbability,
+  const appleReasons = new Map<string, string[]>();
+  let brokenSamples = 0;
+  const finish = (extra: Partial<VerifyReport>): VerifyReport => {
+    const notes = [...appleReasons].map(([reason, keys]) => `${keys.length} sample${keys.length === 1 ? '' : 's'}: ${reason} (${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', ...' : ''})`);
+    if (brokenSamples) notes.push(`${brokenSamples} sample${brokenSamples === 1 ? ' has' : 's have'} problems listed above`);
+    const loads = extra.kind !== undefined && (extra.samples ?? 0) > 0 && appleReasons.size === 0 && brokenSamples === 0;
+    return { ok: problems.length === 0, shards: 0, samples: 0, problems, appleLoader: { loadsEverySample: loads, notes }, ...extra };
   };
-  const good: ParsedSample[] = [];
-  const seenKeys = new Set<string>();
-  let sampleCount = 0;
 
-  for (const shard of manifest.shards) {
+  let ds: OpenedDataset;
+  try {
+    ds = await openDataset(opts.dataset, opts);
+  } catch (err) {
+    report('dataset', (err as Error).message);
+    return finish({});
+  }
+  for (const p of ds.problems) report(p.where, p.problem);
+  const manifest = ds.manifest;
+  const byFile = new Map<string, ShardEntry>((manifest?.shards ?? []).map((s) => [s.file, s]));
+
+  // Our shards: bytes and sha256 as the manifest promises, complete tar framing.
+  if (manifest) {
+    for (const s of ds.shards) {
+      const st = await fs.lstat(s.abs).catch(() => undefined);
+      if (!st) { report(s.file, 'missing'); continue; }
+      if (!st.isFile()) { report(s.file, 'not a regular file'); continue; }
+      const entry = byFile.get(s.file)!;
+      if (st.size !== entry.bytes) report(s.file, `size ${st.size} bytes, manifest says ${entry.bytes}`);
+      const sha = await sha256File(s.abs);
+      if (sha !== entry.sha256) report(s.file, `sha256 ${sha} does not match the manifest (${entry.sha256})`);
+      const framing = await checkTarFraming(s.abs, st.size);
+      if (framing) report(s.file, framing);
+    }
+  }
+
+  let dim = ds.teacherDims?.reduce((a, b) => a + b, 0);
+  const keys = new Set<string>();
+  const perShard = new Map<string, number>();
+  let count = 0;
+  let stride = 1;
+  let kept: ReinforcedSample[] = [];
+  let valid = 0;
+  for await (const { shard, raw } of datasetSamples(ds, (file, error) => report(file, error))) {
     if (opts.signal?.aborted) break;
-    const where = shard.file;
-    let file: string;
-    try { file = resolveInside(root, shard.file); } catch (err) { report(where, (err as Error).message); continue; }
-    const stat = await fs.stat(file).catch(() => undefined);
-    if (!stat) { report(where, 'missing'); continue; }
-    opts.onProgress?.(`checking ${shard.file}`);
-    if (stat.size !== shard.bytes) report(where, `size ${stat.size} bytes, manifest says ${shard.bytes}`);
-    const sha = await sha256File(file);
-    if (sha !== shard.sha256) report(where, `sha256 ${sha} does not match the manifest (${shard.sha256})`);
-    const rawProblem = await checkTarFraming(file, stat.size);
-    if (rawProblem) report(where, rawProblem);
+    count++;
+    perShard.set(shard, (perShard.get(shard) ?? 0) + 1);
+    if (count % 100 === 1) opts.onProgress?.(`checking ${shard} (${count} samples)`);
+    const where = `${shard} ${raw.key}`;
+    if (keys.has(raw.key)) report(where, 'sample key appears twice in the dataset');
+    keys.add(raw.key);
+    const checked = await checkSample(ds, raw, dim, manifest?.augmentation.count);
+    for (const p of checked.problems) report(where, p);
+    if (checked.problems.length) brokenSamples++;
+    for (const reason of checked.apple) {
+      if (!appleReasons.has(reason)) appleReasons.set(reason, []);
+      appleReasons.get(reason)!.push(raw.key);
+    }
+    const s = checked.sample;
+    if (!s) continue;
+    if (dim === undefined) {
+      // Teacher blocks of a dataset that does not record them: measured from the first sample.
+      const dims = inferTeacherDims(s.imageEmb, /f4$/.test(s.dtype) ? 1e-3 : 2e-2);
+      if (dims) {
+        ds.teacherDims = dims;
+        dim = s.imageEmb.shape[1];
+      } else report('teachers', `cannot tell the teacher blocks apart in ${raw.key}'s image_emb; pass the dims (--teacher-dims d1,d2 as training's --distill-teacher-dimension)`);
+    }
+    if (manifest && s.info && ds.config) {
+      const expected = sampleAugmentations(manifest.seed, raw.key, s.info.width, s.info.height, manifest.augmentation.count, ds.config);
+      const k = expected.findIndex((e, i) => JSON.stringify(e) !== JSON.stringify(s.augmentations[i]));
+      if (k >= 0) report(where, `paug.json param_aug[${k}] differs from the parameters the seed draws`);
+    }
+    valid++;
+    // Keep an evenly spread subset for replay without holding every image in memory.
+    if ((valid - 1) % stride === 0) {
+      kept.push(s);
+      if (kept.length >= 2 * MAX_KEPT_FOR_REPLAY) { kept = kept.filter((_, i) => i % 2 === 0); stride *= 2; }
+    }
+  }
+  if (manifest) {
+    for (const s of ds.shards) {
+      const n = perShard.get(s.file) ?? 0;
+      const entry = byFile.get(s.file);
+      if (entry && n !== entry.samples) report(s.file, `${n} samples, manifest says ${entry.samples}`);
+    }
+  }
+  if (ds.expectedSamples !== undefined && count !== ds.expectedSamples && !opts.signal?.aborted) {
+    report(manifest ? 'manifest.json' : 'manifest.jsonl', `shards hold ${count} samples, the dataset lists ${ds.expectedSamples}`);
+  }
 
-    let members;
-    try { members = await readTarFile(file); } catch (err) { report(where, `unreadable tar: ${(err as Error).message}`); continue; }
-    // Group members into samples; a key must not reappear after its sample ended.
-    const groups: Array<[string, Map<string, Buffer>]> = [];
-    for (const m of members) {
-      const split = m.type === 'file' ? splitMemberName(m.name) : undefined;
-      if (!split) { report(where, `unexpected tar entry ${JSON.stringify(m.name)} (${m.type})`); continue; }
-      const [key, ext] = split;
-      let group = groups[groups.length - 1];
-      if (!group || group[0] !== key) {
-        if (seenKeys.has(key)) report(where, `sample ${key} appears twice`);
-        seenKeys.add(key);
-        group = [key, new Map()];
-        groups.push(group);
+  const base: Partial<VerifyReport> = { kind: ds.kind, shards: ds.shards.length, samples: count, teacherDims: ds.teacherDims };
+  const wanted = Math.min(opts.sample ?? 8, kept.length);
+  if (wanted <= 0) return finish({ ...base, replaySkipped: kept.length ? 'no samples requested' : 'no valid samples' });
+  if (!opts.teachers?.length) return finish({ ...base, replaySkipped: 'no teacher models given' });
+  if (!ds.config || !ds.teacherDims) return finish({ ...base, replaySkipped: !ds.config ? 'no usable reinforcement config' : 'teacher blocks unknown' });
+
+  let teachers: VerifyTeacher[];
+  if (manifest) {
+    teachers = [];
+    for (const t of manifest.teachers) {
+      const match = opts.teachers.find((e) => e.info.fingerprint === t.fingerprint);
+      if (!match) {
+        report('teachers', `teacher ${t.id} (fingerprint ${t.fingerprint}) is not available for replay`);
+        return finish({ ...base, replaySkipped: 'teacher models differ from the manifest' });
       }
-      if (group[1].has(ext)) report(where, `member ${m.name} repeated`);
-      group[1].set(ext, m.data);
+      teachers.push(match);
     }
-    if (groups.length !== shard.samples) report(where, `${groups.length} samples, manifest says ${shard.samples}`);
-    sampleCount += groups.length;
-
-    for (const [key, group] of groups) {
-      const { sample, problems: sp } = parseSample(key, group, dim, augment.count);
-      for (const p of sp) report(`${where} ${key}`, p);
-      const more = checkSampleContent(sample, manifest, augment, slices);
-      for (const p of more) report(`${where} ${key}`, p);
-      if (!sp.length && !more.length) good.push(sample);
+  } else {
+    teachers = opts.teachers;
+    const dims = teachers.map((t) => t.info.dim);
+    if (dims.join(',') !== ds.teacherDims.join(',')) {
+      report('teachers', `the teachers given have dims ${dims.join(', ')}; the dataset's blocks are ${ds.teacherDims.join(', ')}`);
+      return finish({ ...base, replaySkipped: 'teacher dims differ from the dataset' });
     }
   }
-  if (sampleCount !== manifest.counts.samples) report(MANIFEST_FILE, `shards hold ${sampleCount} samples, manifest counts ${manifest.counts.samples}`);
-
-  const base = { shards: manifest.shards.length, samples: sampleCount };
-  const wanted = Math.min(opts.sample ?? 8, good.length);
-  if (wanted <= 0) return done({ ...base, replaySkipped: good.length ? 'no samples requested' : 'no valid samples' });
-  if (!opts.teachers?.length) return done({ ...base, replaySkipped: 'no teacher models given' });
-  const teachers: ImageTextEmbedder[] = [];
-  for (const t of manifest.teachers) {
-    const match = opts.teachers.find((e) => e.info.fingerprint === t.fingerprint);
-    if (!match) {
-      report(MANIFEST_FILE, `teacher ${t.id} (fingerprint ${t.fingerprint}) is not available for replay`);
-      return done({ ...base, replaySkipped: 'teacher models differ from the manifest' });
-    }
-    teachers.push(match);
-  }
-  const replay = await replaySamples(pickEvenly(good, wanted), teachers, manifest, opts, report);
-  return done({ ...base, replay });
-}
-
-function checkManifest(m: DatasetManifest): string[] {
-  const p: string[] = [];
-  if (m?.format !== DATASET_FORMAT) return [`format ${JSON.stringify(m?.format)} is not ${DATASET_FORMAT}`];
-  if (!Array.isArray(m.teachers) || !m.teachers.length) p.push('no teachers');
-  else {
-    let offset = 0;
-    for (const t of m.teachers) {
-      if (t.offset !== offset || !Number.isInteger(t.dim) || t.dim <= 0) p.push(`teacher ${t.id}: offset/dim inconsistent`);
-      offset += t.dim;
-    }
-    if (offset !== m.embeddingDim) p.push(`teacher dims sum to ${offset}, embeddingDim is ${m.embeddingDim}`);
-  }
-  if (!Number.isInteger(m.augmentation?.count) || m.augmentation.count < 1) p.push('augmentation.count missing');
-  if (!Number.isSafeInteger(m.seed)) p.push('seed missing');
-  if (!Array.isArray(m.shards)) p.push('shards list missing');
-  if (typeof m.source?.root !== 'string') p.push('source.root missing');
-  return p;
+  const picked = Array.from({ length: wanted }, (_, i) => kept[Math.floor((i * kept.length) / wanted)]!);
+  const replay = await replaySamples(picked, teachers, ds, opts, report);
+  return finish({ ...base, replay });
 }
 
 /** A tar is a whole number of 512-byte blocks ending with two zero blocks. */
@@ -177,103 +195,82 @@ async function checkTarFraming(file: string, size: number): Promise<string | und
   return undefined;
 }
 
-function checkSampleContent(s: ParsedSample, m: DatasetManifest, augment: AugmentSettings, slices: Array<[number, number]>): string[] {
-  const p: string[] = [];
-  if (s.paug) {
-    const structural = checkStoredAugmentations(s.paug);
-    p.push(...structural);
-    if (!structural.length && s.info) {
-      if (s.paug.image_size[0] !== s.info.width || s.paug.image_size[1] !== s.info.height) p.push('paug.json image_size differs from json width/height');
-      if (s.paug.params.length !== augment.count) p.push(`paug.json has ${s.paug.params.length} augmentations, manifest says ${augment.count}`);
-      else {
-        const expected = sampleAugmentations(m.seed, s.key, s.info.width, s.info.height, augment);
-        const k = expected.params.findIndex((e, i) => JSON.stringify(e) !== JSON.stringify({ crop: s.paug!.params[i]!.crop, flip: s.paug!.params[i]!.flip }));
-        if (k >= 0) p.push(`paug.json params[${k}] differs from the parameters the seed generates`);
-      }
-    }
-  }
-  if (s.info && s.info.caption_source === 'none' && s.info.caption !== '') p.push('json caption_source is none but caption is set');
-  if (s.url !== undefined) {
-    try { resolveInside(m.source.root, s.url); } catch (err) { p.push(`url.txt: ${(err as Error).message}`); }
-  }
-  const rowsOk = (name: string, data: Float32Array, rows: number, zeroRow0: boolean) => {
-    const dim = m.embeddingDim;
-    for (let r = 0; r < rows; r++) {
-      for (const [a, b] of slices) {
-        let sum = 0;
-        for (let j = a; j < b; j++) sum += data[r * dim + j]! ** 2;
-        const norm = Math.sqrt(sum);
-        const expectZero = zeroRow0 && r === 0;
-        if (expectZero ? norm !== 0 : Math.abs(norm - 1) > NORM_TOLERANCE) {
-          p.push(`${name} row ${r} columns ${a}-${b - 1}: norm ${norm.toFixed(6)}, expected ${expectZero ? '0 (no caption)' : '1'}`);
-          return;
-        }
-      }
-    }
-  };
-  if (s.imageEmb) rowsOk('image_emb', s.imageEmb.data, s.imageEmb.shape[0], false);
-  if (s.textEmb && s.info) rowsOk('text_emb', s.textEmb.data, s.textEmb.shape[0], s.info.caption_source === 'none');
-  return p;
-}
-
-function pickEvenly<T>(items: T[], n: number): T[] {
-  if (n >= items.length) return items;
-  return Array.from({ length: n }, (_, i) => items[Math.floor((i * items.length) / n)]!);
-}
-
 async function replaySamples(
-  samples: ParsedSample[], teachers: ImageTextEmbedder[], m: DatasetManifest, opts: VerifyOptions,
+  samples: ReinforcedSample[], teachers: VerifyTeacher[], ds: OpenedDataset, opts: VerifyOptions,
   report: (where: string, problem: string) => void,
 ): Promise<ReplayReport> {
-  const sourceRoot = path.resolve(opts.sourceRoot ?? m.source.root);
   const tolerance = opts.tolerance ?? 1e-4;
-  const r: ReplayReport = { samples: 0, augmentations: 0, texts: 0, maxImageDeviation: 0, maxTextDeviation: 0, tolerance };
-  const dim = m.embeddingDim;
+  const r: ReplayReport = { samples: 0, augmentations: 0, texts: 0, maxImageDeviation: 0, maxTextDeviation: 0, minImageCosine: 1, tolerance };
+  const slices = teacherSlices(ds.teacherDims!);
   for (const s of samples) {
     if (opts.signal?.aborted) break;
-    const where = `replay ${s.key} (${s.url})`;
-    let file: string;
-    try { file = resolveInside(sourceRoot, s.url!); } catch (err) { report(where, (err as Error).message); continue; }
-    const bytes = await fs.readFile(file).catch(() => undefined);
-    if (!bytes) { report(where, `source image ${file} is missing`); continue; }
-    if (createHash('sha256').update(bytes).digest('hex') !== s.info!.sha256) { report(where, 'source image bytes differ from the sha256 in json'); continue; }
-    opts.onProgress?.(`replaying ${s.url}`);
-    const texts = s.info!.caption_source === 'none' ? s.syn! : [s.info!.caption, ...s.syn!];
-    const firstRow = s.info!.caption_source === 'none' ? 1 : 0;
-    let sampleImageDev = 0;
-    let sampleTextDev = 0;
+    const where = `replay ${s.key}${s.url ? ` (${s.url})` : ''}`;
+    opts.onProgress?.(`replaying ${s.key}`);
+    const texts = s.captionEmbedded ? [s.caption, ...s.syn] : s.syn;
+    const firstRow = s.captionEmbedded ? 0 : 1;
+    let imageExcess = 0;
+    let textExcess = 0;
+    let failed = false;
     for (let t = 0; t < teachers.length; t++) {
       const teacher = teachers[t]!;
-      const { offset, dim: d } = m.teachers[t]!;
-      const [imgs, txts] = await Promise.all([
-        teacher.embedImages(replayRequests(file, s.paug!), { signal: opts.signal }),
-        texts.length ? teacher.embedTexts(texts, { signal: opts.signal }) : Promise.resolve([]),
-      ]);
-      imgs.forEach((res, k) => {
-        if (isItemError(res)) { report(where, `${teacher.info.id} augmentation ${k}: ${res.error}`); return; }
-        sampleImageDev = Math.max(sampleImageDev, deviation(s.imageEmb!.data, k * dim + offset, res.embedding, d));
+      const [a, b] = slices[t]!;
+      let views;
+      try {
+        [views] = await Promise.all([teacher.embedViews(s.image, ds.config!, s.augmentations, ds.sizing, { signal: opts.signal })]);
+      } catch (err) {
+        report(where, `${teacher.info.id}: ${(err as Error).message}`);
+        failed = true;
+        break;
+      }
+      if (s.info && (views.width !== s.info.width || views.height !== s.info.height)) {
+        report(where, `the stored image decodes as ${views.width}x${views.height}, json says ${s.info.width}x${s.info.height}`);
+      }
+      views.views.forEach((v, k) => {
+        if ('error' in v) { report(where, `${teacher.info.id} augmentation ${k}: ${v.error}`); failed = true; return; }
+        const d = compare(s.imageEmb.data, k * s.imageEmb.shape[1] + a, v.embedding, b - a, s.dtype, tolerance);
+        r.maxImageDeviation = Math.max(r.maxImageDeviation, d.deviation);
+        r.minImageCosine = Math.min(r.minImageCosine, d.cosine);
+        imageExcess = Math.max(imageExcess, d.excess);
       });
-      txts.forEach((res, j) => {
-        sampleTextDev = Math.max(sampleTextDev, deviation(s.textEmb!.data, (firstRow + j) * dim + offset, res.embedding, d));
+      const txts = texts.length ? await teacher.embedTexts(texts, { signal: opts.signal }) : [];
+      txts.forEach((v, j) => {
+        const d = compare(s.textEmb.data, (firstRow + j) * s.textEmb.shape[1] + a, v.embedding, b - a, s.dtype, tolerance);
+        r.maxTextDeviation = Math.max(r.maxTextDeviation, d.deviation);
+        textExcess = Math.max(textExcess, d.excess);
       });
     }
+    if (failed) continue;
     r.samples++;
-    r.augmentations += s.paug!.params.length;
+    r.augmentations += s.augmentations.length;
     r.texts += texts.length;
-    r.maxImageDeviation = Math.max(r.maxImageDeviation, sampleImageDev);
-    r.maxTextDeviation = Math.max(r.maxTextDeviation, sampleTextDev);
-    if (sampleImageDev > tolerance) report(where, `replayed image embeddings deviate by ${sampleImageDev.toExponential(2)} (> ${tolerance})`);
-    if (sampleTextDev > tolerance) report(where, `re-embedded text embeddings deviate by ${sampleTextDev.toExponential(2)} (> ${tolerance})`);
+    if (imageExcess > 0) report(where, `replayed image embeddings deviate from the stored ones by more than the tolerance (${tolerance} beyond the stored precision)`);
+    if (textExcess > 0) report(where, `re-embedded text embeddings deviate from the stored ones by more than the tolerance (${tolerance} beyond the stored precision)`);
   }
   return r;
 }
 
-/** Max |stored - normalize(fresh)| over one teacher block. */
-function deviation(stored: Float32Array, at: number, fresh: Float32Array, d: number): number {
+/**
+ * |stored - normalize(fresh)| over one teacher block, the cosine between them, and by how much the
+ * worst component exceeds `tol` plus the rounding of the stored dtype (bf16/fp16 rows are coarse).
+ */
+function compare(stored: Float32Array, at: number, fresh: Float32Array, d: number, dtype: string, tol: number): { deviation: number; cosine: number; excess: number } {
   let sum = 0;
   for (let j = 0; j < d; j++) sum += fresh[j]! * fresh[j]!;
   const inv = sum > 0 ? 1 / Math.sqrt(sum) : 0;
+  const mantissaBits = dtype === 'bfloat16' ? 7 : /f2$|float16/.test(dtype) ? 10 : 23;
   let max = 0;
-  for (let j = 0; j < d; j++) max = Math.max(max, Math.abs(stored[at + j]! - Math.fround(fresh[j]! * inv)));
-  return max;
+  let excess = 0;
+  let dot = 0;
+  let ss = 0;
+  for (let j = 0; j < d; j++) {
+    const s = stored[at + j]!;
+    const f = fresh[j]! * inv;
+    const dev = Math.abs(s - f);
+    const rounding = s === 0 ? 0 : 2 ** (Math.floor(Math.log2(Math.abs(s))) - mantissaBits);
+    max = Math.max(max, dev);
+    excess = Math.max(excess, dev - tol - rounding);
+    dot += s * f;
+    ss += s * s;
+  }
+  return { deviation: max, cosine: ss > 0 ? dot / Math.sqrt(ss) : 0, excess };
 }

@@ -1,6 +1,8 @@
 // The one message interface between the engine (parent) and the inference worker process.
 // Messages travel over Node's IPC channel with `serialization: 'advanced'`, so Float32Arrays
 // cross without JSON encoding.
+import type { StoredImage } from '../reinforce/images';
+import type { AugmentationConfig, AugmentParams } from '../reinforce/transforms';
 import type {
   EngineOptions,
   ImageRequestItem,
@@ -47,12 +49,44 @@ export interface CaptionRequest {
   options?: Omit<EngineOptions, 'log' | 'workerScript'>;
 }
 
+/** Reinforcement: the image a sample stores, made from a source file (see reinforce/images.ts). */
+export interface StoreImageRequest {
+  type: 'storeImage';
+  path: string;
+}
+/** Where the image of an embedViews request comes from: stored bytes, or a file the caller vetted. */
+export type ViewSource = { bytes: Uint8Array } | { path: string };
+/**
+ * Reinforcement: replay stored augmentations on one image (decoded as PIL decodes it) and embed
+ * each view. `sizing` says how a view reaches the model's input size: 'reapply' renders it at that
+ * size (Apple's reapply(..., size)); 'raygen' renders it at the config's crop size and resizes the
+ * normalized tensor with torch's bicubic interpolate, as RayGen feeds smaller teachers.
+ */
+export interface EmbedViewsRequest {
+  type: 'embedViews';
+  image: ViewSource;
+  config: AugmentationConfig;
+  /** Stored augmentations, or { center: true } for open_clip's evaluation view (resize + centre crop). */
+  views: Array<AugmentParams | { center: true }>;
+  sizing: 'reapply' | 'raygen';
+}
+export interface EmbedViewsResult {
+  /** Size of the decoded image. */
+  width: number;
+  height: number;
+  /** sha256 of the image bytes. */
+  sha256: string;
+  views: Array<{ embedding: Float32Array } | { error: string }>;
+}
+
 export type WorkerRequestBody =
   | LoadRequest
   | EmbedImagesRequest
   | EmbedTextsRequest
   | ThumbnailRequest
-  | CaptionRequest;
+  | CaptionRequest
+  | StoreImageRequest
+  | EmbedViewsRequest;
 
 export type WorkerRequest = WorkerRequestBody & { id: number };
 
@@ -80,6 +114,8 @@ export interface WorkerResults {
   embedTexts: TextEmbedding[];
   thumbnail: ThumbnailResult;
   caption: { count: number };
+  storeImage: StoredImage;
+  embedViews: EmbedViewsResult;
 }
 
 /** Worker → parent messages. `item` messages stream per-input results of long requests. */

@@ -12,8 +12,11 @@ import { resolveCaptioner, type CaptionSettings } from '../../engine/captions';
 import { Engine } from '../../engine/engine';
 import { ModelNotDownloadedError, isModelPath } from '../../engine/models/resolve';
 import { captionerSource } from '../../engine/reinforce/captions';
-import { readManifest, reinforceDataset, verifyDataset, type DistillReport, type ReinforceSummary, type VerifyReport } from '../../engine/reinforce';
+import {
+  openDataset, reinforceDataset, shardsCarryImages, verifyDataset, type DatasetOptions, type DistillReport, type OpenedDataset, type ReinforceSummary, type VerifyReport,
+} from '../../engine/reinforce';
 import { MANIFEST_FILE } from '../../engine/reinforce/format';
+import { splitDatasetTeachers } from '../../engine/reinforce/teachers';
 import { listImages } from '../../engine/reinforce/inputs';
 import { STATE_DIR } from '../../engine/reinforce/reinforce';
 import type { ResolvedModel } from '../../engine/types';
@@ -25,7 +28,7 @@ import { cliError, parseJsonOutput, runCli } from './cliProcess';
 import { targetPaths } from './commandArgs';
 import {
   augmentationsProblem, defaultOutputFolder, distillCliArgs, distillLogLine, distillReportMarkdown, inspectOutputFolder,
-  isReinforcedDataset, outputFolderProblem, reinforceProgressMessage, reinforceSummaryText, resolveOutputFolder, teacherSpecs,
+  isReinforcedDataset, outputFolderProblem, RAYGEN_MANIFEST, reinforceProgressMessage, reinforceSummaryText, resolveOutputFolder, teacherSpecs,
   verifyReportMarkdown,
 } from './datasetPlan';
 import { ensureCaptioner, ensureTeachers, resolveTeacher, settingsBaseDir } from './modelPrompts';
@@ -47,14 +50,16 @@ export function registerDatasetFeatures(context: vscode.ExtensionContext, deps: 
   command('verifyDataset', (first?: unknown, second?: unknown) => verify(targetPaths(first, second)[0], deps, datasets));
   command('distillAdapter', (first?: unknown, second?: unknown) => distill(targetPaths(first, second)[0], deps, datasets));
 
-  const watcher = vscode.workspace.createFileSystemWatcher(`**/${MANIFEST_FILE}`);
-  context.subscriptions.push(
-    watcher,
-    watcher.onDidCreate((u) => void datasets.check(path.dirname(u.fsPath))),
-    watcher.onDidChange((u) => void datasets.check(path.dirname(u.fsPath))),
-    watcher.onDidDelete((u) => datasets.remove(path.dirname(u.fsPath))),
-    vscode.workspace.onDidChangeWorkspaceFolders(() => void datasets.discover()),
-  );
+  for (const name of [MANIFEST_FILE, RAYGEN_MANIFEST]) {
+    const watcher = vscode.workspace.createFileSystemWatcher(`**/${name}`);
+    context.subscriptions.push(
+      watcher,
+      watcher.onDidCreate((u) => void datasets.check(path.dirname(u.fsPath))),
+      watcher.onDidChange((u) => void datasets.check(path.dirname(u.fsPath))),
+      watcher.onDidDelete((u) => void datasets.check(path.dirname(u.fsPath))),
+    );
+  }
+  context.subscriptions.push(vscode.workspace.onDidChangeWorkspaceFolders(() => void datasets.discover()));
   setTimeout(() => void datasets.discover(), 0);
 }
 
@@ -71,7 +76,7 @@ class DatasetFolders {
 
   async discover(): Promise<void> {
     try {
-      const found = await vscode.workspace.findFiles(`**/${MANIFEST_FILE}`, '**/node_modules/**', 2000);
+      const found = await vscode.workspace.findFiles(`**/{${MANIFEST_FILE},${RAYGEN_MANIFEST}}`, '**/node_modules/**', 2000);
       for (const u of found) if (u.scheme === 'file' && (await isReinforcedDataset(path.dirname(u.fsPath)))) this.folders.add(path.dirname(u.fsPath));
     } catch (err) {
       log().warn(`datasets: cannot look for reinforced datasets: ${err instanceof Error ? err.message : String(err)}`);
@@ -83,10 +88,6 @@ class DatasetFolders {
     if (await isReinforcedDataset(dir)) this.folders.add(dir);
     else this.folders.delete(dir);
     this.publish();
-  }
-
-  remove(dir: string): void {
-    if (this.folders.delete(dir)) this.publish();
   }
 
   private publish(): void {
@@ -278,7 +279,7 @@ async function planReinforce(target: string | undefined, deps: DatasetFeatureDep
   // 3. Augmentations per image.
   const augText = await vscode.window.showInputBox({
     title: 'Augmentations per image',
-    prompt: 'Each is stored as crop + flip parameters with the teachers\' embeddings of the augmented image.',
+    prompt: 'Each is stored as RandomResizedCrop parameters (Apple\'s param_aug) with the teachers\' embeddings of the augmented image.',
     value: String(settings.reinforce.augmentations),
     validateInput: augmentationsProblem,
   });
@@ -348,20 +349,96 @@ async function pickDataset(title: string, datasets: DatasetFolders): Promise<str
   return pick.dir ?? pickFolder(title, 'Use This Dataset');
 }
 
+/** What replay needs besides the dataset, each chosen by the user (a dataset never names them for us). */
+interface ReplayInputs {
+  options: DatasetOptions;
+  teachers?: ResolvedModel[];
+  /** Why replay will not run, when it will not. */
+  note?: string;
+}
+
+/**
+ * Asks for what an Apple/RayGen dataset lacks (its reinforcement config, the image folder when the
+ * shards carry no images) and for the teachers: registry teachers a manifest of ours names are
+ * offered for download; a local model folder a dataset names is never opened unless the user
+ * picks it. Undefined when the user cancels.
+ */
+async function chooseReplayInputs(dataset: string, deps: DatasetFeatureDeps, settings: AssetSettings, forDistill: boolean): Promise<ReplayInputs | undefined> {
+  let ds: OpenedDataset = await openDataset(dataset); // a clear error when this is not a dataset
+  const options: DatasetOptions = {};
+  if (!ds.config) {
+    const pick = await vscode.window.showWarningMessage(
+      `${path.basename(dataset)} has no usable reinforcement config, so its augmentations cannot be decompressed.`,
+      { modal: true, detail: "Choose RayGen's config.json (its --aug-config) or Apple's training config (with reinforce.image_augmentation)." },
+      'Choose Config File…', ...(forDistill ? [] : ['Check Structure Only']),
+    );
+    if (!pick) return undefined;
+    if (pick === 'Choose Config File…') {
+      const file = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: false, openLabel: 'Use This Config', filters: { JSON: ['json', 'jsonl'] } });
+      if (!file?.[0] || file[0].scheme !== 'file') return undefined;
+      options.config = file[0].fsPath;
+      ds = await openDataset(dataset, options);
+    }
+  }
+  if (ds.kind === 'apple' && (await shardsCarryImages(ds)) === false) {
+    const pick = await vscode.window.showInformationMessage(
+      `The shards of ${path.basename(dataset)} carry no images (DataCompDR is distributed without them).`,
+      { modal: true, detail: 'Choose the folder that holds them: each sample\'s image is joined by its url.txt path or as <uid>.jpg/.png.' },
+      'Choose Image Folder…', ...(forDistill ? [] : ['Check Structure Only']),
+    );
+    if (!pick) return undefined;
+    if (pick === 'Choose Image Folder…') {
+      const folder = await pickFolder('Image folder of the dataset', 'Use This Folder');
+      if (!folder) return undefined;
+      options.images = folder;
+    }
+  }
+  if (forDistill) return { options: { ...options, teacherDims: ds.teacherDims } };
+  let specs: string[] | undefined;
+  let note: string | undefined;
+  if (ds.manifest) {
+    const { registry, local } = splitDatasetTeachers(ds.manifest.teachers.map((t) => t.id));
+    specs = [...registry];
+    for (const id of local) {
+      const pick = await vscode.window.showWarningMessage(
+        `${path.basename(dataset)} was built with a local teacher model (${describeTeacher(id)}).`,
+        { modal: true, detail: 'A dataset never makes the extension load a model from a path. Choose that model folder to replay with it.' },
+        'Choose Model Folder…', 'Skip Replay',
+      );
+      if (pick === 'Choose Model Folder…') {
+        const folder = await pickFolder(`Teacher model folder for ${describeTeacher(id)}`, 'Use This Model');
+        if (!folder) return undefined;
+        specs.push(folder);
+      } else if (pick === 'Skip Replay') {
+        specs = undefined;
+        note = 'a teacher is a local model folder that was not chosen';
+        break;
+      } else return undefined;
+    }
+  } else {
+    const picked = await pickTeachers([], deps, settings, false);
+    if (picked) specs = picked;
+    else note = 'no teacher models chosen';
+  }
+  let teachers: ResolvedModel[] | undefined;
+  if (specs) {
+    try {
+      teachers = await ensureTeachers(deps.models, specs, settings);
+      if (!teachers) note = 'the teacher models are not downloaded';
+    } catch (err) {
+      note = `cannot open the teacher models: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+    }
+  }
+  return { options, teachers, note };
+}
+
 async function verify(target: string | undefined, deps: DatasetFeatureDeps, datasets: DatasetFolders): Promise<void> {
   const dataset = target ?? (await pickDataset('Verify Reinforced Dataset', datasets));
   if (!dataset) return;
   const settings = readSettings();
-  const manifest = await readManifest(dataset); // a clear error when this is not a dataset
   // Replay needs the teachers; when they cannot be had, the structure checks still run.
-  let resolved: ResolvedModel[] | undefined;
-  let replayNote: string | undefined;
-  try {
-    resolved = await ensureTeachers(deps.models, manifest.teachers.map((t) => t.id), settings);
-    if (!resolved) replayNote = 'the teacher models are not downloaded';
-  } catch (err) {
-    replayNote = `cannot open the teacher models: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
-  }
+  const inputs = await chooseReplayInputs(dataset, deps, settings, false);
+  if (!inputs) return;
   const started = Date.now();
   let report: VerifyReport | undefined;
   await vscode.window.withProgress(
@@ -369,10 +446,10 @@ async function verify(target: string | undefined, deps: DatasetFeatureDeps, data
     async (progress, token) => {
       const abort = new AbortController();
       const sub = token.onCancellationRequested(() => abort.abort());
-      const teachers = resolved ? await openTeachers(resolved, deps, settings) : undefined;
+      const teachers = inputs.teachers ? await openTeachers(inputs.teachers, deps, settings) : undefined;
       try {
         report = await verifyDataset({
-          dataset, teachers: teachers?.engines, sample: 8, signal: abort.signal,
+          dataset, ...inputs.options, teachers: teachers?.engines, sample: 8, signal: abort.signal,
           onProgress: (line) => progress.report({ message: line }),
         });
       } finally {
@@ -383,7 +460,7 @@ async function verify(target: string | undefined, deps: DatasetFeatureDeps, data
     },
   );
   if (!report) return;
-  if (!report.replay && replayNote) report.replaySkipped = replayNote;
+  if (!report.replay && inputs.note) report.replaySkipped = inputs.note;
   const markdown = verifyReportMarkdown(dataset, report, (Date.now() - started) / 1000);
   log().info(`verify ${dataset}: ${report.ok ? 'OK' : `FAILED (${report.problems.length} problems)`}`);
   for (const p of report.problems) log().warn(`verify: ${p.where}: ${p.problem}`);
@@ -397,8 +474,9 @@ async function verify(target: string | undefined, deps: DatasetFeatureDeps, data
 async function distill(target: string | undefined, deps: DatasetFeatureDeps, datasets: DatasetFolders): Promise<void> {
   const dataset = target ?? (await pickDataset('Distill Adapter: choose a reinforced dataset', datasets));
   if (!dataset) return;
-  await readManifest(dataset);
   const settings = readSettings();
+  const inputs = await chooseReplayInputs(dataset, deps, settings, true);
+  if (!inputs) return;
   // The student is the configured model; make sure it is downloaded (offers the download).
   if (!(await deps.models.getEngine(true))) return;
   const student = isModelPath(settings.model) ? path.resolve(settingsBaseDir() ?? '', settings.model.replace(/^local:/, '')) : settings.model;
@@ -409,7 +487,9 @@ async function distill(target: string | undefined, deps: DatasetFeatureDeps, dat
   );
   if (!go) return;
 
-  const args = distillCliArgs(dataset, { student, cacheDir: deps.models.cacheDir(settings), background: settings.transparentBackground, threads: settings.threads });
+  const args = distillCliArgs(dataset, {
+    student, cacheDir: deps.models.cacheDir(settings), background: settings.transparentBackground, threads: settings.threads, ...inputs.options,
+  });
   let result: Awaited<ReturnType<typeof runCli>> | undefined;
   await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Distilling on ${path.basename(dataset)}`, cancellable: true },

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { DistillReport, ReinforceProgress, ReinforceSummary, VerifyReport } from '../../engine/reinforce';
 import { formatRecall } from '../../engine/reinforce';
-import { DATASET_FORMAT, MANIFEST_FILE } from '../../engine/reinforce/format';
+import { CONFIG_FILE, DATASET_FORMAT, MANIFEST_FILE } from '../../engine/reinforce/format';
 import { STATE_DIR } from '../../engine/reinforce/reinforce';
 import { formatDuration } from '../../engine/util/format';
 import { isStrictlyInside } from './paths';
@@ -56,16 +56,26 @@ export async function inspectOutputFolder(out: string): Promise<OutputState> {
   return entries.length ? { kind: 'notEmpty', entries: entries.length } : { kind: 'new' };
 }
 
-/** True when `dir` holds a reinforced dataset manifest written by this tool. */
+/**
+ * True when `dir` holds a reinforced dataset: one of ours (manifest.json), or RayGen's output
+ * (.tar shards next to its manifest.jsonl or config.json, or our rdata_config.json).
+ */
 export async function isReinforcedDataset(dir: string): Promise<boolean> {
   try {
     // Any manifest.json of the workspace: a FIFO or /dev/zero must not tie up the extension host.
     const m = JSON.parse(await readRegularTextFile(path.join(dir, MANIFEST_FILE), { maxBytes: FILE_LIMITS.metadata })) as { format?: unknown };
-    return m?.format === DATASET_FORMAT;
+    if (m?.format === DATASET_FORMAT) return true;
+  } catch { /* not ours: look for Apple's layout */ }
+  try {
+    const names = await fs.readdir(dir);
+    return names.some((n) => n.endsWith('.tar')) && names.some((n) => n === RAYGEN_MANIFEST || n === 'config.json' || n === CONFIG_FILE);
   } catch {
     return false;
   }
 }
+
+/** RayGen's list of written shards. */
+export const RAYGEN_MANIFEST = 'manifest.jsonl';
 
 /** The teacher setting as a clean list: trimmed, no blanks, no repeats, order kept. */
 export function teacherSpecs(setting: readonly unknown[] | undefined): string[] {
@@ -106,9 +116,10 @@ export function reinforceSummaryText(s: ReinforceSummary): { text: string; sever
   const resumed = s.resumedAt > 0 ? ` (continued from image ${s.resumedAt + 1})` : '';
   const skipped = s.skipped.length ? ` · ${count(s.skipped.length, 'image')} skipped` : '';
   const problems = s.inputProblems.length ? ` · ${count(s.inputProblems.length, 'caption problem')}` : '';
+  const apple = s.appleLoader.loadsEverySample ? '' : ` Apple's training code cannot use every sample: ${s.appleLoader.notes[0] ?? ''}`;
   return {
-    text: `Reinforced dataset ready: ${count(s.samples, 'sample')} from ${count(s.images, 'image')} in ${count(s.shards, 'shard')}${resumed}${skipped}${problems} (${formatDuration(s.elapsedSeconds)}).`,
-    severity: s.skipped.length || s.inputProblems.length ? 'warning' : 'info',
+    text: `Reinforced dataset ready: ${count(s.samples, 'sample')} from ${count(s.images, 'image')} in ${count(s.shards, 'shard')}${resumed}${skipped}${problems} (${formatDuration(s.elapsedSeconds)}).${apple}`,
+    severity: s.skipped.length || s.inputProblems.length || apple ? 'warning' : 'info',
   };
 }
 
@@ -124,13 +135,21 @@ export function verifyReportMarkdown(dataset: string, r: VerifyReport, seconds?:
   if (r.replay) {
     const x = r.replay;
     lines.push(
-      `- Replayed ${count(x.samples, 'sample')} (${count(x.augmentations, 'augmentation')}, ${count(x.texts, 'text')}) through the teachers:`,
-      `  largest deviation from the stored embeddings: image ${x.maxImageDeviation.toExponential(2)}, text ${x.maxTextDeviation.toExponential(2)} (tolerance ${x.tolerance})`,
+      `- Replayed ${count(x.samples, 'sample')} (${count(x.augmentations, 'augmentation')}, ${count(x.texts, 'text')}) through the teachers, as Apple's loader replays them:`,
+      `  largest deviation from the stored embeddings: image ${x.maxImageDeviation.toExponential(2)}, text ${x.maxTextDeviation.toExponential(2)}; smallest image cosine ${x.minImageCosine.toFixed(6)} (tolerance ${x.tolerance})`,
     );
   } else if (r.replaySkipped) {
     lines.push(`- Replay not run: ${mdEscape(r.replaySkipped)}`);
   }
+  if (r.teacherDims) lines.push(`- Teacher blocks: ${r.teacherDims.join(' + ')} (training's --distill-teacher-dimension)`);
   if (seconds !== undefined) lines.push(`- Time: ${formatDuration(seconds)}`);
+  if (r.kind) {
+    lines.push('', "## Apple's training loader", '');
+    lines.push(r.appleLoader.loadsEverySample
+      ? "Loads every sample (open_clip with ml-mobileclip's patch, this reinforcement config)."
+      : '**Does not load every sample:**');
+    for (const n of r.appleLoader.notes) lines.push(`- ${mdEscape(n)}`);
+  }
   if (r.problems.length) {
     lines.push('', '## Problems', '', '| Where | Problem |', '| --- | --- |');
     for (const p of r.problems) lines.push(`| ${mdEscape(p.where)} | ${mdEscape(p.problem).replace(/\n/g, ' ')} |`);
@@ -172,9 +191,14 @@ export function distillReportMarkdown(dataset: string, studentId: string, r: Dis
 }
 
 /** Arguments of the `mobileclip-assets distill` run behind "Distill Adapter" (its report comes back as JSON). */
-export function distillCliArgs(dataset: string, opts: { student: string; cacheDir: string; background: string; threads?: number }): string[] {
+export function distillCliArgs(dataset: string, opts: {
+  student: string; cacheDir: string; background: string; threads?: number; images?: string; config?: string; teacherDims?: number[];
+}): string[] {
   const args = ['distill', dataset, '--json', '--model', opts.student, '--cache-dir', opts.cacheDir, '--background', opts.background];
   if (opts.threads && opts.threads > 0) args.push('--threads', String(opts.threads));
+  if (opts.images) args.push('--images', opts.images);
+  if (opts.config) args.push('--config', opts.config);
+  if (opts.teacherDims?.length) args.push('--teacher-dims', opts.teacherDims.join(','));
   return args;
 }
 

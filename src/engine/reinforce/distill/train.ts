@@ -3,19 +3,18 @@
 // held-out retrieval recall before and after. See loss.ts for the loss and gradients.
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import type { ImageTextEmbedder } from '../../api';
-import { isItemError } from '../../types';
-import { resolveInside } from '../../util/atomic';
-import { replayRequests } from '../augment';
-import { loadDataset } from '../dataset';
-import type { ReinforcedSample, TeacherEntry } from '../format';
+import type { Engine } from '../../engine';
+import { loadDataset, type DatasetOptions, type ReinforcedSample } from '../dataset';
+import { teacherSlices } from '../format';
 import { imageRng, type Rng } from '../rng';
 import { type Adapter, identityMatrix, saveAdapter } from './adapter';
 import { Adam, type AdapterParams, type PairBatch, TEACHER_LOGIT_SCALE, batchLoss, projectNormalize, teacherLogits, zeroGradients } from './loss';
 
-export interface DistillOptions {
+export type DistillStudent = Pick<Engine, 'info' | 'embedTexts' | 'embedViews'>;
+
+export interface DistillOptions extends DatasetOptions {
   dataset: string;
-  student: ImageTextEmbedder;
+  student: DistillStudent;
   /** Weight of the distillation loss (paper: 1.0 for S variants, 0.75 for B). Default 1. */
   lambda?: number;
   epochs?: number;
@@ -26,8 +25,6 @@ export interface DistillOptions {
   /** Also fit a text-side map (default false: texts pass through). */
   textAdapter?: boolean;
   seed?: number;
-  /** Where the images live, when they moved since the run (default: the manifest's source root). */
-  sourceRoot?: string;
   /** Adapter file (default <dataset>/adapter.json). */
   out?: string;
   signal?: AbortSignal;
@@ -89,47 +86,53 @@ export async function distillAdapter(opts: DistillOptions): Promise<DistillRepor
   if (!(learningRate > 0)) throw new Error(`learning rate must be positive, got ${learningRate}`);
   const log = opts.onProgress ?? (() => undefined);
 
-  const ds = await loadDataset(opts.dataset);
-  const { manifest } = ds;
-  const skipped: Array<{ path: string; error: string }> = ds.problems.map((p) => ({ path: p.where, error: p.problem }));
-  const sourceRoot = path.resolve(opts.sourceRoot ?? manifest.source.root);
+  const loaded = await loadDataset(opts.dataset, opts);
+  const ds = loaded.dataset;
+  const config = ds.config!;
+  const teacherBlocks = teacherSlices(ds.teacherDims!).map(([a, b]) => ({ offset: a, dim: b - a }));
+  const skipped: Array<{ path: string; error: string }> = loaded.problems.map((p) => ({ path: p.where, error: p.problem }));
   const d = opts.student.info.dim;
+  const name = (s: ReinforcedSample) => s.url ?? s.key;
 
-  // A fixed split by hash of (seed, uid): the same samples are held out on every run.
-  const order = [...ds.samples].sort((a, b) => compare(splitHash(seed, a.info.uid), splitHash(seed, b.info.uid)));
-  const evaluable = order.filter((s) => s.info.caption_source !== 'none');
-  const nHold = Math.max(2, Math.round(holdout * ds.samples.length));
+  // A fixed split by hash of (seed, key): the same samples are held out on every run.
+  const order = [...loaded.samples].sort((a, b) => compare(splitHash(seed, a.key), splitHash(seed, b.key)));
+  const evaluable = order.filter((s) => s.captionEmbedded && s.caption !== '');
+  const nHold = Math.max(2, Math.round(holdout * loaded.samples.length));
   if (evaluable.length < nHold + 2) throw new Error(`too few samples with captions (${evaluable.length}) for a ${nHold}-sample holdout and training`);
-  const holdSet = new Set(evaluable.slice(0, nHold).map((s) => s.info.uid));
-  const trainSamples = order.filter((s) => !holdSet.has(s.info.uid));
-  const holdSamples = order.filter((s) => holdSet.has(s.info.uid));
+  const holdSet = new Set(evaluable.slice(0, nHold).map((s) => s.key));
+  const trainSamples = order.filter((s) => !holdSet.has(s.key));
+  const holdSamples = order.filter((s) => holdSet.has(s.key));
 
-  log(`embedding ${trainSamples.length} training samples (${manifest.augmentation.count} augmentations each) and ${holdSamples.length} held-out images with the student ${opts.student.info.id}`);
+  log(`embedding ${trainSamples.length} training samples and ${holdSamples.length} held-out images with the student ${opts.student.info.id}`);
   const train: StudentSample[] = [];
   for (const s of trainSamples) {
     if (opts.signal?.aborted) throw new Error('cancelled');
-    const file = sourceFile(sourceRoot, s, skipped);
-    if (!file) continue;
-    const imgs = await opts.student.embedImages(replayRequests(file, s.paug), { signal: opts.signal });
-    const bad = imgs.find(isItemError);
-    if (bad) { skipped.push({ path: s.url, error: bad.error }); continue; }
-    if (imgs.some((r) => !isItemError(r) && r.sha256 !== s.info.sha256)) { skipped.push({ path: s.url, error: 'image bytes changed since the dataset was built' }); continue; }
-    const texts = s.info.caption_source === 'none' ? s.syn : [s.info.caption, ...s.syn];
+    // The student sees each stored augmentation as Apple's trainer replays it, at its own input size.
+    let views;
+    try { views = await opts.student.embedViews(s.image, config, s.augmentations, 'reapply', { signal: opts.signal }); } catch (err) {
+      skipped.push({ path: name(s), error: (err as Error).message });
+      continue;
+    }
+    const bad = views.views.find((v): v is { error: string } => 'error' in v);
+    if (bad) { skipped.push({ path: name(s), error: bad.error }); continue; }
+    const texts = s.captionEmbedded ? [s.caption, ...s.syn] : s.syn;
     const txt = texts.length ? await opts.student.embedTexts(texts, { signal: opts.signal }) : [];
     const textRows = new Float64Array((1 + s.syn.length) * d);
-    const first = s.info.caption_source === 'none' ? 1 : 0;
+    const first = s.captionEmbedded ? 0 : 1;
     txt.forEach((t, j) => putNormalized(textRows, (first + j) * d, t.embedding));
-    const augs = new Float64Array(imgs.length * d);
-    imgs.forEach((r, k) => { if (!isItemError(r)) putNormalized(augs, k * d, r.embedding); });
+    const augs = new Float64Array(views.views.length * d);
+    views.views.forEach((v, k) => { if ('embedding' in v) putNormalized(augs, k * d, v.embedding); });
     train.push({ sample: s, augs, texts: textRows });
   }
   const hold: HoldoutSample[] = [];
   for (const s of holdSamples) {
-    const file = sourceFile(sourceRoot, s, skipped);
-    if (!file) continue;
-    const [r] = await opts.student.embedImages([file], { signal: opts.signal });
-    if (!r || isItemError(r)) { skipped.push({ path: s.url, error: r ? r.error : 'no result' }); continue; }
-    const [t] = await opts.student.embedTexts([s.info.caption], { signal: opts.signal });
+    let r;
+    try { r = (await opts.student.embedViews(s.image, config, [{ center: true }], 'reapply', { signal: opts.signal })).views[0]; } catch (err) {
+      skipped.push({ path: name(s), error: (err as Error).message });
+      continue;
+    }
+    if (!r || 'error' in r) { skipped.push({ path: name(s), error: r ? r.error : 'no result' }); continue; }
+    const [t] = await opts.student.embedTexts([s.caption], { signal: opts.signal });
     const image = new Float64Array(d);
     const text = new Float64Array(d);
     putNormalized(image, 0, r.embedding);
@@ -145,7 +148,7 @@ export async function distillAdapter(opts: DistillOptions): Promise<DistillRepor
     logScale: Math.log(TEACHER_LOGIT_SCALE),
   };
   const before = evaluate(params, hold);
-  const teachers = teacherRecall(hold, manifest.teachers, manifest.embeddingDim);
+  const teachers = teacherRecall(hold, teacherBlocks, loaded.samples[0]!.imageEmb.shape[1]);
   log(`before: ${formatRecall(before)}; teachers: ${formatRecall(teachers)}`);
 
   const adam = new Adam(params, learningRate);
@@ -162,7 +165,7 @@ export async function distillAdapter(opts: DistillOptions): Promise<DistillRepor
       if (members.length < 2) break;
       const grad = zeroGradients(params);
       let loss = 0;
-      for (const batch of makeBatches(members, manifest.teachers, manifest.embeddingDim, d, rng)) loss += batchLoss(params, batch, lambda, grad).loss;
+      for (const batch of makeBatches(members, teacherBlocks, loaded.samples[0]!.imageEmb.shape[1], d, rng)) loss += batchLoss(params, batch, lambda, grad).loss;
       adam.step(params, grad, maxLogScale);
       sum += loss;
       steps++;
@@ -191,7 +194,9 @@ export async function distillAdapter(opts: DistillOptions): Promise<DistillRepor
   const settings = { lambda, epochs, batchSize, learningRate, textAdapter, seed, holdout, logitScale: `learned, initialised at ${TEACHER_LOGIT_SCALE}, clamped to [1, ${TEACHER_LOGIT_SCALE}]` };
   const adapterPath = path.resolve(opts.out ?? path.join(ds.root, 'adapter.json'));
   await saveAdapter(adapterPath, adapter, {
-    dataset: { runKey: manifest.runKey, teachers: manifest.teachers.map((t) => ({ id: t.id, fingerprint: t.fingerprint })) },
+    dataset: ds.manifest
+      ? { runKey: ds.manifest.runKey, teachers: ds.manifest.teachers.map((t) => ({ id: t.id, fingerprint: t.fingerprint })) }
+      : { kind: ds.kind, teacherDims: ds.teacherDims },
     settings, trainSamples: train.length, holdoutSamples: hold.length, before, after, teachers, improved, verdict,
   });
   return {
@@ -200,21 +205,16 @@ export async function distillAdapter(opts: DistillOptions): Promise<DistillRepor
   };
 }
 
-function sourceFile(root: string, s: ReinforcedSample, skipped: Array<{ path: string; error: string }>): string | undefined {
-  try { return resolveInside(root, s.url); } catch (err) {
-    skipped.push({ path: s.url, error: (err as Error).message });
-    return undefined;
-  }
-}
-
 /**
  * One (augmented image, real caption) batch and one (augmented image, synthetic caption) batch,
  * each augmentation and synthetic caption picked at random per sample (as the paper's trainer does).
  */
-function makeBatches(members: StudentSample[], teachers: TeacherEntry[], dim: number, d: number, rng: Rng): PairBatch[] {
+type TeacherBlock = { offset: number; dim: number };
+
+function makeBatches(members: StudentSample[], teachers: TeacherBlock[], dim: number, d: number, rng: Rng): PairBatch[] {
   const K = members[0]!.sample.imageEmb.shape[0];
   const picks = members.map((m) => ({ m, k: rng.int(0, K), syn: m.sample.syn.length ? 1 + rng.int(0, m.sample.syn.length) : -1 }));
-  const real = picks.filter((p) => p.m.sample.info.caption_source !== 'none').map((p) => ({ ...p, row: 0 }));
+  const real = picks.filter((p) => p.m.sample.captionEmbedded).map((p) => ({ ...p, row: 0 }));
   const syn = picks.filter((p) => p.syn > 0).map((p) => ({ ...p, row: p.syn }));
   const out: PairBatch[] = [];
   for (const group of [real, syn]) {
@@ -258,11 +258,11 @@ function evaluate(p: AdapterParams, hold: HoldoutSample[]): Recall {
     for (let a = 0; a < d; a++) s += img[i * d + a]! * txt[j * d + a]!;
     sims[i * n + j] = s;
   }
-  return recallFromSimilarities(sims, hold.map((h) => h.sample.info.caption));
+  return recallFromSimilarities(sims, hold.map((h) => h.sample.caption));
 }
 
 /** The teacher ensemble's recall: per-teacher cosine (image = normalized mean of its stored augmentations), averaged over teachers. */
-function teacherRecall(hold: HoldoutSample[], teachers: TeacherEntry[], dim: number): Recall {
+function teacherRecall(hold: HoldoutSample[], teachers: TeacherBlock[], dim: number): Recall {
   const n = hold.length;
   const sims = new Float64Array(n * n);
   for (const t of teachers) {
@@ -280,7 +280,7 @@ function teacherRecall(hold: HoldoutSample[], teachers: TeacherEntry[], dim: num
       sims[i * n + j]! += s / teachers.length;
     }
   }
-  return recallFromSimilarities(sims, hold.map((h) => h.sample.info.caption));
+  return recallFromSimilarities(sims, hold.map((h) => h.sample.caption));
 }
 
 /**

@@ -6,6 +6,7 @@ import { embedImages } from './embed';
 import { load } from './load';
 import { embedTexts } from './texts';
 import { thumbnail } from './thumbnail';
+import { embedViews, storeImage } from './views';
 
 export type HandlerTable = { [T in WorkerRequestBody['type']]: Handler<T> };
 
@@ -15,4 +16,6 @@ export const handlers: HandlerTable = {
   embedTexts,
   thumbnail,
   caption,
+  storeImage,
+  embedViews,
 };
