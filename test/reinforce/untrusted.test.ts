@@ -17,6 +17,7 @@ import { reinforceDataset } from '../../src/engine/reinforce/reinforce';
 import { packMembers, END_OF_ARCHIVE, type TarMember } from '../../src/engine/reinforce/tar';
 import { splitDatasetTeachers } from '../../src/engine/reinforce/teachers';
 import { verifyDataset } from '../../src/engine/reinforce/verify';
+import { listImages } from '../../src/engine/reinforce/inputs';
 import { writeSolidImage } from '../fixtures/images';
 import { FIXTURE_COLORS } from '../fixtures/models';
 import { CLI, captionSource, openEngines, teacherDirs } from './helpers';
@@ -182,4 +183,20 @@ test('bad datasets: one clear error per sample and field (missing members, shape
   await fs.rm(path.join(dir, 'config.json'));
   const none = await verifyDataset({ dataset: dir, teachers, sample: 0 });
   assert.match(none.problems.map((p) => p.problem).join('\n'), /no reinforcement config: put RayGen's config\.json/);
+});
+
+test('symlinked images: followed inside the input folder, skipped with the reason when they lead out (the indexer\'s policy)', async () => {
+  const root = path.join(work, 'links-in');
+  const outside = path.join(work, 'links-outside');
+  await fs.mkdir(path.join(root, 'sub'), { recursive: true });
+  await writeSolidImage(path.join(root, 'red.png'), FIXTURE_COLORS.red!, { width: 16, height: 16 });
+  await writeSolidImage(path.join(outside, 'private.png'), FIXTURE_COLORS.blue!, { width: 16, height: 16 });
+  await fs.symlink(path.join(root, 'red.png'), path.join(root, 'sub', 'inside-link.png'));
+  await fs.symlink(path.join(outside, 'private.png'), path.join(root, 'outside-link.png'));
+  const skipped: { path: string; error: string }[] = [];
+  const images = await listImages(root, [], (p) => skipped.push(p));
+  assert.deepEqual(images, ['red.png', 'sub/inside-link.png']);
+  assert.equal(skipped.length, 1);
+  assert.equal(skipped[0]!.path, 'outside-link.png');
+  assert.match(skipped[0]!.error, /symbolic link to .*private\.png, outside/);
 });

@@ -219,7 +219,7 @@ export const reinforce: Command = {
         onProgress: (p) => progress(describe(p), p.done / p.total),
         onProblem: (p) => {
           if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-          printLines(process.stderr, `${p.kind === 'skipped' ? 'skipped' : 'caption manifest'} ${p.path}: ${p.error}`);
+          printLines(process.stderr, `${p.kind === 'skipped' ? 'skipped' : 'input'} ${p.path}: ${p.error}`);
         },
       });
       progress('');
@@ -237,7 +237,7 @@ function summarize(s: ReinforceSummary, teachers: Engine[]): string[] {
   if (s.alreadyComplete) return [`${s.out} is already complete: ${s.samples} samples in ${s.shards} shards (${s.skipped.length} images skipped)`];
   if (s.cancelled) return [`cancelled after ${s.processedThisRun} images; rerun the same command to continue`];
   const lines: string[] = [];
-  if (s.inputProblems.length) lines.push(`${s.inputProblems.length} caption manifest problems (see manifest.json inputProblems)`);
+  if (s.inputProblems.length) lines.push(`${s.inputProblems.length} input problems (captions, links) (see manifest.json inputProblems)`);
   if (s.skipped.length) lines.push(`skipped ${s.skipped.length} images:`, ...s.skipped.map((p) => `  ${p.path}: ${p.error}`));
   const resumed = s.resumedAt > 0 ? ` (resumed at image ${s.resumedAt + 1})` : '';
   lines.push(

@@ -2,6 +2,7 @@
 // captions (a `.txt` sidecar per image, or a CSV/TSV/JSONL manifest with path + caption columns).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { symlinkedFileProblem } from '../index/scan';
 import { resolveInside } from '../util/atomic';
 import { readRegularTextFile, UnreadableFileError } from '../util/files';
 
@@ -35,9 +36,16 @@ export function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Images under `root` (recursive; hidden folders, node_modules and `exclude` folders skipped), sorted. */
-export async function listImages(root: string, exclude: readonly string[] = []): Promise<string[]> {
+/**
+ * Images under `root` (recursive; hidden folders, node_modules and `exclude` folders skipped),
+ * sorted. Symlinked files follow the indexer's one policy (symlinkedFileProblem): followed when
+ * they resolve inside `root`, otherwise skipped and reported through `onSkipped`.
+ */
+export async function listImages(root: string, exclude: readonly string[] = [], onSkipped?: (problem: InputProblem) => void): Promise<string[]> {
   const excluded = new Set(exclude.map((e) => path.resolve(e)));
+  const base = path.resolve(root);
+  const realRoot = await fs.realpath(base).catch(() => base);
+  const isImageName = (name: string) => (REINFORCE_IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase());
   const out: string[] = [];
   const walk = async (dir: string, rel: string): Promise<void> => {
     const entries = await fs.readdir(dir, { withFileTypes: true });
@@ -48,12 +56,17 @@ export async function listImages(root: string, exclude: readonly string[] = []):
       if (e.isDirectory()) {
         if (e.name === 'node_modules' || excluded.has(abs)) continue;
         await walk(abs, r);
-      } else if (e.isFile() && (REINFORCE_IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(e.name).toLowerCase())) {
+      } else if (e.isFile() && isImageName(e.name)) {
         out.push(r);
+      } else if (e.isSymbolicLink() && isImageName(e.name)) {
+        // Folder links are never followed (loops); file links by the shared policy.
+        const problem = await symlinkedFileProblem(base, abs, realRoot);
+        if (problem) onSkipped?.({ path: r, error: `skipped: ${problem}` });
+        else if ((await fs.stat(abs).catch(() => undefined))?.isFile()) out.push(r);
       }
     }
   };
-  await walk(path.resolve(root), '');
+  await walk(base, '');
   return out.sort(compareCodeUnits);
 }
 
@@ -174,8 +187,8 @@ export interface CollectOptions {
 /** The run's inputs in their fixed order, each with its ground-truth caption. */
 export async function collectInputs(opts: CollectOptions): Promise<{ images: InputImage[]; problems: InputProblem[] }> {
   const root = path.resolve(opts.root);
-  const rels = await listImages(root, opts.exclude);
   const problems: InputProblem[] = [];
+  const rels = await listImages(root, opts.exclude, (p) => problems.push(p));
   let manifest: Map<string, string> | undefined;
   if (opts.captionManifest) {
     const m = await readCaptionManifest(opts.captionManifest, root);
