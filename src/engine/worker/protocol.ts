@@ -47,12 +47,22 @@ export interface CaptionRequest {
   options?: Omit<EngineOptions, 'log' | 'workerScript'>;
 }
 
+/** Pixel signatures for near-duplicate checks (../duplicates/signature.ts), from each image's thumbnail. */
+export interface PixelSignaturesRequest {
+  type: 'pixelSignatures';
+  /** `sha256` (when known) finds an existing thumbnail without reading the image. */
+  items: Array<{ path: string; sha256?: string }>;
+  /** Where thumbnails are (and missing ones are written). */
+  thumbnails: ThumbnailOptions;
+}
+
 export type WorkerRequestBody =
   | LoadRequest
   | EmbedImagesRequest
   | EmbedTextsRequest
   | ThumbnailRequest
-  | CaptionRequest;
+  | CaptionRequest
+  | PixelSignaturesRequest;
 
 export type WorkerRequest = WorkerRequestBody & { id: number };
 
@@ -73,6 +83,9 @@ export interface ThumbnailResult {
 
 export type CaptionResult = { input: string; captions: string[]; sha256?: string } | { input: string; error: string };
 
+/** `signature` is encodeSignature()'s text. */
+export type PixelSignatureResult = { input: string; sha256: string; signature: string } | { input: string; error: string };
+
 /** Result type of each request kind. */
 export interface WorkerResults {
   load: ModelInfo;
@@ -80,12 +93,13 @@ export interface WorkerResults {
   embedTexts: TextEmbedding[];
   thumbnail: ThumbnailResult;
   caption: { count: number };
+  pixelSignatures: { count: number };
 }
 
 /** Worker → parent messages. `item` messages stream per-input results of long requests. */
 export type WorkerMessage =
   | { type: 'ready'; pid: number }
-  | { type: 'item'; id: number; index: number; result: ImageResult | CaptionResult }
+  | { type: 'item'; id: number; index: number; result: ImageResult | CaptionResult | PixelSignatureResult }
   | { type: 'done'; id: number; result: unknown }
   | { type: 'failed'; id: number; error: string }
   | { type: 'log'; line: string };

@@ -1,0 +1,167 @@
+// The generated near-duplicate test set: real clip art (Debian's openclipart-png) plus drawn
+// icons, each written in variants that are the same asset (resized, re-encoded, lightly cropped,
+// re-padded) and variants that are not (recoloured, heavily cropped), plus pairs of different
+// icons drawn in one style. Labels say which pairs a correct grouping puts together.
+import { existsSync, promises as fs, readdirSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+
+export const DEBIAN_CLIPART = '/usr/share/openclipart/png';
+
+/** Skip reason when the Debian clip art is missing (never under CI, which installs it: there the test fails). */
+export function needsClipart(): string | false {
+  if (existsSync(DEBIAN_CLIPART) || process.env.CI) return false;
+  return `${DEBIAN_CLIPART} is missing: install the Debian package openclipart-png (.ci/run does)`;
+}
+
+export interface TestImage {
+  /** Path relative to the set's folder. */
+  path: string;
+  /** The asset it shows: images with the same `asset` are duplicates of each other. */
+  asset: string;
+  variant: string;
+}
+
+/** Variants that show the same asset as the original. */
+export const SAME_ASSET = ['original', 'half-size', 'double-size', 'jpeg-q60', 'webp-q50', 'cropped-4pct', 'padded-10pct'] as const;
+/** Variants that are another asset (recoloured: only for colourful originals). */
+export const OTHER_ASSET = ['recoloured', 'greyscale', 'cropped-50pct'] as const;
+
+function listPngs(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir).sort()) {
+    const p = path.join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) listPngs(p, out);
+    else if (name.endsWith('.png') && st.size > 2_000 && st.size < 80_000) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * `count` originals spread evenly over the sorted Debian set. shapes/stars/ is left out: its
+ * 1,300 generated star patterns differ only in how many hairlines they have, which no thumbnail
+ * (nor a person looking at one) tells apart, so calling them "different" would be a wrong label.
+ */
+export function pickOriginals(count: number): string[] {
+  const all = listPngs(DEBIAN_CLIPART).filter((p) => !p.includes(`${path.sep}shapes${path.sep}stars${path.sep}`));
+  const step = all.length / count;
+  return Array.from({ length: count }, (_, i) => all[Math.floor(i * step)]!);
+}
+
+/** Mean chroma (max - min channel) over the image flattened on white: how colourful it is. */
+async function colourfulness(png: Buffer): Promise<number> {
+  const { data } = await sharp(png).flatten({ background: '#ffffff' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  let sum = 0;
+  for (let i = 0; i < data.length; i += 3) sum += Math.max(data[i]!, data[i + 1]!, data[i + 2]!) - Math.min(data[i]!, data[i + 1]!, data[i + 2]!);
+  return sum / (data.length / 3);
+}
+
+async function writeVariants(root: string, name: string, png: Buffer, out: TestImage[]): Promise<void> {
+  const meta = await sharp(png).metadata();
+  const w = meta.width!;
+  const h = meta.height!;
+  const put = async (variant: string, ext: string, bytes: Buffer, asset = name) => {
+    const rel = `${name}/${variant}.${ext}`;
+    await fs.mkdir(path.join(root, name), { recursive: true });
+    await fs.writeFile(path.join(root, rel), bytes);
+    out.push({ path: rel, asset, variant });
+  };
+  const flat = () => sharp(png).flatten({ background: '#ffffff' });
+  await put('original', 'png', png);
+  await put('half-size', 'png', await sharp(png).resize(Math.max(8, Math.round(w / 2))).png().toBuffer());
+  await put('double-size', 'png', await sharp(png).resize(Math.min(2 * w, 640)).png().toBuffer());
+  await put('jpeg-q60', 'jpg', await flat().jpeg({ quality: 60 }).toBuffer());
+  await put('webp-q50', 'webp', await sharp(png).webp({ quality: 50 }).toBuffer());
+  const t = Math.max(1, Math.round(Math.min(w, h) * 0.04));
+  await put('cropped-4pct', 'png', await sharp(png).extract({ left: t, top: t, width: w - 2 * t, height: h - 2 * t }).png().toBuffer());
+  const pad = Math.round(Math.max(w, h) * 0.1);
+  await put('padded-10pct', 'png', await flat().extend({ top: pad, bottom: pad, left: pad, right: pad, background: '#ffffff' }).png().toBuffer());
+  await put('cropped-50pct', 'png', await sharp(png).extract({ left: Math.round(w / 4), top: Math.round(h / 4), width: Math.round(w / 2), height: Math.round(h / 2) }).png().toBuffer(), `${name}#centre`);
+  if ((await colourfulness(png)) > 25) {
+    await put('recoloured', 'png', await sharp(png).modulate({ hue: 150 }).png().toBuffer(), `${name}#recoloured`);
+    await put('greyscale', 'png', await flat().greyscale().png().toBuffer(), `${name}#greyscale`);
+  }
+}
+
+/** Icons drawn in one style (same badge, size and colour), differing only in their symbol. */
+const SAME_STYLE_ICONS: Record<string, string> = {
+  'arrow-left': '<path d="M70 50H32M46 34 30 50l16 16" stroke="#fff" stroke-width="9" fill="none" stroke-linecap="round"/>',
+  'arrow-right': '<path d="M30 50h38M54 34l16 16-16 16" stroke="#fff" stroke-width="9" fill="none" stroke-linecap="round"/>',
+  plus: '<path d="M50 28v44M28 50h44" stroke="#fff" stroke-width="10" stroke-linecap="round"/>',
+  minus: '<path d="M28 50h44" stroke="#fff" stroke-width="10" stroke-linecap="round"/>',
+  check: '<path d="M30 52l14 14 28-30" stroke="#fff" stroke-width="10" fill="none" stroke-linecap="round"/>',
+  cross: '<path d="M34 34l32 32M66 34 34 66" stroke="#fff" stroke-width="10" stroke-linecap="round"/>',
+  play: '<path d="M40 30v40l32-20z" fill="#fff"/>',
+  pause: '<path d="M36 30h10v40H36zM54 30h10v40H54z" fill="#fff"/>',
+};
+
+function iconSvg(symbol: string): Buffer {
+  return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100" viewBox="0 0 100 100"><circle cx="50" cy="50" r="46" fill="#1e6fd9"/>${symbol}</svg>`);
+}
+
+export interface TestSet {
+  root: string;
+  images: TestImage[];
+}
+
+/** Writes the set into `root` (about 10 files per original, 4 per drawn icon). */
+export async function generateTestSet(root: string, originals: number): Promise<TestSet> {
+  const images: TestImage[] = [];
+  for (const file of pickOriginals(originals)) {
+    const name = path.relative(DEBIAN_CLIPART, file).replace(/\.png$/, '').replace(/[\\/]/g, '__');
+    await writeVariants(root, name, await fs.readFile(file), images);
+  }
+  for (const [symbol, body] of Object.entries(SAME_STYLE_ICONS)) {
+    const png = await sharp(iconSvg(body), { density: 144 }).png().toBuffer();
+    const name = `icons__${symbol}`;
+    const put = async (variant: string, ext: string, bytes: Buffer) => {
+      const rel = `${name}/${variant}.${ext}`;
+      await fs.mkdir(path.join(root, name), { recursive: true });
+      await fs.writeFile(path.join(root, rel), bytes);
+      images.push({ path: rel, asset: name, variant });
+    };
+    await put('original', 'png', png);
+    await put('half-size', 'png', await sharp(png).resize(100).png().toBuffer());
+    await put('jpeg-q60', 'jpg', await sharp(png).flatten({ background: '#ffffff' }).jpeg({ quality: 60 }).toBuffer());
+    await put('webp-q50', 'webp', await sharp(png).webp({ quality: 50 }).toBuffer());
+  }
+  return { root, images };
+}
+
+export interface PairScore {
+  truePositives: number;
+  falsePositives: number;
+  falseNegatives: number;
+  precision: number;
+  recall: number;
+  /** Wrongly joined pairs and wrongly split pairs, for the test's message. */
+  wronglyJoined: string[];
+  missed: string[];
+}
+
+/** Pairwise precision and recall of `groups` (lists of paths) against the labels. */
+export function scorePairs(images: readonly TestImage[], groups: readonly (readonly string[])[]): PairScore {
+  const groupOf = new Map<string, number>();
+  groups.forEach((g, i) => g.forEach((p) => groupOf.set(p, i)));
+  const s: PairScore = { truePositives: 0, falsePositives: 0, falseNegatives: 0, precision: 0, recall: 0, wronglyJoined: [], missed: [] };
+  for (let i = 0; i < images.length; i++) {
+    for (let j = i + 1; j < images.length; j++) {
+      const a = images[i]!;
+      const b = images[j]!;
+      const same = a.asset === b.asset;
+      const ga = groupOf.get(a.path);
+      const joined = ga !== undefined && ga === groupOf.get(b.path);
+      if (same && joined) s.truePositives++;
+      else if (!same && joined) {
+        s.falsePositives++;
+        s.wronglyJoined.push(`${a.path} + ${b.path}`);
+      } else if (same) {
+        s.falseNegatives++;
+        s.missed.push(`${a.path} + ${b.path}`);
+      }
+    }
+  }
+  s.precision = s.truePositives / Math.max(1, s.truePositives + s.falsePositives);
+  s.recall = s.truePositives / Math.max(1, s.truePositives + s.falseNegatives);
+  return s;
+}
