@@ -56,35 +56,50 @@ async function groupsWith(options: GroupOptions): Promise<string[][]> {
 }
 
 /** Every pair is a candidate: what the pixel check decides on its own. */
-const pixelsOnly = (structure: number, colour: number): GroupOptions => ({
-  thresholds: { embedding: -1, structure, colour },
+const pixelsOnly = (detail: number, colour: number): GroupOptions => ({
+  thresholds: { embedding: -1, detail, colour },
   neighbours: set.images.length,
 });
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-const f1 = (p: number, r: number) => (2 * p * r) / Math.max(1e-9, p + r);
+/** F0.5: precision counts twice as much as recall. A wrong group invites deleting a distinct, used asset; a missed one only leaves bytes. */
+const f05 = (p: number, r: number) => (1.25 * p * r) / Math.max(1e-9, 0.25 * p + r);
 
 test('the pixel check alone: precision and recall on the generated set, and the defaults are the best of the sweep', { skip }, async () => {
   const n = set.images.length;
   const assets = new Set(set.images.map((i) => i.asset)).size;
-  const lines = [`generated set: ${n} images of ${assets} assets (same-asset pairs: resized, re-encoded, cropped 4 %, re-padded; other assets: recoloured, greyscale, cropped 50 %, same-style icons, different clip art)`];
-  lines.push('structure  colour  precision  recall   F1');
-  let best = { f: 0, structure: 0, colour: 0 };
+  const lines = [`generated set: ${n} images of ${assets} assets (same asset: resized, re-encoded, cropped 4 %, re-padded; other assets: recoloured, greyscale, cropped 50 %, same-style clip art and icons, different clip art)`];
+  lines.push(`structure >= ${DEFAULT_DUPLICATE_THRESHOLDS.structure}; detail  colour  precision  recall   F0.5`);
+  let best = { f: 0, detail: 0, colour: 0 };
   let atDefault = { f: 0, precision: 0, recall: 0 };
-  for (const structure of [0.8, 0.85, 0.9, 0.93, 0.96]) {
+  for (const detail of [0.4, 0.5, 0.6, 0.7, 0.8]) {
     for (const colour of [8, 12, 16, 24]) {
-      const s = scorePairs(set.images, await groupsWith(pixelsOnly(structure, colour)));
-      const f = f1(s.precision, s.recall);
-      lines.push(`${structure.toFixed(2).padStart(9)}  ${String(colour).padStart(6)}  ${pct(s.precision).padStart(9)}  ${pct(s.recall).padStart(7)}  ${f.toFixed(3)}`);
-      if (f > best.f) best = { f, structure, colour };
-      if (structure === DEFAULT_DUPLICATE_THRESHOLDS.structure && colour === DEFAULT_DUPLICATE_THRESHOLDS.colour) atDefault = { f, precision: s.precision, recall: s.recall };
+      const s = scorePairs(set.images, await groupsWith(pixelsOnly(detail, colour)));
+      const f = f05(s.precision, s.recall);
+      lines.push(`${' '.repeat(27)}${detail.toFixed(1).padStart(6)}  ${String(colour).padStart(6)}  ${pct(s.precision).padStart(9)}  ${pct(s.recall).padStart(7)}  ${f.toFixed(3)}`);
+      if (f > best.f) best = { f, detail, colour };
+      if (detail === DEFAULT_DUPLICATE_THRESHOLDS.detail && colour === DEFAULT_DUPLICATE_THRESHOLDS.colour) atDefault = { f, precision: s.precision, recall: s.recall };
     }
   }
-  lines.push(`best F1 ${best.f.toFixed(3)} at structure ${best.structure}, colour ${best.colour}; defaults (${DEFAULT_DUPLICATE_THRESHOLDS.structure}, ${DEFAULT_DUPLICATE_THRESHOLDS.colour}): precision ${pct(atDefault.precision)}, recall ${pct(atDefault.recall)}, F1 ${atDefault.f.toFixed(3)}`);
+  lines.push(`best F0.5 ${best.f.toFixed(3)} at detail ${best.detail}, colour ${best.colour}; defaults (${DEFAULT_DUPLICATE_THRESHOLDS.detail}, ${DEFAULT_DUPLICATE_THRESHOLDS.colour}): precision ${pct(atDefault.precision)}, recall ${pct(atDefault.recall)}, F0.5 ${atDefault.f.toFixed(3)}`);
+  // Per variant, at the defaults: in its original's group (same asset) or apart from it (other assets).
+  const groups = await groupsWith(pixelsOnly(DEFAULT_DUPLICATE_THRESHOLDS.detail, DEFAULT_DUPLICATE_THRESHOLDS.colour));
+  const groupOf = new Map<string, number>();
+  groups.forEach((g, i) => g.forEach((p) => groupOf.set(p, i)));
+  const byVariant = new Map<string, { joined: number; total: number }>();
+  for (const img of set.images.filter((i) => i.variant !== 'original')) {
+    const original = `${img.path.split('/')[0]}/original.png`;
+    const g = groupOf.get(img.path);
+    const v = byVariant.get(img.variant) ?? { joined: 0, total: 0 };
+    v.total++;
+    if (g !== undefined && g === groupOf.get(original)) v.joined++;
+    byVariant.set(img.variant, v);
+  }
+  lines.push(`grouped with their original: ${[...byVariant].map(([variant, v]) => `${variant} ${v.joined}/${v.total}`).join(', ')}`);
   console.log(lines.join('\n'));
   assert.ok(atDefault.precision >= 0.97, `precision ${pct(atDefault.precision)}`);
-  assert.ok(atDefault.recall >= 0.9, `recall ${pct(atDefault.recall)}`);
-  assert.ok(atDefault.f >= best.f - 0.01, `the defaults (F1 ${atDefault.f.toFixed(3)}) should be within 0.01 of the best F1 of the sweep (${best.f.toFixed(3)})`);
+  assert.ok(atDefault.recall >= 0.7, `recall ${pct(atDefault.recall)}`);
+  assert.ok(atDefault.f >= best.f - 0.01, `the defaults (F0.5 ${atDefault.f.toFixed(3)}) should be within 0.01 of the best of the sweep (${best.f.toFixed(3)})`);
 });
 
 test('the whole pipeline with default settings (fixture embeddings, then pixels): precision and recall', { skip }, async () => {
@@ -95,8 +110,8 @@ test('the whole pipeline with default settings (fixture embeddings, then pixels)
     `precision ${pct(s.precision)}, recall ${pct(s.recall)} over ${s.truePositives + s.falseNegatives} same-asset pairs; ${run.groups.length} groups; ` +
     `${padded} of the ${s.falseNegatives} missed pairs involve a re-padded copy, whose extra white margin moves the toy model's mean-colour embedding below the gate`);
   assert.ok(s.precision >= 0.97, `precision ${pct(s.precision)}; wrongly joined: ${s.wronglyJoined.slice(0, 5).join('; ')}`);
-  // The floor is the toy embedding's, not the product's: the pixel check alone reaches > 90 % (above).
-  assert.ok(s.recall >= 0.75, `recall ${pct(s.recall)}; missed: ${s.missed.slice(0, 5).join('; ')}`);
+  // The floor is the toy embedding's, not the product's: compare the pixel check alone (above).
+  assert.ok(s.recall >= 0.6, `recall ${pct(s.recall)}; missed: ${s.missed.slice(0, 5).join('; ')}`);
 });
 
 test('what counts: resized and re-encoded copies join their original; recoloured images and same-style icons do not', { skip }, async () => {
@@ -106,11 +121,14 @@ test('what counts: resized and re-encoded copies join their original; recoloured
     const original = `${img.path.split('/')[0]}/original.png`;
     assert.ok(!groupOf(img.path)?.includes(original), `${img.path} must not be grouped with ${original}`);
   }
-  const icons = set.images.filter((i) => i.asset.startsWith('icons__'));
-  for (const icon of icons.filter((i) => i.variant === 'original')) {
+  // Clocks at other times, smileys with other mouths, one theme's toolbar icons, drawn badges.
+  const styled = set.images.filter((i) => i.asset.startsWith('icons__') || i.asset.startsWith('style__'));
+  for (const icon of styled.filter((i) => i.variant === 'original')) {
     const group = groupOf(icon.path) ?? [];
     assert.deepEqual(group.map((p) => p.split('/')[0]).filter((a) => a !== icon.asset), [], `${icon.asset} is grouped with another icon of its style`);
-    for (const v of ['half-size.png', 'jpeg-q60.jpg', 'webp-q50.webp']) assert.ok(group.includes(`${icon.asset}/${v}`), `${icon.asset}/${v} should join its original`);
+  }
+  for (const icon of styled.filter((i) => i.asset.startsWith('icons__') && i.variant === 'original')) {
+    for (const v of ['half-size.png', 'jpeg-q60.jpg', 'webp-q50.webp']) assert.ok(groupOf(icon.path)?.includes(`${icon.asset}/${v}`), `${icon.asset}/${v} should join its original`);
   }
 });
 

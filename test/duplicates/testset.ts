@@ -43,7 +43,8 @@ function listPngs(dir: string, out: string[] = []): string[] {
  * (nor a person looking at one) tells apart, so calling them "different" would be a wrong label.
  */
 export function pickOriginals(count: number): string[] {
-  const all = listPngs(DEBIAN_CLIPART).filter((p) => !p.includes(`${path.sep}shapes${path.sep}stars${path.sep}`));
+  const family = new Set(SAME_STYLE_CLIPART.map((rel) => path.join(DEBIAN_CLIPART, rel)));
+  const all = listPngs(DEBIAN_CLIPART).filter((p) => !p.includes(`${path.sep}shapes${path.sep}stars${path.sep}`) && !family.has(p));
   const step = all.length / count;
   return Array.from({ length: count }, (_, i) => all[Math.floor(i * step)]!);
 }
@@ -76,7 +77,14 @@ async function writeVariants(root: string, name: string, png: Buffer, out: TestI
   await put('cropped-4pct', 'png', await sharp(png).extract({ left: t, top: t, width: w - 2 * t, height: h - 2 * t }).png().toBuffer());
   const pad = Math.round(Math.max(w, h) * 0.1);
   await put('padded-10pct', 'png', await flat().extend({ top: pad, bottom: pad, left: pad, right: pad, background: '#ffffff' }).png().toBuffer());
-  await put('cropped-50pct', 'png', await sharp(png).extract({ left: Math.round(w / 4), top: Math.round(h / 4), width: Math.round(w / 2), height: Math.round(h / 2) }).png().toBuffer(), `${name}#centre`);
+  // The centre of the drawing itself (margins trimmed first), not of the canvas around it.
+  const content = await flat().trim({ threshold: 24 }).png().toBuffer({ resolveWithObject: true });
+  const cw = content.info.width;
+  const ch = content.info.height;
+  if (cw >= 8 && ch >= 8) {
+    const centre = { left: Math.round(cw / 4), top: Math.round(ch / 4), width: Math.round(cw / 2), height: Math.round(ch / 2) };
+    await put('cropped-50pct', 'png', await sharp(content.data).extract(centre).png().toBuffer(), `${name}#centre`);
+  }
   if ((await colourfulness(png)) > 25) {
     await put('recoloured', 'png', await sharp(png).modulate({ hue: 150 }).png().toBuffer(), `${name}#recoloured`);
     await put('greyscale', 'png', await flat().greyscale().png().toBuffer(), `${name}#greyscale`);
@@ -95,6 +103,16 @@ const SAME_STYLE_ICONS: Record<string, string> = {
   pause: '<path d="M36 30h10v40H36zM54 30h10v40H54z" fill="#fff"/>',
 };
 
+/**
+ * Real clip art drawn in one style, member by member a different picture: a clock at different
+ * times, smileys with different mouths, one theme's toolbar icons.
+ */
+export const SAME_STYLE_CLIPART = [
+  'signs_and_symbols/clocks/clock01.png', 'signs_and_symbols/clocks/clock02.png', 'signs_and_symbols/clocks/clock04.png', 'signs_and_symbols/clocks/clock07.png',
+  'people/smilies/smiley001.png', 'people/smilies/smiley002.png', 'people/smilies/smiley003.png', 'people/smilies/smiley004.png', 'people/smilies/smiley005.png',
+  'computer/icons/flat-theme/action/14_ellipse.png', 'computer/icons/flat-theme/action/14_polygon.png', 'computer/icons/flat-theme/action/14_rectangle.png', 'computer/icons/flat-theme/action/14_rotate.png',
+];
+
 function iconSvg(symbol: string): Buffer {
   return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100" viewBox="0 0 100 100"><circle cx="50" cy="50" r="46" fill="#1e6fd9"/>${symbol}</svg>`);
 }
@@ -104,26 +122,33 @@ export interface TestSet {
   images: TestImage[];
 }
 
-/** Writes the set into `root` (about 10 files per original, 4 per drawn icon). */
+const nameOf = (file: string) => path.relative(DEBIAN_CLIPART, file).replace(/\.png$/, '').replace(/[\\/]/g, '__');
+
+/** An original with a few same-asset variants (for the same-style families). */
+async function writeFewVariants(root: string, name: string, png: Buffer, out: TestImage[]): Promise<void> {
+  const width = (await sharp(png).metadata()).width!;
+  const put = async (variant: string, ext: string, bytes: Buffer) => {
+    const rel = `${name}/${variant}.${ext}`;
+    await fs.mkdir(path.join(root, name), { recursive: true });
+    await fs.writeFile(path.join(root, rel), bytes);
+    out.push({ path: rel, asset: name, variant });
+  };
+  await put('original', 'png', png);
+  await put('half-size', 'png', await sharp(png).resize(Math.round(width / 2)).png().toBuffer());
+  await put('jpeg-q60', 'jpg', await sharp(png).flatten({ background: '#ffffff' }).jpeg({ quality: 60 }).toBuffer());
+  await put('webp-q50', 'webp', await sharp(png).webp({ quality: 50 }).toBuffer());
+}
+
+/** Writes the set into `root` (about 10 files per original, 4 per same-style icon). */
 export async function generateTestSet(root: string, originals: number): Promise<TestSet> {
   const images: TestImage[] = [];
-  for (const file of pickOriginals(originals)) {
-    const name = path.relative(DEBIAN_CLIPART, file).replace(/\.png$/, '').replace(/[\\/]/g, '__');
-    await writeVariants(root, name, await fs.readFile(file), images);
+  for (const file of pickOriginals(originals)) await writeVariants(root, nameOf(file), await fs.readFile(file), images);
+  for (const rel of SAME_STYLE_CLIPART) {
+    const file = path.join(DEBIAN_CLIPART, rel);
+    await writeFewVariants(root, `style__${nameOf(file)}`, await fs.readFile(file), images);
   }
   for (const [symbol, body] of Object.entries(SAME_STYLE_ICONS)) {
-    const png = await sharp(iconSvg(body), { density: 144 }).png().toBuffer();
-    const name = `icons__${symbol}`;
-    const put = async (variant: string, ext: string, bytes: Buffer) => {
-      const rel = `${name}/${variant}.${ext}`;
-      await fs.mkdir(path.join(root, name), { recursive: true });
-      await fs.writeFile(path.join(root, rel), bytes);
-      images.push({ path: rel, asset: name, variant });
-    };
-    await put('original', 'png', png);
-    await put('half-size', 'png', await sharp(png).resize(100).png().toBuffer());
-    await put('jpeg-q60', 'jpg', await sharp(png).flatten({ background: '#ffffff' }).jpeg({ quality: 60 }).toBuffer());
-    await put('webp-q50', 'webp', await sharp(png).webp({ quality: 50 }).toBuffer());
+    await writeFewVariants(root, `icons__${symbol}`, await sharp(iconSvg(body), { density: 144 }).png().toBuffer(), images);
   }
   return { root, images };
 }

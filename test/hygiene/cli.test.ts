@@ -104,5 +104,6 @@ test('the duplicates settings in package.json default to the engine\'s threshold
   const props = pkg.contributes.configuration.properties as Record<string, { default: unknown }>;
   assert.equal(props['mobileclipAssets.duplicates.embeddingThreshold']!.default, DEFAULT_DUPLICATE_THRESHOLDS.embedding);
   assert.equal(props['mobileclipAssets.duplicates.pixelThreshold']!.default, DEFAULT_DUPLICATE_THRESHOLDS.structure);
+  assert.equal(props['mobileclipAssets.duplicates.detailThreshold']!.default, DEFAULT_DUPLICATE_THRESHOLDS.detail);
   assert.equal(props['mobileclipAssets.duplicates.colorThreshold']!.default, DEFAULT_DUPLICATE_THRESHOLDS.colour);
 });

@@ -33,10 +33,13 @@ Options:
                         cosine between two of them (1 for identical files); also "exact" and
                         "members" [{"path","bytes","width","height"}] (+ "references")
   --references          also count each member's references in DIR's text files
-  --embedding-threshold C  cosine two images need to be compared (default ${T.embedding})
-  --pixel-threshold S   thumbnail structure correlation to be the same picture (default ${T.structure})
+  --embedding-threshold C
+                        cosine two images need to be compared at all (default ${T.embedding})
+  --pixel-threshold S   overall correlation of the thumbnails' structure (default ${T.structure})
+  --detail-threshold D  largest difference of any small region of the thumbnails (default ${T.detail})
   --color-threshold D   largest mean colour difference, 0-255 (default ${T.colour})
   --no-update           use the index as it is, without refreshing it first
+
 ${INDEX_USAGE}
 
 ${TEXT_SCAN_USAGE}
@@ -99,6 +102,7 @@ export const duplicatesCommand: Command = {
       'no-update': { type: 'boolean' },
       'embedding-threshold': { type: 'string' },
       'pixel-threshold': { type: 'string' },
+      'detail-threshold': { type: 'string' },
       'color-threshold': { type: 'string' },
     });
     if (values.help) {
@@ -111,6 +115,7 @@ export const duplicatesCommand: Command = {
     const set = <K extends keyof DuplicateThresholds>(k: K, v: number | undefined) => v !== undefined && (thresholds[k] = v);
     set('embedding', numberFlag('--embedding-threshold', values['embedding-threshold'], -1, 1));
     set('structure', numberFlag('--pixel-threshold', values['pixel-threshold'], 0, 1));
+    set('detail', numberFlag('--detail-threshold', values['detail-threshold'], 0, 100));
     set('colour', numberFlag('--color-threshold', values['color-threshold'], 0, 255));
     const text = textScanFrom(values);
     const options = indexerOptionsFrom(folder, values);

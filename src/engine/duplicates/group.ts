@@ -15,7 +15,6 @@ import {
   aspectCompatible,
   colourDistance,
   localDifference,
-  MAX_LOCAL_DIFFERENCE,
   prepareSignature,
   structureSimilarity,
   type PixelSignature,
@@ -28,6 +27,8 @@ export const DEFAULT_DUPLICATE_THRESHOLDS = {
   embedding: 0.8,
   /** Correlation of the 16x16 grey grids of the content. */
   structure: 0.9,
+  /** Largest difference of any small region (4x4 cells of the 32x32 grid, in standard scores). */
+  detail: 0.6,
   /** Mean difference of the 4x4 colour grids, in 0..255 levels. */
   colour: 12,
 } as const;
@@ -37,6 +38,7 @@ export const DEFAULT_NEIGHBOURS = 64;
 export interface DuplicateThresholds {
   embedding: number;
   structure: number;
+  detail: number;
   colour: number;
 }
 
@@ -176,7 +178,13 @@ export async function groupDuplicates(
   for (const c of contents) edges.push(...pathEdges(c, c, 2));
   edges.sort((x, y) => y.strength - x.strength);
 
-  const clusters = clusterPaths(snapshot.entries, edges, separated, decidedPaths);
+  const signatureOf = new Map<string, PreparedSignature | undefined>(contents.map((c) => [c.sha256, c.signature]));
+  const alike = (x: IndexEntry, y: IndexEntry) => {
+    const sx = signatureOf.get(x.sha256);
+    const sy = signatureOf.get(y.sha256);
+    return !!sx && !!sy && sameImage(sx, sy, t);
+  };
+  const clusters = clusterPaths(snapshot.entries, edges, separated, decidedPaths, alike);
   const entryByPath = new Map(snapshot.entries.map((e) => [e.path, e]));
   const groups = clusters.map((paths) => describeGroup(paths.map((p) => entryByPath.get(p)!), snapshot, options.referenceCount));
   groups.sort((x, y) => y.bytesWasted - x.bytesWasted || (x.members[0]!.path < y.members[0]!.path ? -1 : 1));
@@ -184,11 +192,11 @@ export async function groupDuplicates(
 }
 
 /** The pixel check: same shape of content, same structure overall and in every region, same colours. */
-export function sameImage(a: PreparedSignature, b: PreparedSignature, t: Pick<DuplicateThresholds, 'structure' | 'colour'>): boolean {
+export function sameImage(a: PreparedSignature, b: PreparedSignature, t: Pick<DuplicateThresholds, 'structure' | 'detail' | 'colour'>): boolean {
   return aspectCompatible(a, b)
-    && structureSimilarity(a, b) >= t.structure
     && colourDistance(a, b) <= t.colour
-    && localDifference(a, b) <= MAX_LOCAL_DIFFERENCE;
+    && structureSimilarity(a, b) >= t.structure
+    && localDifference(a, b) <= t.detail;
 }
 
 /**
@@ -211,22 +219,25 @@ function pathEdges(a: Content, b: Content, strength: number): Edge[] {
 }
 
 /**
- * Union of the edges, strongest first, refusing any union that would put two separated paths in
- * one group (so a decision holds even when a third image resembles both).
+ * Union of the edges, strongest first. Two groups join only when their representatives (the
+ * member with the most pixels, the one to keep) pass the pixel check themselves, so a chain of
+ * small steps (a gradient through the spectrum, a clock whose hand moves a little per image)
+ * never makes one group of things that do not look alike; and never when a decision keeps two
+ * of their members apart.
  */
 function clusterPaths(
   entries: readonly IndexEntry[],
   edges: readonly Edge[],
   separated: (a: string, b: string) => boolean,
   decidedPaths: ReadonlySet<string>,
+  alike: (a: IndexEntry, b: IndexEntry) => boolean,
 ): string[][] {
+  interface Cluster { members: string[]; decided: string[]; rep: IndexEntry }
   const parent = new Map<string, string>();
-  const members = new Map<string, string[]>();
-  const decided = new Map<string, string[]>();
+  const clusters = new Map<string, Cluster>();
   for (const e of entries) {
     parent.set(e.path, e.path);
-    members.set(e.path, [e.path]);
-    decided.set(e.path, decidedPaths.has(e.path) ? [e.path] : []);
+    clusters.set(e.path, { members: [e.path], decided: decidedPaths.has(e.path) ? [e.path] : [], rep: e });
   }
   const find = (p: string): string => {
     let root = p;
@@ -238,21 +249,23 @@ function clusterPaths(
     }
     return root;
   };
+  const pixels = (e: IndexEntry) => e.width * e.height;
   for (const edge of edges) {
     const ra = find(edge.from);
     const rb = find(edge.to);
     if (ra === rb) continue;
-    const da = decided.get(ra)!;
-    const db = decided.get(rb)!;
-    if (da.length && db.length && da.some((x) => db.some((y) => separated(x, y)))) continue;
-    const [big, small] = members.get(ra)!.length >= members.get(rb)!.length ? [ra, rb] : [rb, ra];
-    parent.set(small, big);
-    members.get(big)!.push(...members.get(small)!);
-    decided.get(big)!.push(...decided.get(small)!);
-    members.delete(small);
-    decided.delete(small);
+    const a = clusters.get(ra)!;
+    const b = clusters.get(rb)!;
+    if (a.decided.length && b.decided.length && a.decided.some((x) => b.decided.some((y) => separated(x, y)))) continue;
+    if (a.rep.sha256 !== b.rep.sha256 && !alike(a.rep, b.rep)) continue;
+    const [big, small, rootBig, rootSmall] = a.members.length >= b.members.length ? [a, b, ra, rb] : [b, a, rb, ra];
+    parent.set(rootSmall, rootBig);
+    big.members.push(...small.members);
+    big.decided.push(...small.decided);
+    if (pixels(small.rep) > pixels(big.rep)) big.rep = small.rep;
+    clusters.delete(rootSmall);
   }
-  return [...members.values()].filter((m) => m.length > 1);
+  return [...clusters.values()].map((c) => c.members).filter((m) => m.length > 1);
 }
 
 function describeGroup(entries: IndexEntry[], snapshot: IndexSnapshot, referenceCount?: (path: string) => number): DuplicateGroup {

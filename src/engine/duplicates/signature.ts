@@ -3,20 +3,26 @@
 // microseconds (here, on the caller's side).
 //
 // The signature is the image cropped to its content (uniform margins trimmed, so the same icon
-// with more padding still matches), then box-averaged to 16x16 grey for structure and 4x4 RGB
-// for colour. Two images match when their grey grids correlate (normalized cross-correlation,
-// so brightness and contrast shifts from re-encoding do not count), no 4x4 region of them
-// differs much (two icons on the same badge correlate well overall; their symbols differ
-// locally), and their colour grids are close (so a recoloured icon is a different asset).
+// with more padding still matches), box-averaged to 32x32 grey and 4x4 RGB. Two images are the
+// same picture when
+//   - their content boxes have about the same shape,
+//   - their colour grids are close (a recoloured icon is another asset),
+//   - their grey grids correlate at 16x16 (normalized cross-correlation: brightness and contrast
+//     shifts from re-encoding do not count), and
+//   - no small region of the 32x32 grids differs much: icons drawn in one style correlate well
+//     overall; a clock's hands, a smiley's mouth or a badge's symbol differ in a region.
 //
 // Why not a 64-bit dHash/pHash: on clip art (thin lines on white) most of a 9x8 difference
-// grid is flat background, whose bits collide between unrelated drawings. On the generated test
-// set (test/duplicates/grouping.test.ts) dHash reached precision 0.6-0.75 at usable recall;
-// this signature, ~0.9+. Candidates come from embedding neighbours, not from a hash lookup, so
-// the signature need not be indexable.
+// grid is flat background, whose bits collide between unrelated drawings; on the generated test
+// set (test/duplicates/grouping.test.ts) dHash reached precision 0.6-0.75 at usable recall.
+// Candidates come from embedding neighbours, not from a hash lookup, so the signature need not
+// be indexable.
 
-export const SIGNATURE_VERSION = 1;
-export const GRID = 16;
+export const SIGNATURE_VERSION = 2;
+/** Side of the stored grey grid. */
+export const GRID = 32;
+/** Side of the grid the overall correlation is measured on (2x2 means of the stored one). */
+const COARSE = 16;
 export const COLOUR_GRID = 4;
 const GREY_BYTES = GRID * GRID;
 const COLOUR_BYTES = COLOUR_GRID * COLOUR_GRID * 3;
@@ -24,7 +30,7 @@ const COLOUR_BYTES = COLOUR_GRID * COLOUR_GRID * 3;
 const TRIM_THRESHOLD = 24;
 
 export interface PixelSignature {
-  /** 16x16 grey levels of the content box, row-major. */
+  /** 32x32 grey levels of the content box, row-major. */
   grey: Uint8Array;
   /** 4x4 RGB means of the content box, row-major, 3 bytes per cell. */
   colour: Uint8Array;
@@ -55,13 +61,24 @@ export function signatureOf(img: RawPixels): PixelSignature {
   for (let i = 0; i < GREY_BYTES; i++) {
     grey[i] = Math.round(0.299 * rgb[i * 3]! + 0.587 * rgb[i * 3 + 1]! + 0.114 * rgb[i * 3 + 2]!);
   }
-  const colour = Uint8Array.from(boxAverage(img, box, COLOUR_GRID, COLOUR_GRID), (v) => Math.round(v));
+  // Each colour cell is an equal block of grey-grid cells, so its mean is the mean of theirs.
+  const colour = new Uint8Array(COLOUR_BYTES);
+  const f = GRID / COLOUR_GRID;
+  for (let cy = 0; cy < COLOUR_GRID; cy++) {
+    for (let cx = 0; cx < COLOUR_GRID; cx++) {
+      for (let c = 0; c < 3; c++) {
+        let sum = 0;
+        for (let y = cy * f; y < (cy + 1) * f; y++) for (let x = cx * f; x < (cx + 1) * f; x++) sum += rgb[(y * GRID + x) * 3 + c]!;
+        colour[(cy * COLOUR_GRID + cx) * 3 + c] = Math.round(sum / (f * f));
+      }
+    }
+  }
   return { grey, colour, aspect: box.width / box.height };
 }
 
-function pixel(img: RawPixels, x: number, y: number, c: number): number {
-  const ch = img.channels;
-  return img.data[(y * img.width + x) * ch + (ch < 3 ? 0 : c)]!;
+/** Offsets of the R, G and B samples of a pixel (grey images repeat their one channel). */
+function channelOffsets(img: RawPixels): [number, number, number] {
+  return img.channels < 3 ? [0, 0, 0] : [0, 1, 2];
 }
 
 /**
@@ -70,20 +87,23 @@ function pixel(img: RawPixels, x: number, y: number, c: number): number {
  * when nothing differs (a flat image).
  */
 function contentBox(img: RawPixels): Box {
-  const whole = { left: 0, top: 0, width: img.width, height: img.height };
-  const corners = [[0, 0], [img.width - 1, 0], [0, img.height - 1], [img.width - 1, img.height - 1]] as const;
-  const bg = [0, 1, 2].map((c) => pixel(img, 0, 0, c));
+  const { data, width, height, channels } = img;
+  const [o0, o1, o2] = channelOffsets(img);
+  const whole = { left: 0, top: 0, width, height };
+  const r0 = data[o0]!;
+  const g0 = data[o1]!;
+  const b0 = data[o2]!;
   const differs = (x: number, y: number) => {
-    for (let c = 0; c < 3; c++) if (Math.abs(pixel(img, x, y, c) - bg[c]!) > TRIM_THRESHOLD) return true;
-    return false;
+    const i = (y * width + x) * channels;
+    return Math.abs(data[i + o0]! - r0) > TRIM_THRESHOLD || Math.abs(data[i + o1]! - g0) > TRIM_THRESHOLD || Math.abs(data[i + o2]! - b0) > TRIM_THRESHOLD;
   };
-  if (corners.some(([x, y]) => differs(x, y))) return whole;
-  let left = img.width;
+  if (differs(width - 1, 0) || differs(0, height - 1) || differs(width - 1, height - 1)) return whole;
+  let left = width;
   let right = -1;
-  let top = img.height;
+  let top = height;
   let bottom = -1;
-  for (let y = 0; y < img.height; y++) {
-    for (let x = 0; x < img.width; x++) {
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
       if (!differs(x, y)) continue;
       if (x < left) left = x;
       if (x > right) right = x;
@@ -100,6 +120,8 @@ function contentBox(img: RawPixels): Box {
  * much of them a cell covers (exact for any size, up- or downsampling).
  */
 function boxAverage(img: RawPixels, box: Box, outW: number, outH: number): Float64Array {
+  const { data, width, channels } = img;
+  const [o0, o1, o2] = channelOffsets(img);
   const out = new Float64Array(outW * outH * 3);
   const xs = axisWeights(box.left, box.width, outW);
   const ys = axisWeights(box.top, box.height, outH);
@@ -112,9 +134,10 @@ function boxAverage(img: RawPixels, box: Box, outW: number, outH: number): Float
       for (const [y, wy] of ys[oy]!) {
         for (const [x, wx] of xs[ox]!) {
           const w = wx * wy;
-          r += w * pixel(img, x, y, 0);
-          g += w * pixel(img, x, y, 1);
-          b += w * pixel(img, x, y, 2);
+          const i = (y * width + x) * channels;
+          r += w * data[i + o0]!;
+          g += w * data[i + o1]!;
+          b += w * data[i + o2]!;
           total += w;
         }
       }
@@ -146,10 +169,12 @@ function axisWeights(start: number, length: number, cells: number): Array<Array<
 
 // --- comparing ---------------------------------------------------------------------------------
 
-/** A signature prepared for many comparisons: the grey grid mean-centred and unit-length. */
+/** A signature prepared for many comparisons. */
 export interface PreparedSignature {
-  /** Unit vector of the centred grey grid (standard scores / 16); all zeros for a flat image. */
-  structure: Float32Array;
+  /** Unit vector of the mean-centred 16x16 grid; all zeros for a flat image. */
+  coarse: Float32Array;
+  /** Standard scores of the 32x32 grid; all zeros for a flat image. */
+  detail: Float32Array;
   flat: boolean;
   colour: Uint8Array;
   aspect: number;
@@ -160,57 +185,60 @@ export function prepareSignature(sig: PixelSignature): PreparedSignature {
   let mean = 0;
   for (const v of sig.grey) mean += v;
   mean /= n;
-  const structure = new Float32Array(n);
   let sum = 0;
-  for (let i = 0; i < n; i++) {
-    structure[i] = sig.grey[i]! - mean;
-    sum += structure[i]! * structure[i]!;
-  }
+  for (const v of sig.grey) sum += (v - mean) ** 2;
   // A spread under ~1 grey level per cell is noise, not structure.
   const flat = sum < n;
-  if (flat) structure.fill(0);
-  else {
-    const norm = Math.sqrt(sum);
-    for (let i = 0; i < n; i++) structure[i]! /= norm;
+  const detail = new Float32Array(n);
+  const coarse = new Float32Array(COARSE * COARSE);
+  if (!flat) {
+    const sd = Math.sqrt(sum / n);
+    for (let i = 0; i < n; i++) detail[i] = (sig.grey[i]! - mean) / sd;
+    const f = GRID / COARSE;
+    for (let y = 0; y < GRID; y++) for (let x = 0; x < GRID; x++) coarse[Math.floor(y / f) * COARSE + Math.floor(x / f)]! += detail[y * GRID + x]!;
+    let norm = 0;
+    for (const v of coarse) norm += v * v;
+    norm = Math.sqrt(norm);
+    if (norm > 0) for (let i = 0; i < coarse.length; i++) coarse[i]! /= norm;
   }
-  return { structure, flat, colour: sig.colour, aspect: sig.aspect };
+  return { coarse, detail, flat, colour: sig.colour, aspect: sig.aspect };
 }
 
-/** Correlation of the grey grids, 1 = same structure; two flat images count as the same. */
+/** Correlation of the 16x16 grids, 1 = same structure; two flat images count as the same. */
 export function structureSimilarity(a: PreparedSignature, b: PreparedSignature): number {
   if (a.flat || b.flat) return a.flat && b.flat ? 1 : 0;
   let s = 0;
-  for (let i = 0; i < a.structure.length; i++) s += a.structure[i]! * b.structure[i]!;
+  for (let i = 0; i < a.coarse.length; i++) s += a.coarse[i]! * b.coarse[i]!;
   return s;
 }
 
-/**
- * The most two grey grids differ in any 4x4 block of cells: the mean absolute difference of
- * their standard scores there (0 = same; ~0.7 for two symbols on the same badge). Infinity when
- * one image is flat and the other is not.
- */
-export function localDifference(a: PreparedSignature, b: PreparedSignature): number {
-  if (a.flat || b.flat) return a.flat && b.flat ? 0 : Infinity;
-  const scale = GRID; // structure values are standard scores / sqrt(GRID * GRID)
-  const block = GRID / 4;
+const BLOCK = 4;
+
+/** The largest mean absolute difference of two grids of standard scores in any 4x4-cell block. */
+function worstBlock(a: Float32Array, b: Float32Array): number {
   let worst = 0;
-  for (let by = 0; by < GRID; by += block) {
-    for (let bx = 0; bx < GRID; bx += block) {
+  for (let by = 0; by < GRID; by += BLOCK) {
+    for (let bx = 0; bx < GRID; bx += BLOCK) {
       let sum = 0;
-      for (let y = by; y < by + block; y++) {
-        for (let x = bx; x < bx + block; x++) sum += Math.abs(a.structure[y * GRID + x]! - b.structure[y * GRID + x]!);
+      for (let y = by; y < by + BLOCK; y++) {
+        for (let x = bx; x < bx + BLOCK; x++) sum += Math.abs(a[y * GRID + x]! - b[y * GRID + x]!);
       }
-      worst = Math.max(worst, (sum * scale) / (block * block));
+      if (sum > worst) worst = sum;
     }
   }
-  return worst;
+  return worst / (BLOCK * BLOCK);
 }
 
 /**
- * Above this local difference two images are not the same picture. Same-asset pairs of the
- * generated test set stay under 0.53 (99th percentile), icons drawn on one badge start at 0.72.
+ * How much the most different small region of two images differs: the mean absolute
+ * difference of their standard scores in the worst 4x4-cell block of the 32x32 grids (0 = same;
+ * resized and re-encoded copies mostly stay under 0.5, a smiley with another mouth is ~0.6 and
+ * up). Infinity when one image is flat and the other is not.
  */
-export const MAX_LOCAL_DIFFERENCE = 0.6;
+export function localDifference(a: PreparedSignature, b: PreparedSignature): number {
+  if (a.flat || b.flat) return a.flat && b.flat ? 0 : Infinity;
+  return worstBlock(a.detail, b.detail);
+}
 
 /** Mean absolute difference of the colour grids, in 0..255 levels. */
 export function colourDistance(a: PreparedSignature, b: PreparedSignature): number {
