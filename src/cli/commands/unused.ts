@@ -22,8 +22,9 @@ Options:
   --exclude GLOB        files or folders to leave out, images and text alike (repeatable;
                         default: node_modules, .git, .mobileclip)
   --no-gitignore        also read files that .gitignore files exclude
-${TEXT_SCAN_USAGE}
-  -h, --help            show help`;
+  -h, --help            show help
+
+${TEXT_SCAN_USAGE}`;
 
 export const unusedCommand: Command = {
   name: 'unused',

@@ -26,7 +26,7 @@ export const DEFAULT_TEXT_INCLUDE = [`**/*.{${TEXT_EXTENSIONS.join(',')}}`];
  */
 export const OWN_FILES = ['**/.vscode/asset-tags.json', '**/.vscode/asset-tags.data.json', '**/.vscode/asset-duplicates.json', `**/${IN_REPOSITORY_DIR}/**`];
 /** Larger text files are generated (bundles, data dumps), not hand-written references. */
-export const DEFAULT_MAX_TEXT_BYTES = 4 * 2 ** 20;
+export const DEFAULT_MAX_TEXT_BYTES = 4_000_000;
 const BINARY_SNIFF_BYTES = 8192;
 const DEFAULT_CONCURRENCY = 8;
 
