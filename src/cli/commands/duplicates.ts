@@ -10,7 +10,7 @@ import { DEFAULT_DUPLICATE_THRESHOLDS, groupDuplicates, type DuplicateGroup, typ
 import { pixelSignaturesFor, type SignatureWorker } from '../../engine/duplicates/signatures';
 import type { ReferenceIndex } from '../../engine/references/references';
 import { scanReferences } from '../../engine/references/scan';
-import { formatBytes } from '../../engine/util/format';
+import { EtaEstimator, formatBytes, formatDuration } from '../../engine/util/format';
 import { WorkerClient } from '../../engine/worker/client';
 import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, openEngine, parseCommandArgs } from '../command';
 import { INDEX_OPTIONS, INDEX_USAGE, folderArg, indexerOptionsFrom, refreshIndex, reportDiscarded } from './indexing';
@@ -62,6 +62,29 @@ interface JsonGroup {
 }
 
 const round = (x: number) => Math.round(x * 10000) / 10000;
+
+/** A redrawn status line on stderr with counts and time left (terminals only). */
+function statusLine(label: string): { update: (done: number, total: number) => void; clear: () => void } {
+  const stream = process.stderr;
+  if (!stream.isTTY) return { update: () => undefined, clear: () => undefined };
+  let eta: EtaEstimator | undefined;
+  let last = 0;
+  let shown = false;
+  return {
+    update: (done, total) => {
+      eta ??= new EtaEstimator(total);
+      const now = performance.now();
+      if (now - last < 100 && done < total) return;
+      last = now;
+      const left = eta.etaSeconds(done);
+      stream.write(`\r\x1b[K${label} ${done}/${total}${Number.isFinite(left) && done < total ? `, ${formatDuration(left)} left` : ''}`);
+      shown = true;
+    },
+    clear: () => {
+      if (shown) stream.write('\r\x1b[K');
+    },
+  };
+}
 
 function toJson(groups: readonly DuplicateGroup[], refs?: ReferenceIndex): JsonGroup[] {
   return groups.map((g) => ({
@@ -152,7 +175,9 @@ export const duplicatesCommand: Command = {
     let refs: ReferenceIndex | undefined;
     try {
       const thumbnails = options.thumbnails || { dir: path.join(options.indexDir, THUMBNAILS_DIR), size: DEFAULT_THUMBNAIL_SIZE };
-      const run = await pixelSignaturesFor(worker, snapshot.entries, { root: folder, indexDir: options.indexDir, thumbnails });
+      const signing = statusLine('reading thumbnails');
+      const run = await pixelSignaturesFor(worker, snapshot.entries, { root: folder, indexDir: options.indexDir, thumbnails, onProgress: signing.update });
+      signing.clear();
       if (run.failed.length) process.stderr.write(`${plural(run.failed.length, 'image')} could not be compared (thumbnail failed)\n`);
       if (run.cacheError) process.stderr.write(`pixel signatures not cached: ${run.cacheError}\n`);
       if (values.references) {
@@ -163,7 +188,9 @@ export const duplicatesCommand: Command = {
         })).index;
       }
       const referenceCount = refs ? (p: string) => refs!.referenceCount(p) : undefined;
-      groups = (await groupDuplicates(snapshot, run.signatures, { thresholds, decisions, referenceCount })).groups;
+      const comparing = statusLine('comparing images');
+      groups = (await groupDuplicates(snapshot, run.signatures, { thresholds, decisions, referenceCount, onProgress: comparing.update })).groups;
+      comparing.clear();
     } finally {
       await worker.dispose();
     }
