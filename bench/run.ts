@@ -25,12 +25,16 @@ import type { ModelResult } from './tasks/model';
 import type { PeerResult } from './tasks/peer';
 import type { QueryResult } from './tasks/query';
 import type { ReindexResult } from './tasks/reindex';
+import type { DuplicatesResult } from './tasks/duplicates';
+import type { UnusedResult } from './tasks/unused';
+import { generateRepo } from './lib/repo';
 
-export const SECTIONS = ['model', 'indexing', 'reindex', 'query', 'memory'] as const;
+export const SECTIONS = ['model', 'indexing', 'reindex', 'query', 'memory', 'hygiene'] as const;
 export type Section = (typeof SECTIONS)[number];
 const ALIASES: Record<string, Section> = {
   throughput: 'indexing', responsiveness: 'indexing', eld: 'indexing', index: 'indexing',
   latency: 'query', search: 'query', scoring: 'query', mem: 'memory', batch: 'model',
+  duplicates: 'hygiene', unused: 'hygiene',
 };
 
 export interface Options {
@@ -78,7 +82,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--batch') o.batch = Number(value());
     else if (a === '--call-size') o.callSize = Number(value());
     else if (a === '--help' || a === '-h') {
-      console.log('npm run bench -- [--quick] [--only model,indexing,reindex,query,memory] [--repeats N] [--sample N] [--seed N] [--no-peer] [--no-compare] [--report-only]\n' +
+      console.log('npm run bench -- [--quick] [--only model,indexing,reindex,query,memory,hygiene] [--repeats N] [--sample N] [--seed N] [--no-peer] [--no-compare] [--report-only]\n' +
         '  tuning experiments (override how the extension configures the engine): [--threads N] [--batch N] [--call-size N]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
@@ -207,12 +211,22 @@ export interface MemorySection {
   idle: IdleResult[];
 }
 
+export interface HygieneSection {
+  meta: RunMeta;
+  duplicates: DuplicatesResult;
+  group: Spread;
+  unused: UnusedResult & { repoFiles: number; textBytes: number };
+  scan: Spread;
+  read: Spread;
+}
+
 export interface Results {
   model?: ModelSection;
   indexing?: IndexingSection;
   reindex?: ReindexSection;
   query?: QuerySection;
   memory?: MemorySection;
+  hygiene?: HygieneSection;
 }
 
 export const RESULTS_FILE = path.join(PROJECT_ROOT, 'bench', 'results.json');
@@ -370,33 +384,39 @@ async function indexingSection(o: Options, dir: string, argv: string[]): Promise
   };
 }
 
-async function reindexSection(o: Options, argv: string[]): Promise<ReindexSection> {
-  const started = performance.now();
+/**
+ * The index of the 8,000+ openclipart PNGs, built once with a cheap model (re-index and
+ * duplicate-grouping costs do not depend on the model) and cached, with thumbnails.
+ */
+async function cached8kIndex(): Promise<{ indexDir: string; build: ReindexSection['build'] }> {
   const base = path.join(BENCH_CACHE, 'reindex-8k');
   const indexDir = path.join(base, 'index');
   const metaFile = path.join(base, 'build.json');
-  // The first full index of the 8,000+ PNGs is built once with a cheap model (re-index cost does
-  // not depend on the model) and cached; it also gives the memory figures for an 8k run.
-  let build: ReindexSection['build'];
+  // The first full index also gives the memory figures for an 8k run.
   if (existsSync(metaFile) && existsSync(path.join(indexDir, 'index.json'))) {
-    build = JSON.parse(await fs.readFile(metaFile, 'utf8')) as ReindexSection['build'];
-  } else {
-    log(`\n== reindex: building the cached index of ${CLIPART_ROOT} once (cheap model; takes a few minutes)`);
-    const cheap = await colorModelDir({ dim: 512, imageSize: 256 });
-    const result = await runTask<IndexResult>('index', {
-      modelDir: cheap,
-      root: CLIPART_ROOT,
-      indexDir,
-      fresh: true,
-      engine: extensionConfig().engine,
-      indexerBatchSize: extensionConfig().indexerBatchSize,
-      thumbnails: true,
-      label: 'index 8k',
-    });
-    build = { ...result, date: new Date().toISOString(), model: 'colour fixture (test/fixtures/models.ts), 512-d, 256 px' };
-    await fs.mkdir(base, { recursive: true });
-    await fs.writeFile(metaFile, JSON.stringify(build, null, 2));
+    return { indexDir, build: JSON.parse(await fs.readFile(metaFile, 'utf8')) as ReindexSection['build'] };
   }
+  log(`\n== building the cached index of ${CLIPART_ROOT} once (cheap model; takes a few minutes)`);
+  const cheap = await colorModelDir({ dim: 512, imageSize: 256 });
+  const result = await runTask<IndexResult>('index', {
+    modelDir: cheap,
+    root: CLIPART_ROOT,
+    indexDir,
+    fresh: true,
+    engine: extensionConfig().engine,
+    indexerBatchSize: extensionConfig().indexerBatchSize,
+    thumbnails: true,
+    label: 'index 8k',
+  });
+  const build = { ...result, date: new Date().toISOString(), model: 'colour fixture (test/fixtures/models.ts), 512-d, 256 px' };
+  await fs.mkdir(base, { recursive: true });
+  await fs.writeFile(metaFile, JSON.stringify(build, null, 2));
+  return { indexDir, build };
+}
+
+async function reindexSection(o: Options, argv: string[]): Promise<ReindexSection> {
+  const started = performance.now();
+  const { indexDir, build } = await cached8kIndex();
   log(`\n== reindex: ${build.total} images, unchanged`);
   const result = await runTask<ReindexResult>('reindex', { root: CLIPART_ROOT, indexDir, info: build.info, runs: o.quick ? 3 : 5 });
   return { meta: meta(started, argv), build, result, update: spread(result.update), open: spread(result.open) };
@@ -413,6 +433,26 @@ async function querySection(o: Options, dir: string, argv: string[]): Promise<Qu
     out.push(await runTask<QueryResult>('query', { modelDir: dir, precision: config.precision, rows, runs, text: true, engine: config.engine }));
   }
   return { meta: meta(started, argv), config, sizes: out };
+}
+
+async function hygieneSection(o: Options, argv: string[]): Promise<HygieneSection> {
+  const started = performance.now();
+  const { indexDir, build } = await cached8kIndex();
+  log(`\n== hygiene: near-duplicate groups over ${build.total.toLocaleString('en')} indexed images`);
+  const runs = o.quick ? 1 : o.repeats;
+  const duplicates = await runTask<DuplicatesResult>('duplicates', { root: CLIPART_ROOT, indexDir, runs });
+  const repo = await generateRepo(path.join(BENCH_CACHE, 'unused-10k'));
+  log(`== hygiene: unused-asset scan of a generated ${repo.files.toLocaleString('en')}-file repository`);
+  const unused = await runTask<UnusedResult>('unused', { root: repo.root, runs, expectedUnused: repo.unused });
+  if (!unused.correct) throw new Error('the unused-asset scan found another set than the generator made');
+  return {
+    meta: meta(started, argv),
+    duplicates,
+    group: spread(duplicates.group),
+    unused: { ...unused, repoFiles: repo.files, textBytes: repo.textBytes },
+    scan: spread(unused.scan),
+    read: spread(unused.read),
+  };
 }
 
 async function memorySection(o: Options, dir: string, argv: string[]): Promise<MemorySection> {
@@ -457,6 +497,7 @@ async function main(): Promise<void> {
       case 'reindex': results.reindex = await reindexSection(o, argv); break;
       case 'query': results.query = await querySection(o, dir, argv); break;
       case 'memory': results.memory = await memorySection(o, dir, argv); break;
+      case 'hygiene': results.hygiene = await hygieneSection(o, argv); break;
     }
     await save();
   }

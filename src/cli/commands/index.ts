@@ -9,12 +9,16 @@ import { verify } from './verify';
 import { indexCommand } from './indexing';
 import { searchCommand } from './search';
 import { similarCommand } from './similar';
+import { duplicatesCommand } from './duplicates';
+import { unusedCommand } from './unused';
 
 export const commands: Command[] = [
   embed,
   indexCommand,
   searchCommand,
   similarCommand,
+  duplicatesCommand,
+  unusedCommand,
   caption,
   tag,
   reinforce,

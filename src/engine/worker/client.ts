@@ -6,7 +6,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import * as os from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { CaptionResult, LoadRequest, WorkerMessage, WorkerRequestBody, WorkerResults } from './protocol';
+import type { CaptionResult, LoadRequest, PixelSignatureResult, WorkerMessage, WorkerRequestBody, WorkerResults } from './protocol';
 import type { ImageResult } from '../types';
 
 export type RequestType = WorkerRequestBody['type'];
@@ -15,7 +15,7 @@ export type ResultOf<T extends RequestType> = T extends keyof WorkerResults ? Wo
 
 export interface RequestOptions {
   /** Streamed per-input results (embedImages, caption). */
-  onItem?: (index: number, result: ImageResult | CaptionResult) => void;
+  onItem?: (index: number, result: ImageResult | CaptionResult | PixelSignatureResult) => void;
   signal?: AbortSignal;
 }
 

@@ -78,6 +78,14 @@ export interface EmbedViewsResult {
   sha256: string;
   views: Array<{ embedding: Float32Array } | { error: string }>;
 }
+/** Pixel signatures for near-duplicate checks (../duplicates/signature.ts), from each image's thumbnail. */
+export interface PixelSignaturesRequest {
+  type: 'pixelSignatures';
+  /** `sha256` (when known) finds an existing thumbnail without reading the image. */
+  items: Array<{ path: string; sha256?: string }>;
+  /** Where thumbnails are (and missing ones are written). */
+  thumbnails: ThumbnailOptions;
+}
 
 export type WorkerRequestBody =
   | LoadRequest
@@ -86,7 +94,8 @@ export type WorkerRequestBody =
   | ThumbnailRequest
   | CaptionRequest
   | StoreImageRequest
-  | EmbedViewsRequest;
+  | EmbedViewsRequest
+  | PixelSignaturesRequest;
 
 export type WorkerRequest = WorkerRequestBody & { id: number };
 
@@ -107,6 +116,9 @@ export interface ThumbnailResult {
 
 export type CaptionResult = { input: string; captions: string[]; sha256?: string } | { input: string; error: string };
 
+/** `signature` is encodeSignature()'s text. */
+export type PixelSignatureResult = { input: string; sha256: string; signature: string } | { input: string; error: string };
+
 /** Result type of each request kind. */
 export interface WorkerResults {
   load: ModelInfo;
@@ -116,12 +128,13 @@ export interface WorkerResults {
   caption: { count: number };
   storeImage: StoredImage;
   embedViews: EmbedViewsResult;
+  pixelSignatures: { count: number };
 }
 
 /** Worker → parent messages. `item` messages stream per-input results of long requests. */
 export type WorkerMessage =
   | { type: 'ready'; pid: number }
-  | { type: 'item'; id: number; index: number; result: ImageResult | CaptionResult }
+  | { type: 'item'; id: number; index: number; result: ImageResult | CaptionResult | PixelSignatureResult }
   | { type: 'done'; id: number; result: unknown }
   | { type: 'failed'; id: number; error: string }
   | { type: 'log'; line: string };

@@ -4,6 +4,7 @@ import { caption } from './caption';
 import type { Handler } from './context';
 import { embedImages } from './embed';
 import { load } from './load';
+import { pixelSignatures } from './signature';
 import { embedTexts } from './texts';
 import { thumbnail } from './thumbnail';
 import { embedViews, storeImage } from './views';
@@ -18,4 +19,5 @@ export const handlers: HandlerTable = {
   caption,
   storeImage,
   embedViews,
+  pixelSignatures,
 };
