@@ -27,7 +27,8 @@ export interface AssetSettings {
     useExcludeSettings: boolean;
     maxFileSizeMB: number;
     location: 'workspaceStorage' | 'repository';
-    vectorPrecision: 'float32' | 'float16';
+    /** Only when the user chose one: otherwise an existing index keeps its storage (the CLI's default too). */
+    vectorPrecision: 'float32' | 'float16' | undefined;
   };
   search: { threshold: number; maxResults: number };
   tags: { vocabulary: Record<string, unknown>; maxPerImage: number; writeXmpSidecars: boolean; autoTag: boolean };
@@ -57,7 +58,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
       useExcludeSettings: get('index.useExcludeSettings', true),
       maxFileSizeMB: get('index.maxFileSizeMB', 64),
       location: get<'workspaceStorage' | 'repository'>('index.location', 'workspaceStorage'),
-      vectorPrecision: get<'float32' | 'float16'>('index.vectorPrecision', 'float32'),
+      vectorPrecision: explicit<'float32' | 'float16'>(c, 'index.vectorPrecision'),
     },
     search: { threshold: get('search.threshold', 0.175), maxResults: get('search.maxResults', 60) },
     tags: {

@@ -9,7 +9,6 @@ import type { IndexSnapshot } from '../../engine/index/format';
 import { resolveCliIndexDir } from '../../engine/index/location';
 import { DEFAULT_THUMBNAIL_SIZE } from '../../engine/index/thumbnails';
 import { defaultCacheDir } from '../../engine/models/resolve';
-import { DEFAULT_BACKGROUND, parseBackground } from '../../engine/preprocess/pipeline';
 import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, openEngine, parseCommandArgs } from '../command';
 
 /** Flags of every command that reads or refreshes an index. */
@@ -87,13 +86,11 @@ export function indexDirFromFlags(folder: string, values: IndexFlagValues): stri
 export function indexerOptionsFrom(folder: string, values: IndexFlagValues): Omit<IndexerOptions, 'embedder'> {
   const indexDir = indexDirFromFlags(folder, values);
   const thumbSize = positiveInteger('--thumbnail-size', values['thumbnail-size']) ?? DEFAULT_THUMBNAIL_SIZE;
-  const { r, g, b } = parseBackground(values.background ?? DEFAULT_BACKGROUND);
-  const background = `#${[r, g, b].map((c) => c.toString(16).padStart(2, '0')).join('')}`;
   return {
     root: folder,
     indexDir,
-    // Everything besides the model that changes an embedding.
-    preprocessing: { background },
+    // Everything besides the model that changes an embedding (normalised by indexIdentity()).
+    preprocessing: { background: values.background },
     dtype: values.float16 ? 'float16' : undefined,
     scan: {
       include: values.include,
@@ -204,7 +201,7 @@ export const indexCommand: Command = {
     if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one folder' : 'which folder? give DIR');
     const folder = await folderArg(positionals[0], 'folder');
     const options = indexerOptionsFrom(folder, values);
-    const engine = await openEngine(values);
+    const engine = await openEngine(values, {}, options.indexDir);
     let summary: IndexRunSummary;
     try {
       ({ summary } = await refreshIndex(engine, options));

@@ -78,7 +78,7 @@ export async function runSearch(
   const folder = await folderArg(values.dir, '--dir');
   const indexerOptions = indexerOptionsFrom(folder, values);
   const options = searchOptionsFrom(values);
-  const engine: Engine = await openEngine(values);
+  const engine: Engine = await openEngine(values, {}, indexerOptions.indexDir);
   try {
     let snapshot: IndexSnapshot | undefined;
     if (values['no-update']) {

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { stableStringify, writeFileAtomic } from '../util/atomic';
+import { embeddingSettings } from './identity';
 import { allocVectors } from '../search/simd';
 import { decodeFloat16, encodeFloat16, roundToFloat16 } from './float16';
 import {
@@ -187,7 +188,7 @@ interface PersistedFile {
 export function sameIdentity(a: IndexIdentity, b: IndexIdentity): string | undefined {
   if (a.model.fingerprint !== b.model.fingerprint) return `the model changed (${a.model.id} → ${b.model.id})`;
   if (a.model.dim !== b.model.dim) return `the embedding size changed (${a.model.dim} → ${b.model.dim})`;
-  if (stableStringify(a.preprocessing) !== stableStringify(b.preprocessing)) return 'the preprocessing settings changed';
+  if (stableStringify(embeddingSettings(a.preprocessing)) !== stableStringify(embeddingSettings(b.preprocessing))) return 'the preprocessing settings changed';
   return undefined;
 }
 

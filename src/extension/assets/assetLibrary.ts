@@ -24,7 +24,7 @@ import { log } from '../log';
 import { editorExcludeGlobs, readSettings } from '../settings';
 import type { ModelService, ModelState } from '../modelService';
 import { DEFAULT_THUMBNAIL_SIZE } from '../../engine/index/thumbnails';
-import { FolderState, type FolderConfig } from './folderState';
+import { FolderState, folderConfigFrom, type FolderConfig } from './folderState';
 
 /** Tags and captions shown with each image (provided by the tagging and captions features). */
 export interface AssetAnnotations {
@@ -83,23 +83,7 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
 
   private folderConfig(folder: vscode.WorkspaceFolder): FolderConfig {
     const s = readSettings(folder.uri);
-    const exclude = [...s.index.exclude, ...(s.index.useExcludeSettings ? editorExcludeGlobs(folder.uri) : [])];
-    return {
-      root: folder.uri.fsPath,
-      name: folder.name,
-      storageRoot: this.storageRoot,
-      inRepository: s.index.location === 'repository',
-      scan: {
-        include: s.index.include,
-        exclude,
-        respectGitignore: s.index.respectGitignore,
-        maxFileSizeBytes: s.index.maxFileSizeMB > 0 ? s.index.maxFileSizeMB * 1024 * 1024 : undefined,
-      },
-      dtype: s.index.vectorPrecision,
-      preprocessing: { background: s.transparentBackground.toLowerCase(), maxPixels: Math.round(s.maxImageMegapixels * 1e6) },
-      // Images per embedder call: large enough that decoding overlaps inference (see bench/RESULTS.md).
-      batchSize: 256,
-    };
+    return folderConfigFrom(s, { root: folder.uri.fsPath, name: folder.name }, this.storageRoot, s.index.useExcludeSettings ? editorExcludeGlobs(folder.uri) : []);
   }
 
   /** Deletes every folder's index (and thumbnails) so the next run starts from scratch. */
