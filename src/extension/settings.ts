@@ -82,6 +82,11 @@ export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
   };
 }
 
+/** Folder that relative model paths in settings are resolved against. */
+export function settingsBaseDir(): string | undefined {
+  return vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
+}
+
 /** A setting's value only if the user (or workspace) set it, not its contributed default. */
 function explicit<T>(c: vscode.WorkspaceConfiguration, key: string): T | undefined {
   const i = c.inspect<T>(key);

@@ -19,7 +19,8 @@ export const SEARCH_USAGE = `  --dir DIR             the indexed folder (default
   --top K               at most K results (default ${DEFAULT_TOP_K})
   --threshold T         minimum cosine similarity a result needs (default ${DEFAULT_THRESHOLD});
                         when nothing reaches it, the nearest image is named instead
-  --json                print [{"path","score"}], best first ([] when nothing is a good match)
+  --json                print [{"path","score"}], best first ([] when nothing is a good match;
+                        a query of filters only lists every match, by path, with score null)
   --no-update           search the index as it is, without refreshing it first`;
 
 const USAGE = `Usage: mobileclip-assets search QUERY [options]
@@ -33,7 +34,8 @@ Query syntax:
   red +2:blue             a weight before a colon (also -0.5:dog, 3:cat)
   "rock + roll"           quotes keep words (and + - :) together
   photos/cat.png          an image path is an image term (find similar, combinable with text)
-  tag:icon type:png in:assets/ path:"**/logo*"   filters; -tag: -type: -in: -path: exclude
+  tag:icon type:png in:assets/ path:"**/logo*"   filters; -tag: -type: -in: -path: exclude;
+                          filters alone list every image that passes them
 
 Options:
 ${SEARCH_USAGE}
@@ -124,7 +126,8 @@ export function printResponse(response: SearchResponse, json: boolean, threshold
     else process.stdout.write(`${note[0]!.toUpperCase()}${note.slice(1)}.\n`);
   }
   if (json) {
-    process.stdout.write(`${JSON.stringify(response.results.map((r) => ({ path: r.path, score: round(r.score) })))}\n`);
+    // A query of filters only is a listing: its results have no score.
+    process.stdout.write(`${JSON.stringify(response.results.map((r) => ({ path: r.path, score: response.ranked ? round(r.score) : null })))}\n`);
     return;
   }
   if (response.candidates === 0) {
@@ -132,9 +135,10 @@ export function printResponse(response: SearchResponse, json: boolean, threshold
     return;
   }
   if (!response.results.length) return;
-  const lines = ['score   size        path'];
+  const lines = [response.ranked ? 'score   size        path' : 'size        path'];
   for (const r of response.results) {
-    lines.push(`${r.score.toFixed(3).padStart(6)}  ${`${r.width}x${r.height}`.padEnd(10)}  ${r.path}`);
+    const size = `${`${r.width}x${r.height}`.padEnd(10)}  ${r.path}`;
+    lines.push(response.ranked ? `${r.score.toFixed(3).padStart(6)}  ${size}` : size);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -15,6 +15,8 @@ export type { AssetBackend, ResultSet } from './backend';
 export interface AssetWebviews {
   gallery: GalleryViewProvider;
   showResults(results: ResultSet): void;
+  /** Pins the results panel in front (the next search opens another one). */
+  pinActiveResults(): void;
 }
 
 export function registerAssetWebviews(context: vscode.ExtensionContext, backend: AssetBackend): AssetWebviews {
@@ -33,9 +35,9 @@ export function registerAssetWebviews(context: vscode.ExtensionContext, backend:
     registerTileCommands(backend, {
       sessions: () => [
         ...(gallery.currentSession ? [{ webviewId: GalleryViewProvider.viewId, session: gallery.currentSession }] : []),
-        ...(ResultsPanel.currentSession ? [{ webviewId: ResultsPanel.viewType, session: ResultsPanel.currentSession }] : []),
+        ...ResultsPanel.sessions.map((session) => ({ webviewId: ResultsPanel.viewType, session })),
       ],
     }, deps.showResults),
   );
-  return { gallery, showResults: deps.showResults };
+  return { gallery, showResults: deps.showResults, pinActiveResults: () => ResultsPanel.pinActive() };
 }

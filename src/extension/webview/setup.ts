@@ -24,7 +24,13 @@ export function webviewOptions(deps: Pick<WebviewDeps, 'extensionUri' | 'backend
   };
 }
 
-export function connectWebview(webview: vscode.Webview, kind: SessionKind, title: string, deps: WebviewDeps): { session: WebviewSession; disposable: vscode.Disposable } {
+export function connectWebview(
+  webview: vscode.Webview,
+  kind: SessionKind,
+  title: string,
+  deps: WebviewDeps,
+  extra: { pinResults?: () => void } = {},
+): { session: WebviewSession; disposable: vscode.Disposable } {
   webview.options = webviewOptions(deps);
   const bundle = vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview', `${kind}.js`);
   webview.html = buildWebviewHtml({ cspSource: webview.cspSource, scriptUri: webview.asWebviewUri(bundle).toString(), title });
@@ -34,6 +40,7 @@ export function connectWebview(webview: vscode.Webview, kind: SessionKind, title
     toFileUri: (p) => vscode.Uri.file(p).toString(),
     showResults: (r) => deps.showResults(r),
     showError: (m) => void vscode.window.showErrorMessage(m),
+    pinResults: extra.pinResults,
   });
   const listener = webview.onDidReceiveMessage((m) => session.handle(m));
   return {
