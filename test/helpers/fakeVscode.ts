@@ -38,6 +38,7 @@ export interface FakeControls {
   answer(match: RegExp, pick: string | undefined | ((m: ShownMessage) => string | undefined)): void;
   answerOpenDialog(paths: string[] | undefined): void;
   setWorkspaceFolders(folders: string[] | undefined): void;
+  fireFileEvent(kind: 'create' | 'change' | 'delete', fsPath: string): void;
 }
 
 const stub = createVscodeStub();

@@ -74,6 +74,14 @@ class CancellationTokenSource {
   dispose() {}
 }
 
+// The two kinds of glob the extension watches: everything, and image extensions.
+function globMatches(glob, fsPath) {
+  if (glob === '**/*') return true;
+  const m = /^\*\*\/\*\.\{([^}]+)\}$/.exec(glob);
+  if (m) return m[1].split(',').some((ext) => fsPath.endsWith(`.${ext}`));
+  return false; // other globs (the tags files) get no events in these tests
+}
+
 function createVscodeStub(options = {}) {
   const commands = new Map();
   const executed = [];
@@ -91,6 +99,8 @@ function createVscodeStub(options = {}) {
   const quickPickEmitter = new EventEmitter();
   const documents = [];
   const logLines = [];
+  /** File system watchers: { glob, ignore: { create, change, delete }, emitters }. */
+  const watchers = [];
 
   const configuration = (section) => {
     const full = (key) => (section ? `${section}.${key}` : key);
@@ -214,7 +224,11 @@ function createVscodeStub(options = {}) {
       onDidChangeConfiguration: configEmitter.event,
       onDidChangeWorkspaceFolders: foldersEmitter.event,
       onDidGrantWorkspaceTrust: () => disposable(),
-      createFileSystemWatcher: () => ({ onDidCreate: () => disposable(), onDidChange: () => disposable(), onDidDelete: () => disposable(), dispose() {} }),
+      createFileSystemWatcher: (glob, ignoreCreate = false, ignoreChange = false, ignoreDelete = false) => {
+        const w = { glob: String(glob), ignore: { create: ignoreCreate, change: ignoreChange, delete: ignoreDelete }, create: new EventEmitter(), change: new EventEmitter(), delete: new EventEmitter(), disposed: false };
+        watchers.push(w);
+        return { onDidCreate: w.create.event, onDidChange: w.change.event, onDidDelete: w.delete.event, dispose() { w.disposed = true; } };
+      },
       registerTextDocumentContentProvider: () => disposable(),
       openTextDocument: async (arg) => ({ uri: arg instanceof Uri ? arg : Uri.parse('untitled:Untitled-1'), arg }),
       findFiles: async () => [],
@@ -246,6 +260,13 @@ function createVscodeStub(options = {}) {
     answer(match, pick) { answers.push({ match, pick }); },
     /** The next showOpenDialog resolves to these paths (undefined: the user cancels). */
     answerOpenDialog(paths) { openDialogAnswers.push(paths?.map((p) => Uri.file(p))); },
+    /** Delivers a file event ('create' | 'change' | 'delete') to every watcher whose glob matches, as VS Code does. */
+    fireFileEvent(kind, fsPath) {
+      for (const w of watchers) {
+        if (w.disposed || w.ignore[kind] || !globMatches(w.glob, fsPath)) continue;
+        w[kind].fire(Uri.file(fsPath));
+      }
+    },
     setWorkspaceFolders(folders) {
       explicit.workspace.workspaceFolders = folders?.map((f, index) => ({ uri: Uri.file(f), name: path.basename(f), index }));
       foldersEmitter.fire({ added: [], removed: [] });
