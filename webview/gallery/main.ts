@@ -629,12 +629,13 @@ function handle(m: HostToWebview): void {
       renderStatus();
       break;
     case 'modelStatus': {
-      const wasReady = status?.kind === 'ready';
+      const changed = status?.kind !== m.status.kind;
       status = m.status;
       renderStatus();
       renderEmptyState(grid.itemCount);
-      // A search that failed because the model was not ready runs again once it is.
-      if (!wasReady && status.kind === 'ready' && lastSearch?.error && state.query.trim()) runSearch();
+      // A search that failed because of the model runs again when the model's state changes: it
+      // works once the model is ready, and until then its message follows the state.
+      if (changed && lastSearch?.error && state.query.trim()) runSearch();
       break;
     }
     case 'setQuery':

@@ -421,7 +421,7 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
       case 'downloading':
         return `Searching by description waits for the ${name} download (${filters}).`;
       case 'failed':
-        return `Searching by description needs the model: ${state.failure.message}`;
+        return `Searching by description needs the ${name} model (see above; ${filters}).`;
       default:
         return `The ${name} model is not loaded (${filters}).`;
     }
@@ -500,8 +500,9 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
   async editTags(ids: readonly string[]): Promise<void> {
     await vscode.commands.executeCommand('mobileclipAssets.editTags', undefined, ids.map((id) => vscode.Uri.file(id)));
   }
-  async downloadModel(): Promise<void> {
-    if (await this.models.download()) await this.indexAll({ interactive: false });
+  /** Downloads the model, then indexes. `quiet`: the caller shows a failure itself (the Find Images rows). */
+  async downloadModel(opts: { quiet?: boolean } = {}): Promise<void> {
+    if (await this.models.download(opts)) await this.indexAll({ interactive: false });
   }
   async modelAction(action: ModelAction): Promise<void> {
     switch (action) {

@@ -41,7 +41,7 @@ export class IndexStatusBar implements vscode.Disposable {
       this.item.tooltip = `${status.modelName} is not downloaded${status.downloadSize ? ` (${status.downloadSize})` : ''}. Click to download it or choose a local model folder.`;
       this.item.command = 'mobileclipAssets.findImages';
     } else if (status.kind === 'modelFailed') {
-      this.item.text = `$(warning) Images: model not loaded`;
+      this.item.text = status.retry === 'download' ? `$(cloud-download) Images: model needed` : `$(warning) Images: model not loaded`;
       this.item.tooltip = `${status.message}\nClick for the options.`;
       this.item.command = 'mobileclipAssets.findImages';
     } else if (status.kind === 'downloading') {

@@ -161,7 +161,7 @@ export async function findImages(library: AssetLibrary, models: ModelService, sh
         const state = models.state;
         if (action === 'download' || (state.kind === 'failed' && state.failure.retry === 'download')) {
           // The rows follow the download (progress, then a failure with its actions, or search).
-          void library.downloadModel();
+          void library.downloadModel({ quiet: true });
         } else {
           await models.refresh();
           void models.getEngine();
