@@ -15,13 +15,14 @@ import { WorkerClient } from '../../engine/worker/client';
 import type { AssetLibrary } from '../assets/assetLibrary';
 import { log } from '../log';
 import type { ModelService } from '../modelService';
-import { editorExcludeGlobs, readSettings, type AssetSettings } from '../settings';
+import { editorExcludeGlobs, readSettings, settingsBaseDir, type AssetSettings } from '../settings';
 import { CaptionIndex, type CaptionHit } from './captionIndex';
 import {
   captionGroups, captionSummary, collectImages, groupByCaptionRoot, isImageFile, type CaptionGroupsResult, type CollectedImages,
 } from './captionPlan';
 import { targetPaths } from './commandArgs';
 import { captionsMarkdown } from './captionsView';
+import { describeModel } from '../../engine/models/names';
 import { ensureCaptioner } from './modelPrompts';
 import { showReport } from '../reports';
 import { deepestContaining, isInsideOrEqual } from './paths';
@@ -396,10 +397,18 @@ async function showCaptionsPage(file: string, images: readonly string[]): Promis
   const root = path.dirname(path.dirname(file));
   const store = await loadCaptionStore(root, file);
   const only = new Set(images.map((p) => relativeCaptionPath(root, p)));
+  // A run records a local captioner by its folder's name only (the file is shared): when that is
+  // the configured captioner's folder, name it as the configured one names itself.
+  const configured = readSettings().captions.model;
+  const specs = [...new Set([...store.runs.values()].map((r) => r.model))];
+  const modelNames = new Map(await Promise.all(specs.map(async (spec) => {
+    const local = spec.startsWith('local:') && path.basename(configured.replace(/^local:/, '')) === spec.slice('local:'.length);
+    return [spec, (await describeModel(local ? configured : spec, { baseDir: settingsBaseDir() })).name] as const;
+  })));
   const markdown = captionsMarkdown(store, {
     title: path.basename(root),
+    modelNames,
     only: only.size ? only : undefined,
-    imageUri: (rel) => vscode.Uri.file(path.join(root, ...rel.split('/'))).toString(),
   });
   await showReport(`Captions of ${path.basename(root)}`, markdown);
 }

@@ -30,6 +30,8 @@ export interface SessionOptions {
   clipartCategories?: string[];
   /** More solid-colour images: workspace-relative path -> sRGB colour. */
   extraImages?: Record<string, readonly [number, number, number]>;
+  /** Runs on the finished workspace before code-server starts (e.g. build an index with the CLI). */
+  beforeStart?: (workspace: string) => Promise<void>;
 }
 
 export interface Session {
@@ -99,6 +101,7 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   const extra = Object.entries(opts.extraImages ?? {});
   for (const [rel, rgb] of extra) await writeSolidImage(path.join(workspace, rel), rgb, { width: 50, height: 50 });
   const imageCount = Object.keys(solid).length + clipart.length + extra.length;
+  await opts.beforeStart?.(workspace);
 
   const settings: Record<string, unknown> = { ...(await defaultUserSettings(dir)) };
   for (const [k, v] of Object.entries(opts.settings ?? {})) {
