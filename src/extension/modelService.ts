@@ -35,8 +35,8 @@ export interface ModelRef {
   name: string;
   /** A registry model (can be downloaded); false for a local folder. */
   registry: boolean;
-  /** Registry model: bytes of the image and text towers (what a download costs). */
-  towerBytes?: [number, number];
+  /** Registry model: bytes of the image and text towers (what a download costs), each when known. */
+  towerBytes?: [number | undefined, number | undefined];
 }
 
 export type ModelState =
@@ -75,9 +75,11 @@ export const SELECT_MODEL = 'Select Model';
 export const SHOW_DETAILS = 'Show Details';
 export const RETRY = 'Retry';
 
-/** "45 MB + 40 MB" for a registry model's two towers. */
+/** "46 MB + 43 MB" for a registry model's two towers ("86 MB + text tower" when one size is unknown). */
 export function downloadSizeText(model: ModelRef): string | undefined {
-  return model.towerBytes ? model.towerBytes.map(formatBytes).join(' + ') : undefined;
+  const [vision, text] = model.towerBytes ?? [undefined, undefined];
+  if (vision === undefined && text === undefined) return undefined;
+  return `${vision !== undefined ? formatBytes(vision) : 'image tower'} + ${text !== undefined ? formatBytes(text) : 'text tower'}`;
 }
 
 export class ModelService implements vscode.Disposable {
@@ -89,6 +91,8 @@ export class ModelService implements vscode.Disposable {
   private abort = new AbortController();
   private resolved: ResolvedModel | undefined;
   private resolving: Promise<void> | undefined;
+  /** The model spec the current resolution is for. */
+  private resolvingSpec: string | undefined;
   private starting: Promise<Engine | undefined> | undefined;
   private downloading: Promise<boolean> | undefined;
   private crashTimes: number[] = [];
@@ -154,6 +158,7 @@ export class ModelService implements vscode.Disposable {
 
   private resolveState(): Promise<void> {
     const epoch = this.epoch;
+    this.resolvingSpec = readSettings().model;
     const run = (async () => {
       const settings = readSettings();
       const opts = this.resolveOptions(settings);
@@ -392,7 +397,9 @@ export class ModelService implements vscode.Disposable {
         .then((p) => p && vscode.commands.executeCommand('workbench.action.openSettings', 'mobileclipAssets.model'));
       return;
     }
-    await this.refresh();
+    // The settings change usually reaches the extension's listener first, which refreshes.
+    if (this.resolving && this.resolvingSpec === spec) await this.resolving;
+    else if (this.stateValue.model.spec !== spec || this.stateValue.kind === 'failed') await this.refresh();
   }
 
   /**
@@ -416,11 +423,14 @@ export class ModelService implements vscode.Disposable {
         .then((p) => p && vscode.commands.executeCommand('mobileclipAssets.selectModel'));
       return false;
     }
-    if (state.kind !== 'missing' && state.kind !== 'failed') return this.resolved !== undefined;
+    if (state.kind !== 'missing' && state.kind !== 'failed') {
+      if (!opts.quiet && this.resolved) void vscode.window.showInformationMessage(`${model.name} is downloaded already.`);
+      return this.resolved !== undefined;
+    }
     const epoch = this.epoch;
     const superseded = this.abort.signal;
     const proxy = vscode.workspace.getConfiguration('http').get<string>('proxy') || undefined;
-    this.setState({ kind: 'downloading', model, bytes: 0, totalBytes: model.towerBytes ? model.towerBytes[0] + model.towerBytes[1] : 0, etaSeconds: Number.NaN });
+    this.setState({ kind: 'downloading', model, bytes: 0, totalBytes: 0, etaSeconds: Number.NaN });
     try {
       await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Downloading ${model.name}`, cancellable: true },

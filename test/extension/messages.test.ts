@@ -10,6 +10,8 @@ import { captionsMarkdown } from '../../src/extension/features/captionsView';
 import { emptyCaptionStore } from '../../src/engine/captions/store';
 import type { ClipManifest } from '../../src/engine/models/manifest';
 import { registryRow } from '../../src/extension/commands/modelCommands';
+import { downloadSizeText } from '../../src/extension/modelService';
+import { describeModel } from '../../src/engine/models/names';
 
 const ctx = { modelName: 'MobileCLIP-S0', host: 'huggingface.co' };
 const missing = [
@@ -79,4 +81,12 @@ test('Select Model rows say which model is current, which is the default, and wh
   });
   const b = { id: 'mobileclip-b', name: 'MobileCLIP-B', description: 'Big.' } as ClipManifest;
   assert.equal(registryRow(b, { current: false, downloaded: false, missingBytes: 345_000_000 }).description, 'mobileclip-b · $(cloud-download) 345 MB download');
+});
+
+test('download sizes come from the manifests: pinned sizes, else the reported ones, else which tower is unknown', async () => {
+  const s0 = await describeModel('mobileclip-s0');
+  assert.equal(s0.name, 'MobileCLIP-S0');
+  assert.equal(downloadSizeText({ spec: 'mobileclip-s0', name: s0.name, registry: true, towerBytes: s0.towerBytes }), '46 MB + 43 MB');
+  assert.equal(downloadSizeText({ spec: 'x', name: 'x', registry: true, towerBytes: [86_048_150, undefined] }), '86 MB + text tower');
+  assert.equal(downloadSizeText({ spec: 'x', name: 'x', registry: true, towerBytes: [undefined, undefined] }), undefined);
 });

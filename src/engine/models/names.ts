@@ -17,8 +17,8 @@ export interface ModelDescription {
   dir?: string;
   /** Registry model: the manifest and what its chosen towers weigh (the download). */
   manifest?: ClipManifest;
-  /** Bytes of the image and text towers to download ([vision, text]); absent when unknown. */
-  towerBytes?: [number, number];
+  /** Bytes of the image and text towers to download ([vision, text]), each when known or reported. */
+  towerBytes?: [number | undefined, number | undefined];
 }
 
 const HASH_LIKE = /^[0-9a-f]{12,}$/i;
@@ -36,10 +36,11 @@ export async function describeModel(
   try {
     const manifest = await getManifest(trimmed, opts.modelsDir ?? defaultModelsDir());
     if (!isClipManifest(manifest)) return { spec, name: manifest.name ?? trimmed };
-    let towerBytes: [number, number] | undefined;
+    let towerBytes: [number | undefined, number | undefined] | undefined;
     try {
       const choice = clipFilePlan(manifest, opts);
-      if (choice.vision.size !== undefined && choice.text.size !== undefined) towerBytes = [choice.vision.size, choice.text.size];
+      const bytes = (f: { size?: number; approxSize?: number }) => f.size ?? f.approxSize;
+      towerBytes = [bytes(choice.vision), bytes(choice.text)];
     } catch { /* a precision the manifest lacks: the resolver says so */ }
     return { spec, name: manifest.name, manifest, ...(towerBytes ? { towerBytes } : {}) };
   } catch {

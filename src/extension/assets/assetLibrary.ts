@@ -526,7 +526,8 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
     }
   }
   async restartWorker(): Promise<void> {
-    await this.models.restart();
+    // Without a usable model there is no worker to restart: say what the model needs instead.
+    if (!(await this.models.restart()) && !(await this.models.requireEngine('The inference worker'))) return;
     await this.indexAll({ interactive: false });
   }
 

@@ -37,9 +37,13 @@ export async function selectModel(models: ModelService): Promise<boolean> {
     let downloaded = false;
     try {
       const precisions = m.id === current ? { visionPrecision: settings.visionPrecision, textPrecision: settings.textPrecision } : {};
-      const missing = await findMissingFiles(clipFilePlan(m, precisions).plan, cacheDir, settings.modelHost);
+      const choice = clipFilePlan(m, precisions);
+      const missing = await findMissingFiles(choice.plan, cacheDir, settings.modelHost);
       downloaded = missing.length === 0;
-      missingBytes = missing.every((f) => f.size !== undefined) ? missing.reduce((n, f) => n + f.size!, 0) : undefined;
+      // Exact sizes where pinned, else what the towers are reported to weigh.
+      const reported = new Map([choice.vision, choice.text].map((f) => [f.path, f.approxSize]));
+      const sizes = missing.map((f) => f.size ?? reported.get(f.path));
+      missingBytes = sizes.every((n) => n !== undefined) ? sizes.reduce((a, n) => a + n!, 0) : undefined;
     } catch { /* a precision the manifest lacks: no size */ }
     return registryRow(m, { current: m.id === current, downloaded, missingBytes });
   }));
