@@ -356,7 +356,7 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
       }
     }
     const engine = await this.models.getEngine();
-    if (!engine) throw new Error(this.modelNotReadyMessage());
+    if (!engine) throw new Error(this.modelNotReadyMessage(opts.similarTo ? 'Finding similar images' : 'Searching by description'));
     if (!this.folders.some((f) => f.attached)) await this.indexAll({ interactive: false });
     const topK = opts.topK ?? settings.search.maxResults;
     const hits: SearchHits['hits'] = [];
@@ -410,18 +410,18 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
     return { ranked: false, hits, noGoodMatch: false, bestScore: null };
   }
 
-  /** Why a search by description cannot run now, in one sentence. */
-  private modelNotReadyMessage(): string {
+  /** Why a search cannot run now, in one sentence. */
+  private modelNotReadyMessage(what: string): string {
     const state = this.models.state;
     const name = state.model.name;
     const filters = 'filters such as type:png work without it';
     switch (state.kind) {
       case 'missing':
-        return `Searching by description needs the ${name} model, which is not downloaded yet (${filters}).`;
+        return `${what} needs the ${name} model, which is not downloaded yet (${filters}).`;
       case 'downloading':
-        return `Searching by description waits for the ${name} download (${filters}).`;
+        return `${what} waits for the ${name} download (${filters}).`;
       case 'failed':
-        return `Searching by description needs the ${name} model (see above; ${filters}).`;
+        return `${what} needs the ${name} model (see above; ${filters}).`;
       default:
         return `The ${name} model is not loaded (${filters}).`;
     }
