@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { CMD, openGallery, tiles, waitForIndexed } from './harness/assets';
-import { startSession, type Session } from './harness/session';
+import { guarded as guardedStep, startSession, type Session } from './harness/session';
 import { waitUntil } from './harness/workbench';
 
 let s: Session;
@@ -17,14 +17,7 @@ after(async () => {
   await s?.stop();
 });
 
-async function guarded(name: string, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (err) {
-    await s.workbench.screenshot(`${name}-failure`).catch(() => undefined);
-    throw new Error(`${(err as Error).message}\n${await s.logs()}`);
-  }
-}
+const guarded = (name: string, body: () => Promise<void>) => guardedStep(s, name, body);
 
 test('a query of filters only filters the gallery and Find Images (no scores, no error)', () => guarded('filters', async () => {
   const wb = s.workbench;

@@ -154,6 +154,19 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   }
 }
 
+/**
+ * Runs a scenario step; on failure saves a screenshot (`<name>-failure`) and fails with the
+ * extension's and code-server's logs appended.
+ */
+export async function guarded(session: Session, name: string, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    await session.workbench.screenshot(`${name}-failure`).catch(() => undefined);
+    throw new Error(`${(err as Error).message}\n${await session.logs()}`);
+  }
+}
+
 /** Files under `dir` whose name passes `match` (recursive; missing folders are empty). */
 export async function findFiles(dir: string, match: (name: string) => boolean): Promise<string[]> {
   const out: string[] = [];
