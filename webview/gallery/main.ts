@@ -396,7 +396,7 @@ function renderSearchInfo(): void {
     if (!r.error) {
       const open = h('button', { class: 'link', type: 'button' }, 'Open in panel');
       open.addEventListener('click', () => post({ type: 'openAllInPanel', query: q, ids: grid.orderedIds }));
-      const what = r.ranked ? `${plural(shown, 'result')} for “${q}”` : `${plural(shown, 'image')} match “${q}”`;
+      const what = r.ranked ? `${plural(shown, 'result')} for “${q}”` : `${plural(shown, 'image')} ${shown === 1 ? 'matches' : 'match'} “${q}”`;
       parts.push(h('div', { class: 'result-count', 'data-search': 'count' },
         h('span', {}, what), shown ? open : null));
     }
