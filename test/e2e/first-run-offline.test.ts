@@ -56,6 +56,8 @@ test('offline with no model: short messages with actions, then a local folder ma
     await wb.page.locator(`${QUICK_INPUT} .monaco-list-row`, { hasText: 'Model needed: Download' }).first().click();
     const failed = await wb.waitForQuickPickRows((r) => r.length === 4 && /Can't reach/.test(r[0]!.label), 'the failure and its actions in the picker');
     assert.deepEqual(failed.map((r) => r.label.trim()), [`Can't reach ${deadHost}: offline or a proxy is needed.`, 'Retry', 'Use Local Folder…', 'Show Details']);
+    // The download's progress toast closes once it failed.
+    await wb.notification(/Downloading MobileCLIP-S0/).waitFor({ state: 'detached', timeout: 15_000 }).catch(() => undefined);
     await wb.screenshot('picker-offline');
     const banner = gallery.locator('[data-status="modelFailed"]');
     await banner.waitFor({ timeout: 30_000 });

@@ -231,9 +231,10 @@ export async function findImages(library: AssetLibrary, models: ModelService, sh
       for (const d of disposables) d.dispose();
       pick.dispose();
       const value = pick.value;
-      // Use Local Folder… / Select Model opened their own dialog: come back once the model works.
+      // Use Local Folder… / Select Model opened their own dialog: come back with the new model
+      // (searching, loading, or saying what it needs).
       void reopen?.then(async (changed) => {
-        if (changed && (await models.getEngine())) await findImages(library, models, showResults, value);
+        if (changed) await findImages(library, models, showResults, value);
       });
     }),
   );
