@@ -3,7 +3,7 @@
 // "Untitled" buffer asking to be saved on close, and the text stays available to copy.
 import * as vscode from 'vscode';
 
-export const REPORT_SCHEME = 'mobileclip-assets-report';
+const REPORT_SCHEME = 'mobileclip-assets-report';
 
 const pages = new Map<string, string>();
 const changed = new vscode.EventEmitter<vscode.Uri>();
@@ -19,7 +19,7 @@ export function registerReports(context: vscode.ExtensionContext): void {
 }
 
 /** The URI of a report page named `name` (e.g. "Verify dataset-reinforced.md"). */
-export function reportUri(name: string): vscode.Uri {
+function reportUri(name: string): vscode.Uri {
   const file = name.replace(/[\\/?#]/g, '-');
   return vscode.Uri.from({ scheme: REPORT_SCHEME, path: `/${file.endsWith('.md') ? file : `${file}.md`}` });
 }
@@ -31,9 +31,4 @@ export async function showReport(name: string, markdown: string): Promise<vscode
   changed.fire(uri);
   await vscode.commands.executeCommand('markdown.showPreview', uri);
   return uri;
-}
-
-/** The text of a page shown earlier (tests, "copy report"). */
-export function reportText(uri: vscode.Uri): string | undefined {
-  return pages.get(uri.path);
 }
