@@ -116,7 +116,7 @@ async function scenario(h: Harness, label: string, width: number, thumbs: string
   await autoThumbnails(page, h.base, thumbs);
   const items = makeItems(N); // thumbnails null: the gallery asks for them as tiles appear
   const messages: HostToWebview[] = [
-    { type: 'init', status: { kind: 'ready', modelId: 'm', modelName: 'M' }, progress: { running: false, done: N, total: N, etaSeconds: null, failed: [] }, total: N },
+    { type: 'init', status: { kind: 'ready', modelName: 'M' }, progress: { running: false, done: N, total: N, etaSeconds: null, failed: [] }, total: N },
     ...itemsMessages(items),
   ];
   const paint = await firstPaint(page, messages);

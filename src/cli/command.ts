@@ -3,6 +3,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { Engine } from '../engine/engine';
 import { defaultCacheDir, resolveModel } from '../engine/models/resolve';
 import { DEFAULT_MODEL_ID } from '../engine/models/manifest';
+import { indexModelSpec } from '../engine/index/identity';
 import { parseBackground } from '../engine/preprocess/pipeline';
 import type { EngineOptions, ExecutionProviderSetting } from '../engine/types';
 import { limitProblem, type LimitKey } from '../engine/util/limits';
@@ -36,7 +37,8 @@ export const GLOBAL_OPTIONS = {
 } as const satisfies OptionSpec;
 
 export const GLOBAL_USAGE = `Global options:
-  --model ID|DIR        registry model id or a model folder (default ${DEFAULT_MODEL_ID})
+  --model ID|DIR        registry model id or a model folder (default: the model an existing index
+                        was built with, else ${DEFAULT_MODEL_ID})
   --cache-dir DIR       where downloaded models live (default: $MOBILECLIP_ASSETS_CACHE or the user cache)
   --threads N           onnxruntime intra-op threads (default: onnxruntime's choice)
   --provider P          auto | cpu | cuda | coreml | dml (default auto; falls back to cpu)
@@ -93,11 +95,22 @@ export function engineOptionsFrom(values: GlobalValues): EngineOptions {
   return opts;
 }
 
-/** Resolve --model (offline) and start an engine; model errors propagate with their messages. */
-export async function openEngine(values: GlobalValues, extra: EngineOptions = {}): Promise<Engine> {
+/**
+ * Resolve the model (offline) and start an engine; model errors propagate with their messages.
+ * The model is --model when given, else the one the index in `indexDir` was built with (commands
+ * that read an index), else the default.
+ */
+export async function openEngine(values: GlobalValues, extra: EngineOptions = {}, indexDir?: string): Promise<Engine> {
   const options = { ...engineOptionsFrom(values), ...extra };
   const cacheDir = values['cache-dir'] ?? defaultCacheDir();
-  const model = await resolveModel(values.model ?? DEFAULT_MODEL_ID, { cacheDir });
+  const fromIndex = values.model === undefined && indexDir !== undefined ? await indexModelSpec(indexDir) : undefined;
+  let model;
+  try {
+    model = await resolveModel(values.model ?? fromIndex ?? DEFAULT_MODEL_ID, { cacheDir });
+  } catch (err) {
+    if (fromIndex === undefined) throw err;
+    throw new Error(`the index in ${indexDir} was built with ${fromIndex.replace(/^local:/, '')}, which cannot be loaded: ${oneLine(err)}\nPass --model to use another model (the index is then rebuilt for it).`);
+  }
   return Engine.create(model, options);
 }
 

@@ -15,17 +15,30 @@ export class Engine implements ImageTextEmbedder {
     readonly options: EngineOptions,
   ) {}
 
-  /** Start a worker process and load `model` into it. */
-  static async create(model: ResolvedModel, options: EngineOptions = {}): Promise<Engine> {
-    const { log, workerScript, lowPriority, ...workerOptions } = options;
-    const client = new WorkerClient({ script: workerScript, log, lowPriority });
+  /**
+   * Start a worker process and load `model` into it. Aborting `signal` stops the worker and
+   * rejects (a load that a newer setting superseded).
+   */
+  static async create(model: ResolvedModel, options: EngineOptions = {}, signal?: AbortSignal): Promise<Engine> {
+    const { log, workerScript, lowPriority, onWorkerCrash, onWorkerRecovered, ...workerOptions } = options;
+    signal?.throwIfAborted();
+    const client = new WorkerClient({ script: workerScript, log, lowPriority, onCrash: onWorkerCrash, onRecovered: onWorkerRecovered });
+    const stop = () => void client.dispose();
+    signal?.addEventListener('abort', stop, { once: true });
     try {
-      const info = await client.request({ type: 'load', model, options: workerOptions });
+      const info = await client.request({ type: 'load', model, options: workerOptions }, { signal });
       return new Engine(client, info, model, options);
     } catch (err) {
       await client.dispose();
       throw err;
+    } finally {
+      signal?.removeEventListener('abort', stop);
     }
+  }
+
+  /** Starts a new worker (reloading the model) after a crash; a no-op while one runs. */
+  revive(): Promise<void> {
+    return this.client.revive();
   }
 
   /** Process id of the current worker (undefined between a crash and the next request). */

@@ -58,6 +58,10 @@ export interface EngineOptions {
   workerScript?: string;
   /** Called with human-readable log lines (which provider ran, restarts, ...). */
   log?: (line: string) => void;
+  /** The worker process died unexpectedly; it is restarted on the next request (or Engine.revive()). */
+  onWorkerCrash?: (message: string) => void;
+  /** A worker restarted after a crash has the model loaded again. */
+  onWorkerRecovered?: () => void;
 }
 
 /** RandomResizedCrop-style augmentation parameters, in source-image pixels after EXIF rotation. */

@@ -13,18 +13,20 @@ import { registerDatasetFeatures } from './features/dataset';
 import { registerTagFeatures } from './features/tags';
 import { selectModel } from './commands/modelCommands';
 import { log } from './log';
+import { registerReports } from './reports';
 import { ModelService } from './modelService';
 import { affectsEngine, readSettings } from './settings';
 import { registerAssetWebviews } from './webview';
 
 export function activate(context: vscode.ExtensionContext): void {
   const workerScript = context.asAbsolutePath(path.join('dist', 'worker.js'));
+  registerReports(context);
   const models = new ModelService(workerScript);
   const storageRoot = (context.storageUri ?? context.globalStorageUri).fsPath;
   const library = new AssetLibrary(models, path.join(storageRoot, 'index'));
   const webviews = registerAssetWebviews(context, library);
   const statusBar = new IndexStatusBar(library);
-  const watcher = new DebouncedImageWatcher((changed, deleted) => library.applyChanges(changed, deleted));
+  const watcher = new DebouncedImageWatcher((batch) => library.applyChanges(batch));
   context.subscriptions.push(models, library, statusBar, watcher);
   const tags = registerTagFeatures(context, { models, library });
   const captions = registerCaptionFeatures(context, { models, library, workerScript, tagsOf: tags.tagNamesOf });
@@ -33,13 +35,14 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const command = (id: string, run: (...args: any[]) => unknown) => registerCommand(context, id, run);
 
-  command('findImages', (query?: unknown) => findImages(library, webviews.showResults, typeof query === 'string' ? query : ''));
+  command('findImages', (query?: unknown) => findImages(library, models, webviews.showResults, typeof query === 'string' ? query : ''));
   command('findSimilar', async (uri?: vscode.Uri, uris?: vscode.Uri[]) => {
     const target = uris?.[0] ?? uri ?? vscode.window.activeTextEditor?.document.uri ?? activeTabUri();
     if (!target || target.scheme !== 'file') throw new Error('Right-click an image in the Explorer to find similar ones.');
-    if (!(await library.ensureSearchReady())) return;
+    if (!(await library.ensureSearchReady('Find Similar Images'))) return;
     webviews.showResults(await library.findSimilar(target.fsPath));
   });
+  command('pinResults', () => webviews.pinActiveResults());
   command('indexWorkspace', () => library.indexAll({ interactive: true }));
   command('rebuildIndex', async () => {
     await library.rebuild();
@@ -51,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): void {
     return library.indexAll({ interactive: false });
   });
   command('downloadModel', () => library.downloadModel());
-  command('selectModel', selectModel);
+  command('selectModel', () => selectModel(models));
   command('restartWorker', () => library.restartWorker());
   command('showLog', () => log().show());
 
@@ -59,7 +62,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.onDidChangeWorkspaceFolders(() => void startBackgroundWork(library)),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (affectsEngine(e)) {
-        await models.stop();
+        // Re-resolve the model under the new settings; what the old settings had in flight is cancelled.
+        await models.refresh();
         await startBackgroundWork(library);
       } else if (e.affectsConfiguration('mobileclipAssets.index') || e.affectsConfiguration('files.exclude') || e.affectsConfiguration('search.exclude')) {
         await startBackgroundWork(library);
@@ -67,8 +71,9 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
   );
   void vscode.commands.executeCommand('setContext', 'mobileclipAssets.indexingPaused', false);
-  // After activation returns: list images (stat only) and, when allowed, index in the background.
-  setTimeout(() => void startBackgroundWork(library), 0);
+  // After activation returns: find out where the model stands, list images (stat only) and, when
+  // allowed, index in the background.
+  setTimeout(() => void models.refresh().then(() => startBackgroundWork(library)), 0);
 }
 
 async function startBackgroundWork(library: AssetLibrary): Promise<void> {

@@ -32,7 +32,8 @@ export interface AssetSettings {
     useExcludeSettings: boolean;
     maxFileSizeMB: number;
     location: 'workspaceStorage' | 'repository';
-    vectorPrecision: 'float32' | 'float16';
+    /** Only when the user chose one: otherwise an existing index keeps its storage (the CLI's default too). */
+    vectorPrecision: 'float32' | 'float16' | undefined;
   };
   search: { threshold: number; maxResults: number; ranking: RankingMode };
   tags: { vocabulary: Record<string, unknown>; maxPerImage: number; writeXmpSidecars: boolean; autoTag: boolean };
@@ -65,7 +66,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
       useExcludeSettings: get('index.useExcludeSettings', true),
       maxFileSizeMB: num('index.maxFileSizeMB', 64),
       location: get<'workspaceStorage' | 'repository'>('index.location', 'workspaceStorage'),
-      vectorPrecision: get<'float32' | 'float16'>('index.vectorPrecision', 'float32'),
+      vectorPrecision: explicit<'float32' | 'float16'>(c, 'index.vectorPrecision'),
     },
     search: { threshold: num('search.threshold', 0.175), maxResults: num('search.maxResults', 60), ranking: rankingSetting(get('search.ranking', DEFAULT_RANKING)) },
     tags: {
@@ -91,6 +92,11 @@ export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
 
 function rankingSetting(value: unknown): RankingMode {
   return isRankingMode(value) ? value : DEFAULT_RANKING;
+}
+
+/** Folder that relative model paths in settings are resolved against. */
+export function settingsBaseDir(): string | undefined {
+  return vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
 }
 
 /** A setting's value only if the user (or workspace) set it, not its contributed default. */

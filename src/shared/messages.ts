@@ -46,12 +46,19 @@ export interface AssetItem {
 export type ModelStatus =
   | { kind: 'noWorkspace' }
   | { kind: 'noImages' }
-  | { kind: 'modelMissing'; modelId: string; modelName: string; downloadBytes?: number }
-  | { kind: 'downloading'; modelId: string; modelName: string; received: number; total: number }
-  | { kind: 'downloadFailed'; modelId: string; modelName: string; error: string }
-  | { kind: 'loading'; modelId: string; modelName: string }
-  | { kind: 'workerCrashed'; error: string }
-  | { kind: 'ready'; modelId: string; modelName: string };
+  /** `downloadSize`: what the download weighs, e.g. "45 MB + 40 MB" (image and text towers). */
+  | { kind: 'modelMissing'; modelName: string; downloadSize?: string }
+  | { kind: 'downloading'; modelName: string; received: number; total: number }
+  /** `message`: one sentence with the cause; `retry` says what Retry repeats. */
+  | { kind: 'modelFailed'; modelName: string; message: string; retry: 'download' | 'load' }
+  | { kind: 'loading'; modelName: string }
+  | { kind: 'workerCrashed'; message: string }
+  | { kind: 'restarting'; modelName: string }
+  | { kind: 'ready'; modelName: string };
+
+/** What the model banners' buttons ask for. */
+export const MODEL_ACTIONS = ['download', 'retry', 'useLocalFolder', 'selectModel', 'showDetails'] as const;
+export type ModelAction = (typeof MODEL_ACTIONS)[number];
 
 export interface FailedFile {
   id: string;
@@ -135,6 +142,8 @@ export interface SearchResultsMessage {
   query: string;
   /** Ranked best first; items not listed did not match. */
   results: ScoredId[];
+  /** False for a query of filters only: `results` is what passes them, and scores mean nothing. */
+  ranked: boolean;
   /** True when even the best score is below the engine's "good match" threshold. */
   noGoodMatch: boolean;
   bestScore: number | null;
@@ -161,6 +170,12 @@ export interface ResultsMessage {
   bestScore: number | null;
   /** Where the results came from, e.g. "Similar to cat.png"; defaults to the query. */
   title?: string;
+  /** False for a query of filters only (no scores shown). */
+  ranked?: boolean;
+  /** Find Similar: the image the results are similar to. */
+  queryItem?: AssetItem;
+  /** The panel keeps these results: the next search opens another panel. */
+  pinned?: boolean;
 }
 
 /** Host asks the gallery to run a query (e.g. from a command) and focus the search box. */
@@ -196,7 +211,10 @@ export type WebviewToHost =
   /** Current multi-selection, so context-menu commands act on all selected tiles. */
   | { type: 'selectionChanged'; ids: string[] }
   | { type: 'downloadModel' }
+  | { type: 'modelAction'; action: ModelAction }
   | { type: 'restartWorker' }
+  /** Results panel: keep these results (the next search opens another panel). */
+  | { type: 'pinResults' }
   | { type: 'openSettings'; query?: string }
   | { type: 'openFolder' }
   /** Show these ids (in this order) in the results panel. */

@@ -41,6 +41,21 @@ test('Explorer context menu "Find Similar Images" opens the results panel with r
     assert.deepEqual([...scores].sort((a, b) => b - a), scores, 'results are ranked by similarity');
     const names = results.map((r) => r.name).filter((n) => n !== 'green.png'); // the query itself may be listed
     assert.equal(names[0], 'green-leaf.jpg', 'the other green image is the most similar');
+    // The query image is shown next to the heading.
+    const queryImage = frame.locator('.query-image');
+    assert.equal(await queryImage.isVisible(), true, 'the query image is shown');
+    assert.match((await queryImage.getAttribute('title')) ?? '', /images\/green\.png/);
+    assert.ok(await queryImage.locator('img').evaluate((img) => (img as HTMLImageElement).naturalWidth > 0), 'with its thumbnail');
+
+    // Pinned results stay: the next Find Similar opens a second panel.
+    await frame.locator('vscode-button.pin').click();
+    await waitUntil(() => wb.tabTitles(), (ts) => ts.some((x) => /Similar to green\.png \(pinned\)/.test(x)), 'the pinned tab title');
+    await wb.openViewContainer('Explorer');
+    await wb.explorerContextMenu('red.png', CMD.findSimilar);
+    const both = await waitUntil(() => wb.tabTitles(), (ts) => ts.some((x) => /Similar to red\.png/.test(x)) && ts.some((x) => /Similar to green\.png \(pinned\)/.test(x)), 'both results tabs');
+    t.diagnostic(`tabs: ${both.join(', ')}`);
+    await wb.page.waitForTimeout(1000);
+    await wb.screenshot('pinned');
   } catch (err) {
     await wb.screenshot('failure').catch(() => undefined);
     throw new Error(`${(err as Error).message}\n${await s.logs()}`);

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { openGallery, tiles, waitForIndexed } from './harness/assets';
-import { startSession, type Session } from './harness/session';
+import { guarded as guardedStep, startSession, type Session } from './harness/session';
 import { waitUntil } from './harness/workbench';
 
 let s: Session;
@@ -16,14 +16,7 @@ after(async () => {
   await s?.stop();
 });
 
-async function guarded(name: string, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (err) {
-    await s.workbench.screenshot(`${name}-failure`).catch(() => undefined);
-    throw new Error(`${(err as Error).message}\n${await s.logs()}`);
-  }
-}
+const guarded = (name: string, body: () => Promise<void>) => guardedStep(s, name, body);
 
 test('the gallery shows a thumbnail tile for every workspace image', () => guarded('tiles', async () => {
   const wb = s.workbench;

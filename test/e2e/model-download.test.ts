@@ -1,6 +1,6 @@
 // First run with no model: default settings (model mobileclip-s0, nothing in the cache). The
-// extension offers the download (status bar, gallery, and a notification when a search is
-// started), shows download progress, and ends ready to search. The "hub" is a local server
+// extension offers the download (status bar, gallery, and the Find Images picker's first row),
+// shows download progress, and ends ready to search in the same picker. The "hub" is a local server
 // (mobileclipAssets.modelHost) serving the fixture model under mobileclip-s0's file names; the
 // matching manifest comes in through $MOBILECLIP_ASSETS_MODELS_DIR.
 import { after, before, test } from 'node:test';
@@ -44,28 +44,28 @@ test('first run offers the default model, downloads it with progress, and search
     // The offer before any feature is used: status bar and gallery banner; nothing downloaded yet.
     await waitUntil(() => statusBarText(wb), (v) => /model needed/i.test(v), 'the status bar to say a model is needed');
     const gallery = await openGallery(wb);
-    const banner = gallery.locator('.banner', { hasText: /need the .+ model/ });
+    const banner = gallery.locator('.banner', { hasText: /need the MobileCLIP-S0 model/ });
     await banner.waitFor({ timeout: 30_000 });
     assert.match((await banner.textContent()) ?? '', /runs locally/);
     await wb.screenshot('offer');
     assert.deepEqual(hub.requests.filter((r) => r.startsWith('GET')), [], 'nothing is downloaded before the user agrees');
 
-    // Using a feature asks, then downloads with a progress notification.
+    // Find Images opens its picker at once, with the download (and its size) as its first row.
     await wb.runCommand(CMD.findImages);
-    const offer = new RegExp(`needs the ${MODEL_ID} model`);
-    await wb.notification(offer).locator('.monaco-button', { hasText: 'Download' }).waitFor({ timeout: 60_000 });
-    await wb.page.waitForTimeout(500); // let the toast finish fading in for the screenshot
-    await wb.screenshot('notification');
-    await wb.clickNotificationButton(offer, 'Download');
-    const progress = wb.notification(new RegExp(`Downloading ${MODEL_ID}`));
+    await wb.waitForQuickInputTitle(/Find Images by Description: model needed/);
+    const offered = await wb.waitForQuickPickRows((r) => r.some((row) => /Model needed: Download \(.+ \+ .+\)/.test(row.label)), 'the inline download row');
+    assert.deepEqual(offered.map((r) => r.label.trim().replace(/ \(.*\)$/, '')), ['Model needed: Download', 'Use Local Folder…', 'Select Model']);
+    await wb.screenshot('picker-model-needed');
+    await wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Model needed: Download' }).first().click();
+    const progress = wb.notification(/Downloading MobileCLIP-S0/);
     await progress.waitFor({ timeout: 30_000 });
     // The toast reports bytes received out of the total while the (throttled) hub sends.
     const progressText = await waitUntil(async () => (await progress.textContent().catch(() => '')) ?? '', (v) => /\d[\d.,]* ?[KMG]?B of \d/.test(v), 'byte counts in the progress notification', 30_000);
     await wb.screenshot('progress');
     t.diagnostic(`progress: ${progressText}`);
 
-    // Ready: the search quick pick opens and "red" finds the red image.
-    await wb.waitForQuickInputTitle(/Find Images by Description/);
+    // Ready: the same picker searches, and "red" finds the red image.
+    await wb.waitForQuickInputTitle(/^Find Images by Description$/);
     await wb.typeIntoQuickInput('red');
     const rows = await wb.waitForQuickPickRows((r) => r.some((row) => /\.png$/.test(row.label)), 'search results after the download');
     await wb.screenshot('ready');

@@ -79,6 +79,17 @@ test('summary: counts, most common tags across folders, and what to offer next',
   assert.equal(s.offerLog, true);
 });
 
+test('summary: when (most) images match no tag, the way out is the vocabulary, not re-tagging', () => {
+  const s = tagRunSummary([{ name: 'app', unmatched: [], result: result({ considered: 290, tagged: 290, untagged: 290 }) }], 'incremental');
+  assert.equal(s.message, 'Tagged 290 images. None matches a tag of the vocabulary: describe your images in it, or lower the threshold.');
+  assert.equal(s.severity, 'warning');
+  assert.equal(s.offerVocabulary, true);
+  assert.equal(s.offerRetagAll, false, 're-tagging with the same vocabulary changes nothing');
+  const few = tagRunSummary([{ name: 'app', unmatched: [], result: result({ considered: 10, tagged: 10, untagged: 2, tagCounts: [['icon', 8]] }) }], 'incremental');
+  assert.equal(few.offerVocabulary, false);
+  assert.equal(few.offerRetagAll, true);
+});
+
 test('summary: nothing to do, cancelled, and nothing indexed', () => {
   const upToDate = tagRunSummary([{ name: 'app', unmatched: [], result: result({ considered: 3, tagCounts: [['icon', 3]] }) }], 'incremental');
   assert.match(upToDate.message, /^All 3 images have tags from the current vocabulary already\./);

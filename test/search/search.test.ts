@@ -120,13 +120,36 @@ test('top-k limits the results', async () => {
 
 test('queries that cannot run say why', async () => {
   const { engine, snapshot, root } = await indexed('search-errors', { 'cat.png': 'cat' });
-  await assert.rejects(engine.search('-dog'), /at least one positive term/);
-  await assert.rejects(engine.search('tag:icon'), /at least one positive term/);
+  // Messages talk about what was typed, and only that.
+  await assert.rejects(engine.search('-dog'), (err: Error) => err instanceof QueryError && /^-dog only pushes matching images down: add what to look for, e\.g\. “cat -dog”$/.test(err.message));
+  await assert.rejects(engine.search('-"big dog"'), /: -"big dog" only pushes/);
+  await assert.rejects(engine.search('tag:'), (err: Error) => /type what to look for/.test(err.message) && !/negative/.test(err.message));
   await assert.rejects(engine.search('cat -cat'), /cancel/);
   const otherModel = new SearchEngine(snapshot, root, new FakeEmbedder({ dim: DIM, fingerprint: 'other' }));
   await assert.rejects(otherModel.search('cat'), /built with fake.*update the index/);
   const noModel = new SearchEngine(snapshot, root);
   await assert.rejects(noModel.search('cat'), /needs the model/);
+});
+
+test('a query of filters only lists every image that passes them, by path, without the model', async () => {
+  const { engine, snapshot, root } = await indexed('search-filter-only', {
+    'assets/a.png': 'cat', 'assets/b.jpg': 'dog', 'assets/icons/c.png': 'car', 'other/d.png': 'sun', 'e.svg': 'moon',
+  });
+  const noModel = new SearchEngine(snapshot, root); // filters need no embedder
+  const png = await noModel.search('type:png');
+  assert.equal(png.ranked, false);
+  assert.deepEqual(paths(png), ['assets/a.png', 'assets/icons/c.png', 'other/d.png']);
+  assert.equal(png.noGoodMatch, false);
+  assert.deepEqual(paths(await noModel.search('in:assets/')), ['assets/a.png', 'assets/b.jpg', 'assets/icons/c.png']);
+  assert.deepEqual(paths(await noModel.search('in:assets -type:jpg')), ['assets/a.png', 'assets/icons/c.png']);
+  const tags: Record<string, string[]> = { 'assets/b.jpg': ['icon'], 'e.svg': ['icon', 'logo'] };
+  assert.deepEqual(paths(await noModel.search('tag:icon', { tagsOf: (p) => tags[p] ?? [] })), ['assets/b.jpg', 'e.svg']);
+  // Every match is listed: a filter is a listing, not a ranking (no top-k cut).
+  assert.equal((await noModel.search('type:png', { topK: 1 })).results.length, 3);
+  const none = await noModel.search('type:gif');
+  assert.deepEqual([none.results.length, none.candidates, none.noGoodMatch], [0, 0, false]);
+  // With words the query is ranked as before.
+  assert.equal((await engine.search('cat type:png', { threshold: 0.3 })).ranked, true);
 });
 
 test('scores on a large synthetic index agree with a direct computation', () => {

@@ -169,3 +169,18 @@ test('few-shot: confirmations flip a borderline reddish image on, rejections fli
   assert.deepEqual(store.tagsOf(query2.path), [], 'similar rejected images push it under');
   assert.deepEqual(store.tagsOf(query.path), []);
 });
+
+test('a tag the model cannot tell from "an image" gets no score (not a constant 0.50) and is never suggested', async () => {
+  const { root, images } = await indexedFolder('blind', { 'red.png': FIXTURE_COLORS.red, 'blue.png': FIXTURE_COLORS.blue });
+  const store = await TagStore.load(root);
+  // The fixture's text tower knows colour words only: "icon" embeds like its background prompts.
+  const tagger = await AutoTagger.create({ embedder: engine, vocab: vocabularyFromNames(['red', 'icon'], { threshold: 0.5 }), store, cache });
+  assert.equal(tagger.prepared.issues.length, 1);
+  assert.match(tagger.prepared.issues[0]!, /^tag icon: the model cannot tell its prompts from a plain "an image", so it is never suggested/);
+  await tagger.tagImages({ images, mode: 'all' });
+  assert.deepEqual(store.tagsOf('red.png'), ['red'], 'a threshold of 0.50 does not let the blind tag through');
+  assert.deepEqual(store.tagsOf('blue.png'), []);
+  const suggestions = tagger.suggestTags('blue.png');
+  assert.equal(suggestions.find((s) => s.tag === 'icon')!.score, undefined, 'no score rather than 0.50');
+  assert.equal(typeof suggestions.find((s) => s.tag === 'red')!.score, 'number');
+});

@@ -18,7 +18,7 @@ import {
   type Harness,
 } from './harness';
 
-const READY: ModelStatus = { kind: 'ready', modelId: 'mobileclip-s0', modelName: 'MobileCLIP-S0' };
+const READY: ModelStatus = { kind: 'ready', modelName: 'MobileCLIP-S0' };
 const IDLE: IndexingProgress = { running: false, done: 0, total: 0, etaSeconds: null, failed: [] };
 
 let h: Harness;
@@ -162,7 +162,7 @@ describe('gallery webview', () => {
     const searches = (await sent(page)).filter((m) => m.type === 'search');
     assert.ok(searches.length < 'red car'.length, `typing is debounced (${searches.length} searches)`);
 
-    await send(page, { type: 'searchResults', seq: req.seq, query: 'red car', results: [{ id: 'id-5', score: 0.31 }, { id: 'id-2', score: 0.29 }, { id: 'id-9', score: 0.25 }], noGoodMatch: false, bestScore: 0.31 });
+    await send(page, { type: 'searchResults', ranked: true, seq: req.seq, query: 'red car', results: [{ id: 'id-5', score: 0.31 }, { id: 'id-2', score: 0.29 }, { id: 'id-9', score: 0.25 }], noGoodMatch: false, bestScore: 0.31 });
     assert.deepEqual(await displayedIds(page), ['id-5', 'id-2', 'id-9']);
     const scoreOf = (id: string) => page.$eval(`.tile[data-id="${id}"] .score`, (e) => e.textContent);
     assert.equal(await scoreOf('id-5'), '0.310');
@@ -172,13 +172,13 @@ describe('gallery webview', () => {
     assert.equal(await page.$('[data-search="no-good-match"]'), null);
 
     // An answer for an older request must not replace newer results.
-    await send(page, { type: 'searchResults', seq: req.seq - 1, query: 'red', results: [{ id: 'id-1', score: 0.9 }], noGoodMatch: false, bestScore: 0.9 });
+    await send(page, { type: 'searchResults', ranked: true, seq: req.seq - 1, query: 'red', results: [{ id: 'id-1', score: 0.9 }], noGoodMatch: false, bestScore: 0.9 });
     assert.deepEqual(await displayedIds(page), ['id-5', 'id-2', 'id-9']);
 
     await clearSent(page);
     await page.keyboard.type(' xyzzy');
     const req2 = await waitForSent(page, 'search', (m) => m.query === 'red car xyzzy');
-    await send(page, { type: 'searchResults', seq: req2.seq, query: 'red car xyzzy', results: [{ id: 'id-7', score: 0.12 }], noGoodMatch: true, bestScore: 0.12 });
+    await send(page, { type: 'searchResults', ranked: true, seq: req2.seq, query: 'red car xyzzy', results: [{ id: 'id-7', score: 0.12 }], noGoodMatch: true, bestScore: 0.12 });
     const banner = await page.textContent('[data-search="no-good-match"]');
     assert.match(banner ?? '', /No good match for “red car xyzzy”.*0\.120/);
     assert.deepEqual(await displayedIds(page), ['id-7'], 'closest images still shown');
@@ -200,8 +200,9 @@ describe('gallery webview', () => {
     await page.keyboard.type('dog');
     await page.keyboard.press('Enter');
     const req3 = await waitForSent(page, 'search', (m) => m.query === 'dog');
-    await send(page, { type: 'searchResults', seq: req3.seq, query: 'dog', results: [], noGoodMatch: false, bestScore: null, error: 'The model is not downloaded yet.' });
-    assert.match(await page.textContent('[data-search="error"]') ?? '', /Search unavailable: The model is not downloaded yet\./);
+    await send(page, { type: 'searchResults', ranked: true, seq: req3.seq, query: 'dog', results: [], noGoodMatch: false, bestScore: null, error: 'The model is not downloaded yet.' });
+    assert.equal(await page.textContent('[data-search="error"]'), 'The model is not downloaded yet.', 'the host\'s sentence, nothing added');
+    assert.equal(await page.isVisible('.search-ring'), false, 'no spinner once the host answered');
   });
 
   test('filter chips narrow by type, tag and folder, and can be cleared', async () => {
@@ -436,7 +437,7 @@ describe('gallery webview', () => {
     assert.equal(await page2.$eval('vscode-single-select[aria-label="Group by"]', (e) => (e as HTMLElement & { value: string }).value), 'none');
     await send(page2, { type: 'init', status: READY, progress: IDLE, total: items.length }, ...itemsMessages(items));
     const pngs = items.filter((it) => it.ext === 'png');
-    await send(page2, { type: 'searchResults', seq: req.seq, query: 'cat', results: pngs.map((it, i) => ({ id: it.id, score: 0.3 - i * 1e-4 })), noGoodMatch: false, bestScore: 0.3 });
+    await send(page2, { type: 'searchResults', ranked: true, seq: req.seq, query: 'cat', results: pngs.map((it, i) => ({ id: it.id, score: 0.3 - i * 1e-4 })), noGoodMatch: false, bestScore: 0.3 });
     await frames(page2);
     assert.equal(await page2.$eval('.grid', (g) => g.scrollTop), 1500, 'scroll position restored');
     assert.equal(await page2.getAttribute('.chip-group[aria-label="Type"] .chip:has-text("PNG")', 'aria-pressed'), 'true');
@@ -445,11 +446,13 @@ describe('gallery webview', () => {
   const statusCases: { status: ModelStatus; selector: string; text: RegExp; button?: string; sends?: WebviewToHost['type'] }[] = [
     { status: { kind: 'noWorkspace' }, selector: '.empty[data-kind="noWorkspace"]', text: /No folder is open/, button: 'Open Folder', sends: 'openFolder' },
     { status: { kind: 'noImages' }, selector: '.empty[data-kind="noImages"]', text: /No images found/, button: 'Open Settings', sends: 'openSettings' },
-    { status: { kind: 'modelMissing', modelId: 's0', modelName: 'MobileCLIP-S0', downloadBytes: 45_000_000 }, selector: '[data-status="modelMissing"]', text: /need the MobileCLIP-S0 model \(43 MB\)/, button: 'Download model', sends: 'downloadModel' },
-    { status: { kind: 'downloading', modelId: 's0', modelName: 'MobileCLIP-S0', received: 10_485_760, total: 41_943_040 }, selector: '[data-status="downloading"]', text: /Downloading MobileCLIP-S0… 10 MB of 40 MB/ },
-    { status: { kind: 'downloadFailed', modelId: 's0', modelName: 'MobileCLIP-S0', error: 'ECONNRESET' }, selector: '[data-status="downloadFailed"]', text: /failed: ECONNRESET/, button: 'Retry', sends: 'downloadModel' },
-    { status: { kind: 'loading', modelId: 's0', modelName: 'MobileCLIP-S0' }, selector: '[data-status="loading"]', text: /Loading MobileCLIP-S0/ },
-    { status: { kind: 'workerCrashed', error: 'exit code 134' }, selector: '[data-status="workerCrashed"]', text: /worker stopped: exit code 134/, button: 'Restart worker', sends: 'restartWorker' },
+    { status: { kind: 'modelMissing', modelName: 'MobileCLIP-S0', downloadSize: '45 MB + 40 MB' }, selector: '[data-status="modelMissing"]', text: /need the MobileCLIP-S0 model\. It runs locally/, button: 'Download (45 MB + 40 MB)', sends: 'downloadModel' },
+    { status: { kind: 'modelMissing', modelName: 'MobileCLIP-S0' }, selector: '[data-status="modelMissing"]', text: /need the MobileCLIP-S0 model/, button: 'Use Local Folder…', sends: 'modelAction' },
+    { status: { kind: 'downloading', modelName: 'MobileCLIP-S0', received: 10_485_760, total: 41_943_040 }, selector: '[data-status="downloading"]', text: /Downloading MobileCLIP-S0… 10 MB of 40 MB/ },
+    { status: { kind: 'modelFailed', modelName: 'MobileCLIP-S0', message: "Can't reach huggingface.co: offline or a proxy is needed.", retry: 'download' }, selector: '[data-status="modelFailed"]', text: /^Can't reach huggingface\.co: offline or a proxy is needed\.Retry/, button: 'Retry', sends: 'modelAction' },
+    { status: { kind: 'modelFailed', modelName: 'MobileCLIP-S0', message: 'The model folder x cannot be used.', retry: 'load' }, selector: '[data-status="modelFailed"]', text: /model folder x/, button: 'Show Details', sends: 'modelAction' },
+    { status: { kind: 'loading', modelName: 'MobileCLIP-S0' }, selector: '[data-status="loading"]', text: /Loading MobileCLIP-S0/ },
+    { status: { kind: 'workerCrashed', message: 'exit code 134' }, selector: '[data-status="workerCrashed"]', text: /worker stopped: exit code 134/, button: 'Restart worker', sends: 'restartWorker' },
   ];
   for (const c of statusCases) {
     test(`model status "${c.status.kind}" shows its state${c.sends ? ` and its button sends ${c.sends}` : ''}`, async () => {
@@ -506,5 +509,92 @@ describe('gallery webview', () => {
     assert.equal(await page.evaluate(() => (window as unknown as { __apiCalls: number }).__apiCalls), 1, 'acquireVsCodeApi called once');
     const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
     assert.ok(csp && !csp.includes('unsafe-inline') && !csp.includes('unsafe-eval'));
+  });
+  test('a query of filters only filters the grid: no scores, no relevance sort, every match listed', async () => {
+    const items = makeItems(20);
+    const page = await gallery(items, { state: { group: 'none' } });
+    await typeQuery(page, 'type:png');
+    const req = await waitForSent(page, 'search', (m) => m.query === 'type:png');
+    const pngs = items.filter((it) => it.ext === 'png');
+    await send(page, { type: 'searchResults', ranked: false, seq: req.seq, query: 'type:png', results: pngs.map((it) => ({ id: it.id, score: 0 })), noGoodMatch: false, bestScore: null });
+    const shown = await displayedIds(page);
+    assert.deepEqual(shown, [...pngs].sort((a, b) => a.name.localeCompare(b.name)).map((it) => it.id), 'the matches, in the sort the user had');
+    assert.deepEqual(await page.$$eval('.tile .score', (els) => els.map((e) => e.textContent).filter(Boolean)), [], 'no scores');
+    assert.equal(await page.$eval('vscode-single-select[aria-label="Sort by"]', (e) => (e as HTMLElement & { value: string }).value), 'name');
+    assert.match(await page.textContent('[data-search="count"]') ?? '', new RegExp(`^${pngs.length} images match “type:png”`));
+  });
+
+  test('ranked results are one flat list by score; grouping by folder is only used when asked for', async () => {
+    const items = makeItems(25);
+    const page = await gallery(items); // browsing groups by folder (the default)
+    assert.ok((await page.$$('.grid-row:not([hidden]) .group-header')).length > 1);
+    await typeQuery(page, 'red');
+    const req = await waitForSent(page, 'search', (m) => m.query === 'red');
+    // Scores alternate between folders: grouping would break the ranking (0.214 after 0.204).
+    const results = [{ id: 'id-1', score: 0.25 }, { id: 'id-2', score: 0.214 }, { id: 'id-6', score: 0.204 }, { id: 'id-3', score: 0.2 }];
+    await send(page, { type: 'searchResults', ranked: true, seq: req.seq, query: 'red', results, noGoodMatch: false, bestScore: 0.25 });
+    assert.deepEqual(await displayedIds(page), results.map((r) => r.id));
+    assert.equal((await page.$$('.grid-row:not([hidden]) .group-header')).length, 0, 'no folder headers in ranked results');
+    assert.equal(await page.$eval('vscode-single-select[aria-label="Group by"]', (e) => (e as HTMLElement & { value: string }).value), 'none');
+    // Asked for: folders while searching, remembered separately from browsing.
+    await setSelect(page, 'Group by', 'folder');
+    assert.ok((await page.$$('.grid-row:not([hidden]) .group-header')).length > 1);
+    const saved = await getPageState<{ group: string; groupWhileSearching: string }>(page);
+    assert.deepEqual([saved.group, saved.groupWhileSearching], ['folder', 'folder']);
+  });
+
+  test('folder chips are not capped silently: "More…" shows every folder', async () => {
+    const items = makeItems(40).map((it, i) => ({ ...it, folder: `f${String(i % 20).padStart(2, '0')}`, relPath: `f${String(i % 20).padStart(2, '0')}/${it.name}` }));
+    const page = await gallery(items, { state: { group: 'none' } });
+    await page.click('.filters summary');
+    const folderChips = () => page.$$eval('.chip-group[aria-label="Folder"] .chip:not(.more)', (els) => els.length);
+    assert.equal(await folderChips(), 12);
+    assert.match(await page.textContent('.chip-group[aria-label="Folder"] .chip.more') ?? '', /^More… \(8\)$/);
+    await page.click('.chip-group[aria-label="Folder"] .chip.more');
+    assert.equal(await folderChips(), 20);
+    await page.click('.chip-group[aria-label="Folder"] .chip:has-text("f19")');
+    await frames(page);
+    assert.deepEqual((await displayedIds(page)).sort(), items.filter((it) => it.folder === 'f19').map((it) => it.id).sort());
+    assert.equal(await page.textContent('.chip-group[aria-label="Folder"] .chip.more'), 'Fewer');
+  });
+
+  test('Ctrl+A then fast typing keeps the first character (the workbench never sees Ctrl+A)', async () => {
+    const page = await gallery(makeItems(5));
+    // What VS Code's webview host does: forward the keydown, answer Ctrl+A with a delayed "select all".
+    await page.evaluate(() => {
+      const w = window as unknown as { __forwarded: string[] };
+      w.__forwarded = [];
+      window.addEventListener('keydown', (e) => {
+        if (!(e.ctrlKey && e.key.toLowerCase() === 'a')) return;
+        w.__forwarded.push('ctrl+a');
+        setTimeout(() => document.execCommand('selectAll'), 30);
+      });
+    });
+    await typeQuery(page, 'green');
+    for (let round = 0; round < 5; round++) {
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('blue', { delay: 15 });
+      await page.waitForTimeout(60);
+      assert.equal(await page.$eval('vscode-textfield', (e) => (e as HTMLElement & { value: string }).value), 'blue', `round ${round}`);
+    }
+    assert.deepEqual(await page.evaluate(() => (window as unknown as { __forwarded: string[] }).__forwarded), []);
+  });
+
+  test('a long model error is one bounded banner with its actions; the failed search reruns once the model is ready', async () => {
+    const message = `Can't reach huggingface.co: offline or a proxy is needed. ${'/home/user/.cache/mobileclip-assets/Xenova--mobileclip_s0/onnx/vision_model.onnx '.repeat(20)}`;
+    const page = await gallery(makeItems(6), { status: { kind: 'modelFailed', modelName: 'MobileCLIP-S0', message, retry: 'download' }, width: 320 });
+    const box = await page.$eval('[data-status="modelFailed"]', (e) => e.getBoundingClientRect().height);
+    assert.ok(box < 200, `banner height ${box}px`);
+    assert.deepEqual(await page.$$eval('[data-status="modelFailed"] vscode-button', (els) => els.map((e) => e.textContent)), ['Retry', 'Use Local Folder…', 'Show Details']);
+    await page.click('[data-status="modelFailed"] vscode-button:has-text("Use Local Folder…")');
+    assert.equal((await waitForSent(page, 'modelAction')).action, 'useLocalFolder');
+
+    await typeQuery(page, 'red');
+    const req = await waitForSent(page, 'search', (m) => m.query === 'red');
+    await send(page, { type: 'searchResults', ranked: false, seq: req.seq, query: 'red', results: [], noGoodMatch: false, bestScore: null, error: 'Searching by description needs the model.' });
+    assert.equal(await page.isVisible('.search-ring'), false);
+    await clearSent(page);
+    await send(page, { type: 'modelStatus', status: READY });
+    assert.equal((await waitForSent(page, 'search', (m) => m.query === 'red')).query, 'red');
   });
 });

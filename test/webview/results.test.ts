@@ -156,4 +156,28 @@ describe('results panel webview', () => {
     await send(page2, resultsMsg(items, { query: 'something else' }));
     assert.equal(await page2.$eval('.grid', (g) => g.scrollTop), 0);
   });
+  test('Find Similar shows its query image (click opens it); Pin keeps the results; filter listings have no scores', async () => {
+    const page = await panel({ height: 500 });
+    const items = ranked(4);
+    const query = { ...makeItems(1)[0]!, id: 'q', name: 'green.png', relPath: 'images/green.png', thumbnail: null };
+    await send(page, resultsMsg(items, { query: 'green.png', title: 'Similar to green.png', queryItem: query }));
+    assert.equal(await page.isVisible('.query-image'), true);
+    assert.match(await page.getAttribute('.query-image', 'title') ?? '', /images\/green\.png/);
+    await clearSent(page);
+    await page.click('.query-image');
+    assert.deepEqual((await waitForSent(page, 'open')).ids, ['q']);
+    await page.click('vscode-button.pin');
+    await waitForSent(page, 'pinResults');
+    await send(page, resultsMsg(items, { query: 'green.png', title: 'Similar to green.png', queryItem: query, pinned: true }));
+    assert.equal(await page.isVisible('vscode-button.pin'), false);
+    assert.equal(await page.isVisible('.pinned'), true);
+    await page.waitForTimeout(300); // the state is saved debounced
+    assert.equal((await getPageState<{ pinned: boolean }>(page)).pinned, true, 'a reload keeps it pinned');
+    // A listing (filters only): no query image, no scores, "images" not "results".
+    const listed = makeItems(3);
+    await send(page, resultsMsg(listed, { query: 'type:png', ranked: false, bestScore: null }));
+    assert.equal(await page.isVisible('.query-image'), false);
+    assert.equal(await page.textContent('.results-header vscode-badge'), '3 images');
+    assert.deepEqual(await page.$$eval('.grid-row:not([hidden]) .tile .score', (els) => els.map((e) => e.textContent).filter(Boolean)), []);
+  });
 });

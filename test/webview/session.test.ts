@@ -32,7 +32,7 @@ function setup(n: number, over: Partial<AssetBackend> = {}) {
   const items = emitter<ItemsDelta>();
   const progress = emitter<IndexingProgress>();
   const status = emitter<ModelStatus>();
-  let currentStatus: ModelStatus = { kind: 'ready', modelId: 'm', modelName: 'M' };
+  let currentStatus: ModelStatus = { kind: 'ready', modelName: 'M' };
   const all = Array.from({ length: n }, (_, i) => backendItem(i, i % 2 === 0));
   const rec = (name: string) => async (arg?: unknown) => {
     calls.push([name, arg]);
@@ -47,12 +47,12 @@ function setup(n: number, over: Partial<AssetBackend> = {}) {
     isKnownItem: (id) => id === 'bad' || all.some((it) => it.id === id),
     search: async (q) => {
       if (q === 'boom') throw new Error('model not ready');
-      return { results: [{ id: 'b3', score: 0.3 }, { id: 'b1', score: 0.2 }], noGoodMatch: false, bestScore: 0.3 };
+      return { ranked: true, results: [{ id: 'b3', score: 0.3 }, { id: 'b1', score: 0.2 }], noGoodMatch: false, bestScore: 0.3 };
     },
     thumbnails: async (ids) => ids.map((id) => (id === 'bad' ? { id, thumbnailPath: null, error: 'corrupt' } : { id, thumbnailPath: `/cache/${id}.webp`, width: 5, height: 6 })),
     findSimilar: async (id) => ({ query: id, title: `Similar to ${id}`, items: [{ ...all[0], score: 1 }], noGoodMatch: false, bestScore: 1 }),
     open: rec('open'), reveal: rec('reveal'), copyPaths: rec('copyPaths'), copyMarkdownLinks: rec('copyMarkdownLinks'),
-    generateCaptions: rec('generateCaptions'), editTags: rec('editTags'), downloadModel: rec('downloadModel'),
+    generateCaptions: rec('generateCaptions'), editTags: rec('editTags'), downloadModel: rec('downloadModel'), modelAction: rec('modelAction'),
     restartWorker: rec('restartWorker'), openSettings: rec('openSettings'), openFolder: rec('openFolder'),
     onDidChangeItems: items.subscribe, onDidChangeProgress: progress.subscribe, onDidChangeStatus: status.subscribe,
     ...over,
@@ -111,8 +111,8 @@ test('search answers with the request seq; failures become an error result, not 
   await session.handle({ type: 'search', seq: 7, query: 'red' });
   await session.handle({ type: 'search', seq: 8, query: 'boom' });
   assert.deepEqual(s.posted, [
-    { type: 'searchResults', seq: 7, query: 'red', results: [{ id: 'b3', score: 0.3 }, { id: 'b1', score: 0.2 }], noGoodMatch: false, bestScore: 0.3 },
-    { type: 'searchResults', seq: 8, query: 'boom', results: [], noGoodMatch: false, bestScore: null, error: 'model not ready' },
+    { type: 'searchResults', ranked: true, seq: 7, query: 'red', results: [{ id: 'b3', score: 0.3 }, { id: 'b1', score: 0.2 }], noGoodMatch: false, bestScore: 0.3 },
+    { type: 'searchResults', ranked: false, seq: 8, query: 'boom', results: [], noGoodMatch: false, bestScore: null, error: 'model not ready' },
   ]);
   assert.deepEqual(s.errors, []);
 });
@@ -121,7 +121,7 @@ test('a newer search aborts the older one; its late answer is not posted', async
   let release!: () => void;
   const s = setup(3, {
     search: (q, signal) => new Promise((resolve) => {
-      const answer = () => resolve({ results: [{ id: 'b0', score: q === 'slow' ? 0.1 : 0.2 }], noGoodMatch: false, bestScore: 0.2 });
+      const answer = () => resolve({ ranked: true, results: [{ id: 'b0', score: q === 'slow' ? 0.1 : 0.2 }], noGoodMatch: false, bestScore: 0.2 });
       if (q === 'slow') release = answer;
       else answer();
       void signal;
@@ -226,8 +226,8 @@ test('status changes reach the gallery; recovering from a worker crash resends t
   const session = new WebviewSession('gallery', s.backend, s.host);
   await session.handle({ type: 'ready' });
   s.posted.length = 0;
-  s.setStatus({ kind: 'workerCrashed', error: 'SIGKILL' });
-  s.setStatus({ kind: 'ready', modelId: 'm', modelName: 'M' });
+  s.setStatus({ kind: 'workerCrashed', message: 'SIGKILL' });
+  s.setStatus({ kind: 'ready', modelName: 'M' });
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(s.posted.slice(0, 2).map((m) => m.type === 'modelStatus' && m.status.kind), ['workerCrashed', 'ready']);
   assert.ok(s.posted.some((m) => m.type === 'init'), 'full list resent after recovery');

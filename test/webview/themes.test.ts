@@ -20,7 +20,7 @@ import {
   type Theme,
 } from './harness';
 
-const READY: ModelStatus = { kind: 'ready', modelId: 'mobileclip-s0', modelName: 'MobileCLIP-S0' };
+const READY: ModelStatus = { kind: 'ready', modelName: 'MobileCLIP-S0' };
 
 let h: Harness;
 let items: AssetItem[];
@@ -98,7 +98,7 @@ describe('webview themes', () => {
       await page.keyboard.type('a cat sleeping on a sofa');
       const req = await waitForSent(page, 'search', (m) => m.query === 'a cat sleeping on a sofa');
       const results = items.slice(0, 30).map((it, i) => ({ id: it.id, score: 0.21 - i * 0.002 }));
-      await send(page, { type: 'searchResults', seq: req.seq, query: req.query, results, noGoodMatch: true, bestScore: 0.21 });
+      await send(page, { type: 'searchResults', ranked: true, seq: req.seq, query: req.query, results, noGoodMatch: true, bestScore: 0.21 });
       await page.click(`.tile[data-id="${items[0].id}"]`);
       await page.click(`.tile[data-id="${items[2].id}"]`, { modifiers: ['Shift'] });
       await imagesSettled(page);
@@ -111,11 +111,11 @@ describe('webview themes', () => {
 
     test(`gallery in the ${theme} theme: model download failed`, async () => {
       const page = await openPage(h, { bundle: 'gallery', theme, width: 300, height: 420, state: { tileSize: 96 } });
-      const status: ModelStatus = { kind: 'downloadFailed', modelId: 'mobileclip-s0', modelName: 'MobileCLIP-S0', error: 'getaddrinfo ENOTFOUND huggingface.co' };
+      const status: ModelStatus = { kind: 'modelFailed', modelName: 'MobileCLIP-S0', message: "Can't reach huggingface.co: offline or a proxy is needed.", retry: 'download' };
       await send(page, { type: 'init', status, progress: { running: false, done: 0, total: 0, etaSeconds: null, failed: [] }, total: items.length }, ...itemsMessages(items.slice(0, 12)));
       await imagesSettled(page);
       await page.screenshot({ path: screenshotPath(`gallery-error-${theme}`) });
-      assert.equal(hex(await rgb(page, '[data-status="downloadFailed"]', 'border-top-color')), vars['inputValidation-errorBorder']);
+      assert.equal(hex(await rgb(page, '[data-status="modelFailed"]', 'border-top-color')), vars['inputValidation-errorBorder']);
       await finish(page);
     });
 
@@ -135,7 +135,7 @@ describe('webview themes', () => {
 
   test('gallery at panel width (wide layout, many columns)', async () => {
     const page = await openPage(h, { bundle: 'gallery', theme: 'dark', width: 1200, height: 600, state: { tileSize: 112 } });
-    await send(page, { type: 'init', status: { kind: 'modelMissing', modelId: 'mobileclip-s0', modelName: 'MobileCLIP-S0', downloadBytes: 215_349_216 }, progress: { running: false, done: 0, total: 0, etaSeconds: null, failed: [] }, total: items.length }, ...itemsMessages(items));
+    await send(page, { type: 'init', status: { kind: 'modelMissing', modelName: 'MobileCLIP-S0', downloadSize: '46 MB + 40 MB' }, progress: { running: false, done: 0, total: 0, etaSeconds: null, failed: [] }, total: items.length }, ...itemsMessages(items));
     await imagesSettled(page);
     await page.screenshot({ path: screenshotPath('gallery-wide-dark') });
     assert.ok(Number(await page.getAttribute('.grid', 'aria-colcount')) >= 8);

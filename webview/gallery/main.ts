@@ -9,6 +9,7 @@ import type {
   GroupKey,
   HostToWebview,
   IndexingProgress,
+  ModelAction,
   ModelStatus,
   SearchResultsMessage,
   SortKey,
@@ -30,7 +31,12 @@ interface GalleryState {
   sort: SortKey;
   /** Sort in use before a query switched to relevance, restored when the query is cleared. */
   sortBeforeQuery: SortKey | null;
+  /** Grouping while browsing (default by folder). */
   group: GroupKey;
+  /** Grouping of ranked search results: a flat ranked list unless the user asks for folders. */
+  groupWhileSearching: GroupKey;
+  /** Filter chip groups the user expanded with "More…" (kinds of AssetFilters). */
+  expandedChips: string[];
   tileSize: number;
   collapsed: string[];
   scrollTop: number;
@@ -51,6 +57,8 @@ const state: GalleryState = {
   sort: saved.sort ?? 'name',
   sortBeforeQuery: saved.sortBeforeQuery ?? null,
   group: saved.group ?? 'folder',
+  groupWhileSearching: saved.groupWhileSearching ?? 'none',
+  expandedChips: Array.isArray(saved.expandedChips) ? saved.expandedChips : [],
   tileSize: clamp(saved.tileSize ?? 112, TILE_MIN, TILE_MAX),
   collapsed: Array.isArray(saved.collapsed) ? saved.collapsed : [],
   scrollTop: saved.scrollTop ?? 0,
@@ -66,7 +74,10 @@ let generation = -1;
 let itemsComplete = false;
 let status: ModelStatus | null = null;
 let progress: IndexingProgress = { running: false, done: 0, total: 0, etaSeconds: null, failed: [] };
+/** Ids the active query matched, with scores (meaningful only when `ranked`); null: no query. */
 let scores: Map<string, number> | null = null;
+/** False while the active query is filters only: its matches are a listing, not a ranking. */
+let ranked = true;
 let lastSearch: SearchResultsMessage | null = null;
 let searchSeq = 0;
 let searching = false;
@@ -129,7 +140,7 @@ const grid = new VirtualGrid({
   label: 'Workspace images',
   tileSize: state.tileSize,
   labelHeight: 22,
-  scoreOf: (it) => scores?.get(it.id),
+  scoreOf: (it) => (ranked ? scores?.get(it.id) : undefined),
   onOpen: (ids) => post({ type: 'open', ids }),
   onSelectionChange: (ids) => {
     selectionBar.update(ids);
@@ -163,17 +174,21 @@ function clamp(v: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, Number.isFinite(v) ? v : lo));
 }
 
-const effectiveSort = (): SortKey => (state.sort === 'relevance' && !scores ? 'name' : state.sort);
+/** A ranked search is showing: sort by relevance and group as asked for search results. */
+const rankedSearch = (): boolean => scores !== null && ranked;
+const effectiveSort = (): SortKey => (state.sort === 'relevance' && !rankedSearch() ? (state.sortBeforeQuery ?? 'name') : state.sort);
+const effectiveGroup = (): GroupKey => (rankedSearch() ? state.groupWhileSearching : state.group);
 
 function rebuild(): void {
+  const group = effectiveGroup();
   const sections = buildSections(items.values(), {
     scores,
     filters: state.filters,
     sort: effectiveSort(),
-    group: state.group,
+    group,
     collapsed: new Set(state.collapsed),
   });
-  grid.setSections(sections, state.group === 'folder');
+  grid.setSections(sections, group === 'folder');
   renderEmptyState(sections.reduce((n, s) => n + s.items.length, 0));
   renderSearchInfo();
   maybeRestoreScroll();
@@ -201,8 +216,8 @@ function selectValue(select: HTMLElement & { value: string }, value: string, dis
 }
 
 function syncControls(): void {
-  selectValue(sortSelect, effectiveSort(), scores ? [] : ['relevance']);
-  selectValue(groupSelect, state.group);
+  selectValue(sortSelect, effectiveSort(), rankedSearch() ? [] : ['relevance']);
+  selectValue(groupSelect, effectiveGroup());
   sizeSlider.value = String(state.tileSize);
 }
 
@@ -224,14 +239,22 @@ function toggleFilter(kind: keyof AssetFilters, value: string): void {
 function renderChips(): void {
   const facets = computeFacets(items.values());
   const group = (label: string, kind: keyof AssetFilters, values: Facet[], max: number, show: (v: string) => string) => {
-    // Always list active values, even when they are not among the most common.
+    // Always list active values, even when they are not among the most common; a long list gets
+    // "More…" (never a silent cap).
     const active = state.filters[kind];
-    const shown = values.slice(0, max);
+    const expanded = state.expandedChips.includes(kind);
+    const shown = expanded ? [...values] : values.slice(0, max);
     for (const v of active) if (!shown.some(([x]) => x === v)) shown.push([v, values.find(([x]) => x === v)?.[1] ?? 0]);
     if (!shown.length) return null;
-    return h('div', { class: 'chip-group', role: 'group', 'aria-label': label },
+    const hidden = values.length - shown.filter(([v]) => values.some(([x]) => x === v)).length;
+    const toggle = (hidden > 0 || expanded) && values.length > max
+      ? chip(expanded ? 'Fewer' : `More… (${hidden})`, null, false, () => toggleChipGroup(kind), expanded ? `Show the ${max} most common` : `Show all ${values.length}`)
+      : null;
+    if (toggle) toggle.classList.add('more');
+    return h('div', { class: 'chip-group', role: 'group', 'aria-label': label, 'data-kind': kind },
       h('span', { class: 'chip-group-label' }, label),
-      ...shown.map(([v, n]) => chip(show(v), n, active.includes(v), () => toggleFilter(kind, v))));
+      ...shown.map(([v, n]) => chip(show(v), n, active.includes(v), () => toggleFilter(kind, v))),
+      toggle);
   };
   chipGroups.replaceChildren(
     ...[
@@ -262,6 +285,15 @@ function renderChips(): void {
   activeChips.hidden = actives.length === 0;
 }
 
+function toggleChipGroup(kind: string): void {
+  const set = new Set(state.expandedChips);
+  if (set.has(kind)) set.delete(kind);
+  else set.add(kind);
+  state.expandedChips = [...set];
+  save();
+  renderChips();
+}
+
 function clearFilters(): void {
   state.filters = emptyFilters();
   save();
@@ -275,15 +307,24 @@ function button(label: string, onClick: () => void, secondary = false): HTMLElem
   return b;
 }
 
+function banner(kind: string, cls: string, text: string, ...actions: (HTMLElement | null)[]): HTMLElement {
+  // One sentence; the full text is the tooltip if it had to be clipped (banners have a bounded height).
+  return h('div', { class: `banner ${cls}`.trim(), 'data-status': kind, ...(cls.includes('error') ? { role: 'alert' } : {}) },
+    h('span', { class: 'text', title: text }, text), ...actions);
+}
+
+const modelAction = (action: ModelAction) => () => post({ type: 'modelAction', action });
+
 function renderStatus(): void {
   const parts: HTMLElement[] = [];
   const s = status;
   if (s) {
     switch (s.kind) {
       case 'modelMissing':
-        parts.push(h('div', { class: 'banner', 'data-status': s.kind },
-          h('span', { class: 'text' }, `Search and tags need the ${s.modelName} model${s.downloadBytes ? ` (${formatBytes(s.downloadBytes)})` : ''}. It runs locally; images never leave this machine.`),
-          button('Download model', () => post({ type: 'downloadModel' }))));
+        parts.push(banner(s.kind, '', `Search and tags need the ${s.modelName} model. It runs locally; images never leave this machine.`,
+          button(s.downloadSize ? `Download (${s.downloadSize})` : 'Download model', () => post({ type: 'downloadModel' })),
+          button('Use Local Folder…', modelAction('useLocalFolder'), true),
+          button('Select Model', modelAction('selectModel'), true)));
         break;
       case 'downloading': {
         const bar = h('vscode-progress-bar', { 'aria-label': `Downloading ${s.modelName}` }) as HTMLElement & { value: number; max: number; indeterminate: boolean };
@@ -291,23 +332,26 @@ function renderStatus(): void {
           bar.max = s.total;
           bar.value = s.received;
         } else bar.indeterminate = true;
-        parts.push(h('div', { class: 'banner', 'data-status': s.kind },
-          h('span', { class: 'text' }, `Downloading ${s.modelName}… ${formatBytes(s.received)}${s.total ? ` of ${formatBytes(s.total)}` : ''}`), bar));
+        const b = banner(s.kind, '', `Downloading ${s.modelName}… ${formatBytes(s.received)}${s.total ? ` of ${formatBytes(s.total)}` : ''}`);
+        b.append(bar);
+        parts.push(b);
         break;
       }
-      case 'downloadFailed':
-        parts.push(h('div', { class: 'banner error', 'data-status': s.kind, role: 'alert' },
-          h('span', { class: 'text' }, `Downloading ${s.modelName} failed: ${s.error}`),
-          button('Retry', () => post({ type: 'downloadModel' })),
-          button('Settings', () => post({ type: 'openSettings' }), true)));
+      case 'modelFailed':
+        parts.push(banner(s.kind, 'error', s.message,
+          button('Retry', modelAction('retry')),
+          button('Use Local Folder…', modelAction('useLocalFolder'), true),
+          button('Show Details', modelAction('showDetails'), true)));
         break;
       case 'loading':
-        parts.push(h('div', { class: 'banner', 'data-status': s.kind },
-          h('vscode-progress-ring', { 'aria-label': 'Loading model' }), h('span', { class: 'text' }, `Loading ${s.modelName}…`)));
+      case 'restarting': {
+        const b = banner(s.kind, '', `${s.kind === 'loading' ? 'Loading' : 'Restarting'} ${s.modelName}…`);
+        b.prepend(h('vscode-progress-ring', { 'aria-label': 'Loading model' }));
+        parts.push(b);
         break;
+      }
       case 'workerCrashed':
-        parts.push(h('div', { class: 'banner error', 'data-status': s.kind, role: 'alert' },
-          h('span', { class: 'text' }, `The inference worker stopped: ${s.error}`),
+        parts.push(banner(s.kind, 'error', `The inference worker stopped: ${s.message}`,
           button('Restart worker', () => post({ type: 'restartWorker' }))));
         break;
       default:
@@ -344,7 +388,7 @@ function renderSearchInfo(): void {
   if (q && r && r.query === q) {
     const shown = grid.itemCount;
     if (r.error) {
-      parts.push(h('div', { class: 'banner error', role: 'alert', 'data-search': 'error' }, h('span', { class: 'text' }, `Search unavailable: ${r.error}`)));
+      parts.push(h('div', { class: 'banner error', role: 'alert', 'data-search': 'error' }, h('span', { class: 'text', title: r.error }, r.error)));
     } else if (r.noGoodMatch) {
       parts.push(h('div', { class: 'banner warning', 'data-search': 'no-good-match' },
         h('span', { class: 'text' }, `No good match for “${q}”${r.bestScore !== null ? ` (best score ${formatScore(r.bestScore)})` : ''}. Showing the closest images.`)));
@@ -352,8 +396,9 @@ function renderSearchInfo(): void {
     if (!r.error) {
       const open = h('button', { class: 'link', type: 'button' }, 'Open in panel');
       open.addEventListener('click', () => post({ type: 'openAllInPanel', query: q, ids: grid.orderedIds }));
+      const what = r.ranked ? `${plural(shown, 'result')} for “${q}”` : `${plural(shown, 'image')} ${shown === 1 ? 'matches' : 'match'} “${q}”`;
       parts.push(h('div', { class: 'result-count', 'data-search': 'count' },
-        h('span', {}, `${plural(shown, 'result')} for “${q}”`), shown ? open : null));
+        h('span', {}, what), shown ? open : null));
     }
   }
   searchInfo.replaceChildren(...parts);
@@ -396,6 +441,7 @@ function runSearch(): void {
     searching = false;
     const hadScores = scores !== null;
     scores = null;
+    ranked = true;
     lastSearch = null;
     if (state.sort === 'relevance') state.sort = state.sortBeforeQuery ?? 'name';
     state.sortBeforeQuery = null;
@@ -418,9 +464,11 @@ function onSearchResults(m: SearchResultsMessage): void {
   lastSearch = m;
   if (m.error) {
     scores = null;
+    ranked = true;
   } else {
     scores = new Map(m.results.map((r) => [r.id, r.score]));
-    if (state.sort !== 'relevance' && state.sortBeforeQuery === null) {
+    ranked = m.ranked;
+    if (ranked && state.sort !== 'relevance' && state.sortBeforeQuery === null) {
       state.sortBeforeQuery = state.sort;
       state.sort = 'relevance';
       save();
@@ -454,6 +502,16 @@ searchField.addEventListener('input', () => {
   runSearch();
 });
 searchField.addEventListener('keydown', (e: KeyboardEvent) => {
+  if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'a') {
+    // Select the text here and now, and keep the key from the workbench: VS Code's webview host
+    // forwards keydowns and answers Ctrl+A with a "select all" command that arrives a moment
+    // later, after the first character typed over the selection, which it then selects and the
+    // second character replaces (the lost first character).
+    e.preventDefault();
+    e.stopPropagation();
+    selectSearchText();
+    return;
+  }
   if (e.key === 'Enter') {
     searchSoon.cancel();
     runSearch();
@@ -469,16 +527,26 @@ searchField.addEventListener('keydown', (e: KeyboardEvent) => {
   }
 });
 
+/** Selects all text of the search box (its input lives in the element's shadow root). */
+function selectSearchText(): void {
+  const input = searchField.shadowRoot?.querySelector('input') ?? null;
+  if (input) input.select();
+  else (searchField as HTMLElement & { select?: () => void }).select?.();
+}
+
 sortSelect.addEventListener('change', () => {
   const v = sortSelect.value as SortKey;
-  if (v === 'relevance' && !scores) return syncControls();
+  if (v === 'relevance' && !rankedSearch()) return syncControls();
   state.sort = v;
-  if (scores) state.sortBeforeQuery = state.sortBeforeQuery ?? 'name';
+  if (rankedSearch()) state.sortBeforeQuery = state.sortBeforeQuery ?? 'name';
   save();
   rebuild();
 });
 groupSelect.addEventListener('change', () => {
-  state.group = groupSelect.value === 'none' ? 'none' : 'folder';
+  const value: GroupKey = groupSelect.value === 'none' ? 'none' : 'folder';
+  // Ranked results and browsing each keep their own grouping.
+  if (rankedSearch()) state.groupWhileSearching = value;
+  else state.group = value;
   save();
   rebuild();
 });
@@ -560,11 +628,16 @@ function handle(m: HostToWebview): void {
       progress = m.progress;
       renderStatus();
       break;
-    case 'modelStatus':
+    case 'modelStatus': {
+      const changed = status?.kind !== m.status.kind;
       status = m.status;
       renderStatus();
       renderEmptyState(grid.itemCount);
+      // A search that failed because of the model runs again when the model's state changes: it
+      // works once the model is ready, and until then its message follows the state.
+      if (changed && lastSearch?.error && state.query.trim()) runSearch();
       break;
+    }
     case 'setQuery':
       searchField.value = m.query;
       state.query = m.query;

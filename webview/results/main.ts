@@ -19,6 +19,8 @@ interface ResultsState {
   scrollTop: number;
   /** Which result set the scroll position belongs to. */
   query: string;
+  /** Kept across reloads (the panel serializer reads it). */
+  pinned?: boolean;
 }
 
 const TILE_MIN = 80;
@@ -37,9 +39,16 @@ let items: AssetItem[] = [];
 const heading = h('h1', { class: 'query' });
 const count = h('vscode-badge', { class: 'count' });
 const sizeSlider = h('input', { type: 'range', min: TILE_MIN, max: TILE_MAX, step: 8, value: state.tileSize, 'aria-label': 'Thumbnail size', title: 'Thumbnail size' });
+/** Find Similar: the image the results are similar to (click opens it). */
+const queryImage = h('button', { class: 'query-image', type: 'button', hidden: true });
+const pinButton = h('vscode-button', { class: 'pin', secondary: true, title: 'Keep these results: the next search opens another panel' }, 'Pin');
+pinButton.addEventListener('click', () => post({ type: 'pinResults' }));
+const pinnedBadge = h('span', { class: 'pinned', hidden: true, title: 'These results stay: the next search opens another panel' }, 'Pinned');
 const header = h('div', { class: 'results-header' },
-  h('div', { class: 'title-line' }, heading, count),
-  h('label', { class: 'size-control' }, h('span', { 'aria-hidden': 'true' }, 'Size'), sizeSlider));
+  h('div', { class: 'title-line' }, queryImage, heading, count, pinnedBadge),
+  h('div', { class: 'header-controls' },
+    pinButton,
+    h('label', { class: 'size-control' }, h('span', { 'aria-hidden': 'true' }, 'Size'), sizeSlider)));
 const banner = h('div', { class: 'status', 'aria-live': 'polite' });
 
 const selectionBar = new SelectionBar([
@@ -79,8 +88,11 @@ function render(restoreScroll: boolean): void {
   const title = r ? (r.title ?? `“${r.query}”`) : 'Search results';
   heading.textContent = title;
   document.title = title;
-  count.textContent = r ? plural(items.length, 'result') : '';
+  count.textContent = r ? plural(items.length, r.ranked === false ? 'image' : 'result') : '';
   count.hidden = !r;
+  renderQueryImage(r?.queryItem);
+  pinButton.hidden = !r || r.pinned === true;
+  pinnedBadge.hidden = !r?.pinned;
   banner.replaceChildren();
   if (r?.noGoodMatch) {
     banner.append(h('div', { class: 'banner warning', 'data-search': 'no-good-match' },
@@ -94,6 +106,24 @@ function render(restoreScroll: boolean): void {
   if (restoreScroll) grid.scrollTop = state.scrollTop;
 }
 
+function renderQueryImage(item: AssetItem | undefined): void {
+  queryImage.hidden = !item;
+  if (!item) {
+    queryImage.replaceChildren();
+    return;
+  }
+  queryImage.title = `${item.relPath} (the image these are similar to): open it`;
+  queryImage.setAttribute('aria-label', `Query image ${item.name}: open it`);
+  queryImage.dataset.id = item.id;
+  queryImage.replaceChildren(item.thumbnail
+    ? h('img', { src: item.thumbnail, alt: '' })
+    : h('span', { class: 'codicon-placeholder', 'aria-hidden': 'true' }, item.ext.toUpperCase()));
+}
+queryImage.addEventListener('click', () => {
+  const id = queryImage.dataset.id;
+  if (id) post({ type: 'open', ids: [id] });
+});
+
 function handle(m: HostToWebview): void {
   switch (m.type) {
     case 'results': {
@@ -103,6 +133,7 @@ function handle(m: HostToWebview): void {
       thumbs.reset();
       grid.setSelection([]);
       state.query = m.query;
+      state.pinned = m.pinned === true;
       if (!sameQuery) state.scrollTop = 0;
       render(true);
       saveSoon();

@@ -9,7 +9,7 @@ import type { IndexSnapshot } from '../../engine/index/format';
 import { resolveCliIndexDir } from '../../engine/index/location';
 import { DEFAULT_THUMBNAIL_SIZE } from '../../engine/index/thumbnails';
 import { defaultCacheDir } from '../../engine/models/resolve';
-import { DEFAULT_BACKGROUND, parseBackground } from '../../engine/preprocess/pipeline';
+import { parseBackground } from '../../engine/preprocess/pipeline';
 import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, numberFlag, openEngine, parseCommandArgs } from '../command';
 import { escapeControl, printLines } from '../output';
 
@@ -81,13 +81,15 @@ export function indexDirFromFlags(folder: string, values: IndexFlagValues): stri
 export function indexerOptionsFrom(folder: string, values: IndexFlagValues): Omit<IndexerOptions, 'embedder'> {
   const indexDir = indexDirFromFlags(folder, values);
   const thumbSize = values['thumbnail-size'] !== undefined ? numberFlag('--thumbnail-size', values['thumbnail-size'], 'thumbnail-size') : DEFAULT_THUMBNAIL_SIZE;
-  const { r, g, b } = parseBackground(values.background ?? DEFAULT_BACKGROUND);
-  const background = `#${[r, g, b].map((c) => c.toString(16).padStart(2, '0')).join('')}`;
+  // Checked before any model loads; indexIdentity() normalises it.
+  if (values.background !== undefined) {
+    try { parseBackground(values.background); } catch (err) { throw new UsageError(`--background: ${(err as Error).message}`); }
+  }
   return {
     root: folder,
     indexDir,
-    // Everything besides the model that changes an embedding.
-    preprocessing: { background },
+    // Everything besides the model that changes an embedding (normalised by indexIdentity()).
+    preprocessing: { background: values.background },
     dtype: values.float16 ? 'float16' : undefined,
     scan: {
       include: values.include,
@@ -199,7 +201,7 @@ export const indexCommand: Command = {
     if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one folder' : 'which folder? give DIR');
     const folder = await folderArg(positionals[0], 'folder');
     const options = indexerOptionsFrom(folder, values);
-    const engine = await openEngine(values);
+    const engine = await openEngine(values, {}, options.indexDir);
     let summary: IndexRunSummary;
     try {
       ({ summary } = await refreshIndex(engine, options));

@@ -27,7 +27,8 @@ export const SEARCH_USAGE = `  --dir DIR             the indexed folder (default
                         whose file or folder names contain the query's words, by at most half
                         the gap between the best and the median score (as the
                         mobileclipAssets.search.ranking setting)
-  --json                print [{"path","score"}], best first ([] when nothing is a good match);
+  --json                print [{"path","score"}], best first ([] when nothing is a good match;
+                        a query of filters only lists every match, by path, with score null);
                         under hybrid ranking, "nameBoost" is what a name match added
   --no-update           search the index as it is, without refreshing it first`;
 
@@ -42,7 +43,8 @@ Query syntax:
   red +2:blue             a weight before a colon (also -0.5:dog, 3:cat)
   "rock + roll"           quotes keep words (and + - :) together
   photos/cat.png          an image path is an image term (find similar, combinable with text)
-  tag:icon type:png in:assets/ path:"**/logo*"   filters; -tag: -type: -in: -path: exclude
+  tag:icon type:png in:assets/ path:"**/logo*"   filters; -tag: -type: -in: -path: exclude;
+                          filters alone list every image that passes them
 
 Options:
 ${SEARCH_USAGE}
@@ -82,7 +84,7 @@ export async function runSearch(
   const folder = await folderArg(values.dir, '--dir');
   const indexerOptions = indexerOptionsFrom(folder, values);
   const options = searchOptionsFrom(values);
-  const engine: Engine = await openEngine(values);
+  const engine: Engine = await openEngine(values, {}, indexerOptions.indexDir);
   try {
     let snapshot: IndexSnapshot | undefined;
     if (values['no-update']) {
@@ -140,7 +142,11 @@ export function printResponse(response: SearchResponse, json: boolean, threshold
     else printLines(process.stdout, `${note[0]!.toUpperCase()}${note.slice(1)}.`);
   }
   if (json) {
-    const rows = response.results.map((r) => (r.nameBoost ? { path: r.path, score: round(r.score), nameBoost: round(r.nameBoost) } : { path: r.path, score: round(r.score) }));
+    // A query of filters only is a listing: its results have no score.
+    const rows = response.results.map((r) => {
+      if (!response.ranked) return { path: r.path, score: null };
+      return r.nameBoost ? { path: r.path, score: round(r.score), nameBoost: round(r.nameBoost) } : { path: r.path, score: round(r.score) };
+    });
     process.stdout.write(`${JSON.stringify(rows)}\n`);
     return;
   }
@@ -149,10 +155,11 @@ export function printResponse(response: SearchResponse, json: boolean, threshold
     return;
   }
   if (!response.results.length) return;
-  const lines = ['score   size        path'];
+  const lines = [response.ranked ? 'score   size        path' : 'size        path'];
   for (const r of response.results) {
     const name = r.nameBoost ? `  (name match ${r.nameBoost > 0 ? '+' : ''}${r.nameBoost.toFixed(3)})` : '';
-    lines.push(`${r.score.toFixed(3).padStart(6)}  ${`${r.width}x${r.height}`.padEnd(10)}  ${r.path}${name}`);
+    const size = `${`${r.width}x${r.height}`.padEnd(10)}  ${r.path}${name}`;
+    lines.push(response.ranked ? `${r.score.toFixed(3).padStart(6)}  ${size}` : size);
   }
   printLines(process.stdout, lines);
 }

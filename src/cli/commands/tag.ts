@@ -77,7 +77,7 @@ export const tag: Command = {
     for (const w of store.warnings) printLines(process.stderr, `warning: ${w}`);
 
     const cacheDir = values['cache-dir'] ?? defaultCacheDir();
-    const engine = await openEngine(values);
+    const engine = await openEngine(values, {}, indexOptions.indexDir);
     try {
       // The same index (location, scan rules, preprocessing identity) as `index` and `search` use.
       const { summary, snapshot } = await refreshIndex(engine, indexOptions);

@@ -12,8 +12,9 @@ import type { ImageTextEmbedder } from '../api';
 import { isItemError, type ImageResult, type ThumbnailOptions } from '../types';
 import { resolveInside, writeFileAtomic } from '../util/atomic';
 import { boundaryFor, checkWriteFolder } from '../util/folders';
-import type { IndexSnapshot, PreprocessingSettings, VectorDType } from './format';
+import type { IndexSnapshot, VectorDType } from './format';
 import { sha256File } from './hash';
+import { indexIdentity, type EmbeddingSettings } from './identity';
 import { MANIFEST_FILE, THUMBNAILS_DIR } from './location';
 import { acquireIndexLock } from './lock';
 import { DEFAULT_EXCLUDE, PathFilter, scanFolder, symlinkedFileProblem, toPosix, type ScanOptions, type ScannedFile } from './scan';
@@ -26,8 +27,8 @@ export interface IndexerOptions {
   /** Where the index lives (see indexDirFor / resolveCliIndexDir). */
   indexDir: string;
   embedder: ImageTextEmbedder;
-  /** Settings that change embeddings besides the model, e.g. { background: '#ffffff' }. */
-  preprocessing?: PreprocessingSettings;
+  /** Settings that change embeddings besides the model, e.g. { background: '#ffffff' } (see identity.ts). */
+  preprocessing?: EmbeddingSettings;
   /** Vector storage precision (default float32; float16 halves the file). */
   dtype?: VectorDType;
   scan?: Omit<ScanOptions, 'signal' | 'onSkip' | 'under'>;
@@ -114,11 +115,7 @@ export class WorkspaceIndexer {
     this.options = options;
     this.root = path.resolve(options.root);
     this.indexDir = path.resolve(options.indexDir);
-    const info = options.embedder.info;
-    this.identity = {
-      model: { id: info.id, fingerprint: info.fingerprint, dim: info.dim },
-      preprocessing: options.preprocessing ?? {},
-    };
+    this.identity = indexIdentity(options.embedder.info, options.preprocessing);
   }
 
   /** Load (or start) the folder's index. Nothing is written until the first update. */

@@ -30,12 +30,19 @@ export function indexDirFor(folder: string, options: IndexLocationOptions): stri
 }
 
 /**
- * The CLI's rule: an explicit `--index DIR` wins; otherwise an in-repository index that already
- * exists (`<folder>/.mobileclip/index.json`) is used; otherwise the per-user cache.
+ * The one rule both the CLI and the extension follow: an explicit override wins (`--index DIR`);
+ * `inRepository` asks for `<folder>/.mobileclip/`; otherwise an in-repository index that already
+ * exists (`<folder>/.mobileclip/index.json`, e.g. committed by a team or built by the CLI) is used;
+ * otherwise the per-user storage.
  */
-export function resolveCliIndexDir(folder: string, options: { override?: string; cacheDir: string }): string {
+export function resolveIndexDir(folder: string, options: IndexLocationOptions & { override?: string }): string {
   if (options.override) return path.resolve(options.override);
   const inRepo = indexDirFor(folder, { storageRoot: '', inRepository: true });
-  if (existsSync(path.join(inRepo, MANIFEST_FILE))) return inRepo;
-  return indexDirFor(folder, { storageRoot: path.join(options.cacheDir, 'index') });
+  if (options.inRepository || existsSync(path.join(inRepo, MANIFEST_FILE))) return inRepo;
+  return indexDirFor(folder, { storageRoot: options.storageRoot });
+}
+
+/** The CLI's per-user storage is `<cacheDir>/index`. */
+export function resolveCliIndexDir(folder: string, options: { override?: string; cacheDir: string }): string {
+  return resolveIndexDir(folder, { override: options.override, storageRoot: path.join(options.cacheDir, 'index') });
 }

@@ -10,6 +10,7 @@ import { pruneTempFiles, stableStringify, writeFileAtomic } from '../util/atomic
 import { readRegularFile, readRegularFileIfExists, UnreadableFileError } from '../util/files';
 import { boundaryFor, checkWriteFolder } from '../util/folders';
 import { FILE_LIMITS } from '../util/limits';
+import { embeddingSettings } from './identity';
 import { allocVectors } from '../search/simd';
 import { decodeFloat16, encodeFloat16, roundToFloat16 } from './float16';
 import {
@@ -200,7 +201,7 @@ interface PersistedFile {
 export function sameIdentity(a: IndexIdentity, b: IndexIdentity): string | undefined {
   if (a.model.fingerprint !== b.model.fingerprint) return `the model changed (${a.model.id} → ${b.model.id})`;
   if (a.model.dim !== b.model.dim) return `the embedding size changed (${a.model.dim} → ${b.model.dim})`;
-  if (stableStringify(a.preprocessing) !== stableStringify(b.preprocessing)) return 'the preprocessing settings changed';
+  if (stableStringify(embeddingSettings(a.preprocessing)) !== stableStringify(embeddingSettings(b.preprocessing))) return 'the preprocessing settings changed';
   return undefined;
 }
 

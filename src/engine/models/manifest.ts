@@ -26,6 +26,11 @@ export interface ManifestFile {
   sha256?: string;
   /** Why a value is missing or where it came from. */
   note?: string;
+  /**
+   * What the file is reported to weigh when its exact size is not pinned: shown before a
+   * download ("Download (46 MB + 43 MB)"), never used to check one.
+   */
+  approxSize?: number;
 }
 
 export interface HubSource {
@@ -194,6 +199,7 @@ export function validateFile(raw: unknown, where: string, field: string): Manife
   }
   const note = optionalString(obj, where, `${field}.note`, 'note');
   if (note !== undefined) file.note = note;
+  if (obj.approxSize !== undefined) file.approxSize = requirePositiveInt(obj, where, `${field}.approxSize`, 'approxSize');
   return file;
 }
 

@@ -10,21 +10,11 @@ import { writeFileAtomic } from '../util/atomic';
 import { readRegularFile, UnreadableFileError } from '../util/files';
 import { MAX_IMAGE_FILE_BYTES } from '../util/limits';
 import { type PreprocessConfig, type ResizeKernel, type ResolvedGeometry, resizedSize } from './config';
+import type { Rgb } from './background';
 import { ImageDecodeError, describeDecodeFailure, describeUnrecognised, formatMegapixels, sniffFormat } from './errors';
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;
-export const DEFAULT_BACKGROUND = '#ffffff';
-
-export interface Rgb { r: number; g: number; b: number }
-
-/** Parse "#rgb" / "#rrggbb" (the only forms the settings and CLI accept). */
-export function parseBackground(value: string | undefined): Rgb {
-  const v = (value ?? DEFAULT_BACKGROUND).trim();
-  const m = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(v);
-  if (!m) throw new Error(`background colour must be a hex colour like #ffffff, got ${JSON.stringify(value)}`);
-  const hex = m[1].length === 3 ? [...m[1]].map((c) => c + c).join('') : m[1];
-  return { r: parseInt(hex.slice(0, 2), 16), g: parseInt(hex.slice(2, 4), 16), b: parseInt(hex.slice(4, 6), 16) };
-}
+export { DEFAULT_BACKGROUND, parseBackground, type Rgb } from './background';
 
 export interface DecodeOptions {
   background: Rgb;

@@ -7,7 +7,7 @@ import type { ImageTextEmbedder } from '../api';
 import type { IndexEntry, IndexSnapshot } from '../index/format';
 import { isItemError } from '../types';
 import { compileFilters, type TagsOf } from './filters';
-import { normalizeFolder, parseQuery, type ParsedQuery, type QueryTerm } from './query';
+import { hasFilters, normalizeFolder, parseQuery, type ParsedQuery, type QueryTerm } from './query';
 import { NameRanking, PathWordsCache, nameQuery, type RankingMode } from './ranking';
 import { TopK, dotRow, dotRows } from './topk';
 
@@ -59,6 +59,11 @@ export interface ResolvedTerm {
 }
 
 export interface SearchResponse {
+  /**
+   * False for a query of filters only (`type:png`, `tag:icon in:assets/`): the results are every
+   * image that passes the filters, by path, and their scores mean nothing.
+   */
+  ranked: boolean;
   results: SearchHit[];
   /** Images passed the filters but none reached the threshold; `best` is the nearest one. */
   noGoodMatch: boolean;
@@ -74,6 +79,21 @@ export class QueryError extends Error {
     super(message);
     this.name = 'QueryError';
   }
+}
+
+/**
+ * What a parsed query asks for: a ranking (it has a positive term) or a listing of what passes its
+ * filters (filters only). A query that is neither fails with a message about what was typed.
+ */
+export function queryKind(query: ParsedQuery): 'rank' | 'filter' {
+  if (query.terms.some((t) => t.weight > 0)) return 'rank';
+  if (query.terms.length === 0) {
+    if (hasFilters(query.filters)) return 'filter';
+    throw new QueryError('type what to look for, e.g. “red icon”, or a filter such as type:png');
+  }
+  // Only terms typed with "-": say what they do, in the user's own words.
+  const typed = query.terms.map((t) => `-${/\s/.test(t.text) ? `"${t.text}"` : t.text}`).join(' ');
+  throw new QueryError(`${typed} only pushes matching images down: add what to look for, e.g. “cat ${typed}”`);
 }
 
 function normalizeInPlace(v: Float32Array): number {
@@ -234,13 +254,22 @@ export class SearchEngine {
     return { resolved, vectors: vectors as Float32Array[], queryPaths };
   }
 
+  /** A query of filters only lists what passes them (by path, no model needed, every match). */
+  private listFiltered(query: ParsedQuery, options: SearchOptions): SearchResponse {
+    const accept = compileFilters(query.filters, options.tagsOf);
+    const results: SearchHit[] = [];
+    for (const e of this.index.entries) {
+      if (accept && !accept(e.path)) continue;
+      results.push({ path: e.path, score: 0, relevance: 0, width: e.width, height: e.height, sha256: e.sha256 });
+    }
+    return { ranked: false, results, noGoodMatch: false, candidates: results.length, terms: [] };
+  }
+
   private async run(query: ParsedQuery, options: SearchOptions, imagesOnly: boolean): Promise<SearchResponse> {
     const dim = this.index.dim;
     const topK = Math.max(1, Math.floor(options.topK ?? DEFAULT_TOP_K));
     const threshold = options.threshold ?? DEFAULT_THRESHOLD;
-    if (!query.terms.some((t) => t.weight > 0)) {
-      throw new QueryError('the query needs at least one positive term (negative terms only push results down)');
-    }
+    if (queryKind(query) === 'filter') return this.listFiltered(query, options);
     const { resolved, vectors, queryPaths } = await this.resolveTerms(query.terms, options, imagesOnly);
     options.signal?.throwIfAborted();
 
@@ -301,7 +330,7 @@ export class SearchEngine {
       return hit;
     });
     const noGoodMatch = candidates > 0 && results.length === 0;
-    const response: SearchResponse = { results, noGoodMatch, candidates, terms: resolved };
+    const response: SearchResponse = { ranked: true, results, noGoodMatch, candidates, terms: resolved };
     if (noGoodMatch) {
       const best = entries[bestIndex]!;
       response.best = { path: best.path, score: bestScore };

@@ -107,6 +107,15 @@ export class TagEmbeddingCache {
   }
 }
 
+/** Above this cosine between a tag and its background, the tag's score says nothing (always ≈ 0.50). */
+const UNINFORMATIVE_COSINE = 0.999;
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
 /** Process-wide memory cache used when a caller does not bring its own. */
 export const sharedTagEmbeddingCache = new TagEmbeddingCache();
 
@@ -144,6 +153,8 @@ export async function prepareVocabulary(
   const backgroundRows: Float32Array[] = [];
   const backgroundKeys = new Map<string, number>();
   const backgroundOf: number[] = [];
+  const informative: number[] = [];
+  const blind: string[] = [];
   for (const t of vocab.tags) {
     const usable = (texts: string[]) => texts.map((p) => vectors.get(p)).filter((v): v is Float32Array => !!v);
     const direction = meanDirection(usable(t.prompts), dim);
@@ -159,10 +170,20 @@ export async function prepareVocabulary(
       bRow = b ? backgroundRows.push(b) - 1 : -1;
       backgroundKeys.set(key, bRow);
     }
+    // A tag whose prompts embed like its background ("an image.") scores σ(0) = 0.50 on every
+    // image: the model cannot tell it from nothing. It stays listed, without a score, and is
+    // never suggested.
+    const sees = bRow < 0 || dot(direction, backgroundRows[bRow]!) < UNINFORMATIVE_COSINE;
+    if (!sees) blind.push(t.name);
     names.push(t.name);
     tagRows.push(direction);
     thresholds.push(t.threshold ?? vocab.threshold);
     backgroundOf.push(bRow);
+    informative.push(sees ? 1 : 0);
+  }
+  if (blind.length) {
+    const shown = blind.slice(0, 6).join(', ') + (blind.length > 6 ? `, … (${blind.length} in all)` : '');
+    issues.push(`${blind.length === 1 ? 'tag' : `${blind.length} tags`} ${shown}: the model cannot tell ${blind.length === 1 ? 'its prompts' : 'their prompts'} from a plain "an image", so ${blind.length === 1 ? 'it is' : 'they are'} never suggested; describe ${blind.length === 1 ? 'it' : 'them'} in other words`);
   }
   const flat = (rows: Float32Array[]) => {
     const out = new Float32Array(rows.length * dim);
@@ -182,6 +203,7 @@ export async function prepareVocabulary(
       backgroundCount: backgroundRows.length,
       backgroundOf: Int32Array.from(backgroundOf),
       thresholds: Float32Array.from(thresholds),
+      informative: Uint8Array.from(informative),
       minSimilarity: vocab.minSimilarity,
     },
   };

@@ -1,6 +1,6 @@
 // Auto-tagging for the extension, the CLI and the gallery: vocabulary, tags file, tagger.
 export { DEFAULT_TAGS, DEFAULT_THRESHOLD, DEFAULT_MIN_SIMILARITY, DEFAULT_TOP_K, SUBJECT_TEMPLATES, GENERIC_NULL_PROMPTS, NULL_PHRASES } from './defaults';
-export { loadTagVocabulary, buildVocabulary, vocabularyFromNames, TagVocabularyError, VOCABULARY_FILE } from './vocabulary';
+export { loadTagVocabulary, buildVocabulary, vocabularyFromNames, vocabularyFileTemplate, withVocabularyThreshold, TagVocabularyError, VOCABULARY_FILE } from './vocabulary';
 export type { TagDefinition, TagVocabulary, VocabularyLayer, LoadVocabularyOptions } from './vocabulary';
 export { TagStore, TAGS_DATA_FILE } from './store';
 export type { TagEntry, TagMark, TagSource, TagState, TagStoreOptions } from './store';

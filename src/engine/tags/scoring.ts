@@ -115,6 +115,11 @@ export interface TagScorer {
   backgroundOf: Int32Array;
   /** Per tag threshold on the calibrated score. */
   thresholds: Float32Array;
+  /**
+   * Per tag: 1 when the model tells its prompts from its background, 0 when it cannot (its score
+   * is a constant 0.50 that means nothing; such a tag is never suggested). Absent: all informative.
+   */
+  informative?: Uint8Array;
   minSimilarity: number;
   fewShot?: FewShotCache;
 }
@@ -196,7 +201,7 @@ export function pickTags(scorer: TagScorer, batch: ScoredBatch, i: number, topK:
   const T = batch.tagCount;
   const picked: number[] = [];
   for (let t = 0; t < T; t++) {
-    if (skip?.(t)) continue;
+    if (skip?.(t) || scorer.informative?.[t] === 0) continue;
     const s = batch.score[i * T + t]!;
     if (s >= scorer.thresholds[t]! && batch.similarity[i * T + t]! >= scorer.minSimilarity) picked.push(t);
   }

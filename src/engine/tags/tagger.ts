@@ -213,7 +213,9 @@ export class AutoTagger {
       const would = new Set(pickTags(scorer, batch, 0, this.options.vocab.topK, rejected));
       for (let t = 0; t < T; t++) {
         const m = entry?.tags[names[t]!];
-        out.push({ tag: names[t]!, score: roundScore(batch.score[t]!), state: m?.state ?? 'none', source: m?.source, wouldSuggest: would.has(t), inVocabulary: true });
+        // No score rather than a constant 0.50 for a tag the model cannot tell from "an image".
+        const score = scorer.informative?.[t] === 0 ? undefined : roundScore(batch.score[t]!);
+        out.push({ tag: names[t]!, ...(score !== undefined ? { score } : {}), state: m?.state ?? 'none', source: m?.source, wouldSuggest: would.has(t), inVocabulary: true });
         seen.add(names[t]!);
       }
     } else {

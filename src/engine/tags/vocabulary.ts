@@ -20,7 +20,7 @@
 // In a prompt, "{}" stands for the tag's name as words ("ui-mockup" -> "ui mockup").
 import * as path from 'node:path';
 // The ESM build: the package's UMD main loads its parts with a dynamic require that bundlers cannot follow.
-import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
+import { applyEdits, findNodeAtLocation, modify, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import {
   DEFAULT_MIN_SIMILARITY, DEFAULT_TAGS, DEFAULT_THRESHOLD, DEFAULT_TOP_K, GENERIC_NULL_PROMPTS, NULL_PHRASES,
   SUBJECT_TEMPLATES,
@@ -124,6 +124,45 @@ async function readVocabularyFile(file: string, required: boolean): Promise<Voca
     throw new TagVocabularyError([`${file}: cannot read: file not found`]);
   }
   return { source: file, text, value: undefined };
+}
+
+/**
+ * A `.vscode/asset-tags.json` that spells out the built-in vocabulary (the same tags, prompts and
+ * thresholds the extension uses without a file), with comments on how to change it: what "Edit
+ * Vocabulary" creates when a workspace has no file yet.
+ */
+export function vocabularyFileTemplate(): string {
+  const tagLines = DEFAULT_TAGS.map((t, i) => {
+    const body = t.prompts ? `{ "prompts": ${JSON.stringify(t.prompts)} }` : `{ "phrases": ${JSON.stringify(t.phrases ?? [])} }`;
+    return `    ${JSON.stringify(t.name)}: ${body}${i < DEFAULT_TAGS.length - 1 ? ',' : ''}`;
+  });
+  return [
+    '// Tag vocabulary of this workspace (MobileCLIP Assets). Commit it: the team tags with the same words.',
+    '// Each tag is described by prompts (whole sentences) or phrases (filled into templates such as',
+    '// "a photo of {}.", "an icon of {}."). Add your own, change prompts, set a tag to false to drop it.',
+    '//   "error-state": ["an error message on a screen."],',
+    '//   "robot": { "phrases": ["a robot"], "threshold": 0.8 },',
+    '//   "photo": false',
+    '// threshold: how sure (0..1) a tag must be before it is suggested; lower it when too few images get tags.',
+    '// Only the tags listed below are used ("defaults": true adds the built-in ones that are not listed).',
+    '{',
+    '  "defaults": false,',
+    `  "threshold": ${DEFAULT_THRESHOLD},`,
+    `  "minSimilarity": ${DEFAULT_MIN_SIMILARITY},`,
+    `  "topK": ${DEFAULT_TOP_K},`,
+    '  "tags": {',
+    ...tagLines,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** `text` (a vocabulary file, comments kept) with its default threshold set to `threshold`. */
+export function withVocabularyThreshold(text: string, threshold: number): string {
+  if (!isUnitNumber(threshold)) throw new Error(`threshold must be between 0 and 1, got ${threshold}`);
+  const edits = modify(text, ['threshold'], threshold, { formattingOptions: { insertSpaces: true, tabSize: 2, eol: '\n' } });
+  return applyEdits(text, edits);
 }
 
 /** Merge layers over the built-in vocabulary. Exported for tests and callers with in-memory specs. */

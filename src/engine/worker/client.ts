@@ -25,6 +25,13 @@ export interface WorkerClientOptions {
   log?: (line: string) => void;
   /** Lower the worker's scheduling priority (background work in an editor). */
   lowPriority?: boolean;
+  /**
+   * The worker died unexpectedly (requests in flight were rejected). The next request, or
+   * revive(), starts a new one and reloads the model.
+   */
+  onCrash?: (message: string) => void;
+  /** A worker started after a crash has the model loaded again. */
+  onRecovered?: () => void;
 }
 
 interface Pending {
@@ -73,11 +80,23 @@ export class WorkerClient {
   private readonly script: string;
   private readonly lowPriority: boolean;
   private readonly log: (line: string) => void;
+  private readonly onCrash: (message: string) => void;
+  private readonly onRecovered: () => void;
+  /** The worker died since the model was last loaded: the next start is a recovery. */
+  private crashed = false;
 
   constructor(opts: WorkerClientOptions = {}) {
     this.script = opts.script ?? findWorkerScript();
     this.log = opts.log ?? (() => undefined);
     this.lowPriority = opts.lowPriority ?? false;
+    this.onCrash = opts.onCrash ?? (() => undefined);
+    this.onRecovered = opts.onRecovered ?? (() => undefined);
+  }
+
+  /** Starts a new worker with the model after a crash, without waiting for the next request. */
+  async revive(): Promise<void> {
+    if (this.disposed) throw new Error('the engine has been disposed');
+    if (!this.child) await this.start(true);
   }
 
   /** Process id of the live worker, if any (tests use it to simulate crashes). */
@@ -101,6 +120,10 @@ export class WorkerClient {
       this.starting = (async () => {
         this.fork();
         if (reload && this.loaded) await this.send(this.loaded, {});
+        if (reload && this.loaded && this.crashed) {
+          this.crashed = false;
+          this.onRecovered();
+        }
       })().finally(() => {
         this.starting = undefined;
       });
@@ -146,6 +169,10 @@ export class WorkerClient {
       this.pending.delete(id);
       p.cleanup();
       p.reject(err);
+    }
+    if (this.loaded) {
+      this.crashed = true;
+      this.onCrash(message);
     }
   }
 

@@ -16,7 +16,7 @@ import type {
 export interface LoadRequest {
   type: 'load';
   model: ResolvedModel;
-  options: Omit<EngineOptions, 'log' | 'workerScript'>;
+  options: Omit<EngineOptions, 'log' | 'workerScript' | 'onWorkerCrash' | 'onWorkerRecovered'>;
 }
 export interface EmbedImagesRequest {
   type: 'embedImages';
@@ -46,7 +46,7 @@ export interface CaptionRequest {
   /** ONNX precision per session (e.g. { encoder_model: 'fp32' }); absent = what the folder has. */
   dtype?: Record<string, string>;
   /** Decode/thread options for a worker that has no CLIP model loaded (else the load's options). */
-  options?: Omit<EngineOptions, 'log' | 'workerScript'>;
+  options?: Omit<EngineOptions, 'log' | 'workerScript' | 'onWorkerCrash' | 'onWorkerRecovered'>;
 }
 
 /** Reinforcement: the image a sample stores, made from a source file (see reinforce/images.ts). */

@@ -1,14 +1,15 @@
 // The extension's view of all workspace images: one FolderState per workspace folder, the
 // indexing runs (full, incremental from the watcher, pausable, cancellable) and the search.
 // It implements the webviews' AssetBackend; VS Code-only actions come from fileActions.
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Engine } from '../../engine/engine';
 import type { IndexProgress, IndexRunSummary } from '../../engine/index/indexer';
 import type { SearchResponse } from '../../engine/search/search';
-import { QueryError } from '../../engine/search/search';
-import type { AssetTag, IndexingProgress, ModelStatus } from '../../shared/messages';
+import { QueryError, queryKind } from '../../engine/search/search';
+import { compileFilters, type TagsOf } from '../../engine/search/filters';
+import { parseQuery, type QueryFilters } from '../../engine/search/query';
+import type { AssetTag, IndexingProgress, ModelAction, ModelStatus } from '../../shared/messages';
 import type {
   AssetBackend,
   BackendItem,
@@ -21,12 +22,20 @@ import { createFileActions, type FileActions } from '../webview/fileActions';
 import { formatDuration } from '../../engine/util/format';
 import { log } from '../log';
 import { editorExcludeGlobs, readSettings } from '../settings';
-import type { ModelService, ModelState } from '../modelService';
+import { downloadSizeText, type ModelService, type ModelState } from '../modelService';
 import { deleteIndexFiles } from '../../engine/index/store';
 import { DEFAULT_THUMBNAIL_SIZE } from '../../engine/index/thumbnails';
 import { boundaryFor, checkWriteFolder, resolvesInside } from '../../engine/util/folders';
-import { FolderState, type FolderConfig } from './folderState';
-import { maxFileSizeBytesFromMB, maxPixelsFromMegapixels } from '../../engine/util/limits';
+import { FolderState, folderConfigFrom, type FolderConfig } from './folderState';
+import type { WatchBatch } from './watcher';
+
+/** Search hits of every workspace folder, best first (by path for a query of filters only). */
+export interface SearchHits {
+  ranked: boolean;
+  hits: { id: string; score: number; nameBoost?: number; folder: FolderState; relPath: string }[];
+  noGoodMatch: boolean;
+  bestScore: number | null;
+}
 
 /** Tags and captions shown with each image (provided by the tagging and captions features). */
 export interface AssetAnnotations {
@@ -85,23 +94,7 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
 
   private folderConfig(folder: vscode.WorkspaceFolder): FolderConfig {
     const s = readSettings(folder.uri);
-    const exclude = [...s.index.exclude, ...(s.index.useExcludeSettings ? editorExcludeGlobs(folder.uri) : [])];
-    return {
-      root: folder.uri.fsPath,
-      name: folder.name,
-      storageRoot: this.storageRoot,
-      inRepository: s.index.location === 'repository',
-      scan: {
-        include: s.index.include,
-        exclude,
-        respectGitignore: s.index.respectGitignore,
-        maxFileSizeBytes: maxFileSizeBytesFromMB(s.index.maxFileSizeMB),
-      },
-      dtype: s.index.vectorPrecision,
-      preprocessing: { background: s.transparentBackground.toLowerCase(), maxPixels: maxPixelsFromMegapixels(s.maxImageMegapixels) },
-      // Images per embedder call: large enough that decoding overlaps inference (see bench/RESULTS.md).
-      batchSize: 256,
-    };
+    return folderConfigFrom(s, { root: folder.uri.fsPath, name: folder.name }, this.storageRoot, s.index.useExcludeSettings ? editorExcludeGlobs(folder.uri) : []);
   }
 
   /** Deletes every folder's index (and thumbnails) so the next run starts from scratch. */
@@ -150,10 +143,10 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
    * cancellable notification with count and ETA (the first full index); otherwise progress shows
    * only in the status bar and the gallery.
    */
-  async indexAll(opts: { interactive: boolean; notify?: boolean }): Promise<IndexRunSummary[] | undefined> {
+  async indexAll(opts: { interactive: boolean; notify?: boolean; feature?: string }): Promise<IndexRunSummary[] | undefined> {
     if (this.pausedValue && !opts.interactive) return undefined;
     if (this.pausedValue) this.setPaused(false);
-    const engine = await this.models.getEngine(opts.interactive);
+    const engine = opts.interactive ? await this.models.requireEngine(opts.feature ?? 'Indexing images') : await this.models.getEngine();
     if (!engine) return undefined;
     if (this.run) {
       await this.run.promise;
@@ -170,7 +163,7 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
         });
         if (summary) {
           summaries.push(summary);
-          log().info(`${folder.name}: ${summary.indexed} indexed, ${summary.unchanged} unchanged, ${summary.renamed} renamed, ${summary.removed} removed, ${summary.failed.length} failed in ${summary.seconds}s${summary.cancelled ? ' (cancelled)' : ''}`);
+          log().info(`${folder.name}: ${describeRun(summary)}`);
         }
         this.publishItems();
       }
@@ -183,8 +176,14 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
     return summaries;
   }
 
-  /** Watcher entry point: debounced batches of created/changed and deleted paths. */
-  async applyChanges(changed: string[], deleted: string[]): Promise<void> {
+  /**
+   * Watcher entry point: debounced batches of created/changed files and folders and deleted paths.
+   * A bulk batch (a copy, move or checkout of many files) refreshes the affected folders from a
+   * scan instead of trusting each event: watchers coalesce or drop events in bursts, and a file
+   * missed now would stay unindexed until the next full run.
+   */
+  async applyChanges(batch: WatchBatch): Promise<void> {
+    const { changed, deleted, bulk } = batch;
     for (const p of deleted) {
       const folder = this.folderOf(p);
       const rel = folder?.relative(p);
@@ -205,7 +204,12 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
         const d = mine(deleted);
         if (!c.length && !d.length) continue;
         await folder.attach(engine);
-        await folder.applyChanges(c, d, { signal: abort.signal, onProgress: (p) => report(this.toProgress(p)) });
+        const run = { signal: abort.signal, onProgress: (p: IndexProgress) => report(this.toProgress(p)) };
+        if (bulk) await folder.scan(abort.signal).catch(() => undefined);
+        const summary = bulk ? await folder.update(run) : await folder.applyChanges(c, d, run);
+        if (summary && (summary.indexed || summary.renamed || summary.removed || summary.failed.length)) {
+          log().info(`${folder.name}: ${bulk ? `${c.length + d.length} changes at once, rescanned: ` : ''}${describeRun(summary)}`);
+        }
       }
       this.publishItems();
     }, false);
@@ -294,29 +298,28 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
   getStatus(): ModelStatus {
     if (!vscode.workspace.workspaceFolders?.length) return { kind: 'noWorkspace' };
     const state: ModelState = this.models.state;
-    const modelId = readSettings().model;
-    const modelName = modelLabel(modelId);
+    const modelName = state.model.name;
     switch (state.kind) {
-      case 'notDownloaded':
-        return { kind: 'modelMissing', modelId, modelName };
+      case 'missing': {
+        const downloadSize = downloadSizeText(state.model);
+        return { kind: 'modelMissing', modelName, ...(downloadSize ? { downloadSize } : {}) };
+      }
       case 'downloading':
-        return { kind: 'downloading', modelId, modelName, received: state.bytes, total: state.totalBytes };
-      case 'downloadFailed':
-        return { kind: 'downloadFailed', modelId, modelName, error: state.error };
+        return { kind: 'downloading', modelName, received: state.bytes, total: state.totalBytes };
+      case 'failed':
+        return { kind: 'modelFailed', modelName, message: state.failure.message, retry: state.failure.retry };
       case 'crashed':
-        return { kind: 'workerCrashed', error: state.error };
-      case 'error':
-        return { kind: 'downloadFailed', modelId, modelName, error: state.error };
+        return { kind: 'workerCrashed', message: state.message };
+      case 'restarting':
+        return { kind: 'restarting', modelName };
       case 'loading':
-        return { kind: 'loading', modelId, modelName };
+        return { kind: 'loading', modelName };
+      case 'idle':
       case 'ready':
         break;
-      case 'idle':
-        if (!this.folders.some((f) => f.files.size)) return { kind: 'noImages' };
-        return { kind: 'modelMissing', modelId, modelName };
     }
     if (!this.folders.some((f) => f.files.size)) return { kind: 'noImages' };
-    return { kind: 'ready', modelId, modelName };
+    return { kind: 'ready', modelName };
   }
 
   getProgress(): IndexingProgress {
@@ -338,26 +341,39 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
 
   async search(query: string, signal: AbortSignal): Promise<SearchOutcome> {
     const response = await this.searchAll(query, { signal });
-    return { results: response.hits.map((h) => ({ id: h.id, score: h.score })), noGoodMatch: response.noGoodMatch, bestScore: response.bestScore };
+    return { results: response.hits.map((h) => ({ id: h.id, score: h.score })), ranked: response.ranked, noGoodMatch: response.noGoodMatch, bestScore: response.bestScore };
   }
 
-  /** Searches every folder's index and merges the ranked hits. */
-  async searchAll(query: string, opts: { signal?: AbortSignal; similarTo?: string; topK?: number } = {}): Promise<{
-    hits: { id: string; score: number; nameBoost?: number; folder: FolderState; relPath: string }[];
-    noGoodMatch: boolean;
-    bestScore: number | null;
-  }> {
-    const engine = await this.requireSearchable();
+  /**
+   * Searches every folder's index and merges the ranked hits. A query of filters only
+   * (`type:png in:assets/`) lists every image that passes them, indexed or not, without the model.
+   * Never prompts: when the model is not ready the error says so in one sentence.
+   */
+  async searchAll(query: string, opts: { signal?: AbortSignal; similarTo?: string; topK?: number } = {}): Promise<SearchHits> {
     const settings = readSettings();
+    const tagsOf = (folder: FolderState) => (rel: string) => this.annotations.tagsOf(path.join(folder.root, rel)).map((t) => t.tag);
+    if (!opts.similarTo) {
+      let parsed;
+      try {
+        parsed = parseQuery(query);
+        if (queryKind(parsed) === 'filter') return this.listFiltered(parsed.filters, tagsOf);
+      } catch (err) {
+        if (err instanceof QueryError) throw new Error(err.message);
+        throw err;
+      }
+    }
+    const engine = await this.models.getEngine();
+    if (!engine) throw new Error(this.modelNotReadyMessage(opts.similarTo ? 'Finding similar images' : 'Searching by description'));
+    if (!this.folders.some((f) => f.attached)) await this.indexAll({ interactive: false });
     const topK = opts.topK ?? settings.search.maxResults;
-    const hits: { id: string; score: number; nameBoost?: number; folder: FolderState; relPath: string }[] = [];
+    const hits: SearchHits['hits'] = [];
     let anyCandidates = false;
     let bestScore: number | null = null;
     for (const folder of this.folders) {
       await folder.attach(engine);
       const search = folder.search;
       if (!search || search.size === 0) continue;
-      const options = { topK, threshold: settings.search.threshold, ranking: settings.search.ranking, signal: opts.signal, tagsOf: (rel: string) => this.annotations.tagsOf(path.join(folder.root, rel)).map((t) => t.tag) };
+      const options = { topK, threshold: settings.search.threshold, ranking: settings.search.ranking, signal: opts.signal, tagsOf: tagsOf(folder) };
       let response: SearchResponse;
       try {
         response = opts.similarTo ? await search.similar(opts.similarTo, options) : await search.search(query, options);
@@ -386,23 +402,52 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
         have.add(id);
       }
     }
-    return { hits: top, noGoodMatch: anyCandidates && top.length === 0, bestScore };
+    return { ranked: true, hits: top, noGoodMatch: anyCandidates && top.length === 0, bestScore };
+  }
+
+  /** Every workspace image that passes the filters, by path (the model is not needed for this). */
+  private listFiltered(filters: QueryFilters, tagsOf: (folder: FolderState) => TagsOf): SearchHits {
+    const hits: SearchHits['hits'] = [];
+    for (const folder of this.folders) {
+      const accept = compileFilters(filters, tagsOf(folder));
+      for (const rel of [...folder.files.keys()].sort()) {
+        if (!accept || accept(rel)) hits.push({ id: path.join(folder.root, rel), score: 0, folder, relPath: rel });
+      }
+    }
+    return { ranked: false, hits, noGoodMatch: false, bestScore: null };
+  }
+
+  /** Why a search cannot run now, in one sentence. */
+  private modelNotReadyMessage(what: string): string {
+    const state = this.models.state;
+    const name = state.model.name;
+    const filters = 'filters such as type:png work without it';
+    switch (state.kind) {
+      case 'missing':
+        return `${what} needs the ${name} model, which is not downloaded yet (${filters}).`;
+      case 'downloading':
+        return `${what} waits for the ${name} download (${filters}).`;
+      case 'failed':
+        return `${what} needs the ${name} model (see above; ${filters}).`;
+      default:
+        return `The ${name} model is not loaded (${filters}).`;
+    }
+  }
+
+  /** The picker opened: load the model and, the first time, index with a progress notification. */
+  async prepareSearch(): Promise<void> {
+    const engine = await this.models.getEngine();
+    if (engine && !this.folders.some((f) => f.attached)) await this.indexAll({ interactive: false, notify: true });
   }
 
   /**
-   * Makes sure a search can run: the model is loaded (offering the download when missing) and
-   * every folder has an index (indexing first, with a progress notification, when none exists).
+   * For commands: makes sure a search can run, offering what the model needs (one message with
+   * actions), and indexing first (with a progress notification) when no folder has an index.
    */
-  async ensureSearchReady(): Promise<Engine | undefined> {
-    const engine = await this.models.getEngine(true);
+  async ensureSearchReady(feature = 'Search'): Promise<Engine | undefined> {
+    const engine = await this.models.requireEngine(feature);
     if (!engine) return undefined;
     if (!this.folders.some((f) => f.attached)) await this.indexAll({ interactive: false, notify: true });
-    return engine;
-  }
-
-  private async requireSearchable(): Promise<Engine> {
-    const engine = await this.ensureSearchReady();
-    if (!engine) throw new Error('The model is not available yet: download it or choose a local model folder.');
     return engine;
   }
 
@@ -435,7 +480,8 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
     const name = path.basename(id);
     const response = await this.searchAll('', { similarTo: id });
     const items = (await this.getItems(response.hits.map((h) => h.id))).map((item, i) => ({ ...item, score: response.hits[i]!.score }));
-    return { query: name, title: `Similar to ${name}`, items, noGoodMatch: response.noGoodMatch, bestScore: response.bestScore };
+    const queryItem = this.itemFor(id);
+    return { query: name, title: `Similar to ${name}`, items, noGoodMatch: response.noGoodMatch, bestScore: response.bestScore, ...(queryItem ? { queryItem } : {}) };
   }
 
   open(ids: readonly string[]): Promise<void> {
@@ -462,11 +508,34 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
   async editTags(ids: readonly string[]): Promise<void> {
     await vscode.commands.executeCommand('mobileclipAssets.editTags', undefined, ids.map((id) => vscode.Uri.file(id)));
   }
-  async downloadModel(): Promise<void> {
-    if (await this.models.download()) await this.indexAll({ interactive: true });
+  /** Downloads the model, then indexes. `quiet`: the caller shows a failure itself (the Find Images rows). */
+  async downloadModel(opts: { quiet?: boolean } = {}): Promise<void> {
+    if (await this.models.download(opts)) await this.indexAll({ interactive: false });
+  }
+  async modelAction(action: ModelAction): Promise<void> {
+    switch (action) {
+      case 'download':
+        return this.downloadModel();
+      case 'retry': {
+        const state = this.models.state;
+        if (state.kind === 'failed' && state.failure.retry === 'download') return this.downloadModel();
+        await this.models.refresh();
+        await this.indexAll({ interactive: false });
+        return;
+      }
+      case 'useLocalFolder':
+        if (await this.models.useLocalFolder()) await this.indexAll({ interactive: false });
+        return;
+      case 'selectModel':
+        await vscode.commands.executeCommand('mobileclipAssets.selectModel');
+        return;
+      case 'showDetails':
+        return this.models.showDetails();
+    }
   }
   async restartWorker(): Promise<void> {
-    await this.models.restart();
+    // Without a usable model there is no worker to restart: say what the model needs instead.
+    if (!(await this.models.restart()) && !(await this.models.requireEngine('The inference worker'))) return;
     await this.indexAll({ interactive: false });
   }
 
@@ -548,13 +617,12 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
   }
 }
 
+/** An index run for the log. "reused" = new paths whose content was indexed already (renames, moves, copies). */
+function describeRun(s: IndexRunSummary): string {
+  return `${s.indexed} indexed, ${s.unchanged} unchanged, ${s.renamed} reused (renamed, moved or copied), ${s.removed} removed, ${s.failed.length} failed in ${s.seconds}s${s.cancelled ? ' (cancelled)' : ''}`;
+}
+
 function sameItem(a: BackendItem, b: BackendItem): boolean {
   return a.size === b.size && a.mtime === b.mtime && a.thumbnailPath === b.thumbnailPath && a.width === b.width && a.error === b.error &&
     JSON.stringify(a.tags) === JSON.stringify(b.tags) && JSON.stringify(a.captions) === JSON.stringify(b.captions);
-}
-
-function modelLabel(spec: string): string {
-  const m = /^mobileclip-(s0|s1|s2|blt|b)$/i.exec(spec);
-  if (m) return `MobileCLIP-${m[1]!.toUpperCase().replace('BLT', 'B (LT)')}`;
-  return path.basename(spec.replace(/^~/, os.homedir()));
 }

@@ -1,14 +1,17 @@
 // What the extension knows about one workspace folder: the images on disk (from a stat-only
 // scan, so the gallery can list them before any model exists) and, once the model runs, the
 // folder's WorkspaceIndexer and SearchEngine over its latest snapshot.
+import { maxFileSizeBytesFromMB } from '../../engine/util/limits';
 import * as path from 'node:path';
 import type { ImageTextEmbedder } from '../../engine/api';
 import type { IndexSnapshot, IndexEntry } from '../../engine/index/format';
 import { WorkspaceIndexer, type IndexRunSummary, type RunOptions } from '../../engine/index/indexer';
-import { indexDirFor, THUMBNAILS_DIR } from '../../engine/index/location';
+import type { EmbeddingSettings } from '../../engine/index/identity';
+import { resolveIndexDir, THUMBNAILS_DIR } from '../../engine/index/location';
 import { scanFolder, type ScanOptions, type ScannedFile } from '../../engine/index/scan';
 import { DEFAULT_THUMBNAIL_SIZE, thumbnailPath } from '../../engine/index/thumbnails';
 import { SearchEngine } from '../../engine/search/search';
+import type { AssetSettings } from '../settings';
 
 export interface FolderConfig {
   root: string;
@@ -16,9 +19,32 @@ export interface FolderConfig {
   storageRoot: string;
   inRepository: boolean;
   scan: Omit<ScanOptions, 'signal' | 'onSkip' | 'under'>;
-  dtype: 'float32' | 'float16';
-  preprocessing: Record<string, string | number | boolean>;
+  /** Undefined keeps what an existing index stores. */
+  dtype: 'float32' | 'float16' | undefined;
+  preprocessing: EmbeddingSettings;
   batchSize: number;
+}
+
+/** A folder's indexing configuration from the extension's settings (the index identity follows the CLI's). */
+export function folderConfigFrom(s: AssetSettings, folder: { root: string; name: string }, storageRoot: string, editorExcludes: readonly string[] = []): FolderConfig {
+  return {
+    root: folder.root,
+    name: folder.name,
+    storageRoot,
+    inRepository: s.index.location === 'repository',
+    scan: {
+      include: s.index.include,
+      exclude: [...s.index.exclude, ...editorExcludes],
+      respectGitignore: s.index.respectGitignore,
+      maxFileSizeBytes: maxFileSizeBytesFromMB(s.index.maxFileSizeMB),
+    },
+    dtype: s.index.vectorPrecision,
+    // Normalised by the engine's indexIdentity(), like the CLI's --background: nothing else here
+    // changes an embedding (the pixel cap is a decoder guard, not part of the identity).
+    preprocessing: { background: s.transparentBackground },
+    // Images per embedder call: large enough that decoding overlaps inference (see bench/RESULTS.md).
+    batchSize: 256,
+  };
 }
 
 export class FolderState {
@@ -36,7 +62,8 @@ export class FolderState {
 
   constructor(readonly config: FolderConfig) {
     this.root = path.resolve(config.root);
-    this.indexDir = indexDirFor(this.root, { storageRoot: config.storageRoot, inRepository: config.inRepository });
+    // The CLI's location rule: a `.mobileclip/` index that exists is shared, whatever the setting.
+    this.indexDir = resolveIndexDir(this.root, { storageRoot: config.storageRoot, inRepository: config.inRepository });
     this.thumbnailDir = path.join(this.indexDir, THUMBNAILS_DIR);
   }
 

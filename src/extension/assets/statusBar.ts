@@ -36,13 +36,25 @@ export class IndexStatusBar implements vscode.Disposable {
       this.item.text = `$(debug-pause) Images: paused`;
       this.item.tooltip = 'Indexing is paused. Click to resume.';
       this.item.command = 'mobileclipAssets.resumeIndexing';
-    } else if (status.kind === 'modelMissing' || status.kind === 'downloadFailed') {
+    } else if (status.kind === 'modelMissing') {
       this.item.text = `$(cloud-download) Images: model needed`;
-      this.item.tooltip = `${status.modelName} is not downloaded. Click to download it.`;
-      this.item.command = 'mobileclipAssets.downloadModel';
+      this.item.tooltip = `${status.modelName} is not downloaded${status.downloadSize ? ` (${status.downloadSize})` : ''}. Click to download it or choose a local model folder.`;
+      this.item.command = 'mobileclipAssets.findImages';
+    } else if (status.kind === 'modelFailed') {
+      this.item.text = status.retry === 'download' ? `$(cloud-download) Images: model needed` : `$(warning) Images: model not loaded`;
+      this.item.tooltip = `${status.message}\nClick for the options.`;
+      this.item.command = 'mobileclipAssets.findImages';
+    } else if (status.kind === 'downloading') {
+      this.item.text = `$(sync~spin) Images: downloading model`;
+      this.item.tooltip = `Downloading ${status.modelName}.`;
+      this.item.command = undefined;
+    } else if (status.kind === 'loading' || status.kind === 'restarting') {
+      this.item.text = `$(sync~spin) Images: ${status.kind === 'loading' ? 'loading' : 'restarting'} model`;
+      this.item.tooltip = `${status.kind === 'loading' ? 'Loading' : 'Restarting'} ${status.modelName}.`;
+      this.item.command = undefined;
     } else if (status.kind === 'workerCrashed') {
       this.item.text = `$(error) Images: worker stopped`;
-      this.item.tooltip = `${status.error}\nClick to restart the inference worker.`;
+      this.item.tooltip = `${status.message}\nClick to restart the inference worker.`;
       this.item.command = 'mobileclipAssets.restartWorker';
     } else {
       this.item.text = `$(file-media) ${indexed.toLocaleString()} images${failed ? ` · ${failed} failed` : ''}`;

@@ -6,11 +6,12 @@ import { log } from '../log';
 export function registerCommand(context: vscode.ExtensionContext, id: string, run: (...args: any[]) => unknown): void {
   context.subscriptions.push(vscode.commands.registerCommand(`mobileclipAssets.${id}`, async (...args: unknown[]) => {
     try {
-      await run(...args);
+      return await run(...args); // e.g. Select Model answers whether a model was chosen
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       log().error(`${id}: ${message}`);
       void vscode.window.showErrorMessage(`MobileCLIP Assets: ${message.split('\n')[0]}`, 'Show Log').then((pick) => pick && log().show());
+      return undefined;
     }
   }));
 }

@@ -15,13 +15,16 @@ import { WorkerClient } from '../../engine/worker/client';
 import type { AssetLibrary } from '../assets/assetLibrary';
 import { log } from '../log';
 import type { ModelService } from '../modelService';
-import { editorExcludeGlobs, readSettings, type AssetSettings } from '../settings';
+import { editorExcludeGlobs, readSettings, settingsBaseDir, type AssetSettings } from '../settings';
 import { CaptionIndex, type CaptionHit } from './captionIndex';
 import {
   captionGroups, captionSummary, collectImages, groupByCaptionRoot, isImageFile, type CaptionGroupsResult, type CollectedImages,
 } from './captionPlan';
 import { targetPaths } from './commandArgs';
+import { captionsMarkdown } from './captionsView';
+import { describeModel } from '../../engine/models/names';
 import { ensureCaptioner } from './modelPrompts';
+import { showReport } from '../reports';
 import { deepestContaining, isInsideOrEqual } from './paths';
 import { maxFileSizeBytesFromMB, maxPixelsFromMegapixels } from '../../engine/util/limits';
 
@@ -225,16 +228,16 @@ class CaptionRunner {
     this.deps.library.refreshAnnotations();
     const buttons: string[] = [];
     if (failures.length || collected.missing.length) buttons.push('Show Log');
-    if (files.length === 1 && totals.generated) buttons.push('Open Captions File');
+    if (files.length === 1 && totals.generated) buttons.push(SHOW_CAPTIONS);
     const show = summary.severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
     const pick = await show(summary.text, ...buttons);
     if (pick === 'Show Log') log().show();
-    if (pick === 'Open Captions File') await vscode.window.showTextDocument(vscode.Uri.file(files[0]!));
+    if (pick === SHOW_CAPTIONS) await showCaptionsPage(files[0]!, collected.images.map((i) => i.path));
   }
 
   /** The Engine's worker when the CLIP model is available, else a captioner-only worker. */
   private async backend(settings: AssetSettings): Promise<{ backend: CaptionBackend; workerOptions?: CaptionImagesOptions['workerOptions']; dispose(): Promise<void> }> {
-    const engine = this.deps.models.runningEngine ?? (await this.deps.models.getEngine(false).catch(() => undefined));
+    const engine = this.deps.models.runningEngine ?? (await this.deps.models.getEngine().catch(() => undefined));
     if (engine) return { backend: engine, dispose: async () => undefined };
     const client = new WorkerClient({ script: this.deps.workerScript, log: (line) => log().info(line), lowPriority: true });
     return {
@@ -405,4 +408,27 @@ function pickWithButtons(items: CaptionItem[], title: string, placeholder: strin
     });
     qp.show();
   });
+}
+
+const SHOW_CAPTIONS = 'Show Captions';
+
+/** The captions of `images` (absolute paths) from `file`, as a readable page (not the raw JSON). */
+async function showCaptionsPage(file: string, images: readonly string[]): Promise<void> {
+  const root = path.dirname(path.dirname(file));
+  const store = await loadCaptionStore(root, file);
+  const only = new Set(images.map((p) => relativeCaptionPath(root, p)));
+  // A run records a local captioner by its folder's name only (the file is shared): when that is
+  // the configured captioner's folder, name it as the configured one names itself.
+  const configured = readSettings().captions.model;
+  const specs = [...new Set([...store.runs.values()].map((r) => r.model))];
+  const modelNames = new Map(await Promise.all(specs.map(async (spec) => {
+    const local = spec.startsWith('local:') && path.basename(configured.replace(/^local:/, '')) === spec.slice('local:'.length);
+    return [spec, (await describeModel(local ? configured : spec, { baseDir: settingsBaseDir() })).name] as const;
+  })));
+  const markdown = captionsMarkdown(store, {
+    title: path.basename(root),
+    modelNames,
+    only: only.size ? only : undefined,
+  });
+  await showReport(`Captions of ${path.basename(root)}`, markdown);
 }

@@ -11,6 +11,7 @@ import { chooseDefaultTeachers, TEACHER_PREFERENCE } from '../../engine/reinforc
 import { resolveCaptioner, type CaptionSettings } from '../../engine/captions';
 import { Engine } from '../../engine/engine';
 import { ModelNotDownloadedError, isModelPath } from '../../engine/models/resolve';
+import { describeModel } from '../../engine/models/names';
 import { captionerSource } from '../../engine/reinforce/captions';
 import {
   openDataset, reinforceDataset, shardsCarryImages, verifyDataset, type DatasetOptions, type DistillReport, type OpenedDataset, type ReinforceSummary, type VerifyReport,
@@ -29,9 +30,12 @@ import { targetPaths } from './commandArgs';
 import {
   augmentationsProblem, defaultOutputFolder, distillCliArgs, distillLogLine, distillReportMarkdown, inspectOutputFolder,
   isReinforcedDataset, outputFolderProblem, RAYGEN_MANIFEST, reinforceProgressMessage, reinforceSummaryText, resolveOutputFolder, teacherSpecs,
-  verifyReportMarkdown,
+  verifyReportMarkdown, verifyToastText,
 } from './datasetPlan';
 import { ensureCaptioner, ensureTeachers, resolveTeacher, settingsBaseDir } from './modelPrompts';
+import { showReport } from '../reports';
+
+const SHOW_REPORT = 'Show Report';
 
 export interface DatasetFeatureDeps {
   models: ModelService;
@@ -130,8 +134,10 @@ async function defaultTeachers(deps: DatasetFeatureDeps, settings: AssetSettings
   return found.length ? found : [settings.model];
 }
 
-function describeTeacher(spec: string): string {
-  return isModelPath(spec) ? path.basename(spec.replace(/^local:/, '')) : spec;
+/** A teacher (or student) by name: the registry model's name, or the name a model folder gives itself; never a cache hash. */
+async function describeTeacher(spec: string): Promise<string> {
+  const d = await describeModel(spec, { baseDir: settingsBaseDir() });
+  return isModelPath(spec) || d.name === spec ? d.name : `${d.name} (${spec})`;
 }
 
 // ------------------------------------------------------------------ Reinforce Dataset
@@ -290,7 +296,7 @@ async function planReinforce(target: string | undefined, deps: DatasetFeatureDep
   const captioner = await resolveCaptioner(settings.captions.model, { cacheDir: deps.models.cacheDir(settings), baseDir: settingsBaseDir() }).then((c) => c.id, (err) => (err instanceof ModelNotDownloadedError ? `${settings.captions.model} (not downloaded yet)` : undefined));
   const detail = [
     `${images.length.toLocaleString('en-US')} images → ${out}${state.kind === 'resume' ? ' (continuing the unfinished run)' : ''}`,
-    `Teachers: ${teachers.map(describeTeacher).join(' + ')}`,
+    `Teachers: ${(await Promise.all(teachers.map(describeTeacher))).join(' + ')}`,
     `${augmentations} augmentations per image · seed ${settings.reinforce.seed}`,
     captioner ? `${settings.captions.count} synthetic captions per image by ${captioner}` : 'No synthetic captions (the captioner setting cannot be used)',
     'Cancelling keeps the work done: run it again to continue.',
@@ -316,7 +322,7 @@ async function pickTeachers(preselected: string[], deps: DatasetFeatureDeps, set
     }
     return {
       spec,
-      label: describeTeacher(spec),
+      label: await describeTeacher(spec),
       description: available ? (isModelPath(spec) ? spec : 'downloaded') : 'will be downloaded',
       picked: preselected.includes(spec),
     };
@@ -464,9 +470,12 @@ async function verify(target: string | undefined, deps: DatasetFeatureDeps, data
   const markdown = verifyReportMarkdown(dataset, report, (Date.now() - started) / 1000);
   log().info(`verify ${dataset}: ${report.ok ? 'OK' : `FAILED (${report.problems.length} problems)`}`);
   for (const p of report.problems) log().warn(`verify: ${p.where}: ${p.problem}`);
-  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdown });
-  await vscode.window.showTextDocument(doc, { preview: true });
-  if (!report.ok) void vscode.window.showWarningMessage(`${path.basename(dataset)}: verification FAILED with ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} (listed in the report).`);
+  // A read-only preview (nothing to save), and the verdict as a toast.
+  const name = `Verify ${path.basename(dataset)}`;
+  await showReport(name, markdown);
+  const text = `${path.basename(dataset)}: ${verifyToastText(report)}`;
+  const pick = await (report.ok ? vscode.window.showInformationMessage(text, SHOW_REPORT) : vscode.window.showWarningMessage(text, SHOW_REPORT));
+  if (pick === SHOW_REPORT) await showReport(name, markdown);
 }
 
 // ------------------------------------------------------------------ Distill
@@ -478,10 +487,10 @@ async function distill(target: string | undefined, deps: DatasetFeatureDeps, dat
   const inputs = await chooseReplayInputs(dataset, deps, settings, true);
   if (!inputs) return;
   // The student is the configured model; make sure it is downloaded (offers the download).
-  if (!(await deps.models.getEngine(true))) return;
+  if (!(await deps.models.requireEngine('Distill Adapter'))) return;
   const student = isModelPath(settings.model) ? path.resolve(settingsBaseDir() ?? '', settings.model.replace(/^local:/, '')) : settings.model;
   const go = await vscode.window.showInformationMessage(
-    `Fit a distillation adapter for ${describeTeacher(student)} on ${path.basename(dataset)}?`,
+    `Fit a distillation adapter for ${await describeTeacher(student)} on ${path.basename(dataset)}?`,
     { modal: true, detail: 'A linear adapter on the frozen student is trained with the MobileCLIP loss against the stored teacher embeddings; held-out retrieval before and after is reported. The adapter is saved as adapter.json in the dataset folder.' },
     'Start',
   );
@@ -514,6 +523,5 @@ async function distill(target: string | undefined, deps: DatasetFeatureDeps, dat
   const report = result.code === 0 ? parseJsonOutput<DistillReport>(result.stdout) : undefined;
   if (!report) throw new Error(`distillation failed: ${cliError(result)}`);
   log().info(distillLogLine(report));
-  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: distillReportMarkdown(dataset, describeTeacher(student), report) });
-  await vscode.window.showTextDocument(doc, { preview: true });
+  await showReport(`Distill ${path.basename(dataset)}`, distillReportMarkdown(dataset, await describeTeacher(student), report));
 }

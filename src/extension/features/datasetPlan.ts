@@ -127,6 +127,13 @@ function mdEscape(text: string): string {
   return text.replace(/([\\`*_[\]|<>])/g, '\\$1');
 }
 
+/** The toast that ends Verify: the verdict and what was checked, in one line ("OK: 6 samples, 60 views replayed"). */
+export function verifyToastText(r: Pick<VerifyReport, 'ok' | 'samples' | 'problems' | 'replay' | 'replaySkipped'>): string {
+  const checked = count(r.samples, 'sample');
+  const replayed = r.replay ? `, ${count(r.replay.augmentations, 'view')} replayed` : r.replaySkipped ? ' (not replayed: the teachers are not available)' : '';
+  return r.ok ? `OK: ${checked}${replayed}.` : `FAILED: ${count(r.problems.length, 'problem')} in ${checked}${replayed}.`;
+}
+
 /** The verification report as Markdown: verdict first, then every problem, then the figures. */
 export function verifyReportMarkdown(dataset: string, r: VerifyReport, seconds?: number): string {
   const lines = [`# Verify reinforced dataset`, '', `Dataset: \`${dataset}\``, ''];

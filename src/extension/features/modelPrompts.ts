@@ -12,12 +12,9 @@ import type { ResolvedModel } from '../../engine/types';
 import { formatBytes, formatDuration } from '../../engine/util/format';
 import { log } from '../log';
 import type { ModelService } from '../modelService';
-import { readSettings, type AssetSettings } from '../settings';
+import { readSettings, settingsBaseDir, type AssetSettings } from '../settings';
 
-/** Folder that relative model paths in settings are resolved against. */
-export function settingsBaseDir(): string | undefined {
-  return vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
-}
+export { settingsBaseDir } from '../settings';
 
 function proxySetting(): string | undefined {
   return vscode.workspace.getConfiguration('http').get<string>('proxy') || undefined;

@@ -13,7 +13,8 @@ import { TagEmbeddingCache } from '../../engine/tags/embeddings';
 import type { ExportFormat, ExportOptions } from '../../engine/tags/export';
 import { TAGS_DATA_FILE } from '../../engine/tags/store';
 import type { TagSuggestion } from '../../engine/tags/tagger';
-import { VOCABULARY_FILE } from '../../engine/tags/vocabulary';
+import { VOCABULARY_FILE, vocabularyFileTemplate, withVocabularyThreshold } from '../../engine/tags/vocabulary';
+import { writeFileAtomic } from '../../engine/util/atomic';
 import { isItemError } from '../../engine/types';
 import { EtaEstimator, formatDuration } from '../../engine/util/format';
 import type { AssetTag } from '../../shared/messages';
@@ -45,6 +46,12 @@ export interface TagFeatures {
 }
 
 const IMAGE_FILE = /\.(png|jpe?g|gif|webp|avif|tiff?|svg)$/i;
+const EDIT_VOCABULARY = 'Edit Vocabulary';
+const LOWER_THRESHOLD = 'Lower Threshold';
+/** "Lower Threshold" steps the calibrated-score threshold down by this much, never below MIN_THRESHOLD. */
+const THRESHOLD_STEP = 0.2;
+/** Below this a tag is barely more likely than "an image": suggestions would be noise. */
+const MIN_THRESHOLD = 0.3;
 const REFRESH_DELAY_MS = 150;
 const AUTO_TAG_DELAY_MS = 1000;
 const RESCORE_DELAY_MS = 400;
@@ -59,6 +66,7 @@ export function registerTagFeatures(context: vscode.ExtensionContext, deps: TagF
   command('tagImages', (first?: unknown, second?: unknown) => tagging.tagImages(targetPaths(first, second), 'incremental'));
   command('editTags', (first?: unknown, second?: unknown) => tagging.editTags(targetPaths(first, second)));
   command('exportTags', () => tagging.exportTags());
+  command('editVocabulary', () => tagging.editVocabulary());
   // After activation returns: read the tags files (no model needed) so tiles show tags at once.
   setTimeout(() => tagging.loadAll(), 0);
   return {
@@ -327,7 +335,7 @@ class TagCommands implements vscode.Disposable {
     this.interactive++;
     try {
       const unindexed = groups.some((g) => this.needsIndexing(g.root));
-      const summaries = await this.deps.library.indexAll({ interactive: true, notify: unindexed });
+      const summaries = await this.deps.library.indexAll({ interactive: true, notify: unindexed, feature: 'Tagging' });
       const engine = this.deps.models.runningEngine;
       if (!summaries || !engine) return; // no model (the download was declined); the library said so
       const outcomes = await vscode.window.withProgress(
@@ -338,12 +346,18 @@ class TagCommands implements vscode.Disposable {
       this.refresh();
       this.logOutcomes(outcomes);
       const summary = tagRunSummary(outcomes, mode);
-      const actions = [...(summary.offerRetagAll ? ['Re-tag All'] : []), ...(summary.offerLog ? ['Show Log'] : [])];
+      const actions = [
+        ...(summary.offerVocabulary ? [EDIT_VOCABULARY, LOWER_THRESHOLD] : []),
+        ...(summary.offerRetagAll ? ['Re-tag All'] : []),
+        ...(summary.offerLog ? ['Show Log'] : []),
+      ];
+      const roots = groups.map((g) => g.root);
       void showMessage(summary.severity, summary.message, ...actions).then(async (pick) => {
-        if (pick === 'Show Log') log().show();
-        if (pick !== 'Re-tag All') return;
         try {
-          await this.tagImages(targets, 'all');
+          if (pick === 'Show Log') log().show();
+          else if (pick === EDIT_VOCABULARY) await this.editVocabulary(roots[0]);
+          else if (pick === LOWER_THRESHOLD) await this.lowerThreshold(roots, targets);
+          else if (pick === 'Re-tag All') await this.tagImages(targets, 'all');
         } catch (err) {
           void vscode.window.showErrorMessage(`MobileCLIP Assets: ${err instanceof Error ? err.message : String(err)}`);
         }
@@ -440,6 +454,57 @@ class TagCommands implements vscode.Disposable {
     );
     if (pick === open) await this.openVocabulary(root, issues);
     return pick === 'Tag Anyway';
+  }
+
+  /**
+   * Opens the folder's `.vscode/asset-tags.json`, creating it first (with the built-in vocabulary
+   * spelled out, so there is something to edit) when the folder has none.
+   */
+  async editVocabulary(root?: string): Promise<void> {
+    root ??= await this.pickRoot('Edit Tag Vocabulary');
+    if (!root) return;
+    const file = path.join(root, VOCABULARY_FILE);
+    if (!existsSync(file)) {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await writeFileAtomic(file, vocabularyFileTemplate());
+      log().info(`tags: created ${file} with the built-in vocabulary`);
+    }
+    await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: false });
+    vscode.window.setStatusBarMessage('$(tag) Save the vocabulary: images are tagged again with it', 6000);
+  }
+
+  /** Lowers the vocabulary's default threshold (in the folder's vocabulary file) and re-tags. */
+  private async lowerThreshold(roots: readonly string[], targets: string[]): Promise<void> {
+    const changes: string[] = [];
+    for (const root of roots) {
+      const current = (await this.folder(root).vocabulary()).threshold;
+      const lowered = Math.max(MIN_THRESHOLD, Math.round((current - THRESHOLD_STEP) * 100) / 100);
+      if (lowered >= current) continue;
+      const file = path.join(root, VOCABULARY_FILE);
+      const text = existsSync(file) ? await fs.readFile(file, 'utf8') : vocabularyFileTemplate();
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await writeFileAtomic(file, withVocabularyThreshold(text, lowered));
+      this.folder(root).invalidateVocabulary();
+      changes.push(`${current} → ${lowered}`);
+      log().info(`tags: ${this.folderName(root)}: threshold ${current} -> ${lowered} (${file})`);
+    }
+    if (!changes.length) {
+      const pick = await vscode.window.showWarningMessage(`The tag threshold is already ${MIN_THRESHOLD}: lower still would tag at random. Describe the images in the vocabulary instead.`, EDIT_VOCABULARY);
+      if (pick) await this.editVocabulary(roots[0]);
+      return;
+    }
+    vscode.window.setStatusBarMessage(`$(tag) Tag threshold ${changes.join(', ')}`, 6000);
+    await this.tagImages(targets, 'all');
+  }
+
+  private async pickRoot(title: string): Promise<string | undefined> {
+    const roots = this.roots();
+    if (roots.length <= 1) {
+      if (!roots.length) throw new Error('Open a folder first: the tag vocabulary is kept per workspace folder.');
+      return roots[0];
+    }
+    const pick = await vscode.window.showQuickPick(roots.map((r) => ({ label: this.folderName(r), description: r, root: r })), { title });
+    return pick?.root;
   }
 
   private async openVocabulary(root: string, issues: readonly string[]): Promise<void> {
@@ -542,7 +607,7 @@ class TagCommands implements vscode.Disposable {
   /** Live scores: the running model (started without prompting if needed); images not indexed yet are embedded now. */
   private async liveSuggestions(images: readonly EditedImage[]): Promise<{ lists: TagSuggestion[][]; note?: string } | undefined> {
     try {
-      const engine = this.deps.models.runningEngine ?? (await this.deps.models.getEngine(false));
+      const engine = this.deps.models.runningEngine ?? (await this.deps.models.getEngine());
       if (!engine) return { lists: (await this.suggestionsFor(images, undefined)).lists, note: 'No model loaded: scores are the recorded ones.' };
       const embeddings = new Map<string, Float32Array>();
       const unindexed = images.filter((i) => !i.sha256).slice(0, MAX_UNINDEXED_EMBEDS);

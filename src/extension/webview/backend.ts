@@ -3,7 +3,7 @@
 // engine's index (thumbnails, search, tags, captions) and VS Code (open, reveal, clipboard; see
 // ./fileActions.ts for ready-made implementations of the plain VS Code ones).
 // No `vscode` import here: events are plain subscribe functions (vscode.EventEmitter.event fits).
-import type { AssetItem, IndexingProgress, ModelStatus, ScoredId } from '../../shared/messages';
+import type { AssetItem, IndexingProgress, ModelAction, ModelStatus, ScoredId } from '../../shared/messages';
 
 export type Subscribe<T> = (listener: (e: T) => unknown) => { dispose(): unknown };
 
@@ -29,8 +29,10 @@ export interface BackendThumbnail {
 }
 
 export interface SearchOutcome {
-  /** Ranked best first. */
+  /** Ranked best first (by path for a query of filters only). */
   results: ScoredId[];
+  /** False for a query of filters only. */
+  ranked: boolean;
   noGoodMatch: boolean;
   bestScore: number | null;
 }
@@ -43,6 +45,10 @@ export interface ResultSet {
   items: ScoredBackendItem[];
   noGoodMatch: boolean;
   bestScore: number | null;
+  /** False for a query of filters only (scores mean nothing). */
+  ranked?: boolean;
+  /** Find Similar: the image the results are similar to. */
+  queryItem?: BackendItem;
 }
 
 export interface ItemsDelta {
@@ -74,6 +80,8 @@ export interface AssetBackend {
   generateCaptions(ids: readonly string[]): Promise<void>;
   editTags(ids: readonly string[]): Promise<void>;
   downloadModel(): Promise<void>;
+  /** A model banner's button: download, retry, use a local folder, select a model, show details. */
+  modelAction(action: ModelAction): Promise<void>;
   restartWorker(): Promise<void>;
   openSettings(query?: string): Promise<void>;
   openFolder(): Promise<void>;

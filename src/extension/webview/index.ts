@@ -16,6 +16,8 @@ export type { AssetBackend, ResultSet } from './backend';
 export interface AssetWebviews {
   gallery: GalleryViewProvider;
   showResults(results: ResultSet): void;
+  /** Pins the results panel in front (the next search opens another one). */
+  pinActiveResults(): void;
 }
 
 export function registerAssetWebviews(context: vscode.ExtensionContext, backend: AssetBackend): AssetWebviews {
@@ -28,7 +30,7 @@ export function registerAssetWebviews(context: vscode.ExtensionContext, backend:
   const targets = {
     sessions: () => [
       ...(gallery.currentSession ? [{ webviewId: GalleryViewProvider.viewId, session: gallery.currentSession }] : []),
-      ...(ResultsPanel.currentSession ? [{ webviewId: ResultsPanel.viewType, session: ResultsPanel.currentSession }] : []),
+      ...ResultsPanel.sessions.map((session) => ({ webviewId: ResultsPanel.viewType, session })),
     ],
   };
   // Commands such as Edit Captions take a tile's context from the webview: known items only.
@@ -41,5 +43,5 @@ export function registerAssetWebviews(context: vscode.ExtensionContext, backend:
     }),
     registerTileCommands(backend, targets, deps.showResults),
   );
-  return { gallery, showResults: deps.showResults };
+  return { gallery, showResults: deps.showResults, pinActiveResults: () => ResultsPanel.pinActive() };
 }

@@ -21,6 +21,8 @@ export interface SessionHost {
   showError(message: string): void;
   /** Log line for a refused message (see ./validate.ts); not shown to the user. */
   warn?(message: string): void;
+  /** Results panel: keep this panel's results (the next search opens another panel). */
+  pinResults?(): void;
 }
 
 export type SessionKind = 'gallery' | 'results';
@@ -83,6 +85,7 @@ export class WebviewSession {
   private lastResults: ResultSet | null = null;
   private lastScores = new Map<string, number>();
   private lastNoGoodMatch = false;
+  private lastRanked = true;
   private lastStatusKind: string;
   private searchAbort: AbortController | null = null;
   private readonly deltas = new DeltaBuffer();
@@ -115,6 +118,14 @@ export class WebviewSession {
     clearTimeout(this.flushTimer);
     this.searchAbort?.abort();
     for (const s of this.subscriptions) s.dispose();
+  }
+
+  /** Results panel: whether these results are kept (pinned) rather than replaced by the next search. */
+  private pinned = false;
+
+  setPinned(pinned: boolean): void {
+    this.pinned = pinned;
+    if (this.ready) this.sendResults();
   }
 
   /** Results panel content; sent now, or when the webview says it is ready. */
@@ -216,6 +227,10 @@ export class WebviewSession {
         return b.editTags(m.ids);
       case 'downloadModel':
         return b.downloadModel();
+      case 'modelAction':
+        return b.modelAction(m.action);
+      case 'pinResults':
+        return this.host.pinResults?.();
       case 'restartWorker':
         return b.restartWorker();
       case 'openSettings':
@@ -225,8 +240,8 @@ export class WebviewSession {
       case 'openAllInPanel': {
         const items = await b.getItems(m.ids);
         const scored = items.map((it) => ({ ...it, score: this.lastScores.get(it.id) ?? 0 }));
-        const best = scored.reduce<number | null>((mx, it) => (mx === null || it.score > mx ? it.score : mx), null);
-        this.host.showResults({ query: m.query, items: scored, noGoodMatch: this.lastNoGoodMatch, bestScore: best });
+        const best = this.lastRanked ? scored.reduce<number | null>((mx, it) => (mx === null || it.score > mx ? it.score : mx), null) : null;
+        this.host.showResults({ query: m.query, items: scored, noGoodMatch: this.lastNoGoodMatch, bestScore: best, ranked: this.lastRanked });
         return;
       }
       default: {
@@ -259,9 +274,12 @@ export class WebviewSession {
       type: 'results',
       query: r.query,
       title: r.title,
-      items: r.items.map((it) => toAssetItem(it, this.host, it.score)),
+      items: r.items.map((it) => toAssetItem(it, this.host, r.ranked === false ? undefined : it.score)),
       noGoodMatch: r.noGoodMatch,
       bestScore: r.bestScore,
+      ...(r.ranked === false ? { ranked: false } : {}),
+      ...(r.queryItem ? { queryItem: toAssetItem(r.queryItem, this.host) } : {}),
+      ...(this.pinned ? { pinned: true } : {}),
     });
   }
 
@@ -274,11 +292,12 @@ export class WebviewSession {
       if (abort.signal.aborted) return;
       this.lastScores = new Map(out.results.map((r) => [r.id, r.score]));
       this.lastNoGoodMatch = out.noGoodMatch;
-      this.post({ type: 'searchResults', seq, query, results: out.results, noGoodMatch: out.noGoodMatch, bestScore: out.bestScore });
+      this.lastRanked = out.ranked;
+      this.post({ type: 'searchResults', seq, query, results: out.results, ranked: out.ranked, noGoodMatch: out.noGoodMatch, bestScore: out.bestScore });
     } catch (e) {
       if (abort.signal.aborted) return;
       const error = e instanceof Error ? e.message : String(e);
-      this.post({ type: 'searchResults', seq, query, results: [], noGoodMatch: false, bestScore: null, error });
+      this.post({ type: 'searchResults', seq, query, results: [], ranked: false, noGoodMatch: false, bestScore: null, error });
     }
   }
 

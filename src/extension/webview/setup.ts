@@ -25,7 +25,13 @@ export function webviewOptions(deps: Pick<WebviewDeps, 'extensionUri' | 'backend
   };
 }
 
-export function connectWebview(webview: vscode.Webview, kind: SessionKind, title: string, deps: WebviewDeps): { session: WebviewSession; disposable: vscode.Disposable } {
+export function connectWebview(
+  webview: vscode.Webview,
+  kind: SessionKind,
+  title: string,
+  deps: WebviewDeps,
+  extra: { pinResults?: () => void } = {},
+): { session: WebviewSession; disposable: vscode.Disposable } {
   webview.options = webviewOptions(deps);
   const bundle = vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview', `${kind}.js`);
   webview.html = buildWebviewHtml({ cspSource: webview.cspSource, scriptUri: webview.asWebviewUri(bundle).toString(), title });
@@ -36,6 +42,7 @@ export function connectWebview(webview: vscode.Webview, kind: SessionKind, title
     showResults: (r) => deps.showResults(r),
     showError: (m) => void vscode.window.showErrorMessage(m),
     warn: (m) => log().warn(m),
+    pinResults: extra.pinResults,
   });
   const listener = webview.onDidReceiveMessage((m) => session.handle(m));
   return {

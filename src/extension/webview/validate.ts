@@ -2,7 +2,7 @@
 // (a bug, a compromised dependency of the bundle, a crafted SVG that escapes its sandbox) can post
 // any JSON. Every message is checked here for shape before the session looks at it; ids are then
 // checked against the items the host itself listed (WebviewSession.knows). No `vscode` import.
-import type { WebviewToHost } from '../../shared/messages';
+import { MODEL_ACTIONS, type ModelAction, type WebviewToHost } from '../../shared/messages';
 
 /** More ids than a workspace has images is never a real selection. */
 export const MAX_IDS = 200_000;
@@ -21,6 +21,7 @@ const text = (field: string, optional = false): Check => (m) => {
   return typeof v === 'string' && v.length <= MAX_QUERY_LENGTH ? undefined : `"${field}" must be a string of at most ${MAX_QUERY_LENGTH} characters`;
 };
 const none: Check = () => undefined;
+const modelActions: ReadonlySet<string> = new Set<ModelAction>(MODEL_ACTIONS);
 
 /** Every message type the host accepts, with the checks of its fields. */
 const SHAPES: Record<WebviewToHost['type'], Check[]> = {
@@ -36,7 +37,9 @@ const SHAPES: Record<WebviewToHost['type'], Check[]> = {
   requestThumbnails: [ids],
   selectionChanged: [ids],
   downloadModel: [none],
+  modelAction: [(m) => (typeof m.action === 'string' && modelActions.has(m.action) ? undefined : `"action" must be one of ${MODEL_ACTIONS.join(', ')}`)],
   restartWorker: [none],
+  pinResults: [none],
   openSettings: [text('query', true)],
   openFolder: [none],
   openAllInPanel: [text('query'), ids],

@@ -31,6 +31,8 @@ export interface SessionOptions {
   solidColours?: readonly string[];
   /** More solid-colour images: workspace-relative path -> sRGB colour. */
   extraImages?: Record<string, readonly [number, number, number]>;
+  /** Runs on the finished workspace before code-server starts (e.g. build an index with the CLI). */
+  beforeStart?: (workspace: string) => Promise<void>;
 }
 
 export interface Session {
@@ -101,6 +103,7 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   const extra = Object.entries(opts.extraImages ?? {});
   for (const [rel, rgb] of extra) await writeSolidImage(path.join(workspace, rel), rgb, { width: 50, height: 50 });
   const imageCount = Object.keys(solid).length + clipart.length + extra.length;
+  await opts.beforeStart?.(workspace);
 
   const settings: Record<string, unknown> = { ...(await defaultUserSettings(dir)) };
   for (const [k, v] of Object.entries(opts.settings ?? {})) {
@@ -150,6 +153,19 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
     await browser?.close().catch(() => undefined);
     await server.stop();
     throw err;
+  }
+}
+
+/**
+ * Runs a scenario step; on failure saves a screenshot (`<name>-failure`) and fails with the
+ * extension's and code-server's logs appended.
+ */
+export async function guarded(session: Session, name: string, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    await session.workbench.screenshot(`${name}-failure`).catch(() => undefined);
+    throw new Error(`${(err as Error).message}\n${await session.logs()}`);
   }
 }
 

@@ -18,6 +18,8 @@ export interface RunSummary {
   offerRetagAll: boolean;
   /** There are per-image errors or vocabulary problems in the log. */
   offerLog: boolean;
+  /** Images match no tag: offer the vocabulary file and a lower threshold instead of re-tagging. */
+  offerVocabulary: boolean;
 }
 
 const plural = (n: number, one: string, many: string) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
@@ -40,7 +42,7 @@ export function tagRunSummary(outcomes: readonly FolderOutcome[], mode: 'increme
     const why = unmatched > 0
       ? `None of the selected images is indexed (${plural(unmatched, 'item', 'items')}): they may be excluded by mobileclipAssets.index.exclude or .gitignore, or not be readable images.`
       : 'There are no indexed images to tag yet.';
-    return { message: failed.length ? `Tagging failed.${failures}` : why, severity: failed.length ? 'error' : 'warning', offerRetagAll: false, offerLog: failed.length > 0 };
+    return { message: failed.length ? `Tagging failed.${failures}` : why, severity: failed.length ? 'error' : 'warning', offerRetagAll: false, offerLog: failed.length > 0, offerVocabulary: false };
   }
 
   const counts = new Map<string, number>();
@@ -52,16 +54,24 @@ export function tagRunSummary(outcomes: readonly FolderOutcome[], mode: 'increme
   else if (tagged === 0 && mode === 'incremental') message = `All ${plural(considered, 'image has', 'images have')} tags from the current vocabulary already.`;
   else message = `Tagged ${plural(tagged, 'image', 'images')}${considered > tagged ? ` (${considered - tagged} already up to date)` : ''}.`;
   if (top.length) message += ` Most common: ${top.join(', ')}.`;
-  if (untagged > 0) message += ` ${plural(untagged, 'image matches', 'images match')} no tag.`;
+  if (untagged > 0) {
+    message += untagged === considered
+      ? ` None matches a tag of the vocabulary: describe your images in it, or lower the threshold.`
+      : ` ${plural(untagged, 'image matches', 'images match')} no tag.`;
+  }
   if (renamed > 0) message += ` Tags followed ${plural(renamed, 'renamed file', 'renamed files')}.`;
   if (errors > 0) message += ` ${plural(errors, 'image', 'images')} could not be tagged.`;
   if (unmatched > 0) message += ` ${plural(unmatched, 'selected item is', 'selected items are')} not indexed.`;
   if (issues > 0) message += ` The vocabulary has ${plural(issues, 'problem', 'problems')}.`;
   message += failures;
+  // When at least half the images match nothing, the vocabulary (or its threshold) is the thing to change.
+  const offerVocabulary = untagged > 0 && untagged * 2 >= considered && !cancelled;
   return {
     message,
-    severity: failed.length || errors || unmatched || issues ? 'warning' : 'info',
-    offerRetagAll: mode === 'incremental' && !cancelled,
+    severity: failed.length || errors || unmatched || issues || untagged === considered ? 'warning' : 'info',
+    // Re-tagging with the same vocabulary changes nothing for images that match no tag.
+    offerRetagAll: mode === 'incremental' && !cancelled && !offerVocabulary,
     offerLog: errors > 0 || issues > 0 || failed.length > 0,
+    offerVocabulary,
   };
 }
