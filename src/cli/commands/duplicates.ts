@@ -11,8 +11,9 @@ import { pixelSignaturesFor, type SignatureWorker } from '../../engine/duplicate
 import type { ReferenceIndex } from '../../engine/references/references';
 import { scanReferences } from '../../engine/references/scan';
 import { EtaEstimator, formatBytes, formatDuration } from '../../engine/util/format';
+import type { LimitKey } from '../../engine/util/limits';
 import { WorkerClient } from '../../engine/worker/client';
-import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, openEngine, parseCommandArgs } from '../command';
+import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, numberFlag, openEngine, parseCommandArgs } from '../command';
 import { INDEX_OPTIONS, INDEX_USAGE, folderArg, indexerOptionsFrom, refreshIndex, reportDiscarded } from './indexing';
 import { TEXT_SCAN_OPTIONS, TEXT_SCAN_USAGE, plural, printLines, textScanFrom } from './hygiene';
 
@@ -45,13 +46,6 @@ ${INDEX_USAGE}
 ${TEXT_SCAN_USAGE}
 
 ${GLOBAL_USAGE}`;
-
-function numberFlag(flag: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} must be a number from ${min} to ${max}, got "${raw}"`);
-  return n;
-}
 
 interface JsonGroup {
   files: string[];
@@ -136,10 +130,11 @@ export const duplicatesCommand: Command = {
     const folder = await folderArg(positionals[0], 'folder');
     const thresholds: Partial<DuplicateThresholds> = {};
     const set = <K extends keyof DuplicateThresholds>(k: K, v: number | undefined) => v !== undefined && (thresholds[k] = v);
-    set('embedding', numberFlag('--embedding-threshold', values['embedding-threshold'], -1, 1));
-    set('structure', numberFlag('--pixel-threshold', values['pixel-threshold'], 0, 1));
-    set('detail', numberFlag('--detail-threshold', values['detail-threshold'], 0, 100));
-    set('colour', numberFlag('--color-threshold', values['color-threshold'], 0, 255));
+    const flag = (name: string, raw: string | undefined, key: LimitKey) => (raw === undefined ? undefined : numberFlag(name, raw, key));
+    set('embedding', flag('--embedding-threshold', values['embedding-threshold'], 'duplicates.embeddingThreshold'));
+    set('structure', flag('--pixel-threshold', values['pixel-threshold'], 'duplicates.pixelThreshold'));
+    set('detail', flag('--detail-threshold', values['detail-threshold'], 'duplicates.detailThreshold'));
+    set('colour', flag('--color-threshold', values['color-threshold'], 'duplicates.colorThreshold'));
     const text = textScanFrom(values);
     const options = indexerOptionsFrom(folder, values);
     const decisions = await loadDuplicateDecisions(folder);

@@ -51,6 +51,10 @@ export const LIMITS = {
   'captions.maxNewTokens': { min: 1, max: 512, integer: true },
   'reinforce.augmentations': { min: 1, max: 100, integer: true },
   'reinforce.seed': { min: 0, max: 0xffffffff, integer: true },
+  'duplicates.embeddingThreshold': { min: -1, max: 1, integer: false },
+  'duplicates.pixelThreshold': { min: 0, max: 1, integer: false },
+  'duplicates.detailThreshold': { min: 0, max: 100, integer: false },
+  'duplicates.colorThreshold': { min: 0, max: 255, integer: false },
   // CLI-only flags
   'max-file-size': { min: 1, max: MAX_IMAGE_FILE_BYTES, integer: true, unit: 'bytes' },
   'thumbnail-size': { min: 16, max: 1024, integer: true, unit: 'px' },
