@@ -95,6 +95,7 @@ export async function findImages(library: AssetLibrary, models: ModelService, sh
   let reopen: Promise<boolean> | undefined;
   const disposables: vscode.Disposable[] = [];
   let visible = true;
+  let waitingForIndex = false;
 
   const showModelState = (state: ModelState): boolean => {
     const rows = modelRows(state);
@@ -124,9 +125,13 @@ export async function findImages(library: AssetLibrary, models: ModelService, sh
       lastQuery = query;
       lastIds = response.hits.map((h) => h.id);
       lastRanked = response.ranked;
+      // Nothing indexed yet (the first run may still be going): search again when a run ends.
+      waitingForIndex = !response.hits.length && response.ranked && !response.noGoodMatch;
       if (!response.hits.length) {
+        const progress = library.getProgress();
+        const unindexed = progress.running ? `$(sync~spin) Indexing images… ${progress.done} of ${progress.total}` : '$(info) No images indexed yet';
         pick.items = [{
-          label: response.noGoodMatch ? '$(circle-slash) No good match' : response.ranked ? '$(info) No images indexed yet' : '$(circle-slash) No image passes these filters',
+          label: response.noGoodMatch ? '$(circle-slash) No good match' : response.ranked ? unindexed : '$(circle-slash) No image passes these filters',
           description: response.noGoodMatch && response.bestScore !== null ? `best score ${response.bestScore.toFixed(3)} is below the relevance cut-off` : undefined,
           detail: response.noGoodMatch ? 'Try other words, or lower "mobileclipAssets.search.threshold".' : undefined,
           alwaysShow: true,
@@ -197,6 +202,9 @@ export async function findImages(library: AssetLibrary, models: ModelService, sh
         return;
       }
       if (!isFilterOnly(pick.value)) showModelState(state);
+    }),
+    library.onDidUpdateIndex(() => {
+      if (visible && waitingForIndex && pick.value.trim()) void run(pick.value);
     }),
     pick.onDidChangeValue((value) => {
       if (timer) clearTimeout(timer);

@@ -34,14 +34,20 @@ export interface TileInfo {
 }
 
 export async function tiles(frame: Frame): Promise<TileInfo[]> {
+  // In the order the user sees them: the virtualized grid recycles tile elements, so DOM order
+  // need not be visual order.
   return frame.locator('.tile[data-id]').evaluateAll((els) =>
-    els.map((el) => ({
-      id: (el as HTMLElement).dataset.id ?? '',
-      name: el.querySelector('.name')?.textContent ?? '',
-      title: (el as HTMLElement).title,
-      ariaLabel: el.getAttribute('aria-label') ?? '',
-      thumbState: el.querySelector('.thumb')?.getAttribute('data-state') ?? '',
-    })));
+    els
+      .map((el) => ({ el, box: el.getBoundingClientRect() }))
+      .sort((a, b) => a.box.top - b.box.top || a.box.left - b.box.left)
+      .map(({ el }) => el)
+      .map((el) => ({
+        id: (el as HTMLElement).dataset.id ?? '',
+        name: el.querySelector('.name')?.textContent ?? '',
+        title: (el as HTMLElement).title,
+        ariaLabel: el.getAttribute('aria-label') ?? '',
+        thumbState: el.querySelector('.thumb')?.getAttribute('data-state') ?? '',
+      })));
 }
 
 /** Opens the Assets view container and returns the gallery webview's document frame. */
