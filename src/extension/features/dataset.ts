@@ -3,7 +3,9 @@
 // (src/engine/reinforce); inference runs in worker processes (one per teacher, reusing the
 // extension's Engine when it is one of the teachers) and adapter fitting runs in a CLI child
 // process, so the extension host only moves files and messages.
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { expandHome } from '../../engine/models/paths';
 import * as vscode from 'vscode';
 import { engineOptionsFor } from '../modelService';
 import { registerCommand } from '../commands/register';
@@ -369,6 +371,21 @@ interface ReplayInputs {
  * offered for download; a local model folder a dataset names is never opened unless the user
  * picks it. Undefined when the user cancels.
  */
+/** The absolute, symlink-resolved folder of a local model spec ("local:DIR", a path). */
+async function realFolder(spec: string): Promise<string> {
+  const dir = path.resolve(settingsBaseDir() ?? '', expandHome(spec.replace(/^local:/, '')));
+  return fs.realpath(dir).catch(() => dir);
+}
+
+/**
+ * Local model folders the user configured (the model and the teacher settings, which an untrusted
+ * workspace cannot set), by real path, each with the spec to use.
+ */
+async function userChosenModelFolders(settings: AssetSettings): Promise<Map<string, string>> {
+  const specs = [settings.model, ...teacherSpecs(settings.reinforce.teachers)].filter(isModelPath);
+  return new Map(await Promise.all(specs.map(async (spec) => [await realFolder(spec), spec] as const)));
+}
+
 async function chooseReplayInputs(dataset: string, deps: DatasetFeatureDeps, settings: AssetSettings, forDistill: boolean): Promise<ReplayInputs | undefined> {
   let ds: OpenedDataset = await openDataset(dataset); // a clear error when this is not a dataset
   const options: DatasetOptions = {};
@@ -405,14 +422,21 @@ async function chooseReplayInputs(dataset: string, deps: DatasetFeatureDeps, set
   if (ds.manifest) {
     const { registry, local } = splitDatasetTeachers(ds.manifest.teachers.map((t) => t.id));
     specs = [...registry];
+    // Folders the user chose in settings (model, teachers) count as chosen; others are asked for.
+    const chosen = await userChosenModelFolders(settings);
     for (const id of local) {
+      const mine = chosen.get(await realFolder(id));
+      if (mine) {
+        specs.push(mine);
+        continue;
+      }
       const pick = await vscode.window.showWarningMessage(
-        `${path.basename(dataset)} was built with a local teacher model (${describeTeacher(id)}).`,
+        `${path.basename(dataset)} was built with a local teacher model (${await describeTeacher(id)}).`,
         { modal: true, detail: 'A dataset never makes the extension load a model from a path. Choose that model folder to replay with it.' },
         'Choose Model Folder…', 'Skip Replay',
       );
       if (pick === 'Choose Model Folder…') {
-        const folder = await pickFolder(`Teacher model folder for ${describeTeacher(id)}`, 'Use This Model');
+        const folder = await pickFolder(`Teacher model folder for ${await describeTeacher(id)}`, 'Use This Model');
         if (!folder) return undefined;
         specs.push(folder);
       } else if (pick === 'Skip Replay') {
