@@ -1,7 +1,7 @@
 // Engine: the ImageTextEmbedder every consumer uses. A thin, typed front of the worker process;
 // nothing here decodes images or runs models (that keeps the caller's event loop free).
 import type { EmbedImagesOptions, EmbedTextsOptions, ImageTextEmbedder } from './api';
-import type { ThumbnailResult } from './worker/protocol';
+import type { ThumbnailResult, WorkerMemory } from './worker/protocol';
 import { type BodyOf, type RequestOptions, type RequestType, type ResultOf, WorkerClient } from './worker/client';
 import type { EngineOptions, ImageRequestItem, ImageResult, ModelInfo, ResolvedModel, TextEmbedding, ThumbnailOptions } from './types';
 
@@ -66,6 +66,11 @@ export class Engine implements ImageTextEmbedder {
   /** Decode one image and write its thumbnail (no model involved). */
   thumbnail(path: string, thumbnails: ThumbnailOptions, options: { signal?: AbortSignal } = {}): Promise<ThumbnailResult> {
     return this.request({ type: 'thumbnail', path, thumbnails }, { signal: options.signal });
+  }
+
+  /** The worker process's memory: now and its peak since it started. */
+  workerMemory(): Promise<WorkerMemory> {
+    return this.request({ type: 'memory' });
   }
 
   dispose(): Promise<void> {

@@ -48,7 +48,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
     threads: get('threads', 0),
     batchSize: get('batchSize', 16),
     transparentBackground: get('transparentBackground', '#ffffff'),
-    maxImageMegapixels: get('maxImageMegapixels', 100),
+    maxImageMegapixels: get('maxImageMegapixels', 1500),
     index: {
       autoIndex: get('index.autoIndex', true),
       include: get('index.include', ['**/*.{png,jpg,jpeg,gif,webp,avif,tiff,tif,svg}']),

@@ -47,12 +47,18 @@ export interface CaptionRequest {
   options?: Omit<EngineOptions, 'log' | 'workerScript'>;
 }
 
+/** The worker's memory now and its high-water mark since it started (tests, benchmarks). */
+export interface MemoryRequest {
+  type: 'memory';
+}
+
 export type WorkerRequestBody =
   | LoadRequest
   | EmbedImagesRequest
   | EmbedTextsRequest
   | ThumbnailRequest
-  | CaptionRequest;
+  | CaptionRequest
+  | MemoryRequest;
 
 export type WorkerRequest = WorkerRequestBody & { id: number };
 
@@ -73,6 +79,13 @@ export interface ThumbnailResult {
 
 export type CaptionResult = { input: string; captions: string[]; sha256?: string } | { input: string; error: string };
 
+export interface WorkerMemory {
+  /** Resident set size now, bytes. */
+  rss: number;
+  /** Peak resident set size since the worker started (`process.resourceUsage().maxRSS`), bytes. */
+  maxRss: number;
+}
+
 /** Result type of each request kind. */
 export interface WorkerResults {
   load: ModelInfo;
@@ -80,6 +93,7 @@ export interface WorkerResults {
   embedTexts: TextEmbedding[];
   thumbnail: ThumbnailResult;
   caption: { count: number };
+  memory: WorkerMemory;
 }
 
 /** Worker → parent messages. `item` messages stream per-input results of long requests. */

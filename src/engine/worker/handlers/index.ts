@@ -4,6 +4,7 @@ import { caption } from './caption';
 import type { Handler } from './context';
 import { embedImages } from './embed';
 import { load } from './load';
+import { memory } from './memory';
 import { embedTexts } from './texts';
 import { thumbnail } from './thumbnail';
 
@@ -15,4 +16,5 @@ export const handlers: HandlerTable = {
   embedTexts,
   thumbnail,
   caption,
+  memory,
 };
