@@ -171,11 +171,8 @@ export interface OpenedStore {
   reason?: string;
 }
 
-interface HashInfo {
-  row: number;
-  width: number;
-  height: number;
-}
+/** What an entry's content gives any other file with the same content. */
+export type HashInfo = Pick<IndexEntry, 'row' | 'width' | 'height'>;
 
 interface PersistedFile {
   name: string;
@@ -206,11 +203,13 @@ export class IndexStore {
   private rowCount = 0;
   private readonly entryMap = new Map<string, IndexEntry>();
   private readonly failedMap = new Map<string, FailedEntry>();
-  private readonly byHash = new Map<string, HashInfo>();
+  /** Content -> an entry with it (the entry objects themselves: no second object per content). */
+  private readonly byHash = new Map<string, IndexEntry>();
   private persisted: PersistedFile | undefined;
   private rewriteNeeded = true;
   private dirty = true;
   private sortedEntries: IndexEntry[] | undefined;
+  private distinct: number | undefined;
   private flushChain: Promise<void> = Promise.resolve();
 
   private constructor(dir: string, identity: IndexIdentity, dtype: VectorDType, chunkRows: number) {
@@ -308,22 +307,9 @@ export class IndexStore {
 
   /** A stored embedding for this content hash (kept until compaction even if its file went away). */
   hashInfo(sha256: string): HashInfo | undefined {
-    return this.byHash.get(sha256);
+    const e = this.byHash.get(sha256);
+    return e && { row: e.row, width: e.width, height: e.height };
   }
-  hasSize(size: number): boolean {
-    return this.sizes().has(size);
-  }
-
-  private sizeSet: Set<number> | undefined;
-  private sizes(): Set<number> {
-    if (!this.sizeSet) {
-      this.sizeSet = new Set();
-      for (const e of this.entryMap.values()) this.sizeSet.add(e.size);
-      for (const s of this.removedSizes) this.sizeSet.add(s);
-    }
-    return this.sizeSet;
-  }
-  private readonly removedSizes = new Set<number>();
 
   entry(p: string): IndexEntry | undefined {
     return this.entryMap.get(p);
@@ -335,17 +321,24 @@ export class IndexStore {
     if (!this.sortedEntries) this.sortedEntries = [...this.entryMap.values()].sort(comparePaths);
     return this.sortedEntries;
   }
+  /** Distinct contents (sha256) among the entries: identical files count once. */
+  get distinctCount(): number {
+    this.distinct ??= new Set(Array.from(this.entryMap.values(), (e) => e.sha256)).size;
+    return this.distinct;
+  }
+
   failures(): FailedEntry[] {
     return [...this.failedMap.values()].sort(comparePaths);
   }
 
   setEntry(entry: IndexEntry): void {
     if (entry.row >= this.rowCount) throw new Error(`row ${entry.row} does not exist`);
-    this.entryMap.set(entry.path, { ...entry });
+    const stored = { ...entry };
+    this.entryMap.set(entry.path, stored);
     this.failedMap.delete(entry.path);
-    this.byHash.set(entry.sha256, { row: entry.row, width: entry.width, height: entry.height });
-    this.sizeSet?.add(entry.size);
+    this.byHash.set(entry.sha256, stored);
     this.sortedEntries = undefined;
+    this.distinct = undefined;
     this.dirty = true;
   }
 
@@ -353,8 +346,8 @@ export class IndexStore {
     const old = this.entryMap.get(p);
     if (!old) return false;
     this.entryMap.delete(p);
-    this.removedSizes.add(old.size);
     this.sortedEntries = undefined;
+    this.distinct = undefined;
     this.dirty = true;
     return true;
   }
@@ -388,9 +381,7 @@ export class IndexStore {
 
   private rebuildHashes(): void {
     this.byHash.clear();
-    for (const e of this.entryMap.values()) this.byHash.set(e.sha256, { row: e.row, width: e.width, height: e.height });
-    this.removedSizes.clear();
-    this.sizeSet = undefined;
+    for (const e of this.entryMap.values()) this.byHash.set(e.sha256, e);
   }
 
   snapshot(): IndexSnapshot {
@@ -456,6 +447,7 @@ export class IndexStore {
     this.rowCount = remap.size;
     this.rebuildHashes();
     this.sortedEntries = undefined;
+    this.distinct = undefined;
     this.rewriteNeeded = true;
   }
 
