@@ -27,7 +27,7 @@ export interface AssetSettings {
     useExcludeSettings: boolean;
     maxFileSizeMB: number;
     location: 'workspaceStorage' | 'repository';
-    vectorPrecision: 'float32' | 'float16';
+    vectorPrecision: 'float32' | 'float16' | 'int8';
   };
   search: { threshold: number; maxResults: number };
   tags: { vocabulary: Record<string, unknown>; maxPerImage: number; writeXmpSidecars: boolean; autoTag: boolean };
@@ -57,7 +57,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
       useExcludeSettings: get('index.useExcludeSettings', true),
       maxFileSizeMB: get('index.maxFileSizeMB', 64),
       location: get<'workspaceStorage' | 'repository'>('index.location', 'workspaceStorage'),
-      vectorPrecision: get<'float32' | 'float16'>('index.vectorPrecision', 'float32'),
+      vectorPrecision: get<'float32' | 'float16' | 'int8'>('index.vectorPrecision', 'float16'),
     },
     search: { threshold: get('search.threshold', 0.175), maxResults: get('search.maxResults', 60) },
     tags: {

@@ -87,8 +87,8 @@ test('SIGKILL mid-index: finished work survives, the index loads, the rerun equa
   for (let i = 0; i < reference.entries.length; i++) {
     const a = resumed.entries[i]!;
     const b = reference.entries[i]!;
-    const va = resumed.vectors.subarray(a.row * dim, (a.row + 1) * dim);
-    const vb = reference.vectors.subarray(b.row * dim, (b.row + 1) * dim);
+    const va = resumed.vectors.row(a.row);
+    const vb = reference.vectors.row(b.row);
     for (let j = 0; j < dim; j++) assert.ok(Math.abs(va[j]! - vb[j]!) < 1e-6, `${a.path}[${j}]`);
   }
   assert.ok(!(await fs.readdir(indexDir)).includes(LOCK_FILE), 'the rerun released the lock');

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { ImageTextEmbedder } from '../../engine/api';
 import { updateIndex, type IndexProgress, type IndexRunSummary, type IndexerOptions } from '../../engine/index/indexer';
-import type { IndexSnapshot } from '../../engine/index/format';
+import type { IndexSnapshot, VectorDType } from '../../engine/index/format';
 import { resolveCliIndexDir } from '../../engine/index/location';
 import { DEFAULT_THUMBNAIL_SIZE } from '../../engine/index/thumbnails';
 import { defaultCacheDir } from '../../engine/models/resolve';
@@ -22,6 +22,7 @@ export const INDEX_OPTIONS = {
   'no-thumbnails': { type: 'boolean' },
   'thumbnail-size': { type: 'string' },
   'checkpoint-every': { type: 'string' },
+  vectors: { type: 'string' },
   float16: { type: 'boolean' },
 } as const;
 
@@ -36,7 +37,10 @@ export const INDEX_USAGE = `Index options:
   --no-thumbnails       do not write gallery thumbnails (<index>/thumbs/)
   --thumbnail-size N    longest thumbnail side in pixels (default ${DEFAULT_THUMBNAIL_SIZE})
   --checkpoint-every N  save progress every N new images (default 256, and at least every 10 s)
-  --float16             store vectors as float16 (half the size; converts an existing index)`;
+  --vectors P           vector precision on disk and in memory: float16 (default for new indexes;
+                        half of float32), float32, or int8 (a quarter; ranks less exactly, see
+                        bench/RESULTS.md); an existing index is converted, nothing is re-embedded
+  --float16             the same as --vectors float16`;
 
 export interface IndexFlagValues {
   index?: string;
@@ -47,6 +51,7 @@ export interface IndexFlagValues {
   'no-thumbnails'?: boolean;
   'thumbnail-size'?: string;
   'checkpoint-every'?: string;
+  vectors?: string;
   float16?: boolean;
   'cache-dir'?: string;
   background?: string;
@@ -64,6 +69,13 @@ export function parseByteSize(value: string): number {
   if (!m) throw new UsageError(`--max-file-size must be a size like 5000000, 20m or 1g, got "${value}"`);
   const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
   return Math.floor(Number(m[1]) * scale);
+}
+
+function vectorDType(values: IndexFlagValues): VectorDType | undefined {
+  const v = values.vectors ?? (values.float16 ? 'float16' : undefined);
+  if (v === undefined) return undefined; // keep what the index has
+  if (v !== 'float32' && v !== 'float16' && v !== 'int8') throw new UsageError(`--vectors must be float32, float16 or int8, got "${v}"`);
+  return v;
 }
 
 /** The folder argument: must exist and be a directory. */
@@ -94,7 +106,7 @@ export function indexerOptionsFrom(folder: string, values: IndexFlagValues): Omi
     indexDir,
     // Everything besides the model that changes an embedding.
     preprocessing: { background },
-    dtype: values.float16 ? 'float16' : undefined,
+    dtype: vectorDType(values),
     scan: {
       include: values.include,
       exclude: values.exclude,

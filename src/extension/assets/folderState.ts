@@ -16,7 +16,7 @@ export interface FolderConfig {
   storageRoot: string;
   inRepository: boolean;
   scan: Omit<ScanOptions, 'signal' | 'onSkip' | 'under'>;
-  dtype: 'float32' | 'float16';
+  dtype: 'float32' | 'float16' | 'int8';
   preprocessing: Record<string, string | number | boolean>;
   batchSize: number;
 }
