@@ -16,7 +16,7 @@ import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { AugmentParams, ThumbnailOptions } from '../types';
 import { writeFileAtomic } from '../util/atomic';
-import { Limiter } from '../util/limiter';
+import { WeightedLimiter } from '../util/limiter';
 import { type PreprocessConfig, type ResizeKernel, type ResolvedGeometry, resizedSize } from './config';
 import { ImageDecodeError, describeDecodeFailure, describeUnrecognised, formatLabel, formatMegapixels, sniffFormat } from './errors';
 
@@ -172,7 +172,7 @@ export async function preprocessImage(file: string, req: PreprocessRequest): Pro
       // Larger than the model input: decode and resize in one streaming pass (JPEG/WebP of at
       // least 4x the pixels also shrink while decoding), so the full-size pixels never exist.
       const shrinkOnLoad = probe.width * probe.height >= 4 * target.width * target.height;
-      resized = await decode(probe, req, { ...target, kernel: model.config.kernel, fit: 'fill', shrinkOnLoad });
+      resized = await decode(probe, req, { ...target, kernel: model.config.kernel, shrinkOnLoad });
       source = resized;
     } else {
       // At most the model's size (or an SVG, rasterized near it): decode whole, then resize.
@@ -291,13 +291,20 @@ const MAX_RESIZED_PIXELS = 16_000_000;
  * measured with libvips 8.18): the width bounds its memory as the pixel count bounds time.
  */
 export const MAX_STREAM_WIDTH = 40_000;
-/** Decodes whose working set may exceed this run one at a time in a process. */
-const HEAVY_DECODE_BYTES = 64 * 1024 * 1024;
-const heavyDecodes = new Limiter(1);
+/**
+ * Memory the decodes running at once in a process may hold between them (estimated, see
+ * workingSetBytes): small images decode side by side, a big one waits for room, and one larger
+ * than this runs alone.
+ */
+const DECODE_MEMORY_BUDGET = 96 * 1024 * 1024;
+const decodeMemory = new WeightedLimiter(DECODE_MEMORY_BUDGET);
 
-/** Per-file time budget: a floor for every file plus time in proportion to its pixels. */
+/**
+ * Per-file time budget: a floor for every file plus time in proportion to its pixels. Wall time,
+ * so it is generous: ~5 s per 100 MP on an idle core, measured 10x that on a shared 2-core machine.
+ */
 export function decodeBudgetSeconds(pixels: number): number {
-  return Math.ceil(20 + pixels / 25_000_000);
+  return Math.ceil(30 + pixels / 5_000_000);
 }
 
 function checkPixels(width: number, height: number, maxPixels: number, what = ''): void {
@@ -362,7 +369,7 @@ function streamsToTarget(probe: Probe, target: { width: number; height: number }
  * shrink-on-load, stored upright, that shrink in both directions.
  */
 function resizesAcrossFirst(probe: Probe, target: DecodeTarget): boolean {
-  return target.fit === 'fill' && (probe.format === 'png' || probe.format === 'tiff')
+  return (probe.format === 'png' || probe.format === 'tiff')
     && probe.width * probe.height > WHOLE_DECODE_MAX_PIXELS && probe.storedWidth === probe.width
     && target.width < probe.width && target.height < probe.height;
 }
@@ -371,7 +378,7 @@ function resizesAcrossFirst(probe: Probe, target: DecodeTarget): boolean {
 function workingSetBytes(probe: Probe, target?: DecodeTarget): number {
   if (!streams(probe)) return probe.width * probe.height * 4;
   if (!target) return probe.width * probe.height * 3; // a full decode is handed over whole
-  return probe.storedWidth * 7 * 1024;
+  return probe.storedWidth * 7 * 1024 + target.width * target.height * 3;
 }
 
 /**
@@ -411,23 +418,22 @@ function formatBytes(n: number): string {
   return n >= 1024 * 1024 ? `${Number((n / (1024 * 1024)).toFixed(1))} MiB` : `${Math.ceil(n / 1024)} KiB`;
 }
 
+/** Exact output size of a decode (aspect ratio already decided by the caller). */
 interface DecodeTarget {
   width: number;
   height: number;
   kernel: ResizeKernel;
-  fit: 'fill' | 'inside';
   /** Let JPEG/WebP shrink while decoding (default true). */
   shrinkOnLoad?: boolean;
 }
 
 /**
  * The single libvips decode: oriented, flattened, first frame, 8-bit sRGB, 3 channels; with a
- * target, resized in the same streaming pass. Big decodes run one at a time, and every decode
+ * target, resized in the same streaming pass. Decodes share a memory budget, and every decode
  * has a time budget.
  */
 async function decode(probe: Probe, opts: DecodeOptions, target?: DecodeTarget): Promise<RgbImage> {
-  const run = () => decodeNow(probe, opts, target);
-  return workingSetBytes(probe, target) > HEAVY_DECODE_BYTES ? heavyDecodes.run(run) : run();
+  return decodeMemory.run(workingSetBytes(probe, target), () => decodeNow(probe, opts, target));
 }
 
 async function decodeNow(probe: Probe, opts: DecodeOptions, target?: DecodeTarget): Promise<RgbImage> {
@@ -453,9 +459,8 @@ async function decodeNow(probe: Probe, opts: DecodeOptions, target?: DecodeTarge
     img = img.resize({
       width: target.width,
       height: target.height,
-      fit: target.fit,
+      fit: 'fill',
       kernel: target.kernel,
-      withoutEnlargement: target.fit === 'inside',
       fastShrinkOnLoad: target.shrinkOnLoad ?? true,
     });
   }
@@ -552,10 +557,13 @@ export function thumbnailPath(sha256: string, opts: ThumbnailOptions): string {
   return path.join(path.resolve(opts.dir), `${sha256}-${opts.size}.webp`);
 }
 
+/** Longest side `size`, aspect kept (exact sizes, so huge ones resize across first too). */
 function thumbnailShrinkTarget(probe: Probe, size: number): DecodeTarget | undefined {
-  return Math.max(probe.width, probe.height) > size
-    ? { width: size, height: size, kernel: 'lanczos3', fit: 'inside' }
-    : undefined;
+  const scale = size / Math.max(probe.width, probe.height);
+  if (scale >= 1) return undefined;
+  const width = Math.max(1, Math.round(probe.width * scale));
+  const height = Math.max(1, Math.round(probe.height * scale));
+  return { width, height, kernel: 'lanczos3' };
 }
 
 async function writeThumbnail(img: RgbImage, size: number, target: string): Promise<void> {
