@@ -197,8 +197,9 @@ goes, so an interrupted run (Ctrl+C, a crash) resumes where it stopped. Files th
 listed and retried once they change.
 
 Options:
-  --json                print {"indexed","unchanged","renamed","removed","failed":[{"path","error"}],
-                        "skipped","total","seconds","cancelled","index"}
+  --json                print {"indexed","unchanged","renamed","duplicates","removed",
+                        "failed":[{"path","error"}],"skipped","total","distinct","seconds",
+                        "cancelled","index"} (total: files; distinct: different contents)
 ${INDEX_USAGE}
 
 ${GLOBAL_USAGE}`;
@@ -225,16 +226,17 @@ export const indexCommand: Command = {
     }
     reportDiscarded(summary);
     if (values.json) {
-      const { indexed, unchanged, renamed, removed, failed, skipped, total, seconds, cancelled } = summary;
-      const out = { indexed, unchanged, renamed, removed, failed, skipped, total, seconds, cancelled, index: options.indexDir };
+      const { indexed, unchanged, renamed, duplicates, removed, failed, skipped, total, distinct, seconds, cancelled } = summary;
+      const out = { indexed, unchanged, renamed, duplicates, removed, failed, skipped, total, distinct, seconds, cancelled, index: options.indexDir };
       process.stdout.write(`${JSON.stringify(out)}\n`);
     } else {
       const lines = summary.failed.map((f) => `failed  ${f.path}: ${f.error}`);
       const parts = [`${summary.indexed} indexed`, `${summary.unchanged} unchanged`];
       if (summary.renamed) parts.push(`${summary.renamed} renamed or copied`);
+      if (summary.duplicates) parts.push(`${summary.duplicates} copies of new images`);
       parts.push(`${summary.removed} removed`, `${summary.failed.length} failed`);
       if (summary.skipped) parts.push(`${summary.skipped} skipped`);
-      lines.push(`${summary.cancelled ? 'Cancelled; kept ' : ''}${parts.join(', ')} in ${summary.seconds.toFixed(1)} s; ${summary.total} images in the index (${options.indexDir})`);
+      lines.push(`${summary.cancelled ? 'Cancelled; kept ' : ''}${parts.join(', ')} in ${summary.seconds.toFixed(1)} s; ${summary.total} files, ${summary.distinct} distinct in the index (${options.indexDir})`);
       process.stdout.write(`${lines.join('\n')}\n`);
     }
     return summary.cancelled ? 130 : 0;

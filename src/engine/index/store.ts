@@ -131,6 +131,15 @@ export async function loadIndexSnapshot(dir: string): Promise<IndexSnapshot | un
   };
 }
 
+const distinctCache = new WeakMap<readonly IndexEntry[], number>();
+
+/** Distinct contents among a snapshot's entries (identical files count once); cached per snapshot. */
+export function distinctContents(snapshot: Pick<IndexSnapshot, 'entries'>): number {
+  let n = distinctCache.get(snapshot.entries);
+  if (n === undefined) distinctCache.set(snapshot.entries, (n = new Set(snapshot.entries.map((e) => e.sha256)).size));
+  return n;
+}
+
 function isSorted(entries: readonly { path: string }[]): boolean {
   for (let i = 1; i < entries.length; i++) if (comparePaths(entries[i - 1]!, entries[i]!) > 0) return false;
   return true;
