@@ -3,10 +3,9 @@
 // over-complex SVGs are refused from their header or bytes before anything is decoded.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import sharp from 'sharp';
 import { Engine } from '../../src/engine/engine';
 import { updateIndex } from '../../src/engine/index/indexer';
 import { resolveModel } from '../../src/engine/models/resolve';
@@ -18,7 +17,7 @@ import {
   preprocessImage,
 } from '../../src/engine/preprocess/pipeline';
 import { isItemError, type ImageEmbedding } from '../../src/engine/types';
-import { hugeDimensionsPng } from '../fixtures/images';
+import { hugeDimensionsPng, writeLargePng } from '../fixtures/images';
 import { colorModelDir } from '../fixtures/models';
 
 const root = path.resolve(__dirname, '../..');
@@ -28,21 +27,6 @@ const work = path.join(root, '.cache', 'test-huge-images-run', String(process.pi
 const white = parseBackground('#ffffff');
 const MiB = 2 ** 20;
 let engine: Engine;
-
-/** A width x height PNG: blue, with a red square of a tenth of the width at the centre. */
-async function bluePngWithRedSquare(file: string, width: number, height: number): Promise<string> {
-  if (existsSync(file)) return file;
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const side = Math.round(width / 10);
-  const square = await sharp({ create: { width: side, height: side, channels: 3, background: { r: 220, g: 30, b: 30 } } }).png().toBuffer();
-  const tmp = `${file}.${process.pid}.tmp`;
-  await sharp({ create: { width, height, channels: 3, background: { r: 30, g: 60, b: 220 } }, limitInputPixels: false })
-    .composite([{ input: square, left: Math.round((width - side) / 2), top: Math.round((height - side) / 2) }])
-    .png({ compressionLevel: 9 })
-    .toFile(tmp);
-  await fs.rename(tmp, file); // complete or absent, whichever test process wins
-  return file;
-}
 
 before(async () => {
   await fs.rm(work, { recursive: true, force: true });
@@ -57,11 +41,11 @@ after(async () => {
 });
 
 test('a 500 MP PNG is indexed with the worker’s peak RSS bounded, and embeds like a small copy of itself', { timeout: 600_000 }, async (t) => {
-  const huge = await bluePngWithRedSquare(path.join(CACHE, 'blue-red-22400x22400.png'), 22_400, 22_400);
+  const huge = await writeLargePng(path.join(CACHE, 'blue-red-22400x22400.png'), { width: 22_400, height: 22_400 });
   const folder = path.join(work, 'huge');
   await fs.mkdir(folder, { recursive: true });
   await fs.copyFile(huge, path.join(folder, 'huge.png'));
-  const small = await bluePngWithRedSquare(path.join(work, 'small.png'), 2240, 2240);
+  const small = await writeLargePng(path.join(work, 'small.png'), { width: 2240, height: 2240 });
 
   // Peak RSS is a high-water mark since the worker started: start it (model, vision thread) on a
   // small image first, so what follows is the huge decode's own growth.
