@@ -89,9 +89,12 @@ function headline(r: Results): string[] {
     lines.push(`| Recall@10 vs float32, ${set.count.toLocaleString('en')} CLIP-like images: float16 / int8 | ${set.recall.float16.toFixed(4)} / ${set.recall.int8.toFixed(4)} | ≥ ${TARGETS.recall} | ${met(set.recall.float16 >= TARGETS.recall)} (float16), ${met(set.recall.int8 >= TARGETS.recall)} (int8) |`);
   }
   for (const q of r.query?.sizes.filter((s) => s.rows === 100_000) ?? []) {
-    const ratio = q.scoring.median / q.bandwidth.median;
-    lines.push(`| Scoring 100k ${dtypeOf(q)} vectors vs memory bandwidth | ${fmt(ratio, 2)}× (${fmt(q.scoring.median, 1)} ms vs ${fmt(q.bandwidth.median, 1)} ms) | ≤ ${TARGETS.scoringVsBandwidth}× | ${met(ratio <= TARGETS.scoringVsBandwidth)} |`);
-    if (q.text) lines.push(`| Text query end to end at 100k, ${dtypeOf(q)} | ${fmtSpread(q.text, 1, ' ms')} | < ${TARGETS.textQueryMs} ms | ${met(q.text.median < TARGETS.textQueryMs)} |`);
+    if (dtypeOf(q) === 'float32') {
+      // The bandwidth target is float32's; the narrower precisions read fewer bytes and widen them, so they are compared by time.
+      const ratio = q.scoring.median / q.bandwidth.median;
+      lines.push(`| Scoring 100k float32 vectors vs memory bandwidth | ${fmt(ratio, 2)}× (${fmt(q.scoring.median, 1)} ms vs ${fmt(q.bandwidth.median, 1)} ms) | ≤ ${TARGETS.scoringVsBandwidth}× | ${met(ratio <= TARGETS.scoringVsBandwidth)} |`);
+    }
+    if (q.text) lines.push(`| Text query end to end at 100k, ${dtypeOf(q)} (scoring ${fmt(q.scoring.median, 1)} ms) | ${fmtSpread(q.text, 1, ' ms')} | < ${TARGETS.textQueryMs} ms | ${met(q.text.median < TARGETS.textQueryMs)} |`);
   }
   const ri = r.reindex;
   if (ri) lines.push(`| Re-index of ${ri.result.files.toLocaleString('en')} unchanged images | ${fmtSpread(ri.update, 2, ' s')} | < ${TARGETS.reindexSeconds} s | ${met(ri.update.median < TARGETS.reindexSeconds)} |`);

@@ -342,21 +342,32 @@ export class WorkspaceIndexer {
     const store = this.store;
 
     // 1. Hash every new or changed file, a few at a time (reading overlaps hashing).
-    /** New content -> the files that have it, as hashed; the first one is embedded. */
-    const pending = new Map<string, ScannedFile[]>();
+    const hashes: (string | undefined)[] = new Array(files.length);
     let hashed = 0;
     let next = 0;
-    const hashOne = async (f: ScannedFile): Promise<void> => {
-      let sha: string;
-      try {
-        sha = await sha256File(resolveInside(this.root, f.path), signal);
-      } catch (err) {
-        if (isAbort(err, signal)) return;
-        store.setFailed({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, error: `cannot read: ${(err as Error).message}` });
-        return;
-      } finally {
-        onProgress?.({ phase: 'hashing', done: ++hashed, total: files.length, path: f.path });
+    await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, files.length) }, async () => {
+      while (next < files.length && !signal?.aborted) {
+        const i = next++;
+        const f = files[i]!;
+        try {
+          hashes[i] = await sha256File(resolveInside(this.root, f.path), signal);
+        } catch (err) {
+          if (!isAbort(err, signal)) store.setFailed({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, error: `cannot read: ${(err as Error).message}` });
+        } finally {
+          onProgress?.({ phase: 'hashing', done: ++hashed, total: files.length, path: f.path });
+        }
       }
+    }));
+    if (signal?.aborted) {
+      state.cancelled = true;
+      return;
+    }
+    // In scan order, so which copy is embedded does not depend on which read finished first.
+    /** New content -> the files that have it; the first one is embedded. */
+    const pending = new Map<string, ScannedFile[]>();
+    files.forEach((f, i) => {
+      const sha = hashes[i];
+      if (sha === undefined) return; // unreadable: recorded as failed
       const known = store.hashInfo(sha);
       if (known) {
         if (store.entry(f.path)?.sha256 === sha) state.unchanged++;
@@ -367,14 +378,7 @@ export class WorkspaceIndexer {
       const group = pending.get(sha);
       if (group) group.push(f);
       else pending.set(sha, [f]);
-    };
-    await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, files.length) }, async () => {
-      while (next < files.length && !signal?.aborted) await hashOne(files[next++]!);
-    }));
-    if (signal?.aborted) {
-      state.cancelled = true;
-      return;
-    }
+    });
     // Groups are re-keyed as they are resolved: the work list is one file per new content, in scan order.
     const toEmbed: { file: ScannedFile; sha256: string }[] = [];
     for (const [sha256, group] of pending) toEmbed.push({ file: group.shift()!, sha256 });
