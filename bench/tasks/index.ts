@@ -50,6 +50,8 @@ export interface IndexResult {
   /** The same measurement in an idle Node process running alongside: the machine's scheduling noise. */
   controlDelayMs?: DelayStats;
   hostPeakRss: number;
+  /** Worker RSS with the model loaded, just before the run: the growth while indexing is the rest. */
+  workerStartRss: number;
   workerPeakRss: number;
   /** Worker VmHWM: includes the model load. */
   workerHighWater: number;
@@ -108,6 +110,7 @@ taskMain<IndexArgs, IndexResult>(async (args) => {
       ...(args.indexerBatchSize ? { batchSize: args.indexerBatchSize } : {}),
     });
     const workerPid = engine.workerPid!;
+    const workerStartRss = procMemory(workerPid)?.rss ?? NaN;
     let hostPeak = 0;
     let workerPeak = 0;
     const sample = () => {
@@ -161,6 +164,7 @@ taskMain<IndexArgs, IndexResult>(async (args) => {
       },
       controlDelayMs,
       hostPeakRss: hostPeak,
+      workerStartRss,
       workerPeakRss: workerPeak,
       workerHighWater,
       hostCpuSeconds: (hostCpu.user + hostCpu.system) / 1e6,

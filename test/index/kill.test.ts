@@ -72,7 +72,7 @@ test('SIGKILL mid-index: finished work survives, the index loads, the rerun equa
   const summary = JSON.parse(rerun.stdout);
   assert.equal(summary.unchanged, kept, 'finished work is not redone');
   // The rest is embedded, or reused when its content was already embedded (duplicate clip-art).
-  assert.equal(summary.indexed + summary.renamed, total - kept);
+  assert.equal(summary.indexed + summary.renamed + summary.duplicates, total - kept);
   assert.deepEqual(summary.failed, []);
 
   const cleanDir = path.join(base, 'clean-index');
