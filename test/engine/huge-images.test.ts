@@ -109,6 +109,10 @@ test('SVGs beyond the complexity budget are refused before librsvg parses them',
   await assert.rejects(preprocessImage(complex, { background: white, maxPixels: DEFAULT_MAX_PIXELS }), /SVG has more than 30,000 elements, above the complexity limit for vector images/);
   const [result] = await engine.embedImages([complex]);
   assert.ok(isItemError(result!) && /complexity limit/.test(result.error));
+  // Not fooled by a long comment that pushes <svg> past the first KiB.
+  const hidden = path.join(work, 'hidden.svg');
+  await fs.writeFile(hidden, `<!-- ${'x'.repeat(4096)} -->\n<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="1000">\n${paths.join('\n')}\n</svg>\n`);
+  await assert.rejects(preprocessImage(hidden, { background: white, maxPixels: DEFAULT_MAX_PIXELS }), /complexity limit/);
 
   // Size budget, and a compressed SVG that inflates past it.
   const padded = `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><!-- ${' '.repeat(9 * MiB)} --><rect width="10" height="10"/></svg>`;

@@ -398,8 +398,8 @@ function checkSvgComplexity(bytes: Buffer): void {
       }
       return; // not gzip after all: let the decoder say what it is
     }
-    if (sniffFormat(text) !== 'svg') return;
-  } else if (sniffFormat(bytes) !== 'svg') {
+    if (!mayBeSvg(text)) return;
+  } else if (!mayBeSvg(bytes)) {
     return;
   }
   if (text.length > MAX_SVG_BYTES) {
@@ -412,6 +412,14 @@ function checkSvgComplexity(bytes: Buffer): void {
       throw new ImageDecodeError(`SVG has more than ${MAX_SVG_ELEMENTS.toLocaleString('en-US')} elements, above the complexity limit for vector images`);
     }
   }
+}
+
+/** SVG, or XML that may hold one past its first KiB (a long comment or doctype first). */
+function mayBeSvg(bytes: Buffer): boolean {
+  if (sniffFormat(bytes) === 'svg') return true;
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0; // UTF-8 BOM
+  const head = bytes.toString('latin1', start, start + 64).trimStart();
+  return head.startsWith('<?xml') || head.startsWith('<!--') || head.startsWith('<!DOCTYPE') || head.startsWith('<svg');
 }
 
 function formatBytes(n: number): string {
