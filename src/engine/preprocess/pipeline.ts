@@ -20,7 +20,7 @@ import { WeightedLimiter } from '../util/limiter';
 import { type PreprocessConfig, type ResizeKernel, type ResolvedGeometry, resizedSize } from './config';
 import { ImageDecodeError, describeDecodeFailure, describeUnrecognised, formatLabel, formatMegapixels, sniffFormat } from './errors';
 
-/** Default pixel limit (decompression-bomb guard): 1.5 gigapixels, which streams in ~100 MiB. */
+/** Default pixel limit (decompression-bomb guard): 1.5 gigapixels, streamed in bounded memory (see MAX_STREAM_WIDTH). */
 export const DEFAULT_MAX_PIXELS = 1_500_000_000;
 /** Limit for formats libvips decodes whole into memory (3-4 bytes a pixel). */
 export const WHOLE_DECODE_MAX_PIXELS = 100_000_000;
