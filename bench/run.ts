@@ -5,7 +5,7 @@
 //
 //   npm run bench                          everything (~10 min on a quiet 2-core machine)
 //   npm run bench -- --quick               smaller sample, one repeat, no 1M index
-//   npm run bench -- --only query,reindex  a subset: model, indexing, reindex, query, memory
+//   npm run bench -- --only query,reindex  a subset: model, indexing, dedup, bigimages, reindex, query, memory
 //   options: --repeats N  --sample N  --seed N  --no-peer  --no-compare  --report-only
 //   tuning experiments: --threads N  --batch N  --call-size N (override the extension's choices)
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
@@ -16,9 +16,14 @@ import { standinModelDir } from '../test/fixtures/standin';
 import { runTask } from './lib/child';
 import { countMacs, type MacCount } from './lib/macs';
 import { CLIPART_ROOT, makeSample } from './lib/sample';
-import { BENCH_CACHE, PROJECT_ROOT, describeMachine, spread, type MachineInfo, type Spread } from './lib/util';
+import { BENCH_CACHE, PROJECT_ROOT, describeMachine, mib, spread, type MachineInfo, type Spread } from './lib/util';
 import { writeReport } from './lib/report';
+import { writeLargePng } from '../test/fixtures/images';
+import { sha256File } from '../src/engine/index/hash';
+import type { VectorDType } from '../src/engine/search/vectors';
 import type { DecodeResult } from './tasks/decode';
+import type { HashResult } from './tasks/hash';
+import type { RecallResult } from './tasks/recall';
 import type { IdleResult } from './tasks/idle';
 import type { IndexResult } from './tasks/index';
 import type { ModelResult } from './tasks/model';
@@ -29,12 +34,12 @@ import type { DuplicatesResult } from './tasks/duplicates';
 import type { UnusedResult } from './tasks/unused';
 import { generateRepo } from './lib/repo';
 
-export const SECTIONS = ['model', 'indexing', 'reindex', 'query', 'memory', 'hygiene'] as const;
+export const SECTIONS = ['model', 'indexing', 'dedup', 'bigimages', 'reindex', 'query', 'memory', 'hygiene'] as const;
 export type Section = (typeof SECTIONS)[number];
 const ALIASES: Record<string, Section> = {
   throughput: 'indexing', responsiveness: 'indexing', eld: 'indexing', index: 'indexing',
   latency: 'query', search: 'query', scoring: 'query', mem: 'memory', batch: 'model',
-  duplicates: 'hygiene', unused: 'hygiene',
+  duplicates: 'hygiene', unused: 'hygiene', copies: 'dedup', huge: 'bigimages', decoding: 'bigimages', rss: 'bigimages', precision: 'memory',
 };
 
 export interface Options {
@@ -82,7 +87,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--batch') o.batch = Number(value());
     else if (a === '--call-size') o.callSize = Number(value());
     else if (a === '--help' || a === '-h') {
-      console.log('npm run bench -- [--quick] [--only model,indexing,reindex,query,memory,hygiene] [--repeats N] [--sample N] [--seed N] [--no-peer] [--no-compare] [--report-only]\n' +
+      console.log('npm run bench -- [--quick] [--only model,indexing,dedup,bigimages,reindex,query,memory,hygiene] [--repeats N] [--sample N] [--seed N] [--no-peer] [--no-compare] [--report-only]\n' +
         '  tuning experiments (override how the extension configures the engine): [--threads N] [--batch N] [--call-size N]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
@@ -200,6 +205,34 @@ export interface ReindexSection {
   open: Spread;
 }
 
+export interface DedupRound {
+  distinct: IndexResult;
+  duplicated: IndexResult;
+}
+
+export interface DedupSection {
+  meta: RunMeta;
+  config: ProductConfig;
+  /** Distinct contents, and how many times each appears in the duplicated folder. */
+  files: number;
+  copies: number;
+  rounds: DedupRound[];
+  /** Fresh-index time of the duplicated folder / of the distinct one, per round. */
+  ratio: Spread;
+  hash: HashResult;
+}
+
+export interface BigImagesSection {
+  meta: RunMeta;
+  config: ProductConfig;
+  /** The whole openclipart-png set, fresh, with the stand-in model as the extension runs it. */
+  clipart?: IndexResult;
+  /** The same with the cheap colour model: decoding alone, as the earlier 8k figure was measured. */
+  clipartCheap?: IndexResult;
+  /** Ten distinct 500 MP PNGs. */
+  huge: IndexResult & { width: number; height: number; fileBytes: number };
+}
+
 export interface QuerySection {
   meta: RunMeta;
   config: ProductConfig;
@@ -209,6 +242,7 @@ export interface QuerySection {
 export interface MemorySection {
   meta: RunMeta;
   idle: IdleResult[];
+  recall?: RecallResult;
 }
 
 export interface HygieneSection {
@@ -223,6 +257,8 @@ export interface HygieneSection {
 export interface Results {
   model?: ModelSection;
   indexing?: IndexingSection;
+  dedup?: DedupSection;
+  bigimages?: BigImagesSection;
   reindex?: ReindexSection;
   query?: QuerySection;
   memory?: MemorySection;
@@ -425,12 +461,19 @@ async function reindexSection(o: Options, argv: string[]): Promise<ReindexSectio
 async function querySection(o: Options, dir: string, argv: string[]): Promise<QuerySection> {
   const started = performance.now();
   const config = extensionConfig(o);
-  const sizes = o.quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
-  log(`\n== query: ${sizes.map((s) => s.toLocaleString('en')).join(', ')} vectors`);
+  // Every precision at 100k (the index's default, float16, and the others), float32 and float16 elsewhere.
+  const plan: Array<{ rows: number; dtype: VectorDType }> = [
+    { rows: 10_000, dtype: 'float32' },
+    { rows: 100_000, dtype: 'float32' },
+    { rows: 100_000, dtype: 'float16' },
+    { rows: 100_000, dtype: 'int8' },
+    ...(o.quick ? [] : [{ rows: 1_000_000, dtype: 'float32' as const }, { rows: 1_000_000, dtype: 'float16' as const }]),
+  ];
+  log(`\n== query: ${plan.map((p) => `${p.rows.toLocaleString('en')} ${p.dtype}`).join(', ')} vectors`);
   const out: QueryResult[] = [];
-  for (const rows of sizes) {
+  for (const { rows, dtype } of plan) {
     const runs = rows >= 1_000_000 ? 7 : rows >= 100_000 ? (o.quick ? 9 : 21) : (o.quick ? 15 : 31);
-    out.push(await runTask<QueryResult>('query', { modelDir: dir, precision: config.precision, rows, runs, text: true, engine: config.engine }));
+    out.push(await runTask<QueryResult>('query', { modelDir: dir, precision: config.precision, rows, runs, dtype, text: true, engine: config.engine }));
   }
   return { meta: meta(started, argv), config, sizes: out };
 }
@@ -459,7 +502,7 @@ async function memorySection(o: Options, dir: string, argv: string[]): Promise<M
   const started = performance.now();
   log('\n== memory: idle with a 100k-image index loaded');
   const idle: IdleResult[] = [];
-  for (const dtype of o.quick ? (['float32'] as const) : (['float32', 'float16'] as const)) {
+  for (const dtype of ['float32', 'float16', 'int8'] as const) {
     const config = extensionConfig(o);
     const args = { modelDir: dir, precision: config.precision, rows: 100_000, dtype, engine: config.engine };
     await runTask<IdleResult>('idle', { ...args, prepareOnly: true });
@@ -467,7 +510,97 @@ async function memorySection(o: Options, dir: string, argv: string[]): Promise<M
     log(`  ${dtype}: host ${(r.hostRss / 2 ** 20).toFixed(0)} MiB (baseline ${(r.hostBaseline / 2 ** 20).toFixed(0)} MiB), worker ${(r.workerRss / 2 ** 20).toFixed(0)} MiB`);
     idle.push(r);
   }
-  return { meta: meta(started, argv), idle };
+  log('  recall@10 of float16 and int8 against float32 (CLIP-like synthetic embeddings)');
+  const recall = await runTask<RecallResult>('recall', {
+    sets: o.quick ? [{ count: 20_000, queries: 100, seed: 5 }] : [{ count: 20_000, queries: 200, seed: 5 }, { count: 100_000, queries: 200, seed: 6 }],
+  });
+  return { meta: meta(started, argv), idle, recall };
+}
+
+/**
+ * A fresh index of N distinct images vs the same images 10 times over (ten folders of copies):
+ * each content is embedded once, so the second should cost little more than hashing the copies.
+ */
+async function dedupSection(o: Options, dir: string, argv: string[]): Promise<DedupSection> {
+  const started = performance.now();
+  const config = extensionConfig(o);
+  const copies = 10;
+  // Distinct contents only (openclipart has identical files under different names).
+  const seen = new Set<string>();
+  const files: string[] = [];
+  for (const f of (await makeSample(o.quick ? 200 : 400, o.seed + 100)).files.filter((f) => f.endsWith('.png'))) {
+    const sha = await sha256File(f);
+    if (seen.has(sha)) continue;
+    seen.add(sha);
+    files.push(f);
+  }
+  const n = Math.min(files.length, o.quick ? 100 : 200);
+  const chosen = files.slice(0, n);
+  const base = path.join(BENCH_CACHE, 'workspaces', `dedup-${o.seed}-${n}`);
+  const distinctRoot = path.join(base, 'distinct');
+  const duplicatedRoot = path.join(base, `copies-x${copies}`);
+  if (!existsSync(path.join(base, '.complete'))) {
+    await fs.rm(base, { recursive: true, force: true });
+    for (const [root, times] of [[distinctRoot, 1], [duplicatedRoot, copies]] as const) {
+      for (let k = 0; k < times; k++) {
+        const folder = path.join(root, `package-${k}`);
+        await fs.mkdir(folder, { recursive: true });
+        // Real copies (the scanner would follow symlinks just the same; copies are what vendored assets are).
+        for (const f of chosen) await fs.copyFile(f, path.join(folder, path.basename(f)));
+      }
+    }
+    await fs.writeFile(path.join(base, '.complete'), '');
+  }
+  log(`\n== dedup: fresh index of ${n} distinct images vs ${n * copies} files (each content ${copies} times), ${o.repeats} round(s)`);
+  const rounds: DedupRound[] = [];
+  const indexOnce = (root: string, label: string) => runTask<IndexResult>('index', {
+    modelDir: dir, precision: config.precision, root, indexDir: path.join(BENCH_CACHE, 'tmp', 'index-dedup'), fresh: true,
+    engine: config.engine, indexerBatchSize: config.indexerBatchSize, thumbnails: true, label,
+  });
+  for (let r = 0; r < o.repeats; r++) {
+    // Alternate the order so a load trend does not always favour the same one.
+    const first = r % 2 === 0;
+    const a = await indexOnce(first ? distinctRoot : duplicatedRoot, first ? 'distinct' : 'duplicated');
+    const b = await indexOnce(first ? duplicatedRoot : distinctRoot, first ? 'duplicated' : 'distinct');
+    const round = first ? { distinct: a, duplicated: b } : { distinct: b, duplicated: a };
+    log(`  round ${r + 1}: distinct ${round.distinct.seconds.toFixed(1)} s (${round.distinct.indexed} embedded), ` +
+      `duplicated ${round.duplicated.seconds.toFixed(1)} s (${round.duplicated.indexed} embedded, ${round.duplicated.duplicates} copies) -> ${(round.duplicated.seconds / round.distinct.seconds).toFixed(2)}x`);
+    rounds.push(round);
+  }
+  const hash = await runTask<HashResult>('hash', { files: chosen, runs: 5 });
+  return { meta: meta(started, argv), config, files: n, copies, rounds, ratio: spread(rounds.map((x) => x.duplicated.seconds / x.distinct.seconds)), hash };
+}
+
+/** Peak worker memory while indexing the whole openclipart set, and ten 500 MP PNGs. */
+async function bigImagesSection(o: Options, dir: string, argv: string[]): Promise<BigImagesSection> {
+  const started = performance.now();
+  const config = extensionConfig(o);
+  const indexWith = (modelDir: string, root: string, label: string) => runTask<IndexResult>('index', {
+    modelDir, precision: modelDir === dir ? config.precision : undefined, root, indexDir: path.join(BENCH_CACHE, 'tmp', 'index-big'), fresh: true,
+    engine: config.engine, indexerBatchSize: config.indexerBatchSize, thumbnails: true, label,
+  });
+  const width = 22_400;
+  const height = 22_400;
+  const hugeRoot = path.join(BENCH_CACHE, 'workspaces', 'huge-500mp');
+  log(`\n== bigimages: ten ${width}x${height} PNGs (generated once into ${path.relative(PROJECT_ROOT, hugeRoot)})`);
+  let fileBytes = 0;
+  for (let i = 0; i < 10; i++) {
+    // Distinct content (the square moves), so none is a copy of another.
+    const file = await writeLargePng(path.join(hugeRoot, `huge-${i}.png`), { width, height, at: [0.1 + 0.08 * i, 0.5] });
+    fileBytes += (await fs.stat(file)).size;
+  }
+  const huge = { ...(await indexWith(dir, hugeRoot, 'ten 500 MP PNGs')), width, height, fileBytes };
+  log(`  ten 500 MP PNGs: worker peak ${mib(huge.workerPeakRss)}, ${huge.seconds.toFixed(0)} s, ${huge.failed.length} failed`);
+  let clipart: IndexResult | undefined;
+  let clipartCheap: IndexResult | undefined;
+  if (!o.quick) {
+    log(`== bigimages: the whole ${CLIPART_ROOT} set, fresh (stand-in model, then the cheap colour model)`);
+    clipart = await indexWith(dir, CLIPART_ROOT, 'openclipart, stand-in');
+    log(`  stand-in: worker peak ${mib(clipart.workerPeakRss)}, ${clipart.total} files, ${clipart.distinct} distinct, ${clipart.failed.length} failed, ${clipart.seconds.toFixed(0)} s`);
+    clipartCheap = await indexWith(await colorModelDir({ dim: 512, imageSize: 256 }), CLIPART_ROOT, 'openclipart, cheap model');
+    log(`  cheap model: worker peak ${mib(clipartCheap.workerPeakRss)}, ${clipartCheap.failed.length} failed, ${clipartCheap.seconds.toFixed(0)} s`);
+  }
+  return { meta: meta(started, argv), config, clipart, clipartCheap, huge };
 }
 
 async function main(): Promise<void> {
@@ -494,6 +627,8 @@ async function main(): Promise<void> {
     switch (section) {
       case 'model': results.model = await modelSection(o, dir, argv); break;
       case 'indexing': results.indexing = await indexingSection(o, dir, argv); break;
+      case 'dedup': results.dedup = await dedupSection(o, dir, argv); break;
+      case 'bigimages': results.bigimages = await bigImagesSection(o, dir, argv); break;
       case 'reindex': results.reindex = await reindexSection(o, argv); break;
       case 'query': results.query = await querySection(o, dir, argv); break;
       case 'memory': results.memory = await memorySection(o, dir, argv); break;

@@ -13,6 +13,7 @@ import { scanFolder } from '../src/engine/index/scan';
 import { IndexStore, loadIndexSnapshot } from '../src/engine/index/store';
 import { SearchEngine } from '../src/engine/search/search';
 import { TopK, dotRows } from '../src/engine/search/topk';
+import { VectorTable } from '../src/engine/search/vectors';
 
 const dim = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 512);
 
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
       entries.push({ path: `folder${i % 100}/image-${String(i).padStart(6, '0')}.png`, size: 1000 + i, mtimeMs: 1.7e12 + i, sha256: i.toString(16).padStart(64, '0'), row: i, width: 640, height: 480 });
     }
     entries.sort((a, b) => (a.path < b.path ? -1 : 1));
-    const snapshot = { model: { id: 'bench', fingerprint: 'bench', dim }, preprocessing: {}, dim, vectors, entries };
+    const snapshot = { model: { id: 'bench', fingerprint: 'bench', dim }, preprocessing: {}, dim, vectors: VectorTable.fromFloat32(vectors, dim), entries };
     const embedder: ImageTextEmbedder = {
       info: { id: 'bench', fingerprint: 'bench', dim, imageSize: 0, contextLength: 77, executionProvider: 'none', dynamicBatch: true },
       embedImages: async () => [],
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
     // Persisted index: write once, then time loading (manifest parse + checksum + decode).
     const dir = path.resolve(__dirname, '..', '.cache', 'bench-index', String(n));
     const loads: string[] = [];
-    for (const dtype of ['float32', 'float16'] as const) {
+    for (const dtype of ['float32', 'float16', 'int8'] as const) {
       await fs.rm(dir, { recursive: true, force: true });
       const store = IndexStore.empty(dir, { model: snapshot.model, preprocessing: {} }, { dtype });
       for (let i = 0; i < n; i++) store.addVector(vectors.subarray(i * dim, (i + 1) * dim));

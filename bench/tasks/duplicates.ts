@@ -85,7 +85,7 @@ taskMain<DuplicatesArgs, DuplicatesResult>(async (args) => {
   const rows = [...new Set(snapshot.entries.map((e) => e.row))];
   const dim = snapshot.dim;
   const vectors = allocVectors(rows.length * dim);
-  rows.forEach((r, i) => vectors.set(snapshot.vectors.subarray(r * dim, (r + 1) * dim), i * dim));
+  rows.forEach((r, i) => snapshot.vectors.row(r, vectors.subarray(i * dim, (i + 1) * dim)));
   const out = new Float32Array(rows.length);
   const oneQuery = (): number => {
     const times: number[] = [];

@@ -8,6 +8,7 @@ import { WorkspaceIndexer } from '../../src/engine/index/indexer';
 import { IndexStore } from '../../src/engine/index/store';
 import { resolveModel } from '../../src/engine/models/resolve';
 import { SearchEngine } from '../../src/engine/search/search';
+import type { VectorDType } from '../../src/engine/search/vectors';
 import type { Precision } from '../../src/engine/types';
 import { progress, taskMain } from '../lib/child';
 import { BENCH_CACHE, procMemory, randomUnitVectors, sleep } from '../lib/util';
@@ -17,7 +18,7 @@ export interface IdleArgs {
   /** Tower precisions to load (the extension asks for fp32 vision, int8 text). */
   precision?: { vision?: Precision; text?: Precision };
   rows: number;
-  dtype: 'float32' | 'float16';
+  dtype: VectorDType;
   engine: { threads?: number; batchSize?: number };
   /** Only write the index if it is missing (a separate run, so the measuring process starts clean). */
   prepareOnly?: boolean;

@@ -7,6 +7,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Engine } from '../../src/engine/engine';
 import { WorkspaceIndexer } from '../../src/engine/index/indexer';
 import { resolveModel } from '../../src/engine/models/resolve';
+import type { VectorDType } from '../../src/engine/search/vectors';
 import type { ModelInfo, Precision } from '../../src/engine/types';
 import { progress, taskMain } from '../lib/child';
 import { BENCH_CACHE, procCpuSeconds, procMemory } from '../lib/util';
@@ -24,7 +25,7 @@ export interface IndexArgs {
   /** Images per embedder call (the extension passes its batch-size setting). */
   indexerBatchSize?: number;
   thumbnails: boolean;
-  dtype?: 'float32' | 'float16';
+  dtype?: VectorDType;
   label: string;
   /** Another build of the worker (an A/B of engine changes); default: dist/worker.js. */
   workerScript?: string;
@@ -38,13 +39,19 @@ export interface IndexResult {
   indexed: number;
   unchanged: number;
   renamed: number;
+  /** Copies of content embedded in the same run (no inference). */
+  duplicates: number;
   failed: Array<{ path: string; error: string }>;
   total: number;
+  distinct: number;
+  /** Embedded images per second (distinct new contents). */
   rate: number;
   eventLoopDelayMs: DelayStats;
   /** The same measurement in an idle Node process running alongside: the machine's scheduling noise. */
   controlDelayMs?: DelayStats;
   hostPeakRss: number;
+  /** Worker RSS with the model loaded, just before the run: the growth while indexing is the rest. */
+  workerStartRss: number;
   workerPeakRss: number;
   /** Worker VmHWM: includes the model load. */
   workerHighWater: number;
@@ -103,6 +110,7 @@ taskMain<IndexArgs, IndexResult>(async (args) => {
       ...(args.indexerBatchSize ? { batchSize: args.indexerBatchSize } : {}),
     });
     const workerPid = engine.workerPid!;
+    const workerStartRss = procMemory(workerPid)?.rss ?? NaN;
     let hostPeak = 0;
     let workerPeak = 0;
     const sample = () => {
@@ -142,8 +150,10 @@ taskMain<IndexArgs, IndexResult>(async (args) => {
       indexed: summary.indexed,
       unchanged: summary.unchanged,
       renamed: summary.renamed,
+      duplicates: summary.duplicates,
       failed: summary.failed,
       total: summary.total,
+      distinct: summary.distinct,
       rate: summary.indexed / summary.seconds,
       eventLoopDelayMs: {
         p50: ms(eld.percentile(50)),
@@ -154,6 +164,7 @@ taskMain<IndexArgs, IndexResult>(async (args) => {
       },
       controlDelayMs,
       hostPeakRss: hostPeak,
+      workerStartRss,
       workerPeakRss: workerPeak,
       workerHighWater,
       hostCpuSeconds: (hostCpu.user + hostCpu.system) / 1e6,

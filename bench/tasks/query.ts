@@ -17,6 +17,7 @@ import { IndexStore } from '../../src/engine/index/store';
 import { resolveModel } from '../../src/engine/models/resolve';
 import { SearchEngine } from '../../src/engine/search/search';
 import { dotRows } from '../../src/engine/search/topk';
+import type { VectorDType } from '../../src/engine/search/vectors';
 import type { Precision } from '../../src/engine/types';
 import { progress, taskMain } from '../lib/child';
 import { BENCH_CACHE, randomUnitVectors, spread, type Spread } from '../lib/util';
@@ -28,6 +29,8 @@ export interface QueryArgs {
   precision?: { vision?: Precision; text?: Precision };
   rows: number;
   runs: number;
+  /** Vector precision of the index (default float32, as before the float16 default). */
+  dtype?: VectorDType;
   /** Skip the model (scoring only). */
   text: boolean;
   engine: { threads?: number; batchSize?: number };
@@ -35,6 +38,7 @@ export interface QueryArgs {
 
 export interface QueryResult {
   rows: number;
+  dtype: VectorDType;
   dim: number;
   bytes: number;
   /** ms per pass, per reader; `bandwidth` is the fastest reader's spread. */
@@ -102,7 +106,8 @@ taskMain<QueryArgs, QueryResult>(async (args) => {
   try {
     // The index, through the product's store (in memory only: nothing is flushed).
     const dir = path.join(BENCH_CACHE, 'tmp', `query-${process.pid}`);
-    const store = IndexStore.empty(dir, { model: info, preprocessing: {} });
+    const dtype = args.dtype ?? 'float32';
+    const store = IndexStore.empty(dir, { model: info, preprocessing: {} }, { dtype });
     const block = 4096;
     for (let start = 0; start < args.rows; start += block) {
       const n = Math.min(block, args.rows - start);
@@ -124,8 +129,8 @@ taskMain<QueryArgs, QueryResult>(async (args) => {
     const snapshot = store.snapshot();
     const buildSeconds = (performance.now() - t0) / 1000;
     const vectors = snapshot.vectors;
-    const bytes = new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength);
-    progress(`query ${args.rows.toLocaleString('en')}: index built in ${buildSeconds.toFixed(1)} s`);
+    const bytes = vectors.bytes.subarray(0, vectors.byteLength);
+    progress(`query ${args.rows.toLocaleString('en')} ${dtype}: index built in ${buildSeconds.toFixed(1)} s`);
 
     const runs = args.runs;
     // Pick the fastest reader on a few passes each, then time it, the kernel and the scoring
@@ -185,6 +190,7 @@ taskMain<QueryArgs, QueryResult>(async (args) => {
     await fs.rm(dir, { recursive: true, force: true });
     return {
       rows: args.rows,
+      dtype,
       dim,
       bytes: bytes.byteLength,
       readers,

@@ -3,7 +3,7 @@
 import type { EmbedImagesOptions, EmbedTextsOptions, ImageTextEmbedder } from './api';
 import type { StoredImage } from './reinforce/images';
 import type { AugmentationConfig, AugmentParams } from './reinforce/transforms';
-import type { EmbedViewsResult, ThumbnailResult, ViewSource } from './worker/protocol';
+import type { EmbedViewsResult, ThumbnailResult, ViewSource, WorkerMemory } from './worker/protocol';
 import { type BodyOf, type RequestOptions, type RequestType, type ResultOf, WorkerClient } from './worker/client';
 import type { EngineOptions, ImageRequestItem, ImageResult, ModelInfo, ResolvedModel, TextEmbedding, ThumbnailOptions } from './types';
 
@@ -94,6 +94,11 @@ export class Engine implements ImageTextEmbedder {
     options: { signal?: AbortSignal } = {},
   ): Promise<EmbedViewsResult> {
     return this.request({ type: 'embedViews', image, config, views, sizing }, { signal: options.signal });
+  }
+
+  /** The worker process's memory: now and its peak since it started. */
+  workerMemory(): Promise<WorkerMemory> {
+    return this.request({ type: 'memory' });
   }
 
   dispose(): Promise<void> {

@@ -33,7 +33,7 @@ export interface AssetSettings {
     maxFileSizeMB: number;
     location: 'workspaceStorage' | 'repository';
     /** Only when the user chose one: otherwise an existing index keeps its storage (the CLI's default too). */
-    vectorPrecision: 'float32' | 'float16' | undefined;
+    vectorPrecision: 'float32' | 'float16' | 'int8' | undefined;
   };
   search: { threshold: number; maxResults: number; ranking: RankingMode };
   tags: { vocabulary: Record<string, unknown>; maxPerImage: number; writeXmpSidecars: boolean; autoTag: boolean };
@@ -57,7 +57,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
     threads: num('threads', 0),
     batchSize: num('batchSize', 16),
     transparentBackground: get('transparentBackground', '#ffffff'),
-    maxImageMegapixels: num('maxImageMegapixels', 100),
+    maxImageMegapixels: num('maxImageMegapixels', 1500),
     index: {
       autoIndex: get('index.autoIndex', true),
       include: get('index.include', ['**/*.{png,jpg,jpeg,gif,webp,avif,tiff,tif,svg}']),
@@ -66,7 +66,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
       useExcludeSettings: get('index.useExcludeSettings', true),
       maxFileSizeMB: num('index.maxFileSizeMB', 64),
       location: get<'workspaceStorage' | 'repository'>('index.location', 'workspaceStorage'),
-      vectorPrecision: explicit<'float32' | 'float16'>(c, 'index.vectorPrecision'),
+      vectorPrecision: explicit<'float32' | 'float16' | 'int8'>(c, 'index.vectorPrecision'),
     },
     search: { threshold: num('search.threshold', 0.175), maxResults: num('search.maxResults', 60), ranking: rankingSetting(get('search.ranking', DEFAULT_RANKING)) },
     tags: {

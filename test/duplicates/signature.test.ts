@@ -1,5 +1,6 @@
 // Pixel signatures on drawn pixels, the exact tier of grouping on a synthetic index, and the
 // decisions file (no worker, no model).
+import { VectorTable } from '../../src/engine/search/vectors';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -82,7 +83,7 @@ function snapshotOf(entries: Array<Omit<IndexEntry, 'mtimeMs' | 'row'> & { row?:
   const dim = 8;
   const vectors = new Float32Array(rows.size * dim);
   for (let r = 0; r < rows.size; r++) vectors[r * dim + (r % dim)] = 1; // orthogonal: no near-duplicates
-  return { model: { id: 'm', fingerprint: 'f', dim }, preprocessing: {}, dim, vectors, entries: full };
+  return { model: { id: 'm', fingerprint: 'f', dim }, preprocessing: {}, dim, vectors: VectorTable.fromFloat32(vectors, dim), entries: full };
 }
 
 const sha = (c: string) => c.repeat(64);

@@ -97,7 +97,9 @@ test('broken files give per-file errors while the rest embed; results stream wit
   assert.match(errors.join('\n'), /empty file/);
   assert.match(errors.join('\n'), /truncated or corrupt JPEG/);
   assert.match(errors.join('\n'), /not an image \(text file named \.png\)/);
-  assert.match(errors.join('\n'), /900 MP, above the 100 MP limit/);
+  // 30000 x 30000 is within the default 1.5 GP (it would stream in bounded memory), so this file
+  // fails for the data it lacks; test/engine/huge-images.test.ts has the bombs beyond the limit.
+  assert.match(errors.join('\n'), /truncated or corrupt PNG/);
   for (const r of results) if (!isItemError(r)) assert.equal(r.embedding.length, engine.info.dim);
   assert.deepEqual(streamed.map((s) => s.index).sort((a, b) => a - b), inputs.map((_, i) => i));
   assert.deepEqual(streamed.map((s) => s.done), inputs.map((_, i) => i + 1));

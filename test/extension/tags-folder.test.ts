@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { IndexSnapshot } from '../../src/engine/index/format';
+import { VectorTable } from '../../src/engine/search/vectors';
 import { AutoTagger, TagEmbeddingCache, TagStore, TAGS_DATA_FILE, VOCABULARY_FILE, xmpSidecarPath } from '../../src/engine/tags';
 import { assetTagsOf, FolderTags, storeSuggestions } from '../../src/extension/features/tagging/folderTags';
 import { settingsVocabulary } from '../../src/extension/features/tagging/settingsVocab';
@@ -29,7 +30,7 @@ function snapshotOf(images: readonly Img[]): IndexSnapshot {
     model: { id: 'fake', fingerprint: embedder.info.fingerprint, dim },
     preprocessing: {},
     dim,
-    vectors,
+    vectors: VectorTable.fromFloat32(vectors, dim),
     entries: images.map((im, i) => ({ path: im.path, sha256: SHA(im.sha), row: i, size: 1, mtimeMs: 0, width: 1, height: 1 })),
   };
 }

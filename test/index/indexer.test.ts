@@ -22,6 +22,12 @@ function opts(root: string, indexDir: string, embedder: FakeEmbedder, extra: Par
 
 const rel = (root: string, list: string[]) => list.map((p) => path.relative(root, p).split(path.sep).join('/')).sort();
 
+/** Equal up to the index's float16 storage (half precision: ~3 significant digits). */
+function assertSameVector(actual: Float32Array, expected: Float32Array, message?: string): void {
+  assert.equal(actual.length, expected.length, message);
+  actual.forEach((x, i) => assert.ok(Math.abs(x - expected[i]!) <= 1e-3, `${message ?? 'vector'}: [${i}] ${x} vs ${expected[i]}`));
+}
+
 async function bump(file: string, content?: string): Promise<void> {
   if (content !== undefined) await fs.writeFile(file, content);
   const t = new Date(Date.now() + 5000 + Math.random() * 1000);
@@ -63,8 +69,8 @@ test('changed files are re-embedded, touched ones only re-hashed', async () => {
   assert.equal(summary.indexed, 1);
   assert.equal(summary.unchanged, 2);
   const a = snapshot.entries.find((e) => e.path === 'a.png')!;
-  const v = snapshot.vectors.subarray(a.row * snapshot.dim, (a.row + 1) * snapshot.dim);
-  assert.deepEqual(Array.from(v), Array.from(textVector('yellow', snapshot.dim)), 'the new content vector, not the stale one');
+  const v = snapshot.vectors.row(a.row);
+  assertSameVector(v, textVector('yellow', snapshot.dim), 'the new content vector, not the stale one');
   // The touched file's new mtime is recorded, so the next run does not hash it again.
   const third = new FakeEmbedder();
   assert.equal((await updateIndex(opts(root, indexDir, third))).summary.unchanged, 3);
@@ -84,10 +90,7 @@ test('renames, moves and copies reuse embeddings by content hash; deletions drop
   assert.equal(summary.removed, 2); // a.png (moved away) and c.png
   assert.deepEqual(snapshot.entries.map((e) => e.path), ['b.png', 'copy-of-b.png', 'moved/renamed.png']);
   const moved = snapshot.entries.find((e) => e.path === 'moved/renamed.png')!;
-  assert.deepEqual(
-    Array.from(snapshot.vectors.subarray(moved.row * snapshot.dim, (moved.row + 1) * snapshot.dim)),
-    Array.from(textVector('red', snapshot.dim)),
-  );
+  assertSameVector(snapshot.vectors.row(moved.row), textVector('red', snapshot.dim));
   const b = snapshot.entries.find((e) => e.path === 'b.png')!;
   assert.equal(snapshot.entries.find((e) => e.path === 'copy-of-b.png')!.row, b.row, 'a copy shares the row');
   // The garbage row of the deleted file was compacted away at the end of the run.
@@ -225,8 +228,7 @@ test('cancelling keeps finished work; the next run embeds only the rest and matc
   assert.deepEqual(second.snapshot.entries.map(({ row: _r, ...e }) => e), clean.snapshot.entries.map(({ row: _r, ...e }) => e));
   for (const e of second.snapshot.entries) {
     const c = clean.snapshot.entries.find((x) => x.path === e.path)!;
-    const dim = clean.snapshot.dim;
-    assert.deepEqual(Array.from(second.snapshot.vectors.subarray(e.row * dim, (e.row + 1) * dim)), Array.from(clean.snapshot.vectors.subarray(c.row * dim, (c.row + 1) * dim)));
+    assert.deepEqual(Array.from(second.snapshot.vectors.row(e.row)), Array.from(clean.snapshot.vectors.row(c.row)));
   }
 });
 

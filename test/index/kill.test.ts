@@ -72,7 +72,7 @@ test('SIGKILL mid-index: finished work survives, the index loads, the rerun equa
   const summary = JSON.parse(rerun.stdout);
   assert.equal(summary.unchanged, kept, 'finished work is not redone');
   // The rest is embedded, or reused when its content was already embedded (duplicate clip-art).
-  assert.equal(summary.indexed + summary.renamed, total - kept);
+  assert.equal(summary.indexed + summary.renamed + summary.duplicates, total - kept);
   assert.deepEqual(summary.failed, []);
 
   const cleanDir = path.join(base, 'clean-index');
@@ -87,8 +87,8 @@ test('SIGKILL mid-index: finished work survives, the index loads, the rerun equa
   for (let i = 0; i < reference.entries.length; i++) {
     const a = resumed.entries[i]!;
     const b = reference.entries[i]!;
-    const va = resumed.vectors.subarray(a.row * dim, (a.row + 1) * dim);
-    const vb = reference.vectors.subarray(b.row * dim, (b.row + 1) * dim);
+    const va = resumed.vectors.row(a.row);
+    const vb = reference.vectors.row(b.row);
     for (let j = 0; j < dim; j++) assert.ok(Math.abs(va[j]! - vb[j]!) < 1e-6, `${a.path}[${j}]`);
   }
   assert.ok(!(await fs.readdir(indexDir)).includes(LOCK_FILE), 'the rerun released the lock');

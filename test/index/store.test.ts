@@ -10,6 +10,9 @@ import { tempDir, wordVector } from './helpers';
 const DIM = 12;
 const identity: IndexIdentity = { model: { id: 'm', fingerprint: 'fp-1', dim: DIM }, preprocessing: { background: '#ffffff' } };
 
+/** These tests check exact storage: float32 rows give back exactly what went in. */
+const F32 = { dtype: 'float32' } as const;
+
 function sha(n: number): string {
   return n.toString(16).padStart(64, '0');
 }
@@ -34,7 +37,7 @@ async function vectorFile(dir: string): Promise<string> {
 
 test('round trip: entries, failures and vectors come back exactly', async () => {
   const dir = await tempDir('store-roundtrip');
-  const store = IndexStore.empty(dir, identity, { chunkRows: 3 });
+  const store = IndexStore.empty(dir, identity, { chunkRows: 3, ...F32 });
   const entries = fill(store, 7);
   store.setFailed({ path: 'bad.png', size: 5, mtimeMs: 6, error: 'cannot decode' });
   await store.flush();
@@ -49,14 +52,14 @@ test('round trip: entries, failures and vectors come back exactly', async () => 
   assert.ok(snap);
   assert.deepEqual([...snap.entries].map((e) => e.path), entries.map((e) => e.path).sort());
   for (const e of entries) {
-    const got = snap.vectors.subarray(e.row * DIM, (e.row + 1) * DIM);
+    const got = snap.vectors.row(e.row);
     assert.deepEqual(Array.from(got), Array.from(wordVector(`w${e.path.match(/\d+/)![0]}`, DIM)));
   }
 });
 
 test('appends across flushes keep every chunk checksum valid', async () => {
   const dir = await tempDir('store-append');
-  const store = IndexStore.empty(dir, identity, { chunkRows: 4 });
+  const store = IndexStore.empty(dir, identity, { chunkRows: 4, ...F32 });
   fill(store, 3);
   await store.flush();
   const file = await vectorFile(dir);
@@ -81,14 +84,34 @@ test('float16 storage halves the file and reloads the rounded values', async () 
   await store.flush();
   assert.equal((await fs.stat(await vectorFile(dir))).size, VECTOR_HEADER_BYTES + 5 * DIM * 2);
   const snap = await loadIndexSnapshot(dir);
-  assert.deepEqual(Array.from(snap!.vectors.subarray(2 * DIM, 3 * DIM)), inMemory, 'in-memory rows are already rounded');
+  assert.deepEqual(Array.from(snap!.vectors.row(2)), inMemory, 'in-memory rows are already rounded');
   const exact = wordVector('w2', DIM);
   inMemory.forEach((x, i) => assert.ok(Math.abs(x - exact[i]!) < 1e-3));
 });
 
+test('int8 storage: a byte per value plus a scale per row; rows reload as they were kept', async () => {
+  const dir = await tempDir('store-i8');
+  const store = IndexStore.empty(dir, identity, { dtype: 'int8' });
+  fill(store, 5);
+  const inMemory = Array.from(store.vectorOf(3));
+  await store.flush();
+  assert.equal((await fs.stat(await vectorFile(dir))).size, VECTOR_HEADER_BYTES + 5 * (DIM + 4));
+  const snap = await loadIndexSnapshot(dir);
+  assert.equal(snap!.vectors.dtype, 'int8');
+  assert.deepEqual(Array.from(snap!.vectors.row(3)), inMemory);
+  const exact = wordVector('w3', DIM);
+  const step = Math.max(...exact.map(Math.abs)) / 127;
+  inMemory.forEach((x, i) => assert.ok(Math.abs(x - exact[i]!) <= step / 2 + 1e-7));
+  // And back to float16: converted, not re-embedded.
+  const opened = await IndexStore.open(dir, identity, { dtype: 'float16' });
+  assert.equal(opened.status, 'loaded');
+  await opened.store.flush();
+  assert.equal((await readIndex(dir))!.manifest.vectors.dtype, 'float16');
+});
+
 test('changing the storage precision converts the index instead of discarding it', async () => {
   const dir = await tempDir('store-convert');
-  const store = IndexStore.empty(dir, identity);
+  const store = IndexStore.empty(dir, identity, F32);
   fill(store, 4);
   await store.flush();
   const opened = await IndexStore.open(dir, identity, { dtype: 'float16' });
@@ -103,7 +126,7 @@ test('changing the storage precision converts the index instead of discarding it
 
 async function corruptCase(name: string, damage: (dir: string) => Promise<void>, expect: RegExp): Promise<void> {
   const dir = await tempDir(`store-${name}`);
-  const store = IndexStore.empty(dir, identity, { chunkRows: 2 });
+  const store = IndexStore.empty(dir, identity, { chunkRows: 2, ...F32 });
   fill(store, 5);
   await store.flush();
   await damage(dir);
@@ -168,7 +191,7 @@ test('a missing vector file is detected', () =>
 
 test('bytes past the committed rows (an interrupted append) are ignored, then overwritten', async () => {
   const dir = await tempDir('store-tail');
-  const store = IndexStore.empty(dir, identity);
+  const store = IndexStore.empty(dir, identity, F32);
   fill(store, 3);
   await store.flush();
   const file = await vectorFile(dir);
@@ -180,12 +203,12 @@ test('bytes past the committed rows (an interrupted append) are ignored, then ov
   assert.equal((await fs.stat(file)).size, VECTOR_HEADER_BYTES + 4 * DIM * 4);
   const snap = await loadIndexSnapshot(dir);
   const row = snap!.entries.find((e) => e.path === 'dir/a3.png')!.row;
-  assert.deepEqual(Array.from(snap!.vectors.subarray(row * DIM, (row + 1) * DIM)), Array.from(wordVector('w3', DIM)));
+  assert.deepEqual(Array.from(snap!.vectors.row(row)), Array.from(wordVector('w3', DIM)));
 });
 
 test('a different model fingerprint or preprocessing invalidates every embedding', async () => {
   const dir = await tempDir('store-fingerprint');
-  const store = IndexStore.empty(dir, identity);
+  const store = IndexStore.empty(dir, identity, F32);
   fill(store, 3);
   await store.flush();
 
@@ -213,7 +236,7 @@ test('a different model fingerprint or preprocessing invalidates every embedding
 
 test('compaction drops unused rows without disturbing an earlier snapshot', async () => {
   const dir = await tempDir('store-compact');
-  const store = IndexStore.empty(dir, identity);
+  const store = IndexStore.empty(dir, identity, F32);
   fill(store, 8);
   await store.flush();
   const before = store.snapshot();
@@ -225,16 +248,16 @@ test('compaction drops unused rows without disturbing an earlier snapshot', asyn
   const snap = await loadIndexSnapshot(dir);
   for (const e of snap!.entries) {
     const i = e.path.match(/\d+/)![0];
-    assert.deepEqual(Array.from(snap!.vectors.subarray(e.row * DIM, (e.row + 1) * DIM)), Array.from(wordVector(`w${i}`, DIM)));
+    assert.deepEqual(Array.from(snap!.vectors.row(e.row)), Array.from(wordVector(`w${i}`, DIM)));
   }
   // The old snapshot still pairs its entries with their vectors.
   const old = before.entries.find((e) => e.path === 'dir/a6.png')!;
-  assert.deepEqual(Array.from(before.vectors.subarray(old.row * DIM, (old.row + 1) * DIM)), Array.from(wordVector('w6', DIM)));
+  assert.deepEqual(Array.from(before.vectors.row(old.row)), Array.from(wordVector('w6', DIM)));
 });
 
 test('identical content shares one row and is found by hash', async () => {
   const dir = await tempDir('store-hash');
-  const store = IndexStore.empty(dir, identity);
+  const store = IndexStore.empty(dir, identity, F32);
   const [a] = fill(store, 1);
   store.setEntry({ ...a!, path: 'copy.png' });
   assert.equal(store.rows, 1);

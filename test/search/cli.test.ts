@@ -121,3 +121,20 @@ test('bad arguments are usage errors', () => {
   assert.match(noIndex.stderr, /has no index/);
   assert.equal(cli('similar', path.join(base, 'missing.png'), '--dir', root, '--no-update').status, 1);
 });
+
+test('index reports files and distinct contents, and embeds copies once', async () => {
+  const dir = path.join(base, 'copies');
+  const red = await writeSolidImage(path.join(dir, 'red.png'), FIXTURE_COLORS.red!);
+  for (const copy of ['a/red.png', 'b/red.png', 'c/red-copy.png']) {
+    await fs.mkdir(path.dirname(path.join(dir, copy)), { recursive: true });
+    await fs.copyFile(red, path.join(dir, copy));
+  }
+  await writeSolidImage(path.join(dir, 'blue.png'), FIXTURE_COLORS.blue!);
+  const index = path.join(base, 'copies-index');
+  const human = cli('index', dir, '--index', index);
+  assert.equal(human.status, 0, human.stderr);
+  assert.match(human.stdout, /^2 indexed, 0 unchanged, 3 copies of new images, 0 removed, 0 failed in [\d.]+ s; 5 files, 2 distinct in the index/m);
+  await fs.copyFile(red, path.join(dir, 'd.png'));
+  const json = JSON.parse(cli('index', dir, '--index', index, '--json').stdout);
+  assert.deepEqual([json.indexed, json.renamed, json.duplicates, json.total, json.distinct], [0, 1, 0, 6, 2]);
+});

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { ImageTextEmbedder } from '../../engine/api';
 import { updateIndex, type IndexProgress, type IndexRunSummary, type IndexerOptions } from '../../engine/index/indexer';
-import type { IndexSnapshot } from '../../engine/index/format';
+import type { IndexSnapshot, VectorDType } from '../../engine/index/format';
 import { resolveCliIndexDir } from '../../engine/index/location';
 import { DEFAULT_THUMBNAIL_SIZE } from '../../engine/index/thumbnails';
 import { defaultCacheDir } from '../../engine/models/resolve';
@@ -23,6 +23,7 @@ export const INDEX_OPTIONS = {
   'no-thumbnails': { type: 'boolean' },
   'thumbnail-size': { type: 'string' },
   'checkpoint-every': { type: 'string' },
+  vectors: { type: 'string' },
   float16: { type: 'boolean' },
 } as const;
 
@@ -37,7 +38,10 @@ export const INDEX_USAGE = `Index options:
   --no-thumbnails       do not write gallery thumbnails (<index>/thumbs/)
   --thumbnail-size N    longest thumbnail side in pixels (default ${DEFAULT_THUMBNAIL_SIZE})
   --checkpoint-every N  save progress every N new images (default 256, and at least every 10 s)
-  --float16             store vectors as float16 (half the size; converts an existing index)`;
+  --vectors P           vector precision on disk and in memory: float16 (default for new indexes;
+                        half of float32), float32, or int8 (a quarter; ranks less exactly, see
+                        bench/RESULTS.md); an existing index is converted, nothing is re-embedded
+  --float16             the same as --vectors float16`;
 
 export interface IndexFlagValues {
   index?: string;
@@ -48,6 +52,7 @@ export interface IndexFlagValues {
   'no-thumbnails'?: boolean;
   'thumbnail-size'?: string;
   'checkpoint-every'?: string;
+  vectors?: string;
   float16?: boolean;
   'cache-dir'?: string;
   background?: string;
@@ -58,6 +63,13 @@ export function parseByteSize(value: string): number {
   if (!m) throw new UsageError(`--max-file-size must be a size like 5000000, 20m or 1g, got "${value}"`);
   const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
   return numberFlag('--max-file-size', String(Math.floor(Number(m[1]) * scale)), 'max-file-size');
+}
+
+function vectorDType(values: IndexFlagValues): VectorDType | undefined {
+  const v = values.vectors ?? (values.float16 ? 'float16' : undefined);
+  if (v === undefined) return undefined; // keep what the index has
+  if (v !== 'float32' && v !== 'float16' && v !== 'int8') throw new UsageError(`--vectors must be float32, float16 or int8, got "${v}"`);
+  return v;
 }
 
 /** The folder argument: must exist and be a directory. */
@@ -90,7 +102,7 @@ export function indexerOptionsFrom(folder: string, values: IndexFlagValues): Omi
     indexDir,
     // Everything besides the model that changes an embedding (normalised by indexIdentity()).
     preprocessing: { background: values.background },
-    dtype: values.float16 ? 'float16' : undefined,
+    dtype: vectorDType(values),
     scan: {
       include: values.include,
       exclude: values.exclude,
@@ -182,8 +194,9 @@ goes, so an interrupted run (Ctrl+C, a crash) resumes where it stopped. Files th
 listed and retried once they change.
 
 Options:
-  --json                print {"indexed","unchanged","renamed","removed","failed":[{"path","error"}],
-                        "skipped","total","seconds","cancelled","index"}
+  --json                print {"indexed","unchanged","renamed","duplicates","removed",
+                        "failed":[{"path","error"}],"skipped","total","distinct","seconds",
+                        "cancelled","index"} (total: files; distinct: different contents)
 ${INDEX_USAGE}
 
 ${GLOBAL_USAGE}`;
@@ -210,16 +223,17 @@ export const indexCommand: Command = {
     }
     reportDiscarded(summary);
     if (values.json) {
-      const { indexed, unchanged, renamed, removed, failed, skipped, total, seconds, cancelled } = summary;
-      const out = { indexed, unchanged, renamed, removed, failed, skipped, total, seconds, cancelled, index: options.indexDir };
+      const { indexed, unchanged, renamed, duplicates, removed, failed, skipped, total, distinct, seconds, cancelled } = summary;
+      const out = { indexed, unchanged, renamed, duplicates, removed, failed, skipped, total, distinct, seconds, cancelled, index: options.indexDir };
       process.stdout.write(`${JSON.stringify(out)}\n`);
     } else {
       const lines = summary.failed.map((f) => `failed  ${f.path}: ${f.error}`);
       const parts = [`${summary.indexed} indexed`, `${summary.unchanged} unchanged`];
       if (summary.renamed) parts.push(`${summary.renamed} renamed or copied`);
+      if (summary.duplicates) parts.push(`${summary.duplicates} copies of new images`);
       parts.push(`${summary.removed} removed`, `${summary.failed.length} failed`);
       if (summary.skipped) parts.push(`${summary.skipped} skipped`);
-      lines.push(`${summary.cancelled ? 'Cancelled; kept ' : ''}${parts.join(', ')} in ${summary.seconds.toFixed(1)} s; ${summary.total} images in the index (${options.indexDir})`);
+      lines.push(`${summary.cancelled ? 'Cancelled; kept ' : ''}${parts.join(', ')} in ${summary.seconds.toFixed(1)} s; ${summary.total} files, ${summary.distinct} distinct in the index (${options.indexDir})`);
       printLines(process.stdout, lines);
     }
     return summary.cancelled ? 130 : 0;

@@ -135,7 +135,7 @@ export async function groupDuplicates(
   const checked = contents.map((_, i) => i).filter((i) => contents[i]!.signature);
   const n = checked.length;
   const vectors = allocVectors(n * dim);
-  checked.forEach((ci, i) => vectors.set(snapshot.vectors.subarray(contents[ci]!.row * dim, (contents[ci]!.row + 1) * dim), i * dim));
+  checked.forEach((ci, i) => snapshot.vectors.row(contents[ci]!.row, vectors.subarray(i * dim, (i + 1) * dim)));
   const near = Array.from({ length: n }, () => new TopK(k));
   const scores = new Float32Array(n);
   for (let i = 0; i + 1 < n; i++) {
@@ -281,7 +281,7 @@ function describeGroup(entries: IndexEntry[], snapshot: IndexSnapshot, reference
   if (!exact) {
     const rows = [...new Set(entries.map((e) => e.row))];
     for (let i = 0; i < rows.length; i++) {
-      const q = snapshot.vectors.subarray(rows[i]! * snapshot.dim, (rows[i]! + 1) * snapshot.dim);
+      const q = snapshot.vectors.row(rows[i]!);
       for (let j = i + 1; j < rows.length; j++) similarity = Math.min(similarity, dotRow(snapshot.vectors, snapshot.dim, rows[j]!, q));
     }
   }

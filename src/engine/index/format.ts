@@ -3,23 +3,31 @@
 // Vector file `vectors-<nonce>.bin`:
 //   bytes 0..7   magic "MCLIPVEC"
 //   bytes 8..11  format version (u32 LE)
-//   bytes 12..15 dtype: 1 = float32, 2 = float16 (u32 LE)
+//   bytes 12..15 dtype: 1 = float32, 2 = float16, 3 = int8 (u32 LE)
 //   bytes 16..19 embedding dimension (u32 LE)
 //   bytes 20..23 reserved (0)
 //   bytes 24..31 nonce (also in the manifest, so a manifest never pairs with another file)
-//   then rows of `dim` little-endian values, append-only.
+//   then rows of `dim` little-endian values, append-only; an int8 row leads with its float32
+//   scale (value = scale * int8), so it takes dim + 4 bytes.
 // The manifest says how many rows are committed and holds a sha256 per chunk of rows; bytes past
 // the committed rows are the tail of an interrupted append and are ignored (then truncated).
 // A vector row may be shared by several entries (identical files share one embedding).
+import type { VectorDType, VectorTable } from '../search/vectors';
+
 export const INDEX_FORMAT = 'mobileclip-assets-index';
 export const INDEX_VERSION = 1;
 export const VECTOR_MAGIC = 'MCLIPVEC';
 export const VECTOR_FILE_VERSION = 1;
 export const VECTOR_HEADER_BYTES = 32;
+/**
+ * Vector precision of a new index: float16 keeps recall@10 against float32 at 0.997-0.9997 on
+ * CLIP-like test sets for half the memory and disk (bench/RESULTS.md, "Vector precision").
+ */
+export const DEFAULT_VECTOR_DTYPE: VectorDType = 'float16';
 /** Rows per checksummed chunk: small enough that an append re-hashes little, large enough to keep the manifest short. */
 export const DEFAULT_CHUNK_ROWS = 4096;
 
-export type VectorDType = 'float32' | 'float16';
+export type { VectorDType } from '../search/vectors';
 export type PreprocessingSettings = Record<string, string | number | boolean>;
 
 export interface IndexModelIdentity {
@@ -72,8 +80,8 @@ export interface IndexSnapshot {
   model: IndexModelIdentity;
   preprocessing: PreprocessingSettings;
   dim: number;
-  /** Row-major, `dim` floats per row; rows not referenced by an entry are garbage awaiting compaction. */
-  vectors: Float32Array;
+  /** One row per distinct content, in the index's storage precision; rows no entry refers to are garbage awaiting compaction. */
+  vectors: VectorTable;
   /** Sorted by path. */
   entries: readonly IndexEntry[];
 }
@@ -87,10 +95,7 @@ export class CorruptIndexError extends Error {
 }
 
 export function dtypeCode(dtype: VectorDType): number {
-  return dtype === 'float32' ? 1 : 2;
-}
-export function bytesPerValue(dtype: VectorDType): number {
-  return dtype === 'float32' ? 4 : 2;
+  return dtype === 'float32' ? 1 : dtype === 'float16' ? 2 : 3;
 }
 export function vectorFileName(nonce: string): string {
   return `vectors-${nonce}.bin`;
@@ -159,7 +164,7 @@ export function validateManifest(value: unknown): IndexManifest {
   if (!isObject(vec)) return bad('missing vector file info');
   if (typeof vec.nonce !== 'string' || !/^[0-9a-f]{16}$/.test(vec.nonce)) return bad('bad vector nonce');
   if (vec.file !== vectorFileName(vec.nonce)) return bad('bad vector file name');
-  if (vec.dtype !== 'float32' && vec.dtype !== 'float16') return bad('bad vector dtype');
+  if (vec.dtype !== 'float32' && vec.dtype !== 'float16' && vec.dtype !== 'int8') return bad('bad vector dtype');
   if (vec.dim !== model.dim) return bad('vector dimension differs from the model');
   if (!isCount(vec.rows) || !isCount(vec.chunkRows) || vec.chunkRows === 0) return bad('bad row counts');
   const chunks = vec.chunkSha256;

@@ -1,11 +1,14 @@
 // Incremental indexing of one workspace folder.
 //
-// A run scans with stat only; files whose size and mtime match their entry are unchanged. For the
-// rest, content that the index already holds (same size, then same sha256) reuses its embedding:
-// touched files, renames, moves and copies cost a hash, not an inference. Only new content goes to
-// the embedder, in batches, with thumbnails from the same decode. Finished work is persisted every
-// N images / S seconds (append + atomic manifest swap), so a killed run loses at most one batch.
-// Failed files are recorded with their size/mtime and retried only when those change.
+// A run scans with stat only; files whose size and mtime match their entry are unchanged. The rest
+// are hashed (a streaming sha256 costs a small fraction of a decode + inference): content the index
+// already holds reuses its embedding and thumbnail, so touched files, renames, moves and copies
+// cost a hash, not an inference; content that several new files share is embedded once, for the
+// first of them, and the others get its result. Only new distinct content goes to the embedder, in
+// batches, with thumbnails from the same decode. The index keeps one entry per path (entries with
+// the same content share a vector row). Finished work is persisted every N images / S seconds
+// (append + atomic manifest swap), so a killed run loses at most one batch. Failed files are
+// recorded with their size/mtime and retried only when those change.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ImageTextEmbedder } from '../api';
@@ -29,7 +32,7 @@ export interface IndexerOptions {
   embedder: ImageTextEmbedder;
   /** Settings that change embeddings besides the model, e.g. { background: '#ffffff' } (see identity.ts). */
   preprocessing?: EmbeddingSettings;
-  /** Vector storage precision (default float32; float16 halves the file). */
+  /** Vector precision on disk and in memory (a new index: DEFAULT_VECTOR_DTYPE; an existing one keeps its own). */
   dtype?: VectorDType;
   scan?: Omit<ScanOptions, 'signal' | 'onSkip' | 'under'>;
   /** Thumbnail cache written in the same pass; default `<indexDir>/thumbs` at DEFAULT_THUMBNAIL_SIZE. */
@@ -66,14 +69,18 @@ export interface IndexRunSummary {
   unchanged: number;
   /** New paths whose content was already indexed (renames, moves, copies): no inference needed. */
   renamed: number;
+  /** New or changed files whose content another file embedded in this run (copies): no inference. */
+  duplicates: number;
   /** Entries dropped because their file is gone (or now excluded). */
   removed: number;
   /** Every file currently failing, including ones not retried because they did not change. */
   failed: { path: string; error: string }[];
   /** Files left out by the size cap or unreadable folders. */
   skipped: number;
-  /** Entries in the index after the run. */
+  /** Entries in the index after the run (files). */
   total: number;
+  /** Distinct contents among them (what was embedded: identical files share one embedding). */
+  distinct: number;
   seconds: number;
   cancelled: boolean;
   /** What loading the existing index found (a 'rebuilt' or 'invalidated' index starts empty). */
@@ -85,6 +92,7 @@ interface RunState {
   indexed: number;
   unchanged: number;
   renamed: number;
+  duplicates: number;
   removed: number;
   skipped: number;
   cancelled: boolean;
@@ -97,6 +105,9 @@ function manifestSignature(st: { mtimeMs: number; size: number; ino: number }): 
 function isAbort(err: unknown, signal?: AbortSignal): boolean {
   return Boolean(signal?.aborted) || (err as Error)?.name === 'AbortError';
 }
+
+/** Files hashed at once (reading one overlaps hashing another). */
+const HASH_CONCURRENCY = 4;
 
 /** Above this, checkpoints are spaced to keep saving under ~5% of a run (large indexes). */
 const EXPENSIVE_FLUSH_MS = 200;
@@ -266,7 +277,7 @@ export class WorkspaceIndexer {
       try {
         if ((await this.readSignature()) !== this.signature) await this.reload();
         await this.writeIgnoreFileIfInRepository();
-        const state: RunState = { indexed: 0, unchanged: 0, renamed: 0, removed: 0, skipped: 0, cancelled: false };
+        const state: RunState = { indexed: 0, unchanged: 0, renamed: 0, duplicates: 0, removed: 0, skipped: 0, cancelled: false };
         const opened = this.openStatus;
         try {
           await body(state);
@@ -286,10 +297,12 @@ export class WorkspaceIndexer {
           indexed: state.indexed,
           unchanged: state.unchanged,
           renamed: state.renamed,
+          duplicates: state.duplicates,
           removed: state.removed,
           failed: this.store.failures().map((f) => ({ path: f.path, error: f.error })),
           skipped: state.skipped,
           total: this.store.entryCount,
+          distinct: this.store.distinctCount,
           seconds: Math.round(performance.now() - started) / 1000,
           cancelled: state.cancelled,
           status: opened.status,
@@ -319,51 +332,58 @@ export class WorkspaceIndexer {
     return work;
   }
 
-  /** Reuse stored embeddings by content hash, embed the rest, checkpointing as results stream in. */
+  /**
+   * Hash every file; reuse stored embeddings by content hash; embed each new content once (for the
+   * first file that has it) and give its result to the others; checkpoint as results stream in.
+   */
   private async process(files: ScannedFile[], state: RunState, run: RunOptions): Promise<void> {
     const { signal, onProgress } = run;
     const store = this.store;
 
-    // 1. Content the index already has (only possible when some stored file has the same size).
-    const toEmbed: ScannedFile[] = [];
-    const toHash = files.filter((f) => store.hasSize(f.size));
+    // 1. Hash every new or changed file, a few at a time (reading overlaps hashing).
+    const hashes: (string | undefined)[] = new Array(files.length);
     let hashed = 0;
-    for (const f of files) {
-      if (signal?.aborted) {
-        state.cancelled = true;
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, files.length) }, async () => {
+      while (next < files.length && !signal?.aborted) {
+        const i = next++;
+        const f = files[i]!;
+        try {
+          hashes[i] = await sha256File(resolveInside(this.root, f.path), signal);
+        } catch (err) {
+          if (!isAbort(err, signal)) store.setFailed({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, error: `cannot read: ${(err as Error).message}` });
+        } finally {
+          onProgress?.({ phase: 'hashing', done: ++hashed, total: files.length, path: f.path });
+        }
+      }
+    }));
+    if (signal?.aborted) {
+      state.cancelled = true;
+      return;
+    }
+    // In scan order, so which copy is embedded does not depend on which read finished first.
+    /** New content -> the files that have it; the first one is embedded. */
+    const pending = new Map<string, ScannedFile[]>();
+    files.forEach((f, i) => {
+      const sha = hashes[i];
+      if (sha === undefined) return; // unreadable: recorded as failed
+      const known = store.hashInfo(sha);
+      if (known) {
+        if (store.entry(f.path)?.sha256 === sha) state.unchanged++;
+        else state.renamed++;
+        store.setEntry({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, sha256: sha, ...known });
         return;
       }
-      if (!store.hasSize(f.size)) {
-        toEmbed.push(f);
-        continue;
-      }
-      let sha: string;
-      try {
-        sha = await sha256File(resolveInside(this.root, f.path), signal);
-      } catch (err) {
-        if (isAbort(err, signal)) {
-          state.cancelled = true;
-          return;
-        }
-        store.setFailed({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, error: `cannot read: ${(err as Error).message}` });
-        continue;
-      } finally {
-        onProgress?.({ phase: 'hashing', done: ++hashed, total: toHash.length, path: f.path });
-      }
-      const known = store.hashInfo(sha);
-      if (!known) {
-        toEmbed.push(f);
-        continue;
-      }
-      const old = store.entry(f.path);
-      if (old?.sha256 === sha) state.unchanged++;
-      else state.renamed++;
-      store.setEntry({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, sha256: sha, ...known });
-    }
+      const group = pending.get(sha);
+      if (group) group.push(f);
+      else pending.set(sha, [f]);
+    });
+    // Groups are re-keyed as they are resolved: the work list is one file per new content, in scan order.
+    const toEmbed: { file: ScannedFile; sha256: string }[] = [];
+    for (const [sha256, group] of pending) toEmbed.push({ file: group.shift()!, sha256 });
 
     // 2. New content: embed in batches, record each result as it streams in.
-    const total = toEmbed.length;
-    if (total === 0) return;
+    if (toEmbed.length === 0) return;
     const everyImages = this.options.checkpointEveryImages ?? 256;
     const everyMs = (this.options.checkpointEverySeconds ?? 10) * 1000;
     const batchSize = Math.max(1, this.options.batchSize ?? 64);
@@ -400,12 +420,38 @@ export class WorkspaceIndexer {
         });
     };
 
-    const record = (file: ScannedFile, result: ImageResult): void => {
+    /** Give an embedded file's result to the other files that had its content when hashed. */
+    const shareWithCopies = (expected: string, result: ImageResult, contentFailure: boolean): void => {
+      const copies = pending.get(expected);
+      if (!copies?.length) return;
+      pending.delete(expected);
+      if (isItemError(result) ? !contentFailure : result.sha256 !== expected) {
+        // The embedded file changed or vanished after hashing, so its result says nothing about
+        // the copies: embed the next copy instead.
+        const first = copies.shift()!;
+        if (copies.length) pending.set(expected, copies);
+        toEmbed.push({ file: first, sha256: expected });
+        return;
+      }
+      for (const copy of copies) {
+        if (isItemError(result)) {
+          store.setFailed({ path: copy.path, size: copy.size, mtimeMs: copy.mtimeMs, error: result.error });
+        } else {
+          store.setEntry({ path: copy.path, size: copy.size, mtimeMs: copy.mtimeMs, sha256: result.sha256, ...store.hashInfo(result.sha256)! });
+          state.duplicates++;
+        }
+      }
+    };
+    /** Failures whose copies wait for a look at the failed file (after the batch: it needs a stat). */
+    let failedWithCopies: { item: { file: ScannedFile; sha256: string }; result: ImageResult }[] = [];
+
+    const record = (item: { file: ScannedFile; sha256: string }, result: ImageResult): void => {
+      const file = item.file;
       if (isItemError(result)) {
         if (signal?.aborted) return; // cancelled, not broken: try again next run
         store.setFailed({ path: file.path, size: file.size, mtimeMs: file.mtimeMs, error: result.error });
       } else {
-        // Identical new files in one run share a row.
+        // Content stored since hashing (a copy whose first file changed into it) shares its row.
         const known = store.hashInfo(result.sha256);
         const row = known?.row ?? store.addVector(result.embedding);
         store.setEntry({
@@ -419,6 +465,8 @@ export class WorkspaceIndexer {
         });
         state.indexed++;
       }
+      if (!isItemError(result)) shareWithCopies(item.sha256, result, false);
+      else if (pending.has(item.sha256)) failedWithCopies.push({ item, result });
       done++;
       sinceCheckpoint++;
       const elapsed = (performance.now() - started) / 1000;
@@ -426,9 +474,9 @@ export class WorkspaceIndexer {
       onProgress?.({
         phase: 'embedding',
         done,
-        total,
+        total: toEmbed.length,
         imagesPerSecond: rate,
-        etaSeconds: rate > 0 ? (total - done) / rate : undefined,
+        etaSeconds: rate > 0 ? (toEmbed.length - done) / rate : undefined,
         path: file.path,
       });
       const sinceLast = performance.now() - lastCheckpoint;
@@ -442,17 +490,19 @@ export class WorkspaceIndexer {
     };
 
     try {
-      for (let i = 0; i < total && !state.cancelled; i += batchSize) {
+      // toEmbed grows while this runs (a copy whose first file changed is queued after the batch).
+      for (let i = 0; i < toEmbed.length && !state.cancelled;) {
         if (signal?.aborted) {
           state.cancelled = true;
           break;
         }
         const batch = toEmbed.slice(i, i + batchSize);
+        i += batch.length;
         const handled = new Uint8Array(batch.length);
         let results: ImageResult[];
         try {
           results = await this.options.embedder.embedImages(
-            batch.map((f) => resolveInside(this.root, f.path)),
+            batch.map((b) => resolveInside(this.root, b.file.path)),
             {
               thumbnails,
               signal,
@@ -477,6 +527,10 @@ export class WorkspaceIndexer {
         });
         if (signal?.aborted) state.cancelled = true;
         if (flushError) throw flushError;
+        // A failure is the content's (and so its copies') when the failed file is still as hashed.
+        const failed = failedWithCopies;
+        failedWithCopies = [];
+        for (const { item, result } of failed) shareWithCopies(item.sha256, result, await this.unchangedSince(item.file));
       }
     } finally {
       // Keep what finished, whatever happened (the caller's final flush writes the rest).
@@ -492,6 +546,16 @@ export class WorkspaceIndexer {
     await checkWriteFolder(boundaryFor(this.root, this.indexDir), this.indexDir);
     const thumbs = this.thumbnails();
     if (thumbs) await checkWriteFolder(boundaryFor(boundaryFor(this.root, this.indexDir), thumbs.dir), thumbs.dir);
+  }
+
+  /** Whether a scanned file still has the size and mtime it was scanned with. */
+  private async unchangedSince(file: ScannedFile): Promise<boolean> {
+    try {
+      const st = await fs.stat(resolveInside(this.root, file.path));
+      return st.isFile() && st.size === file.size && st.mtimeMs === file.mtimeMs;
+    } catch {
+      return false;
+    }
   }
 
   private async pruneThumbnailCache(): Promise<void> {

@@ -11,17 +11,16 @@ import { readRegularFile, readRegularFileIfExists, UnreadableFileError } from '.
 import { boundaryFor, checkWriteFolder } from '../util/folders';
 import { FILE_LIMITS } from '../util/limits';
 import { embeddingSettings } from './identity';
-import { allocVectors } from '../search/simd';
-import { decodeFloat16, encodeFloat16, roundToFloat16 } from './float16';
+import { VectorTable, allocRows, bytesPerRow, encodeRow } from '../search/vectors';
 import {
   CorruptIndexError,
   DEFAULT_CHUNK_ROWS,
+  DEFAULT_VECTOR_DTYPE,
   INDEX_FORMAT,
   INDEX_VERSION,
   VECTOR_FILE_PATTERN,
   VECTOR_HEADER_BYTES,
   VECTOR_MAGIC,
-  bytesPerValue,
   checkHeader,
   encodeHeader,
   validateManifest,
@@ -43,8 +42,8 @@ const VECTOR_TAIL_SLACK_BYTES = 64 * 1024 * 1024;
 
 export interface LoadedIndex {
   manifest: IndexManifest;
-  /** Exactly `rows * dim` decoded floats. */
-  vectors: Float32Array;
+  /** Exactly the committed rows, in the file's precision. */
+  vectors: VectorTable;
 }
 
 function isNotFound(err: unknown): boolean {
@@ -75,33 +74,17 @@ function hashBytes(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function decodeRows(bytes: Buffer, dtype: VectorDType, count: number): Float32Array {
-  // Copied into storage the search kernel reads in place (see search/simd.ts).
-  const out = allocVectors(count);
-  if (dtype === 'float32') {
-    new Uint8Array(out.buffer, out.byteOffset, count * 4).set(bytes.subarray(0, count * 4));
-    return out;
-  }
-  let source: Uint8Array = bytes;
-  if (bytes.byteOffset % 2 !== 0) {
-    // Typed-array views need aligned offsets; a large file read has its own aligned buffer, a
-    // small pooled one may not.
-    source = new Uint8Array(bytes.length);
-    source.set(bytes);
-  }
-  return decodeFloat16(new Uint16Array(source.buffer, source.byteOffset, count), out);
-}
-
-function encodeRows(values: Float32Array, dtype: VectorDType): Uint8Array {
-  if (dtype === 'float32') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  const half = encodeFloat16(values);
-  return new Uint8Array(half.buffer, half.byteOffset, half.byteLength);
+/** The committed rows of a vector file, copied into storage the search kernel reads in place. */
+function tableOf(body: Buffer, dtype: VectorDType, dim: number, rows: number): VectorTable {
+  const bytes = allocRows(dtype, dim, rows);
+  bytes.set(body.subarray(0, rows * bytesPerRow(dtype, dim)));
+  return new VectorTable(dtype, dim, rows, bytes);
 }
 
 async function readOnce(dir: string, text: string): Promise<LoadedIndex> {
   const manifest = parseManifest(text);
   const info = manifest.vectors;
-  const rowBytes = info.dim * bytesPerValue(info.dtype);
+  const rowBytes = bytesPerRow(info.dtype, info.dim);
   const need = VECTOR_HEADER_BYTES + info.rows * rowBytes;
   let bytes: Buffer;
   try {
@@ -124,7 +107,7 @@ async function readOnce(dir: string, text: string): Promise<LoadedIndex> {
       throw new CorruptIndexError(`vector file chunk ${c} fails its checksum`);
     }
   }
-  const vectors = decodeRows(bytes.subarray(VECTOR_HEADER_BYTES, need), info.dtype, info.rows * info.dim);
+  const vectors = tableOf(bytes.subarray(VECTOR_HEADER_BYTES, need), info.dtype, info.dim, info.rows);
   return { manifest, vectors };
 }
 
@@ -162,6 +145,15 @@ export async function loadIndexSnapshot(dir: string): Promise<IndexSnapshot | un
   };
 }
 
+const distinctCache = new WeakMap<readonly IndexEntry[], number>();
+
+/** Distinct contents among a snapshot's entries (identical files count once); cached per snapshot. */
+export function distinctContents(snapshot: Pick<IndexSnapshot, 'entries'>): number {
+  let n = distinctCache.get(snapshot.entries);
+  if (n === undefined) distinctCache.set(snapshot.entries, (n = new Set(snapshot.entries.map((e) => e.sha256)).size));
+  return n;
+}
+
 function isSorted(entries: readonly { path: string }[]): boolean {
   for (let i = 1; i < entries.length; i++) if (comparePaths(entries[i - 1]!, entries[i]!) > 0) return false;
   return true;
@@ -185,11 +177,8 @@ export interface OpenedStore {
   reason?: string;
 }
 
-interface HashInfo {
-  row: number;
-  width: number;
-  height: number;
-}
+/** What an entry's content gives any other file with the same content. */
+export type HashInfo = Pick<IndexEntry, 'row' | 'width' | 'height'>;
 
 interface PersistedFile {
   name: string;
@@ -216,15 +205,18 @@ export class IndexStore {
   identity: IndexIdentity;
   readonly dtype: VectorDType;
   readonly chunkRows: number;
-  private vectors: Float32Array;
+  /** Rows in the storage precision, with room to grow; rows below rowCount are never rewritten. */
+  private vectors: Uint8Array;
   private rowCount = 0;
   private readonly entryMap = new Map<string, IndexEntry>();
   private readonly failedMap = new Map<string, FailedEntry>();
-  private readonly byHash = new Map<string, HashInfo>();
+  /** Content -> an entry with it (the entry objects themselves: no second object per content). */
+  private readonly byHash = new Map<string, IndexEntry>();
   private persisted: PersistedFile | undefined;
   private rewriteNeeded = true;
   private dirty = true;
   private sortedEntries: IndexEntry[] | undefined;
+  private distinct: number | undefined;
   private flushChain: Promise<void> = Promise.resolve();
 
   private constructor(dir: string, identity: IndexIdentity, dtype: VectorDType, chunkRows: number) {
@@ -232,11 +224,11 @@ export class IndexStore {
     this.identity = identity;
     this.dtype = dtype;
     this.chunkRows = chunkRows;
-    this.vectors = allocVectors(identity.model.dim * 64);
+    this.vectors = allocRows(dtype, identity.model.dim, 64);
   }
 
   static empty(dir: string, identity: IndexIdentity, options: { dtype?: VectorDType; chunkRows?: number } = {}): IndexStore {
-    return new IndexStore(dir, identity, options.dtype ?? 'float32', options.chunkRows ?? DEFAULT_CHUNK_ROWS);
+    return new IndexStore(dir, identity, options.dtype ?? DEFAULT_VECTOR_DTYPE, options.chunkRows ?? DEFAULT_CHUNK_ROWS);
   }
 
   /**
@@ -262,7 +254,13 @@ export class IndexStore {
 
     const dtype = options.dtype ?? manifest.vectors.dtype;
     const store = new IndexStore(dir, identity, dtype, manifest.vectors.chunkRows);
-    store.vectors = vectors;
+    if (dtype === vectors.dtype) {
+      store.vectors = vectors.bytes;
+    } else {
+      // Storage precision changed: convert now, write on the next flush.
+      store.vectors = allocRows(dtype, vectors.dim, Math.max(64, vectors.rows));
+      for (let r = 0; r < vectors.rows; r++) encodeRow(dtype, vectors.row(r), store.vectors, r);
+    }
     store.rowCount = manifest.vectors.rows;
     for (const e of manifest.entries) store.entryMap.set(e.path, e);
     for (const f of manifest.failed) store.failedMap.set(f.path, f);
@@ -277,8 +275,7 @@ export class IndexStore {
       store.rewriteNeeded = false;
       store.dirty = false;
     } else {
-      // Storage precision changed (or only the model's display id): convert on the next flush.
-      if (dtype === 'float16') roundToFloat16(store.vectors);
+      // Storage precision changed (converted above) or only the model's display id: write on the next flush.
       store.rewriteNeeded = dtype !== manifest.vectors.dtype;
       store.persisted = store.rewriteNeeded ? undefined : {
         name: manifest.vectors.file,
@@ -300,44 +297,39 @@ export class IndexStore {
     return this.entryMap.size;
   }
 
-  /** Append an embedding (copied, and rounded to float16 when that is the storage); returns its row. */
+  private get rowBytes(): number {
+    return bytesPerRow(this.dtype, this.dim);
+  }
+
+  /** Append an embedding (encoded in the storage precision); returns its row. */
   addVector(embedding: Float32Array): number {
     const dim = this.dim;
     if (embedding.length !== dim) throw new Error(`embedding has ${embedding.length} values, the index expects ${dim}`);
-    if ((this.rowCount + 1) * dim > this.vectors.length) {
-      const grown = allocVectors(Math.max(this.vectors.length * 2, dim * 64));
-      grown.set(this.vectors.subarray(0, this.rowCount * dim));
+    const rowBytes = this.rowBytes;
+    if ((this.rowCount + 1) * rowBytes > this.vectors.length) {
+      const grown = allocRows(this.dtype, dim, Math.max(64, 2 * Math.floor(this.vectors.length / rowBytes)));
+      grown.set(this.vectors.subarray(0, this.rowCount * rowBytes));
       this.vectors = grown;
     }
-    const target = this.vectors.subarray(this.rowCount * dim, (this.rowCount + 1) * dim);
-    target.set(embedding);
-    if (this.dtype === 'float16') roundToFloat16(target);
+    encodeRow(this.dtype, embedding, this.vectors, this.rowCount);
     this.dirty = true;
     return this.rowCount++;
   }
 
+  /** Row `row` as stored (float32 values; float16 and int8 rows give back what they keep). */
   vectorOf(row: number): Float32Array {
-    return this.vectors.subarray(row * this.dim, (row + 1) * this.dim);
+    return this.table().row(row);
+  }
+
+  private table(): VectorTable {
+    return new VectorTable(this.dtype, this.dim, this.rowCount, this.vectors.subarray(0, this.rowCount * this.rowBytes));
   }
 
   /** A stored embedding for this content hash (kept until compaction even if its file went away). */
   hashInfo(sha256: string): HashInfo | undefined {
-    return this.byHash.get(sha256);
+    const e = this.byHash.get(sha256);
+    return e && { row: e.row, width: e.width, height: e.height };
   }
-  hasSize(size: number): boolean {
-    return this.sizes().has(size);
-  }
-
-  private sizeSet: Set<number> | undefined;
-  private sizes(): Set<number> {
-    if (!this.sizeSet) {
-      this.sizeSet = new Set();
-      for (const e of this.entryMap.values()) this.sizeSet.add(e.size);
-      for (const s of this.removedSizes) this.sizeSet.add(s);
-    }
-    return this.sizeSet;
-  }
-  private readonly removedSizes = new Set<number>();
 
   entry(p: string): IndexEntry | undefined {
     return this.entryMap.get(p);
@@ -349,17 +341,24 @@ export class IndexStore {
     if (!this.sortedEntries) this.sortedEntries = [...this.entryMap.values()].sort(comparePaths);
     return this.sortedEntries;
   }
+  /** Distinct contents (sha256) among the entries: identical files count once. */
+  get distinctCount(): number {
+    this.distinct ??= new Set(Array.from(this.entryMap.values(), (e) => e.sha256)).size;
+    return this.distinct;
+  }
+
   failures(): FailedEntry[] {
     return [...this.failedMap.values()].sort(comparePaths);
   }
 
   setEntry(entry: IndexEntry): void {
     if (entry.row >= this.rowCount) throw new Error(`row ${entry.row} does not exist`);
-    this.entryMap.set(entry.path, { ...entry });
+    const stored = { ...entry };
+    this.entryMap.set(entry.path, stored);
     this.failedMap.delete(entry.path);
-    this.byHash.set(entry.sha256, { row: entry.row, width: entry.width, height: entry.height });
-    this.sizeSet?.add(entry.size);
+    this.byHash.set(entry.sha256, stored);
     this.sortedEntries = undefined;
+    this.distinct = undefined;
     this.dirty = true;
   }
 
@@ -367,8 +366,8 @@ export class IndexStore {
     const old = this.entryMap.get(p);
     if (!old) return false;
     this.entryMap.delete(p);
-    this.removedSizes.add(old.size);
     this.sortedEntries = undefined;
+    this.distinct = undefined;
     this.dirty = true;
     return true;
   }
@@ -402,9 +401,7 @@ export class IndexStore {
 
   private rebuildHashes(): void {
     this.byHash.clear();
-    for (const e of this.entryMap.values()) this.byHash.set(e.sha256, { row: e.row, width: e.width, height: e.height });
-    this.removedSizes.clear();
-    this.sizeSet = undefined;
+    for (const e of this.entryMap.values()) this.byHash.set(e.sha256, e);
   }
 
   snapshot(): IndexSnapshot {
@@ -414,7 +411,7 @@ export class IndexStore {
       dim: this.dim,
       // Rows are never overwritten in place (appends go past the end, compaction makes a new
       // array), so this view stays valid for the snapshot's entries.
-      vectors: this.vectors.subarray(0, this.rowCount * this.dim),
+      vectors: this.table(),
       entries: this.entries(),
     };
   }
@@ -454,16 +451,16 @@ export class IndexStore {
 
   /** Drop rows no entry uses; entries get new objects so existing snapshots stay consistent. */
   private compactInMemory(): void {
-    const dim = this.dim;
+    const rowBytes = this.rowBytes;
     const remap = new Map<number, number>();
     const entries = [...this.entryMap.values()].sort((a, b) => a.row - b.row);
-    const packed = allocVectors(Math.max(dim * 64, this.liveRows().size * dim));
+    const packed = allocRows(this.dtype, this.dim, Math.max(64, this.liveRows().size));
     for (const e of entries) {
       let row = remap.get(e.row);
       if (row === undefined) {
         row = remap.size;
         remap.set(e.row, row);
-        packed.set(this.vectors.subarray(e.row * dim, (e.row + 1) * dim), row * dim);
+        packed.set(this.vectors.subarray(e.row * rowBytes, (e.row + 1) * rowBytes), row * rowBytes);
       }
       this.entryMap.set(e.path, { ...e, row });
     }
@@ -471,12 +468,13 @@ export class IndexStore {
     this.rowCount = remap.size;
     this.rebuildHashes();
     this.sortedEntries = undefined;
+    this.distinct = undefined;
     this.rewriteNeeded = true;
   }
 
   /** sha256 per chunk of `encoded`, which starts at a chunk boundary. */
   private hashChunks(encoded: Uint8Array): string[] {
-    const chunkBytes = this.chunkRows * this.dim * bytesPerValue(this.dtype);
+    const chunkBytes = this.chunkRows * this.rowBytes;
     const hashes: string[] = [];
     for (let start = 0; start < encoded.length; start += chunkBytes) {
       hashes.push(hashBytes(encoded.subarray(start, Math.min(encoded.length, start + chunkBytes))));
@@ -517,7 +515,7 @@ export class IndexStore {
     // Everything up to the first await is synchronous: a consistent capture of the state.
     const nonce = randomBytes(8).toString('hex');
     const rows = this.rowCount;
-    const body = encodeRows(this.vectors.subarray(0, rows * this.dim), this.dtype);
+    const body = this.vectors.subarray(0, rows * this.rowBytes);
     const file: PersistedFile = { name: vectorFileName(nonce), nonce, rows, chunkSha256: this.hashChunks(body) };
     const bytes = Buffer.concat([encodeHeader(this.dtype, this.dim, nonce), body]);
     const text = this.manifestText(file);
@@ -536,14 +534,13 @@ export class IndexStore {
   }
 
   private async writeAppend(prev: PersistedFile): Promise<void> {
-    const dim = this.dim;
-    const rowBytes = dim * bytesPerValue(this.dtype);
+    const rowBytes = this.rowBytes;
     const from = prev.rows;
     const rows = this.rowCount;
-    // Re-encode from the start of the last, partly filled chunk: its checksum covers new rows too.
+    // Re-hash from the start of the last, partly filled chunk: its checksum covers new rows too.
     const firstChunk = Math.floor(from / this.chunkRows);
     const chunkStart = firstChunk * this.chunkRows;
-    const encoded = encodeRows(this.vectors.subarray(chunkStart * dim, rows * dim), this.dtype);
+    const encoded = this.vectors.subarray(chunkStart * rowBytes, rows * rowBytes);
     const file: PersistedFile = { ...prev, rows, chunkSha256: [...prev.chunkSha256.slice(0, firstChunk), ...this.hashChunks(encoded)] };
     const body = encoded.subarray((from - chunkStart) * rowBytes);
     const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);

@@ -45,6 +45,9 @@ function sessionOptions(provider: string, threads: number | undefined): ort.Infe
     graphOptimizationLevel: 'all',
     // Warnings such as "some nodes were not assigned to the preferred provider" are expected.
     logSeverityLevel: 3,
+    // Without the arena, activations are freed after each run instead of kept at their peak:
+    // the worker's RSS while indexing at batch 16 measured ~60 MB lower, at the same speed.
+    enableCpuMemArena: false,
   };
   if (threads && threads > 0) opts.intraOpNumThreads = Math.floor(threads);
   // Idle intra-op threads sleep instead of spin-waiting: spinning burns the cores that image

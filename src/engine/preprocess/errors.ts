@@ -11,6 +11,11 @@ const FORMAT_NAMES: Record<string, string> = {
   avif: 'AVIF', jp2: 'JPEG 2000', jxl: 'JPEG XL', pdf: 'PDF', raw: 'raw', magick: 'image',
 };
 
+/** Display name of a sharp format id ("png" -> "PNG"). */
+export function formatLabel(format: string | undefined): string {
+  return format ? FORMAT_NAMES[format] ?? format.toUpperCase() : 'image';
+}
+
 /** Recognise a container from its first bytes (enough to name what a file really is). */
 export function sniffFormat(bytes: Uint8Array): string | undefined {
   const b = bytes;
@@ -73,8 +78,7 @@ export function describeUnrecognised(file: string, bytes: Uint8Array): string {
 export function describeDecodeFailure(format: string | undefined, err: unknown): string {
   const raw = (err instanceof Error ? err.message : String(err)).trim();
   const detail = cleanVipsMessage(raw);
-  const name = format ? FORMAT_NAMES[format] ?? format.toUpperCase() : 'image';
-  return `truncated or corrupt ${name}: ${detail}`;
+  return `truncated or corrupt ${formatLabel(format)}: ${detail}`;
 }
 
 function cleanVipsMessage(msg: string): string {

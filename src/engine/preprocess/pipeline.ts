@@ -1,19 +1,35 @@
-// One decode per file: read the bytes once, hash them, decode them once into 8-bit sRGB RGB
-// (EXIF orientation applied, alpha flattened, first frame, SVG rasterized), then derive the
-// model tensor (float32 CHW) and optionally a WebP thumbnail from that same decoded buffer.
+// One read and one decode per file: read the bytes once, hash them, decode them once into 8-bit
+// sRGB RGB (EXIF orientation applied, alpha flattened, first frame, SVG rasterized), then derive
+// the model tensor (float32 CHW) and optionally a WebP thumbnail from that same decode.
+//
+// Memory stays bounded whatever the image's size: an image larger than the model input is
+// decoded and resized in one streaming libvips pipeline (sequential access: rows flow from the
+// decoder through the resize, shrink-on-load where the format has it), so only the resized image
+// is ever held, and the thumbnail is made from it. Formats libvips must decode whole (interlaced
+// PNG, progressive JPEG, GIF, WebP, HEIF...) keep a lower pixel limit, since theirs is held in
+// full. The pixel limit then guards time rather than memory, together with a per-file time
+// budget and, for SVG, a complexity budget checked before librsvg parses anything.
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { AugmentParams, ThumbnailOptions } from '../types';
 import { writeFileAtomic } from '../util/atomic';
 import { readRegularFile, UnreadableFileError } from '../util/files';
+import { WeightedLimiter } from '../util/limiter';
 import { MAX_IMAGE_FILE_BYTES } from '../util/limits';
 import { type PreprocessConfig, type ResizeKernel, type ResolvedGeometry, resizedSize } from './config';
 import type { Rgb } from './background';
-import { ImageDecodeError, describeDecodeFailure, describeUnrecognised, formatMegapixels, sniffFormat } from './errors';
+import { ImageDecodeError, describeDecodeFailure, describeUnrecognised, formatLabel, formatMegapixels, sniffFormat } from './errors';
 
-export const DEFAULT_MAX_PIXELS = 100_000_000;
+/** Default pixel limit (decompression-bomb guard): 1.5 gigapixels, streamed in bounded memory (see MAX_STREAM_WIDTH). */
+export const DEFAULT_MAX_PIXELS = 1_500_000_000;
+/** Limit for formats libvips decodes whole into memory (3-4 bytes a pixel). */
+export const WHOLE_DECODE_MAX_PIXELS = 100_000_000;
+/** SVG complexity budget: librsvg holds several KiB per element and re-walks all of them per raster. */
+export const MAX_SVG_ELEMENTS = 30_000;
+export const MAX_SVG_BYTES = 8 * 1024 * 1024;
 export { DEFAULT_BACKGROUND, parseBackground, type Rgb } from './background';
 
 export interface DecodeOptions {
@@ -99,9 +115,14 @@ interface Probe {
   bytes: Buffer;
   sha256: string;
   format: string;
+  /** Oriented (displayed) size. */
   width: number;
   height: number;
   hasAlpha: boolean;
+  /** Interlaced PNG / progressive JPEG: libvips decodes these whole. */
+  progressive: boolean;
+  /** Width as stored (before EXIF rotation): what a streaming decode holds rows of. */
+  storedWidth: number;
   /** SVG only: rasterization DPI, and the size at the file's own DPI. */
   density?: number;
   svgBase?: { width: number; height: number; density: number };
@@ -110,7 +131,6 @@ interface Probe {
 export async function preprocessImage(file: string, req: PreprocessRequest): Promise<PreprocessedImage> {
   const shared = req.shared ?? {};
   const probe = await (shared.probe ??= readImageFile(file).then((bytes) => probeImage(file, bytes, req)));
-  const fullDecode = () => (shared.decoded ??= decode(probe, req));
   const out: PreprocessedImage = { sha256: probe.sha256, width: probe.width, height: probe.height };
 
   const thumbPath = req.thumbnails ? thumbnailPath(probe.sha256, req.thumbnails) : undefined;
@@ -127,32 +147,29 @@ export async function preprocessImage(file: string, req: PreprocessRequest): Pro
     return out;
   }
 
-  // JPEG/WebP much larger than the model needs: let libvips shrink while decoding (DCT/libwebp
-  // scaling) straight to the resize size. The model input then depends only on the file and the
-  // model, never on thumbnail settings.
   const resize = model.geometry.resize;
-  const target = resize ? resizedSize(resize, probe.width, probe.height) : undefined;
-  if (target && !req.augment && req.maxPixels > 0 && target.width * target.height > req.maxPixels) {
-    // A 1-pixel-wide strip would be upscaled to an enormous image before cropping.
-    throw new ImageDecodeError(`aspect ratio too extreme: ${probe.width}×${probe.height} would resize to ${target.width}×${target.height}`);
-  }
-  const shrinkOnLoad = !req.augment && target !== undefined && (probe.format === 'jpeg' || probe.format === 'webp')
-    && probe.width * probe.height >= 4 * target.width * target.height;
+  const target = resize && !req.augment ? resizedSize(resize, probe.width, probe.height) : undefined;
+  if (target) checkResizedSize(probe, target, req.maxPixels);
+  else if (!req.augment) checkWholeDecode(probe, req.maxPixels, 'a model that does not resize');
 
-  let decoded: RgbImage;
-  let resized: RgbImage;
+  let source: RgbImage; // what the thumbnail may be made from: the full decode or the resized image
   let tensorImage: RgbImage;
   if (req.augment) {
-    decoded = await fullDecode();
-    tensorImage = await augmentCrop(decoded, req.augment, model.imageSize, model.config.kernel);
-    resized = decoded;
+    checkWholeDecode(probe, req.maxPixels, 'augmentation replay');
+    source = await (shared.decoded ??= decode(probe, req));
+    tensorImage = await augmentCrop(source, req.augment, model.imageSize, model.config.kernel);
   } else {
-    if (shrinkOnLoad && target) {
-      decoded = await decode(probe, req, { ...target, kernel: model.config.kernel, fit: 'fill' });
-      resized = decoded;
+    let resized: RgbImage;
+    if (target && streamsToTarget(probe, target)) {
+      // Larger than the model input: decode and resize in one streaming pass (JPEG/WebP of at
+      // least 4x the pixels also shrink while decoding), so the full-size pixels never exist.
+      const shrinkOnLoad = probe.width * probe.height >= 4 * target.width * target.height;
+      resized = await decode(probe, req, { ...target, kernel: model.config.kernel, shrinkOnLoad });
+      source = resized;
     } else {
-      decoded = await fullDecode();
-      resized = target ? await resizeRgb(decoded, target.width, target.height, model.config.kernel) : decoded;
+      // At most the model's size (or an SVG, rasterized near it): decode whole, then resize.
+      source = await (shared.decoded ??= decode(probe, req));
+      resized = target ? await resizeRgb(source, target.width, target.height, model.config.kernel) : source;
     }
     const crop = model.geometry.crop;
     tensorImage = crop ? centerCrop(resized, crop.width, crop.height) : resized;
@@ -163,15 +180,17 @@ export async function preprocessImage(file: string, req: PreprocessRequest): Pro
 
   if (needThumb && req.thumbnails && thumbPath) {
     const size = req.thumbnails.size;
-    // The shrunk decode (or a vector raster made for the model) is only a fit source when it
-    // is at least the thumbnail size; otherwise decode once more for the thumbnail alone.
+    // The decode above is a fit source when it is at least the thumbnail size (or the whole
+    // image); otherwise (a small vector raster, a model input smaller than thumbnails) decode
+    // once more for the thumbnail alone.
     const svgThumb = svgRasterFor(probe, size, req.maxPixels);
-    const source = svgThumb !== probe
+    const longSide = Math.max(source.width, source.height);
+    const thumbSource = svgThumb !== probe
       ? await decode(svgThumb, req, thumbnailShrinkTarget(svgThumb, size))
-      : !shrinkOnLoad || Math.max(decoded.width, decoded.height) >= Math.min(size, Math.max(probe.width, probe.height))
-        ? decoded
+      : longSide >= Math.min(size, Math.max(probe.width, probe.height))
+        ? source
         : await decode(probe, req, thumbnailShrinkTarget(probe, size));
-    await writeThumbnail(source, size, thumbPath);
+    await writeThumbnail(thumbSource, size, thumbPath);
   }
   if (thumbPath) out.thumbnail = thumbPath;
   return out;
@@ -192,6 +211,8 @@ async function readImageFile(file: string): Promise<Buffer> {
 async function probeImage(file: string, bytes: Buffer, opts: DecodeOptions & { model?: ModelPreprocess }): Promise<Probe> {
   if (bytes.length === 0) throw new ImageDecodeError('empty file (0 bytes)');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
+  // librsvg parses the whole document even for the header: check its complexity first.
+  checkSvgComplexity(bytes);
   let meta: sharp.Metadata;
   try {
     // Header only: no pixel limit here so the guard below can say how big the image is.
@@ -209,7 +230,12 @@ async function probeImage(file: string, bytes: Buffer, opts: DecodeOptions & { m
   if (!width || !height) throw new ImageDecodeError(`${format} image has no size (corrupt header)`);
   checkPixels(width, height, opts.maxPixels);
 
-  const probe: Probe = { bytes, sha256, format, width, height, hasAlpha: meta.hasAlpha ?? false };
+  const probe: Probe = {
+    bytes, sha256, format, width, height,
+    hasAlpha: meta.hasAlpha ?? false,
+    progressive: meta.isProgressive ?? false,
+    storedWidth: meta.width ?? width,
+  };
   if (format === 'svg') {
     // Rasterize big enough for the model (never past the pixel budget); only the model decides,
     // so the pixels the model sees do not depend on thumbnail settings.
@@ -222,6 +248,8 @@ async function probeImage(file: string, bytes: Buffer, opts: DecodeOptions & { m
     }
     return svgRaster(probe, scale, opts.maxPixels);
   }
+  if (!streams(probe)) checkWholeDecode(probe, opts.maxPixels);
+  else checkStreamWidth(probe);
   return probe;
 }
 
@@ -229,7 +257,8 @@ async function probeImage(file: string, bytes: Buffer, opts: DecodeOptions & { m
 function svgRaster(probe: Probe, scale: number, maxPixels: number): Probe {
   const base = probe.svgBase!;
   let s = Math.max(1, scale);
-  if (maxPixels > 0) s = Math.min(s, Math.sqrt(maxPixels / (base.width * base.height)));
+  const budget = Math.min(maxPixels > 0 ? maxPixels : Infinity, SVG_RASTER_MAX_PIXELS);
+  s = Math.min(s, Math.sqrt(budget / (base.width * base.height)));
   s = Math.min(s, 100_000 / base.density);
   return {
     ...probe,
@@ -245,42 +274,194 @@ function svgRasterFor(probe: Probe, longSide: number, maxPixels: number): Probe 
   return svgRaster(probe, longSide / Math.max(probe.svgBase.width, probe.svgBase.height), maxPixels);
 }
 
-function checkPixels(width: number, height: number, maxPixels: number): void {
+/** SVGs are rasterized whole (at their own size or the model's, whichever is larger), up to this. */
+const SVG_RASTER_MAX_PIXELS = 4096 * 4096;
+/** The resized (pre-crop) model input is held in memory: a 1-pixel strip must not become a huge one. */
+const MAX_RESIZED_PIXELS = 16_000_000;
+/**
+ * A streaming decode holds a few thousand full-width rows in libvips' caches (~7 KiB a column,
+ * measured with libvips 8.18): the width bounds its memory as the pixel count bounds time.
+ */
+export const MAX_STREAM_WIDTH = 40_000;
+/**
+ * Memory the decodes running at once in a process may hold between them (estimated, see
+ * workingSetBytes): small images decode side by side, a big one waits for room, and one larger
+ * than this runs alone.
+ */
+const DECODE_MEMORY_BUDGET = 96 * 1024 * 1024;
+const decodeMemory = new WeightedLimiter(DECODE_MEMORY_BUDGET);
+
+/**
+ * Per-file time budget: a floor for every file plus time in proportion to its pixels. Wall time,
+ * so it is generous: ~5 s per 100 MP on an idle core, measured 10x that on a shared 2-core machine.
+ */
+export function decodeBudgetSeconds(pixels: number): number {
+  return Math.ceil(30 + pixels / 5_000_000);
+}
+
+function checkPixels(width: number, height: number, maxPixels: number, what = ''): void {
   const pixels = width * height;
   if (maxPixels > 0 && pixels > maxPixels) {
     throw new ImageDecodeError(
-      `image is ${width}×${height} = ${formatMegapixels(pixels)}, above the ${formatMegapixels(maxPixels)} limit`,
+      `image is ${width}×${height} = ${formatMegapixels(pixels)}, above the ${formatMegapixels(maxPixels)} limit${what}`,
     );
   }
 }
 
+/** Whether libvips decodes this image a strip at a time (else it holds the whole frame). */
+function streams(probe: Probe): boolean {
+  switch (probe.format) {
+    case 'png':
+    case 'jpeg':
+      return !probe.progressive; // interlaced PNG and progressive JPEG are decoded whole
+    case 'tiff':
+    case 'svg':
+      return true;
+    default:
+      return false; // GIF, WebP, HEIF/AVIF, JPEG 2000/XL, ...: whole frames
+  }
+}
+
+function formatName(probe: Probe): string {
+  if (probe.format === 'png' && probe.progressive) return 'interlaced PNG';
+  if (probe.format === 'jpeg' && probe.progressive) return 'progressive JPEG';
+  return formatLabel(probe.format);
+}
+
+/** Images decoded whole are held in full: their pixels bound memory, so they keep a lower limit. */
+function checkWholeDecode(probe: Probe, maxPixels: number, why?: string): void {
+  if (probe.svgBase) return; // rasterized at a size we chose
+  const limit = Math.min(maxPixels > 0 ? maxPixels : Infinity, WHOLE_DECODE_MAX_PIXELS);
+  checkPixels(probe.width, probe.height, limit, ` for ${why ?? `${formatName(probe)} (decoded whole)`}`);
+}
+
+function checkStreamWidth(probe: Probe): void {
+  if (probe.storedWidth > MAX_STREAM_WIDTH) {
+    throw new ImageDecodeError(`image is ${probe.storedWidth.toLocaleString('en-US')} pixels wide, above the ${MAX_STREAM_WIDTH.toLocaleString('en-US')} limit`);
+  }
+}
+
+function checkResizedSize(probe: Probe, target: { width: number; height: number }, maxPixels: number): void {
+  const limit = Math.min(maxPixels > 0 ? maxPixels : Infinity, MAX_RESIZED_PIXELS);
+  if (target.width * target.height > limit) {
+    // A 1-pixel-wide strip would be upscaled to an enormous image before cropping.
+    throw new ImageDecodeError(`aspect ratio too extreme: ${probe.width}×${probe.height} would resize to ${target.width}×${target.height}`);
+  }
+}
+
+/** Larger than the target on both sides, and not a vector raster: decode and resize in one pass. */
+function streamsToTarget(probe: Probe, target: { width: number; height: number }): boolean {
+  return !probe.svgBase && probe.width >= target.width && probe.height >= target.height
+    && (probe.width > target.width || probe.height > target.height);
+}
+
+/**
+ * Whether to resize across, then down, in two passes: for images beyond the whole-decode limit
+ * (none of which the single pass ever decoded, so no earlier output changes) in formats without
+ * shrink-on-load, stored upright, that shrink in both directions.
+ */
+function resizesAcrossFirst(probe: Probe, target: DecodeTarget): boolean {
+  return (probe.format === 'png' || probe.format === 'tiff')
+    && probe.width * probe.height > WHOLE_DECODE_MAX_PIXELS && probe.storedWidth === probe.width
+    && target.width < probe.width && target.height < probe.height;
+}
+
+/** Bytes a decode of this probe may hold at once (see MAX_STREAM_WIDTH; whole frames: RGBA). */
+function workingSetBytes(probe: Probe, target?: DecodeTarget): number {
+  if (!streams(probe)) return probe.width * probe.height * 4;
+  if (!target) return probe.width * probe.height * 3; // a full decode is handed over whole
+  return probe.storedWidth * 7 * 1024 + target.width * target.height * 3;
+}
+
+/**
+ * SVG complexity budget, checked on the bytes before librsvg sees them: a 12 MB SVG of 100k
+ * paths took librsvg seconds and ~500 MB per parse (and we parse for the header, the model
+ * raster and the thumbnail). Elements are counted as "<" followed by a letter.
+ */
+function checkSvgComplexity(bytes: Buffer): void {
+  let text: Buffer = bytes;
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    // svgz: look inside, never inflating past the byte budget.
+    try {
+      text = gunzipSync(bytes, { maxOutputLength: MAX_SVG_BYTES + 1 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new ImageDecodeError(`compressed SVG inflates past the ${formatBytes(MAX_SVG_BYTES)} limit`);
+      }
+      return; // not gzip after all: let the decoder say what it is
+    }
+    if (!mayBeSvg(text)) return;
+  } else if (!mayBeSvg(bytes)) {
+    return;
+  }
+  if (text.length > MAX_SVG_BYTES) {
+    throw new ImageDecodeError(`SVG is ${formatBytes(text.length)}, above the ${formatBytes(MAX_SVG_BYTES)} limit for vector images`);
+  }
+  let elements = 0;
+  for (let i = text.indexOf(0x3c); i >= 0 && i + 1 < text.length; i = text.indexOf(0x3c, i + 1)) {
+    const c = text[i + 1]! | 0x20; // lower-case ASCII letters
+    if (c >= 0x61 && c <= 0x7a && ++elements > MAX_SVG_ELEMENTS) {
+      throw new ImageDecodeError(`SVG has more than ${MAX_SVG_ELEMENTS.toLocaleString('en-US')} elements, above the complexity limit for vector images`);
+    }
+  }
+}
+
+/** SVG, or XML that may hold one past its first KiB (a long comment or doctype first). */
+function mayBeSvg(bytes: Buffer): boolean {
+  if (sniffFormat(bytes) === 'svg') return true;
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0; // UTF-8 BOM
+  const head = bytes.toString('latin1', start, start + 64).trimStart();
+  return head.startsWith('<?xml') || head.startsWith('<!--') || head.startsWith('<!DOCTYPE') || head.startsWith('<svg');
+}
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${Number((n / (1024 * 1024)).toFixed(1))} MiB` : `${Math.ceil(n / 1024)} KiB`;
+}
+
+/** Exact output size of a decode (aspect ratio already decided by the caller). */
 interface DecodeTarget {
   width: number;
   height: number;
   kernel: ResizeKernel;
-  fit: 'fill' | 'inside';
+  /** Let JPEG/WebP shrink while decoding (default true). */
+  shrinkOnLoad?: boolean;
 }
 
-/** The single libvips decode: oriented, flattened, first frame, 8-bit sRGB, 3 channels. */
+/**
+ * The single libvips decode: oriented, flattened, first frame, 8-bit sRGB, 3 channels; with a
+ * target, resized in the same streaming pass. Decodes share a memory budget, and every decode
+ * has a time budget.
+ */
 async function decode(probe: Probe, opts: DecodeOptions, target?: DecodeTarget): Promise<RgbImage> {
+  return decodeMemory.run(workingSetBytes(probe, target), () => decodeNow(probe, opts, target));
+}
+
+async function decodeNow(probe: Probe, opts: DecodeOptions, target?: DecodeTarget): Promise<RgbImage> {
+  if (target && resizesAcrossFirst(probe, target)) {
+    // libvips resizes vertically first, over full-width rows (~7 KiB a column in its caches);
+    // across first, the rows it keeps are only the target's width. Two passes, same kernels.
+    const narrow = await decodeNow(probe, opts, { ...target, height: probe.height });
+    return resizeRgb(narrow, target.width, target.height, target.kernel);
+  }
   // The rasterized SVG size is bounded by the density chosen in probeImage.
   const limit = probe.format === 'svg' ? false : opts.maxPixels > 0 ? opts.maxPixels : false;
+  const budget = decodeBudgetSeconds(probe.width * probe.height);
   let img = sharp(probe.bytes, {
     limitInputPixels: limit,
     failOn: 'error',
     pages: 1,
     density: probe.density,
     autoOrient: true,
-  });
+    sequentialRead: true,
+  }).timeout({ seconds: budget });
   if (probe.hasAlpha) img = img.flatten({ background: opts.background });
   if (target) {
     img = img.resize({
       width: target.width,
       height: target.height,
-      fit: target.fit,
+      fit: 'fill',
       kernel: target.kernel,
-      withoutEnlargement: target.fit === 'inside',
-      fastShrinkOnLoad: true,
+      fastShrinkOnLoad: target.shrinkOnLoad ?? true,
     });
   }
   let result: { data: Buffer; info: sharp.OutputInfo };
@@ -289,6 +470,9 @@ async function decode(probe: Probe, opts: DecodeOptions, target?: DecodeTarget):
   } catch (err) {
     const msg = (err as Error).message;
     if (/pixel limit/i.test(msg)) checkPixels(probe.width, probe.height, opts.maxPixels);
+    if (/^timeout\b/i.test(msg)) {
+      throw new ImageDecodeError(`decoding took longer than its ${budget} s budget (${formatMegapixels(probe.width * probe.height)} ${formatLabel(probe.format)})`);
+    }
     throw new ImageDecodeError(describeDecodeFailure(probe.format, err));
   }
   return toRgb(result.data, result.info.width, result.info.height, result.info.channels);
@@ -373,10 +557,13 @@ export function thumbnailPath(sha256: string, opts: ThumbnailOptions): string {
   return path.join(path.resolve(opts.dir), `${sha256}-${opts.size}.webp`);
 }
 
+/** Longest side `size`, aspect kept (exact sizes, so huge ones resize across first too). */
 function thumbnailShrinkTarget(probe: Probe, size: number): DecodeTarget | undefined {
-  return Math.max(probe.width, probe.height) > size
-    ? { width: size, height: size, kernel: 'lanczos3', fit: 'inside' }
-    : undefined;
+  const scale = size / Math.max(probe.width, probe.height);
+  if (scale >= 1) return undefined;
+  const width = Math.max(1, Math.round(probe.width * scale));
+  const height = Math.max(1, Math.round(probe.height * scale));
+  return { width, height, kernel: 'lanczos3' };
 }
 
 async function writeThumbnail(img: RgbImage, size: number, target: string): Promise<void> {

@@ -209,7 +209,7 @@ export class SearchEngine {
         const entry = this.entryFor(term.text);
         if (entry) {
           resolved.push({ text: term.text, weight: term.weight, kind: 'image', image: entry.path });
-          vectors.push(this.index.vectors.subarray(entry.row * dim, (entry.row + 1) * dim));
+          vectors.push(this.index.vectors.row(entry.row));
           queryPaths.add(entry.path);
           continue;
         }
@@ -217,7 +217,7 @@ export class SearchEngine {
         const indexed = this.entryFor(file); // a path typed relative to the current folder
         if (indexed && existsSync(file)) {
           resolved.push({ text: term.text, weight: term.weight, kind: 'image', image: indexed.path });
-          vectors.push(this.index.vectors.subarray(indexed.row * dim, (indexed.row + 1) * dim));
+          vectors.push(this.index.vectors.row(indexed.row));
           queryPaths.add(indexed.path);
           continue;
         }
@@ -286,7 +286,7 @@ export class SearchEngine {
     if (normalizeInPlace(combined) < 1e-4) throw new QueryError('the negative terms cancel the positive ones');
 
     const vectorsAll = this.index.vectors;
-    const rows = Math.floor(vectorsAll.length / dim);
+    const rows = vectorsAll.rows;
     // One buffer reused by every query (what follows runs without awaiting, so queries cannot
     // interleave): a fresh 4 bytes per image each time only fed the garbage collector.
     if (this.scoreBuffer?.length !== rows) this.scoreBuffer = new Float32Array(rows);

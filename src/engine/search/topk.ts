@@ -1,9 +1,12 @@
-// Exact brute-force scoring over one contiguous Float32Array, and partial top-k selection with a
-// bounded min-heap (O(n log k), no full sort).
+// Exact brute-force scoring over an index's vectors (a VectorTable in any storage precision) or
+// one contiguous Float32Array, and partial top-k selection with a bounded min-heap (O(n log k), no
+// full sort).
 import { simdDotRows } from './simd';
+import type { VectorTable } from './vectors';
 
 /** out[r] = dot(vectors[r], query) for every row (cosine, as both sides are L2-normalized). */
-export function dotRows(vectors: Float32Array, dim: number, query: Float32Array, out: Float32Array): Float32Array {
+export function dotRows(vectors: Float32Array | VectorTable, dim: number, query: Float32Array, out: Float32Array): Float32Array {
+  if (!(vectors instanceof Float32Array)) return vectors.dotRows(query, out);
   // Index vectors live where the SIMD kernel reads them at memory speed; this loop is the fallback.
   if (simdDotRows(vectors, dim, query, out)) return out;
   const rows = Math.floor(vectors.length / dim);
@@ -41,7 +44,8 @@ export function dotRows(vectors: Float32Array, dim: number, query: Float32Array,
 }
 
 /** dot(vectors[row], query) for one row. */
-export function dotRow(vectors: Float32Array, dim: number, row: number, query: Float32Array): number {
+export function dotRow(vectors: Float32Array | VectorTable, dim: number, row: number, query: Float32Array): number {
+  if (!(vectors instanceof Float32Array)) return vectors.dotRow(row, query);
   const o = row * dim;
   let s = 0;
   for (let j = 0; j < dim; j++) s += vectors[o + j]! * query[j]!;

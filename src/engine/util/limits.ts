@@ -39,7 +39,7 @@ export const FILE_LIMITS = {
 export const LIMITS = {
   threads: { min: 0, max: 256, integer: true },
   batchSize: { min: 1, max: 256, integer: true },
-  maxImageMegapixels: { min: 1, max: 1000, integer: false, unit: 'MP' },
+  maxImageMegapixels: { min: 1, max: 2000, integer: false, unit: 'MP' },
   'index.maxFileSizeMB': { min: 0, max: MAX_IMAGE_FILE_BYTES / MIB, integer: false, unit: 'MB' },
   'search.threshold': { min: -1, max: 1, integer: false },
   'search.maxResults': { min: 1, max: 1000, integer: true },

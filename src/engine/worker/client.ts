@@ -137,7 +137,9 @@ export class WorkerClient {
       // The worker is a self-contained bundle: no loaders, inspectors or test flags of ours.
       execArgv: [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      // glibc gives every decoding thread its own heap arena, whose freed rows stay resident;
+      // two arenas cut the worker's peak while indexing big images by ~40 MB (ignored elsewhere).
+      env: { MALLOC_ARENA_MAX: '2', ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     });
     this.child = child;
     if (this.lowPriority && child.pid !== undefined) {

@@ -87,6 +87,11 @@ export interface PixelSignaturesRequest {
   thumbnails: ThumbnailOptions;
 }
 
+/** The worker's memory now and its high-water mark since it started (tests, benchmarks). */
+export interface MemoryRequest {
+  type: 'memory';
+}
+
 export type WorkerRequestBody =
   | LoadRequest
   | EmbedImagesRequest
@@ -95,7 +100,8 @@ export type WorkerRequestBody =
   | CaptionRequest
   | StoreImageRequest
   | EmbedViewsRequest
-  | PixelSignaturesRequest;
+  | PixelSignaturesRequest
+  | MemoryRequest;
 
 export type WorkerRequest = WorkerRequestBody & { id: number };
 
@@ -119,6 +125,13 @@ export type CaptionResult = { input: string; captions: string[]; sha256?: string
 /** `signature` is encodeSignature()'s text. */
 export type PixelSignatureResult = { input: string; sha256: string; signature: string } | { input: string; error: string };
 
+export interface WorkerMemory {
+  /** Resident set size now, bytes. */
+  rss: number;
+  /** Peak resident set size since the worker started (`process.resourceUsage().maxRSS`), bytes. */
+  maxRss: number;
+}
+
 /** Result type of each request kind. */
 export interface WorkerResults {
   load: ModelInfo;
@@ -129,6 +142,7 @@ export interface WorkerResults {
   storeImage: StoredImage;
   embedViews: EmbedViewsResult;
   pixelSignatures: { count: number };
+  memory: WorkerMemory;
 }
 
 /** Worker → parent messages. `item` messages stream per-input results of long requests. */

@@ -19,8 +19,8 @@ export interface FolderConfig {
   storageRoot: string;
   inRepository: boolean;
   scan: Omit<ScanOptions, 'signal' | 'onSkip' | 'under'>;
-  /** Undefined keeps what an existing index stores. */
-  dtype: 'float32' | 'float16' | undefined;
+  /** Undefined keeps what an existing index stores (a new one: the engine's default, float16). */
+  dtype: 'float32' | 'float16' | 'int8' | undefined;
   preprocessing: EmbeddingSettings;
   batchSize: number;
 }

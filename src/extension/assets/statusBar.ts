@@ -1,6 +1,7 @@
 // Status bar item: image count when idle, count + ETA while indexing, and the model's state.
 import * as vscode from 'vscode';
 import type { AssetLibrary } from './assetLibrary';
+import { distinctContents } from '../../engine/index/store';
 import { formatDuration } from '../../engine/util/format';
 
 export class IndexStatusBar implements vscode.Disposable {
@@ -21,7 +22,9 @@ export class IndexStatusBar implements vscode.Disposable {
     const status = this.library.getStatus();
     const progress = this.library.getProgress();
     const count = this.library.folderStates.reduce((n, f) => n + f.files.size, 0);
-    const indexed = this.library.folderStates.reduce((n, f) => n + (f.snapshot()?.entries.length ?? 0), 0);
+    const snapshots = this.library.folderStates.map((f) => f.snapshot());
+    const indexed = snapshots.reduce((n, s) => n + (s?.entries.length ?? 0), 0);
+    const distinct = snapshots.reduce((n, s) => n + (s ? distinctContents(s) : 0), 0);
     const failed = progress.failed.length;
     if (status.kind === 'noWorkspace' || status.kind === 'noImages') {
       this.item.hide();
@@ -58,7 +61,7 @@ export class IndexStatusBar implements vscode.Disposable {
       this.item.command = 'mobileclipAssets.restartWorker';
     } else {
       this.item.text = `$(file-media) ${indexed.toLocaleString()} images${failed ? ` · ${failed} failed` : ''}`;
-      this.item.tooltip = `${indexed.toLocaleString()} of ${count.toLocaleString()} workspace images indexed${failed ? `; ${failed} could not be read (see the gallery)` : ''}. Click to search.`;
+      this.item.tooltip = `${indexed.toLocaleString()} of ${count.toLocaleString()} workspace images indexed (${indexed.toLocaleString()} files, ${distinct.toLocaleString()} distinct)${failed ? `; ${failed} could not be read (see the gallery)` : ''}. Click to search.`;
       this.item.command = 'mobileclipAssets.findImages';
     }
     this.item.show();

@@ -4,27 +4,11 @@
 import { cpus } from 'node:os';
 import type { ImageRequestItem, ImageResult } from '../../types';
 import { preprocessImage, SharedSources, type PreprocessedImage } from '../../preprocess/pipeline';
+import { Limiter } from '../../util/limiter';
 import type { Handler, HandlerContext } from './context';
 import { CancelledError, requireModel } from './context';
 
 type Prepared = { ok: true; item: ImageRequestItem; image: PreprocessedImage } | { ok: false; item: ImageRequestItem; error: string };
-
-/** A counting semaphore: limits how many decodes run at once. */
-class Limiter {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  constructor(private readonly max: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      return await fn();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-}
 
 export function decodeConcurrency(): number {
   return Math.max(2, Math.min(4, cpus().length));

@@ -5,6 +5,7 @@ import type { Handler } from './context';
 import { embedImages } from './embed';
 import { load } from './load';
 import { pixelSignatures } from './signature';
+import { memory } from './memory';
 import { embedTexts } from './texts';
 import { thumbnail } from './thumbnail';
 import { embedViews, storeImage } from './views';
@@ -20,4 +21,5 @@ export const handlers: HandlerTable = {
   storeImage,
   embedViews,
   pixelSignatures,
+  memory,
 };

@@ -368,7 +368,7 @@ export class FolderTags {
   /** The snapshot's images as tagger input, kept while the index does not change. */
   private imagesOf(snapshot: IndexSnapshot, embedder: TextEmbedder): TagImageInput[] {
     const v = snapshot.vectors;
-    const key = [snapshot.entries, v.buffer, v.byteOffset, v.length, embedder.info.fingerprint];
+    const key = [snapshot.entries, v.bytes.buffer, v.bytes.byteOffset, v.rows, embedder.info.fingerprint];
     if (!this.images || this.images.key.some((k, i) => k !== key[i])) {
       this.images = { key, list: imagesFromSnapshot(snapshot, embedder.info) };
     }
