@@ -293,6 +293,8 @@ test('Find Images opens its picker at once while the model is missing, with the 
     },
     prepareSearch: async () => undefined,
     downloadModel: async () => undefined,
+    getProgress: () => ({ running: false, done: 0, total: 0, etaSeconds: null, failed: [] }),
+    onDidUpdateIndex: () => ({ dispose: () => undefined }),
   } as unknown as AssetLibrary;
   const opened = new Promise<(typeof fake.controls.quickPicks)[number]>((resolve) => {
     const sub = fake.controls.onDidShowQuickPick((qp) => {

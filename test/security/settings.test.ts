@@ -49,7 +49,7 @@ test('in an untrusted workspace a repository cannot set them; in a trusted one t
   assert.equal(clampSetting('maxImageMegapixels', settingValue(hostile, 'maxImageMegapixels', 100, true), 100), 1);
   assert.equal(maxPixelsFromMegapixels(0), 1_000_000);
   assert.equal(maxPixelsFromMegapixels(Number.POSITIVE_INFINITY), 100_000_000, 'not a finite number: the default');
-  assert.equal(maxPixelsFromMegapixels(1e9), 1_000_000_000);
+  assert.equal(maxPixelsFromMegapixels(1e9), 2_000_000_000);
   assert.equal(maxFileSizeBytesFromMB(1e9), MAX_IMAGE_FILE_BYTES);
   assert.equal(maxFileSizeBytesFromMB(0), MAX_IMAGE_FILE_BYTES, '0 = up to the hard cap, never unlimited');
   assert.equal(clampSetting('batchSize', 1e9, 16), 256);
@@ -77,12 +77,12 @@ test('a worker told maxPixels 0 (what "maxImageMegapixels: 0" used to become) st
   assert.equal(boundedEngineOptions({ maxPixels: 0 }, 100e6).maxPixels, 100e6);
   await fs.mkdir(work, { recursive: true });
   const bomb = path.join(work, 'bomb.png');
-  await fs.writeFile(bomb, hugeDimensionsPng(20_000, 20_000)); // 400 MP: 1.2 GB of RGB once decoded
+  await fs.writeFile(bomb, hugeDimensionsPng(100_000, 100_000)); // 10 GP: 30 GB of RGB once decoded
   const engine = await Engine.create(await resolveModel(await colorModelDir(), { cacheDir: path.join(work, 'cache') }), { maxPixels: 0 });
   try {
     const [r] = await engine.embedImages([bomb]);
     assert.ok(isItemError(r!), 'the bomb was decoded');
-    assert.match(r.error, /image is 20000×20000 = 400 MP, above the 100 MP limit/);
+    assert.match(r.error, /image is 100000×100000 = 10000 MP, above the 1500 MP limit/);
   } finally {
     await engine.dispose();
   }
