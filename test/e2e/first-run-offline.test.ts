@@ -106,8 +106,14 @@ async function chooseFolder(dir: string): Promise<void> {
   const wb = s.workbench;
   const box = wb.page.locator(`${QUICK_INPUT} .quick-input-box input`);
   await wb.page.locator(`${QUICK_INPUT} .quick-input-title`, { hasText: /Hugging Face ONNX/ }).waitFor({ timeout: 30_000 });
-  await box.fill(dir.endsWith('/') ? dir : `${dir}/`);
-  await wb.page.waitForTimeout(500);
+  // The dialog fills in its start folder a moment after it opens (later on a loaded machine),
+  // which can overwrite what was typed: type until the box keeps it.
+  const target = dir.endsWith('/') ? dir : `${dir}/`;
+  await waitUntil(async () => {
+    if ((await box.inputValue()) !== target) await box.fill(target);
+    await wb.page.waitForTimeout(500);
+    return box.inputValue();
+  }, (v) => v === target, 'the folder path in the dialog', 30_000, 0);
   await wb.screenshot('folder-dialog');
   // The dialog's OK button carries the openLabel.
   await wb.page.locator(`${QUICK_INPUT} .monaco-button`, { hasText: 'Use This Model Folder' }).first().click();
