@@ -17,6 +17,7 @@ import { registerReports } from './reports';
 import { ModelService } from './modelService';
 import { affectsEngine, readSettings } from './settings';
 import { registerAssetWebviews } from './webview';
+import { errorMessage } from '../engine/util/errors';
 
 export function activate(context: vscode.ExtensionContext): void {
   const workerScript = context.asAbsolutePath(path.join('dist', 'worker.js'));
@@ -83,7 +84,7 @@ async function startBackgroundWork(library: AssetLibrary): Promise<void> {
       await library.indexAll({ interactive: false });
     }
   } catch (err) {
-    log().error(`background indexing: ${err instanceof Error ? err.message : String(err)}`);
+    log().error(`background indexing: ${errorMessage(err)}`);
   }
 }
 

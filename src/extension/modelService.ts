@@ -28,6 +28,7 @@ import { log } from './log';
 import { describeDownloadFailure, describeLoadFailure, failureDetailsMarkdown, type ModelFailure } from './modelFailure';
 import { showReport } from './reports';
 import { maxPixelsFromMegapixels } from '../engine/util/limits';
+import { errorMessage } from '../engine/util/errors';
 import { readSettings, settingsBaseDir, type AssetSettings } from './settings';
 
 /** The configured model as the UI names it. */
@@ -363,7 +364,7 @@ export class ModelService implements vscode.Disposable {
 
   /** Shows a failure and carries out the pick, without making the caller wait for it. */
   notifyFailure(failure: ModelFailure): void {
-    void Promise.resolve(this.showFailure(failure)).then((pick) => this.afterAction(pick)).catch((err) => log().error(String(err)));
+    void Promise.resolve(this.showFailure(failure)).then((pick) => this.afterAction(pick)).catch((err) => log().error(errorMessage(err)));
   }
 
   /** The details page of the current failure (the log has them too). */

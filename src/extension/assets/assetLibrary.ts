@@ -28,6 +28,7 @@ import { DEFAULT_THUMBNAIL_SIZE } from '../../engine/index/thumbnails';
 import { boundaryFor, checkWriteFolder, resolvesInside } from '../../engine/util/folders';
 import { FolderState, folderConfigFrom, type FolderConfig } from './folderState';
 import type { WatchBatch } from './watcher';
+import { errorMessage } from '../../engine/util/errors';
 
 /** Search hits of every workspace folder, best first (by path for a query of filters only). */
 export interface SearchHits {
@@ -87,7 +88,7 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
     this.folders = (vscode.workspace.workspaceFolders ?? [])
       .filter((f) => f.uri.scheme === 'file')
       .map((f) => new FolderState(this.folderConfig(f)));
-    await Promise.all(this.folders.map((f) => f.scan().catch((err) => log().warn(`scan of ${f.root} failed: ${String(err)}`))));
+    await Promise.all(this.folders.map((f) => f.scan().catch((err) => log().warn(`scan of ${f.root} failed: ${errorMessage(err)}`))));
     this.publishItems();
     this.statusEmitter.fire(this.getStatus());
   }
@@ -224,7 +225,7 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
         await body(abort, report);
       } catch (err) {
         if (!abort.signal.aborted) {
-          const message = err instanceof Error ? err.message : String(err);
+          const message = errorMessage(err);
           log().error(`indexing failed: ${message}`);
           void vscode.window.showErrorMessage(`MobileCLIP Assets: indexing failed: ${message}`);
         }
@@ -470,7 +471,7 @@ export class AssetLibrary implements AssetBackend, vscode.Disposable {
         const r = await this.models.thumbnail(id, { dir: folder.thumbnailDir, size: DEFAULT_THUMBNAIL_SIZE });
         out.push(r.error ? { id, thumbnailPath: null, error: r.error } : { id, thumbnailPath: r.thumbnail ?? null, width: r.width, height: r.height });
       } catch (err) {
-        out.push({ id, thumbnailPath: null, error: err instanceof Error ? err.message : String(err) });
+        out.push({ id, thumbnailPath: null, error: errorMessage(err) });
       }
     }
     return out;

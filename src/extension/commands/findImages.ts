@@ -15,6 +15,7 @@ import { downloadSizeText, type ModelService, type ModelState } from '../modelSe
 import { formatBytes } from '../../engine/util/format';
 import { parseQuery } from '../../engine/search/query';
 import { queryKind } from '../../engine/search/search';
+import { errorMessage } from '../../engine/util/errors';
 
 type ModelChoice = 'download' | 'useLocalFolder' | 'selectModel' | 'retry' | 'showDetails';
 
@@ -151,7 +152,7 @@ export async function findImages(library: AssetLibrary, models: ModelService, sh
       if (abort.signal.aborted || mySeq !== seq) return;
       // The model may have stopped being usable meanwhile: its rows say what to do.
       if (!canSearch(models.state) && showModelState(models.state)) return;
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       log().warn(`search "${query}": ${message}`);
       pick.items = [{ label: `$(error) ${message}`, alwaysShow: true }];
     } finally {
@@ -205,7 +206,7 @@ export async function findImages(library: AssetLibrary, models: ModelService, sh
     pick.onDidAccept(() => {
       const chosen = pick.selectedItems[0] ?? pick.activeItems[0];
       if (chosen?.action) {
-        void act(chosen.action).catch((err) => log().error(`find images: ${String(err)}`));
+        void act(chosen.action).catch((err) => log().error(`find images: ${errorMessage(err)}`));
         return;
       }
       if (!chosen?.id) return;

@@ -6,6 +6,7 @@ import { captionImages, captionsFileFor, type CaptionBackend, type CaptionImages
 import { DEFAULT_IMAGE_EXTENSIONS } from '../../engine/index/scan';
 import { formatDuration } from '../../engine/util/format';
 import { deepestContaining, isInsideOrEqual } from './paths';
+import { errorMessage } from '../../engine/util/errors';
 
 const IMAGE_EXTENSIONS = new Set(DEFAULT_IMAGE_EXTENSIONS.map((e) => `.${e}`));
 
@@ -235,7 +236,7 @@ export async function captionGroups(backend: CaptionBackend, groups: readonly Ca
       await opts.onGroupDone?.(summary.file);
     } catch (err) {
       totals.failed += group.images.length;
-      fail(`${captionsFileFor(group.root)}: ${err instanceof Error ? err.message : String(err)}`);
+      fail(`${captionsFileFor(group.root)}: ${errorMessage(err)}`);
     }
   }
   totals.cancelled ||= opts.signal?.aborted ?? false;

@@ -27,6 +27,7 @@ import { ensureCaptioner } from './modelPrompts';
 import { showReport } from '../reports';
 import { deepestContaining, isInsideOrEqual } from './paths';
 import { maxFileSizeBytesFromMB, maxPixelsFromMegapixels } from '../../engine/util/limits';
+import { errorMessage } from '../../engine/util/errors';
 
 export interface CaptionFeatureDeps {
   models: ModelService;
@@ -119,7 +120,7 @@ async function discover(index: CaptionIndex): Promise<void> {
     const found = await vscode.workspace.findFiles(CAPTIONS_GLOB, '**/node_modules/**');
     await Promise.all(found.filter((u) => u.scheme === 'file').map((u) => index.fileChanged(u.fsPath)));
   } catch (err) {
-    log().warn(`captions: cannot look for captions files: ${err instanceof Error ? err.message : String(err)}`);
+    log().warn(`captions: cannot look for captions files: ${errorMessage(err)}`);
   }
 }
 

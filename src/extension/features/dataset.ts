@@ -34,6 +34,7 @@ import {
 } from './datasetPlan';
 import { ensureCaptioner, ensureTeachers, resolveTeacher, settingsBaseDir } from './modelPrompts';
 import { showReport } from '../reports';
+import { errorMessage, firstLineOf } from '../../engine/util/errors';
 
 const SHOW_REPORT = 'Show Report';
 
@@ -83,7 +84,7 @@ class DatasetFolders {
       const found = await vscode.workspace.findFiles(`**/{${MANIFEST_FILE},${RAYGEN_MANIFEST}}`, '**/node_modules/**', 2000);
       for (const u of found) if (u.scheme === 'file' && (await isReinforcedDataset(path.dirname(u.fsPath)))) this.folders.add(path.dirname(u.fsPath));
     } catch (err) {
-      log().warn(`datasets: cannot look for reinforced datasets: ${err instanceof Error ? err.message : String(err)}`);
+      log().warn(`datasets: cannot look for reinforced datasets: ${errorMessage(err)}`);
     }
     this.publish();
   }
@@ -432,7 +433,7 @@ async function chooseReplayInputs(dataset: string, deps: DatasetFeatureDeps, set
       teachers = await ensureTeachers(deps.models, specs, settings);
       if (!teachers) note = 'the teacher models are not downloaded';
     } catch (err) {
-      note = `cannot open the teacher models: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+      note = `cannot open the teacher models: ${firstLineOf(err)}`;
     }
   }
   return { options, teachers, note };

@@ -13,6 +13,7 @@ import { formatBytes, formatDuration } from '../../engine/util/format';
 import { log } from '../log';
 import type { ModelService } from '../modelService';
 import { readSettings, settingsBaseDir, type AssetSettings } from '../settings';
+import { errorMessage } from '../../engine/util/errors';
 
 export { settingsBaseDir } from '../settings';
 
@@ -43,7 +44,7 @@ export async function downloadWithProgress(title: string, run: (signal: AbortSig
     return true;
   } catch (err) {
     if ((err as { name?: string }).name === 'AbortError') return false;
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     log().error(`${title} failed: ${message}`);
     const pick = await vscode.window.showErrorMessage(`${title} failed: ${message.split('\n')[0]}`, 'Retry', 'Show Log');
     if (pick === 'Retry') return downloadWithProgress(title, run);

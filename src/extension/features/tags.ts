@@ -30,6 +30,7 @@ import { FolderTags, type ImageTagChange } from './tagging/folderTags';
 import { settingsVocabulary } from './tagging/settingsVocab';
 import { tagRunSummary, type FolderOutcome } from './tagging/summary';
 import { groupByRoot, matchSelection } from './tagging/targets';
+import { errorMessage } from '../../engine/util/errors';
 
 export interface TagFeatureDeps {
   models: ModelService;
@@ -158,7 +159,7 @@ class TagCommands implements vscode.Disposable {
   }
 
   private saveCache(): void {
-    for (const c of this.caches.values()) void c.save().catch((err) => log().warn(`tags: embedding cache not saved: ${(err as Error).message}`));
+    for (const c of this.caches.values()) void c.save().catch((err) => log().warn(`tags: embedding cache not saved: ${errorMessage(err)}`));
   }
 
   /** Loads every workspace folder's tags file; forgets folders that left the workspace. */
@@ -171,7 +172,7 @@ class TagCommands implements vscode.Disposable {
   }
 
   private reportLoadError(root: string, err: unknown): void {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     log().error(`tags: ${message}`);
     if (this.reportedLoadErrors.has(root)) return;
     this.reportedLoadErrors.add(root);
@@ -204,7 +205,7 @@ class TagCommands implements vscode.Disposable {
     if (t) clearTimeout(t);
     this.timers.set(key, setTimeout(() => {
       this.timers.delete(key);
-      void Promise.resolve().then(run).catch((err) => log().error(`tags: ${err instanceof Error ? err.message : String(err)}`));
+      void Promise.resolve().then(run).catch((err) => log().error(`tags: ${errorMessage(err)}`));
     }, ms));
   }
 
@@ -295,7 +296,7 @@ class TagCommands implements vscode.Disposable {
         for (const e of r.errors) log().warn(`tags: ${e.input}: ${e.error}`);
       } catch (err) {
         if (!folder.loaded && folder.loadError) this.reportLoadError(root, err);
-        else log().warn(`tags: automatic tagging of ${this.folderName(root)} failed: ${err instanceof Error ? err.message : String(err)}`);
+        else log().warn(`tags: automatic tagging of ${this.folderName(root)} failed: ${errorMessage(err)}`);
       }
     }
     this.saveCache();
@@ -359,7 +360,7 @@ class TagCommands implements vscode.Disposable {
           else if (pick === LOWER_THRESHOLD) await this.lowerThreshold(roots, targets);
           else if (pick === 'Re-tag All') await this.tagImages(targets, 'all');
         } catch (err) {
-          void vscode.window.showErrorMessage(`MobileCLIP Assets: ${err instanceof Error ? err.message : String(err)}`);
+          void vscode.window.showErrorMessage(`MobileCLIP Assets: ${errorMessage(err)}`);
         }
       });
     } finally {
@@ -415,7 +416,7 @@ class TagCommands implements vscode.Disposable {
           });
           outcomes.push({ name, result, unmatched });
         } catch (err) {
-          outcomes.push({ name, error: err instanceof Error ? err.message : String(err), unmatched });
+          outcomes.push({ name, error: errorMessage(err), unmatched });
         }
       }
     } finally {
@@ -540,7 +541,7 @@ class TagCommands implements vscode.Disposable {
       try {
         await this.folder(root).loadStore();
       } catch (err) {
-        throw new Error(`The tags file of ${this.folderName(root)} cannot be read (fix or delete ${TAGS_DATA_FILE}): ${(err as Error).message}`);
+        throw new Error(`The tags file of ${this.folderName(root)} cannot be read (fix or delete ${TAGS_DATA_FILE}): ${errorMessage(err)}`);
       }
     }
 
@@ -576,7 +577,7 @@ class TagCommands implements vscode.Disposable {
         for (const e of r.errors) problems.push(`${e.input}: ${e.error}`);
         if (r.vocabularyTouched) this.scheduleRescore(root);
       } catch (err) {
-        problems.push(`${this.folderName(root)}: ${(err as Error).message}`);
+        problems.push(`${this.folderName(root)}: ${errorMessage(err)}`);
       }
     }
     this.refresh();
@@ -622,7 +623,7 @@ class TagCommands implements vscode.Disposable {
       for (const p of r.problems) log().warn(`tags: no live scores: ${p}`);
       return { lists: r.lists, note: r.problems.length ? `No live scores: ${r.problems[0]}` : undefined };
     } catch (err) {
-      log().warn(`tags: no live scores: ${err instanceof Error ? err.message : String(err)}`);
+      log().warn(`tags: no live scores: ${errorMessage(err)}`);
       return undefined;
     }
   }

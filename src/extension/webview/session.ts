@@ -10,6 +10,7 @@ import {
 } from '../../shared/messages';
 import type { AssetBackend, BackendItem, ItemsDelta, ResultSet } from './backend';
 import { describe, parseWebviewMessage } from './validate';
+import { errorMessage } from '../../engine/util/errors';
 
 export interface SessionHost {
   post(message: HostToWebview): unknown;
@@ -108,7 +109,7 @@ export class WebviewSession {
         if (kind !== 'gallery') return;
         this.post({ type: 'modelStatus', status });
         // Thumbnails that failed while the worker was down are worth asking for again.
-        if (recovered && this.ready) void this.sendAll().catch((e) => this.host.showError(String(e)));
+        if (recovered && this.ready) void this.sendAll().catch((e) => this.host.showError(errorMessage(e)));
       }),
     );
   }
@@ -157,7 +158,7 @@ export class WebviewSession {
     try {
       await this.dispatch(m);
     } catch (e) {
-      this.host.showError(e instanceof Error ? e.message : String(e));
+      this.host.showError(errorMessage(e));
     }
   }
 
@@ -296,7 +297,7 @@ export class WebviewSession {
       this.post({ type: 'searchResults', seq, query, results: out.results, ranked: out.ranked, noGoodMatch: out.noGoodMatch, bestScore: out.bestScore });
     } catch (e) {
       if (abort.signal.aborted) return;
-      const error = e instanceof Error ? e.message : String(e);
+      const error = errorMessage(e);
       this.post({ type: 'searchResults', seq, query, results: [], ranked: false, noGoodMatch: false, bestScore: null, error });
     }
   }
@@ -315,7 +316,7 @@ export class WebviewSession {
         error: t.thumbnailPath ? undefined : (t.error ?? 'Thumbnail could not be made'),
       }));
     } catch (e) {
-      const error = e instanceof Error ? e.message : String(e);
+      const error = errorMessage(e);
       updates = ids.map((id) => ({ id, thumbnail: null, error }));
     }
     this.post({ type: 'thumbnails', updates: [...updates, ...unknown] });

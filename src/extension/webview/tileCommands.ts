@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { TileContext } from '../../shared/messages';
 import type { AssetBackend, ResultSet } from './backend';
 import type { WebviewSession } from './session';
+import { errorMessage } from '../../engine/util/errors';
 
 export const TILE_COMMANDS = {
   open: 'mobileclipAssets.tile.open',
@@ -55,7 +56,7 @@ export function registerTileCommands(backend: AssetBackend, targets: TileCommand
       try {
         await run(ids);
       } catch (e) {
-        void vscode.window.showErrorMessage(e instanceof Error ? e.message : String(e));
+        void vscode.window.showErrorMessage(errorMessage(e));
       }
     });
   return vscode.Disposable.from(

@@ -18,6 +18,7 @@ import { loadTagVocabulary, type TagVocabulary } from '../../../engine/tags/voca
 import type { ItemError, Progress } from '../../../engine/types';
 import type { AssetTag } from '../../../shared/messages';
 import { changedTagLists, syncSidecars, tagLists } from './sidecars';
+import { errorMessage } from '../../../engine/util/errors';
 
 /** What the folder's index offers the tagger. */
 export interface FolderIndexView {
@@ -121,7 +122,7 @@ export class FolderTags {
       },
       (err: unknown) => {
         this.storeLoading = undefined;
-        this.storeError = (err as Error).message;
+        this.storeError = errorMessage(err);
         throw err;
       },
     );
@@ -147,7 +148,7 @@ export class FolderTags {
       if (changed && before) await syncSidecars(this.root, store, changedTagLists(before, tagLists(store)));
       return changed;
     } catch (err) {
-      this.storeError = (err as Error).message;
+      this.storeError = errorMessage(err);
       throw err;
     }
   }
@@ -314,7 +315,7 @@ export class FolderTags {
         return { lists, live: true };
       });
     } catch (err) {
-      return fromStore((err as Error).message); // e.g. the index was built by another model
+      return fromStore(errorMessage(err)); // e.g. the index was built by another model
     }
   }
 
@@ -332,7 +333,7 @@ export class FolderTags {
         for (const t of c.reject) store.reject(c.path, t, c.sha256);
         vocabularyTouched ||= [...c.confirm, ...c.reject].some((t) => names.has(t));
       } catch (err) {
-        errors.push({ input: c.path, error: (err as Error).message });
+        errors.push({ input: c.path, error: errorMessage(err) });
       }
     }
     await this.save(store);
