@@ -11,8 +11,9 @@ import type { IndexSnapshot } from '../../../engine/index/format';
 import type { TextEmbedder } from '../../../engine/tags/embeddings';
 import type { ExportFormat, ExportOptions } from '../../../engine/tags/export';
 import { imagesFromSnapshot } from '../../../engine/tags/from-index';
-import { TagStore, type TagEntry, type TagState } from '../../../engine/tags/store';
-import { AutoTagger, type TagImageInput, type TagSuggestion } from '../../../engine/tags/tagger';
+import { TagStore, type TagEntry } from '../../../engine/tags/store';
+import { compareTags } from '../../../engine/tags/order';
+import { AutoTagger, needsTagging, suggestionsFromStore, type TagImageInput, type TagSuggestion } from '../../../engine/tags/tagger';
 import type { TagEmbeddingCache } from '../../../engine/tags/embeddings';
 import { loadTagVocabulary, type TagVocabulary } from '../../../engine/tags/vocabulary';
 import type { ItemError, Progress } from '../../../engine/types';
@@ -297,7 +298,7 @@ export class FolderTags {
     const store = await this.loadStore();
     const fromStore = async (problem?: string) => {
       const names = (await this.vocabulary()).tags.map((t) => t.name);
-      return { lists: relPaths.map((p) => storeSuggestions(names, store.peek(p))), live: false, problem };
+      return { lists: relPaths.map((p) => suggestionsFromStore(names, store.peek(p))), live: false, problem };
     };
     if (!embedder) return fromStore();
     try {
@@ -309,7 +310,7 @@ export class FolderTags {
           try {
             return tagger.suggestTags(p, embeddings.get(p));
           } catch {
-            return storeSuggestions(tagger.prepared.names, store.peek(p));
+            return suggestionsFromStore(tagger.prepared.names, store.peek(p));
           }
         });
         return { lists, live: true };
@@ -432,11 +433,6 @@ export function reconcileInput(
   return out;
 }
 
-/** The engine's incremental rule: never tagged, changed since, or tagged with another vocabulary/model. */
-export function needsTagging(entry: Readonly<TagEntry> | undefined, sha256: string, signature: string): boolean {
-  return !entry || entry.sha256 !== sha256 || entry.auto !== signature;
-}
-
 /** Paths with a user decision (confirmed or removed tag): the few-shot examples. */
 export function pathsWithDecisions(store: { paths(): string[]; peek(p: string): Readonly<TagEntry> | undefined }): Set<string> {
   const out = new Set<string>();
@@ -447,30 +443,12 @@ export function pathsWithDecisions(store: { paths(): string[]; peek(p: string): 
   return out;
 }
 
-/** Tags for a tile: rejected ones left out; confirmed = the user's (score 1), suggestions with their score. */
+/** Tags for a tile, in the one tag order: rejected ones left out; confirmed = the user's (score 1), suggestions with their score. */
 export function assetTagsOf(entry: Readonly<TagEntry> | undefined): AssetTag[] {
   if (!entry) return [];
-  const out: AssetTag[] = [];
-  for (const [tag, m] of Object.entries(entry.tags)) {
-    if (m.state === 'confirmed') out.push({ tag, score: 1, source: 'user' });
-    else if (m.state === 'suggested') out.push({ tag, score: m.score ?? 0, source: 'auto' });
-  }
-  const rank = (t: AssetTag) => (t.source === 'user' ? 0 : 1);
-  return out.sort((a, b) => rank(a) - rank(b) || b.score - a.score || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
-}
-
-/** Suggestion rows from the recorded state alone (no model): the vocabulary, then the image's other tags. */
-export function storeSuggestions(vocabulary: readonly string[], entry: Readonly<TagEntry> | undefined): TagSuggestion[] {
-  const out: TagSuggestion[] = [];
-  const seen = new Set<string>();
-  const add = (tag: string, inVocabulary: boolean) => {
-    if (seen.has(tag)) return;
-    seen.add(tag);
-    const m = entry?.tags[tag];
-    out.push({ tag, score: m?.score, state: m?.state ?? 'none', source: m?.source, wouldSuggest: false, inVocabulary });
-  };
-  for (const n of vocabulary) add(n, true);
-  for (const t of Object.keys(entry?.tags ?? {})) add(t, false);
-  const rank = (s: TagState | 'none') => (s === 'confirmed' ? 0 : s === 'suggested' ? 1 : s === 'none' ? 2 : 3);
-  return out.sort((a, b) => rank(a.state) - rank(b.state) || (b.score ?? -1) - (a.score ?? -1) || (a.tag < b.tag ? -1 : 1));
+  return Object.entries(entry.tags)
+    .filter(([, m]) => m.state !== 'rejected')
+    .map(([tag, m]) => ({ tag, state: m.state, score: m.score }))
+    .sort(compareTags)
+    .map((t): AssetTag => (t.state === 'confirmed' ? { tag: t.tag, score: 1, source: 'user' } : { tag: t.tag, score: t.score ?? 0, source: 'auto' }));
 }
