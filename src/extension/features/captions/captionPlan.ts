@@ -2,17 +2,11 @@
 // which images a mixed Explorer/gallery selection means, which captions file each one goes to,
 // the progress line, and the closing summary.
 import * as path from 'node:path';
-import { captionImages, captionsFileFor, type CaptionBackend, type CaptionImagesOptions, type CaptionProgress, type ResolvedCaptioner, type CaptionSettings } from '../../engine/captions';
-import { DEFAULT_IMAGE_EXTENSIONS } from '../../engine/index/scan';
-import { formatDuration } from '../../engine/util/format';
-import { deepestContaining, isInsideOrEqual } from './paths';
-import { errorMessage } from '../../engine/util/errors';
+import { captionImages, captionsFileFor, type CaptionBackend, type CaptionImagesOptions, type CaptionProgress, type ResolvedCaptioner, type CaptionSettings } from '../../../engine/captions';
+import { formatDuration } from '../../../engine/util/format';
+import { deepestContaining, isImageFile, isInsideOrEqual } from '../../paths';
+import { errorMessage } from '../../../engine/util/errors';
 
-const IMAGE_EXTENSIONS = new Set(DEFAULT_IMAGE_EXTENSIONS.map((e) => `.${e}`));
-
-export function isImageFile(p: string): boolean {
-  return IMAGE_EXTENSIONS.has(path.extname(p).toLowerCase());
-}
 
 export interface CollectDeps {
   /** 'file', 'folder', or undefined when the path does not exist. */

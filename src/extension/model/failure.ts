@@ -2,8 +2,8 @@
 // quick pick row) and the full text (file lists, URLs, paths) for the log and the details page.
 // No `vscode` import (tested directly).
 import * as path from 'node:path';
-import { ChecksumMismatchError, LocalModelError, ModelDownloadError, ModelNotDownloadedError, ModelOfflineError } from '../engine/models/resolve';
-import { errorMessage } from '../engine/util/errors';
+import { ChecksumMismatchError, LocalModelError, ModelDownloadError, ModelNotDownloadedError, ModelOfflineError } from '../../engine/models/resolve';
+import { errorMessage } from '../../engine/util/errors';
 
 export type FailureKind =
   /** The model host cannot be reached at all (DNS, refused, no route). */

@@ -5,11 +5,11 @@
 import * as path from 'node:path';
 import {
   CAPTIONS_DIR, CAPTIONS_FILE, captionsFor, loadCaptionStore, relativeCaptionPath, searchCaptions, type CaptionStore,
-} from '../../engine/captions';
-import { compileFilters } from '../../engine/search/filters';
-import { parseQuery } from '../../engine/search/query';
-import { isInsideOrEqual } from './paths';
-import { errorMessage } from '../../engine/util/errors';
+} from '../../../engine/captions';
+import { compileFilters } from '../../../engine/search/filters';
+import { parseQuery } from '../../../engine/search/query';
+import { isInsideOrEqual } from '../../paths';
+import { errorMessage } from '../../../engine/util/errors';
 
 export interface CaptionHit {
   /** Absolute image path. */
