@@ -60,7 +60,9 @@ export class IndexScheduler implements vscode.Disposable {
    * ETA. A failure is logged and shown (unless the run was cancelled); it never rejects.
    */
   async run(body: IndexRunBody, notify: boolean): Promise<void> {
-    await this.idle();
+    // Not `await this.idle()`: that yields even when idle, and two runs asked for in one tick
+    // would both start. The check and the claim below happen without a yield in between.
+    while (this.current) await this.current.done;
     const abort = new AbortController();
     const done = notify ? this.withNotification(abort, () => this.guarded(body, abort)) : this.guarded(body, abort);
     this.current = { abort, done };
