@@ -8,6 +8,7 @@ import { parseBackground } from '../engine/preprocess/pipeline';
 import type { EngineOptions, ExecutionProviderSetting } from '../engine/types';
 import { limitProblem, type LimitKey } from '../engine/util/limits';
 import { printLines } from './output';
+import { errorMessage } from '../engine/util/errors';
 
 export interface Command {
   name: string;
@@ -50,7 +51,7 @@ export function parseCommandArgs<O extends OptionSpec>(argv: string[], options: 
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
-    const msg = (err as Error).message;
+    const msg = errorMessage(err);
     const unknown = /Unknown option '([^']+)'/.exec(msg);
     throw new UsageError(unknown ? `unknown option ${unknown[1]}` : msg.split('\n')[0]);
   }
@@ -88,7 +89,7 @@ export function engineOptionsFrom(values: GlobalValues): EngineOptions {
     try {
       parseBackground(values.background);
     } catch (err) {
-      throw new UsageError(`--background: ${(err as Error).message}`);
+      throw new UsageError(`--background: ${errorMessage(err)}`);
     }
     opts.background = values.background;
   }

@@ -1,97 +1,69 @@
-// Extension entry point: wires the engine-backed services to VS Code. Activation only creates
-// objects and registers contributions; the model loads (in the worker process) on first use or
-// when background indexing starts, so no native module is ever loaded into the extension host.
+// Extension entry point: creates the extension's parts, registers the command table and hands the
+// workspace's events to one owner. Activation only creates objects and registers contributions;
+// the model loads (in the worker process) on first use or when background indexing starts, so no
+// native module is ever loaded into the extension host.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { registerCommand } from './commands/register';
+import { createAssetBackend, ModelActions } from './assets/assetBackend';
 import { AssetLibrary } from './assets/assetLibrary';
 import { IndexStatusBar } from './assets/statusBar';
 import { DebouncedImageWatcher } from './assets/watcher';
-import { findImages } from './commands/findImages';
-import { registerCaptionFeatures } from './features/captions';
-import { registerDatasetFeatures } from './features/dataset';
-import { registerTagFeatures } from './features/tags';
-import { selectModel } from './commands/modelCommands';
-import { log } from './log';
+import { registerCommands } from './commands/register';
+import { COMMANDS } from './commands/table';
+import type { Ctx } from './ctx';
+import { CaptionFeature } from './features/captions/captionFeature';
+import { DatasetFeature } from './features/datasets/datasetFeature';
+import { TagFeature } from './features/tagging/tagFeature';
+import { disposeLog } from './log';
+import { ModelPrompts } from './model/prompts';
+import { ModelService } from './model/service';
+import { Thumbnailer } from './model/thumbnails';
 import { registerReports } from './reports';
-import { ModelService } from './modelService';
-import { affectsEngine, readSettings } from './settings';
-import { registerAssetWebviews } from './webview';
+import { createAssetWebviews } from './webview';
+import { WorkspaceEvents } from './workspaceEvents';
+
+/** Stops the running extension's worker processes, for deactivate(). */
+let stopWorkers: (() => Promise<void>) | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
   const workerScript = context.asAbsolutePath(path.join('dist', 'worker.js'));
+  const cliScript = context.asAbsolutePath(path.join('dist', 'cli.js'));
+  const storageRoot = (context.storageUri ?? context.globalStorageUri).fsPath;
   registerReports(context);
   const models = new ModelService(workerScript);
-  const storageRoot = (context.storageUri ?? context.globalStorageUri).fsPath;
-  const library = new AssetLibrary(models, path.join(storageRoot, 'index'));
-  const webviews = registerAssetWebviews(context, library);
-  const statusBar = new IndexStatusBar(library);
-  const watcher = new DebouncedImageWatcher((batch) => library.applyChanges(batch));
-  context.subscriptions.push(models, library, statusBar, watcher);
-  const tags = registerTagFeatures(context, { models, library });
-  const captions = registerCaptionFeatures(context, { models, library, workerScript, tagsOf: tags.tagNamesOf });
-  registerDatasetFeatures(context, { models, workerScript, cliScript: context.asAbsolutePath(path.join('dist', 'cli.js')) });
-  library.setAnnotations({ tagsOf: tags.tagsOf, captionsOf: captions.captionsOf, captionMatches: captions.captionMatches });
-
-  const command = (id: string, run: (...args: any[]) => unknown) => registerCommand(context, id, run);
-
-  command('findImages', (query?: unknown) => findImages(library, models, webviews.showResults, typeof query === 'string' ? query : ''));
-  command('findSimilar', async (uri?: vscode.Uri, uris?: vscode.Uri[]) => {
-    const target = uris?.[0] ?? uri ?? vscode.window.activeTextEditor?.document.uri ?? activeTabUri();
-    if (!target || target.scheme !== 'file') throw new Error('Right-click an image in the Explorer to find similar ones.');
-    if (!(await library.ensureSearchReady('Find Similar Images'))) return;
-    webviews.showResults(await library.findSimilar(target.fsPath));
-  });
-  command('pinResults', () => webviews.pinActiveResults());
-  command('indexWorkspace', () => library.indexAll({ interactive: true }));
-  command('rebuildIndex', async () => {
-    await library.rebuild();
-    await library.indexAll({ interactive: true, notify: true });
-  });
-  command('pauseIndexing', () => library.setPaused(true));
-  command('resumeIndexing', () => {
-    library.setPaused(false);
-    return library.indexAll({ interactive: false });
-  });
-  command('downloadModel', () => library.downloadModel());
-  command('selectModel', () => selectModel(models));
-  command('restartWorker', () => library.restartWorker());
-  command('showLog', () => log().show());
-
+  const prompts = new ModelPrompts(models);
+  const thumbnails = new Thumbnailer(models, workerScript);
+  const library = new AssetLibrary({ models, prompts, thumbnails, storageRoot: path.join(storageRoot, 'index') });
+  const modelActions = new ModelActions(library, models, prompts);
+  const backend = createAssetBackend(library, modelActions);
+  const webviews = createAssetWebviews(context.extensionUri, backend);
+  const tags = new TagFeature(library, models);
+  const captions = new CaptionFeature({ models, library, workerScript, tagsOf: (p) => tags.tagsOf(p).map((t) => t.tag) });
+  const datasets = new DatasetFeature({ models, prompts, workerScript, cliScript });
+  library.setAnnotations({ tagsOf: (p) => tags.tagsOf(p), captionsOf: (p) => captions.captionsOf(p), captionMatches: (q) => captions.captionMatches(q) });
+  const ctx: Ctx = { models, prompts, modelActions, library, backend, webviews, tags, captions, datasets };
+  const events = new WorkspaceEvents(ctx);
   context.subscriptions.push(
-    vscode.workspace.onDidChangeWorkspaceFolders(() => void startBackgroundWork(library)),
-    vscode.workspace.onDidChangeConfiguration(async (e) => {
-      if (affectsEngine(e)) {
-        // Re-resolve the model under the new settings; what the old settings had in flight is cancelled.
-        await models.refresh();
-        await startBackgroundWork(library);
-      } else if (e.affectsConfiguration('mobileclipAssets.index') || e.affectsConfiguration('files.exclude') || e.affectsConfiguration('search.exclude')) {
-        await startBackgroundWork(library);
-      }
-    }),
+    models, thumbnails, library, webviews, tags, captions, datasets, events,
+    new IndexStatusBar(library),
+    new DebouncedImageWatcher((batch) => library.applyChanges(batch)),
+    // Tiles and search filters read tags and captions synchronously: they read again on a change.
+    tags.onDidChangeTags(() => library.items.refreshAnnotations()),
+    captions.onDidChangeCaptions(() => library.items.refreshAnnotations()),
+    ...registerCommands(ctx, COMMANDS),
+    // Last, so that what the others log while they stop still has a channel.
+    { dispose: disposeLog },
   );
   void vscode.commands.executeCommand('setContext', 'mobileclipAssets.indexingPaused', false);
-  // After activation returns: find out where the model stands, list images (stat only) and, when
-  // allowed, index in the background.
-  setTimeout(() => void models.refresh().then(() => startBackgroundWork(library)), 0);
+  stopWorkers = async () => {
+    await Promise.all([models.shutdown(), thumbnails.shutdown()]);
+  };
+  events.start();
 }
 
-async function startBackgroundWork(library: AssetLibrary): Promise<void> {
-  try {
-    await library.reloadFolders();
-    if (readSettings().index.autoIndex) {
-      await library.indexAll({ interactive: false });
-    }
-  } catch (err) {
-    log().error(`background indexing: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-function activeTabUri(): vscode.Uri | undefined {
-  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  return input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
-}
-
-export function deactivate(): void {
-  // Disposables registered on the context stop the worker process.
+/** Stops the worker processes (VS Code waits for the promise before it ends the extension host). */
+export function deactivate(): Promise<void> | undefined {
+  const stop = stopWorkers;
+  stopWorkers = undefined;
+  return stop?.();
 }

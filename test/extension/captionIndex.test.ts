@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import {
   addUserCaption, captionsFileFor, emptyCaptionStore, setGeneratedCaptions, updateCaptionStore, type CaptionRun, type CaptionStore,
 } from '../../src/engine/captions';
-import { CaptionIndex, captionsRootOf } from '../../src/extension/features/captionIndex';
+import { CaptionIndex, captionsRootOf } from '../../src/extension/features/captions/captionIndex';
 import { PROJECT_ROOT } from '../fixtures/paths';
 
 const work = path.join(PROJECT_ROOT, '.cache', 'test-extension-caption-index', String(process.pid));

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { CaptionProgress } from '../../src/engine/captions';
 import {
-  captionSummary, CaptionRunProgress, collectImages, groupByCaptionRoot, isImageFile, type CollectDeps,
-} from '../../src/extension/features/captionPlan';
+  captionSummary, CaptionRunProgress, collectImages, groupByCaptionRoot, type CollectDeps,
+} from '../../src/extension/features/captions/captionPlan';
+import { isImageFile } from '../../src/extension/paths';
 import { setWebviewItemCheck, targetPaths } from '../../src/extension/features/commandArgs';
 
 const R = path.resolve('/ws');

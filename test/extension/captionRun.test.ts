@@ -13,8 +13,8 @@ import {
 } from '../../src/engine/captions';
 import { scanFolder } from '../../src/engine/index/scan';
 import { WorkerClient } from '../../src/engine/worker/client';
-import { CaptionIndex } from '../../src/extension/features/captionIndex';
-import { captionGroups, captionSummary, collectImages, groupByCaptionRoot, type CollectDeps } from '../../src/extension/features/captionPlan';
+import { CaptionIndex } from '../../src/extension/features/captions/captionIndex';
+import { captionGroups, captionSummary, collectImages, groupByCaptionRoot, type CollectDeps } from '../../src/extension/features/captions/captionPlan';
 import { captionerModelDir } from '../fixtures/captioner';
 import { writeBrokenFiles, writeSolidImage } from '../fixtures/images';
 import { FIXTURE_COLORS } from '../fixtures/models';

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { cliError, parseJsonOutput, runCli } from '../../src/extension/features/cliProcess';
+import { cliError, parseJsonOutput, runCli } from '../../src/extension/features/datasets/cliProcess';
 import { PROJECT_ROOT } from '../fixtures/paths';
 
 const work = path.join(PROJECT_ROOT, '.cache', 'test-extension-cli-process', String(process.pid));

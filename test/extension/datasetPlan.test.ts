@@ -9,7 +9,7 @@ import type { DistillReport, ReinforceSummary, VerifyReport } from '../../src/en
 import {
   augmentationsProblem, defaultOutputFolder, distillReportMarkdown, inspectOutputFolder, isReinforcedDataset,
   outputFolderProblem, reinforceProgressMessage, reinforceSummaryText, resolveOutputFolder, teacherSpecs, verifyReportMarkdown,
-} from '../../src/extension/features/datasetPlan';
+} from '../../src/extension/features/datasets/datasetPlan';
 import { PROJECT_ROOT } from '../fixtures/paths';
 
 const work = path.join(PROJECT_ROOT, '.cache', 'test-extension-dataset-plan', String(process.pid));

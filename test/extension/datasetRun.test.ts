@@ -8,11 +8,11 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Engine } from '../../src/engine/engine';
 import { reinforceDataset, verifyDataset, type DistillReport, type ReinforceSummary } from '../../src/engine/reinforce';
-import { cliError, parseJsonOutput, runCli } from '../../src/extension/features/cliProcess';
+import { cliError, parseJsonOutput, runCli } from '../../src/extension/features/datasets/cliProcess';
 import {
   defaultOutputFolder, distillCliArgs, distillReportMarkdown, inspectOutputFolder, isReinforcedDataset, outputFolderProblem,
   reinforceProgressMessage, reinforceSummaryText, verifyReportMarkdown,
-} from '../../src/extension/features/datasetPlan';
+} from '../../src/extension/features/datasets/datasetPlan';
 import { colorModelDir } from '../fixtures/models';
 import { PROJECT_ROOT } from '../fixtures/paths';
 import { CLI, makeImageSet, openEngines, teacherDirs, type ImageSet } from '../reinforce/helpers';

@@ -4,13 +4,13 @@ import '../helpers/fakeVscode'; // the Select Model command module imports vscod
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChecksumMismatchError, LocalModelError, ModelDownloadError, ModelOfflineError } from '../../src/engine/models/resolve';
-import { describeDownloadFailure, describeLoadFailure, failureDetailsMarkdown } from '../../src/extension/modelFailure';
-import { verifyToastText } from '../../src/extension/features/datasetPlan';
-import { captionsMarkdown } from '../../src/extension/features/captionsView';
+import { describeDownloadFailure, describeLoadFailure, failureDetailsMarkdown } from '../../src/extension/model/failure';
+import { verifyToastText } from '../../src/extension/features/datasets/datasetPlan';
+import { captionsMarkdown } from '../../src/extension/features/captions/captionsView';
 import { emptyCaptionStore } from '../../src/engine/captions/store';
 import type { ClipManifest } from '../../src/engine/models/manifest';
-import { registryRow } from '../../src/extension/commands/modelCommands';
-import { downloadSizeText } from '../../src/extension/modelService';
+import { registryRow } from '../../src/extension/model/selectModel';
+import { downloadSizeText } from '../../src/extension/model/state';
 import { describeModel } from '../../src/engine/models/names';
 
 const ctx = { modelName: 'MobileCLIP-S0', host: 'huggingface.co' };

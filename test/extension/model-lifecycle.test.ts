@@ -1,4 +1,5 @@
-// The model lifecycle state machine (src/extension/modelService.ts) in plain Node with the stand-in
+// The model lifecycle state machine (src/extension/model/service.ts, with what the user is asked:
+// model/prompts.ts) in plain Node with the stand-in
 // `vscode` module: settings, the user's answers and what the extension shows are scripted and
 // recorded there. Resolving, downloading and starting engines are replaced by controllable fakes
 // (their timing decides the races under test); the last test runs a real worker process.
@@ -10,9 +11,11 @@ import * as path from 'node:path';
 import type { Engine } from '../../src/engine/engine';
 import { LocalModelError, ModelNotDownloadedError, ModelOfflineError, resolveModel } from '../../src/engine/models/resolve';
 import type { EngineOptions, ModelInfo, ResolvedModel } from '../../src/engine/types';
-import { findImages, modelRows } from '../../src/extension/commands/findImages';
-import type { AssetLibrary } from '../../src/extension/assets/assetLibrary';
-import { ModelService, type ModelServiceDeps, type ModelState, type ModelStateKind } from '../../src/extension/modelService';
+import { FindImagesPicker, modelRows } from '../../src/extension/commands/findImages';
+import type { Ctx } from '../../src/extension/ctx';
+import { ModelPrompts } from '../../src/extension/model/prompts';
+import { ModelService, type ModelServiceDeps } from '../../src/extension/model/service';
+import type { ModelState, ModelStateKind } from '../../src/extension/model/state';
 import { Engine as RealEngine } from '../../src/engine/engine';
 import { colorModelDir } from '../fixtures/models';
 import { tempDir } from '../index/helpers';
@@ -95,12 +98,12 @@ class World {
 let world: World;
 let services: ModelService[] = [];
 
-function service(): { models: ModelService; states: ModelStateKind[] } {
+function service(): { models: ModelService; prompts: ModelPrompts; states: ModelStateKind[] } {
   const models = new ModelService(WORKER, world.deps());
   const states: ModelStateKind[] = [];
   models.onDidChangeState((s: ModelState) => states.push(s.kind));
   services.push(models);
-  return { models, states };
+  return { models, prompts: new ModelPrompts(models), states };
 }
 
 /** The state's kind (a function, so assertions do not narrow `models.state` for the rest of a test). */
@@ -129,13 +132,13 @@ after(() => {
 });
 
 test('missing → downloading → idle → loading → ready: the registry model is offered, downloaded and loaded', async () => {
-  const { models, states } = service();
+  const { models, prompts, states } = service();
   await models.refresh();
   assert.equal(kindOf(models), 'missing');
   assert.deepEqual(models.state.model.towerBytes, TOWERS);
   assert.equal(await models.getEngine(), undefined, 'no prompt and no wait while the model is missing');
 
-  const downloaded = models.download();
+  const downloaded = prompts.download();
   await until('the download to start', () => world.downloads.length === 1);
   assert.equal(kindOf(models), 'downloading');
   world.downloads[0]!.done.resolve();
@@ -190,7 +193,7 @@ test('stop() cancels an in-flight start and disposes what arrives late', async (
 test('a load error is failed(load) with Retry reloading, not a download failure', async () => {
   world.downloaded.add('mobileclip-s0');
   world.autoLoad = new Error('Load model from /cache/x/onnx/vision_model.onnx failed: Protobuf parsing failed.');
-  const { models } = service();
+  const { models, prompts } = service();
   await models.refresh();
   assert.equal(await models.getEngine(), undefined);
   const state = models.state;
@@ -204,7 +207,7 @@ test('a load error is failed(load) with Retry reloading, not a download failure'
   // A command asks: one sentence and the three actions; Retry loads again (now it works).
   world.autoLoad = 'ok';
   fake.controls.answer(/could not be loaded/, 'Retry');
-  const engine = await models.requireEngine('Find Images');
+  const engine = await prompts.requireEngine('Find Images');
   assert.ok(engine);
   const shown = fake.controls.messages.at(-1)!;
   assert.deepEqual([shown.severity, shown.items], ['error', ['Retry', 'Use Local Folder…', 'Show Details']]);
@@ -212,9 +215,9 @@ test('a load error is failed(load) with Retry reloading, not a download failure'
 });
 
 test('offline: one sentence naming the host, with Retry (download), Use Local Folder… and Show Details', async () => {
-  const { models } = service();
+  const { models, prompts } = service();
   await models.refresh();
-  const downloading = models.download();
+  const downloading = prompts.download();
   await until('the download', () => world.downloads.length === 1);
   const cause = Object.assign(new Error('getaddrinfo ENOTFOUND huggingface.co'), { code: 'ENOTFOUND' });
   world.downloads[0]!.done.reject(new ModelOfflineError('mobileclip-s0', [{ path: 'onnx/a.onnx', url: 'https://huggingface.co/x/a', dest: '/cache/a' }], 'huggingface.co', cause));
@@ -231,14 +234,14 @@ test('offline: one sentence naming the host, with Retry (download), Use Local Fo
 
 test('Use Local Folder… from the "model needed" message sets the model and loads it, without a reload', async () => {
   world.folders.add('/models/fixture');
-  const { models, states } = service();
+  const { models, prompts, states } = service();
   await models.refresh();
   fake.controls.answer(/needs the MobileCLIP-S0 model/, (m) => {
     assert.deepEqual(m.items, ['Download (46 MB + 40 MB)', 'Use Local Folder…', 'Select Model']);
     return 'Use Local Folder…';
   });
   fake.controls.answerOpenDialog(['/models/fixture']);
-  const engine = await models.requireEngine('Find Images');
+  const engine = await prompts.requireEngine('Find Images');
   assert.equal((engine as unknown as FakeEngine | undefined)?.spec, '/models/fixture');
   assert.equal(kindOf(models), 'ready');
   assert.deepEqual(states, ['missing', 'idle', 'loading', 'ready']);
@@ -246,14 +249,14 @@ test('Use Local Folder… from the "model needed" message sets the model and loa
 
 test('a folder that is not a model is failed(notAModel); the download command says there is nothing to download', async () => {
   await fake.controls.setSetting('mobileclipAssets.model', '/models/broken');
-  const { models } = service();
+  const { models, prompts } = service();
   await models.refresh();
   const state = models.state;
   assert.equal(state.kind, 'failed');
   if (state.kind !== 'failed') return;
   assert.equal(state.failure.kind, 'notAModel');
   assert.equal(state.failure.message, "The model folder broken can't be used: tokenizer.json is missing.");
-  assert.equal(await models.download(), false);
+  assert.equal(await prompts.download(), false);
   assert.match(fake.controls.messages.at(-1)!.message, /folder broken: there is nothing to download/);
   assert.equal(world.downloads.length, 0);
 });
@@ -279,30 +282,38 @@ test('worker crashes: crashed → restarting → ready from the exit event; log 
 });
 
 test('Find Images opens its picker at once while the model is missing, with the download sizes inline', async () => {
-  const { models } = service();
+  const { models, prompts } = service();
   await models.refresh();
   assert.deepEqual(modelRows(models.state).map((r) => r.label), [
     '$(cloud-download) Model needed: Download (46 MB + 40 MB)', '$(folder-opened) Use Local Folder…', '$(list-selection) Select Model',
   ]);
   const searched: string[] = [];
-  const library = {
-    folderStates: [],
-    searchAll: async (q: string) => {
-      searched.push(q);
-      return { ranked: false, hits: [], noGoodMatch: false, bestScore: null };
+  const ctx = {
+    models,
+    prompts,
+    library: {
+      folderStates: [],
+      search: {
+        searchAll: async (q: string) => {
+          searched.push(q);
+          return { ranked: false, hits: [], noGoodMatch: false, bestScore: null };
+        },
+      },
+      prepareSearch: async () => undefined,
+      scheduler: {
+        progress: { running: false, done: 0, total: 0, etaSeconds: null, failed: [] },
+        onDidUpdateIndex: () => ({ dispose: () => undefined }),
+      },
     },
-    prepareSearch: async () => undefined,
-    downloadModel: async () => undefined,
-    getProgress: () => ({ running: false, done: 0, total: 0, etaSeconds: null, failed: [] }),
-    onDidUpdateIndex: () => ({ dispose: () => undefined }),
-  } as unknown as AssetLibrary;
+    modelActions: { download: async () => undefined },
+  } as unknown as Ctx;
   const opened = new Promise<(typeof fake.controls.quickPicks)[number]>((resolve) => {
     const sub = fake.controls.onDidShowQuickPick((qp) => {
       sub.dispose();
       resolve(qp);
     });
   });
-  await findImages(library, models, () => undefined, '');
+  FindImagesPicker.open(ctx, '');
   const qp = await opened;
   assert.equal(qp.title, 'Find Images by Description: model needed');
   assert.match(qp.items[0]!.label, /Model needed: Download \(46 MB \+ 40 MB\)/);

@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import type { IndexSnapshot } from '../../src/engine/index/format';
 import { VectorTable } from '../../src/engine/search/vectors';
 import { AutoTagger, TagEmbeddingCache, TagStore, TAGS_DATA_FILE, VOCABULARY_FILE, xmpSidecarPath } from '../../src/engine/tags';
-import { assetTagsOf, FolderTags, storeSuggestions } from '../../src/extension/features/tagging/folderTags';
+import { FolderTags } from '../../src/extension/features/tagging/folderTags';
+import { assetTagsOf } from '../../src/extension/features/tagging/tagsFile';
+import { suggestionsFromStore } from '../../src/engine/tags/tagger';
 import { settingsVocabulary } from '../../src/extension/features/tagging/settingsVocab';
 import { ConceptEmbedder, SHA, tempFolder } from '../tags/helpers';
 
@@ -186,7 +188,7 @@ test('reconciling with the index: renames keep tags; only files gone from disk l
   assert.deepEqual((await f.onFile()).tagsOf('again.png'), ['favourite'], 'saved');
 });
 
-test('tiles get confirmed tags first as the user\'s, suggestions with scores, never removed tags', async () => {
+test('tiles get confirmed tags first as the user\'s, suggestions with scores, never removed tags (in the tags file\'s order)', async () => {
   const tags = assetTagsOf({
     tags: {
       icon: { source: 'auto', state: 'suggested', score: 0.81 },
@@ -196,9 +198,11 @@ test('tiles get confirmed tags first as the user\'s, suggestions with scores, ne
       flat: { source: 'auto', state: 'suggested', score: 0.9 },
     },
   });
+  // Confirmed tags keep the score they were confirmed with for the order (logo, 0.7, before hero,
+  // never scored), as in TagStore.tagsOf; a tile shows them as the user's.
   assert.deepEqual(tags, [
-    { tag: 'hero', score: 1, source: 'user' },
     { tag: 'logo', score: 1, source: 'user' },
+    { tag: 'hero', score: 1, source: 'user' },
     { tag: 'flat', score: 0.9, source: 'auto' },
     { tag: 'icon', score: 0.81, source: 'auto' },
   ]);
@@ -222,7 +226,7 @@ test('suggestions for Edit Tags: live with a model, recorded without one', async
   const recorded = await f.folder.suggest(undefined, ['a.png']);
   assert.equal(recorded.live, false);
   assert.deepEqual(recorded.lists[0]!.map((s) => [s.tag, s.state]), [['mine', 'confirmed'], ['red', 'suggested'], ['cat', 'none'], ['green', 'rejected']]);
-  assert.deepEqual(storeSuggestions(['x'], undefined), [{ tag: 'x', score: undefined, state: 'none', source: undefined, wouldSuggest: false, inVocabulary: true }]);
+  assert.deepEqual(suggestionsFromStore(['x'], undefined), [{ tag: 'x', score: undefined, state: 'none', source: undefined, wouldSuggest: false, inVocabulary: true }]);
   // An index built by another model cannot be scored with this one: recorded state and the reason.
   const other = new ConceptEmbedder(['red', 'green', 'blue', 'cat'], 'another-model');
   const mismatch = await f.folder.suggest(other, ['a.png']);

@@ -9,7 +9,9 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { AssetLibrary } from '../../src/extension/assets/assetLibrary';
 import { BULK_EVENTS, DebouncedImageWatcher, type WatchBatch } from '../../src/extension/assets/watcher';
-import { ModelService } from '../../src/extension/modelService';
+import { ModelPrompts } from '../../src/extension/model/prompts';
+import { ModelService } from '../../src/extension/model/service';
+import { Thumbnailer } from '../../src/extension/model/thumbnails';
 import { writeSolidImage } from '../fixtures/images';
 import { colorModelDir } from '../fixtures/models';
 import { tempDir } from '../index/helpers';
@@ -65,7 +67,8 @@ test('300 images copied at once into nested folders are all indexed, also when m
   await fake.controls.setSetting('mobileclipAssets.modelCacheDir', path.join(base, 'model-cache'));
   fake.controls.setWorkspaceFolders([root]);
   const models = new ModelService(WORKER);
-  const library = new AssetLibrary(models, path.join(base, 'storage'));
+  const thumbnails = new Thumbnailer(models, WORKER);
+  const library = new AssetLibrary({ models, prompts: new ModelPrompts(models), thumbnails, storageRoot: path.join(base, 'storage') });
   try {
     await models.refresh();
     await library.reloadFolders();
@@ -99,6 +102,7 @@ test('300 images copied at once into nested folders are all indexed, also when m
     assert.equal(after.filter((p) => p.startsWith('more-clipart/food/')).length, 0);
   } finally {
     library.dispose();
+    thumbnails.dispose();
     models.dispose();
     fake.controls.setWorkspaceFolders(undefined);
   }

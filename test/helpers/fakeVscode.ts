@@ -32,6 +32,9 @@ export interface FakeControls {
   documents: unknown[];
   logLines: { level: string; text: string; channel: string }[];
   commands: Map<string, (...args: unknown[]) => unknown>;
+  outputChannels: { name: string; disposed: boolean }[];
+  watchers: { glob: string; disposed: boolean }[];
+  listenerCount(event: 'workspaceFolders' | 'configuration'): number;
   onDidShowMessage(listener: (m: ShownMessage) => void): { dispose(): void };
   onDidShowQuickPick(listener: (qp: FakeQuickPick) => void): { dispose(): void };
   setSetting(key: string, value: unknown): Promise<void>;

@@ -154,13 +154,18 @@ function createVscodeStub(options = {}) {
     return qp;
   };
 
+  /** Every output channel created: { name, disposed, ... }. */
+  const outputChannels = [];
   const output = (name) => {
     const line = (level) => (text) => logLines.push({ level, text: String(text), channel: name });
-    return {
-      name, append: line('append'), appendLine: line('info'), replace() {}, clear() {}, show() {}, hide() {}, dispose() {},
+    const channel = {
+      name, disposed: false, append: line('append'), appendLine: line('info'), replace() {}, clear() {}, show() {}, hide() {},
+      dispose() { channel.disposed = true; },
       trace: line('trace'), debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error'),
       logLevel: 2, onDidChangeLogLevel: () => disposable(),
     };
+    outputChannels.push(channel);
+    return channel;
   };
 
   const statusBarItem = () => ({ show() { this.visible = true; }, hide() { this.visible = false; }, dispose() {}, text: '', tooltip: '', command: undefined, name: '' });
@@ -248,6 +253,10 @@ function createVscodeStub(options = {}) {
     quickPicks,
     documents,
     logLines,
+    outputChannels,
+    watchers,
+    /** How many listeners an event of `vscode.workspace` has ('workspaceFolders' | 'configuration'). */
+    listenerCount(event) { return (event === 'workspaceFolders' ? foldersEmitter : configEmitter).listeners.size; },
     onDidShowMessage: messageEmitter.event,
     onDidShowQuickPick: quickPickEmitter.event,
     /** Changes a setting ("section.key") and fires onDidChangeConfiguration like VS Code does. */

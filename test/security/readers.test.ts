@@ -19,7 +19,7 @@ import { DEFAULT_MAX_PIXELS, parseBackground, preprocessImage } from '../../src/
 import { TagStore, TAGS_DATA_FILE } from '../../src/engine/tags/store';
 import { loadTagVocabulary } from '../../src/engine/tags/vocabulary';
 import { MAX_IMAGE_FILE_BYTES } from '../../src/engine/util/limits';
-import { isReinforcedDataset } from '../../src/extension/features/datasetPlan';
+import { isReinforcedDataset } from '../../src/extension/features/datasets/datasetPlan';
 import { tempDir, writeFiles } from '../index/helpers';
 
 const decode = { background: parseBackground('#ffffff'), maxPixels: DEFAULT_MAX_PIXELS };

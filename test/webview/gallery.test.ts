@@ -448,7 +448,7 @@ describe('gallery webview', () => {
     { status: { kind: 'noImages' }, selector: '.empty[data-kind="noImages"]', text: /No images found/, button: 'Open Settings', sends: 'openSettings' },
     { status: { kind: 'modelMissing', modelName: 'MobileCLIP-S0', downloadSize: '45 MB + 40 MB' }, selector: '[data-status="modelMissing"]', text: /need the MobileCLIP-S0 model\. It runs locally/, button: 'Download (45 MB + 40 MB)', sends: 'downloadModel' },
     { status: { kind: 'modelMissing', modelName: 'MobileCLIP-S0' }, selector: '[data-status="modelMissing"]', text: /need the MobileCLIP-S0 model/, button: 'Use Local Folder…', sends: 'modelAction' },
-    { status: { kind: 'downloading', modelName: 'MobileCLIP-S0', received: 10_485_760, total: 41_943_040 }, selector: '[data-status="downloading"]', text: /Downloading MobileCLIP-S0… 10 MB of 40 MB/ },
+    { status: { kind: 'downloading', modelName: 'MobileCLIP-S0', received: 10_000_000, total: 40_000_000 }, selector: '[data-status="downloading"]', text: /Downloading MobileCLIP-S0… 10 MB of 40 MB/ },
     { status: { kind: 'modelFailed', modelName: 'MobileCLIP-S0', message: "Can't reach huggingface.co: offline or a proxy is needed.", retry: 'download' }, selector: '[data-status="modelFailed"]', text: /^Can't reach huggingface\.co: offline or a proxy is needed\.Retry/, button: 'Retry', sends: 'modelAction' },
     { status: { kind: 'modelFailed', modelName: 'MobileCLIP-S0', message: 'The model folder x cannot be used.', retry: 'load' }, selector: '[data-status="modelFailed"]', text: /model folder x/, button: 'Show Details', sends: 'modelAction' },
     { status: { kind: 'loading', modelName: 'MobileCLIP-S0' }, selector: '[data-status="loading"]', text: /Loading MobileCLIP-S0/ },
@@ -465,7 +465,7 @@ describe('gallery webview', () => {
       }
       if (c.status.kind === 'downloading') {
         const bar = await page.$eval('[data-status="downloading"] vscode-progress-bar', (e) => ({ value: (e as unknown as { value: number }).value, max: (e as unknown as { max: number }).max }));
-        assert.deepEqual(bar, { value: 10_485_760, max: 41_943_040 });
+        assert.deepEqual(bar, { value: 10_000_000, max: 40_000_000 });
       }
       if (items.length) {
         // Back to ready: the banner goes away.

@@ -1,18 +1,9 @@
 // Human-readable numbers for tiles, tooltips and progress lines.
 import type { AssetItem } from '../../src/shared/messages';
 
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n) || n < 0) return '';
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
-}
+// Sizes as the extension, the CLI and the model download show them (1000-based KB/MB, as the
+// model hosts state download sizes): one function, bundled into the webview by esbuild.
+export { formatBytes } from '../../src/engine/util/format';
 
 export function formatDims(item: Pick<AssetItem, 'width' | 'height'>): string {
   return item.width && item.height ? `${item.width} × ${item.height}` : '';

@@ -14,6 +14,7 @@ import { isPrecision } from '../../engine/models/precision';
 import { WorkerClient } from '../../engine/worker/client';
 import { type Command, GLOBAL_OPTIONS, UsageError, engineOptionsFrom, parseCommandArgs } from '../command';
 import { printLines, statusLine } from '../output';
+import { errorMessage } from '../../engine/util/errors';
 
 const USAGE = `Usage: mobileclip-assets caption [options] PATH...
 
@@ -163,7 +164,7 @@ function settingsFrom(values: Record<string, unknown>): Partial<CaptionSettings>
   try {
     resolveCaptionSettings(s);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(errorMessage(err));
   }
   return s;
 }

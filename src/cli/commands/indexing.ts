@@ -12,6 +12,7 @@ import { defaultCacheDir } from '../../engine/models/resolve';
 import { parseBackground } from '../../engine/preprocess/pipeline';
 import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, numberFlag, openEngine, parseCommandArgs } from '../command';
 import { escapeControl, printLines } from '../output';
+import { errorMessage } from '../../engine/util/errors';
 
 /** Flags of every command that reads or refreshes an index. */
 export const INDEX_OPTIONS = {
@@ -95,7 +96,7 @@ export function indexerOptionsFrom(folder: string, values: IndexFlagValues): Omi
   const thumbSize = values['thumbnail-size'] !== undefined ? numberFlag('--thumbnail-size', values['thumbnail-size'], 'thumbnail-size') : DEFAULT_THUMBNAIL_SIZE;
   // Checked before any model loads; indexIdentity() normalises it.
   if (values.background !== undefined) {
-    try { parseBackground(values.background); } catch (err) { throw new UsageError(`--background: ${(err as Error).message}`); }
+    try { parseBackground(values.background); } catch (err) { throw new UsageError(`--background: ${errorMessage(err)}`); }
   }
   return {
     root: folder,

@@ -9,6 +9,7 @@ import { DEFAULT_THRESHOLD, DEFAULT_TOP_K, SearchEngine, type SearchOptions, typ
 import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, numberFlag, openEngine, parseCommandArgs } from '../command';
 import { INDEX_OPTIONS, INDEX_USAGE, folderArg, indexerOptionsFrom, refreshIndex, reportDiscarded, type IndexFlagValues } from './indexing';
 import { printLines } from '../output';
+import { errorMessage } from '../../engine/util/errors';
 
 export const SEARCH_OPTIONS = {
   dir: { type: 'string' },
@@ -128,7 +129,7 @@ async function loadTags(folder: string): Promise<SearchOptions['tagsOf']> {
     const tags = await TagStore.load(folder);
     return (relPath) => tags.tagsOf(relPath);
   } catch (err) {
-    printLines(process.stderr, `tag: filters are off: cannot read the tags file (${(err as Error).message})`);
+    printLines(process.stderr, `tag: filters are off: cannot read the tags file (${errorMessage(err)})`);
     return undefined;
   }
 }

@@ -9,6 +9,7 @@ import {
 import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, openEngine, parseCommandArgs } from '../command';
 import { INDEX_OPTIONS, INDEX_USAGE, folderArg, indexerOptionsFrom, refreshIndex, reportDiscarded } from './indexing';
 import { printLines } from '../output';
+import { errorMessage } from '../../engine/util/errors';
 
 const USAGE = `Usage: mobileclip-assets tag DIR [options]
 
@@ -91,7 +92,7 @@ export const tag: Command = {
       const images = imagesFromSnapshot(snapshot, engine.info);
       // Everything is scored each run (it is cheap next to indexing), so options like --threshold apply.
       const result = await tagger.tagImages({ images, mode: 'all' });
-      await cache.save().catch((err) => printLines(process.stderr, `warning: tag embedding cache not saved: ${(err as Error).message}`));
+      await cache.save().catch((err) => printLines(process.stderr, `warning: tag embedding cache not saved: ${errorMessage(err)}`));
 
       const inVocab = new Set(tagger.prepared.names);
       const adHoc = values.tags !== undefined || values.vocab !== undefined;
@@ -130,7 +131,7 @@ async function vocabularyFor(folder: string, tags: string | undefined, vocabFile
     try {
       return vocabularyFromNames(names);
     } catch (err) {
-      throw new UsageError(`--tags: ${(err as Error).message}`);
+      throw new UsageError(`--tags: ${errorMessage(err)}`);
     }
   }
   return loadTagVocabulary(folder, undefined, vocabFile === undefined ? {} : { file: vocabFile });

@@ -18,7 +18,7 @@ import { ModelNotDownloadedError } from '../models/errors';
 import { cachedSha256 } from '../models/file-hash';
 import { findMissingFiles, type HubFilePlan } from '../models/hub';
 import { getManifest, listModels, ManifestError, registerManifestKind, validateFile, type ManifestFile, type ModelManifest } from '../models/manifest';
-import { DEFAULT_HUB_HOST, defaultModelsDir, expandHome, hubFileDest, hubRevisionDir } from '../models/paths';
+import { DEFAULT_HUB_HOST, defaultModelsDir, hubFileDest, hubRevisionDir, localModelDir } from '../models/paths';
 import { isPrecision, onnxFileName, PRECISION_PREFERENCE } from '../models/precision';
 import { readRegularTextFile } from '../util/files';
 import { FILE_LIMITS } from '../util/limits';
@@ -169,8 +169,7 @@ function isFolderSpec(spec: string): boolean {
 export async function resolveCaptioner(spec: string = DEFAULT_CAPTIONER_ID, opts: CaptionerResolveOptions): Promise<ResolvedCaptioner> {
   const trimmed = spec.trim();
   if (isFolderSpec(trimmed)) {
-    const raw = trimmed.startsWith('local:') ? trimmed.slice('local:'.length) : trimmed;
-    return resolveCaptionerFolder(path.resolve(opts.baseDir ?? process.cwd(), expandHome(raw)), opts);
+    return resolveCaptionerFolder(localModelDir(trimmed, opts.baseDir), opts);
   }
   const manifest = await getCaptionerManifest(trimmed, opts.modelsDir ?? defaultModelsDir());
   const { plan, dtype } = captionerFilePlan(manifest, opts.dtype);

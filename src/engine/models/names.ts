@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { getManifest, isClipManifest, type ClipManifest } from './manifest';
 import { clipFilePlan } from './hub';
-import { defaultModelsDir, expandHome } from './paths';
+import { defaultModelsDir, localModelDir } from './paths';
 import { isModelPath } from './resolve';
 import type { Precision } from '../types';
 
@@ -29,8 +29,7 @@ export async function describeModel(
 ): Promise<ModelDescription> {
   const trimmed = spec.trim();
   if (isModelPath(trimmed)) {
-    const raw = trimmed.startsWith('local:') ? trimmed.slice('local:'.length) : trimmed;
-    const dir = path.resolve(opts.baseDir ?? process.cwd(), expandHome(raw));
+    const dir = localModelDir(trimmed, opts.baseDir);
     return { spec, name: await folderModelName(dir), dir };
   }
   try {

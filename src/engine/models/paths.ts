@@ -41,6 +41,16 @@ export function expandHome(p: string, home = os.homedir()): string {
   return p;
 }
 
+/**
+ * The folder a model setting names (`local:<path>`, `~/…`, an absolute path, or one relative to
+ * `baseDir`, the first workspace folder in the extension and the working directory in the CLI).
+ */
+export function localModelDir(spec: string, baseDir: string = process.cwd()): string {
+  const trimmed = spec.trim();
+  const raw = trimmed.startsWith('local:') ? trimmed.slice('local:'.length) : trimmed;
+  return path.resolve(baseDir, expandHome(raw));
+}
+
 /** `cacheDir/<owner>--<name>/<revision>`: one folder per exact repo revision. */
 export function hubRevisionDir(cacheDir: string, repo: string, revision: string): string {
   return resolveInside(cacheDir, path.join(repo.replace(/\//g, '--'), revision));

@@ -10,7 +10,7 @@ import { cachedSha256 } from './file-hash';
 import { clipFilePlan, findMissingFiles } from './hub';
 import { externalDataFile, resolveLocalFolder } from './local';
 import { getManifest, isClipManifest, type ClipManifest, type ManifestFile } from './manifest';
-import { DEFAULT_HUB_HOST, defaultModelsDir, expandHome, hubFileDest, hubRevisionDir } from './paths';
+import { DEFAULT_HUB_HOST, defaultModelsDir, hubFileDest, hubRevisionDir, localModelDir } from './paths';
 import { readRegularTextFile } from '../util/files';
 import { FILE_LIMITS } from '../util/limits';
 
@@ -44,8 +44,7 @@ export async function resolveModel(spec: string, opts: ResolveOptions): Promise<
   const trimmed = spec.trim();
   if (!trimmed) throw new Error('no model given: pass a model id (e.g. "mobileclip-s0") or the path of a model folder');
   if (isModelPath(trimmed)) {
-    const raw = trimmed.startsWith('local:') ? trimmed.slice('local:'.length) : trimmed;
-    return resolveLocalModel(path.resolve(opts.baseDir ?? process.cwd(), expandHome(raw)), opts);
+    return resolveLocalModel(localModelDir(trimmed, opts.baseDir), opts);
   }
   const manifest = await getManifest(trimmed, opts.modelsDir ?? defaultModelsDir());
   if (!isClipManifest(manifest)) throw new Error(`model "${manifest.id}" is a ${manifest.kind} model, not an image-text (CLIP) model`);

@@ -1,6 +1,7 @@
 // Tags out of the store: CSV for spreadsheets, JSON for programs, XMP sidecars for photo tools.
 import { promises as fs } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic';
+import { compareTags } from './order';
 import type { TagEntry, TagMark } from './store';
 import { readRegularFileIfExists } from '../util/files';
 import { FILE_LIMITS } from '../util/limits';
@@ -31,11 +32,7 @@ function selectTags(entry: TagEntry, options: ExportOptions): ExportedTag[] {
   return Object.entries(entry.tags)
     .filter(([, m]) => (m.state !== 'rejected' || options.includeRejected) && (m.state !== 'suggested' || options.includeSuggested !== false))
     .map(([tag, m]) => ({ tag, state: m.state, source: m.source, ...(m.score !== undefined ? { score: m.score } : {}) }))
-    .sort((a, b) => stateRank(a.state) - stateRank(b.state) || (b.score ?? 0) - (a.score ?? 0) || (a.tag < b.tag ? -1 : 1));
-}
-
-function stateRank(s: TagMark['state']): number {
-  return s === 'confirmed' ? 0 : s === 'suggested' ? 1 : 2;
+    .sort(compareTags);
 }
 
 /** One object per image, sorted by path; images without (selected) tags are listed with `tags: []`. */

@@ -4,7 +4,9 @@ export { loadTagVocabulary, buildVocabulary, vocabularyFromNames, vocabularyFile
 export type { TagDefinition, TagVocabulary, VocabularyLayer, LoadVocabularyOptions } from './vocabulary';
 export { TagStore, TAGS_DATA_FILE } from './store';
 export type { TagEntry, TagMark, TagSource, TagState, TagStoreOptions } from './store';
-export { AutoTagger, tagImages, suggestTags, withOverrides } from './tagger';
+export { AutoTagger, needsTagging, suggestionsFromStore, tagImages, suggestTags, withOverrides } from './tagger';
+export { compareTags } from './order';
+export type { OrderedTag } from './order';
 export type { TagImageInput, TagImagesResult, TagRunOptions, TagSuggestion, AutoTaggerOptions, FewShotOptions } from './tagger';
 export { TagEmbeddingCache, sharedTagEmbeddingCache, prepareVocabulary } from './embeddings';
 export type { ExportFormat, ExportOptions, ExportedImage, ExportedTag } from './export';

@@ -20,6 +20,7 @@ import { pruneTempFiles, resolveInside, stableStringify, writeFileAtomic } from 
 import { boundaryFor, checkWriteFolder } from '../util/folders';
 import { toCsv, toJsonExport, removeXmpSidecar, writeXmpSidecar, type ExportFormat, type ExportOptions } from './export';
 import { checkRelativePath, checkTagName, describe, normalizeRelativePath, normalizeTagName } from './names';
+import { compareTags } from './order';
 import { readRegularFileIfExists } from '../util/files';
 import { FILE_LIMITS } from '../util/limits';
 
@@ -130,8 +131,9 @@ export class TagStore {
     if (!e) return [];
     return Object.entries(e.tags)
       .filter(([, m]) => m.state !== 'rejected')
-      .sort(([a, x], [b, y]) => rank(x) - rank(y) || (y.score ?? 0) - (x.score ?? 0) || (a < b ? -1 : 1))
-      .map(([t]) => t);
+      .map(([tag, m]) => ({ tag, state: m.state, score: m.score }))
+      .sort(compareTags)
+      .map((t) => t.tag);
   }
 
   hasTag(relPath: string, tag: string): boolean {
@@ -494,10 +496,6 @@ function checkedPath(folder: string, relPath: string): string {
 
 function confirmedMark(m: TagMark | undefined): TagMark {
   return { source: m?.source ?? 'user', state: 'confirmed', ...(m?.score !== undefined ? { score: m.score } : {}) };
-}
-
-function rank(m: TagMark): number {
-  return m.state === 'confirmed' ? 0 : 1;
 }
 
 export function roundScore(score: number): number {

@@ -5,7 +5,8 @@ import type { ItemError, Progress } from '../types';
 import { prepareVocabulary, type PreparedVocabulary, type TagEmbeddingCache, type TextEmbedder } from './embeddings';
 import { normalizeRelativePath } from './names';
 import { FEWSHOT_ALPHA, FEWSHOT_BETA, normalized, pickTags, scoreImages, type FewShotCache, type TagScorer } from './scoring';
-import { roundScore, type TagSource, type TagState, type TagStore } from './store';
+import { compareTags } from './order';
+import { roundScore, type TagEntry, type TagSource, type TagState, type TagStore } from './store';
 import type { TagVocabulary } from './vocabulary';
 
 /** Images scored per step: bounds memory ([chunk, T] scores) and keeps cancellation responsive. */
@@ -71,6 +72,31 @@ export interface TagSuggestion {
   /** Whether the tagger, ignoring confirmations, would put this tag on the image now. */
   wouldSuggest: boolean;
   inVocabulary: boolean;
+}
+
+/** The incremental rule: an image needs (re)tagging when never tagged, changed since, or tagged with another vocabulary or model. */
+export function needsTagging(entry: Readonly<TagEntry> | undefined, sha256: string, signature: string): boolean {
+  return !entry || entry.sha256 !== sha256 || entry.auto !== signature;
+}
+
+/**
+ * suggestTags without a model: the vocabulary's tags and the image's other tags with their
+ * recorded state and score (nothing is scored live, so nothing "would be suggested").
+ */
+export function suggestionsFromStore(vocabulary: readonly string[], entry: Readonly<TagEntry> | undefined): TagSuggestion[] {
+  return withRecordedTags([...new Set(vocabulary)].map((tag) => recordedSuggestion(tag, entry, true)), entry);
+}
+
+function recordedSuggestion(tag: string, entry: Readonly<TagEntry> | undefined, inVocabulary: boolean): TagSuggestion {
+  const m = entry?.tags[tag];
+  return { tag, score: m?.score, state: m?.state ?? 'none', source: m?.source, wouldSuggest: false, inVocabulary };
+}
+
+/** `rows` plus the image's recorded tags outside them, in the one tag order. */
+function withRecordedTags(rows: TagSuggestion[], entry: Readonly<TagEntry> | undefined): TagSuggestion[] {
+  const seen = new Set(rows.map((r) => r.tag));
+  for (const tag of Object.keys(entry?.tags ?? {})) if (!seen.has(tag)) rows.push(recordedSuggestion(tag, entry, false));
+  return rows.sort(compareTags);
 }
 
 export class AutoTagger {
@@ -145,8 +171,7 @@ export class AutoTagger {
     for (let i = 0; i < this.imagePaths.length; i++) {
       if (run.mode === 'all') targets.push(i);
       else {
-        const e = store.peek(this.imagePaths[i]!);
-        if (!e || e.sha256 !== this.imageSha[i] || e.auto !== this.signature) targets.push(i);
+        if (needsTagging(store.peek(this.imagePaths[i]!), this.imageSha[i]!, this.signature)) targets.push(i);
       }
     }
     const scorer = this.scorer();
@@ -205,31 +230,18 @@ export class AutoTagger {
     if (embedding) vector = normalized(embedding);
     else if (row !== undefined) vector = this.matrix.subarray(row * scorer.dim, (row + 1) * scorer.dim);
     if (vector && vector.length !== scorer.dim) throw new Error(`embedding has ${vector.length} values; the model's dimension is ${scorer.dim}`);
-    const out: TagSuggestion[] = [];
-    const seen = new Set<string>();
-    if (vector) {
-      const batch = scoreImages(scorer, vector, 1, Int32Array.of(owner));
-      const rejected = (t: number) => entry?.tags[names[t]!]?.state === 'rejected';
-      const would = new Set(pickTags(scorer, batch, 0, this.options.vocab.topK, rejected));
-      for (let t = 0; t < T; t++) {
-        const m = entry?.tags[names[t]!];
-        // No score rather than a constant 0.50 for a tag the model cannot tell from "an image".
-        const score = scorer.informative?.[t] === 0 ? undefined : roundScore(batch.score[t]!);
-        out.push({ tag: names[t]!, ...(score !== undefined ? { score } : {}), state: m?.state ?? 'none', source: m?.source, wouldSuggest: would.has(t), inVocabulary: true });
-        seen.add(names[t]!);
-      }
-    } else {
-      for (const n of names) {
-        const m = entry?.tags[n];
-        out.push({ tag: n, score: m?.score, state: m?.state ?? 'none', source: m?.source, wouldSuggest: false, inVocabulary: true });
-        seen.add(n);
-      }
+    if (!vector) return suggestionsFromStore(names, entry);
+    const batch = scoreImages(scorer, vector, 1, Int32Array.of(owner));
+    const rejected = (t: number) => entry?.tags[names[t]!]?.state === 'rejected';
+    const would = new Set(pickTags(scorer, batch, 0, this.options.vocab.topK, rejected));
+    const rows: TagSuggestion[] = [];
+    for (let t = 0; t < T; t++) {
+      const m = entry?.tags[names[t]!];
+      // No score rather than a constant 0.50 for a tag the model cannot tell from "an image".
+      const score = scorer.informative?.[t] === 0 ? undefined : roundScore(batch.score[t]!);
+      rows.push({ tag: names[t]!, ...(score !== undefined ? { score } : {}), state: m?.state ?? 'none', source: m?.source, wouldSuggest: would.has(t), inVocabulary: true });
     }
-    for (const [tag, m] of Object.entries(entry?.tags ?? {})) {
-      if (!seen.has(tag)) out.push({ tag, score: m.score, state: m.state, source: m.source, wouldSuggest: false, inVocabulary: false });
-    }
-    const rank = (s: TagSuggestion) => (s.state === 'confirmed' ? 0 : s.state === 'suggested' ? 1 : s.state === 'none' ? 2 : 3);
-    return out.sort((a, b) => rank(a) - rank(b) || (b.score ?? -1) - (a.score ?? -1) || (a.tag < b.tag ? -1 : 1));
+    return withRecordedTags(rows, entry);
   }
 
   /** The scorer with a few-shot cache that reflects the store's current decisions. */

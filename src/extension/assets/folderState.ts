@@ -157,3 +157,8 @@ export class FolderState {
     for (const e of snap.entries) this.files.set(e.path, { path: e.path, size: e.size, mtimeMs: e.mtimeMs });
   }
 }
+
+/** The folder holding `absPath`, if any. */
+export function folderOf(folders: readonly FolderState[], absPath: string): FolderState | undefined {
+  return folders.find((f) => f.relative(absPath) !== undefined);
+}

@@ -11,16 +11,16 @@ export class IndexStatusBar implements vscode.Disposable {
   constructor(private readonly library: AssetLibrary) {
     this.item.name = 'MobileCLIP Assets';
     this.disposables.push(
-      library.onDidChangeProgress(() => this.render()),
+      library.scheduler.onDidChangeProgress(() => this.render()),
       library.onDidChangeStatus(() => this.render()),
-      library.onDidUpdateIndex(() => this.render()),
+      library.scheduler.onDidUpdateIndex(() => this.render()),
     );
     this.render();
   }
 
   render(): void {
     const status = this.library.getStatus();
-    const progress = this.library.getProgress();
+    const progress = this.library.scheduler.progress;
     const count = this.library.folderStates.reduce((n, f) => n + f.files.size, 0);
     const snapshots = this.library.folderStates.map((f) => f.snapshot());
     const indexed = snapshots.reduce((n, s) => n + (s?.entries.length ?? 0), 0);
@@ -35,7 +35,7 @@ export class IndexStatusBar implements vscode.Disposable {
       this.item.text = `$(sync~spin) Indexing ${progress.done.toLocaleString()}/${progress.total.toLocaleString()}${eta}`;
       this.item.tooltip = 'MobileCLIP Assets is indexing images in the background. Click to pause.';
       this.item.command = 'mobileclipAssets.pauseIndexing';
-    } else if (this.library.paused) {
+    } else if (this.library.scheduler.paused) {
       this.item.text = `$(debug-pause) Images: paused`;
       this.item.tooltip = 'Indexing is paused. Click to resume.';
       this.item.command = 'mobileclipAssets.resumeIndexing';

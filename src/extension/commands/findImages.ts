@@ -7,14 +7,17 @@
 // working search (download, a local model folder, another model, retry, details); filters alone
 // (`type:png`) work anyway.
 import * as vscode from 'vscode';
-import type { AssetLibrary } from '../assets/assetLibrary';
-import type { ResultSet } from '../webview/backend';
-import { log } from '../log';
-import { createOrderedQuickPick } from '../orderedQuickPick';
-import { downloadSizeText, type ModelService, type ModelState } from '../modelService';
-import { formatBytes } from '../../engine/util/format';
 import { parseQuery } from '../../engine/search/query';
 import { queryKind } from '../../engine/search/search';
+import { errorMessage } from '../../engine/util/errors';
+import { formatBytes } from '../../engine/util/format';
+import type { SearchHits } from '../assets/workspaceSearch';
+import type { IndexingProgress } from '../../shared/messages';
+import type { Ctx } from '../ctx';
+import { log } from '../log';
+import { downloadSizeText, type ModelState } from '../model/state';
+import { createOrderedQuickPick } from '../orderedQuickPick';
+import { commandId } from './ids';
 
 type ModelChoice = 'download' | 'useLocalFolder' | 'selectModel' | 'retry' | 'showDetails';
 
@@ -76,194 +79,215 @@ export function modelRows(state: ModelState): ResultPick[] {
 
 const canSearch = (state: ModelState) => state.kind === 'ready' || state.kind === 'idle';
 
-export async function findImages(library: AssetLibrary, models: ModelService, showResults: (r: ResultSet) => void, initialQuery = ''): Promise<void> {
-  const pick = createOrderedQuickPick<ResultPick>();
-  pick.title = TITLE;
-  pick.placeholder = 'Describe the image: "red error icon", "diagram of a login flow", "cat -dog", "tag:icon logo"; filters alone: "type:png in:assets/"';
-  // The typed text only highlights matches in the file name; it neither hides nor reorders rows.
-  pick.matchOnDescription = false;
-  pick.matchOnDetail = false;
-  pick.buttons = [OPEN_IN_PANEL];
-  pick.value = initialQuery;
-  let seq = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let abort: AbortController | undefined;
-  let lastQuery = '';
-  let lastIds: string[] = [];
-  let lastRanked = true;
+/** The picker of one "Find Images by Description" invocation. */
+export class FindImagesPicker {
+  private readonly pick = createOrderedQuickPick<ResultPick>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private seq = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private abort: AbortController | undefined;
+  private last = { query: '', ids: [] as string[], ranked: true };
   /** After an action that opens its own dialog (which closes this picker), open again when the model works. */
-  let reopen: Promise<boolean> | undefined;
-  const disposables: vscode.Disposable[] = [];
-  let visible = true;
-  let waitingForIndex = false;
+  private reopen: Promise<boolean> | undefined;
+  private visible = true;
+  /** Nothing was indexed at the last search (the first run may still be going): search again when a run ends. */
+  private waitingForIndex = false;
 
-  const showModelState = (state: ModelState): boolean => {
+  /** Opens the picker at once; the model loads (or says what it needs) while the user types. */
+  static open(ctx: Ctx, initialQuery = ''): void {
+    new FindImagesPicker(ctx, initialQuery).start(initialQuery);
+  }
+
+  private constructor(private readonly ctx: Ctx, initialQuery: string) {
+    const pick = this.pick;
+    pick.title = TITLE;
+    pick.placeholder = 'Describe the image: "red error icon", "diagram of a login flow", "cat -dog", "tag:icon logo"; filters alone: "type:png in:assets/"';
+    // The typed text only highlights matches in the file name; it neither hides nor reorders rows.
+    pick.matchOnDescription = false;
+    pick.matchOnDetail = false;
+    pick.buttons = [OPEN_IN_PANEL];
+    pick.value = initialQuery;
+    this.disposables.push(
+      ctx.models.onDidChangeState((state) => this.modelChanged(state)),
+      ctx.library.scheduler.onDidUpdateIndex(() => {
+        if (this.visible && this.waitingForIndex && this.pick.value.trim()) void this.run(this.pick.value);
+      }),
+      pick.onDidChangeValue((value) => {
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = setTimeout(() => void this.run(value), DEBOUNCE_MS);
+      }),
+      pick.onDidAccept(() => this.accept()),
+      pick.onDidTriggerButton((button) => this.openInPanel(button)),
+      pick.onDidTriggerItemButton((e) => this.itemButton(e)),
+      pick.onDidHide(() => this.hidden()),
+    );
+  }
+
+  private start(initialQuery: string): void {
+    this.pick.show();
+    const { models } = this.ctx;
+    const state = models.state;
+    if (canSearch(state) || isFilterOnly(initialQuery)) {
+      if (initialQuery) void this.run(initialQuery);
+      else if (state.kind === 'idle') {
+        this.pick.busy = true;
+        void models.getEngine().finally(() => (this.pick.busy = false));
+      }
+      void this.ctx.library.prepareSearch();
+    } else {
+      this.showModelState(state);
+      // A model that can load (idle after a settings change) starts now.
+      void models.getEngine();
+    }
+  }
+
+  /** Rows for the model's state instead of results; false when the state needs none. */
+  private showModelState(state: ModelState): boolean {
     const rows = modelRows(state);
     if (!rows.length) return false;
-    pick.title = state.kind === 'missing' ? `${TITLE}: model needed` : TITLE;
-    pick.busy = state.kind === 'downloading' || state.kind === 'loading' || state.kind === 'restarting' || state.kind === 'crashed';
-    pick.items = rows;
+    this.pick.title = state.kind === 'missing' ? `${TITLE}: model needed` : TITLE;
+    this.pick.busy = state.kind === 'downloading' || state.kind === 'loading' || state.kind === 'restarting' || state.kind === 'crashed';
+    this.pick.items = rows;
     return true;
-  };
+  }
 
-  const run = async (query: string) => {
-    const mySeq = ++seq;
-    abort?.abort();
-    abort = new AbortController();
+  private modelChanged(state: ModelState): void {
+    if (!this.visible) return;
+    if (canSearch(state)) {
+      // The model became usable while the picker was open: search what is typed.
+      if (state.kind === 'ready' && this.pick.items.some((i) => i.action || !i.id)) void this.run(this.pick.value);
+      return;
+    }
+    if (!isFilterOnly(this.pick.value)) this.showModelState(state);
+  }
+
+  private async run(query: string): Promise<void> {
+    const seq = ++this.seq;
+    this.abort?.abort();
+    const abort = new AbortController();
+    this.abort = abort;
+    const { models } = this.ctx;
     if (!query.trim()) {
-      if (!showModelState(models.state)) pick.items = [];
-      pick.busy = false;
+      if (!this.showModelState(models.state)) this.pick.items = [];
+      this.pick.busy = false;
       return;
     }
     // Words need the model; filters alone do not.
-    if (!canSearch(models.state) && !isFilterOnly(query) && showModelState(models.state)) return;
-    pick.title = TITLE;
-    pick.busy = true;
+    if (!canSearch(models.state) && !isFilterOnly(query) && this.showModelState(models.state)) return;
+    this.pick.title = TITLE;
+    this.pick.busy = true;
     try {
-      const response = await library.searchAll(query, { signal: abort.signal });
-      if (mySeq !== seq) return;
-      lastQuery = query;
-      lastIds = response.hits.map((h) => h.id);
-      lastRanked = response.ranked;
-      // Nothing indexed yet (the first run may still be going): search again when a run ends.
-      waitingForIndex = !response.hits.length && response.ranked && !response.noGoodMatch;
-      if (!response.hits.length) {
-        const progress = library.getProgress();
-        const unindexed = progress.running ? `$(sync~spin) Indexing images… ${progress.done} of ${progress.total}` : '$(info) No images indexed yet';
-        pick.items = [{
-          label: response.noGoodMatch ? '$(circle-slash) No good match' : response.ranked ? unindexed : '$(circle-slash) No image passes these filters',
-          description: response.noGoodMatch && response.bestScore !== null ? `best score ${response.bestScore.toFixed(3)} is below the relevance cut-off` : undefined,
-          detail: response.noGoodMatch ? 'Try other words, or lower "mobileclipAssets.search.threshold".' : undefined,
-          alwaysShow: true,
-        }];
-      } else {
-        pick.items = response.hits.map((h) => {
-          const entry = h.folder.entry(h.relPath);
-          const dims = entry ? `${entry.width}×${entry.height}` : undefined;
-          return {
-            id: h.id,
-            score: h.score,
-            label: h.relPath.slice(h.relPath.lastIndexOf('/') + 1),
-            description: response.ranked ? `${h.score.toFixed(3)}${(h.nameBoost ?? 0) > 0 ? ' · name match' : ''}${dims ? ` · ${dims}` : ''}` : dims,
-            detail: library.folderStates.length > 1 ? `${h.folder.name}/${h.relPath}` : h.relPath,
-            iconPath: entry ? vscode.Uri.file(h.folder.thumbnailFor(entry)) : new vscode.ThemeIcon('file-media'),
-            alwaysShow: true,
-            buttons: [FIND_SIMILAR, REVEAL],
-          };
-        });
-      }
+      const response = await this.ctx.library.search.searchAll(query, { signal: abort.signal });
+      if (seq !== this.seq) return;
+      this.last = { query, ids: response.hits.map((h) => h.id), ranked: response.ranked };
+      this.waitingForIndex = !response.hits.length && response.ranked && !response.noGoodMatch;
+      this.pick.items = response.hits.length ? this.resultRows(response) : [emptyRow(response, this.ctx.library.scheduler.progress)];
     } catch (err) {
-      if (abort.signal.aborted || mySeq !== seq) return;
+      if (abort.signal.aborted || seq !== this.seq) return;
       // The model may have stopped being usable meanwhile: its rows say what to do.
-      if (!canSearch(models.state) && showModelState(models.state)) return;
-      const message = err instanceof Error ? err.message : String(err);
-      log().warn(`search "${query}": ${message}`);
-      pick.items = [{ label: `$(error) ${message}`, alwaysShow: true }];
+      if (!canSearch(models.state) && this.showModelState(models.state)) return;
+      log().warn(`search "${query}": ${errorMessage(err)}`);
+      this.pick.items = [{ label: `$(error) ${errorMessage(err)}`, alwaysShow: true }];
     } finally {
-      if (mySeq === seq) pick.busy = false;
+      if (seq === this.seq) this.pick.busy = false;
     }
-  };
+  }
 
-  const act = async (action: ModelChoice) => {
+  private resultRows(response: SearchHits): ResultPick[] {
+    const multiRoot = this.ctx.library.folderStates.length > 1;
+    return response.hits.map((h) => {
+      const entry = h.folder.entry(h.relPath);
+      const dims = entry ? `${entry.width}×${entry.height}` : undefined;
+      return {
+        id: h.id,
+        score: h.score,
+        label: h.relPath.slice(h.relPath.lastIndexOf('/') + 1),
+        description: response.ranked ? `${h.score.toFixed(3)}${(h.nameBoost ?? 0) > 0 ? ' · name match' : ''}${dims ? ` · ${dims}` : ''}` : dims,
+        detail: multiRoot ? `${h.folder.name}/${h.relPath}` : h.relPath,
+        iconPath: entry ? vscode.Uri.file(h.folder.thumbnailFor(entry)) : new vscode.ThemeIcon('file-media'),
+        alwaysShow: true,
+        buttons: [FIND_SIMILAR, REVEAL],
+      };
+    });
+  }
+
+  private accept(): void {
+    const chosen = this.pick.selectedItems[0] ?? this.pick.activeItems[0];
+    if (chosen?.action) {
+      void this.act(chosen.action).catch((err) => log().error(`find images: ${errorMessage(err)}`));
+      return;
+    }
+    if (!chosen?.id) return;
+    this.pick.hide();
+    void this.ctx.backend.open([chosen.id]);
+  }
+
+  /** A model row was chosen. */
+  private async act(action: ModelChoice): Promise<void> {
+    const { models, prompts } = this.ctx;
     switch (action) {
       case 'download':
-      case 'retry': {
-        const state = models.state;
-        if (action === 'download' || (state.kind === 'failed' && state.failure.retry === 'download')) {
+      case 'retry':
+        if (action === 'download' || models.lastFailure()?.retry === 'download') {
           // The rows follow the download (progress, then a failure with its actions, or search).
-          void library.downloadModel({ quiet: true });
+          void this.ctx.modelActions.download({ quiet: true });
         } else {
           await models.refresh();
           void models.getEngine();
         }
         return;
-      }
       case 'showDetails':
-        pick.hide();
-        await models.showDetails();
+        this.pick.hide();
+        await prompts.showDetails();
         return;
       case 'useLocalFolder':
-        reopen = models.useLocalFolder();
-        pick.hide();
+        this.reopen = prompts.useLocalFolder();
+        this.pick.hide();
         return;
       case 'selectModel':
-        reopen = Promise.resolve(vscode.commands.executeCommand<boolean>('mobileclipAssets.selectModel')).then((chosen) => chosen === true);
-        pick.hide();
+        this.reopen = Promise.resolve(vscode.commands.executeCommand<boolean>(commandId('selectModel'))).then((chosen) => chosen === true);
+        this.pick.hide();
         return;
     }
-  };
-
-  disposables.push(
-    models.onDidChangeState((state) => {
-      if (!visible) return;
-      if (canSearch(state)) {
-        // The model became usable while the picker was open: search what is typed.
-        if (state.kind === 'ready' && pick.items.some((i) => i.action || !i.id)) void run(pick.value);
-        return;
-      }
-      if (!isFilterOnly(pick.value)) showModelState(state);
-    }),
-    library.onDidUpdateIndex(() => {
-      if (visible && waitingForIndex && pick.value.trim()) void run(pick.value);
-    }),
-    pick.onDidChangeValue((value) => {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(() => void run(value), DEBOUNCE_MS);
-    }),
-    pick.onDidAccept(() => {
-      const chosen = pick.selectedItems[0] ?? pick.activeItems[0];
-      if (chosen?.action) {
-        void act(chosen.action).catch((err) => log().error(`find images: ${String(err)}`));
-        return;
-      }
-      if (!chosen?.id) return;
-      pick.hide();
-      void library.open([chosen.id]);
-    }),
-    pick.onDidTriggerButton(async (button) => {
-      if (button !== OPEN_IN_PANEL || !lastIds.length) return;
-      const items = await library.getItems(lastIds);
-      const scores = new Map((pick.items as ResultPick[]).map((p) => [p.id, p.score ?? 0]));
-      showResults({ query: lastQuery, items: items.map((it) => ({ ...it, score: scores.get(it.id) ?? 0 })), noGoodMatch: false, bestScore: null, ranked: lastRanked });
-      pick.hide();
-    }),
-    pick.onDidTriggerItemButton(async (e) => {
-      if (!e.item.id) return;
-      if (e.button === REVEAL) {
-        pick.hide();
-        await library.reveal(e.item.id);
-      } else if (e.button === FIND_SIMILAR) {
-        pick.hide();
-        showResults(await library.findSimilar(e.item.id));
-      }
-    }),
-    pick.onDidHide(() => {
-      visible = false;
-      abort?.abort();
-      if (timer) clearTimeout(timer);
-      for (const d of disposables) d.dispose();
-      pick.dispose();
-      const value = pick.value;
-      // Use Local Folder… / Select Model opened their own dialog: come back with the new model
-      // (searching, loading, or saying what it needs).
-      void reopen?.then(async (changed) => {
-        if (changed) await findImages(library, models, showResults, value);
-      });
-    }),
-  );
-  pick.show();
-  // The picker is open at once; the model loads (or says what it needs) while the user types.
-  const state = models.state;
-  if (canSearch(state) || isFilterOnly(initialQuery)) {
-    if (initialQuery) void run(initialQuery);
-    else if (state.kind === 'idle') {
-      pick.busy = true;
-      void models.getEngine().finally(() => (pick.busy = false));
-    }
-    void library.prepareSearch();
-  } else {
-    showModelState(state);
-    // A model that can load (idle after a settings change) starts now.
-    void models.getEngine();
   }
+
+  private async openInPanel(button: vscode.QuickInputButton): Promise<void> {
+    if (button !== OPEN_IN_PANEL || !this.last.ids.length) return;
+    const items = await this.ctx.backend.getItems(this.last.ids);
+    const scores = new Map(this.pick.items.map((p) => [p.id, p.score ?? 0]));
+    this.ctx.webviews.showResults({ query: this.last.query, items: items.map((it) => ({ ...it, score: scores.get(it.id) ?? 0 })), noGoodMatch: false, bestScore: null, ranked: this.last.ranked });
+    this.pick.hide();
+  }
+
+  private async itemButton(e: vscode.QuickPickItemButtonEvent<ResultPick>): Promise<void> {
+    if (!e.item.id) return;
+    this.pick.hide();
+    if (e.button === REVEAL) await this.ctx.backend.reveal(e.item.id);
+    else if (e.button === FIND_SIMILAR) this.ctx.webviews.showResults(await this.ctx.backend.findSimilar(e.item.id));
+  }
+
+  private hidden(): void {
+    this.visible = false;
+    this.abort?.abort();
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of this.disposables) d.dispose();
+    this.pick.dispose();
+    const value = this.pick.value;
+    // Use Local Folder… / Select Model opened their own dialog: come back with the new model
+    // (searching, loading, or saying what it needs).
+    void this.reopen?.then((changed) => {
+      if (changed) FindImagesPicker.open(this.ctx, value);
+    });
+  }
+}
+
+/** The one row of an empty answer: why nothing is listed. */
+function emptyRow(response: SearchHits, indexing: IndexingProgress): ResultPick {
+  const unindexed = indexing.running ? `$(sync~spin) Indexing images… ${indexing.done} of ${indexing.total}` : '$(info) No images indexed yet';
+  return {
+    label: response.noGoodMatch ? '$(circle-slash) No good match' : response.ranked ? unindexed : '$(circle-slash) No image passes these filters',
+    description: response.noGoodMatch && response.bestScore !== null ? `best score ${response.bestScore.toFixed(3)} is below the relevance cut-off` : undefined,
+    detail: response.noGoodMatch ? 'Try other words, or lower "mobileclipAssets.search.threshold".' : undefined,
+    alwaysShow: true,
+  };
 }

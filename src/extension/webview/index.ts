@@ -1,47 +1,55 @@
-// One call that registers everything webview-related: the gallery view provider, the results
-// panel (with a serializer so it survives reloads) and the tile context-menu commands.
+// One call that sets up everything webview-related: the gallery view provider and the results
+// panel (with a serializer so it survives reloads). The tiles' context-menu commands are in the
+// command table (./tileCommands.ts).
 import * as vscode from 'vscode';
 import type { AssetBackend, ResultSet } from './backend';
 import { GalleryViewProvider } from './galleryView';
 import { ResultsPanel } from './resultsPanel';
 import type { WebviewDeps } from './setup';
 import { setWebviewItemCheck } from '../features/commandArgs';
-import { knownToAWebview, registerTileCommands } from './tileCommands';
+import { knownToAWebview, type TileCommandTargets } from './tileCommands';
 
 export { GalleryViewProvider } from './galleryView';
 export { ResultsPanel } from './resultsPanel';
-export { TILE_COMMANDS } from './tileCommands';
 export type { AssetBackend, ResultSet } from './backend';
 
-export interface AssetWebviews {
+export interface AssetWebviews extends vscode.Disposable {
   gallery: GalleryViewProvider;
   showResults(results: ResultSet): void;
   /** Pins the results panel in front (the next search opens another one). */
   pinActiveResults(): void;
+  /** The live webview sessions, for the tiles' context-menu commands. */
+  tileTargets: TileCommandTargets;
 }
 
-export function registerAssetWebviews(context: vscode.ExtensionContext, backend: AssetBackend): AssetWebviews {
+export function createAssetWebviews(extensionUri: vscode.Uri, backend: AssetBackend): AssetWebviews {
   const deps: WebviewDeps = {
-    extensionUri: context.extensionUri,
+    extensionUri,
     backend,
     showResults: (r) => void ResultsPanel.createOrShow(deps, r),
   };
   const gallery = new GalleryViewProvider(deps);
-  const targets = {
+  const tileTargets: TileCommandTargets = {
     sessions: () => [
       ...(gallery.currentSession ? [{ webviewId: GalleryViewProvider.viewId, session: gallery.currentSession }] : []),
       ...ResultsPanel.sessions.map((session) => ({ webviewId: ResultsPanel.viewType, session })),
     ],
   };
   // Commands such as Edit Captions take a tile's context from the webview: known items only.
-  setWebviewItemCheck((id) => knownToAWebview(id, targets));
-  context.subscriptions.push(
+  setWebviewItemCheck((id) => knownToAWebview(id, tileTargets));
+  const registrations = vscode.Disposable.from(
     gallery,
     vscode.window.registerWebviewViewProvider(GalleryViewProvider.viewId, gallery),
     vscode.window.registerWebviewPanelSerializer(ResultsPanel.viewType, {
       deserializeWebviewPanel: (panel, state) => ResultsPanel.revive(panel, deps, state),
     }),
-    registerTileCommands(backend, targets, deps.showResults),
+    { dispose: () => setWebviewItemCheck(() => false) },
   );
-  return { gallery, showResults: deps.showResults, pinActiveResults: () => ResultsPanel.pinActive() };
+  return {
+    gallery,
+    showResults: deps.showResults,
+    pinActiveResults: () => ResultsPanel.pinActive(),
+    tileTargets,
+    dispose: () => registrations.dispose(),
+  };
 }

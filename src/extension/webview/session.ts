@@ -10,6 +10,7 @@ import {
 } from '../../shared/messages';
 import type { AssetBackend, BackendItem, ItemsDelta, ResultSet } from './backend';
 import { describe, parseWebviewMessage } from './validate';
+import { errorMessage } from '../../engine/util/errors';
 
 export interface SessionHost {
   post(message: HostToWebview): unknown;
@@ -108,7 +109,7 @@ export class WebviewSession {
         if (kind !== 'gallery') return;
         this.post({ type: 'modelStatus', status });
         // Thumbnails that failed while the worker was down are worth asking for again.
-        if (recovered && this.ready) void this.sendAll().catch((e) => this.host.showError(String(e)));
+        if (recovered && this.ready) void this.sendAll().catch((e) => this.host.showError(errorMessage(e)));
       }),
     );
   }
@@ -157,7 +158,7 @@ export class WebviewSession {
     try {
       await this.dispatch(m);
     } catch (e) {
-      this.host.showError(e instanceof Error ? e.message : String(e));
+      this.host.showError(errorMessage(e));
     }
   }
 
@@ -296,29 +297,13 @@ export class WebviewSession {
       this.post({ type: 'searchResults', seq, query, results: out.results, ranked: out.ranked, noGoodMatch: out.noGoodMatch, bestScore: out.bestScore });
     } catch (e) {
       if (abort.signal.aborted) return;
-      const error = e instanceof Error ? e.message : String(e);
+      const error = errorMessage(e);
       this.post({ type: 'searchResults', seq, query, results: [], ranked: false, noGoodMatch: false, bestScore: null, error });
     }
   }
 
   private async thumbnails(requested: string[]): Promise<void> {
-    const ids = requested.filter((i) => this.knows(i));
-    const unknown: ThumbnailUpdate[] = requested.filter((i) => !this.knows(i)).map((id) => ({ id, thumbnail: null, error: 'not an image of this workspace' }));
-    let updates: ThumbnailUpdate[];
-    try {
-      const res = await this.backend.thumbnails(ids);
-      updates = res.map((t) => ({
-        id: t.id,
-        thumbnail: t.thumbnailPath ? this.host.toWebviewUri(t.thumbnailPath) : null,
-        width: t.width,
-        height: t.height,
-        error: t.thumbnailPath ? undefined : (t.error ?? 'Thumbnail could not be made'),
-      }));
-    } catch (e) {
-      const error = e instanceof Error ? e.message : String(e);
-      updates = ids.map((id) => ({ id, thumbnail: null, error }));
-    }
-    this.post({ type: 'thumbnails', updates: [...updates, ...unknown] });
+    this.post({ type: 'thumbnails', updates: await thumbnailUpdates(this.backend, this.host, requested, (id) => this.knows(id)) });
   }
 
   private queueDelta(d: ItemsDelta): void {
@@ -339,5 +324,25 @@ export class WebviewSession {
     const d = this.deltas.take();
     const conv = (list: BackendItem[]) => list.map((it) => toAssetItem(it, this.host));
     this.post({ type: 'itemsDelta', added: conv(d.added), changed: conv(d.changed), removed: d.removed });
+  }
+}
+
+/** One update per requested id: the backend's thumbnail (or why there is none), and a refusal for ids the webview was never given. */
+async function thumbnailUpdates(backend: AssetBackend, host: Pick<SessionHost, 'toWebviewUri'>, requested: readonly string[], knows: (id: string) => boolean): Promise<ThumbnailUpdate[]> {
+  const ids = requested.filter(knows);
+  const unknown: ThumbnailUpdate[] = requested.filter((i) => !knows(i)).map((id) => ({ id, thumbnail: null, error: 'not an image of this workspace' }));
+  try {
+    const res = await backend.thumbnails(ids);
+    const updates = res.map((t): ThumbnailUpdate => ({
+      id: t.id,
+      thumbnail: t.thumbnailPath ? host.toWebviewUri(t.thumbnailPath) : null,
+      width: t.width,
+      height: t.height,
+      error: t.thumbnailPath ? undefined : (t.error ?? 'Thumbnail could not be made'),
+    }));
+    return [...updates, ...unknown];
+  } catch (e) {
+    const error = errorMessage(e);
+    return [...ids.map((id) => ({ id, thumbnail: null, error })), ...unknown];
   }
 }

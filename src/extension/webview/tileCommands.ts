@@ -1,19 +1,9 @@
 // Commands behind the webview/context menu of gallery and result tiles. VS Code calls them with
-// the tile's data-vscode-context object (plus `webview`, the view id / panel viewType).
-import * as vscode from 'vscode';
+// the tile's data-vscode-context object (plus `webview`, the view id / panel viewType); each acts
+// on the right-clicked tile, or on the whole selection when the tile is part of it.
 import type { TileContext } from '../../shared/messages';
-import type { AssetBackend, ResultSet } from './backend';
+import type { CommandFactory, Ctx } from '../ctx';
 import type { WebviewSession } from './session';
-
-export const TILE_COMMANDS = {
-  open: 'mobileclipAssets.tile.open',
-  reveal: 'mobileclipAssets.tile.revealInExplorer',
-  findSimilar: 'mobileclipAssets.tile.findSimilar',
-  copyPath: 'mobileclipAssets.tile.copyPath',
-  copyMarkdownLink: 'mobileclipAssets.tile.copyMarkdownLink',
-  generateCaptions: 'mobileclipAssets.tile.generateCaptions',
-  editTags: 'mobileclipAssets.tile.editTags',
-} as const;
 
 type MenuArg = Partial<TileContext> & { webview?: string };
 
@@ -47,24 +37,18 @@ export function knownToAWebview(id: string, targets: TileCommandTargets): boolea
   return false;
 }
 
-export function registerTileCommands(backend: AssetBackend, targets: TileCommandTargets, showResults: (r: ResultSet) => void): vscode.Disposable {
-  const reg = (command: string, run: (ids: string[]) => Promise<unknown>) =>
-    vscode.commands.registerCommand(command, async (arg?: MenuArg) => {
-      const ids = targetIds(arg, targets);
-      if (!ids.length) return;
-      try {
-        await run(ids);
-      } catch (e) {
-        void vscode.window.showErrorMessage(e instanceof Error ? e.message : String(e));
-      }
-    });
-  return vscode.Disposable.from(
-    reg(TILE_COMMANDS.open, (ids) => backend.open(ids)),
-    reg(TILE_COMMANDS.reveal, (ids) => backend.reveal(ids[0])),
-    reg(TILE_COMMANDS.findSimilar, async (ids) => showResults(await backend.findSimilar(ids[0]))),
-    reg(TILE_COMMANDS.copyPath, (ids) => backend.copyPaths(ids)),
-    reg(TILE_COMMANDS.copyMarkdownLink, (ids) => backend.copyMarkdownLinks(ids)),
-    reg(TILE_COMMANDS.generateCaptions, (ids) => backend.generateCaptions(ids)),
-    reg(TILE_COMMANDS.editTags, (ids) => backend.editTags(ids)),
-  );
+/** A tile command: `run` gets the ids the menu acts on (none: nothing happens). */
+function tileCommand(run: (ctx: Ctx, ids: string[]) => Promise<unknown>): CommandFactory {
+  return (ctx) => async (arg?: unknown) => {
+    const ids = targetIds(arg as MenuArg | undefined, ctx.webviews.tileTargets);
+    if (ids.length) await run(ctx, ids);
+  };
 }
+
+export const open = tileCommand((ctx, ids) => ctx.backend.open(ids));
+export const revealInExplorer = tileCommand((ctx, ids) => ctx.backend.reveal(ids[0]!));
+export const findSimilar = tileCommand(async (ctx, ids) => ctx.webviews.showResults(await ctx.backend.findSimilar(ids[0]!)));
+export const copyPath = tileCommand((ctx, ids) => ctx.backend.copyPaths(ids));
+export const copyMarkdownLink = tileCommand((ctx, ids) => ctx.backend.copyMarkdownLinks(ids));
+export const generateCaptions = tileCommand((ctx, ids) => ctx.backend.generateCaptions(ids));
+export const editTags = tileCommand((ctx, ids) => ctx.backend.editTags(ids));

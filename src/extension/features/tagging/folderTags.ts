@@ -1,6 +1,6 @@
 // Tagging state of one workspace folder, between the index and the tags file: the TagStore (loaded
 // lazily, reloaded when the file changes on disk), the vocabulary, the AutoTagger over the index's
-// embeddings, and the runs and edits. No `vscode` import: the commands in ../tags.ts are the UI.
+// embeddings, and the runs and edits. No `vscode` import: ./tagFeature.ts and its parts are the UI.
 //
 // Two rules keep the committed tags file honest:
 // - Entries are only dropped for files that are really gone (per the latest scan), never for files
@@ -9,15 +9,16 @@
 //   images with a user decision) always take part, selected images are tagged first.
 import type { IndexSnapshot } from '../../../engine/index/format';
 import type { TextEmbedder } from '../../../engine/tags/embeddings';
-import type { ExportFormat, ExportOptions } from '../../../engine/tags/export';
 import { imagesFromSnapshot } from '../../../engine/tags/from-index';
-import { TagStore, type TagEntry, type TagState } from '../../../engine/tags/store';
-import { AutoTagger, type TagImageInput, type TagSuggestion } from '../../../engine/tags/tagger';
+import { TagStore, type TagEntry } from '../../../engine/tags/store';
+import { AutoTagger, needsTagging, suggestionsFromStore, type TagImageInput, type TagImagesResult, type TagSuggestion } from '../../../engine/tags/tagger';
 import type { TagEmbeddingCache } from '../../../engine/tags/embeddings';
 import { loadTagVocabulary, type TagVocabulary } from '../../../engine/tags/vocabulary';
 import type { ItemError, Progress } from '../../../engine/types';
 import type { AssetTag } from '../../../shared/messages';
-import { changedTagLists, syncSidecars, tagLists } from './sidecars';
+import { errorMessage } from '../../../engine/util/errors';
+import { syncSidecars } from './sidecars';
+import { TagsFile } from './tagsFile';
 
 /** What the folder's index offers the tagger. */
 export interface FolderIndexView {
@@ -78,78 +79,47 @@ export interface ImageTagChange {
 }
 
 export class FolderTags {
-  private store: TagStore | undefined;
-  private storeLoading: Promise<TagStore> | undefined;
-  private storeError: string | undefined;
+  private readonly file: TagsFile;
   private vocab: Promise<TagVocabulary> | undefined;
   private tagger: { instance: AutoTagger; embedder: TextEmbedder; vocab: TagVocabulary } | undefined;
   /** The image set the tagger holds (undefined after a selection run: restore before the next use). */
   private taggerImages: TagImageInput[] | undefined;
   private images: { key: readonly unknown[]; list: TagImageInput[] } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  private assetTags = { version: -1, byPath: new Map<string, AssetTag[]>() };
-  /** store.version when the tags file was last written or read: no change since, no write. */
-  private savedVersion = -1;
 
-  constructor(private readonly options: FolderTagsOptions) {}
+  constructor(private readonly options: FolderTagsOptions) {
+    this.file = new TagsFile(options.root, options.writeSidecars);
+  }
 
   get root(): string {
     return this.options.root;
   }
 
-  // --- the tags file ------------------------------------------------------------------------
+  // --- the tags file (./tagsFile.ts) ----------------------------------------------------------
 
   /** The store if it is loaded (synchronous readers: tiles, search filters). */
   get loaded(): TagStore | undefined {
-    return this.store;
+    return this.file.loaded;
   }
 
   /** Why the tags file could not be loaded, if it could not. */
   get loadError(): string | undefined {
-    return this.storeError;
+    return this.file.loadError;
   }
 
   /** Loads the tags file once (a missing file is an empty store). A broken file throws, every time, until fixed. */
   loadStore(): Promise<TagStore> {
-    if (this.store) return Promise.resolve(this.store);
-    this.storeLoading ??= TagStore.load(this.root).then(
-      (store) => {
-        this.store = store;
-        this.savedVersion = store.version;
-        this.storeError = undefined;
-        return store;
-      },
-      (err: unknown) => {
-        this.storeLoading = undefined;
-        this.storeError = (err as Error).message;
-        throw err;
-      },
-    );
-    return this.storeLoading;
+    return this.file.load();
   }
 
-  /**
-   * The tags file changed on disk (another window, a `git pull`): merge it in, keeping edits made
-   * here. Returns whether the tags changed. Throws when the file is not a valid tags file.
-   */
-  async reloadStore(): Promise<boolean> {
-    if (!this.store) {
-      await this.loadStore();
-      return true;
-    }
-    const store = this.store;
-    const before = this.options.writeSidecars() ? tagLists(store) : undefined;
-    const clean = store.version === this.savedVersion;
-    try {
-      const changed = await store.reload();
-      this.storeError = undefined;
-      if (clean) this.savedVersion = store.version; // nothing of ours to write back
-      if (changed && before) await syncSidecars(this.root, store, changedTagLists(before, tagLists(store)));
-      return changed;
-    } catch (err) {
-      this.storeError = (err as Error).message;
-      throw err;
-    }
+  /** The tags file changed on disk: merge it in, keeping edits made here. Whether the tags changed; throws for an invalid file. */
+  reloadStore(): Promise<boolean> {
+    return this.file.reload();
+  }
+
+  /** Tags on the image for tiles: confirmed first (source "user", score 1), then suggestions by score. */
+  tagsOf(relPath: string): AssetTag[] {
+    return this.file.tagsOf(relPath);
   }
 
   // --- vocabulary ---------------------------------------------------------------------------
@@ -169,21 +139,6 @@ export class FolderTags {
     this.vocab = undefined;
   }
 
-  // --- reading (synchronous, for the gallery and search filters) ------------------------------
-
-  /** Tags on the image for tiles: confirmed first (source "user", score 1), then suggestions by score. */
-  tagsOf(relPath: string): AssetTag[] {
-    const store = this.store;
-    if (!store) return [];
-    if (this.assetTags.version !== store.version) this.assetTags = { version: store.version, byPath: new Map() };
-    let tags = this.assetTags.byPath.get(relPath);
-    if (!tags) {
-      tags = assetTagsOf(store.peek(relPath));
-      this.assetTags.byPath.set(relPath, tags);
-    }
-    return tags;
-  }
-
   // --- tagging ------------------------------------------------------------------------------
 
   /** Tags the folder's indexed images (or a selection of them) and saves the tags file. */
@@ -191,46 +146,15 @@ export class FolderTags {
     return this.exclusive(async () => {
       const store = await this.loadStore();
       const snapshot = this.options.index.snapshot();
-      const none: FolderRunResult = {
-        notIndexed: true, considered: 0, tagged: 0, renamed: [], dropped: [], errors: [], issues: [], cancelled: false, tagCounts: [], untagged: 0,
-      };
-      if (!snapshot || snapshot.entries.length === 0) return none;
+      if (!snapshot || snapshot.entries.length === 0) return NOT_INDEXED;
       const images = this.imagesOf(snapshot, embedder);
       const tagger = await this.taggerFor(embedder, store, options.signal);
-      const before = this.options.writeSidecars() ? tagLists(store) : undefined;
+      const before = this.file.sidecarState(store);
       const { renamed, dropped } = this.reconcile(store, snapshot);
-      const mode = options.mode ?? 'incremental';
-      const only = options.only;
-      let run;
-      let inScope: (p: string) => boolean;
-      let pending: number | undefined;
-      if (!only) {
-        this.useImages(tagger, images);
-        inScope = () => true;
-        options.onStart?.({ tags: tagger.prepared.names.length, images: images.length });
-        run = await tagger.tagImages({ mode, signal: options.signal, onProgress: options.onProgress, reconcile: false });
-      } else {
-        // The selection first (so a cancelled run has tagged selected images), then the images the
-        // user decided on: they are the few-shot examples, so scores match a whole-folder run.
-        const decided = pathsWithDecisions(store);
-        const chosen = images.filter((i) => only.has(i.path));
-        const examples = images.filter((i) => !only.has(i.path) && decided.has(i.path));
-        inScope = (p) => only.has(p);
-        pending = mode === 'all' ? chosen.length : chosen.filter((i) => needsTagging(store.peek(i.path), i.sha256, tagger.signature)).length;
-        options.onStart?.({ tags: tagger.prepared.names.length, images: chosen.length });
-        this.taggerImages = undefined; // the tagger's image set is the subset from here on
-        run = await tagger.tagImages({ images: [...chosen, ...examples], mode, signal: options.signal, onProgress: options.onProgress, reconcile: false });
-      }
-      const sidecarErrors = await this.commit(store, before);
+      const { run, inScope, pending } = await this.tagScope(tagger, store, images, options);
+      const sidecarErrors = await this.file.commit(store, before);
       const errors = run.errors.filter((e) => inScope(e.input));
       const scope = images.filter((i) => inScope(i.path));
-      const counts = new Map<string, number>();
-      let untagged = 0;
-      for (const img of scope) {
-        const tags = store.tagsOf(img.path);
-        if (!tags.length) untagged++;
-        for (const t of tags) counts.set(t, (counts.get(t) ?? 0) + 1);
-      }
       return {
         notIndexed: false,
         considered: scope.length - errors.length,
@@ -240,10 +164,30 @@ export class FolderTags {
         errors: [...errors, ...sidecarErrors],
         issues: [...new Set([...tagger.vocab.issues, ...run.issues])],
         cancelled: run.cancelled,
-        tagCounts: [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)),
-        untagged,
+        ...tagCountsOf(store, scope),
       };
     });
+  }
+
+  /** Runs the tagger over the folder, or over a selection; `pending`: how many selected images needed tagging. */
+  private async tagScope(tagger: AutoTagger, store: TagStore, images: TagImageInput[], options: FolderRunOptions): Promise<{ run: TagImagesResult; inScope: (p: string) => boolean; pending?: number }> {
+    const mode = options.mode ?? 'incremental';
+    const only = options.only;
+    const common = { mode, signal: options.signal, onProgress: options.onProgress, reconcile: false };
+    if (!only) {
+      this.useImages(tagger, images);
+      options.onStart?.({ tags: tagger.prepared.names.length, images: images.length });
+      return { run: await tagger.tagImages(common), inScope: () => true };
+    }
+    // The selection first (so a cancelled run has tagged selected images), then the images the
+    // user decided on: they are the few-shot examples, so scores match a whole-folder run.
+    const decided = pathsWithDecisions(store);
+    const chosen = images.filter((i) => only.has(i.path));
+    const examples = images.filter((i) => !only.has(i.path) && decided.has(i.path));
+    const pending = mode === 'all' ? chosen.length : chosen.filter((i) => needsTagging(store.peek(i.path), i.sha256, tagger.signature)).length;
+    options.onStart?.({ tags: tagger.prepared.names.length, images: chosen.length });
+    this.taggerImages = undefined; // the tagger's image set is the subset from here on
+    return { run: await tagger.tagImages({ ...common, images: [...chosen, ...examples] }), inScope: (p) => only.has(p), pending };
   }
 
   /**
@@ -259,10 +203,10 @@ export class FolderTags {
       const images = this.imagesOf(snapshot, embedder);
       const tagger = await this.taggerFor(embedder, store, signal);
       this.useImages(tagger, images);
-      const before = this.options.writeSidecars() ? tagLists(store) : undefined;
+      const before = this.file.sidecarState(store);
       const run = await tagger.tagImages({ mode: 'all', signal, reconcile: false });
       // Even a cancelled re-score is consistent image by image: keep what it did.
-      const sidecarErrors = await this.commit(store, before);
+      const sidecarErrors = await this.file.commit(store, before);
       return { tagged: run.tagged, errors: [...run.errors, ...sidecarErrors] };
     });
   }
@@ -276,9 +220,9 @@ export class FolderTags {
       const store = await this.loadStore();
       const snapshot = this.options.index.snapshot();
       if (!snapshot || snapshot.entries.length === 0) return undefined;
-      const before = this.options.writeSidecars() ? tagLists(store) : undefined;
+      const before = this.file.sidecarState(store);
       const r = this.reconcile(store, snapshot);
-      if (r.renamed.length || r.dropped.length) await this.commit(store, before);
+      if (r.renamed.length || r.dropped.length) await this.file.commit(store, before);
       return r;
     });
   }
@@ -296,7 +240,7 @@ export class FolderTags {
     const store = await this.loadStore();
     const fromStore = async (problem?: string) => {
       const names = (await this.vocabulary()).tags.map((t) => t.name);
-      return { lists: relPaths.map((p) => storeSuggestions(names, store.peek(p))), live: false, problem };
+      return { lists: relPaths.map((p) => suggestionsFromStore(names, store.peek(p))), live: false, problem };
     };
     if (!embedder) return fromStore();
     try {
@@ -308,13 +252,13 @@ export class FolderTags {
           try {
             return tagger.suggestTags(p, embeddings.get(p));
           } catch {
-            return storeSuggestions(tagger.prepared.names, store.peek(p));
+            return suggestionsFromStore(tagger.prepared.names, store.peek(p));
           }
         });
         return { lists, live: true };
       });
     } catch (err) {
-      return fromStore((err as Error).message); // e.g. the index was built by another model
+      return fromStore(errorMessage(err)); // e.g. the index was built by another model
     }
   }
 
@@ -323,7 +267,7 @@ export class FolderTags {
     const store = await this.loadStore();
     const names = new Set((await this.vocabulary()).tags.map((t) => t.name));
     const touched = changes.map((c) => c.path);
-    const before = this.options.writeSidecars() ? tagLists(store, touched) : undefined;
+    const before = this.file.sidecarState(store, touched);
     const errors: ItemError[] = [];
     let vocabularyTouched = false;
     for (const c of changes) {
@@ -332,14 +276,10 @@ export class FolderTags {
         for (const t of c.reject) store.reject(c.path, t, c.sha256);
         vocabularyTouched ||= [...c.confirm, ...c.reject].some((t) => names.has(t));
       } catch (err) {
-        errors.push({ input: c.path, error: (err as Error).message });
+        errors.push({ input: c.path, error: errorMessage(err) });
       }
     }
-    await this.save(store);
-    if (before) {
-      const r = await syncSidecars(this.root, store, changedTagLists(before, tagLists(store, touched)));
-      errors.push(...r.errors);
-    }
+    errors.push(...(await this.file.commit(store, before, touched)));
     return { errors, vocabularyTouched };
   }
 
@@ -349,12 +289,6 @@ export class FolderTags {
     const paths = store.paths().filter((p) => this.options.index.onDisk(p) && store.tagsOf(p).length > 0);
     const r = await syncSidecars(this.root, store, { write: paths, remove: [] });
     return { written: r.written, errors: r.errors };
-  }
-
-  async exportTo(file: string, format: ExportFormat, options: ExportOptions = {}): Promise<number> {
-    const store = await this.loadStore();
-    await store.exportTo(file, format, options);
-    return store.size;
   }
 
   // --- internals ----------------------------------------------------------------------------
@@ -395,20 +329,6 @@ export class FolderTags {
   private reconcile(store: TagStore, snapshot: IndexSnapshot): { renamed: { from: string; to: string }[]; dropped: string[] } {
     return store.reconcile(reconcileInput(snapshot.entries, store, (p) => this.options.index.onDisk(p)));
   }
-
-  /** Saves when anything changed since the file was last written or read (an index run usually changes nothing). */
-  private async save(store: TagStore): Promise<boolean> {
-    const version = store.version;
-    if (version === this.savedVersion) return false;
-    await store.save();
-    this.savedVersion = version;
-    return true;
-  }
-
-  private async commit(store: TagStore, before: Map<string, string> | undefined): Promise<ItemError[]> {
-    if (!(await this.save(store)) || !before) return [];
-    return (await syncSidecars(this.root, store, changedTagLists(before, tagLists(store)))).errors;
-  }
 }
 
 /**
@@ -431,11 +351,6 @@ export function reconcileInput(
   return out;
 }
 
-/** The engine's incremental rule: never tagged, changed since, or tagged with another vocabulary/model. */
-export function needsTagging(entry: Readonly<TagEntry> | undefined, sha256: string, signature: string): boolean {
-  return !entry || entry.sha256 !== sha256 || entry.auto !== signature;
-}
-
 /** Paths with a user decision (confirmed or removed tag): the few-shot examples. */
 export function pathsWithDecisions(store: { paths(): string[]; peek(p: string): Readonly<TagEntry> | undefined }): Set<string> {
   const out = new Set<string>();
@@ -446,30 +361,18 @@ export function pathsWithDecisions(store: { paths(): string[]; peek(p: string): 
   return out;
 }
 
-/** Tags for a tile: rejected ones left out; confirmed = the user's (score 1), suggestions with their score. */
-export function assetTagsOf(entry: Readonly<TagEntry> | undefined): AssetTag[] {
-  if (!entry) return [];
-  const out: AssetTag[] = [];
-  for (const [tag, m] of Object.entries(entry.tags)) {
-    if (m.state === 'confirmed') out.push({ tag, score: 1, source: 'user' });
-    else if (m.state === 'suggested') out.push({ tag, score: m.score ?? 0, source: 'auto' });
-  }
-  const rank = (t: AssetTag) => (t.source === 'user' ? 0 : 1);
-  return out.sort((a, b) => rank(a) - rank(b) || b.score - a.score || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
-}
+const NOT_INDEXED: FolderRunResult = {
+  notIndexed: true, considered: 0, tagged: 0, renamed: [], dropped: [], errors: [], issues: [], cancelled: false, tagCounts: [], untagged: 0,
+};
 
-/** Suggestion rows from the recorded state alone (no model): the vocabulary, then the image's other tags. */
-export function storeSuggestions(vocabulary: readonly string[], entry: Readonly<TagEntry> | undefined): TagSuggestion[] {
-  const out: TagSuggestion[] = [];
-  const seen = new Set<string>();
-  const add = (tag: string, inVocabulary: boolean) => {
-    if (seen.has(tag)) return;
-    seen.add(tag);
-    const m = entry?.tags[tag];
-    out.push({ tag, score: m?.score, state: m?.state ?? 'none', source: m?.source, wouldSuggest: false, inVocabulary });
-  };
-  for (const n of vocabulary) add(n, true);
-  for (const t of Object.keys(entry?.tags ?? {})) add(t, false);
-  const rank = (s: TagState | 'none') => (s === 'confirmed' ? 0 : s === 'suggested' ? 1 : s === 'none' ? 2 : 3);
-  return out.sort((a, b) => rank(a.state) - rank(b.state) || (b.score ?? -1) - (a.score ?? -1) || (a.tag < b.tag ? -1 : 1));
+/** The tags on `scope` with their image counts (most used first), and how many images have none. */
+function tagCountsOf(store: TagStore, scope: readonly TagImageInput[]): { tagCounts: [string, number][]; untagged: number } {
+  const counts = new Map<string, number>();
+  let untagged = 0;
+  for (const img of scope) {
+    const tags = store.tagsOf(img.path);
+    if (!tags.length) untagged++;
+    for (const t of tags) counts.set(t, (counts.get(t) ?? 0) + 1);
+  }
+  return { tagCounts: [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)), untagged };
 }

@@ -4,6 +4,7 @@
 import type { ItemError } from '../../../engine/types';
 import { removeXmpSidecar, writeXmpSidecar } from '../../../engine/tags/export';
 import { resolveInside } from '../../../engine/util/atomic';
+import { errorMessage } from '../../../engine/util/errors';
 
 /** Read side of the TagStore that sidecars need. */
 export interface TagListSource {
@@ -49,7 +50,7 @@ export async function syncSidecars(
       await writeXmpSidecar(resolveInside(root, p), store.tagsOf(p));
       written++;
     } catch (err) {
-      errors.push({ input: p, error: (err as Error).message });
+      errors.push({ input: p, error: errorMessage(err) });
     }
   }
   for (const p of changes.remove) {
@@ -57,7 +58,7 @@ export async function syncSidecars(
       await removeXmpSidecar(resolveInside(root, p));
       removed++;
     } catch (err) {
-      errors.push({ input: p, error: (err as Error).message });
+      errors.push({ input: p, error: errorMessage(err) });
     }
   }
   return { written, removed, errors };

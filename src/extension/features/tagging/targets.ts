@@ -1,7 +1,7 @@
 // What "Tag Images" / "Edit Tags" act on: the invoked paths grouped by workspace folder, and a
 // selection matched against a folder's indexed images. No `vscode` import.
 import * as path from 'node:path';
-import { deepestContaining } from '../paths';
+import { deepestContaining } from '../../paths';
 
 export interface FolderSelection {
   /** The workspace folder (absolute, as given in `roots`). */

@@ -2,16 +2,11 @@
 // which images a mixed Explorer/gallery selection means, which captions file each one goes to,
 // the progress line, and the closing summary.
 import * as path from 'node:path';
-import { captionImages, captionsFileFor, type CaptionBackend, type CaptionImagesOptions, type CaptionProgress, type ResolvedCaptioner, type CaptionSettings } from '../../engine/captions';
-import { DEFAULT_IMAGE_EXTENSIONS } from '../../engine/index/scan';
-import { formatDuration } from '../../engine/util/format';
-import { deepestContaining, isInsideOrEqual } from './paths';
+import { captionImages, captionsFileFor, type CaptionBackend, type CaptionImagesOptions, type CaptionProgress, type ResolvedCaptioner, type CaptionSettings } from '../../../engine/captions';
+import { formatDuration } from '../../../engine/util/format';
+import { deepestContaining, isImageFile, isInsideOrEqual } from '../../paths';
+import { errorMessage } from '../../../engine/util/errors';
 
-const IMAGE_EXTENSIONS = new Set(DEFAULT_IMAGE_EXTENSIONS.map((e) => `.${e}`));
-
-export function isImageFile(p: string): boolean {
-  return IMAGE_EXTENSIONS.has(path.extname(p).toLowerCase());
-}
 
 export interface CollectDeps {
   /** 'file', 'folder', or undefined when the path does not exist. */
@@ -235,7 +230,7 @@ export async function captionGroups(backend: CaptionBackend, groups: readonly Ca
       await opts.onGroupDone?.(summary.file);
     } catch (err) {
       totals.failed += group.images.length;
-      fail(`${captionsFileFor(group.root)}: ${err instanceof Error ? err.message : String(err)}`);
+      fail(`${captionsFileFor(group.root)}: ${errorMessage(err)}`);
     }
   }
   totals.cancelled ||= opts.signal?.aborted ?? false;

@@ -2,7 +2,8 @@
 // quick pick row) and the full text (file lists, URLs, paths) for the log and the details page.
 // No `vscode` import (tested directly).
 import * as path from 'node:path';
-import { ChecksumMismatchError, LocalModelError, ModelDownloadError, ModelNotDownloadedError, ModelOfflineError } from '../engine/models/resolve';
+import { ChecksumMismatchError, LocalModelError, ModelDownloadError, ModelNotDownloadedError, ModelOfflineError } from '../../engine/models/resolve';
+import { errorMessage } from '../../engine/util/errors';
 
 export type FailureKind =
   /** The model host cannot be reached at all (DNS, refused, no route). */
@@ -68,7 +69,7 @@ export interface FailureContext {
 
 /** A download failed: offline, refused, damaged, disk, or something else. */
 export function describeDownloadFailure(err: unknown, ctx: FailureContext): ModelFailure {
-  const full = err instanceof Error ? err.message : String(err);
+  const full = errorMessage(err);
   const details = full;
   const retry = 'download' as const;
   if (err instanceof ModelOfflineError) {
@@ -91,7 +92,7 @@ export function describeDownloadFailure(err: unknown, ctx: FailureContext): Mode
 
 /** Resolving or loading the configured model failed (not a download). */
 export function describeLoadFailure(err: unknown, ctx: FailureContext & { spec: string }): ModelFailure {
-  const full = err instanceof Error ? err.message : String(err);
+  const full = errorMessage(err);
   const details = full;
   if (err instanceof LocalModelError) {
     const problem = err.problems[0] ?? 'it is not laid out like the Hugging Face ONNX exports';

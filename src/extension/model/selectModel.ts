@@ -5,10 +5,11 @@ import { findMissingFiles, clipFilePlan } from '../../engine/models/hub';
 import { folderModelName } from '../../engine/models/names';
 import { DEFAULT_MODEL_ID, defaultModelsDir, isClipManifest, isModelPath, listModels, type ClipManifest, type ModelManifest } from '../../engine/models/resolve';
 import { formatBytes } from '../../engine/util/format';
+import { localModelDir } from '../../engine/models/paths';
 import { showOrderedQuickPick } from '../orderedQuickPick';
-import type { ModelService } from '../modelService';
 import { readSettings, settingsBaseDir } from '../settings';
-import * as path from 'node:path';
+import { modelCacheDir } from './options';
+import type { ModelPrompts } from './prompts';
 
 interface ModelPick extends vscode.QuickPickItem {
   spec?: string;
@@ -27,11 +28,11 @@ export function registryRow(m: ClipManifest, o: { current: boolean; downloaded: 
   };
 }
 
-export async function selectModel(models: ModelService): Promise<boolean> {
+export async function selectModel(prompts: ModelPrompts): Promise<boolean> {
   const settings = readSettings();
   const current = settings.model;
-  const cacheDir = models.cacheDir(settings);
-  const all: ModelManifest[] = await listModels(defaultModelsDir()).catch(() => []);
+  const cacheDir = modelCacheDir(settings);
+  const all: ModelManifest[] = await listModels(defaultModelsDir());
   const manifests: ClipManifest[] = all.filter(isClipManifest);
   const picks: ModelPick[] = await Promise.all(manifests.map(async (m) => {
     let missingBytes: number | undefined;
@@ -49,15 +50,15 @@ export async function selectModel(models: ModelService): Promise<boolean> {
     return registryRow(m, { current: m.id === current, downloaded, missingBytes });
   }));
   if (isModelPath(current)) {
-    const dir = path.resolve(settingsBaseDir() ?? '', current.replace(/^local:/, ''));
+    const dir = localModelDir(current, settingsBaseDir());
     picks.unshift({ spec: current, label: `$(pass-filled) ${await folderModelName(dir)}`, description: 'current · local folder', detail: dir });
   }
   picks.push({ label: '$(folder-opened) Use a local model folder…', detail: 'A folder laid out like the Hugging Face ONNX exports (MobileCLIP2, fine-tuned or air-gapped models).', browse: true });
   // The registry's order with the local-folder entry last, whatever is typed.
   const chosen = await showOrderedQuickPick(picks, { title: 'Select the image-text model', placeholder: `Current: ${picks.find((p) => p.spec === current)?.label.replace(/^\$\([^)]+\) /, '') ?? current}`, matchOnDescription: true, matchOnDetail: true });
   if (!chosen) return false;
-  if (chosen.browse) return models.useLocalFolder();
+  if (chosen.browse) return prompts.useLocalFolder();
   if (!chosen.spec || chosen.spec === current) return chosen.spec === current;
-  await models.setModel(chosen.spec);
+  await prompts.setModel(chosen.spec);
   return true;
 }

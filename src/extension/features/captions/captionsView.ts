@@ -2,7 +2,7 @@
 // then what the captioner wrote; the captioner (by name) and settings once at the end. No `vscode`
 // import (tested directly). (No pictures: the Markdown preview cannot load workspace files into a
 // page that is not a file itself.)
-import { captionsFor, type CaptionStore } from '../../engine/captions/store';
+import { captionsFor, type CaptionStore } from '../../../engine/captions/store';
 
 /** Images listed on one page; a larger folder says how many more there are. */
 export const MAX_IMAGES_SHOWN = 300;

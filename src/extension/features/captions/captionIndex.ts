@@ -5,10 +5,11 @@
 import * as path from 'node:path';
 import {
   CAPTIONS_DIR, CAPTIONS_FILE, captionsFor, loadCaptionStore, relativeCaptionPath, searchCaptions, type CaptionStore,
-} from '../../engine/captions';
-import { compileFilters } from '../../engine/search/filters';
-import { parseQuery } from '../../engine/search/query';
-import { isInsideOrEqual } from './paths';
+} from '../../../engine/captions';
+import { compileFilters } from '../../../engine/search/filters';
+import { parseQuery } from '../../../engine/search/query';
+import { isInsideOrEqual } from '../../paths';
+import { errorMessage } from '../../../engine/util/errors';
 
 export interface CaptionHit {
   /** Absolute image path. */
@@ -94,7 +95,7 @@ export class CaptionIndex {
         if (store.problems.length) this.onIgnoredEntries(entry.file, store.problems);
       } catch (err) {
         // Keep the last good captions: a broken file is reported, not shown as "no captions".
-        if (entry.version === version) this.onProblem((err as Error).message);
+        if (entry.version === version) this.onProblem(errorMessage(err));
         return;
       }
       this.emit();

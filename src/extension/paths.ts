@@ -1,5 +1,13 @@
-// Path predicates shared by the captions and dataset features. No `vscode` import.
+// Path predicates shared by the features. No `vscode` import.
 import * as path from 'node:path';
+import { DEFAULT_IMAGE_EXTENSIONS } from '../engine/index/scan';
+
+const IMAGE_EXTENSIONS = new Set<string>(DEFAULT_IMAGE_EXTENSIONS.map((e) => `.${e}`));
+
+/** Whether `p` names an image by its extension (the index's image types). */
+export function isImageFile(p: string): boolean {
+  return IMAGE_EXTENSIONS.has(path.extname(p).toLowerCase());
+}
 
 /** True when `p` is `root` itself or lies below it. */
 export function isInsideOrEqual(root: string, p: string): boolean {

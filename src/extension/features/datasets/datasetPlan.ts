@@ -3,14 +3,14 @@
 // already in it), the teacher list, progress lines, and the reports shown to the user.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { DistillReport, ReinforceProgress, ReinforceSummary, VerifyReport } from '../../engine/reinforce';
-import { formatRecall } from '../../engine/reinforce';
-import { CONFIG_FILE, DATASET_FORMAT, MANIFEST_FILE } from '../../engine/reinforce/format';
-import { STATE_DIR } from '../../engine/reinforce/reinforce';
-import { formatDuration } from '../../engine/util/format';
-import { isStrictlyInside } from './paths';
-import { readRegularTextFile } from '../../engine/util/files';
-import { FILE_LIMITS } from '../../engine/util/limits';
+import type { DistillReport, ReinforceProgress, ReinforceSummary, VerifyReport } from '../../../engine/reinforce';
+import { formatRecall } from '../../../engine/reinforce';
+import { CONFIG_FILE, DATASET_FORMAT, MANIFEST_FILE } from '../../../engine/reinforce/format';
+import { STATE_DIR } from '../../../engine/reinforce/reinforce';
+import { formatDuration } from '../../../engine/util/format';
+import { isStrictlyInside } from '../../paths';
+import { readRegularTextFile } from '../../../engine/util/files';
+import { FILE_LIMITS } from '../../../engine/util/limits';
 
 /** `<folder>-reinforced`, next to the input folder. */
 export function defaultOutputFolder(input: string): string {
