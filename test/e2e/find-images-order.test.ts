@@ -61,7 +61,7 @@ async function findImages(query: string, expectedRows: number, extra: (rows: { l
   const wb = s.workbench;
   await wb.runCommand(CMD.findImages);
   await wb.waitForQuickInputTitle(/Find Images by Description/);
-  await wb.typeIntoQuickInput(query);
+  await wb.pasteIntoQuickInput(query);
   const rows = await wb.waitForQuickPickRows((r) => r.filter((row) => /\.png$/.test(row.label)).length === expectedRows && extra(r), `${expectedRows} results for "${query}"`);
   return rows.map((r) => ({ ...r, path: r.detail, score: Number.parseFloat(r.description) }));
 }

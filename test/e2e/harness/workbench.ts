@@ -78,6 +78,17 @@ export class Workbench {
     await box.pressSequentially(text, { delay: 20 });
   }
 
+  /**
+   * Sets the quick input's text in one input event, as a paste does: one search for the whole
+   * query, so rows read afterwards cannot be those of a prefix that a slow, loaded machine let the
+   * debounce search while typing.
+   */
+  async pasteIntoQuickInput(text: string): Promise<void> {
+    const box = this.page.locator(QUICK_INPUT_BOX);
+    await box.waitFor();
+    await box.fill(text);
+  }
+
   /** The visible quick pick rows, top to bottom. */
   async quickPickRows(): Promise<{ label: string; description: string; detail: string; ariaLabel: string }[]> {
     return this.page.locator(QUICK_ROWS).evaluateAll((rows) =>
