@@ -28,6 +28,7 @@ export interface DuplicatesDeps {
 }
 
 const DELETE = 'Move to Trash';
+const DELETE_FOR_GOOD = 'Delete Permanently';
 
 /** The edit "Keep this one" applies: every planned replacement, each to be confirmed in the refactor preview. */
 export function keepEdit(plan: KeepPlan, root: string, keep: string): vscode.WorkspaceEdit {
@@ -170,9 +171,7 @@ export class DuplicatesFeature implements DuplicatesBackend, vscode.Disposable {
       { modal: true, detail: `They move to the trash; Undo in the Explorer or restore them from the trash.${stillUsed}` },
       DELETE,
     );
-    if (pick === DELETE) {
-      for (const rel of otherRels) await vscode.workspace.fs.delete(vscode.Uri.file(path.join(folder.root, rel)), { useTrash: true });
-    }
+    if (pick === DELETE) await deleteFiles(otherRels.map((rel) => vscode.Uri.file(path.join(folder.root, rel))), names);
     this.removeGroupOf(id);
   }
 
@@ -193,6 +192,19 @@ export class DuplicatesFeature implements DuplicatesBackend, vscode.Disposable {
   dispose(): void {
     this.running?.abort();
     this.emitter.dispose();
+  }
+}
+
+/** Moves the files to the trash; where there is none (a remote without one), asks before deleting for good. */
+async function deleteFiles(uris: vscode.Uri[], names: string): Promise<void> {
+  try {
+    for (const uri of uris) await vscode.workspace.fs.delete(uri, { useTrash: true });
+  } catch (err) {
+    const left = [];
+    for (const uri of uris) if (await vscode.workspace.fs.stat(uri).then(() => true, () => false)) left.push(uri);
+    if (!left.length) return;
+    const pick = await vscode.window.showWarningMessage(`${names} could not be moved to the trash (${errorMessage(err)}). Delete permanently?`, { modal: true }, DELETE_FOR_GOOD);
+    if (pick === DELETE_FOR_GOOD) for (const uri of left) await vscode.workspace.fs.delete(uri, { useTrash: false });
   }
 }
 
