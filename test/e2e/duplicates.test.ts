@@ -69,6 +69,14 @@ test('Find Duplicate Images → Keep This One rewrites the Markdown and CSS refe
   await waitUntil(async () => (await preview.textContent()) ?? '', (t) => /guide\.md/.test(t) && /site\.css/.test(t), 'both files in the refactor preview');
   await wb.screenshot('preview');
   assert.match(await fs.readFile(path.join(s.workspace, 'styles', 'site.css'), 'utf8'), /logo-copy\.png/, 'unchanged until applied');
+  // Edits that need confirmation come unticked: tick both files (which ticks their edits), then Apply.
+  for (const file of ['guide.md', 'site.css']) {
+    const row = preview.locator('.monaco-list-row', { hasText: file }).first();
+    const box = row.locator('.monaco-checkbox, [role="checkbox"]').first();
+    await box.click();
+    await waitUntil(async () => (await box.getAttribute('aria-checked')) ?? (await box.evaluate((e) => String(e.classList.contains('checked')))), (v) => v === 'true', `${file} ticked`, 10_000);
+  }
+  await wb.screenshot('preview-ticked');
   await preview.locator('.monaco-button', { hasText: /^Apply$/ }).click();
 
   // Then the offer to delete the copy (a modal); where the server has no trash, a second one.

@@ -9,6 +9,7 @@ import { groupDuplicates, type DuplicateGroup } from '../../../engine/duplicates
 import { pixelSignaturesFor } from '../../../engine/duplicates/signatures';
 import { DEFAULT_THUMBNAIL_SIZE } from '../../../engine/index/thumbnails';
 import { planKeep, type KeepPlan } from '../../../engine/references/edits';
+import { readTextFile } from '../../../engine/references/scan';
 import { errorMessage } from '../../../engine/util/errors';
 import type { DuplicateGroupView } from '../../../shared/messages';
 import type { AssetLibrary } from '../../assets/assetLibrary';
@@ -152,13 +153,29 @@ export class DuplicatesFeature implements DuplicatesBackend, vscode.Disposable {
       void vscode.window.showWarningMessage(`Save ${dirty.map((d) => path.basename(d.uri.fsPath)).join(', ')} first: Keep this one rewrites references in saved files.`);
       return;
     }
+    let rewritten = 0;
     if (plan.edits.length) {
+      // needsConfirmation puts the edits in the Refactor Preview, where VS Code lists them unticked
+      // (bulkEditPreview: checked = !needsConfirmation): the user ticks what to change, then Apply.
       const applied = await vscode.workspace.applyEdit(keepEdit(plan, folder.root, keepRel), { isRefactoring: true });
       if (!applied) return; // discarded in the preview
       // Saved, so the files on disk (what git and the reference scan see) say the same.
       const edited = new Set(plan.files.map((f) => path.join(folder.root, f)));
-      await Promise.all(vscode.workspace.textDocuments.filter((d) => d.isDirty && edited.has(d.uri.fsPath)).map((d) => d.save()));
-      log().info(`keep ${keepRel}: ${plan.edits.length} references in ${plan.files.length} files now point at it`);
+      const docs = vscode.workspace.textDocuments.filter((d) => edited.has(d.uri.fsPath));
+      await Promise.all(docs.filter((d) => d.isDirty).map((d) => d.save()));
+      // What was applied is what the files now say: some edits may have been left unticked.
+      for (const rel of plan.files) {
+        const abs = path.join(folder.root, rel);
+        const doc = docs.find((d) => d.uri.fsPath === abs);
+        found.index.updateFile(rel, doc ? doc.getText() : await readTextFile(abs).catch(() => undefined));
+      }
+      const left = planKeep(found.index, keepRel, otherRels);
+      rewritten = plan.edits.length - left.edits.length;
+      log().info(`keep ${keepRel}: ${rewritten} of ${plan.edits.length} references now point at it`);
+      if (left.edits.length) {
+        void vscode.window.showInformationMessage(`${left.edits.length === 1 ? 'One reference still names' : `${left.edits.length} references still name`} the other files (left unticked in the preview), so they were not offered for deletion.`);
+        return;
+      }
     }
     if (plan.unresolved.length) {
       const first = plan.unresolved[0]!;
@@ -167,8 +184,8 @@ export class DuplicatesFeature implements DuplicatesBackend, vscode.Disposable {
     const names = otherRels.length === 1 ? otherRels[0]! : `${otherRels.length} other files`;
     const stillUsed = plan.unresolved.length ? ' Some references still name them (see the warning).' : '';
     const pick = await vscode.window.showWarningMessage(
-      `${plan.edits.length ? `${plan.edits.length === 1 ? 'One reference now points' : `${plan.edits.length} references now point`} at ${keepRel}.` : `No text file references ${names}.`} Delete ${names}?`,
-      { modal: true, detail: `They move to the trash; Undo in the Explorer or restore them from the trash.${stillUsed}` },
+      `${rewritten ? `${rewritten === 1 ? 'One reference now points' : `${rewritten} references now point`} at ${keepRel}.` : `No text file references ${names}.`} Delete ${names}?`,
+      { modal: true, detail: `They move to the trash.${stillUsed}` },
       DELETE,
     );
     if (pick === DELETE) await deleteFiles(otherRels.map((rel) => vscode.Uri.file(path.join(folder.root, rel))), names);
