@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { CLIPART_DIR } from '../fixtures/paths';
 import { openGallery, waitForIndexed } from './harness/assets';
-import { guarded as guardedStep, startSession, type Session } from './harness/session';
+import { guarded as guardedStep, RESULTS_DIR, startSession, type Session } from './harness/session';
 import { waitUntil } from './harness/workbench';
 
 let s: Session;
@@ -43,6 +43,14 @@ after(async () => {
 
 const guarded = (name: string, body: () => Promise<void>) => guardedStep(s, name, body);
 
+/** The top of the sidebar (where the gallery's content is), for the README. */
+async function sidebarShot(name: string): Promise<void> {
+  const box = await s.workbench.page.locator('.part.sidebar').boundingBox();
+  assert.ok(box, 'the sidebar is visible');
+  await fs.mkdir(RESULTS_DIR, { recursive: true });
+  await s.workbench.page.screenshot({ path: path.join(RESULTS_DIR, `duplicates-${name}.png`), clip: { ...box, height: Math.min(box.height, 560) } });
+}
+
 test('Find Duplicate Images → Keep This One rewrites the Markdown and CSS references after the preview', () => guarded('keep', async () => {
   const wb = s.workbench;
   await waitForIndexed(wb, s.imageCount + LOGOS);
@@ -55,10 +63,11 @@ test('Find Duplicate Images → Keep This One rewrites the Markdown and CSS refe
   const headers = await frame.locator('.mode-duplicates .grid-row:not([hidden]) .group-header').count();
   assert.equal(headers, 1, 'one group: the logo and its resized copy');
   // Each member shows its size, dimensions and reference count.
-  const facts = await waitUntil(() => tile('logo-copy.png').locator('.facts').textContent(), (t) => /refs/.test(t ?? ''), 'reference counts on the tiles');
-  assert.match(facts ?? '', /^\d+ × \d+ · [\d.]+ [kKM]?B · 2 refs/);
+  const meta = await waitUntil(() => tile('logo-copy.png').locator('.meta').textContent(), (t) => /refs/.test(t ?? ''), 'reference counts on the tiles');
+  assert.equal(meta, 'assets · 2 refs');
+  assert.match((await tile('logo-copy.png').locator('.facts').textContent()) ?? '', /^\d+ × \d+ · [\d.]+ [kKM]?B$/, 'dimensions and size');
   await wb.dismissNotifications();
-  await wb.screenshotOf(wb.page.locator('.part.sidebar'), 'mode');
+  await sidebarShot('mode');
 
   await tile('logo.png').click();
   await frame.locator('.mode-duplicates .selection-bar vscode-button', { hasText: 'Keep This One' }).click();
@@ -76,6 +85,10 @@ test('Find Duplicate Images → Keep This One rewrites the Markdown and CSS refe
     await box.click();
     await waitUntil(async () => (await box.getAttribute('aria-checked')) ?? (await box.evaluate((e) => String(e.classList.contains('checked')))), (v) => v === 'true', `${file} ticked`, 10_000);
   }
+  const boxes = preview.locator('.monaco-list-row .monaco-checkbox, .monaco-list-row [role="checkbox"]');
+  await waitUntil(() => boxes.evaluateAll((els) => els.map((e) => e.getAttribute('aria-checked') ?? String(e.classList.contains('checked')))),
+    (v) => v.length === 4 && v.every((x) => x === 'true'), 'both files and both edits ticked', 10_000);
+  await wb.page.mouse.move(0, 0);
   await wb.screenshot('preview-ticked');
   await preview.locator('.monaco-button', { hasText: /^Apply$/ }).click();
 
@@ -109,5 +122,5 @@ test('the unused: filter lists the images no text file names', () => guarded('un
   const names = () => frame.locator('.mode-browse .grid-row:not([hidden]) .tile .name').allTextContents();
   const shown = await waitUntil(names, (n) => n.length > 0 && !n.includes('logo.png') && n.includes('red.png'), 'only unused images');
   assert.deepEqual([...shown].sort(), [...s.clipart.map((c) => path.basename(c)), 'blue.png', 'red.png'].sort());
-  await wb.screenshotOf(wb.page.locator('.part.sidebar'), 'unused');
+  await sidebarShot('unused');
 }));

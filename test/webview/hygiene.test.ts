@@ -116,8 +116,10 @@ describe('Duplicates mode', () => {
     assert.match(headers[0]!, /5\.0 KB to free/, 'host order (already by bytes wasted) is kept');
     assert.match(await page.textContent('.dup-summary') ?? '', /2 groups; keeping one file of each frees 14 KB/);
     const facts = await page.$eval('.mode-duplicates .tile[data-id="id-1"] .facts', (e) => e.textContent ?? '');
-    assert.match(facts, /^\d+ × \d+ · [\d.]+ KB · 2 refs/, 'dimensions, size and reference count');
-    assert.match(await page.$eval('.mode-duplicates .tile[data-id="id-0"] .facts', (e) => e.textContent ?? ''), /unused/);
+    assert.match(facts, /^\d+ × \d+ · [\d.]+ KB/, 'dimensions and size');
+    const meta = (id: string) => page.$eval(`.mode-duplicates .tile[data-id="${id}"] .meta`, (e) => e.textContent ?? '');
+    assert.equal(await meta('id-1'), 'assets/photos · 2 refs', 'folder and reference count');
+    assert.equal(await meta('id-0'), 'assets/icons · unused');
 
     await clearSent(page);
     await page.click('.mode-duplicates .tile[data-id="id-0"]');

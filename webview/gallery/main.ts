@@ -189,7 +189,6 @@ const duplicatesSelectionBar = new SelectionBar([
     },
   },
   { label: 'References', title: 'Reveal references', single: true, run: (ids) => post({ type: 'revealReferences', id: ids[0]! }) },
-  { label: 'Open', run: (ids) => post({ type: 'open', ids }) },
 ], () => duplicatesGrid.setSelection([]));
 
 const thumbs = new ThumbnailRequester();
