@@ -38,7 +38,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const library = new AssetLibrary({ models, prompts, thumbnails, storageRoot: path.join(storageRoot, 'index') });
   const modelActions = new ModelActions(library, models, prompts);
   const references = new ReferenceService(library);
-  const duplicates = new DuplicatesFeature({ library, references, prompts });
+  const duplicates = new DuplicatesFeature({ library, references });
   const backend = createAssetBackend(library, modelActions, duplicates);
   const webviews = createAssetWebviews(context.extensionUri, backend);
   const tags = new TagFeature(library, models);

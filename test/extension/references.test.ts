@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { FolderState } from '../../src/extension/assets/folderState';
 import { ReferenceService } from '../../src/extension/features/references/referenceService';
+import { unusedReportMarkdown } from '../../src/extension/features/references/commands';
 import { ReferenceIndex } from '../../src/engine/references/references';
 import { DEFAULT_INCLUDE } from '../../src/engine/index/scan';
 import { tempDir } from '../index/helpers';
@@ -114,4 +115,15 @@ test('built once with the exclude rules, then kept current file by file', async 
     counter.restore();
     service.dispose();
   }
+});
+
+test('the unused-images report: biggest first, names escaped, a clear line when all are used', async () => {
+  const md = unusedReportMarkdown([
+    { folder: 'site', rel: 'img/small_[draft].png', size: 1_000 },
+    { folder: 'site', rel: 'img/big.png', size: 2_000_000 },
+  ], 10, false);
+  const rows = md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Size') && !l.startsWith('| ---'));
+  assert.deepEqual(rows, ['| 2.0 MB | img/big\\.png |', '| 1.0 KB | img/small\\_\\[draft\\]\\.png |']);
+  assert.match(md, /2 of 10 images \(2\.0 MB\) are not referenced/);
+  assert.match(unusedReportMarkdown([], 3, false), /All 3 images are referenced/);
 });

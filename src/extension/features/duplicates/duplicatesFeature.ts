@@ -3,10 +3,11 @@
 // (engine/duplicates/group.ts) with the thresholds of mobileclipAssets.duplicates.*, and the two
 // actions: "Keep this one" (engine planKeep → one WorkspaceEdit the user previews, then an offer
 // to move the other files to the trash) and "Not duplicates" (engine recordNotDuplicates).
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DECISIONS_FILE, loadDuplicateDecisions, recordNotDuplicates } from '../../../engine/duplicates/decisions';
 import { groupDuplicates, type DuplicateGroup } from '../../../engine/duplicates/group';
-import { pixelSignaturesFor } from '../../../engine/duplicates/signatures';
+import { pixelSignaturesFor, type SignatureWorker } from '../../../engine/duplicates/signatures';
 import { DEFAULT_THUMBNAIL_SIZE } from '../../../engine/index/thumbnails';
 import { planKeep, type KeepPlan } from '../../../engine/references/edits';
 import { readTextFile } from '../../../engine/references/scan';
@@ -19,13 +20,10 @@ import { readSettings } from '../../settings';
 import type { DuplicatesBackend, DuplicatesState } from '../../webview/backend';
 import { ensureReferences } from '../references/commands';
 import type { ReferenceService } from '../references/referenceService';
-import type { ModelPrompts } from '../../model/prompts';
-import * as path from 'node:path';
 
 export interface DuplicatesDeps {
   library: AssetLibrary;
   references: ReferenceService;
-  prompts: ModelPrompts;
 }
 
 const DELETE = 'Move to Trash';
@@ -95,7 +93,7 @@ export class DuplicatesFeature implements DuplicatesBackend, vscode.Disposable {
     }
   }
 
-  private async group(engine: Parameters<typeof pixelSignaturesFor>[0], signal: AbortSignal, report: (message: string) => void): Promise<{ groups: DuplicateGroupView[]; images: number }> {
+  private async group(engine: SignatureWorker, signal: AbortSignal, report: (message: string) => void): Promise<{ groups: DuplicateGroupView[]; images: number }> {
     // Reference counts pick the file to keep among equals and show on each member.
     await this.deps.references.ensureBuilt({ signal });
     this.deps.references.syncImages();
@@ -220,6 +218,7 @@ async function deleteFiles(uris: vscode.Uri[], names: string): Promise<void> {
     const left = [];
     for (const uri of uris) if (await vscode.workspace.fs.stat(uri).then(() => true, () => false)) left.push(uri);
     if (!left.length) return;
+    log().warn(`move to trash failed: ${errorMessage(err)}`);
     const pick = await vscode.window.showWarningMessage(`${names} could not be moved to the trash (${errorMessage(err)}). Delete permanently?`, { modal: true }, DELETE_FOR_GOOD);
     if (pick === DELETE_FOR_GOOD) for (const uri of left) await vscode.workspace.fs.delete(uri, { useTrash: false });
   }

@@ -6,9 +6,9 @@ import * as vscode from 'vscode';
 import { formatBytes } from '../../../engine/util/format';
 import type { CommandFactory } from '../../ctx';
 import { showReport } from '../../reports';
+import type { AssetLibrary } from '../../assets/assetLibrary';
 import { targetPaths } from '../commandArgs';
 import type { ReferenceService } from './referenceService';
-import type { AssetLibrary } from '../../assets/assetLibrary';
 
 /** Markdown text with its special characters escaped (file names may hold any of them). */
 const md = (s: string) => s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
