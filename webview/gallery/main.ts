@@ -566,7 +566,7 @@ function renderEmptyState(shownCount: number): void {
   } else if (shownCount === 0 && queryUsage) {
     kind = 'noUsageMatch';
     content = [h('div', { class: 'title' }, queryUsage === 'unused' ? 'No unused images' : 'No referenced images'),
-      items.size && [...items.values()].every((it) => it.references === undefined) ? 'References are still being counted…' : `Every image ${queryUsage === 'unused' ? 'is referenced by' : 'is missing from'} the workspace's text files.`];
+      items.size && [...items.values()].every((it) => it.references === undefined) ? 'References are still being counted…' : queryUsage === 'unused' ? 'Every image is named by a text file of the workspace.' : 'No text file of the workspace names an image.'];
   }
   emptyState.replaceChildren(...(content ?? []));
   emptyState.hidden = content === null;
