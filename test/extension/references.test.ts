@@ -8,7 +8,9 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { FolderState } from '../../src/extension/assets/folderState';
 import { ReferenceService } from '../../src/extension/features/references/referenceService';
-import { unusedReportMarkdown } from '../../src/extension/features/references/commands';
+import { revealReferences, unusedReportMarkdown } from '../../src/extension/features/references/commands';
+import type { AssetLibrary } from '../../src/extension/assets/assetLibrary';
+import type { FakeQuickPick } from '../helpers/fakeVscode';
 import { ReferenceIndex } from '../../src/engine/references/references';
 import { DEFAULT_INCLUDE } from '../../src/engine/index/scan';
 import { tempDir } from '../index/helpers';
@@ -111,6 +113,19 @@ test('built once with the exclude rules, then kept current file by file', async 
     assert.equal(counter.count, 0, 'no text file read for an image change');
     assert.equal(service.referenceCount(abs('img/d.png')), 1, 'a mention written before the image existed counts once it does');
     assert.ok(!service.unused().some((u) => u.rel === 'img/e.png'), 'a removed image is no longer listed');
+
+    // Reveal References: a quick pick of file:line locations; moving through it shows each one.
+    await fs.writeFile(abs('docs/readme.md'), 'intro\n\nsee ![D](../img/d.png) and again\n<img src="/img/d.png">\n');
+    fake.controls.fireFileEvent('change', abs('docs/readme.md'));
+    await service.flush();
+    const library = { folderOf: (p: string) => (folder.relative(p) !== undefined ? folder : undefined) } as unknown as AssetLibrary;
+    const shown = new Promise<FakeQuickPick>((resolve) => fake.controls.onDidShowQuickPick(resolve));
+    await revealReferences(library, service, abs('img/d.png'));
+    const qp = await shown;
+    assert.equal(qp.title, '2 references to d.png');
+    assert.deepEqual(qp.items.map((i) => [i.label, i.description]), [['docs/readme.md:3', '../img/d.png'], ['docs/readme.md:4', '/img/d.png']]);
+    await revealReferences(library, service, abs('img/e.png'));
+    assert.match(fake.controls.messages.at(-1)?.message ?? '', /No text file of the workspace references e\.png/);
   } finally {
     counter.restore();
     service.dispose();

@@ -183,6 +183,7 @@ function createVscodeStub(options = {}) {
     ThemeIcon: class { constructor(id) { this.id = id; } },
     ThemeColor: class { constructor(id) { this.id = id; } },
     RelativePattern: class { constructor(base, pattern) { this.base = base; this.pattern = pattern; } },
+    Range: class { constructor(sl, sc, el, ec) { this.start = { line: sl, character: sc }; this.end = { line: el, character: ec }; } },
     TabInputText: class {}, TabInputCustom: class {},
     commands: {
       registerCommand: (id, fn) => { commands.set(id, fn); return new Disposable(() => commands.delete(id)); },
