@@ -6,6 +6,8 @@ import type { AssetLibrary } from './assets/assetLibrary';
 import type { ModelActions } from './assets/assetBackend';
 import type { CaptionFeature } from './features/captions/captionFeature';
 import type { DatasetFeature } from './features/datasets/datasetFeature';
+import type { DuplicatesFeature } from './features/duplicates/duplicatesFeature';
+import type { ReferenceService } from './features/references/referenceService';
 import type { TagFeature } from './features/tagging/tagFeature';
 import type { ModelPrompts } from './model/prompts';
 import type { ModelService } from './model/service';
@@ -22,6 +24,9 @@ export interface Ctx {
   readonly tags: TagFeature;
   readonly captions: CaptionFeature;
   readonly datasets: DatasetFeature;
+  /** Which text files name which images (unused images, reference counts, Keep this one). */
+  readonly references: ReferenceService;
+  readonly duplicates: DuplicatesFeature;
 }
 
 /** A command: built once from the context, then called with whatever VS Code passes (a URI, a selection, a tile's context, or nothing). */

@@ -13,6 +13,8 @@ import { COMMANDS } from './commands/table';
 import type { Ctx } from './ctx';
 import { CaptionFeature } from './features/captions/captionFeature';
 import { DatasetFeature } from './features/datasets/datasetFeature';
+import { DuplicatesFeature } from './features/duplicates/duplicatesFeature';
+import { ReferenceService } from './features/references/referenceService';
 import { TagFeature } from './features/tagging/tagFeature';
 import { disposeLog } from './log';
 import { ModelPrompts } from './model/prompts';
@@ -35,13 +37,20 @@ export function activate(context: vscode.ExtensionContext): void {
   const thumbnails = new Thumbnailer(models, workerScript);
   const library = new AssetLibrary({ models, prompts, thumbnails, storageRoot: path.join(storageRoot, 'index') });
   const modelActions = new ModelActions(library, models, prompts);
-  const backend = createAssetBackend(library, modelActions);
+  const references = new ReferenceService(library);
+  const duplicates = new DuplicatesFeature({ library, references });
+  const backend = createAssetBackend(library, modelActions, duplicates);
   const webviews = createAssetWebviews(context.extensionUri, backend);
   const tags = new TagFeature(library, models);
   const captions = new CaptionFeature({ models, library, workerScript, tagsOf: (p) => tags.tagsOf(p).map((t) => t.tag) });
   const datasets = new DatasetFeature({ models, prompts, workerScript, cliScript });
-  library.setAnnotations({ tagsOf: (p) => tags.tagsOf(p), captionsOf: (p) => captions.captionsOf(p), captionMatches: (q) => captions.captionMatches(q) });
-  const ctx: Ctx = { models, prompts, modelActions, library, backend, webviews, tags, captions, datasets };
+  library.setAnnotations({
+    tagsOf: (p) => tags.tagsOf(p),
+    captionsOf: (p) => captions.captionsOf(p),
+    captionMatches: (q) => captions.captionMatches(q),
+    referencesOf: (p) => references.referenceCount(p),
+  });
+  const ctx: Ctx = { models, prompts, modelActions, library, backend, webviews, tags, captions, datasets, references, duplicates };
   const events = new WorkspaceEvents(ctx);
   context.subscriptions.push(
     models, thumbnails, library, webviews, tags, captions, datasets, events,
@@ -50,6 +59,12 @@ export function activate(context: vscode.ExtensionContext): void {
     // Tiles and search filters read tags and captions synchronously: they read again on a change.
     tags.onDidChangeTags(() => library.items.refreshAnnotations()),
     captions.onDidChangeCaptions(() => library.items.refreshAnnotations()),
+    references, duplicates,
+    // The reference index follows the listing (images added or removed); a reference count that
+    // changed reaches the tiles through the next publish (publish sends only what changed).
+    library.items.onDidChange(() => references.syncImages()),
+    library.onDidChangeStatus(() => references.syncImages()),
+    references.onDidChange(() => library.items.publish()),
     ...registerCommands(ctx, COMMANDS),
     // Last, so that what the others log while they stop still has a channel.
     { dispose: disposeLog },

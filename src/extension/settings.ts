@@ -6,6 +6,7 @@
 // is clamped to the engine's table (engine/util/limits.ts) whatever its source.
 import * as vscode from 'vscode';
 import type { ExecutionProviderSetting, Precision } from '../engine/types';
+import { DEFAULT_DUPLICATE_THRESHOLDS } from '../engine/duplicates/group';
 import { DEFAULT_RANKING, isRankingMode, type RankingMode } from '../engine/search/ranking';
 import { clampSetting, type LimitKey } from '../engine/util/limits';
 import { settingValue } from './settingsAccess';
@@ -39,6 +40,7 @@ export interface AssetSettings {
   tags: { vocabulary: Record<string, unknown>; maxPerImage: number; writeXmpSidecars: boolean; autoTag: boolean };
   captions: { model: string; count: number; seed: number; topK: number; temperature: number };
   reinforce: { augmentations: number; teachers: string[]; seed: number };
+  duplicates: { embedding: number; structure: number; detail: number; colour: number };
 }
 
 export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
@@ -86,6 +88,12 @@ export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
       augmentations: num('reinforce.augmentations', 10),
       teachers: get<string[]>('reinforce.teachers', []),
       seed: num('reinforce.seed', 0),
+    },
+    duplicates: {
+      embedding: num('duplicates.embeddingThreshold', DEFAULT_DUPLICATE_THRESHOLDS.embedding),
+      structure: num('duplicates.pixelThreshold', DEFAULT_DUPLICATE_THRESHOLDS.structure),
+      detail: num('duplicates.detailThreshold', DEFAULT_DUPLICATE_THRESHOLDS.detail),
+      colour: num('duplicates.colorThreshold', DEFAULT_DUPLICATE_THRESHOLDS.colour),
     },
   };
 }

@@ -38,6 +38,8 @@ export interface AssetItem {
   score?: number;
   tags: AssetTag[];
   captions: string[];
+  /** Text files' references to it (Markdown, HTML, CSS, code, JSON...); absent until they are counted. */
+  references?: number;
   /** Set when the file could not be decoded or indexed. */
   error?: string;
 }
@@ -86,6 +88,8 @@ export interface AssetFilters {
   tags: string[];
   exts: string[];
   folders: string[];
+  /** 'unused': no text file references the image; 'used': some do. */
+  usage?: Array<'unused' | 'used'>;
 }
 
 export type SortKey = 'relevance' | 'name' | 'mtime' | 'size';
@@ -184,6 +188,35 @@ export interface SetQueryMessage {
   query: string;
 }
 
+/** One group of the gallery's Duplicates mode: `ids[0]` is the suggested file to keep. */
+export interface DuplicateGroupView {
+  ids: string[];
+  /** Bytes freed by keeping only one member. */
+  bytesWasted: number;
+  /** Lowest embedding cosine between two members (1: identical files). */
+  similarity: number;
+  exact: boolean;
+}
+
+/** The Duplicates mode's content: groups, most bytes wasted first, or where finding them stands. */
+export interface DuplicatesMessage {
+  type: 'duplicates';
+  state: 'running' | 'done' | 'cancelled' | 'failed';
+  groups: DuplicateGroupView[];
+  /** Images compared (state 'done'). */
+  images?: number;
+  /** One sentence for 'failed' (and what a running search is doing). */
+  message?: string;
+}
+
+/** Host asks the gallery to switch mode (the Find Duplicate Images command). */
+export interface SetModeMessage {
+  type: 'setMode';
+  mode: GalleryMode;
+}
+
+export type GalleryMode = 'browse' | 'duplicates';
+
 export type HostToWebview =
   | InitMessage
   | ItemsMessage
@@ -193,7 +226,9 @@ export type HostToWebview =
   | ProgressMessage
   | ModelStatusMessage
   | ResultsMessage
-  | SetQueryMessage;
+  | SetQueryMessage
+  | DuplicatesMessage
+  | SetModeMessage;
 
 // ---------------------------------------------------------------- webview → host
 
@@ -218,7 +253,15 @@ export type WebviewToHost =
   | { type: 'openSettings'; query?: string }
   | { type: 'openFolder' }
   /** Show these ids (in this order) in the results panel. */
-  | { type: 'openAllInPanel'; query: string; ids: string[] };
+  | { type: 'openAllInPanel'; query: string; ids: string[] }
+  /** Duplicates mode: find the groups (again). */
+  | { type: 'findDuplicates' }
+  /** Duplicates mode: keep `id`, point every reference to `others` at it, offer to delete them. */
+  | { type: 'keepDuplicate'; id: string; others: string[] }
+  /** Duplicates mode: these look alike but are distinct assets (remembered in a committed file). */
+  | { type: 'notDuplicates'; ids: string[] }
+  /** Where text files name this image (a quick pick of file:line locations). */
+  | { type: 'revealReferences'; id: string };
 
 export type WebviewAction = WebviewToHost['type'];
 

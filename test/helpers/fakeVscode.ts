@@ -42,6 +42,7 @@ export interface FakeControls {
   answerOpenDialog(paths: string[] | undefined): void;
   setWorkspaceFolders(folders: string[] | undefined): void;
   fireFileEvent(kind: 'create' | 'change' | 'delete', fsPath: string): void;
+  saveDocument(fsPath: string, text: string): void;
 }
 
 const stub = createVscodeStub();

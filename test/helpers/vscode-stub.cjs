@@ -88,6 +88,7 @@ function createVscodeStub(options = {}) {
   const config = new Map(Object.entries(options.settings ?? {}));
   const configEmitter = new EventEmitter();
   const foldersEmitter = new EventEmitter();
+  const saveEmitter = new EventEmitter();
   /** Every message shown: { severity, message, items, modal }. */
   const messages = [];
   /** Scripted answers: { match: RegExp, pick: string | undefined }, used once each in order. */
@@ -182,6 +183,7 @@ function createVscodeStub(options = {}) {
     ThemeIcon: class { constructor(id) { this.id = id; } },
     ThemeColor: class { constructor(id) { this.id = id; } },
     RelativePattern: class { constructor(base, pattern) { this.base = base; this.pattern = pattern; } },
+    Range: class { constructor(sl, sc, el, ec) { this.start = { line: sl, character: sc }; this.end = { line: el, character: ec }; } },
     TabInputText: class {}, TabInputCustom: class {},
     commands: {
       registerCommand: (id, fn) => { commands.set(id, fn); return new Disposable(() => commands.delete(id)); },
@@ -228,6 +230,7 @@ function createVscodeStub(options = {}) {
       getConfiguration: configuration,
       onDidChangeConfiguration: configEmitter.event,
       onDidChangeWorkspaceFolders: foldersEmitter.event,
+      onDidSaveTextDocument: saveEmitter.event,
       onDidGrantWorkspaceTrust: () => disposable(),
       createFileSystemWatcher: (glob, ignoreCreate = false, ignoreChange = false, ignoreDelete = false) => {
         const w = { glob: String(glob), ignore: { create: ignoreCreate, change: ignoreChange, delete: ignoreDelete }, create: new EventEmitter(), change: new EventEmitter(), delete: new EventEmitter(), disposed: false };
@@ -275,6 +278,10 @@ function createVscodeStub(options = {}) {
         if (w.disposed || w.ignore[kind] || !globMatches(w.glob, fsPath)) continue;
         w[kind].fire(Uri.file(fsPath));
       }
+    },
+    /** Fires onDidSaveTextDocument for a file document with this text. */
+    saveDocument(fsPath, text) {
+      saveEmitter.fire({ uri: Uri.file(fsPath), isDirty: false, getText: () => text });
     },
     setWorkspaceFolders(folders) {
       explicit.workspace.workspaceFolders = folders?.map((f, index) => ({ uri: Uri.file(f), name: path.basename(f), index }));

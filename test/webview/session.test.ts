@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HostToWebview, IndexingProgress, ModelStatus, WebviewToHost } from '../../src/shared/messages';
 import { ITEMS_CHUNK } from '../../src/shared/messages';
-import type { AssetBackend, BackendItem, ItemsDelta, ResultSet } from '../../src/extension/webview/backend';
+import type { AssetBackend, BackendItem, DuplicatesBackend, DuplicatesState, ItemsDelta, ResultSet } from '../../src/extension/webview/backend';
 import { DeltaBuffer, WebviewSession, toAssetItem } from '../../src/extension/webview/session';
 
 function emitter<T>() {
@@ -291,4 +291,46 @@ test('the results panel also accepts the items of its own result set', async () 
   await session.handle({ type: 'ready' });
   await session.handle({ type: 'open', ids: ['/elsewhere/r.png'] });
   assert.deepEqual(s.calls, [['open', ['/elsewhere/r.png']]]);
+});
+
+test('Duplicates mode: state is pushed to the gallery (and again on a reload), actions reach the backend with known ids only', async () => {
+  const changes = emitter<DuplicatesState>();
+  let state: DuplicatesState | undefined;
+  const keeps: [string, readonly string[]][] = [];
+  const nots: (readonly string[])[] = [];
+  let finds = 0;
+  const duplicates: DuplicatesBackend = {
+    current: () => state,
+    find: async () => void finds++,
+    keep: async (id, others) => void keeps.push([id, others]),
+    notDuplicates: async (ids) => void nots.push(ids),
+    onDidChange: changes.subscribe,
+  };
+  const s = setup(4, { duplicates });
+  const gallery = new WebviewSession('gallery', s.backend, s.host);
+  const results = new WebviewSession('results', s.backend, s.host);
+  gallery.setMode('duplicates'); // the command ran before the view existed
+  await gallery.handle({ type: 'ready' });
+  assert.ok(s.posted.some((m) => m.type === 'setMode' && m.mode === 'duplicates'), 'the pending mode is sent once ready');
+  s.posted.length = 0;
+  state = { state: 'done', groups: [{ ids: ['b0', 'b1'], bytesWasted: 100, similarity: 0.95, exact: false }], images: 4 };
+  changes.fire(state);
+  assert.deepEqual(s.posted, [{ type: 'duplicates', ...state }], 'the gallery gets it; the results panel does not');
+  s.posted.length = 0;
+  await gallery.handle({ type: 'ready' });
+  assert.ok(s.posted.some((m) => m.type === 'duplicates'), 'a reloaded view gets the groups again');
+
+  await gallery.handle({ type: 'findDuplicates' });
+  await gallery.handle({ type: 'keepDuplicate', id: 'b0', others: ['b1', '/etc/passwd', 'b0'] });
+  await gallery.handle({ type: 'keepDuplicate', id: 'b0', others: ['/etc/passwd'] });
+  await gallery.handle({ type: 'keepDuplicate', id: '/etc/passwd', others: ['b1'] });
+  await gallery.handle({ type: 'notDuplicates', ids: ['b0', 'b1'] });
+  await gallery.handle({ type: 'keepDuplicate', id: 'b0', others: 'b1' });
+  assert.equal(finds, 1);
+  assert.deepEqual(keeps, [['b0', ['b1']]], 'unknown ids and the kept file itself are dropped; nothing left: no call');
+  assert.deepEqual(nots, [['b0', 'b1']]);
+  assert.deepEqual(s.errors, []);
+  gallery.dispose();
+  results.dispose();
+  assert.equal(changes.size, 0, 'unsubscribed on dispose');
 });

@@ -1,6 +1,7 @@
 // Pure view-model logic shared by both webviews: filtering, sorting, grouping, grid layout
 // and 2-D keyboard navigation. No DOM here, so it is unit-tested in plain Node as well.
-import type { AssetFilters, AssetItem, GroupKey, SortKey } from '../../src/shared/messages';
+import type { AssetFilters, AssetItem, DuplicateGroupView, GroupKey, SortKey } from '../../src/shared/messages';
+import { formatBytes } from './format';
 
 export interface Section<T> {
   /** Stable key (the folder for folder groups, '' for the flat list). */
@@ -11,6 +12,8 @@ export interface Section<T> {
 }
 
 export interface ViewOptions {
+  /** `unused:` typed in the search box (./splitUsageQuery), on top of the chips. */
+  usage?: Usage | null;
   /** Scores of the active query; null when no query is active (then every item is shown). */
   scores: ReadonlyMap<string, number> | null;
   filters: AssetFilters;
@@ -19,13 +22,40 @@ export interface ViewOptions {
   collapsed: ReadonlySet<string>;
 }
 
-export const emptyFilters = (): AssetFilters => ({ tags: [], exts: [], folders: [] });
+export const emptyFilters = (): AssetFilters => ({ tags: [], exts: [], folders: [], usage: [] });
 
 export function activeFilterCount(f: AssetFilters): number {
-  return f.tags.length + f.exts.length + f.folders.length;
+  return f.tags.length + f.exts.length + f.folders.length + (f.usage?.length ?? 0);
+}
+
+export type Usage = 'unused' | 'used';
+
+/** Whether an item is referenced by a text file; undefined while references are not counted yet. */
+export function usageOf(item: AssetItem): Usage | undefined {
+  return item.references === undefined ? undefined : item.references > 0 ? 'used' : 'unused';
+}
+
+/**
+ * The gallery's own search syntax: `unused:` (or `unused:yes`) keeps images no text file
+ * references, `-unused:` (or `unused:no`, `used:`) the referenced ones. The rest of the query
+ * goes to the host's search as typed.
+ */
+export function splitUsageQuery(query: string): { text: string; usage: Usage | null } {
+  let usage: Usage | null = null;
+  const text = query.replace(/(^|\s)(-?)(unused|used):(\S*)(?=\s|$)/gi, (_all, lead: string, minus: string, key: string, value: string) => {
+    const no = /^(no|false|0)$/i.test(value);
+    const unused = (key.toLowerCase() === 'unused') !== (minus === '-') !== no;
+    usage = unused ? 'unused' : 'used';
+    return lead;
+  });
+  return { text: usage === null ? query.trim() : text.replace(/\s+/g, ' ').trim(), usage };
 }
 
 export function matchesFilters(item: AssetItem, f: AssetFilters): boolean {
+  if (f.usage?.length) {
+    const u = usageOf(item);
+    if (!u || !f.usage.includes(u)) return false;
+  }
   if (f.exts.length && !f.exts.includes(item.ext)) return false;
   if (f.folders.length && !f.folders.some((d) => item.folder === d || item.folder.startsWith(d + '/'))) return false;
   if (f.tags.length && !item.tags.some((t) => f.tags.includes(t.tag))) return false;
@@ -56,6 +86,7 @@ export function buildSections(items: Iterable<AssetItem>, o: ViewOptions): Secti
   const kept: AssetItem[] = [];
   for (const it of items) {
     if (o.scores && !o.scores.has(it.id)) continue;
+    if (o.usage && usageOf(it) !== o.usage) continue;
     if (matchesFilters(it, o.filters)) kept.push(it);
   }
   const sort = o.sort === 'relevance' && !o.scores ? 'name' : o.sort;
@@ -84,11 +115,35 @@ export function buildSections(items: Iterable<AssetItem>, o: ViewOptions): Secti
   return sections;
 }
 
+/**
+ * The Duplicates mode's sections: one per group in the host's order (most bytes wasted first),
+ * the suggested file to keep first; members the gallery does not list (deleted since) are left
+ * out, and a group left with fewer than two is dropped.
+ */
+export function duplicateSections(groups: readonly DuplicateGroupView[], items: ReadonlyMap<string, AssetItem>, collapsed: ReadonlySet<string>): Section<AssetItem>[] {
+  const out: Section<AssetItem>[] = [];
+  for (const g of groups) {
+    const members = g.ids.map((id) => items.get(id)).filter((it): it is AssetItem => it !== undefined);
+    if (members.length < 2) continue;
+    const key = `dup:${g.ids[0]}`;
+    const how = g.exact ? 'identical files' : `similarity ${g.similarity.toFixed(2)}`;
+    out.push({ key, label: `${members[0]!.name} · ${formatBytes(g.bytesWasted)} to free · ${how}`, items: members, collapsed: collapsed.has(key) });
+  }
+  return out;
+}
+
+/** The group (its ids) an item belongs to in the Duplicates mode. */
+export function duplicateGroupOf(groups: readonly DuplicateGroupView[], id: string): DuplicateGroupView | undefined {
+  return groups.find((g) => g.ids.includes(id));
+}
+
 export type Facet = [value: string, count: number];
 export interface Facets {
   tags: Facet[];
   exts: Facet[];
   folders: Facet[];
+  /** Unused / used counts, once references are counted. */
+  usage: Facet[];
 }
 
 /** Values for the filter chips with their counts, most common first. */
@@ -96,14 +151,19 @@ export function computeFacets(items: Iterable<AssetItem>): Facets {
   const tags = new Map<string, number>();
   const exts = new Map<string, number>();
   const folders = new Map<string, number>();
+  const usage = new Map<string, number>();
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
   for (const it of items) {
     bump(exts, it.ext);
     bump(folders, it.folder);
+    const u = usageOf(it);
+    if (u) bump(usage, u);
     for (const t of it.tags) bump(tags, t.tag);
   }
   const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1] || collator.compare(a[0], b[0]));
-  return { tags: sorted(tags), exts: sorted(exts), folders: sorted(folders) };
+  // Fixed order (Unused first): the chips do not swap places as counts change.
+  const usageFacets = (['unused', 'used'] as const).filter((u) => usage.has(u)).map((u): Facet => [u, usage.get(u)!]);
+  return { tags: sorted(tags), exts: sorted(exts), folders: sorted(folders), usage: usageFacets };
 }
 
 // ---------------------------------------------------------------- layout

@@ -75,12 +75,21 @@ export function tileLabel(item: AssetItem, score: number | undefined): string {
   return bits.join(', ');
 }
 
+/** "3 refs" (text files' references), or nothing while they are not counted. */
+export function referencesText(item: Pick<AssetItem, 'references'>): string {
+  if (item.references === undefined) return '';
+  return item.references === 0 ? 'unused' : `${item.references} ${item.references === 1 ? 'ref' : 'refs'}`;
+}
+
 /** Hover details. */
 export function tileTooltip(item: AssetItem, score: number | undefined): string {
   const lines = [item.relPath];
   const facts = [formatDims(item), formatBytes(item.size), item.ext.toUpperCase()].filter(Boolean);
   lines.push(facts.join(' · '));
   if (item.mtime) lines.push(`Modified ${formatDate(item.mtime)}`);
+  if (item.references !== undefined) {
+    lines.push(item.references ? `Referenced ${item.references === 1 ? 'once' : `${item.references} times`} in the workspace's text files` : 'Not referenced by any text file');
+  }
   if (score !== undefined) lines.push(`Score ${formatScore(score)}`);
   if (item.tags.length) {
     lines.push(`Tags: ${item.tags.map((t) => (t.source === 'user' ? t.tag : `${t.tag} (${Math.round(t.score * 100)}%)`)).join(', ')}`);
@@ -121,7 +130,7 @@ export function bindTile(el: HTMLElement, item: AssetItem, state: TileState): vo
   const scoreText = formatScore(state.score);
   p.score.textContent = scoreText;
   p.score.hidden = !scoreText;
-  if (p.meta) p.meta.textContent = item.folder || '.';
+  if (p.meta) p.meta.textContent = [item.folder || '.', referencesText(item)].filter(Boolean).join(' · ');
   if (p.facts) {
     p.facts.textContent = [formatDims(item), formatBytes(item.size), item.tags.slice(0, 3).map((t) => t.tag).join(', ')].filter(Boolean).join(' · ');
   }

@@ -1,11 +1,14 @@
 // Sidebar asset gallery: every image of the workspace in a virtualized grid with semantic
-// search, filter chips, sorting, grouping, batch actions, indexing progress and model status.
+// search, filter chips, sorting, grouping, batch actions, indexing progress and model status;
+// and its Duplicates mode: the host's duplicate groups in a second grid of the same kind.
 import '../common/elements';
 import commonCss from '../common/styles.css';
 import galleryCss from './gallery.css';
 import type {
   AssetFilters,
   AssetItem,
+  DuplicatesMessage,
+  GalleryMode,
   GroupKey,
   HostToWebview,
   IndexingProgress,
@@ -17,7 +20,18 @@ import type {
 import { adoptStyles, debounce, h, shareNonceWithLit } from '../common/dom';
 import { formatBytes, formatCount, formatEta, formatScore, plural } from '../common/format';
 import { VirtualGrid } from '../common/grid';
-import { activeFilterCount, buildSections, computeFacets, emptyFilters, ROOT_FOLDER_LABEL, type Facet } from '../common/model';
+import {
+  activeFilterCount,
+  buildSections,
+  computeFacets,
+  duplicateGroupOf,
+  duplicateSections,
+  emptyFilters,
+  ROOT_FOLDER_LABEL,
+  splitUsageQuery,
+  type Facet,
+  type Usage,
+} from '../common/model';
 import { SelectionBar } from '../common/selectionBar';
 import { ThumbnailRequester } from '../common/thumbs';
 import { getState, onHostMessage, post, setState } from '../common/vscode';
@@ -41,6 +55,8 @@ interface GalleryState {
   collapsed: string[];
   scrollTop: number;
   filtersOpen: boolean;
+  /** Browsing (and searching) every image, or the Duplicates mode. */
+  mode: GalleryMode;
 }
 
 const TILE_MIN = 64;
@@ -63,6 +79,7 @@ const state: GalleryState = {
   collapsed: Array.isArray(saved.collapsed) ? saved.collapsed : [],
   scrollTop: saved.scrollTop ?? 0,
   filtersOpen: saved.filtersOpen ?? false,
+  mode: saved.mode === 'duplicates' ? 'duplicates' : 'browse',
 };
 const save = () => setState(state);
 const saveSoon = debounce(save, 150);
@@ -79,6 +96,11 @@ let scores: Map<string, number> | null = null;
 /** False while the active query is filters only: its matches are a listing, not a ranking. */
 let ranked = true;
 let lastSearch: SearchResultsMessage | null = null;
+/** `unused:` / `-unused:` typed in the search box (applied here; the rest of the query goes to the host). */
+let queryUsage: Usage | null = null;
+/** The Duplicates mode's content from the host (null: not asked for yet). */
+let duplicates: DuplicatesMessage | null = null;
+const collapsedDuplicates = new Set<string>();
 let searchSeq = 0;
 let searching = false;
 /** Scroll position to restore once the list (and a restored query's results) are in. */
@@ -116,11 +138,24 @@ const filtersDetails = h('details', { class: 'filters' }, filtersSummary, chipGr
 filtersDetails.open = state.filtersOpen;
 const activeChips = h('div', { class: 'active-filters', 'aria-label': 'Active filters' });
 
+const duplicatesButton = h('vscode-button', { secondary: true, class: 'mode-button', title: 'Find duplicate and near-duplicate images' }, 'Duplicates');
+duplicatesButton.addEventListener('click', () => setMode('duplicates', true));
+
 const toolbar = h('div', { class: 'toolbar', role: 'search' },
   h('div', { class: 'search-row' }, searchField, searchRing),
-  h('div', { class: 'row-controls' }, sortSelect, groupSelect, sizeControl),
+  h('div', { class: 'row-controls' }, sortSelect, groupSelect, sizeControl, duplicatesButton),
   filtersDetails,
   activeChips,
+);
+
+const duplicatesSummary = h('div', { class: 'dup-summary', 'aria-live': 'polite' });
+const findAgainButton = h('vscode-button', { secondary: true, title: 'Compare the images again' }, 'Find Again');
+findAgainButton.addEventListener('click', () => post({ type: 'findDuplicates' }));
+const backButton = h('vscode-button', { secondary: true, title: 'Back to all images' }, 'All Images');
+backButton.addEventListener('click', () => setMode('browse', false));
+const duplicatesBar = h('div', { class: 'toolbar dup-toolbar', role: 'region', 'aria-label': 'Duplicates', hidden: true },
+  h('div', { class: 'dup-title-row' }, h('span', { class: 'dup-title' }, 'Duplicates'), findAgainButton, backButton),
+  duplicatesSummary,
 );
 
 const statusArea = h('div', { class: 'status', 'aria-live': 'polite' });
@@ -133,6 +168,28 @@ const selectionBar = new SelectionBar([
   { label: 'Captions', title: 'Generate captions', run: (ids) => post({ type: 'generateCaptions', ids }) },
   { label: 'Tags', title: 'Edit tags', run: (ids) => post({ type: 'editTags', ids }) },
 ], () => grid.setSelection([]));
+
+/** The selected tile's group in the Duplicates mode (actions name it). */
+function selectedGroup(ids: string[]) {
+  return ids.length ? duplicateGroupOf(duplicates?.groups ?? [], ids[0]!) : undefined;
+}
+const duplicatesSelectionBar = new SelectionBar([
+  {
+    label: 'Keep This One', title: 'Keep this one: point every reference to the others at it, then offer to delete them', single: true,
+    run: (ids) => {
+      const g = selectedGroup(ids);
+      if (g) post({ type: 'keepDuplicate', id: ids[0]!, others: g.ids.filter((x) => x !== ids[0]) });
+    },
+  },
+  {
+    label: 'Not Duplicates', title: 'These look alike but are different assets (remembered in .vscode/asset-duplicates.json)',
+    run: (ids) => {
+      const g = selectedGroup(ids);
+      if (g) post({ type: 'notDuplicates', ids: g.ids });
+    },
+  },
+  { label: 'References', title: 'Reveal references', single: true, run: (ids) => post({ type: 'revealReferences', id: ids[0]! }) },
+], () => duplicatesGrid.setSelection([]));
 
 const thumbs = new ThumbnailRequester();
 const grid = new VirtualGrid({
@@ -163,10 +220,36 @@ const grid = new VirtualGrid({
   },
 });
 
+// The Duplicates mode: the same grid with the results panel's tiles (folder, size, dimensions
+// and reference count under each thumbnail), one section per group.
+const duplicatesGrid = new VirtualGrid({
+  variant: 'results',
+  label: 'Duplicate images',
+  tileSize: state.tileSize,
+  labelHeight: 58,
+  headerHeight: 28,
+  onOpen: (ids) => post({ type: 'open', ids }),
+  onSelectionChange: (ids) => {
+    duplicatesSelectionBar.update(ids);
+    post({ type: 'selectionChanged', ids });
+  },
+  onRendered: (rendered) => thumbs.wantFor(rendered),
+  onToggleSection: (key, collapsed) => {
+    if (collapsed) collapsedDuplicates.add(key);
+    else collapsedDuplicates.delete(key);
+    rebuildDuplicates();
+  },
+  onCopy: (ids) => post({ type: 'copyPath', ids }),
+});
+duplicatesGrid.element.classList.add('duplicates-grid');
+
 const emptyState = h('div', { class: 'empty', hidden: true });
+const duplicatesEmpty = h('div', { class: 'empty', hidden: true });
 
 // The selection bar sits below the grid, so the grid does not jump when a selection starts.
-document.body.append(h('div', { class: 'app' }, toolbar, statusArea, searchInfo, grid.element, emptyState, selectionBar.element));
+const browseView = h('div', { class: 'mode mode-browse' }, toolbar, statusArea, searchInfo, grid.element, emptyState, selectionBar.element);
+const duplicatesView = h('div', { class: 'mode mode-duplicates', hidden: true }, duplicatesBar, duplicatesGrid.element, duplicatesEmpty, duplicatesSelectionBar.element);
+document.body.append(h('div', { class: 'app' }, browseView, duplicatesView));
 
 // ------------------------------------------------------------------ view building
 
@@ -176,12 +259,16 @@ function clamp(v: number, lo: number, hi: number): number {
 
 /** A ranked search is showing: sort by relevance and group as asked for search results. */
 const rankedSearch = (): boolean => scores !== null && ranked;
+/** What the host searches for: the query without the gallery's own `unused:` filter. */
+const hostQuery = (): string => splitUsageQuery(state.query).text;
 const effectiveSort = (): SortKey => (state.sort === 'relevance' && !rankedSearch() ? (state.sortBeforeQuery ?? 'name') : state.sort);
 const effectiveGroup = (): GroupKey => (rankedSearch() ? state.groupWhileSearching : state.group);
 
 function rebuild(): void {
+  if (state.mode === 'duplicates') rebuildDuplicates();
   const group = effectiveGroup();
   const sections = buildSections(items.values(), {
+    usage: queryUsage,
     scores,
     filters: state.filters,
     sort: effectiveSort(),
@@ -195,9 +282,55 @@ function rebuild(): void {
 }
 const rebuildSoon = debounce(rebuild, 16);
 
+// ------------------------------------------------------------------ Duplicates mode
+
+function setMode(mode: GalleryMode, find: boolean): void {
+  const changed = state.mode !== mode;
+  state.mode = mode;
+  save();
+  browseView.hidden = mode !== 'browse';
+  duplicatesView.hidden = mode !== 'duplicates';
+  duplicatesBar.hidden = mode !== 'duplicates';
+  if (mode === 'duplicates') {
+    if (find && (!duplicates || duplicates.state !== 'running')) post({ type: 'findDuplicates' });
+    rebuildDuplicates();
+  } else if (changed) rebuild();
+}
+
+function rebuildDuplicates(): void {
+  const groups = duplicates?.groups ?? [];
+  const sections = duplicateSections(groups, items, collapsedDuplicates);
+  duplicatesGrid.setSections(sections, true);
+  const wasted = groups.reduce((n, g) => n + g.bytesWasted, 0);
+  let summary = '';
+  let empty: (HTMLElement | string)[] | null = null;
+  if (!duplicates) {
+    summary = 'Duplicates have not been looked for yet.';
+    empty = [h('div', { class: 'title' }, 'Find duplicate images'), 'Compares every indexed image by embedding, then confirms with the pixels.',
+      button('Find Duplicates', () => post({ type: 'findDuplicates' }))];
+  } else if (duplicates.state === 'running') {
+    summary = duplicates.message ?? 'Comparing images…';
+    if (!sections.length) empty = [h('vscode-progress-ring', { 'aria-label': 'Finding duplicates' }), summary];
+  } else if (duplicates.state === 'failed') {
+    summary = duplicates.message ?? 'Finding duplicates failed.';
+    if (!sections.length) empty = [h('div', { class: 'title' }, 'No duplicates shown'), summary, button('Try Again', () => post({ type: 'findDuplicates' }), true)];
+  } else if (sections.length) {
+    summary = `${plural(sections.length, 'group')}; keeping one file of each frees ${formatBytes(wasted)}. Select a tile, then Keep This One or Not Duplicates.`;
+  } else {
+    summary = duplicates.state === 'cancelled' ? 'Cancelled.' : `No duplicates among ${plural(duplicates.images ?? 0, 'indexed image')}.`;
+    empty = [h('div', { class: 'title' }, duplicates.state === 'cancelled' ? 'Finding duplicates was cancelled' : 'No duplicates'), summary,
+      button('Find Again', () => post({ type: 'findDuplicates' }), true)];
+  }
+  duplicatesSummary.textContent = summary;
+  duplicatesView.dataset.state = duplicates?.state ?? 'idle';
+  duplicatesEmpty.replaceChildren(...(empty ?? []));
+  duplicatesEmpty.hidden = empty === null;
+  duplicatesGrid.element.hidden = !sections.length;
+}
+
 function maybeRestoreScroll(): void {
   if (pendingScrollRestore === null || !itemsComplete) return;
-  if (state.query.trim() && !lastSearch) return;
+  if (hostQuery() && !lastSearch) return;
   const top = pendingScrollRestore;
   pendingScrollRestore = null;
   grid.scrollTop = top;
@@ -229,7 +362,7 @@ function chip(label: string, count: number | null, pressed: boolean, onToggle: (
 }
 
 function toggleFilter(kind: keyof AssetFilters, value: string): void {
-  const list = state.filters[kind];
+  const list: string[] = state.filters[kind] ?? [];
   state.filters = { ...state.filters, [kind]: list.includes(value) ? list.filter((v) => v !== value) : [...list, value] };
   save();
   rebuild();
@@ -241,7 +374,7 @@ function renderChips(): void {
   const group = (label: string, kind: keyof AssetFilters, values: Facet[], max: number, show: (v: string) => string) => {
     // Always list active values, even when they are not among the most common; a long list gets
     // "More…" (never a silent cap).
-    const active = state.filters[kind];
+    const active: string[] = state.filters[kind] ?? [];
     const expanded = state.expandedChips.includes(kind);
     const shown = expanded ? [...values] : values.slice(0, max);
     for (const v of active) if (!shown.some(([x]) => x === v)) shown.push([v, values.find(([x]) => x === v)?.[1] ?? 0]);
@@ -261,6 +394,7 @@ function renderChips(): void {
       group('Type', 'exts', facets.exts, Infinity, (v) => v.toUpperCase()),
       group('Tags', 'tags', facets.tags, MAX_TAG_CHIPS, (v) => v),
       group('Folder', 'folders', facets.folders, MAX_FOLDER_CHIPS, (v) => v || ROOT_FOLDER_LABEL),
+      group('References', 'usage', facets.usage, Infinity, usageLabel),
     ].filter((x): x is HTMLDivElement => x !== null),
   );
   if (!chipGroups.childElementCount) chipGroups.append(h('div', { class: 'muted' }, 'No filters available yet.'));
@@ -269,9 +403,9 @@ function renderChips(): void {
   filtersSummary.textContent = n ? `Filters (${n} active)` : 'Filters';
   const actives: HTMLElement[] = [];
   if (n && !filtersDetails.open) {
-    for (const kind of ['exts', 'tags', 'folders'] as const) {
-      for (const v of state.filters[kind]) {
-        const label = kind === 'exts' ? v.toUpperCase() : kind === 'folders' ? v || ROOT_FOLDER_LABEL : v;
+    for (const kind of ['exts', 'tags', 'folders', 'usage'] as const) {
+      for (const v of state.filters[kind] ?? []) {
+        const label = kind === 'exts' ? v.toUpperCase() : kind === 'folders' ? v || ROOT_FOLDER_LABEL : kind === 'usage' ? usageLabel(v) : v;
         actives.push(chip(`${label} ×`, null, true, () => toggleFilter(kind, v), `Remove filter ${label}`));
       }
     }
@@ -283,6 +417,10 @@ function renderChips(): void {
   }
   activeChips.replaceChildren(...actives);
   activeChips.hidden = actives.length === 0;
+}
+
+function usageLabel(v: string): string {
+  return v === 'unused' ? 'Unused' : 'Used';
 }
 
 function toggleChipGroup(kind: string): void {
@@ -383,7 +521,7 @@ function renderStatus(): void {
 function renderSearchInfo(): void {
   searchRing.hidden = !searching;
   const parts: HTMLElement[] = [];
-  const q = state.query.trim();
+  const q = hostQuery();
   const r = lastSearch;
   if (q && r && r.query === q) {
     const shown = grid.itemCount;
@@ -425,6 +563,10 @@ function renderEmptyState(shownCount: number): void {
   } else if (shownCount === 0 && scores) {
     kind = 'noSearchMatch';
     content = [h('div', { class: 'title' }, `Nothing matches “${state.query.trim()}”`), 'Try other words, or clear the search.'];
+  } else if (shownCount === 0 && queryUsage) {
+    kind = 'noUsageMatch';
+    content = [h('div', { class: 'title' }, queryUsage === 'unused' ? 'No unused images' : 'No referenced images'),
+      items.size && [...items.values()].every((it) => it.references === undefined) ? 'References are still being counted…' : queryUsage === 'unused' ? 'Every image is named by a text file of the workspace.' : 'No text file of the workspace names an image.'];
   }
   emptyState.replaceChildren(...(content ?? []));
   emptyState.hidden = content === null;
@@ -435,7 +577,10 @@ function renderEmptyState(shownCount: number): void {
 // ------------------------------------------------------------------ search
 
 function runSearch(): void {
-  const q = state.query.trim();
+  const split = splitUsageQuery(state.query);
+  const usageChanged = split.usage !== queryUsage;
+  queryUsage = split.usage;
+  const q = split.text;
   if (!q) {
     searchSeq++;
     searching = false;
@@ -447,10 +592,11 @@ function runSearch(): void {
     state.sortBeforeQuery = null;
     save();
     syncControls();
-    if (hadScores) rebuild();
+    if (hadScores || usageChanged) rebuild();
     else renderSearchInfo();
     return;
   }
+  if (usageChanged) rebuild();
   searching = true;
   post({ type: 'search', seq: ++searchSeq, query: q });
   renderSearchInfo();
@@ -458,7 +604,7 @@ function runSearch(): void {
 const searchSoon = debounce(runSearch, SEARCH_DEBOUNCE_MS);
 
 function onSearchResults(m: SearchResultsMessage): void {
-  if (m.seq !== searchSeq) return; // a newer query is on its way
+  if (m.seq !== searchSeq || m.query !== hostQuery()) return; // a newer query is on its way
   searching = false;
   const first = !lastSearch || lastSearch.query !== m.query;
   lastSearch = m;
@@ -483,11 +629,11 @@ function onSearchResults(m: SearchResultsMessage): void {
 let lastResearch = 0;
 const researchLater = debounce(() => {
   lastResearch = Date.now();
-  if (state.query.trim()) runSearch();
+  if (hostQuery()) runSearch();
 }, RESEARCH_THROTTLE_MS);
 /** New or changed items may match the active query: search again, at most every 2 s. */
 function researchAfterDelta(): void {
-  if (!state.query.trim()) return;
+  if (!hostQuery()) return;
   if (Date.now() - lastResearch > RESEARCH_THROTTLE_MS) {
     lastResearch = Date.now();
     runSearch();
@@ -553,6 +699,7 @@ groupSelect.addEventListener('change', () => {
 sizeSlider.addEventListener('input', () => {
   state.tileSize = clamp(Number(sizeSlider.value), TILE_MIN, TILE_MAX);
   grid.setTileSize(state.tileSize);
+  duplicatesGrid.setTileSize(state.tileSize);
   saveSoon();
 });
 filtersDetails.addEventListener('toggle', () => {
@@ -619,6 +766,7 @@ function handle(m: HostToWebview): void {
         updated.push(next);
       }
       grid.updateItems(updated);
+      if (state.mode === 'duplicates') duplicatesGrid.updateItems(updated);
       break;
     }
     case 'searchResults':
@@ -635,7 +783,7 @@ function handle(m: HostToWebview): void {
       renderEmptyState(grid.itemCount);
       // A search that failed because of the model runs again when the model's state changes: it
       // works once the model is ready, and until then its message follows the state.
-      if (changed && lastSearch?.error && state.query.trim()) runSearch();
+      if (changed && lastSearch?.error && hostQuery()) runSearch();
       break;
     }
     case 'setQuery':
@@ -646,12 +794,23 @@ function handle(m: HostToWebview): void {
       runSearch();
       searchField.focus();
       break;
+    case 'duplicates':
+      duplicates = m;
+      if (state.mode === 'duplicates') {
+        duplicatesGrid.setSelection([]);
+        rebuildDuplicates();
+      }
+      break;
+    case 'setMode':
+      setMode(m.mode, false);
+      break;
     case 'results':
       break; // results panel only
   }
 }
 
 onHostMessage(handle);
+setMode(state.mode, false);
 syncControls();
 renderChips();
 renderStatus();

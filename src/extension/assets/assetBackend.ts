@@ -6,7 +6,7 @@ import type { ModelAction } from '../../shared/messages';
 import { commandId } from '../commands/ids';
 import type { ModelPrompts } from '../model/prompts';
 import type { ModelService } from '../model/service';
-import type { AssetBackend, ResultSet } from '../webview/backend';
+import type { AssetBackend, DuplicatesBackend, ResultSet } from '../webview/backend';
 import { createFileActions } from '../webview/fileActions';
 import type { AssetLibrary } from './assetLibrary';
 
@@ -56,7 +56,7 @@ export async function findSimilar(library: AssetLibrary, id: string): Promise<Re
   return { query: name, title: `Similar to ${name}`, items, noGoodMatch: response.noGoodMatch, bestScore: response.bestScore, ...(queryItem ? { queryItem } : {}) };
 }
 
-export function createAssetBackend(library: AssetLibrary, actions: ModelActions): AssetBackend {
+export function createAssetBackend(library: AssetLibrary, actions: ModelActions, duplicates?: DuplicatesBackend): AssetBackend {
   const files = createFileActions(async (ids) => ids.map((id) => ({ path: id, name: path.basename(id) })));
   const onFiles = (command: 'generateCaptions' | 'editTags') => async (ids: readonly string[]) => {
     await vscode.commands.executeCommand(commandId(command), undefined, ids.map((id) => vscode.Uri.file(id)));
@@ -82,6 +82,10 @@ export function createAssetBackend(library: AssetLibrary, actions: ModelActions)
     downloadModel: () => actions.download(),
     modelAction: (action) => actions.run(action),
     restartWorker: () => actions.restartWorker(),
+    duplicates,
+    revealReferences: async (id) => {
+      await vscode.commands.executeCommand(commandId('revealReferences'), id);
+    },
     onDidChangeItems: library.items.onDidChange,
     onDidChangeProgress: library.scheduler.onDidChangeProgress,
     onDidChangeStatus: library.onDidChangeStatus,

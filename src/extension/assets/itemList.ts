@@ -10,6 +10,8 @@ import { folderOf, type FolderState } from './folderState';
 export interface AssetAnnotations {
   tagsOf(absPath: string): AssetTag[];
   captionsOf(absPath: string): string[];
+  /** References to the image from text files; undefined while they are not counted. */
+  referencesOf?(absPath: string): number | undefined;
   /** Images whose captions match a text query (search syntax), best first. */
   captionMatches?(query: string): string[];
 }
@@ -89,6 +91,7 @@ export class ItemList implements vscode.Disposable {
     const multiRoot = this.folders().length > 1;
     const error = folder.failed.get(rel);
     const annotations = this.annotations();
+    const references = annotations.referencesOf?.(abs);
     return {
       id: abs,
       path: abs,
@@ -103,6 +106,7 @@ export class ItemList implements vscode.Disposable {
       thumbnailPath: entry ? folder.thumbnailFor(entry) : null,
       tags: annotations.tagsOf(abs),
       captions: annotations.captionsOf(abs),
+      ...(references !== undefined ? { references } : {}),
       ...(error ? { error } : {}),
     };
   }
@@ -113,6 +117,6 @@ export class ItemList implements vscode.Disposable {
 }
 
 function sameItem(a: BackendItem, b: BackendItem): boolean {
-  return a.size === b.size && a.mtime === b.mtime && a.thumbnailPath === b.thumbnailPath && a.width === b.width && a.error === b.error &&
+  return a.size === b.size && a.mtime === b.mtime && a.references === b.references && a.thumbnailPath === b.thumbnailPath && a.width === b.width && a.error === b.error &&
     JSON.stringify(a.tags) === JSON.stringify(b.tags) && JSON.stringify(a.captions) === JSON.stringify(b.captions);
 }

@@ -5,6 +5,8 @@
 import type { CommandFactory } from '../ctx';
 import * as captions from '../features/captions/commands';
 import * as datasets from '../features/datasets/commands';
+import * as duplicates from '../features/duplicates/commands';
+import * as references from '../features/references/commands';
 import * as tags from '../features/tagging/commands';
 import * as tiles from '../webview/tileCommands';
 import * as indexing from './indexing';
@@ -28,6 +30,9 @@ export const COMMANDS = {
   reinforceDataset: datasets.reinforceDataset,
   verifyDataset: datasets.verifyDataset,
   distillAdapter: datasets.distillAdapter,
+  findDuplicates: duplicates.findDuplicates,
+  reportUnused: references.reportUnused,
+  revealReferences: references.revealReferencesOf,
   downloadModel: model.downloadModel,
   selectModel: model.selectModel,
   restartWorker: model.restartWorker,
@@ -40,4 +45,5 @@ export const COMMANDS = {
   'tile.copyMarkdownLink': tiles.copyMarkdownLink,
   'tile.generateCaptions': tiles.generateCaptions,
   'tile.editTags': tiles.editTags,
+  'tile.revealReferences': tiles.revealReferences,
 } satisfies Record<string, CommandFactory>;

@@ -3,7 +3,7 @@
 // engine's index (thumbnails, search, tags, captions) and VS Code (open, reveal, clipboard; see
 // ./fileActions.ts for ready-made implementations of the plain VS Code ones).
 // No `vscode` import here: events are plain subscribe functions (vscode.EventEmitter.event fits).
-import type { AssetItem, IndexingProgress, ModelAction, ModelStatus, ScoredId } from '../../shared/messages';
+import type { AssetItem, DuplicatesMessage, IndexingProgress, ModelAction, ModelStatus, ScoredId } from '../../shared/messages';
 
 export type Subscribe<T> = (listener: (e: T) => unknown) => { dispose(): unknown };
 
@@ -57,6 +57,22 @@ export interface ItemsDelta {
   removed: string[];
 }
 
+/** The Duplicates mode's state as the host holds it (ids are absolute paths). */
+export type DuplicatesState = Omit<DuplicatesMessage, 'type'>;
+
+/** What the gallery's Duplicates mode acts through (./features/duplicates). */
+export interface DuplicatesBackend {
+  /** Undefined until groups were asked for. */
+  current(): DuplicatesState | undefined;
+  /** Finds the groups (again), with a cancellable progress notification. */
+  find(): Promise<void>;
+  /** "Keep this one": one previewed WorkspaceEdit over the references, then an offer to delete the others. */
+  keep(id: string, others: readonly string[]): Promise<void>;
+  /** "Not duplicates": remembered in the folder's .vscode/asset-duplicates.json. */
+  notDuplicates(ids: readonly string[]): Promise<void>;
+  readonly onDidChange: Subscribe<DuplicatesState>;
+}
+
 export interface AssetBackend {
   /** Folders thumbnails live in (become the webviews' localResourceRoots). */
   readonly thumbnailRoots: readonly string[];
@@ -85,6 +101,10 @@ export interface AssetBackend {
   restartWorker(): Promise<void>;
   openSettings(query?: string): Promise<void>;
   openFolder(): Promise<void>;
+  /** The gallery's Duplicates mode (absent: the mode says it is not available). */
+  readonly duplicates?: DuplicatesBackend;
+  /** Where text files name this image. */
+  revealReferences?(id: string): Promise<void>;
   readonly onDidChangeItems: Subscribe<ItemsDelta>;
   readonly onDidChangeProgress: Subscribe<IndexingProgress>;
   readonly onDidChangeStatus: Subscribe<ModelStatus>;

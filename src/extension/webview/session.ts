@@ -4,6 +4,7 @@
 import {
   ITEMS_CHUNK,
   type AssetItem,
+  type GalleryMode,
   type HostToWebview,
   type ThumbnailUpdate,
   type WebviewToHost,
@@ -103,6 +104,7 @@ export class WebviewSession {
     this.subscriptions.push(
       backend.onDidChangeItems((d) => this.queueDelta(d)),
       backend.onDidChangeProgress((progress) => kind === 'gallery' && this.post({ type: 'progress', progress })),
+      ...(backend.duplicates ? [backend.duplicates.onDidChange((d) => kind === 'gallery' && this.post({ type: 'duplicates', ...d }))] : []),
       backend.onDidChangeStatus((status) => {
         const recovered = this.lastStatusKind === 'workerCrashed' && status.kind !== 'workerCrashed';
         this.lastStatusKind = status.kind;
@@ -142,6 +144,13 @@ export class WebviewSession {
     else this.pendingQuery = query;
   }
   private pendingQuery: string | null = null;
+
+  /** Gallery: switch mode (Find Duplicate Images opens the Duplicates mode); kept until ready. */
+  setMode(mode: GalleryMode): void {
+    if (this.ready) this.post({ type: 'setMode', mode });
+    else this.pendingMode = mode;
+  }
+  private pendingMode: GalleryMode | null = null;
 
   /**
    * The one entry for webview messages. A message of the wrong shape, or naming only items this
@@ -204,6 +213,9 @@ export class WebviewSession {
         await this.sendAll();
         if (this.pendingQuery !== null) this.post({ type: 'setQuery', query: this.pendingQuery });
         this.pendingQuery = null;
+        if (this.pendingMode !== null) this.post({ type: 'setMode', mode: this.pendingMode });
+        this.pendingMode = null;
+        this.sendDuplicates();
         return;
       case 'search':
         return this.search(m.seq, m.query);
@@ -245,11 +257,34 @@ export class WebviewSession {
         this.host.showResults({ query: m.query, items: scored, noGoodMatch: this.lastNoGoodMatch, bestScore: best, ranked: this.lastRanked });
         return;
       }
+      case 'findDuplicates':
+        return this.duplicates().find();
+      case 'keepDuplicate': {
+        const others = this.acceptIds(m.others, m.type).filter((o) => o !== m.id);
+        if (others.length) await this.duplicates().keep(m.id, others);
+        return;
+      }
+      case 'notDuplicates':
+        return this.duplicates().notDuplicates(m.ids);
+      case 'revealReferences':
+        if (!b.revealReferences) throw new Error('Reveal References is not available here.');
+        return b.revealReferences(m.id);
       default: {
         const never: never = m;
         throw new Error(`Unknown webview message ${(never as { type: string }).type}`);
       }
     }
+  }
+
+  private duplicates(): NonNullable<AssetBackend['duplicates']> {
+    if (!this.backend.duplicates) throw new Error('Finding duplicates is not available here.');
+    return this.backend.duplicates;
+  }
+
+  /** Gallery: the Duplicates mode's last state, so a reloaded view shows it again. */
+  private sendDuplicates(): void {
+    const d = this.kind === 'gallery' ? this.backend.duplicates?.current() : undefined;
+    if (d) this.post({ type: 'duplicates', ...d });
   }
 
   private async sendAll(): Promise<void> {

@@ -52,3 +52,4 @@ export const copyPath = tileCommand((ctx, ids) => ctx.backend.copyPaths(ids));
 export const copyMarkdownLink = tileCommand((ctx, ids) => ctx.backend.copyMarkdownLinks(ids));
 export const generateCaptions = tileCommand((ctx, ids) => ctx.backend.generateCaptions(ids));
 export const editTags = tileCommand((ctx, ids) => ctx.backend.editTags(ids));
+export const revealReferences = tileCommand(async (ctx, ids) => ctx.backend.revealReferences?.(ids[0]!));

@@ -43,6 +43,10 @@ const SHAPES: Record<WebviewToHost['type'], Check[]> = {
   openSettings: [text('query', true)],
   openFolder: [none],
   openAllInPanel: [text('query'), ids],
+  findDuplicates: [none],
+  keepDuplicate: [id, (m) => (Array.isArray(m.others) && m.others.length > 0 && m.others.length <= MAX_IDS && m.others.every(isId) ? undefined : '"others" must be a non-empty list of ids')],
+  notDuplicates: [ids],
+  revealReferences: [id],
 };
 
 /** A message from a webview as the protocol defines it, or why it is not one. */
