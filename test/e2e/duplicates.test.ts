@@ -72,6 +72,13 @@ test('Find Duplicate Images → Keep This One rewrites the Markdown and CSS refe
   await tile('logo.png').click();
   await frame.locator('.mode-duplicates .selection-bar vscode-button', { hasText: 'Keep This One' }).click();
 
+  // First the choice: rewrite everything at once, or preview edit by edit (taken here).
+  const ask = wb.page.locator('.monaco-dialog-box');
+  await ask.waitFor({ timeout: 60_000 });
+  assert.match((await ask.textContent()) ?? '', /Point 2 references in 2 files at assets\/logo\.png\?/);
+  await wb.screenshot('keep-ask');
+  await ask.locator('.monaco-button', { hasText: /^Preview Changes…$/ }).click();
+
   // The refactor preview lists the two edits; nothing is written before Apply.
   const preview = wb.page.locator('.bulk-edit-panel');
   await preview.waitFor({ timeout: 60_000 });

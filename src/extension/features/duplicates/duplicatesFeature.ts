@@ -29,15 +29,34 @@ export interface DuplicatesDeps {
 const DELETE = 'Move to Trash';
 const DELETE_FOR_GOOD = 'Delete Permanently';
 
-/** The edit "Keep this one" applies: every planned replacement, each to be confirmed in the refactor preview. */
-export function keepEdit(plan: KeepPlan, root: string, keep: string): vscode.WorkspaceEdit {
+/**
+ * The edit "Keep this one" applies: every planned replacement. `preview`: each edit needs
+ * confirmation, which puts them in the Refactor Preview (where VS Code lists them unticked).
+ */
+export function keepEdit(plan: KeepPlan, root: string, keep: string, preview: boolean): vscode.WorkspaceEdit {
   const edit = new vscode.WorkspaceEdit();
-  const metadata: vscode.WorkspaceEditEntryMetadata = { label: `Point at ${keep}`, needsConfirmation: true, description: 'Keep this one' };
+  const metadata: vscode.WorkspaceEditEntryMetadata = { label: `Point at ${keep}`, needsConfirmation: preview, description: 'Keep this one' };
   for (const e of plan.edits) {
     const range = new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character);
     edit.replace(vscode.Uri.file(path.join(root, e.file)), range, e.newText, metadata);
   }
   return edit;
+}
+
+const REWRITE = 'Rewrite References';
+const PREVIEW = 'Preview Changes…';
+
+/** Asks how to apply the plan: all at once (one undoable edit), in the Refactor Preview, or not at all. */
+async function askHowToApply(plan: KeepPlan, keep: string): Promise<'rewrite' | 'preview' | undefined> {
+  const refs = plan.edits.length === 1 ? 'one reference' : `${plan.edits.length} references`;
+  const files = plan.files.length === 1 ? plan.files[0]! : `${plan.files.length} files`;
+  const listed = plan.files.slice(0, 10).join('\n') + (plan.files.length > 10 ? `\n… and ${plan.files.length - 10} more` : '');
+  const pick = await vscode.window.showInformationMessage(
+    `Point ${refs} in ${files} at ${keep}?`,
+    { modal: true, detail: `${listed}\n\nOne edit: Undo reverts it. Preview Changes lets you choose edit by edit (tick the ones to apply).` },
+    REWRITE, PREVIEW,
+  );
+  return pick === REWRITE ? 'rewrite' : pick === PREVIEW ? 'preview' : undefined;
 }
 
 export class DuplicatesFeature implements DuplicatesBackend, vscode.Disposable {
@@ -153,9 +172,11 @@ export class DuplicatesFeature implements DuplicatesBackend, vscode.Disposable {
     }
     let rewritten = 0;
     if (plan.edits.length) {
-      // needsConfirmation puts the edits in the Refactor Preview, where VS Code lists them unticked
-      // (bulkEditPreview: checked = !needsConfirmation): the user ticks what to change, then Apply.
-      const applied = await vscode.workspace.applyEdit(keepEdit(plan, folder.root, keepRel), { isRefactoring: true });
+      // In the Refactor Preview, VS Code lists edits that need confirmation unticked
+      // (bulkEditPreview: checked = !needsConfirmation), so the user chooses: all, or edit by edit.
+      const how = await askHowToApply(plan, keepRel);
+      if (!how) return;
+      const applied = await vscode.workspace.applyEdit(keepEdit(plan, folder.root, keepRel, how === 'preview'), { isRefactoring: true });
       if (!applied) return; // discarded in the preview
       // Saved, so the files on disk (what git and the reference scan see) say the same.
       const edited = new Set(plan.files.map((f) => path.join(folder.root, f)));
