@@ -4,6 +4,7 @@
 import type { AssetBackend } from './webview/backend';
 import type { AssetLibrary } from './assets/assetLibrary';
 import type { ModelActions } from './assets/assetBackend';
+import type { AltTextFeature } from './features/altText/altTextFeature';
 import type { CaptionFeature } from './features/captions/captionFeature';
 import type { DatasetFeature } from './features/datasets/datasetFeature';
 import type { TagFeature } from './features/tagging/tagFeature';
@@ -22,6 +23,7 @@ export interface Ctx {
   readonly tags: TagFeature;
   readonly captions: CaptionFeature;
   readonly datasets: DatasetFeature;
+  readonly altText: AltTextFeature;
 }
 
 /** A command: built once from the context, then called with whatever VS Code passes (a URI, a selection, a tile's context, or nothing). */

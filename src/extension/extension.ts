@@ -12,7 +12,9 @@ import { registerCommands } from './commands/register';
 import { COMMANDS } from './commands/table';
 import type { Ctx } from './ctx';
 import { CaptionFeature } from './features/captions/captionFeature';
+import { AltTextFeature } from './features/altText/altTextFeature';
 import { DatasetFeature } from './features/datasets/datasetFeature';
+import { registerImageLinks } from './features/imageLinks';
 import { TagFeature } from './features/tagging/tagFeature';
 import { disposeLog } from './log';
 import { ModelPrompts } from './model/prompts';
@@ -41,10 +43,15 @@ export function activate(context: vscode.ExtensionContext): void {
   const captions = new CaptionFeature({ models, library, workerScript, tagsOf: (p) => tags.tagsOf(p).map((t) => t.tag) });
   const datasets = new DatasetFeature({ models, prompts, workerScript, cliScript });
   library.setAnnotations({ tagsOf: (p) => tags.tagsOf(p), captionsOf: (p) => captions.captionsOf(p), captionMatches: (q) => captions.captionMatches(q) });
-  const ctx: Ctx = { models, prompts, modelActions, library, backend, webviews, tags, captions, datasets };
+  const imageLinks = registerImageLinks({ library, captionsOf: (p) => captions.captionsOf(p) });
+  const altText = new AltTextFeature({
+    resolve: (file, src) => imageLinks.images.resolve(file, src),
+    facts: (image) => ({ captions: captions.captionsOf(image), tags: tags.tagsOf(image).map((t) => t.tag) }),
+  });
+  const ctx: Ctx = { models, prompts, modelActions, library, backend, webviews, tags, captions, datasets, altText };
   const events = new WorkspaceEvents(ctx);
   context.subscriptions.push(
-    models, thumbnails, library, webviews, tags, captions, datasets, events,
+    models, thumbnails, library, webviews, tags, captions, datasets, events, imageLinks.disposable, altText,
     new IndexStatusBar(library),
     new DebouncedImageWatcher((batch) => library.applyChanges(batch)),
     // Tiles and search filters read tags and captions synchronously: they read again on a change.
