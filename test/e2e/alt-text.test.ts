@@ -1,0 +1,113 @@
+// Alt text and image hovers in the editor: an HTML file with an <img> without alt gets a
+// diagnostic (setting on); its quick fix captions the image with the fixture captioner, then
+// "Generate alt text" writes the caption; hovering an image path in a text file shows the
+// thumbnail (loaded) with the image's facts.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { captionerModelDir } from '../fixtures/captioner';
+import { waitForIndexed } from './harness/assets';
+import { guarded, startSession, type Session } from './harness/session';
+import { waitUntil } from './harness/workbench';
+
+let s: Session;
+
+before(async () => {
+  s = await startSession({
+    label: 'alt-text',
+    clipartCategories: [],
+    settings: {
+      'mobileclipAssets.captions.model': await captionerModelDir(),
+      'mobileclipAssets.captions.count': 3,
+      'mobileclipAssets.altText.diagnostics': true,
+    },
+    beforeStart: async (ws) => {
+      await fs.mkdir(path.join(ws, 'docs'), { recursive: true });
+      await fs.writeFile(path.join(ws, 'docs', 'page.html'), '<img src="../images/red.png">\n<p>Our colours.</p>\n');
+      await fs.writeFile(path.join(ws, 'docs', 'notes.txt'), 'images/blue.png\n');
+    },
+  });
+});
+
+after(async () => {
+  await s?.stop();
+});
+
+/** Opens a workspace file with Quick Open. */
+async function openFile(name: string): Promise<void> {
+  const { page } = s.workbench;
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget .quick-input-box input').fill(name);
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await waitUntil(() => s.workbench.activeTabTitle(), (t) => t.includes(name), `${name} in the editor`);
+}
+
+/** Opens the quick-fix menu at the start of the file and picks the entry matching `title`. */
+async function quickFix(title: RegExp): Promise<string[]> {
+  const { page } = s.workbench;
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('Control+.');
+  const rows = page.locator('.action-widget .monaco-list-row');
+  await rows.first().waitFor();
+  const labels = (await rows.allTextContents()).map((t) => t.trim());
+  const row = rows.filter({ hasText: title }).first();
+  if (!(await row.count())) throw new Error(`no quick fix matches ${title}: ${JSON.stringify(labels)}`);
+  await row.click();
+  return labels;
+}
+
+test('an <img> without alt gets a diagnostic, and its quick fix writes the fixture captioner\'s caption', async (t) => {
+  await guarded(s, 'quick-fix', async () => {
+    const wb = s.workbench;
+    await waitForIndexed(wb, s.imageCount);
+    await openFile('page.html');
+    await wb.page.locator('.monaco-editor .squiggly-warning').first().waitFor({ timeout: 30_000 });
+    // red.png has no caption yet: the fix offers to caption it first.
+    const before = await quickFix(/Generate Synthetic Captions/);
+    t.diagnostic(`quick fixes before captions: ${before.join(' | ')}`);
+    await waitUntil(() => wb.notificationMessages(), (ms) => ms.some((m) => /caption/i.test(m) && /1\b/.test(m)), 'the captions summary', 180_000);
+    await wb.dismissNotifications();
+    await wb.page.waitForTimeout(500);
+    // Now the preferred fix is the cleaned caption.
+    const fixes = await quickFix(/Generate alt text/);
+    t.diagnostic(`quick fixes: ${fixes.join(' | ')}`);
+    await wb.page.keyboard.press('Control+S');
+    const file = path.join(s.workspace, 'docs', 'page.html');
+    const text = await waitUntil(() => fs.readFile(file, 'utf8'), (v) => /alt="/.test(v), 'the saved alt text');
+    const alt = /<img alt="([^"]+)" src="\.\.\/images\/red\.png">/.exec(text)?.[1];
+    t.diagnostic(`alt: ${alt}`);
+    assert.ok(alt, `the <img> got an alt attribute: ${text}`);
+    assert.match(alt!, /\bred\b/i, 'the fixture captioner describes the red image as red');
+    assert.match(alt!, /^[A-Z]/, 'cleaned: starts with a capital');
+    assert.doesNotMatch(alt!, /^(an? )?(image|picture|photo) of/i, 'cleaned: no "an image of"');
+    await waitUntil(() => wb.page.locator('.monaco-editor .squiggly-warning').count(), (n) => n === 0, 'the diagnostic to go away');
+  });
+});
+
+test('hovering an image path in a text file shows its thumbnail, size and links', async (t) => {
+  await guarded(s, 'hover', async () => {
+    const wb = s.workbench;
+    await openFile('notes.txt');
+    const token = wb.page.locator('.monaco-editor .view-line', { hasText: 'images/blue.png' }).first();
+    await token.waitFor();
+    const hover = wb.page.locator('.monaco-hover:visible').filter({ hasText: 'blue.png' });
+    await waitUntil(async () => {
+      const box = await token.locator('span span').first().boundingBox();
+      if (box) await wb.page.mouse.move(box.x + Math.min(40, box.width / 2), box.y + box.height / 2);
+      return hover.count();
+    }, (n) => n > 0, 'the hover', 60_000, 1000);
+    const img = hover.locator('img').first();
+    await img.waitFor();
+    const loaded = await waitUntil(() => img.evaluate((el: HTMLImageElement) => ({ complete: el.complete, w: el.naturalWidth, src: el.src })), (v) => v.complete && v.w > 0, 'the thumbnail to load');
+    t.diagnostic(`hover thumbnail: ${JSON.stringify(loaded)}`);
+    const text = (await hover.first().textContent()) ?? '';
+    t.diagnostic(`hover text: ${text}`);
+    assert.match(text, /64 × 48/, 'the dimensions');
+    assert.match(text, /Find Similar/);
+    assert.match(text, /Show in Gallery/);
+    await wb.screenshotOf(hover.first(), 'hover');
+  });
+});
