@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { captionerModelDir } from '../fixtures/captioner';
 import { waitForIndexed } from './harness/assets';
 import { guarded, startSession, type Session } from './harness/session';
+import { RESULTS_DIR } from './harness/codeServer';
 import { waitUntil } from './harness/workbench';
+import type { Locator } from 'playwright-core';
 
 let s: Session;
 
@@ -26,6 +28,7 @@ before(async () => {
       await fs.mkdir(path.join(ws, 'docs'), { recursive: true });
       await fs.writeFile(path.join(ws, 'docs', 'page.html'), '<img src="../images/red.png">\n<p>Our colours.</p>\n');
       await fs.writeFile(path.join(ws, 'docs', 'notes.txt'), 'images/blue.png\n');
+      await fs.writeFile(path.join(ws, 'docs', 'guide.md'), '# Guide\n\n![](../images/green.png)\n\n![](../images/yellow.png)\n');
     },
   });
 });
@@ -44,8 +47,19 @@ async function openFile(name: string): Promise<void> {
   await waitUntil(() => s.workbench.activeTabTitle(), (t) => t.includes(name), `${name} in the editor`);
 }
 
-/** Opens the quick-fix menu at the start of the file and picks the entry matching `title`. */
-async function quickFix(title: RegExp): Promise<string[]> {
+/** A screenshot of the page around `parts` (for the README): the union of their boxes plus a margin. */
+async function shotAround(name: string, parts: Locator[]): Promise<void> {
+  const boxes = (await Promise.all(parts.map((p) => p.boundingBox()))).filter((b) => b !== null);
+  const x = Math.max(0, Math.min(...boxes.map((b) => b.x)) - 12);
+  const y = Math.max(0, Math.min(...boxes.map((b) => b.y)) - 12);
+  const right = Math.max(...boxes.map((b) => b.x + b.width)) + 12;
+  const bottom = Math.max(...boxes.map((b) => b.y + b.height)) + 12;
+  await fs.mkdir(RESULTS_DIR, { recursive: true });
+  await s.page.screenshot({ path: path.join(RESULTS_DIR, `alt-text-${name}.png`), clip: { x, y, width: right - x, height: bottom - y } });
+}
+
+/** Opens the quick-fix menu at the start of the file and picks the entry matching `title` (a screenshot of the menu first, when named). */
+async function quickFix(title: RegExp, shot?: string): Promise<string[]> {
   const { page } = s.workbench;
   await page.locator('.monaco-editor .view-lines').first().click();
   await page.keyboard.press('Control+Home');
@@ -55,6 +69,11 @@ async function quickFix(title: RegExp): Promise<string[]> {
   const labels = (await rows.allTextContents()).map((t) => t.trim());
   const row = rows.filter({ hasText: title }).first();
   if (!(await row.count())) throw new Error(`no quick fix matches ${title}: ${JSON.stringify(labels)}`);
+  if (shot) {
+    await row.hover();
+    await page.waitForTimeout(300);
+    await shotAround(shot, [page.locator('.action-widget').first(), page.locator('.monaco-editor .view-line span span').first()]);
+  }
   await row.click();
   return labels;
 }
@@ -72,7 +91,7 @@ test('an <img> without alt gets a diagnostic, and its quick fix writes the fixtu
     await wb.dismissNotifications();
     await wb.page.waitForTimeout(500);
     // Now the preferred fix is the cleaned caption.
-    const fixes = await quickFix(/Generate alt text/);
+    const fixes = await quickFix(/Generate alt text/, 'quick-fix');
     t.diagnostic(`quick fixes: ${fixes.join(' | ')}`);
     await wb.page.keyboard.press('Control+S');
     const file = path.join(s.workspace, 'docs', 'page.html');
@@ -108,6 +127,25 @@ test('hovering an image path in a text file shows its thumbnail, size and links'
     assert.match(text, /64 × 48/, 'the dimensions');
     assert.match(text, /Find Similar/);
     assert.match(text, /Show in Gallery/);
-    await wb.screenshotOf(hover.first(), 'hover');
+    await shotAround('hover', [hover.first(), token.locator('span span').first()]);
+  });
+});
+
+test('Generate Alt Text in File captions the images first and applies the alt text from the refactor preview', async (t) => {
+  await guarded(s, 'in-file', async () => {
+    const wb = s.workbench;
+    await openFile('guide.md');
+    await wb.runCommand('MobileCLIP Assets: Generate Alt Text in File');
+    const apply = wb.page.locator('.bulk-edit-panel .monaco-button', { hasText: /^Apply$/ }).first();
+    await apply.waitFor({ timeout: 180_000 });
+    await wb.page.waitForTimeout(500);
+    await shotAround('preview', [wb.page.locator('.bulk-edit-panel').first()]);
+    await apply.click();
+    await wb.page.keyboard.press('Control+S');
+    const file = path.join(s.workspace, 'docs', 'guide.md');
+    const text = await waitUntil(() => fs.readFile(file, 'utf8'), (v) => !v.includes('![]('), 'both images to get alt text', 30_000);
+    t.diagnostic(text);
+    assert.match(text, /!\[[^\]]*\bgreen\b[^\]]*\]\(\.\.\/images\/green\.png\)/i, 'the green image is described as green');
+    assert.match(text, /!\[[^\]]*\byellow\b[^\]]*\]\(\.\.\/images\/yellow\.png\)/i, 'the yellow image as yellow');
   });
 });

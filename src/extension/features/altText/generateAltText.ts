@@ -81,7 +81,11 @@ async function generate(deps: GenerateAltTextDeps, uris: readonly vscode.Uri[], 
   if (applied && left) void vscode.window.showInformationMessage(`${left} image${left === 1 ? '' : 's'} still without alt text: nothing describes ${left === 1 ? 'it' : 'them'} yet.`);
 }
 
-async function planFiles(deps: GenerateAltTextDeps, uris: readonly vscode.Uri[]): Promise<FilePlan[]> {
+function planFiles(deps: GenerateAltTextDeps, uris: readonly vscode.Uri[]): Thenable<FilePlan[]> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Looking for images without alt text' }, () => readPlans(deps, uris));
+}
+
+async function readPlans(deps: GenerateAltTextDeps, uris: readonly vscode.Uri[]): Promise<FilePlan[]> {
   const out: FilePlan[] = [];
   for (const uri of uris) {
     const open = openDocument(uri);
