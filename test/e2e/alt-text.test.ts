@@ -138,8 +138,12 @@ test('Generate Alt Text in File captions the images first and applies the alt te
     await wb.runCommand('MobileCLIP Assets: Generate Alt Text in File');
     const apply = wb.page.locator('.bulk-edit-panel .monaco-button', { hasText: /^Apply$/ }).first();
     await apply.waitFor({ timeout: 180_000 });
+    await wb.dismissNotifications();
+    // Generated text is opt-in: the edits start unticked; ticking the file ticks all of its edits.
+    const fileRow = wb.page.locator('.bulk-edit-panel .monaco-list-row', { hasText: 'guide.md' }).first();
+    await fileRow.locator('.edit-checkbox, .monaco-checkbox, input[type=checkbox], .monaco-custom-toggle').first().click();
     await wb.page.waitForTimeout(500);
-    await shotAround('preview', [wb.page.locator('.bulk-edit-panel').first()]);
+    await shotAround('preview', [wb.page.locator('.bulk-edit-panel .monaco-list').first(), apply]);
     await apply.click();
     await wb.page.keyboard.press('Control+S');
     const file = path.join(s.workspace, 'docs', 'guide.md');

@@ -38,7 +38,7 @@ export class AltTextFeature implements vscode.CodeActionProvider, vscode.Disposa
     if (e.affectsConfiguration(`mobileclipAssets.${DIAGNOSTICS_SETTING}`)) this.refreshAll();
   }
 
-  /** Checks every open document again (after a setting change, or when images were captioned). */
+  /** Checks every open document again (after a setting change). */
   refreshAll(): void {
     for (const d of vscode.workspace.textDocuments) this.update(d);
   }
@@ -60,7 +60,8 @@ export class AltTextFeature implements vscode.CodeActionProvider, vscode.Disposa
   /** The images without alt text in a document, with their descriptions (undefined when it is not checked). */
   fixesIn(document: vscode.TextDocument): AltFix[] | undefined {
     const language = altLanguage(document.languageId, document.fileName);
-    if (!language || document.uri.scheme === 'output') return undefined;
+    // Files and new documents; not the old side of a diff (git:), output channels or other views.
+    if (!language || (document.uri.scheme !== 'file' && document.uri.scheme !== 'untitled')) return undefined;
     return planAltText(document.getText(), language, document.uri.fsPath, this.deps);
   }
 
