@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { captionerModelDir } from '../fixtures/captioner';
-import { waitForIndexed } from './harness/assets';
+import { tiles, waitForIndexed } from './harness/assets';
 import { guarded, startSession, type Session } from './harness/session';
 import { RESULTS_DIR } from './harness/codeServer';
 import { waitUntil } from './harness/workbench';
@@ -28,6 +28,8 @@ before(async () => {
       await fs.mkdir(path.join(ws, 'docs'), { recursive: true });
       await fs.writeFile(path.join(ws, 'docs', 'page.html'), '<img src="../images/red.png">\n<p>Our colours.</p>\n');
       await fs.writeFile(path.join(ws, 'docs', 'notes.txt'), 'images/blue.png\n');
+      await fs.writeFile(path.join(ws, 'docs', 'drop.html'), '<p>Drop here:</p>\n');
+      await fs.writeFile(path.join(ws, 'docs', 'drop.md'), 'Drop here:\n');
       await fs.writeFile(path.join(ws, 'docs', 'guide.md'), '# Guide\n\n![](../images/green.png)\n\n![](../images/yellow.png)\n');
     },
   });
@@ -61,11 +63,15 @@ async function shotAround(name: string, parts: Locator[]): Promise<void> {
 /** Opens the quick-fix menu at the start of the file and picks the entry matching `title` (a screenshot of the menu first, when named). */
 async function quickFix(title: RegExp, shot?: string): Promise<string[]> {
   const { page } = s.workbench;
-  await page.locator('.monaco-editor .view-lines').first().click();
-  await page.keyboard.press('Control+Home');
-  await page.keyboard.press('Control+.');
   const rows = page.locator('.action-widget .monaco-list-row');
-  await rows.first().waitFor();
+  // Under load the first request can come back before the provider answers: ask again.
+  await waitUntil(async () => {
+    await page.keyboard.press('Escape');
+    await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('Control+.');
+    return rows.first().waitFor({ timeout: 5000 }).then(() => true, () => false);
+  }, (shown) => shown, 'the quick-fix menu', 60_000, 500);
   const labels = (await rows.allTextContents()).map((t) => t.trim());
   const row = rows.filter({ hasText: title }).first();
   if (!(await row.count())) throw new Error(`no quick fix matches ${title}: ${JSON.stringify(labels)}`);
@@ -128,6 +134,12 @@ test('hovering an image path in a text file shows its thumbnail, size and links'
     assert.match(text, /Find Similar/);
     assert.match(text, /Show in Gallery/);
     await shotAround('hover', [hover.first(), token.locator('span span').first()]);
+
+    // "Show in Gallery" runs from the hover (a trusted command link) and filters the gallery to the image.
+    await hover.locator('a', { hasText: 'Show in Gallery' }).first().click();
+    const frame = await wb.webviewFrame('.app vscode-textfield');
+    const shown = await waitUntil(() => tiles(frame), (ts) => ts.length === 1, 'the gallery to show one image', 30_000);
+    assert.equal(shown[0]!.name, 'blue.png');
   });
 });
 
@@ -151,5 +163,37 @@ test('Generate Alt Text in File captions the images first and applies the alt te
     t.diagnostic(text);
     assert.match(text, /!\[[^\]]*\bgreen\b[^\]]*\]\(\.\.\/images\/green\.png\)/i, 'the green image is described as green');
     assert.match(text, /!\[[^\]]*\byellow\b[^\]]*\]\(\.\.\/images\/yellow\.png\)/i, 'the yellow image as yellow');
+  });
+});
+
+/** A drop of `uris` (as a gallery tile's drag carries them) on the first line of the active editor, Shift held (drop into the editor). */
+async function dropUris(uris: string[]): Promise<void> {
+  await s.page.evaluate((list) => {
+    const target = [...document.querySelectorAll<HTMLElement>('.editor-group-container.active .monaco-editor .view-lines')].pop()!;
+    const box = target.getBoundingClientRect();
+    const dt = new DataTransfer();
+    dt.setData('text/uri-list', list.join('\r\n'));
+    dt.setData('text/plain', list.join('\n'));
+    const at = { clientX: box.left + 200, clientY: box.top + 8, bubbles: true, cancelable: true, composed: true, shiftKey: true, dataTransfer: dt };
+    for (const type of ['dragenter', 'dragover', 'drop']) target.dispatchEvent(new DragEvent(type, at));
+  }, uris);
+}
+
+test('a gallery tile dropped into HTML and Markdown becomes an image with generated alt text', async (t) => {
+  await guarded(s, 'drop', async () => {
+    const wb = s.workbench;
+    const red = `file://${path.join(s.workspace, 'images', 'red.png')}`;
+    for (const [name, expected] of [['drop.html', /<img src="\.\.\/images\/red\.png" alt="Red[^"]*">/], ['drop.md', /!\[Red[^\]]*\]\(\.\.\/images\/red\.png\)/]] as const) {
+      await openFile(name);
+      await wb.page.waitForTimeout(500);
+      await dropUris([red]);
+      await wb.page.waitForTimeout(1500);
+      await wb.screenshot(`drop-${name}`);
+      await wb.page.keyboard.press('Escape');
+      await wb.page.keyboard.press('Control+S');
+      const text = await waitUntil(() => fs.readFile(path.join(s.workspace, 'docs', name), 'utf8'), (v) => v.includes('red.png'), `the drop into ${name}`, 20_000);
+      t.diagnostic(`${name}: ${JSON.stringify(text)}`);
+      assert.match(text, expected);
+    }
   });
 });

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { showInGallery } from '../../src/extension/features/imageLinks/commands';
 import { ImageDropProvider, imageFilesIn } from '../../src/extension/features/imageLinks/dropImage';
 import { fitBox, HOVER_COMMANDS, ImageHoverProvider } from '../../src/extension/features/imageLinks/imageHover';
 import { WorkspaceImages } from '../../src/extension/features/imageLinks/imagePaths';
@@ -86,4 +87,15 @@ test('a dropped tile becomes ![alt](relative path) in Markdown and <img src alt>
   assert.equal(await dropInto(md, uriList(path.join(ROOT, 'notes.txt'))), undefined, 'not an image: left to VS Code');
   assert.equal(await dropInto(md, new vscode.DataTransfer()), undefined, 'no uri-list');
   assert.deepEqual(imageFilesIn('https://example.com/a.png\r\nfile:///x/b.PNG\r\n'), [path.resolve('/x/b.PNG')]);
+});
+
+test('Show in Gallery searches the gallery for exactly that image, by its path in its folder', async () => {
+  const searched: string[] = [];
+  const ctx = {
+    library: { folderOf: (p: string) => (p.startsWith(ROOT) ? { relative: (abs: string) => path.relative(ROOT, abs).split(path.sep).join('/') } : undefined) },
+    webviews: { gallery: { search: async (q: string) => void searched.push(q) } },
+  } as never;
+  await showInGallery(ctx)(RED);
+  await showInGallery(ctx)(path.resolve('/elsewhere/x.png'));
+  assert.deepEqual(searched, ['path:"images/red dot.png"', ''], 'quoted (a space in the name); an image outside the workspace opens the gallery unfiltered');
 });

@@ -1,7 +1,8 @@
 // "Generate Alt Text in File" and "... in Workspace": every image without alt text gets its best
-// description in one WorkspaceEdit that VS Code shows in the refactor preview first (each edit
-// needs confirmation, grouped by where its text came from). Images that have no caption yet are
-// captioned first with the configured captioner (the captions command's progress and cancel).
+// description in one WorkspaceEdit that VS Code shows in the refactor preview first: every edit
+// needs confirmation (generated text is opt-in: the user ticks files or, grouped by type, where the
+// text came from). Images that have no caption yet are captioned first with the configured
+// captioner (the captions command's progress and cancel).
 import * as vscode from 'vscode';
 import { readTextFile } from '../../../engine/references/scan';
 import { errorMessage } from '../../../engine/util/errors';
@@ -76,7 +77,7 @@ async function generate(deps: GenerateAltTextDeps, uris: readonly vscode.Uri[], 
     void vscode.window.showWarningMessage(`${fixes} image${fixes === 1 ? '' : 's'} in ${where} ha${fixes === 1 ? 's' : 've'} no alt text, and nothing describes ${fixes === 1 ? 'it' : 'them'} yet: generate captions or tags first.`);
     return;
   }
-  // needsConfirmation: VS Code opens the refactor preview, where each change can be left out.
+  // needsConfirmation: VS Code opens the refactor preview with the edits unticked, to review first.
   const applied = await vscode.workspace.applyEdit(edit, { isRefactoring: true });
   if (applied && left) void vscode.window.showInformationMessage(`${left} image${left === 1 ? '' : 's'} still without alt text: nothing describes ${left === 1 ? 'it' : 'them'} yet.`);
 }

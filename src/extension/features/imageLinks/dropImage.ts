@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { altTextCandidates, fileNameDescription } from '../../../engine/alttext/clean';
+import { log } from '../../log';
 import { isImageFile } from '../../paths';
 import { markdownImageLink } from '../../webview/markdownLink';
 
@@ -24,7 +25,11 @@ export class ImageDropProvider implements vscode.DocumentDropEditProvider {
     const images = imageFilesIn(list);
     if (!images.length) return undefined;
     const text = dropText(images, document.uri.fsPath, document.languageId === 'html' ? 'html' : 'markdown', (p) => this.altFor(p));
-    return new vscode.DocumentDropEdit(text);
+    log().info(`drop: ${images.length} image${images.length === 1 ? '' : 's'} into ${document.uri.fsPath}, with alt text`);
+    const edit = new vscode.DocumentDropEdit(text);
+    // The drop widget's name for this choice (hosts newer than the 1.95 typings show it).
+    (edit as { title?: string }).title = 'Insert image with generated alt text';
+    return edit;
   }
 
   altFor(image: string): string {

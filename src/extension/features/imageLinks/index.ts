@@ -11,6 +11,15 @@ export interface ImageLinksDeps {
   captionsOf(image: string): readonly string[];
 }
 
+/**
+ * VS Code asks a drop provider only for the mime types its metadata names (an argument newer than
+ * the 1.95 typings we build against; older hosts ignore it).
+ */
+function registerDrop(selector: vscode.DocumentSelector, provider: vscode.DocumentDropEditProvider): vscode.Disposable {
+  const register = vscode.languages.registerDocumentDropEditProvider as (s: vscode.DocumentSelector, p: vscode.DocumentDropEditProvider, metadata: { dropMimeTypes: string[] }) => vscode.Disposable;
+  return register(selector, provider, { dropMimeTypes: ['text/uri-list'] });
+}
+
 /** The resolver (alt text uses it too) and the registrations. */
 export function registerImageLinks(deps: ImageLinksDeps): { images: WorkspaceImages; disposable: vscode.Disposable } {
   const { library } = deps;
@@ -23,7 +32,7 @@ export function registerImageLinks(deps: ImageLinksDeps): { images: WorkspaceIma
   const disposable = vscode.Disposable.from(
     library.items.onDidChange(() => images.invalidate()),
     vscode.languages.registerHoverProvider({ scheme: 'file' }, hover),
-    vscode.languages.registerDocumentDropEditProvider(DROP_LANGUAGES.map((language) => ({ language })), new ImageDropProvider(deps)),
+    registerDrop(DROP_LANGUAGES.map((language) => ({ language })), new ImageDropProvider(deps)),
   );
   return { images, disposable };
 }
