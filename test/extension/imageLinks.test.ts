@@ -86,7 +86,7 @@ test('a dropped tile becomes ![alt](relative path) in Markdown and <img src alt>
   assert.equal(htmlEdit?.insertText, '<img src="../../images/red%20dot.png" alt="Red dot on white">');
   assert.equal(await dropInto(md, uriList(path.join(ROOT, 'notes.txt'))), undefined, 'not an image: left to VS Code');
   assert.equal(await dropInto(md, new vscode.DataTransfer()), undefined, 'no uri-list');
-  assert.deepEqual(imageFilesIn('https://example.com/a.png\r\nfile:///x/b.PNG\r\n'), [path.resolve('/x/b.PNG')]);
+  assert.deepEqual(imageFilesIn('https://example.com/a.png\r\nfile:///x/b.PNG\r\nvscode-local:/ws/c.png\r\nfile:///x/notes.txt'), [path.resolve('/x/b.PNG'), path.resolve('/ws/c.png')], 'remote windows deliver the drag as vscode-local:');
 });
 
 test('Show in Gallery searches the gallery for exactly that image, by its path in its folder', async () => {

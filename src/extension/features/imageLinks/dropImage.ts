@@ -37,7 +37,7 @@ export class ImageDropProvider implements vscode.DocumentDropEditProvider {
   }
 }
 
-/** Local image files of a `text/uri-list` (comments and other schemes left out). */
+/** Image files of a `text/uri-list` (comments and other schemes left out). */
 export function imageFilesIn(uriList: string): string[] {
   const out: string[] = [];
   for (const line of uriList.split(/\r?\n/)) {
@@ -49,7 +49,9 @@ export function imageFilesIn(uriList: string): string[] {
     } catch {
       continue;
     }
-    if (uri.scheme === 'file' && isImageFile(uri.fsPath)) out.push(uri.fsPath);
+    // In a remote window (code-server, SSH) a drag from a webview arrives as `vscode-local:` with
+    // the same path: the workbench takes it for a file of the client. Our tiles name the host's files.
+    if ((uri.scheme === 'file' || uri.scheme === 'vscode-local') && isImageFile(uri.path)) out.push(vscode.Uri.file(uri.path).fsPath);
   }
   return out;
 }
