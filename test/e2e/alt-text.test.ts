@@ -101,7 +101,7 @@ test('an <img> without alt gets a diagnostic, and its quick fix writes the fixtu
     t.diagnostic(`quick fixes: ${fixes.join(' | ')}`);
     await wb.page.keyboard.press('Control+S');
     const file = path.join(s.workspace, 'docs', 'page.html');
-    const text = await waitUntil(() => fs.readFile(file, 'utf8'), (v) => /alt="/.test(v), 'the saved alt text');
+    const text = await waitUntil(() => fs.readFile(file, 'utf8'), (v) => /<img alt="[^"]+" src="\.\.\/images\/red\.png">/.test(v), 'the saved alt text');
     const alt = /<img alt="([^"]+)" src="\.\.\/images\/red\.png">/.exec(text)?.[1];
     t.diagnostic(`alt: ${alt}`);
     assert.ok(alt, `the <img> got an alt attribute: ${text}`);
@@ -159,7 +159,7 @@ test('Generate Alt Text in File captions the images first and applies the alt te
     await apply.click();
     await wb.page.keyboard.press('Control+S');
     const file = path.join(s.workspace, 'docs', 'guide.md');
-    const text = await waitUntil(() => fs.readFile(file, 'utf8'), (v) => !v.includes('![]('), 'both images to get alt text', 30_000);
+    const text = await waitUntil(() => fs.readFile(file, 'utf8'), (v) => /!\[[^\]]+\]\(\.\.\/images\/green\.png\)/.test(v) && /!\[[^\]]+\]\(\.\.\/images\/yellow\.png\)/.test(v), 'both images to get alt text (the whole file saved)', 30_000);
     t.diagnostic(text);
     assert.match(text, /!\[[^\]]*\bgreen\b[^\]]*\]\(\.\.\/images\/green\.png\)/i, 'the green image is described as green');
     assert.match(text, /!\[[^\]]*\byellow\b[^\]]*\]\(\.\.\/images\/yellow\.png\)/i, 'the yellow image as yellow');
@@ -191,7 +191,7 @@ test('a gallery tile dropped into HTML and Markdown becomes an image with genera
       await wb.screenshot(`drop-${name}`);
       await wb.page.keyboard.press('Escape');
       await wb.page.keyboard.press('Control+S');
-      const text = await waitUntil(() => fs.readFile(path.join(s.workspace, 'docs', name), 'utf8'), (v) => v.includes('red.png'), `the drop into ${name}`, 20_000);
+      const text = await waitUntil(() => fs.readFile(path.join(s.workspace, 'docs', name), 'utf8'), (v) => /red\.png[")]/.test(v), `the drop into ${name} (the whole file saved)`, 20_000);
       t.diagnostic(`${name}: ${JSON.stringify(text)}`);
       assert.match(text, expected);
     }
