@@ -4,6 +4,7 @@
 import type { AssetBackend } from './webview/backend';
 import type { AssetLibrary } from './assets/assetLibrary';
 import type { ModelActions } from './assets/assetBackend';
+import type { AltTextFeature } from './features/altText/altTextFeature';
 import type { CaptionFeature } from './features/captions/captionFeature';
 import type { DatasetFeature } from './features/datasets/datasetFeature';
 import type { DuplicatesFeature } from './features/duplicates/duplicatesFeature';
@@ -27,6 +28,7 @@ export interface Ctx {
   /** Which text files name which images (unused images, reference counts, Keep this one). */
   readonly references: ReferenceService;
   readonly duplicates: DuplicatesFeature;
+  readonly altText: AltTextFeature;
 }
 
 /** A command: built once from the context, then called with whatever VS Code passes (a URI, a selection, a tile's context, or nothing). */

@@ -11,10 +11,12 @@ import { DebouncedImageWatcher } from './assets/watcher';
 import { registerCommands } from './commands/register';
 import { COMMANDS } from './commands/table';
 import type { Ctx } from './ctx';
+import { AltTextFeature } from './features/altText/altTextFeature';
 import { CaptionFeature } from './features/captions/captionFeature';
 import { DatasetFeature } from './features/datasets/datasetFeature';
 import { DuplicatesFeature } from './features/duplicates/duplicatesFeature';
 import { ReferenceService } from './features/references/referenceService';
+import { registerImageLinks } from './features/imageLinks';
 import { TagFeature } from './features/tagging/tagFeature';
 import { disposeLog } from './log';
 import { ModelPrompts } from './model/prompts';
@@ -50,10 +52,15 @@ export function activate(context: vscode.ExtensionContext): void {
     captionMatches: (q) => captions.captionMatches(q),
     referencesOf: (p) => references.referenceCount(p),
   });
-  const ctx: Ctx = { models, prompts, modelActions, library, backend, webviews, tags, captions, datasets, references, duplicates };
+  const imageLinks = registerImageLinks({ library, captionsOf: (p) => captions.captionsOf(p) });
+  const altText = new AltTextFeature({
+    resolve: (file, src) => imageLinks.images.resolve(file, src),
+    facts: (image) => ({ captions: captions.captionsOf(image), tags: tags.tagsOf(image).map((t) => t.tag) }),
+  });
+  const ctx: Ctx = { models, prompts, modelActions, library, backend, webviews, tags, captions, datasets, references, duplicates, altText };
   const events = new WorkspaceEvents(ctx);
   context.subscriptions.push(
-    models, thumbnails, library, webviews, tags, captions, datasets, events,
+    models, thumbnails, library, webviews, tags, captions, datasets, events, imageLinks.disposable, altText,
     new IndexStatusBar(library),
     new DebouncedImageWatcher((batch) => library.applyChanges(batch)),
     // Tiles and search filters read tags and captions synchronously: they read again on a change.

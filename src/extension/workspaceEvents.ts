@@ -49,6 +49,7 @@ export class WorkspaceEvents implements vscode.Disposable {
 
   private async configurationChanged(e: vscode.ConfigurationChangeEvent): Promise<void> {
     this.ctx.tags.configurationChanged(e);
+    this.ctx.altText.configurationChanged(e);
     if (affectsEngine(e)) {
       // Re-resolve the model under the new settings; what the old settings had in flight is cancelled.
       await this.ctx.models.refresh();

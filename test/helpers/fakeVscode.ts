@@ -24,7 +24,27 @@ export interface FakeQuickPick {
   hide(): void;
 }
 
+/** A document of the fake editor (see vscode-stub-editor.cjs). */
+export interface FakeDocument {
+  uri: { scheme: string; fsPath: string; toString(): string };
+  fileName: string;
+  languageId: string;
+  version: number;
+  getText(): string;
+  lineAt(line: number): { text: string };
+}
+
+export interface FakeEditorControls {
+  diagnostics: Map<string, Array<{ range: unknown; message: string; severity: number; source?: string; code?: unknown }>>;
+  providers: Record<'codeActions' | 'hover' | 'drop', Array<{ selector: unknown; provider: unknown; metadata?: unknown }>>;
+  appliedEdits: Array<{ edit: unknown; metadata?: unknown }>;
+  openDocument(file: string, languageId: string, text: string): FakeDocument;
+  changeDocument(doc: FakeDocument, text: string): void;
+  closeDocument(doc: FakeDocument): void;
+}
+
 export interface FakeControls {
+  editor: FakeEditorControls;
   messages: ShownMessage[];
   executed: { id: string; args: unknown[] }[];
   progressRuns: { title?: string; reports: { message?: string; increment?: number }[]; cancel(): void; done: boolean }[];

@@ -8,6 +8,7 @@
 // extension showed.
 'use strict';
 const path = require('node:path');
+const { createEditorStub } = require('./vscode-stub-editor.cjs');
 
 function inert(name) {
   const cache = new Map();
@@ -171,8 +172,11 @@ function createVscodeStub(options = {}) {
 
   const statusBarItem = () => ({ show() { this.visible = true; }, hide() { this.visible = false; }, dispose() {}, text: '', tooltip: '', command: undefined, name: '' });
 
+  const editor = createEditorStub({ EventEmitter, Uri, Disposable });
   const explicit = {
     EventEmitter, Uri, Disposable, CancellationTokenSource,
+    ...editor.classes,
+    languages: editor.languages,
     StatusBarAlignment: { Left: 1, Right: 2 },
     ViewColumn: { Active: -1, Beside: -2, One: 1, Two: 2 },
     ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
@@ -243,12 +247,14 @@ function createVscodeStub(options = {}) {
       getWorkspaceFolder: () => undefined,
       asRelativePath: (p) => String(p),
       fs: inert('workspace.fs'),
+      ...editor.workspace,
     },
     env: { clipboard: { writeText: async () => undefined }, language: 'en', appName: 'fake', uiKind: 1, remoteName: undefined },
     l10n: { t: (s) => s },
   };
 
   const controls = {
+    editor: editor.controls,
     commands,
     executed,
     messages,

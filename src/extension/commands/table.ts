@@ -3,10 +3,12 @@
 // `contributes.commands` lists exactly these (test/extension/commands.test.ts checks it). A new
 // command is a factory in its feature's commands.ts, a row here and an entry in package.json.
 import type { CommandFactory } from '../ctx';
+import * as altText from '../features/altText/commands';
 import * as captions from '../features/captions/commands';
 import * as datasets from '../features/datasets/commands';
 import * as duplicates from '../features/duplicates/commands';
 import * as references from '../features/references/commands';
+import * as imageLinks from '../features/imageLinks/commands';
 import * as tags from '../features/tagging/commands';
 import * as tiles from '../webview/tileCommands';
 import * as indexing from './indexing';
@@ -27,6 +29,9 @@ export const COMMANDS = {
   editVocabulary: tags.editVocabulary,
   generateCaptions: captions.generateCaptions,
   editCaptions: captions.editCaptions,
+  generateAltTextInFile: altText.inFile,
+  generateAltTextInWorkspace: altText.inWorkspace,
+  showInGallery: imageLinks.showInGallery,
   reinforceDataset: datasets.reinforceDataset,
   verifyDataset: datasets.verifyDataset,
   distillAdapter: datasets.distillAdapter,

@@ -58,7 +58,8 @@ export class CaptionRunner {
         { location: vscode.ProgressLocation.Notification, title: 'Generating captions', cancellable: true },
         (progress, token) => this.captionSelection(selection, { settings, captionOpts, captioner, progress, token }),
       );
-      if (outcome) await this.report(outcome, (Date.now() - started) / 1000);
+      // The summary waits for the user; the job (and whoever awaits it, e.g. alt text) does not.
+      if (outcome) void this.report(outcome, (Date.now() - started) / 1000).catch((err) => log().error(`captions: ${errorMessage(err)}`));
     } finally {
       this.busy = false;
     }
