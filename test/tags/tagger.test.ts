@@ -233,7 +233,7 @@ function snapshotOf(vectors: VectorTable, model = embedder.info): IndexSnapshot 
 for (const dtype of ['float32', 'float16', 'int8'] as VectorDType[]) {
   test(`images straight from a ${dtype} index are scored exactly like their decoded embeddings`, async () => {
     const { vocab, cache } = await setup();
-    const weights = [{ red: 1 }, { green: 1, blue: 0.3 }, { blue: 0.8, red: 0.2 }, {}];
+    const weights: Record<string, number>[] = [{ red: 1 }, { green: 1, blue: 0.3 }, { blue: 0.8, red: 0.2 }, {}];
     const table = VectorTable.fromFloat32(Float32Array.from(weights.flatMap((w) => [...embedder.image(w)])), embedder.dim, dtype);
     const fromIndex = imagesFromSnapshot(snapshotOf(table), embedder.info);
     assert.ok(fromIndex.every((i) => i.embedding === undefined && i.vectors === table), 'rows, not copies');
