@@ -1,7 +1,8 @@
-// The index's entries in memory as columns: typed arrays for the numbers and the content hash,
-// one string per path, and no object per image. At 100k images an IndexEntry object per image
-// (with its hex hash, boxed mtime and two map slots) cost ~30 MB of JS heap; the columns take
-// ~7 MB. Objects are made only when a caller asks for one (`at`, `get`, `toArray`).
+// The index's entries in memory as columns: typed arrays for the numbers, the content hash and
+// the UTF-8 paths, and no JS object per image. At 100k images an IndexEntry object per image
+// (with its strings, boxed mtime and two map slots) cost ~30 MB of JS heap, and loading them
+// all at once grew V8's young generation to its maximum; the columns take ~10 MB outside the
+// heap. Objects and path strings are made only when a caller asks for them.
 //
 // Slots are append-only: setting a path writes a new slot and retires the old one, and a slot is
 // never rewritten, so a sorted view (EntryList) taken earlier stays valid while the table grows.
@@ -29,7 +30,12 @@ export type ContentInfo = Pick<IndexEntry, 'row' | 'width' | 'height'>;
 
 /** The column arrays of one capacity; a grown table gets new ones and views keep the old. */
 class Columns {
-  readonly paths: string[];
+  /** UTF-8 of every slot's path, back to back (slot s at pathStart[s], pathLength[s] bytes). */
+  pathBytes: Uint8Array;
+  readonly pathStart: Float64Array;
+  readonly pathLength: Uint32Array;
+  /** A hash of each path (see pathHash), for the path index. */
+  readonly pathHash: Int32Array;
   readonly size: Float64Array;
   readonly mtimeMs: Float64Array;
   readonly row: Int32Array;
@@ -38,7 +44,10 @@ class Columns {
   readonly sha: Uint8Array;
 
   constructor(readonly capacity: number, from?: Columns, count = 0) {
-    this.paths = from ? from.paths : [];
+    this.pathBytes = from ? from.pathBytes : new Uint8Array(capacity * 24);
+    this.pathStart = new Float64Array(capacity);
+    this.pathLength = new Uint32Array(capacity);
+    this.pathHash = new Int32Array(capacity);
     this.size = new Float64Array(capacity);
     this.mtimeMs = new Float64Array(capacity);
     this.row = new Int32Array(capacity);
@@ -46,6 +55,9 @@ class Columns {
     this.height = new Uint32Array(capacity);
     this.sha = new Uint8Array(capacity * SHA_BYTES);
     if (from) {
+      this.pathStart.set(from.pathStart.subarray(0, count));
+      this.pathLength.set(from.pathLength.subarray(0, count));
+      this.pathHash.set(from.pathHash.subarray(0, count));
       this.size.set(from.size.subarray(0, count));
       this.mtimeMs.set(from.mtimeMs.subarray(0, count));
       this.row.set(from.row.subarray(0, count));
@@ -55,13 +67,24 @@ class Columns {
     }
   }
 
+  path(slot: number): string {
+    const start = this.pathStart[slot]!;
+    return utf8.decode(this.pathBytes.subarray(start, start + this.pathLength[slot]!));
+  }
+
+  private shaView: Buffer | undefined;
+  /** The sha column as a Buffer, for hex conversions without a copy. */
+  shaBuffer(): Buffer {
+    return (this.shaView ??= Buffer.from(this.sha.buffer, this.sha.byteOffset, this.sha.byteLength));
+  }
+
   shaHex(slot: number): string {
-    return Buffer.from(this.sha.buffer, this.sha.byteOffset + slot * SHA_BYTES, SHA_BYTES).toString('hex');
+    return this.shaBuffer().toString('hex', slot * SHA_BYTES, (slot + 1) * SHA_BYTES);
   }
 
   entry(slot: number): IndexEntry {
     return {
-      path: this.paths[slot]!,
+      path: this.path(slot),
       size: this.size[slot]!,
       mtimeMs: this.mtimeMs[slot]!,
       sha256: this.shaHex(slot),
@@ -72,14 +95,20 @@ class Columns {
   }
 }
 
+const utf8 = new TextDecoder();
+const utf8Encoder = new TextEncoder();
+
 class SortedEntries implements EntryList {
   private rowCache: Int32Array | undefined;
+  /** Paths decoded so far: a list that is searched by path keeps its strings, an idle one has none. */
+  private pathCache: (string | undefined)[] | undefined;
   constructor(private readonly cols: Columns, private readonly order: Int32Array) {}
   get length(): number {
     return this.order.length;
   }
   path(i: number): string {
-    return this.cols.paths[this.order[i]!]!;
+    this.pathCache ??= new Array<string | undefined>(this.order.length);
+    return (this.pathCache[i] ??= this.cols.path(this.order[i]!));
   }
   row(i: number): number {
     return this.cols.row[this.order[i]!]!;
@@ -172,21 +201,32 @@ function sameSha(a: Uint8Array, at: number, b: Uint8Array, bt: number): boolean 
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
-function shaBytes(hex: string): Uint8Array {
-  if (!HEX64.test(hex)) throw new Error(`not a sha256: ${hex}`);
-  return Buffer.from(hex, 'hex');
+/** A 32-bit hash of a path's UTF-16 code units (FNV-1a). */
+function pathHash(p: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < p.length; i++) h = Math.imul(h ^ p.charCodeAt(i), 0x01000193);
+  return h | 0;
 }
+
+const EMPTY = 0;
+const REMOVED = -1;
 
 /** The writer's mutable entry table. */
 export class EntryTable {
   private cols: Columns;
   /** Slots written so far (live and retired). */
   private slots = 0;
-  /** Path -> its live slot. */
-  private readonly bySlot = new Map<string, number>();
+  /** Bytes of cols.pathBytes in use. */
+  private pathUsed = 0;
+  private live = 0;
+  /** Whether each slot is the live one of its path. */
+  private alive: Uint8Array;
+  /** Path -> its live slot (open addressing on pathHash, slot + 1; EMPTY, REMOVED). */
+  private byPath: Int32Array = new Int32Array(64);
+  private byPathUsed = 0;
   /**
-   * Content -> the slot last set with it (open addressing on the sha's first bytes, slot + 1,
-   * 0 = empty). Kept for retired slots too: a deleted file's vector stays reusable for a move
+   * Content -> the slot last set with it (open addressing on the sha's bytes, slot + 1, 0 =
+   * empty). Kept for retired slots too: a deleted file's vector stays reusable for a move
    * until compaction.
    */
   private content: Int32Array = new Int32Array(64);
@@ -196,16 +236,26 @@ export class EntryTable {
 
   constructor(capacity = 64) {
     this.cols = new Columns(Math.max(16, capacity));
+    this.alive = new Uint8Array(this.cols.capacity);
   }
 
   static from(entries: Iterable<IndexEntry>, capacity = 64): EntryTable {
     const table = new EntryTable(capacity);
     for (const e of entries) table.set(e);
+    table.trim();
     return table;
   }
 
+  /** Drop spare capacity and retired slots no content needs (after a bulk load). */
+  trim(): void {
+    const keep = new Set<number>();
+    for (let slot = 0; slot < this.slots; slot++) if (this.alive[slot]) keep.add(slot);
+    for (let h = 0; h < this.content.length; h++) if (this.content[h]! > 0) keep.add(this.content[h]! - 1);
+    this.repack([...keep].sort((a, b) => a - b), true, 0);
+  }
+
   get size(): number {
-    return this.bySlot.size;
+    return this.live;
   }
 
   /** Slots held, live and retired (what the repack bounds). */
@@ -214,51 +264,58 @@ export class EntryTable {
   }
 
   has(p: string): boolean {
-    return this.bySlot.has(p);
+    return this.slotOf(p) >= 0;
   }
 
   get(p: string): IndexEntry | undefined {
-    const slot = this.bySlot.get(p);
-    return slot === undefined ? undefined : this.cols.entry(slot);
+    const slot = this.slotOf(p);
+    return slot < 0 ? undefined : this.cols.entry(slot);
   }
 
-  /** sha256 of the entry at `p`, without making the whole entry. */
-  sha256Of(p: string): string | undefined {
-    const slot = this.bySlot.get(p);
-    return slot === undefined ? undefined : this.cols.shaHex(slot);
-  }
-
-  paths(): IterableIterator<string> {
-    return this.bySlot.keys();
+  *paths(): IterableIterator<string> {
+    for (let slot = 0; slot < this.slots; slot++) if (this.alive[slot]) yield this.cols.path(slot);
   }
 
   /** The rows live entries use. */
   liveRows(): Set<number> {
     const live = new Set<number>();
-    for (const slot of this.bySlot.values()) live.add(this.cols.row[slot]!);
+    for (let slot = 0; slot < this.slots; slot++) if (this.alive[slot]) live.add(this.cols.row[slot]!);
     return live;
   }
 
   /** Adds or replaces the entry for `entry.path`. */
   set(entry: IndexEntry): void {
-    const sha = shaBytes(entry.sha256);
+    if (!HEX64.test(entry.sha256)) throw new Error(`not a sha256: ${entry.sha256}`);
     if (this.slots === this.cols.capacity) this.grow();
+    // Encoded straight into the column (UTF-8 takes at most 3 bytes per UTF-16 unit): a
+    // temporary buffer per entry fragmented the native heap when loading 100k of them.
+    if (this.pathUsed + 3 * entry.path.length > this.cols.pathBytes.length) this.growPaths(3 * entry.path.length);
+    const old = this.slotOf(entry.path);
+    if (old >= 0) this.retire(old);
     const slot = this.slots++;
     const c = this.cols;
-    c.paths[slot] = entry.path;
+    const written = utf8Encoder.encodeInto(entry.path, c.pathBytes.subarray(this.pathUsed)).written;
+    c.pathStart[slot] = this.pathUsed;
+    c.pathLength[slot] = written;
+    c.pathHash[slot] = pathHash(entry.path);
+    this.pathUsed += written;
     c.size[slot] = entry.size;
     c.mtimeMs[slot] = entry.mtimeMs;
     c.row[slot] = entry.row;
     c.width[slot] = entry.width;
     c.height[slot] = entry.height;
-    c.sha.set(sha, slot * SHA_BYTES);
-    this.bySlot.set(entry.path, slot);
+    c.shaBuffer().write(entry.sha256, slot * SHA_BYTES, SHA_BYTES, 'hex');
+    this.alive[slot] = 1;
+    this.live++;
+    this.placePath(slot);
     this.noteContent(slot);
     this.changed();
   }
 
   delete(p: string): boolean {
-    if (!this.bySlot.delete(p)) return false;
+    const slot = this.slotOf(p);
+    if (slot < 0) return false;
+    this.retire(slot);
     this.changed();
     return true;
   }
@@ -275,11 +332,12 @@ export class EntryTable {
   /** Distinct contents among the live entries. */
   get distinctCount(): number {
     if (this.distinct === undefined) {
-      const seen = new Int32Array(tableSizeFor(this.bySlot.size));
+      const seen = new Int32Array(tableSizeFor(this.live));
       const mask = seen.length - 1;
       const sha = this.cols.sha;
       let n = 0;
-      for (const slot of this.bySlot.values()) {
+      for (let slot = 0; slot < this.slots; slot++) {
+        if (!this.alive[slot]) continue;
         const at = slot * SHA_BYTES;
         for (let h = shaKey(sha, at) & mask; ; h = (h + 1) & mask) {
           const other = seen[h]! - 1;
@@ -299,11 +357,24 @@ export class EntryTable {
   /** The live entries sorted by path; the same list until the next change. */
   list(): EntryList {
     if (!this.sorted) {
-      const paths = this.cols.paths;
-      const order = Int32Array.from(this.bySlot.values());
-      // Sorting slot numbers by their paths (plain < order, as the manifest always had).
-      const sortedSlots = Array.from(order).sort((a, b) => (paths[a]! < paths[b]! ? -1 : paths[a]! > paths[b]! ? 1 : 0));
-      this.sorted = new SortedEntries(this.cols, Int32Array.from(sortedSlots));
+      const c = this.cols;
+      const order = new Int32Array(this.live);
+      let n = 0;
+      for (let slot = 0; slot < this.slots; slot++) if (this.alive[slot]) order[n++] = slot;
+      // By the paths' UTF-16 order (plain <, as the manifest always was). A loaded index is
+      // in order already: checking that holds two strings at a time, where sorting holds all.
+      let inOrder = true;
+      for (let i = 1, prev = n > 0 ? c.path(order[0]!) : ''; i < n && inOrder; i++) {
+        const next = c.path(order[i]!);
+        inOrder = prev < next;
+        prev = next;
+      }
+      if (!inOrder) {
+        const paths = Array.from(order, (slot) => c.path(slot));
+        const index = Array.from(order.keys()).sort((a, b) => (paths[a]! < paths[b]! ? -1 : paths[a]! > paths[b]! ? 1 : 0));
+        order.set(Int32Array.from(index, (i) => order[i]!));
+      }
+      this.sorted = new SortedEntries(c, order);
     }
     return this.sorted;
   }
@@ -313,7 +384,8 @@ export class EntryTable {
    * slots go, and with them the content of deleted files (their rows are gone too).
    */
   remapRows(remap: (row: number) => number): void {
-    const live = [...this.bySlot.values()];
+    const live: number[] = [];
+    for (let slot = 0; slot < this.slots; slot++) if (this.alive[slot]) live.push(slot);
     this.repack(live);
     const row = this.cols.row;
     for (let slot = 0; slot < this.slots; slot++) row[slot] = remap(row[slot]!);
@@ -325,40 +397,117 @@ export class EntryTable {
     this.distinct = undefined;
   }
 
+  private retire(slot: number): void {
+    const table = this.byPath;
+    const mask = table.length - 1;
+    for (let h = this.cols.pathHash[slot]! & mask; ; h = (h + 1) & mask) {
+      if (table[h] === slot + 1) {
+        table[h] = REMOVED;
+        break;
+      }
+    }
+    this.alive[slot] = 0;
+    this.live--;
+  }
+
+  private slotOf(p: string): number {
+    const table = this.byPath;
+    const mask = table.length - 1;
+    const hash = pathHash(p);
+    const c = this.cols;
+    for (let h = hash & mask; ; h = (h + 1) & mask) {
+      const cell = table[h]!;
+      if (cell === EMPTY) return -1;
+      if (cell === REMOVED) continue;
+      const slot = cell - 1;
+      if (c.pathHash[slot] === hash && c.path(slot) === p) return slot;
+    }
+  }
+
+  private placePath(slot: number): void {
+    if ((this.byPathUsed + 1) * 2 > this.byPath.length) this.rebuildPaths();
+    const table = this.byPath;
+    const mask = table.length - 1;
+    let h = this.cols.pathHash[slot]! & mask;
+    while (table[h] !== EMPTY) h = (h + 1) & mask;
+    table[h] = slot + 1;
+    this.byPathUsed++;
+  }
+
+  /** A fresh path index of the live slots (also clears REMOVED cells). */
+  private rebuildPaths(): void {
+    this.byPath = new Int32Array(tableSizeFor(this.live + 1));
+    this.byPathUsed = 0;
+    const mask = this.byPath.length - 1;
+    for (let slot = 0; slot < this.slots; slot++) {
+      if (!this.alive[slot]) continue;
+      let h = this.cols.pathHash[slot]! & mask;
+      while (this.byPath[h] !== EMPTY) h = (h + 1) & mask;
+      this.byPath[h] = slot + 1;
+      this.byPathUsed++;
+    }
+  }
+
   private grow(): void {
     // Retired slots first: once they outnumber live ones, repack instead of growing.
-    const retired = this.slots - this.bySlot.size;
-    if (retired > 1024 && retired > this.bySlot.size) {
-      const keep = new Set(this.bySlot.values());
+    const retired = this.slots - this.live;
+    if (retired > 1024 && retired > this.live) {
+      const keep = new Set<number>();
+      for (let slot = 0; slot < this.slots; slot++) if (this.alive[slot]) keep.add(slot);
       for (let h = 0; h < this.content.length; h++) if (this.content[h]! > 0) keep.add(this.content[h]! - 1);
-      this.repack([...keep].sort((a, b) => a - b), true);
+      this.repack([...keep].sort((a, b) => a - b), true, 0.25);
       if (this.slots < this.cols.capacity) return;
     }
     this.cols = new Columns(this.cols.capacity * 2, this.cols, this.slots);
+    const alive = new Uint8Array(this.cols.capacity);
+    alive.set(this.alive.subarray(0, this.slots));
+    this.alive = alive;
+  }
+
+  /** Room for `extra` more path bytes: new columns sharing the numbers (older lists keep theirs). */
+  private growPaths(extra: number): void {
+    const next = new Columns(this.cols.capacity, this.cols, this.slots);
+    next.pathBytes = new Uint8Array(Math.max(2 * this.cols.pathBytes.length, this.pathUsed + extra + 4096));
+    next.pathBytes.set(this.cols.pathBytes.subarray(0, this.pathUsed));
+    this.cols = next;
   }
 
   /**
-   * Copy `slots` (ascending) into fresh columns; the content index keeps its mapping when
-   * `keepContent`, else is rebuilt from the live entries.
+   * Copy `slots` (ascending) into fresh columns with `headroom` to grow; the content index keeps
+   * its mapping when `keepContent`, else is rebuilt from the live entries.
    */
-  private repack(slots: number[], keepContent = false): void {
+  private repack(slots: number[], keepContent = false, headroom = 0.25): void {
     const old = this.cols;
-    const next = new Columns(Math.max(16, Math.ceil(slots.length * 1.25)));
+    const next = new Columns(Math.max(16, Math.ceil(slots.length * (1 + headroom))));
+    let pathBytes = 0;
+    for (const from of slots) pathBytes += old.pathLength[from]!;
+    next.pathBytes = new Uint8Array(Math.max(64, Math.ceil(pathBytes * (1 + headroom))));
     const moved = new Int32Array(this.slots).fill(-1);
+    const alive = new Uint8Array(next.capacity);
+    let used = 0;
     slots.forEach((from, to) => {
       moved[from] = to;
-      next.paths[to] = old.paths[from]!;
+      const start = old.pathStart[from]!;
+      const length = old.pathLength[from]!;
+      next.pathBytes.set(old.pathBytes.subarray(start, start + length), used);
+      next.pathStart[to] = used;
+      next.pathLength[to] = length;
+      used += length;
+      next.pathHash[to] = old.pathHash[from]!;
       next.size[to] = old.size[from]!;
       next.mtimeMs[to] = old.mtimeMs[from]!;
       next.row[to] = old.row[from]!;
       next.width[to] = old.width[from]!;
       next.height[to] = old.height[from]!;
       next.sha.set(old.sha.subarray(from * SHA_BYTES, (from + 1) * SHA_BYTES), to * SHA_BYTES);
+      alive[to] = this.alive[from]!;
     });
-    for (const [p, slot] of this.bySlot) this.bySlot.set(p, moved[slot]!);
     const oldContent = this.content;
     this.cols = next;
+    this.alive = alive;
     this.slots = slots.length;
+    this.pathUsed = used;
+    this.rebuildPaths();
     this.content = new Int32Array(tableSizeFor(this.slots));
     this.contentUsed = 0;
     if (keepContent) {
@@ -367,7 +516,7 @@ export class EntryTable {
         if (slot >= 0 && moved[slot]! >= 0) this.noteContent(moved[slot]!);
       }
     } else {
-      for (const slot of this.bySlot.values()) this.noteContent(slot);
+      for (let slot = 0; slot < this.slots; slot++) if (this.alive[slot]) this.noteContent(slot);
     }
     this.changed();
   }

@@ -108,6 +108,7 @@ function parseOwnLayout(text: string): { manifest: IndexManifest; table: EntryTa
       table.set(entry);
       start = stop + 1;
     }
+    table.trim();
     return { manifest: head, table };
   } catch {
     return undefined;
