@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { pruneTempFiles, stableStringify, writeFileAtomic } from '../util/atomic';
-import { readRegularFile, readRegularFileIfExists, UnreadableFileError } from '../util/files';
+import { openRegularFile, readRegularFile, UnreadableFileError } from '../util/files';
 import { boundaryFor, checkWriteFolder } from '../util/folders';
 import { FILE_LIMITS } from '../util/limits';
 import { embeddingSettings } from './identity';
@@ -55,22 +55,51 @@ function isNotFound(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
-async function readManifestText(dir: string): Promise<string | undefined> {
+/**
+ * The manifest's bytes. The buffer is at least 32 MiB of address space so that glibc maps it
+ * on its own and unmaps it when freed (only the pages read into count): a 15 MB buffer (100k
+ * entries) otherwise came from the malloc heap and its hole stayed in the process's RSS.
+ */
+async function readManifestBytes(dir: string): Promise<Buffer | undefined> {
+  const file = path.join(dir, MANIFEST_FILE);
+  let opened: Awaited<ReturnType<typeof openRegularFile>>;
   try {
-    return (await readRegularFileIfExists(path.join(dir, MANIFEST_FILE), { maxBytes: FILE_LIMITS.indexManifest }))?.toString('utf8');
+    opened = await openRegularFile(file, { maxBytes: FILE_LIMITS.indexManifest });
   } catch (err) {
+    if (err instanceof UnreadableFileError && err.reason === 'missing') return undefined;
     // A committed index.json that is a FIFO, a device or absurdly large is not an index we can use.
     if (err instanceof UnreadableFileError) throw new CorruptIndexError(`index manifest ${err.message}`);
     throw err;
   }
+  const { handle, stat } = opened;
+  try {
+    // One byte past the stated size: a file that grew since fstat is noticed, not truncated.
+    const buf = Buffer.allocUnsafeSlow(Math.max(stat.size + 1, OWN_MAPPING_BYTES));
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, length, stat.size + 1 - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > stat.size) throw new CorruptIndexError('index manifest grew while being read');
+    }
+    return buf.subarray(0, length);
+  } catch (err) {
+    if (err instanceof CorruptIndexError) throw err;
+    throw new CorruptIndexError(`index manifest cannot be read: ${(err as Error).message}`);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
 
-function parseManifest(text: string): { manifest: IndexManifest; table: EntryTable } {
-  const fast = parseOwnLayout(text);
+/** Above glibc's largest dynamic mmap threshold (32 MiB on 64-bit). */
+const OWN_MAPPING_BYTES = 32 * 2 ** 20 + 4096;
+
+function parseManifest(bytes: Buffer): { manifest: IndexManifest; table: EntryTable } {
+  const fast = parseOwnLayout(bytes);
   if (fast) return fast;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
     throw new CorruptIndexError(`index manifest is not valid JSON (${(err as Error).message})`);
   }
@@ -79,30 +108,32 @@ function parseManifest(text: string): { manifest: IndexManifest; table: EntryTab
   return { manifest: { ...manifest, entries: [] }, table };
 }
 
-const ENTRIES_OPEN = '{\n  "entries": [\n';
-const ENTRIES_CLOSE = '\n  ],\n';
+const ENTRIES_OPEN = Buffer.from('{\n  "entries": [\n');
+const ENTRIES_CLOSE = Buffer.from('\n  ],\n');
+const NEWLINE = 0x0a;
+const COMMA = 0x2c;
 
 /**
  * The manifest as our writer lays it out (manifestText: one entry per line), read an entry at
- * a time straight into columns. JSON.parse of the whole text made every entry object at once;
- * all of them survived the young generation, which grew V8's new space to its maximum and kept
- * ~24 MB of it committed at 100k entries. Anything else (a hand-edited file, a bad line) goes
- * the general way, which also gives the precise error.
+ * a time straight from the bytes into columns. JSON.parse of the whole text made every entry
+ * object (and a 15 MB string) at once; they all survived the young generation, which grew
+ * V8's new space to its maximum and kept ~24 MB of it committed at 100k entries. Anything
+ * else (a hand-edited file, a bad line) goes the general way, which also gives the precise error.
  */
-function parseOwnLayout(text: string): { manifest: IndexManifest; table: EntryTable } | undefined {
-  if (!text.startsWith(ENTRIES_OPEN)) return undefined;
-  const end = text.indexOf(ENTRIES_CLOSE, ENTRIES_OPEN.length - 1);
+function parseOwnLayout(bytes: Buffer): { manifest: IndexManifest; table: EntryTable } | undefined {
+  if (bytes.length < ENTRIES_OPEN.length || !bytes.subarray(0, ENTRIES_OPEN.length).equals(ENTRIES_OPEN)) return undefined;
+  const end = bytes.indexOf(ENTRIES_CLOSE, ENTRIES_OPEN.length - 1);
   if (end < 0) return undefined;
   try {
-    const head = validateManifest(JSON.parse(`{\n  "entries": [],\n${text.slice(end + ENTRIES_CLOSE.length)}`));
+    const head = validateManifest(JSON.parse(`{\n  "entries": [],\n${bytes.toString('utf8', end + ENTRIES_CLOSE.length)}`));
     if (head.entries.length !== 0) return undefined;
     let lines = 1;
-    for (let at = text.indexOf('\n', ENTRIES_OPEN.length); at >= 0 && at < end; at = text.indexOf('\n', at + 1)) lines++;
+    for (let at = bytes.indexOf(NEWLINE, ENTRIES_OPEN.length); at >= 0 && at < end; at = bytes.indexOf(NEWLINE, at + 1)) lines++;
     const table = new EntryTable(lines);
     for (let start = ENTRIES_OPEN.length; start <= end; ) {
-      let stop = text.indexOf('\n', start);
+      let stop = bytes.indexOf(NEWLINE, start);
       if (stop < 0 || stop > end) stop = end;
-      const line = text.slice(start, stop > start && text.charCodeAt(stop - 1) === 44 /* , */ ? stop - 1 : stop);
+      const line = bytes.toString('utf8', start, stop > start && bytes[stop - 1] === COMMA ? stop - 1 : stop);
       const entry = validateEntry(JSON.parse(line), head.vectors.rows);
       if (table.has(entry.path)) return undefined; // the general path reports the duplicate
       table.set(entry);
@@ -126,7 +157,7 @@ function tableOf(body: Buffer, dtype: VectorDType, dim: number, rows: number): V
   return new VectorTable(dtype, dim, rows, bytes);
 }
 
-async function readOnce(dir: string, text: string): Promise<LoadedIndex> {
+async function readOnce(dir: string, text: Buffer): Promise<LoadedIndex> {
   const { manifest, table } = parseManifest(text);
   const info = manifest.vectors;
   const rowBytes = bytesPerRow(info.dtype, info.dim);
@@ -163,7 +194,7 @@ async function readOnce(dir: string, text: string): Promise<LoadedIndex> {
  * CorruptIndexError when it cannot be trusted.
  */
 export async function readIndex(dir: string): Promise<LoadedIndex | undefined> {
-  let text = await readManifestText(dir);
+  let text = await readManifestBytes(dir);
   // A writer may swap the manifest and delete the old vector file between our two reads: retry
   // while the manifest keeps changing under us.
   for (let attempt = 0; ; attempt++) {
@@ -171,8 +202,8 @@ export async function readIndex(dir: string): Promise<LoadedIndex | undefined> {
     try {
       return await readOnce(dir, text);
     } catch (err) {
-      const again = attempt < 3 && err instanceof CorruptIndexError ? await readManifestText(dir) : undefined;
-      if (again === undefined || again === text) throw err;
+      const again = attempt < 3 && err instanceof CorruptIndexError ? await readManifestBytes(dir) : undefined;
+      if (again === undefined || again.equals(text)) throw err;
       text = again;
     }
   }
