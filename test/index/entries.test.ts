@@ -139,4 +139,6 @@ test('a bad or duplicate line in our own layout is refused as corrupt, never hal
   await assert.rejects(readIndex(dir), /duplicate entry a\.png/);
   await fs.writeFile(file, text.replace('"row":1', '"row":7'));
   await assert.rejects(readIndex(dir), /points past the vectors/);
+  await fs.writeFile(file, text.replace('},\n', '}\n'));
+  await assert.rejects(readIndex(dir), /not valid JSON/, 'a missing comma is not JSON, whatever the layout');
 });

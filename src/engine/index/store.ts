@@ -133,7 +133,9 @@ function parseOwnLayout(bytes: Buffer): { manifest: IndexManifest; table: EntryT
     for (let start = ENTRIES_OPEN.length; start <= end; ) {
       let stop = bytes.indexOf(NEWLINE, start);
       if (stop < 0 || stop > end) stop = end;
-      const line = bytes.toString('utf8', start, stop > start && bytes[stop - 1] === COMMA ? stop - 1 : stop);
+      // Every line but the last ends with a comma, or the whole would not be JSON.
+      if ((stop < end) !== (stop > start && bytes[stop - 1] === COMMA)) return undefined;
+      const line = bytes.toString('utf8', start, stop < end ? stop - 1 : stop);
       const entry = validateEntry(JSON.parse(line), head.vectors.rows);
       if (table.has(entry.path)) return undefined; // the general path reports the duplicate
       table.set(entry);
