@@ -2,7 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { AutoTagger, GENERIC_NULL_PROMPTS, TagEmbeddingCache, TagStore, buildVocabulary, tagImages, vocabularyFromNames, withOverrides, type TagImageInput } from '../../src/engine/tags';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { IndexEntry, IndexSnapshot } from '../../src/engine/index/format';
+import { VectorTable, type VectorDType } from '../../src/engine/search/vectors';
+import { AutoTagger, GENERIC_NULL_PROMPTS, TagEmbeddingCache, TagStore, buildVocabulary, imagesFromSnapshot, tagImages, vocabularyFromNames, withOverrides, type TagImageInput } from '../../src/engine/tags';
 import { ConceptEmbedder, SHA, tempFolder } from './helpers';
 
 const embedder = new ConceptEmbedder(['red', 'green', 'blue', 'cat']);
@@ -216,4 +220,58 @@ test('threshold and topK overrides apply to every tag', async () => {
   assert.deepEqual(await tagWith(withOverrides(vocab, { threshold: blue + 0.0005 })), ['green', 'red']);
   assert.deepEqual(await tagWith(strict), ['green', 'red'], 'per-tag threshold 0.99 drops blue');
   assert.deepEqual(await tagWith(withOverrides(strict, { threshold: 0.5 })), ['blue', 'green', 'red'], 'the override replaces it');
+});
+
+/** A snapshot over `vectors` (row i = image i, a path and hash each) for the index-backed tests. */
+function snapshotOf(vectors: VectorTable, model = embedder.info): IndexSnapshot {
+  const entries: IndexEntry[] = Array.from({ length: vectors.rows }, (_, i) => ({
+    path: `img-${String(i).padStart(6, '0')}.png`, sha256: SHA(i + 1), size: 1, mtimeMs: 1, row: i, width: 1, height: 1,
+  }));
+  return { model, preprocessing: {}, dim: vectors.dim, vectors, entries };
+}
+
+for (const dtype of ['float32', 'float16', 'int8'] as VectorDType[]) {
+  test(`images straight from a ${dtype} index are scored exactly like their decoded embeddings`, async () => {
+    const { vocab, cache } = await setup();
+    const weights: Record<string, number>[] = [{ red: 1 }, { green: 1, blue: 0.3 }, { blue: 0.8, red: 0.2 }, {}];
+    const table = VectorTable.fromFloat32(Float32Array.from(weights.flatMap((w) => [...embedder.image(w)])), embedder.dim, dtype);
+    const fromIndex = imagesFromSnapshot(snapshotOf(table), embedder.info);
+    assert.ok(fromIndex.every((i) => i.embedding === undefined && i.vectors === table), 'rows, not copies');
+    const decoded: TagImageInput[] = fromIndex.map((i) => ({ path: i.path, sha256: i.sha256, embedding: table.row(i.row!) }));
+    const scored = async (images: TagImageInput[]) => {
+      const store = await TagStore.load(await tempFolder('tagger'));
+      const tagger = await AutoTagger.create({ embedder, vocab, store, cache });
+      await tagger.tagImages({ images });
+      store.confirm(images[2]!.path, 'blue'); // few-shot examples come from the same rows
+      await tagger.tagImages({ images, mode: 'all' });
+      return images.map((i) => [store.get(i.path)!.tags, tagger.suggestTags(i.path)]);
+    };
+    assert.deepEqual(await scored(fromIndex), await scored(decoded));
+  });
+}
+
+test('tagging from the index keeps no float32 copy of its vectors', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const concepts = Array.from({ length: 511 }, (_, i) => `c${i}`);
+  const wide = new ConceptEmbedder(concepts);
+  const rows = 20_000;
+  const table = (() => {
+    const values = new Float32Array(rows * wide.dim);
+    for (let i = 0; i < rows; i++) values.set(wide.image({ [concepts[i % 511]!]: 1, [concepts[(i * 7) % 511]!]: 0.5 }), i * wide.dim);
+    return VectorTable.fromFloat32(values, wide.dim, 'float16'); // 20 MB; as float32 it would be 40 MB
+  })();
+  const store = await TagStore.load(await tempFolder('tagger'));
+  const tagger = await AutoTagger.create({ embedder: wide, vocab: vocabularyFromNames(['c1', 'c2', 'c3']), store, cache: new TagEmbeddingCache() });
+  gc();
+  const before = process.memoryUsage().arrayBuffers;
+  const images = imagesFromSnapshot(snapshotOf(table, wide.info), wide.info);
+  const run = await tagger.tagImages({ images, mode: 'all' });
+  assert.equal(run.tagged, rows);
+  assert.ok(tagger.suggestTags(images[1]!.path).some((t) => t.tag === 'c1' && t.wouldSuggest));
+  gc();
+  const held = process.memoryUsage().arrayBuffers - before;
+  // The tagger and its inputs reference the table's rows; a decoded float32 matrix would hold 40 MB.
+  assert.ok(held < 4 * 2 ** 20, `tagger holds ${(held / 2 ** 20).toFixed(1)} MiB of typed arrays`);
+  assert.equal(images.length, rows); // both stay alive up to the measurement
 });

@@ -13,6 +13,7 @@
 // the committed rows are the tail of an interrupted append and are ignored (then truncated).
 // A vector row may be shared by several entries (identical files share one embedding).
 import type { VectorDType, VectorTable } from '../search/vectors';
+import type { EntryList } from './entries';
 
 export const INDEX_FORMAT = 'mobileclip-assets-index';
 export const INDEX_VERSION = 1;
@@ -82,8 +83,10 @@ export interface IndexSnapshot {
   dim: number;
   /** One row per distinct content, in the index's storage precision; rows no entry refers to are garbage awaiting compaction. */
   vectors: VectorTable;
-  /** Sorted by path. */
+  /** Sorted by path. The store's snapshots make these objects on first access: hot paths read `table`. */
   entries: readonly IndexEntry[];
+  /** The same entries as columns, in the same order (absent in snapshots built from objects: see entryListOf). */
+  table?: EntryList;
 }
 
 /** The index on disk is unreadable (torn, truncated, tampered with); the caller rebuilds it. */
@@ -144,6 +147,20 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Checks one parsed manifest entry against a vector file of `vectorRows` rows; throws CorruptIndexError. */
+export function validateEntry(e: unknown, vectorRows: number): IndexEntry {
+  const bad = (what: string): never => {
+    throw new CorruptIndexError(`index manifest: ${what}`);
+  };
+  if (!isObject(e) || !isSafeRelativePath(e.path)) return bad('entry with a bad or unsafe path');
+  if (!isCount(e.size) || !isFiniteNumber(e.mtimeMs) || typeof e.sha256 !== 'string' || !HEX64.test(e.sha256)) {
+    return bad(`bad entry ${e.path}`);
+  }
+  if (!isCount(e.row) || e.row >= vectorRows) return bad(`entry ${e.path} points past the vectors`);
+  if (!isCount(e.width) || !isCount(e.height)) return bad(`bad dimensions for ${e.path}`);
+  return e as unknown as IndexEntry;
+}
+
 /** Structural validation of a parsed manifest; throws CorruptIndexError naming the first problem. */
 export function validateManifest(value: unknown): IndexManifest {
   const bad = (what: string): never => {
@@ -174,14 +191,9 @@ export function validateManifest(value: unknown): IndexManifest {
   if (!Array.isArray(value.entries)) return bad('entries is not a list');
   const seen = new Set<string>();
   for (const e of value.entries as unknown[]) {
-    if (!isObject(e) || !isSafeRelativePath(e.path)) return bad('entry with a bad or unsafe path');
-    if (seen.has(e.path)) return bad(`duplicate entry ${e.path}`);
-    seen.add(e.path);
-    if (!isCount(e.size) || !isFiniteNumber(e.mtimeMs) || typeof e.sha256 !== 'string' || !HEX64.test(e.sha256)) {
-      return bad(`bad entry ${e.path}`);
-    }
-    if (!isCount(e.row) || e.row >= vec.rows) return bad(`entry ${e.path} points past the vectors`);
-    if (!isCount(e.width) || !isCount(e.height)) return bad(`bad dimensions for ${e.path}`);
+    const entry = validateEntry(e, vec.rows);
+    if (seen.has(entry.path)) return bad(`duplicate entry ${entry.path}`);
+    seen.add(entry.path);
   }
   if (!Array.isArray(value.failed)) return bad('failed is not a list');
   for (const f of value.failed as unknown[]) {

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { pruneTempFiles, stableStringify, writeFileAtomic } from '../util/atomic';
-import { readRegularFile, readRegularFileIfExists, UnreadableFileError } from '../util/files';
+import { openRegularFile, readRegularFile, UnreadableFileError } from '../util/files';
 import { boundaryFor, checkWriteFolder } from '../util/folders';
 import { FILE_LIMITS } from '../util/limits';
 import { embeddingSettings } from './identity';
@@ -23,6 +23,7 @@ import {
   VECTOR_MAGIC,
   checkHeader,
   encodeHeader,
+  validateEntry,
   validateManifest,
   vectorFileName,
   type FailedEntry,
@@ -33,6 +34,7 @@ import {
   type PreprocessingSettings,
   type VectorDType,
 } from './format';
+import { EntryTable, entryListOf, entryObjects, type EntryList } from './entries';
 import { acquireIndexLock } from './lock';
 import { MANIFEST_FILE, THUMBNAILS_DIR } from './location';
 import { pruneThumbnails } from './thumbnails';
@@ -41,7 +43,10 @@ import { pruneThumbnails } from './thumbnails';
 const VECTOR_TAIL_SLACK_BYTES = 64 * 1024 * 1024;
 
 export interface LoadedIndex {
+  /** The manifest; its `entries` are made from `table` on first access. */
   manifest: IndexManifest;
+  /** The manifest's entries as columns. */
+  table: EntryTable;
   /** Exactly the committed rows, in the file's precision. */
   vectors: VectorTable;
 }
@@ -50,24 +55,97 @@ function isNotFound(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
-async function readManifestText(dir: string): Promise<string | undefined> {
+/**
+ * The manifest's bytes. The buffer is at least 32 MiB of address space so that glibc maps it
+ * on its own and unmaps it when freed (only the pages read into count): a 15 MB buffer (100k
+ * entries) otherwise came from the malloc heap and its hole stayed in the process's RSS.
+ */
+async function readManifestBytes(dir: string): Promise<Buffer | undefined> {
+  const file = path.join(dir, MANIFEST_FILE);
+  let opened: Awaited<ReturnType<typeof openRegularFile>>;
   try {
-    return (await readRegularFileIfExists(path.join(dir, MANIFEST_FILE), { maxBytes: FILE_LIMITS.indexManifest }))?.toString('utf8');
+    opened = await openRegularFile(file, { maxBytes: FILE_LIMITS.indexManifest });
   } catch (err) {
+    if (err instanceof UnreadableFileError && err.reason === 'missing') return undefined;
     // A committed index.json that is a FIFO, a device or absurdly large is not an index we can use.
     if (err instanceof UnreadableFileError) throw new CorruptIndexError(`index manifest ${err.message}`);
     throw err;
   }
+  const { handle, stat } = opened;
+  try {
+    // One byte past the stated size: a file that grew since fstat is noticed, not truncated.
+    const buf = Buffer.allocUnsafeSlow(Math.max(stat.size + 1, OWN_MAPPING_BYTES));
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, length, stat.size + 1 - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > stat.size) throw new CorruptIndexError('index manifest grew while being read');
+    }
+    return buf.subarray(0, length);
+  } catch (err) {
+    if (err instanceof CorruptIndexError) throw err;
+    throw new CorruptIndexError(`index manifest cannot be read: ${(err as Error).message}`);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
 
-function parseManifest(text: string): IndexManifest {
+/** Above glibc's largest dynamic mmap threshold (32 MiB on 64-bit). */
+const OWN_MAPPING_BYTES = 32 * 2 ** 20 + 4096;
+
+function parseManifest(bytes: Buffer): { manifest: IndexManifest; table: EntryTable } {
+  const fast = parseOwnLayout(bytes);
+  if (fast) return fast;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
     throw new CorruptIndexError(`index manifest is not valid JSON (${(err as Error).message})`);
   }
-  return validateManifest(parsed);
+  const manifest = validateManifest(parsed);
+  const table = EntryTable.from(manifest.entries, manifest.entries.length);
+  return { manifest: { ...manifest, entries: [] }, table };
+}
+
+const ENTRIES_OPEN = Buffer.from('{\n  "entries": [\n');
+const ENTRIES_CLOSE = Buffer.from('\n  ],\n');
+const NEWLINE = 0x0a;
+const COMMA = 0x2c;
+
+/**
+ * The manifest as our writer lays it out (manifestText: one entry per line), read an entry at
+ * a time straight from the bytes into columns. JSON.parse of the whole text made every entry
+ * object (and a 15 MB string) at once; they all survived the young generation, which grew
+ * V8's new space to its maximum and kept ~24 MB of it committed at 100k entries. Anything
+ * else (a hand-edited file, a bad line) goes the general way, which also gives the precise error.
+ */
+function parseOwnLayout(bytes: Buffer): { manifest: IndexManifest; table: EntryTable } | undefined {
+  if (bytes.length < ENTRIES_OPEN.length || !bytes.subarray(0, ENTRIES_OPEN.length).equals(ENTRIES_OPEN)) return undefined;
+  const end = bytes.indexOf(ENTRIES_CLOSE, ENTRIES_OPEN.length - 1);
+  if (end < 0) return undefined;
+  try {
+    const head = validateManifest(JSON.parse(`{\n  "entries": [],\n${bytes.toString('utf8', end + ENTRIES_CLOSE.length)}`));
+    if (head.entries.length !== 0) return undefined;
+    let lines = 1;
+    for (let at = bytes.indexOf(NEWLINE, ENTRIES_OPEN.length); at >= 0 && at < end; at = bytes.indexOf(NEWLINE, at + 1)) lines++;
+    const table = new EntryTable(lines);
+    for (let start = ENTRIES_OPEN.length; start <= end; ) {
+      let stop = bytes.indexOf(NEWLINE, start);
+      if (stop < 0 || stop > end) stop = end;
+      // Every line but the last ends with a comma, or the whole would not be JSON.
+      if ((stop < end) !== (stop > start && bytes[stop - 1] === COMMA)) return undefined;
+      const line = bytes.toString('utf8', start, stop < end ? stop - 1 : stop);
+      const entry = validateEntry(JSON.parse(line), head.vectors.rows);
+      if (table.has(entry.path)) return undefined; // the general path reports the duplicate
+      table.set(entry);
+      start = stop + 1;
+    }
+    table.trim();
+    return { manifest: head, table };
+  } catch {
+    return undefined;
+  }
 }
 
 function hashBytes(bytes: Uint8Array): string {
@@ -81,8 +159,8 @@ function tableOf(body: Buffer, dtype: VectorDType, dim: number, rows: number): V
   return new VectorTable(dtype, dim, rows, bytes);
 }
 
-async function readOnce(dir: string, text: string): Promise<LoadedIndex> {
-  const manifest = parseManifest(text);
+async function readOnce(dir: string, text: Buffer): Promise<LoadedIndex> {
+  const { manifest, table } = parseManifest(text);
   const info = manifest.vectors;
   const rowBytes = bytesPerRow(info.dtype, info.dim);
   const need = VECTOR_HEADER_BYTES + info.rows * rowBytes;
@@ -108,7 +186,9 @@ async function readOnce(dir: string, text: string): Promise<LoadedIndex> {
     }
   }
   const vectors = tableOf(bytes.subarray(VECTOR_HEADER_BYTES, need), info.dtype, info.dim, info.rows);
-  return { manifest, vectors };
+  let objects: IndexEntry[] | undefined;
+  Object.defineProperty(manifest, 'entries', { get: () => (objects ??= entryObjects(table.list())), enumerable: true });
+  return { manifest, table, vectors };
 }
 
 /**
@@ -116,7 +196,7 @@ async function readOnce(dir: string, text: string): Promise<LoadedIndex> {
  * CorruptIndexError when it cannot be trusted.
  */
 export async function readIndex(dir: string): Promise<LoadedIndex | undefined> {
-  let text = await readManifestText(dir);
+  let text = await readManifestBytes(dir);
   // A writer may swap the manifest and delete the old vector file between our two reads: retry
   // while the manifest keeps changing under us.
   for (let attempt = 0; ; attempt++) {
@@ -124,8 +204,8 @@ export async function readIndex(dir: string): Promise<LoadedIndex | undefined> {
     try {
       return await readOnce(dir, text);
     } catch (err) {
-      const again = attempt < 3 && err instanceof CorruptIndexError ? await readManifestText(dir) : undefined;
-      if (again === undefined || again === text) throw err;
+      const again = attempt < 3 && err instanceof CorruptIndexError ? await readManifestBytes(dir) : undefined;
+      if (again === undefined || again.equals(text)) throw err;
       text = again;
     }
   }
@@ -135,28 +215,37 @@ export async function readIndex(dir: string): Promise<LoadedIndex | undefined> {
 export async function loadIndexSnapshot(dir: string): Promise<IndexSnapshot | undefined> {
   const loaded = await readIndex(dir);
   if (!loaded) return undefined;
-  const { manifest, vectors } = loaded;
+  const { manifest, vectors, table } = loaded;
+  return snapshotOf(manifest.model, manifest.preprocessing, vectors, table.list());
+}
+
+/** A snapshot over `list`: its `entries` objects are made on first access only. */
+function snapshotOf(model: IndexModelIdentity, preprocessing: PreprocessingSettings, vectors: VectorTable, list: EntryList): IndexSnapshot {
+  let objects: IndexEntry[] | undefined;
   return {
-    model: manifest.model,
-    preprocessing: manifest.preprocessing,
-    dim: manifest.model.dim,
+    model,
+    preprocessing,
+    dim: model.dim,
     vectors,
-    entries: isSorted(manifest.entries) ? manifest.entries : [...manifest.entries].sort(comparePaths),
+    table: list,
+    get entries(): IndexEntry[] {
+      return (objects ??= entryObjects(list));
+    },
   };
 }
 
-const distinctCache = new WeakMap<readonly IndexEntry[], number>();
+const distinctCache = new WeakMap<EntryList, number>();
 
 /** Distinct contents among a snapshot's entries (identical files count once); cached per snapshot. */
-export function distinctContents(snapshot: Pick<IndexSnapshot, 'entries'>): number {
-  let n = distinctCache.get(snapshot.entries);
-  if (n === undefined) distinctCache.set(snapshot.entries, (n = new Set(snapshot.entries.map((e) => e.sha256)).size));
+export function distinctContents(snapshot: Pick<IndexSnapshot, 'entries' | 'table'>): number {
+  const list = entryListOf(snapshot);
+  let n = distinctCache.get(list);
+  if (n === undefined) {
+    const seen = new Set<string>();
+    for (let i = 0; i < list.length; i++) seen.add(list.sha256(i));
+    distinctCache.set(list, (n = seen.size));
+  }
   return n;
-}
-
-function isSorted(entries: readonly { path: string }[]): boolean {
-  for (let i = 1; i < entries.length; i++) if (comparePaths(entries[i - 1]!, entries[i]!) > 0) return false;
-  return true;
 }
 
 export function comparePaths(a: { path: string }, b: { path: string }): number {
@@ -208,15 +297,12 @@ export class IndexStore {
   /** Rows in the storage precision, with room to grow; rows below rowCount are never rewritten. */
   private vectors: Uint8Array;
   private rowCount = 0;
-  private readonly entryMap = new Map<string, IndexEntry>();
+  /** The entries as columns (./entries.ts); also maps each content to a row until compaction. */
+  private table = new EntryTable();
   private readonly failedMap = new Map<string, FailedEntry>();
-  /** Content -> an entry with it (the entry objects themselves: no second object per content). */
-  private readonly byHash = new Map<string, IndexEntry>();
   private persisted: PersistedFile | undefined;
   private rewriteNeeded = true;
   private dirty = true;
-  private sortedEntries: IndexEntry[] | undefined;
-  private distinct: number | undefined;
   private flushChain: Promise<void> = Promise.resolve();
 
   private constructor(dir: string, identity: IndexIdentity, dtype: VectorDType, chunkRows: number) {
@@ -248,7 +334,7 @@ export class IndexStore {
       return { store: IndexStore.empty(dir, identity, options), status: 'rebuilt', reason: err.message };
     }
     if (!loaded) return { store: IndexStore.empty(dir, identity, options), status: 'new' };
-    const { manifest, vectors } = loaded;
+    const { manifest, vectors, table } = loaded;
     const stale = sameIdentity({ model: manifest.model, preprocessing: manifest.preprocessing }, identity);
     if (stale) return { store: IndexStore.empty(dir, identity, options), status: 'invalidated', reason: stale };
 
@@ -262,9 +348,8 @@ export class IndexStore {
       for (let r = 0; r < vectors.rows; r++) encodeRow(dtype, vectors.row(r), store.vectors, r);
     }
     store.rowCount = manifest.vectors.rows;
-    for (const e of manifest.entries) store.entryMap.set(e.path, e);
+    store.table = table;
     for (const f of manifest.failed) store.failedMap.set(f.path, f);
-    store.rebuildHashes();
     if (dtype === manifest.vectors.dtype && store.identity.model.id === manifest.model.id) {
       store.persisted = {
         name: manifest.vectors.file,
@@ -294,7 +379,7 @@ export class IndexStore {
     return this.rowCount;
   }
   get entryCount(): number {
-    return this.entryMap.size;
+    return this.table.size;
   }
 
   private get rowBytes(): number {
@@ -318,33 +403,32 @@ export class IndexStore {
 
   /** Row `row` as stored (float32 values; float16 and int8 rows give back what they keep). */
   vectorOf(row: number): Float32Array {
-    return this.table().row(row);
+    return this.vectorTable().row(row);
   }
 
-  private table(): VectorTable {
+  private vectorTable(): VectorTable {
     return new VectorTable(this.dtype, this.dim, this.rowCount, this.vectors.subarray(0, this.rowCount * this.rowBytes));
   }
 
   /** A stored embedding for this content hash (kept until compaction even if its file went away). */
   hashInfo(sha256: string): HashInfo | undefined {
-    const e = this.byHash.get(sha256);
-    return e && { row: e.row, width: e.width, height: e.height };
+    return this.table.contentInfo(sha256);
   }
 
+  /** The entry for `p`, as a fresh object. */
   entry(p: string): IndexEntry | undefined {
-    return this.entryMap.get(p);
+    return this.table.get(p);
   }
   failure(p: string): FailedEntry | undefined {
     return this.failedMap.get(p);
   }
-  entries(): readonly IndexEntry[] {
-    if (!this.sortedEntries) this.sortedEntries = [...this.entryMap.values()].sort(comparePaths);
-    return this.sortedEntries;
+  /** The entries sorted by path, as fresh objects (the snapshot's `table` reads them without). */
+  entries(): IndexEntry[] {
+    return entryObjects(this.table.list());
   }
   /** Distinct contents (sha256) among the entries: identical files count once. */
   get distinctCount(): number {
-    this.distinct ??= new Set(Array.from(this.entryMap.values(), (e) => e.sha256)).size;
-    return this.distinct;
+    return this.table.distinctCount;
   }
 
   failures(): FailedEntry[] {
@@ -353,21 +437,13 @@ export class IndexStore {
 
   setEntry(entry: IndexEntry): void {
     if (entry.row >= this.rowCount) throw new Error(`row ${entry.row} does not exist`);
-    const stored = { ...entry };
-    this.entryMap.set(entry.path, stored);
+    this.table.set(entry);
     this.failedMap.delete(entry.path);
-    this.byHash.set(entry.sha256, stored);
-    this.sortedEntries = undefined;
-    this.distinct = undefined;
     this.dirty = true;
   }
 
   deleteEntry(p: string): boolean {
-    const old = this.entryMap.get(p);
-    if (!old) return false;
-    this.entryMap.delete(p);
-    this.sortedEntries = undefined;
-    this.distinct = undefined;
+    if (!this.table.delete(p)) return false;
     this.dirty = true;
     return true;
   }
@@ -385,7 +461,7 @@ export class IndexStore {
   }
 
   allPaths(): string[] {
-    return [...this.entryMap.keys(), ...this.failedMap.keys()];
+    return [...this.table.paths(), ...this.failedMap.keys()];
   }
 
   /** Rows no entry refers to (left by changed or deleted files). */
@@ -394,26 +470,13 @@ export class IndexStore {
   }
 
   private liveRows(): Set<number> {
-    const live = new Set<number>();
-    for (const e of this.entryMap.values()) live.add(e.row);
-    return live;
-  }
-
-  private rebuildHashes(): void {
-    this.byHash.clear();
-    for (const e of this.entryMap.values()) this.byHash.set(e.sha256, e);
+    return this.table.liveRows();
   }
 
   snapshot(): IndexSnapshot {
-    return {
-      model: this.identity.model,
-      preprocessing: this.identity.preprocessing,
-      dim: this.dim,
-      // Rows are never overwritten in place (appends go past the end, compaction makes a new
-      // array), so this view stays valid for the snapshot's entries.
-      vectors: this.table(),
-      entries: this.entries(),
-    };
+    // Rows are never overwritten in place (appends go past the end, compaction makes a new
+    // array), and neither are entry slots, so these views stay valid for the snapshot.
+    return snapshotOf(this.identity.model, this.identity.preprocessing, this.vectorTable(), this.table.list());
   }
 
   /** Whether anything changed since the last flush. */
@@ -449,26 +512,19 @@ export class IndexStore {
     }
   }
 
-  /** Drop rows no entry uses; entries get new objects so existing snapshots stay consistent. */
+  /** Drop rows no entry uses; the entry table gets new columns so existing snapshots stay consistent. */
   private compactInMemory(): void {
     const rowBytes = this.rowBytes;
+    const live = [...this.liveRows()].sort((a, b) => a - b);
     const remap = new Map<number, number>();
-    const entries = [...this.entryMap.values()].sort((a, b) => a.row - b.row);
-    const packed = allocRows(this.dtype, this.dim, Math.max(64, this.liveRows().size));
-    for (const e of entries) {
-      let row = remap.get(e.row);
-      if (row === undefined) {
-        row = remap.size;
-        remap.set(e.row, row);
-        packed.set(this.vectors.subarray(e.row * rowBytes, (e.row + 1) * rowBytes), row * rowBytes);
-      }
-      this.entryMap.set(e.path, { ...e, row });
+    const packed = allocRows(this.dtype, this.dim, Math.max(64, live.length));
+    for (const row of live) {
+      packed.set(this.vectors.subarray(row * rowBytes, (row + 1) * rowBytes), remap.size * rowBytes);
+      remap.set(row, remap.size);
     }
+    this.table.remapRows((row) => remap.get(row)!);
     this.vectors = packed;
     this.rowCount = remap.size;
-    this.rebuildHashes();
-    this.sortedEntries = undefined;
-    this.distinct = undefined;
     this.rewriteNeeded = true;
   }
 
@@ -504,9 +560,13 @@ export class IndexStore {
       updated: new Date().toISOString(),
     };
     // "entries" and "failed" sort before every other top-level key.
-    const entries = listText(this.entries(), (e) =>
-      JSON.stringify({ height: e.height, mtimeMs: e.mtimeMs, path: e.path, row: e.row, sha256: e.sha256, size: e.size, width: e.width }),
-    );
+    const list = this.table.list();
+    const lines = new Array<string>(list.length);
+    for (let i = 0; i < lines.length; i++) {
+      const e = list.at(i);
+      lines[i] = JSON.stringify({ height: e.height, mtimeMs: e.mtimeMs, path: e.path, row: e.row, sha256: e.sha256, size: e.size, width: e.width });
+    }
+    const entries = listText(lines, (line) => line);
     const failed = listText(this.failures(), (f) => JSON.stringify({ error: f.error, mtimeMs: f.mtimeMs, path: f.path, size: f.size }));
     return `{\n  "entries": ${entries},\n  "failed": ${failed},\n${stableStringify(head).slice(2)}`;
   }

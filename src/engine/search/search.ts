@@ -4,6 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ImageTextEmbedder } from '../api';
+import { entryListOf } from '../index/entries';
 import type { IndexEntry, IndexSnapshot } from '../index/format';
 import { isItemError } from '../types';
 import { compileFilters, type TagsOf } from './filters';
@@ -116,8 +117,9 @@ export class SearchEngine {
   private index: IndexSnapshot;
   readonly root: string;
   private readonly embedder?: ImageTextEmbedder;
-  private byPath: Map<string, IndexEntry> | undefined;
-  private byLowerPath: Map<string, IndexEntry> | undefined;
+  /** Path (and lower-cased path) -> position in the snapshot's entries. */
+  private byPath: Map<string, number> | undefined;
+  private byLowerPath: Map<string, number> | undefined;
   /** entries[i].row for every i, built once per snapshot. */
   private rows: Int32Array | undefined;
   private pathWords: PathWordsCache | undefined;
@@ -140,7 +142,7 @@ export class SearchEngine {
   }
 
   get size(): number {
-    return this.index.entries.length;
+    return entryListOf(this.index).length;
   }
 
   search(query: string | ParsedQuery, options: SearchOptions = {}): Promise<SearchResponse> {
@@ -155,7 +157,7 @@ export class SearchEngine {
   }
 
   private entryRows(): Int32Array {
-    if (!this.rows) this.rows = Int32Array.from(this.index.entries, (e) => e.row);
+    this.rows ??= entryListOf(this.index).rows();
     return this.rows;
   }
 
@@ -163,15 +165,20 @@ export class SearchEngine {
   private nameRanking(terms: readonly ResolvedTerm[], ranking: RankingMode | undefined, scores: Float32Array): NameRanking | undefined {
     const query = ranking === 'hybrid' ? nameQuery(terms) : undefined;
     if (!query) return undefined;
-    const entries = this.index.entries;
-    this.pathWords ??= new PathWordsCache((i) => entries[i]!.path, entries.length);
+    const entries = entryListOf(this.index);
+    this.pathWords ??= new PathWordsCache((i) => entries.path(i), entries.length);
     return new NameRanking(query, this.pathWords, scores, this.entryRows());
   }
 
   private entryFor(text: string): IndexEntry | undefined {
+    const entries = entryListOf(this.index);
     if (!this.byPath) {
-      this.byPath = new Map(this.index.entries.map((e) => [e.path, e]));
-      this.byLowerPath = new Map(this.index.entries.map((e) => [e.path.toLowerCase(), e]));
+      this.byPath = new Map();
+      this.byLowerPath = new Map();
+      for (let i = 0; i < entries.length; i++) {
+        this.byPath.set(entries.path(i), i);
+        this.byLowerPath.set(entries.path(i).toLowerCase(), i);
+      }
     }
     let rel = text;
     if (path.isAbsolute(text)) {
@@ -179,7 +186,8 @@ export class SearchEngine {
       if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
     }
     const key = normalizeFolder(rel);
-    return this.byPath.get(key) ?? this.byLowerPath!.get(key.toLowerCase());
+    const i = this.byPath.get(key) ?? this.byLowerPath!.get(key.toLowerCase());
+    return i === undefined ? undefined : entries.at(i);
   }
 
   private requireEmbedder(why: string): ImageTextEmbedder {
@@ -298,7 +306,7 @@ export class SearchEngine {
 
     const accept = compileFilters(query.filters, options.tagsOf);
     const excludeQuery = options.excludeQueryImages ?? true;
-    const entries = this.index.entries;
+    const entries = entryListOf(this.index);
     const rowOf = this.entryRows();
     // Entry objects are only touched when a path must be checked: a plain query runs over rowOf.
     const checkPaths = (excludeQuery && queryPaths.size > 0) || accept !== undefined;
@@ -308,7 +316,7 @@ export class SearchEngine {
     let bestScore = 0;
     for (let i = 0; i < rowOf.length; i++) {
       if (checkPaths) {
-        const p = entries[i]!.path;
+        const p = entries.path(i);
         if (excludeQuery && queryPaths.has(p)) continue;
         if (accept && !accept(p)) continue;
       }
@@ -323,7 +331,7 @@ export class SearchEngine {
       if (top.accepts(i, score) && relevanceOf(row) + boost >= threshold) top.push(i, score);
     }
     const results: SearchHit[] = top.sorted().map(({ index, score }) => {
-      const e = entries[index]!;
+      const e = entries.at(index);
       const boost = names ? names.boost(index) : 0;
       const hit: SearchHit = { path: e.path, score, relevance: relevanceOf(e.row), width: e.width, height: e.height, sha256: e.sha256 };
       if (boost !== 0) hit.nameBoost = boost;
@@ -332,7 +340,7 @@ export class SearchEngine {
     const noGoodMatch = candidates > 0 && results.length === 0;
     const response: SearchResponse = { ranked: true, results, noGoodMatch, candidates, terms: resolved };
     if (noGoodMatch) {
-      const best = entries[bestIndex]!;
+      const best = entries.at(bestIndex);
       response.best = { path: best.path, score: bestScore };
     }
     return response;

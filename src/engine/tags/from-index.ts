@@ -4,8 +4,8 @@ import type { ModelInfo } from '../types';
 import type { TagImageInput } from './tagger';
 
 /**
- * The snapshot's images as tagger input (embeddings are views into a float32 snapshot; float16 and
- * int8 rows are decoded once per distinct content).
+ * The snapshot's images as tagger input: rows of the index's vectors, which the tagger reads when
+ * it scores them (no decoded or float32 copy of the index is kept).
  * Throws when the index was built by another model than the one embedding the tag prompts: image
  * and text vectors of different models are not comparable.
  */
@@ -13,11 +13,6 @@ export function imagesFromSnapshot(snapshot: IndexSnapshot, model?: Pick<ModelIn
   if (model && snapshot.model.fingerprint !== model.fingerprint) {
     throw new Error(`the index was built with model ${snapshot.model.id} but tags are embedded with ${model.id}; re-index the folder with the same model`);
   }
-  const rows = new Map<number, Float32Array>();
-  const rowOf = (row: number): Float32Array => {
-    let v = rows.get(row);
-    if (!v) rows.set(row, (v = snapshot.vectors.rowView(row)));
-    return v;
-  };
-  return snapshot.entries.map((e) => ({ path: e.path, sha256: e.sha256, embedding: rowOf(e.row) }));
+  const vectors = snapshot.vectors;
+  return snapshot.entries.map((e) => ({ path: e.path, sha256: e.sha256, vectors, row: e.row }));
 }

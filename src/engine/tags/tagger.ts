@@ -1,6 +1,7 @@
 // Auto-tagging: the vocabulary's tag directions against the index's image embeddings, blended with
 // the user's own decisions, recorded in the TagStore. Used by the extension and the CLI alike.
 import { createHash } from 'node:crypto';
+import type { VectorTable } from '../search/vectors';
 import type { ItemError, Progress } from '../types';
 import { prepareVocabulary, type PreparedVocabulary, type TagEmbeddingCache, type TextEmbedder } from './embeddings';
 import { normalizeRelativePath } from './names';
@@ -12,12 +13,20 @@ import type { TagVocabulary } from './vocabulary';
 /** Images scored per step: bounds memory ([chunk, T] scores) and keeps cancellation responsive. */
 const CHUNK = 1024;
 
+/**
+ * An image to tag: its embedding given directly, or a row of the index's vectors. Either is read
+ * (and normalized again, to be safe) whenever the image is scored: the tagger keeps no copy, so
+ * tagging a 100k-image index holds no second float32 matrix of it.
+ */
 export interface TagImageInput {
   /** Folder-relative, '/'-separated (as the index stores it). */
   path: string;
   sha256: string;
-  /** Image embedding from the index (normalized here again, to be safe). */
-  embedding: Float32Array;
+  /** The image's embedding… */
+  embedding?: Float32Array;
+  /** …or row `row` of the index's vectors (see imagesFromSnapshot). */
+  vectors?: VectorTable;
+  row?: number;
 }
 
 export interface FewShotOptions {
@@ -104,9 +113,13 @@ export class AutoTagger {
   private imagePaths: string[] = [];
   private imageRows = new Map<string, number>();
   private imageSha: string[] = [];
-  private matrix = new Float32Array(0);
+  /** The valid inputs, by image index: read when scored (see vectorOf). */
+  private sources: TagImageInput[] = [];
+  /** Bumped by setImages: few-shot examples are vectors of the current image set. */
+  private imageSet = 0;
+  private scratch: Float32Array | undefined;
   private imageErrors: ItemError[] = [];
-  private fewShotFor: { storeVersion: number; images: Float32Array } | undefined;
+  private fewShotFor: { storeVersion: number; imageSet: number } | undefined;
 
   private constructor(private readonly options: AutoTaggerOptions, readonly prepared: PreparedVocabulary) {
     this.signature = vocabularySignature(options.embedder.info.fingerprint, prepared);
@@ -125,33 +138,46 @@ export class AutoTagger {
   /** Replace the image set (path -> embedding) used for tagging, suggestions and few-shot examples. */
   setImages(images: readonly TagImageInput[]): void {
     const dim = this.prepared.scorer.dim;
-    const rows: Float32Array[] = [];
     this.imagePaths = [];
     this.imageSha = [];
     this.imageRows = new Map();
+    this.sources = [];
     this.imageErrors = [];
+    this.imageSet++;
     for (const img of images) {
       const input = typeof img?.path === 'string' ? img.path : String(img?.path);
       try {
         const p = normalizeRelativePath(img.path);
         if (this.imageRows.has(p)) throw new Error('listed more than once');
         if (typeof img.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(img.sha256)) throw new Error(`sha256 ${JSON.stringify(img.sha256)} is not a sha256 hex digest`);
-        if (!(img.embedding instanceof Float32Array) || img.embedding.length !== dim) {
-          throw new Error(`embedding has ${img.embedding?.length ?? 'no'} values; the model's dimension is ${dim} (re-index the folder)`);
+        const tableRow = img.embedding === undefined && isTableRow(img);
+        const length = tableRow ? img.vectors!.dim : img.embedding?.length;
+        if (!(tableRow || img.embedding instanceof Float32Array) || length !== dim) {
+          throw new Error(`embedding has ${length ?? 'no'} values; the model's dimension is ${dim} (re-index the folder)`);
         }
-        const v = normalized(img.embedding);
-        if (!v) throw new Error('embedding is zero or not finite');
-        this.imageRows.set(p, rows.length);
+        if (!this.read(img)) throw new Error('embedding is zero or not finite');
+        this.imageRows.set(p, this.sources.length);
         this.imagePaths.push(p);
         this.imageSha.push(img.sha256);
-        rows.push(v);
+        this.sources.push(img);
       } catch (err) {
         this.imageErrors.push({ input, error: (err as Error).message });
       }
     }
-    this.matrix = new Float32Array(rows.length * dim);
-    rows.forEach((r, i) => this.matrix.set(r, i * dim));
     this.fewShotFor = undefined;
+  }
+
+  /** Image `i`'s unit embedding (a fresh array). */
+  private vectorOf(i: number): Float32Array {
+    return this.read(this.sources[i]!)!;
+  }
+
+  /** An input's embedding, normalized; undefined when it has no direction. */
+  private read(img: TagImageInput): Float32Array | undefined {
+    if (img.embedding) return normalized(img.embedding);
+    const table = img.vectors!;
+    if (this.scratch?.length !== table.dim) this.scratch = new Float32Array(table.dim);
+    return normalized(table.row(img.row!, this.scratch));
   }
 
   /** Tag images and record the results in the store (the caller saves the store). */
@@ -186,7 +212,7 @@ export class AutoTagger {
       }
       const ids = targets.slice(start, start + CHUNK);
       const chunk = new Float32Array(ids.length * dim);
-      ids.forEach((id, k) => chunk.set(this.matrix.subarray(id * dim, (id + 1) * dim), k * dim));
+      ids.forEach((id, k) => chunk.set(this.vectorOf(id), k * dim));
       const batch = scoreImages(scorer, chunk, ids.length, Int32Array.from(ids));
       ids.forEach((id, k) => {
         const path = this.imagePaths[id]!;
@@ -228,7 +254,7 @@ export class AutoTagger {
     const row = this.imageRows.get(p);
     if (row !== undefined) owner = row;
     if (embedding) vector = normalized(embedding);
-    else if (row !== undefined) vector = this.matrix.subarray(row * scorer.dim, (row + 1) * scorer.dim);
+    else if (row !== undefined) vector = this.vectorOf(row);
     if (vector && vector.length !== scorer.dim) throw new Error(`embedding has ${vector.length} values; the model's dimension is ${scorer.dim}`);
     if (!vector) return suggestionsFromStore(names, entry);
     const batch = scoreImages(scorer, vector, 1, Int32Array.of(owner));
@@ -250,9 +276,9 @@ export class AutoTagger {
     const fs = this.options.fewShot;
     if (fs?.enabled === false) return base;
     const version = this.options.store.decisionVersion;
-    if (this.fewShotFor?.storeVersion !== version || this.fewShotFor.images !== this.matrix) {
+    if (this.fewShotFor?.storeVersion !== version || this.fewShotFor.imageSet !== this.imageSet) {
       this.cachedFewShot = this.buildFewShot(fs);
-      this.fewShotFor = { storeVersion: version, images: this.matrix };
+      this.fewShotFor = { storeVersion: version, imageSet: this.imageSet };
     }
     return this.cachedFewShot ? { ...base, fewShot: this.cachedFewShot } : base;
   }
@@ -283,12 +309,17 @@ export class AutoTagger {
     }
     if (owners.length === 0) return undefined;
     const examples = new Float32Array(owners.length * dim);
-    owners.forEach((img, r) => examples.set(this.matrix.subarray(img * dim, (img + 1) * dim), r * dim));
+    owners.forEach((img, r) => examples.set(this.vectorOf(img), r * dim));
     return {
       examples, count: owners.length, owners: Int32Array.from(owners), positives, negatives,
       alpha: fs?.alpha ?? FEWSHOT_ALPHA, beta: fs?.beta ?? FEWSHOT_BETA,
     };
   }
+}
+
+function isTableRow(img: TagImageInput): boolean {
+  const t = img.vectors;
+  return t !== undefined && typeof t.row === 'function' && Number.isInteger(img.row) && img.row! >= 0 && img.row! < t.rows;
 }
 
 /** One-shot helper: prepare the vocabulary, tag `images`, record results in `store` (not saved). */
