@@ -24,12 +24,16 @@ async function makeFolder(root: string): Promise<number> {
     n += (await fs.readdir(dir)).filter((f) => f.endsWith('.png')).length;
   }
   const colours = Object.values(FIXTURE_COLORS);
-  for (let i = 0; i < 120; i++) {
+  // Enough work that the run is still going when the poll below sees its first checkpoint, even on
+  // a loaded machine (with 120 it once finished first).
+  for (let i = 0; i < GENERATED; i++) {
     const [r, g, b] = colours[i % colours.length]!;
     await writeSolidImage(path.join(root, 'generated', `c${String(i).padStart(3, '0')}.png`), [r, g, (b + i) % 256], { width: 24 + i });
   }
-  return n + 120;
+  return n + GENERATED;
 }
+
+const GENERATED = 600;
 
 function cliArgs(root: string, indexDir: string, model: string, cacheDir: string): string[] {
   return [CLI, 'index', root, '--model', model, '--cache-dir', cacheDir, '--index', indexDir, '--json', '--checkpoint-every', '10'];
