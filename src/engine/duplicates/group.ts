@@ -8,8 +8,8 @@
 // Pairs a team marked "not duplicates" (./decisions.ts) are never joined, even through a third
 // image. The result is plain data for the CLI table, the JSON output and the editor's view.
 import type { IndexEntry, IndexSnapshot } from '../index/format';
-import { allocVectors } from '../search/simd';
-import { TopK, dotRow, dotRows } from '../search/topk';
+import { TopK } from '../search/topk';
+import { allocVectors, dotRow, dotRows } from '../vectors';
 import { separatedBy, type DuplicateDecisions } from './decisions';
 import {
   aspectCompatible,

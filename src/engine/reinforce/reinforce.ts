@@ -21,6 +21,7 @@ import { RNG_DESCRIPTION } from './rng';
 import { ShardWriter } from './shard-writer';
 import { packMembers } from './tar';
 import { compressParams, type AugmentationConfig } from './transforms';
+import { writeNormalized } from '../vectors';
 
 /** What reinforcement needs of a teacher model (an Engine; the worker makes images and views). */
 export type ReinforceTeacher = Pick<Engine, 'info' | 'model' | 'options' | 'embedTexts' | 'embedViews' | 'storeImage'>;
@@ -334,10 +335,7 @@ export function appleLoaderVerdict(withoutSyn: number, withoutCaption: number): 
 /** Writes v / |v| (accumulated in float64) into `dst` at `at`. */
 function putNormalized(dst: Float32Array, at: number, v: Float32Array, d: number): void {
   if (v.length !== d) throw new Error(`teacher returned a ${v.length}-d embedding, its model info says ${d}`);
-  let sum = 0;
-  for (let j = 0; j < d; j++) sum += v[j]! * v[j]!;
-  const inv = sum > 0 ? 1 / Math.sqrt(sum) : 0;
-  for (let j = 0; j < d; j++) dst[at + j] = v[j]! * inv;
+  writeNormalized(dst, at, v, d);
 }
 
 async function readJson<T>(file: string): Promise<T | undefined> {
