@@ -13,6 +13,7 @@ import { defaultCacheDir } from '../../engine/models/paths';
 import { isPrecision } from '../../engine/models/precision';
 import { WorkerClient } from '../../engine/worker/client';
 import { type Command, GLOBAL_OPTIONS, UsageError, engineOptionsFrom, parseCommandArgs } from '../command';
+import { formatDuration } from '../../engine/util/format';
 import { printLines, statusLine } from '../output';
 import { errorMessage } from '../../engine/util/errors';
 
@@ -213,16 +214,9 @@ function toPrinted(r: CaptionImageResult): Printed {
 }
 
 function describeProgress(p: CaptionProgress, root: string): string {
-  const eta = p.etaMs === undefined ? '' : `, ~${formatDuration(p.etaMs)} left`;
+  const eta = p.etaMs === undefined ? '' : `, ~${formatDuration(p.etaMs / 1000)} left`;
   const rate = p.captionsPerSecond === undefined ? '' : `, ${p.captionsPerSecond.toFixed(1)} captions/s`;
   return `captioning ${path.basename(root) || root}: ${p.done}/${p.total} (${p.skipped} up to date, ${p.failed} failed${rate}${eta})`;
-}
-
-function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** A status line on a terminal (overwritten in place); nothing when stderr is not a terminal. */

@@ -11,6 +11,7 @@ import { DEFAULT_THUMBNAIL_SIZE } from '../../engine/index/thumbnails';
 import { defaultCacheDir } from '../../engine/models/resolve';
 import { parseBackground } from '../../engine/preprocess/pipeline';
 import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, numberFlag, openEngine, parseCommandArgs } from '../command';
+import { formatDuration } from '../../engine/util/format';
 import { escapeControl, printLines } from '../output';
 import { errorMessage } from '../../engine/util/errors';
 
@@ -115,14 +116,6 @@ export function indexerOptionsFrom(folder: string, values: IndexFlagValues): Omi
   };
 }
 
-function clock(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, '0');
-  return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
-}
-
 /** A one-line progress display on stderr, only when it is a terminal (redraws at most 10x/s). */
 export function progressPrinter(): { onProgress?: (p: IndexProgress) => void; clear: () => void } {
   const stream = process.stderr;
@@ -146,7 +139,7 @@ export function progressPrinter(): { onProgress?: (p: IndexProgress) => void; cl
       else {
         const pct = p.total ? Math.floor((100 * p.done) / p.total) : 100;
         const rate = p.imagesPerSecond ? `${p.imagesPerSecond.toFixed(1)} img/s` : '';
-        const eta = p.etaSeconds !== undefined && p.done < p.total ? `, ${clock(p.etaSeconds)} left` : '';
+        const eta = p.etaSeconds !== undefined && p.done < p.total ? `, ${formatDuration(p.etaSeconds)} left` : '';
         draw(`indexing ${p.done}/${p.total} (${pct}%) ${rate}${eta}  ${p.path ?? ''}`);
       }
     },
