@@ -220,8 +220,6 @@ export type WebviewToHost =
   /** Show these ids (in this order) in the results panel. */
   | { type: 'openAllInPanel'; query: string; ids: string[] };
 
-export type WebviewAction = WebviewToHost['type'];
-
 /** Value of `data-vscode-context` on a tile; VS Code passes it to webview/context commands. */
 export interface TileContext {
   webviewSection: 'tile';
