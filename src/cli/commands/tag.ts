@@ -10,6 +10,7 @@ import { defineCommand, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, numberFlag, op
 import { INDEX_OPTIONS, INDEX_USAGE, folderArg, indexerOptionsFrom, refreshIndex, reportDiscarded } from './indexing';
 import { printLines } from '../output';
 import { errorMessage } from '../../engine/util/errors';
+import { exportTagsTo } from '../../engine/tags/export';
 
 const USAGE = `Usage: mobileclip-assets tag DIR [options]
 
@@ -110,7 +111,7 @@ export const tag = defineCommand({
         await store.save();
         printLines(process.stderr, `saved ${path.join(folder, TAGS_DATA_FILE)}`);
       }
-      if (values.csv) await store.exportTo(path.resolve(values.csv), 'csv');
+      if (values.csv) await exportTagsTo(store, path.resolve(values.csv), 'csv');
       if (values.json) process.stdout.write(`${JSON.stringify(printed)}\n`);
       else printText(printed);
       return 0;

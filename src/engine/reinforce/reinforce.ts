@@ -155,7 +155,7 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
     throw new Error(`${out} holds an unfinished run with other inputs or settings; rerun it unchanged to finish it, or choose another output folder`);
   }
   if (!state) {
-    const leftovers = (await fs.readdir(path.join(out, SHARD_DIR)).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
+    const leftovers = (await readdirIfExists(path.join(out, SHARD_DIR))).filter((n) => !n.startsWith('.'));
     if (leftovers.length) throw new Error(`${path.join(out, SHARD_DIR)} already has files but no run state; choose an empty output folder`);
     await writeJsonAtomic(statePath, { runKey });
   }
@@ -336,6 +336,14 @@ export function appleLoaderVerdict(withoutSyn: number, withoutCaption: number): 
 function putNormalized(dst: Float32Array, at: number, v: Float32Array, d: number): void {
   if (v.length !== d) throw new Error(`teacher returned a ${v.length}-d embedding, its model info says ${d}`);
   writeNormalized(dst, at, v, d);
+}
+
+/** The names in `dir`, or none when it does not exist (any other failure is thrown). */
+async function readdirIfExists(dir: string): Promise<string[]> {
+  return fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
 }
 
 async function readJson<T>(file: string): Promise<T | undefined> {
