@@ -101,6 +101,7 @@ interface Edge {
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+// Long: one pass of stages (exact copies, embedding neighbours, pixel checks, union) over the same arrays and progress.
 export async function groupDuplicates(
   snapshot: IndexSnapshot,
   signatures: ReadonlyMap<string, PixelSignature>,

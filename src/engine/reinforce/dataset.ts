@@ -252,6 +252,7 @@ export async function* datasetSamples(ds: OpenedDataset, onShardError?: (shard: 
  * Checks one sample field by field and assembles it. `dim` is the embedding width when known
  * (manifest, user, or the first sample), `augmentations` the count our manifest promises.
  */
+// Long: a flat list of per-member checks in the order Apple's loader reads a sample; splitting it would scatter that order.
 export async function checkSample(ds: OpenedDataset, raw: TarSample, dim: number | undefined, augmentations?: number): Promise<SampleCheck & { parsed: ParsedMembers }> {
   const p = parseMembers(raw.key, raw.members);
   const problems = [...p.problems];

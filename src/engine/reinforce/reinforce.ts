@@ -92,6 +92,7 @@ export const STATE_DIR = '.reinforce';
 const CAPTION_CHUNK = 8;
 const GENERATOR = 'mobileclip-assets reinforce';
 
+// Long: the run (resume check, captions, shard pipeline, progress, final manifest) shares its state and cleanup; helpers below hold each step.
 export async function reinforceDataset(opts: ReinforceOptions): Promise<ReinforceSummary> {
   const started = Date.now();
   if (opts.teachers.length === 0) throw new Error('reinforce needs at least one teacher model');

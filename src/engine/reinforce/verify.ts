@@ -60,6 +60,7 @@ export interface VerifyReport {
 
 const MAX_KEPT_FOR_REPLAY = 64;
 
+// Long: the structural pass and the replay pass fill one report and share the opened dataset.
 export async function verifyDataset(opts: VerifyOptions): Promise<VerifyReport> {
   const problems: VerifyProblem[] = [];
   const report = (where: string, problem: string) => problems.push({ where, problem });

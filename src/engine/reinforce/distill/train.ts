@@ -71,6 +71,7 @@ interface HoldoutSample {
   text: Float64Array;
 }
 
+// Long: split, embed, train and evaluate share the dataset, the adapter and the report; each step is commented in place.
 export async function distillAdapter(opts: DistillOptions): Promise<DistillReport> {
   const started = Date.now();
   const lambda = opts.lambda ?? 1;
