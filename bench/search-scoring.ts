@@ -12,7 +12,8 @@ import type { IndexEntry } from '../src/engine/index/format';
 import { scanFolder } from '../src/engine/index/scan';
 import { IndexStore, loadIndexSnapshot } from '../src/engine/index/store';
 import { SearchEngine } from '../src/engine/search/search';
-import { TopK, dotRows } from '../src/engine/search/topk';
+import { TopK } from '../src/engine/search/topk';
+import { dotRows } from '../src/engine/vectors';
 import { VectorTable } from '../src/engine/search/vectors';
 
 const dim = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 512);

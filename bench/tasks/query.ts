@@ -16,7 +16,7 @@ import { Engine } from '../../src/engine/engine';
 import { IndexStore } from '../../src/engine/index/store';
 import { resolveModel } from '../../src/engine/models/resolve';
 import { SearchEngine } from '../../src/engine/search/search';
-import { dotRows } from '../../src/engine/search/topk';
+import { dotRows } from '../../src/engine/vectors';
 import type { VectorDType } from '../../src/engine/search/vectors';
 import type { Precision } from '../../src/engine/types';
 import { progress, taskMain } from '../lib/child';

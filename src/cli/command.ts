@@ -57,12 +57,57 @@ export function parseCommandArgs<O extends OptionSpec>(argv: string[], options: 
   }
 }
 
-/** A numeric flag, checked against the one table of ranges (engine/util/limits.ts). */
-export function numberFlag(flag: string, raw: string, key: LimitKey): number {
+/**
+ * A numeric flag, checked against the one table of ranges (engine/util/limits.ts); the one way
+ * every command reads numbers. A flag that was not given stays undefined.
+ */
+export function numberFlag(flag: string, raw: string, key: LimitKey): number;
+export function numberFlag(flag: string, raw: string | undefined, key: LimitKey): number | undefined;
+export function numberFlag(flag: string, raw: string | undefined, key: LimitKey): number | undefined {
+  if (raw === undefined) return undefined;
   const n = raw.trim() === '' ? Number.NaN : Number(raw);
   const problem = limitProblem(key, n);
   if (problem) throw new UsageError(`${flag} ${problem}, got "${raw}"`);
   return n;
+}
+
+type ParsedArgs<O extends OptionSpec> = ReturnType<typeof parseCommandArgs<O>>;
+
+export interface CommandSpec<O extends OptionSpec> {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Flags; every command has `help`. */
+  options: O & { help: { type: 'boolean'; short: 'h' } };
+  /** How many positionals the command takes, and what to say when they are missing or too many. */
+  positionals?: { min?: number; max?: number; missing?: string; tooMany?: string | ((count: number) => string) };
+  run(values: ParsedArgs<O>['values'], positionals: string[]): Promise<number>;
+}
+
+/**
+ * A subcommand from its spec, with the prologue every command shares: flags parsed strictly,
+ * --help printing the usage, and the positional count checked (usage errors exit with 2).
+ */
+export function defineCommand<O extends OptionSpec>(spec: CommandSpec<O>): Command {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    usage: spec.usage,
+    async run(argv) {
+      const { values, positionals } = parseCommandArgs(argv, spec.options);
+      if ((values as { help?: boolean }).help) {
+        process.stdout.write(`${spec.usage}\n`);
+        return 0;
+      }
+      const { min = 0, max = Infinity, missing, tooMany } = spec.positionals ?? {};
+      if (positionals.length < min) throw new UsageError(missing ?? `expected at least ${min} argument${min === 1 ? '' : 's'}`);
+      if (positionals.length > max) {
+        const message = typeof tooMany === 'function' ? tooMany(positionals.length) : tooMany ?? missing;
+        throw new UsageError(message ?? `expected at most ${max} argument${max === 1 ? '' : 's'}`);
+      }
+      return spec.run(values, positionals);
+    },
+  };
 }
 
 const PROVIDERS: readonly ExecutionProviderSetting[] = ['auto', 'cpu', 'cuda', 'coreml', 'dml'];

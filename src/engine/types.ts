@@ -117,7 +117,3 @@ export interface Progress {
   total: number;
 }
 
-/** A cancellation signal every long operation accepts. */
-export interface Cancellation {
-  readonly aborted: boolean;
-}

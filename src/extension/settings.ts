@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import type { ExecutionProviderSetting, Precision } from '../engine/types';
 import { DEFAULT_DUPLICATE_THRESHOLDS } from '../engine/duplicates/group';
+import { DEFAULT_INCLUDE } from '../engine/index/scan';
 import { DEFAULT_RANKING, isRankingMode, type RankingMode } from '../engine/search/ranking';
 import { clampSetting, type LimitKey } from '../engine/util/limits';
 import { settingValue } from './settingsAccess';
@@ -62,7 +63,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): AssetSettings {
     maxImageMegapixels: num('maxImageMegapixels', 1500),
     index: {
       autoIndex: get('index.autoIndex', true),
-      include: get('index.include', ['**/*.{png,jpg,jpeg,gif,webp,avif,tiff,tif,svg}']),
+      include: get('index.include', DEFAULT_INCLUDE),
       exclude: get('index.exclude', ['**/node_modules/**', '**/.git/**', '**/.mobileclip/**']),
       respectGitignore: get('index.respectGitignore', true),
       useExcludeSettings: get('index.useExcludeSettings', true),

@@ -263,8 +263,6 @@ export type WebviewToHost =
   /** Where text files name this image (a quick pick of file:line locations). */
   | { type: 'revealReferences'; id: string };
 
-export type WebviewAction = WebviewToHost['type'];
-
 /** Value of `data-vscode-context` on a tile; VS Code passes it to webview/context commands. */
 export interface TileContext {
   webviewSection: 'tile';

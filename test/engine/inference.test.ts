@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Engine } from '../../src/engine/engine';
-import { l2Normalize } from '../../src/engine/inference/normalize';
+import { l2Normalize } from '../../src/engine/vectors';
 import { providerCandidates } from '../../src/engine/inference/providers';
 import { TextTower, VisionTower } from '../../src/engine/inference/towers';
 import { resolveModel } from '../../src/engine/models/resolve';

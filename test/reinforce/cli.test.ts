@@ -2,32 +2,18 @@
 // process), with the fixture captioner producing the synthetic captions.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { captionerModelDir } from '../fixtures/captioner';
 import { writeSolidImage } from '../fixtures/images';
 import { FIXTURE_COLORS } from '../fixtures/models';
-import { CLI, teacherDirs } from './helpers';
+import { runCli } from '../helpers/cli';
+import { teacherDirs } from './helpers';
 import { readShardSamples } from './reader';
 
 const work = path.resolve(__dirname, '../../.cache/test-reinforce-cli', String(process.pid));
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: work, env: { ...process.env, MOBILECLIP_ASSETS_CACHE: path.join(work, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args, work);
 
 before(async () => {
   await fs.rm(work, { recursive: true, force: true });

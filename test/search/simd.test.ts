@@ -3,8 +3,8 @@
 // decline (so the JS loop runs) for arrays it cannot read in place or dimensions it cannot do.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allocVectors, isSimdScorable, simdDotRows } from '../../src/engine/search/simd';
-import { dotRows } from '../../src/engine/search/topk';
+import { isSimdScorable, simdDotRows } from '../../src/engine/search/simd';
+import { allocVectors, dotRows } from '../../src/engine/vectors';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TopK, dotRows } from '../../src/engine/search/topk';
+import { TopK } from '../../src/engine/search/topk';
+import { dotRows } from '../../src/engine/vectors';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

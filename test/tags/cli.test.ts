@@ -82,7 +82,7 @@ test('usage and vocabulary errors exit 2 with clear messages, before any model w
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /invalid tag vocabulary:\n {2}.*asset-tags\.json:4:\d+: tags\.bad\.threshold: must be a number between 0 and 1, got "high"/);
   for (const [args, message] of [
-    [['--threshold', '2'], /--threshold must be a number between 0 and 1/],
+    [['--threshold', '2'], /--threshold must be a number from 0 to 1/],
     [['--top', '1.5'], /--top must be a whole number/],
     [['--tags', 'a,b', '--vocab', 'x.json'], /either --tags or --vocab/],
     [['--tags', 'red', '--save'], /--save records results of the workspace vocabulary only/],

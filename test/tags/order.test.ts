@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { compareTags, needsTagging, suggestionsFromStore, TagStore, type OrderedTag } from '../../src/engine/tags';
+import { compareTags, exportTagsTo, needsTagging, suggestionsFromStore, TagStore, type OrderedTag } from '../../src/engine/tags';
 import { SHA, tempFolder } from './helpers';
 
 test('compareTags: confirmed, suggested, not on the image, removed; then score (none last), then name', () => {
@@ -40,7 +40,7 @@ test('the store, its exports and model-less suggestions list an image\'s tags in
   const expected = ['icon', 'hero', 'flat', 'logo'];
   assert.deepEqual(store.tagsOf('a.png'), expected);
   const out = path.join(root, 'tags.json');
-  await store.exportTo(out, 'json', { includeRejected: true });
+  await exportTagsTo(store, out, 'json', { includeRejected: true });
   const exported = JSON.parse(await fs.readFile(out, 'utf8')) as { tags: { tag: string }[] }[];
   assert.deepEqual(exported[0]!.tags.map((t) => t.tag), [...expected, 'photo']);
   const suggestions = suggestionsFromStore(['photo', 'logo', 'cat'], store.peek('a.png'));

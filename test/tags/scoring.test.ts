@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dotRows, meanDirection, pickTags, scoreImages, sigmoid, LOGIT_SCALE, type TagScorer } from '../../src/engine/tags/scoring';
+import { meanDirection, pickTags, scoreImages, sigmoid, LOGIT_SCALE, type TagScorer } from '../../src/engine/tags/scoring';
+import { dotMatrix } from '../../src/engine/vectors';
 import { unit } from './helpers';
 
 function rand(seed: number): () => number {
@@ -8,13 +9,13 @@ function rand(seed: number): () => number {
   return () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
 }
 
-test('dotRows matches a naive product for dims that are and are not multiples of four', () => {
+test('dotMatrix matches a naive product for dims that are and are not multiples of four', () => {
   const r = rand(7);
   for (const dim of [1, 3, 4, 7, 24, 33]) {
     const n = 5, m = 3;
     const a = Float32Array.from({ length: n * dim }, r);
     const b = Float32Array.from({ length: m * dim }, r);
-    const out = dotRows(a, n, b, m, dim);
+    const out = dotMatrix(a, n, b, m, dim);
     for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) {
       let s = 0;
       for (let k = 0; k < dim; k++) s += a[i * dim + k]! * b[j * dim + k]!;

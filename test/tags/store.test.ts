@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { TAGS_DATA_FILE, TagStore, xmpSidecarPath } from '../../src/engine/tags';
-import { xmpDocument } from '../../src/engine/tags/export';
+import { exportTags, exportTagsTo, writeXmpSidecars, xmpDocument } from '../../src/engine/tags/export';
 import { SHA, tempFolder } from './helpers';
 
 const auto = (scores: Record<string, number>, suggested: string[], sha = SHA(1), signature = 'sig-1') => ({
@@ -173,22 +173,22 @@ test('CSV and JSON export', async () => {
   store.recordAutoTags('b, "quoted".png', auto({ icon: 0.9, logo: 0.6 }, ['icon', 'logo'], SHA(2)));
   store.reject('b, "quoted".png', 'logo');
   store.confirm('=cmd.png', 'brand', SHA(1));
-  const csv = store.export('csv');
+  const csv = exportTags(store, 'csv');
   assert.equal(csv, [
     'path,tag,state,source,score',
     "'=cmd.png,brand,confirmed,user,",
     '"b, ""quoted"".png",icon,suggested,auto,0.9',
     '',
   ].join('\r\n'));
-  assert.match(store.export('csv', { includeRejected: true }), /logo,rejected,auto,0\.6/);
-  const json = JSON.parse(store.export('json'));
+  assert.match(exportTags(store, 'csv', { includeRejected: true }), /logo,rejected,auto,0\.6/);
+  const json = JSON.parse(exportTags(store, 'json'));
   assert.deepEqual(json, [
     { path: '=cmd.png', sha256: SHA(1), tags: [{ tag: 'brand', state: 'confirmed', source: 'user' }] },
     { path: 'b, "quoted".png', sha256: SHA(2), tags: [{ tag: 'icon', state: 'suggested', source: 'auto', score: 0.9 }] },
   ]);
-  assert.deepEqual(JSON.parse(store.export('json', { includeSuggested: false }))[1].tags, []);
+  assert.deepEqual(JSON.parse(exportTags(store, 'json', { includeSuggested: false }))[1].tags, []);
   const out = path.join(await tempFolder('export'), 'tags.csv');
-  await store.exportTo(out, 'csv');
+  await exportTagsTo(store, out, 'csv');
   assert.equal(await fs.readFile(out, 'utf8'), csv);
 });
 
@@ -200,21 +200,21 @@ test('XMP sidecars are opt-in, carry dc:subject, and never overwrite another too
   await assert.rejects(fs.access(path.join(dir, 'a.png.xmp')), 'off by default');
 
   await fs.writeFile(path.join(dir, 'foreign.png.xmp'), '<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="Adobe XMP Core"/>');
-  const store = await TagStore.load(dir, { xmpSidecars: true });
+  const store = await TagStore.load(dir);
   store.setUserTags('a.png', ['icon', 'c++']);
   store.confirm('foreign.png', 'logo');
   store.confirm('sub/c.png', 'chart');
-  await store.save();
+  const errors = await writeXmpSidecars(store, await store.save());
   const xmp = await fs.readFile(xmpSidecarPath(path.join(dir, 'a.png')), 'utf8');
   assert.match(xmp, /<dc:subject>\s*<rdf:Bag>\s*<rdf:li>c\+\+<\/rdf:li>\s*<rdf:li>icon<\/rdf:li>\s*<\/rdf:Bag>/);
   assert.match(await fs.readFile(path.join(dir, 'sub/c.png.xmp'), 'utf8'), /<rdf:li>chart<\/rdf:li>/);
   assert.equal(await fs.readFile(path.join(dir, 'foreign.png.xmp'), 'utf8'), '<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="Adobe XMP Core"/>');
-  assert.equal(store.sidecarErrors.length, 1);
-  assert.match(store.sidecarErrors[0]!.error, /not written by MobileCLIP Assets/);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!.error, /not written by MobileCLIP Assets/);
   assert.match(xmpDocument(['a<b&c']), /<rdf:li>a&lt;b&amp;c<\/rdf:li>/);
   // Renaming moves the sidecar: ours at the old path goes, a new one appears.
   store.rename('a.png', 'b.png');
-  await store.save();
+  assert.deepEqual(await writeXmpSidecars(store, await store.save()), []);
   await assert.rejects(fs.access(path.join(dir, 'a.png.xmp')));
   assert.match(await fs.readFile(path.join(dir, 'b.png.xmp'), 'utf8'), /<rdf:li>icon<\/rdf:li>/);
 });

@@ -480,7 +480,7 @@ describe('gallery webview', () => {
     assert.equal(await page.$('[data-status="indexing"]'), null);
     const progress: IndexingProgress = { running: true, done: 5, total: 12, etaSeconds: 130, failed: [{ id: 'id-3', relPath: 'docs/img/broken.png', error: 'Input buffer contains unsupported image format' }] };
     await send(page, { type: 'progress', progress });
-    assert.match(await page.textContent('[data-status="indexing"]') ?? '', /Indexing 5 of 12.*about 2 min left/);
+    assert.match(await page.textContent('[data-status="indexing"]') ?? '', /Indexing 5 of 12.*about 2 min 10 s left/);
     assert.match(await page.textContent('.failed summary') ?? '', /1 file could not be read/);
     await page.click('.failed summary');
     assert.match(await page.textContent('.failed li') ?? '', /broken\.png.*unsupported image format/);

@@ -4,6 +4,7 @@ import type { AssetItem } from '../../src/shared/messages';
 // Sizes as the extension, the CLI and the model download show them (1000-based KB/MB, as the
 // model hosts state download sizes): one function, bundled into the webview by esbuild.
 export { formatBytes } from '../../src/engine/util/format';
+import { formatDuration } from '../../src/engine/util/format';
 
 export function formatDims(item: Pick<AssetItem, 'width' | 'height'>): string {
   return item.width && item.height ? `${item.width} × ${item.height}` : '';
@@ -23,10 +24,7 @@ export function formatScore(score: number | null | undefined): string {
 
 export function formatEta(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return '';
-  if (seconds < 60) return `about ${Math.max(1, Math.round(seconds))} s left`;
-  if (seconds < 3600) return `about ${Math.round(seconds / 60)} min left`;
-  const h = Math.floor(seconds / 3600);
-  return `about ${h} h ${Math.round((seconds - h * 3600) / 60)} min left`;
+  return `about ${formatDuration(seconds)} left`;
 }
 
 export function formatCount(n: number): string {

@@ -12,7 +12,8 @@ import { downloadHubFiles } from '../../engine/models/download';
 import { defaultCacheDir } from '../../engine/models/paths';
 import { isPrecision } from '../../engine/models/precision';
 import { WorkerClient } from '../../engine/worker/client';
-import { type Command, GLOBAL_OPTIONS, UsageError, engineOptionsFrom, parseCommandArgs } from '../command';
+import { defineCommand, GLOBAL_OPTIONS, UsageError, engineOptionsFrom, numberFlag } from '../command';
+import { formatDuration } from '../../engine/util/format';
 import { printLines, statusLine } from '../output';
 import { errorMessage } from '../../engine/util/errors';
 
@@ -64,16 +65,12 @@ const OPTIONS = {
 
 type Printed = { path: string; captions: string[] } | { path: string; error: string };
 
-export const caption: Command = {
+export const caption = defineCommand({
   name: 'caption',
   summary: 'generate synthetic captions for images into the captions file',
   usage: USAGE,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
-    if (values.help) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
+  options: OPTIONS,
+  async run(values, positionals) {
     if (values.model !== undefined) throw new UsageError('--model selects the CLIP model; use --captioner for captioning');
     if (values.provider !== undefined && values.provider !== 'cpu' && values.provider !== 'auto') throw new UsageError('captioning runs on the CPU; --provider is not supported here');
     if (!positionals.length) throw new UsageError('nothing to caption: give image files or folders');
@@ -144,22 +141,19 @@ export const caption: Command = {
     }
     return cancelled ? 130 : 0;
   },
-};
+});
 
-function settingsFrom(values: Record<string, unknown>): Partial<CaptionSettings> {
-  const num = (flag: string, key: keyof CaptionSettings, integer: boolean): Partial<CaptionSettings> => {
-    const raw = values[flag];
-    if (raw === undefined) return {};
-    const n = Number(raw);
-    if (raw === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new UsageError(`--${flag} must be a${integer ? ' whole' : ''} number, got "${String(raw)}"`);
-    return { [key]: n };
+function settingsFrom(values: Partial<Record<'count' | 'seed' | 'top-k' | 'temperature' | 'max-new-tokens', string>>): Partial<CaptionSettings> {
+  const num = (flag: keyof typeof values, key: 'count' | 'seed' | 'topK' | 'temperature' | 'maxNewTokens'): Partial<CaptionSettings> => {
+    const n = numberFlag(`--${flag}`, values[flag], `captions.${key}` as const);
+    return n === undefined ? {} : { [key]: n };
   };
   const s = {
-    ...num('count', 'count', true),
-    ...num('seed', 'seed', true),
-    ...num('top-k', 'topK', true),
-    ...num('temperature', 'temperature', false),
-    ...num('max-new-tokens', 'maxNewTokens', true),
+    ...num('count', 'count'),
+    ...num('seed', 'seed'),
+    ...num('top-k', 'topK'),
+    ...num('temperature', 'temperature'),
+    ...num('max-new-tokens', 'maxNewTokens'),
   };
   try {
     resolveCaptionSettings(s);
@@ -213,16 +207,9 @@ function toPrinted(r: CaptionImageResult): Printed {
 }
 
 function describeProgress(p: CaptionProgress, root: string): string {
-  const eta = p.etaMs === undefined ? '' : `, ~${formatDuration(p.etaMs)} left`;
+  const eta = p.etaMs === undefined ? '' : `, ~${formatDuration(p.etaMs / 1000)} left`;
   const rate = p.captionsPerSecond === undefined ? '' : `, ${p.captionsPerSecond.toFixed(1)} captions/s`;
   return `captioning ${path.basename(root) || root}: ${p.done}/${p.total} (${p.skipped} up to date, ${p.failed} failed${rate}${eta})`;
-}
-
-function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** A status line on a terminal (overwritten in place); nothing when stderr is not a terminal. */

@@ -3,8 +3,8 @@
 import * as path from 'node:path';
 import { DEFAULT_MODEL_ID } from '../../engine/models/resolve';
 import { distillAdapter, formatRecall, type DistillReport } from '../../engine/reinforce/distill/train';
-import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, openEngine, parseCommandArgs } from '../command';
-import { datasetOptionsFrom, DATASET_OPTIONS, DATASET_USAGE, intFlag, numberFlag } from './reinforce';
+import { defineCommand, GLOBAL_OPTIONS, GLOBAL_USAGE, numberFlag, openEngine } from '../command';
+import { datasetOptionsFrom, DATASET_OPTIONS, DATASET_USAGE } from './reinforce';
 import { printLines } from '../output';
 
 const USAGE = `Usage: mobileclip-assets distill DATASET [options]
@@ -49,20 +49,19 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-export const distill: Command = {
+export const distill = defineCommand({
   name: 'distill',
   summary: 'fit a distillation adapter on a reinforced dataset and measure retrieval',
   usage: USAGE,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
-    if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
-    if (positionals.length !== 1) throw new UsageError('give exactly one dataset folder');
-    const lambda = numberFlag(values, 'lambda', (n) => n >= 0 && n <= 1, 'a number from 0 to 1');
-    const holdout = numberFlag(values, 'holdout', (n) => n > 0 && n < 1, 'a fraction between 0 and 1');
-    const learningRate = numberFlag(values, 'lr', (n) => n > 0, 'a positive number');
-    const epochs = intFlag(values, 'epochs', 0);
-    const batchSize = intFlag(values, 'batch-size', 2);
-    const seed = intFlag(values, 'seed', 0);
+  options: OPTIONS,
+  positionals: { min: 1, max: 1, missing: 'give exactly one dataset folder' },
+  async run(values, positionals) {
+    const lambda = numberFlag('--lambda', values.lambda, 'distill.lambda');
+    const holdout = numberFlag('--holdout', values.holdout, 'distill.holdout');
+    const learningRate = numberFlag('--lr', values.lr, 'distill.lr');
+    const epochs = numberFlag('--epochs', values.epochs, 'distill.epochs');
+    const batchSize = numberFlag('--batch-size', values['batch-size'], 'distill.batch-size');
+    const seed = numberFlag('--seed', values.seed, 'reinforce.seed');
     const dataset = path.resolve(positionals[0]!);
     const datasetOptions = datasetOptionsFrom(values);
 
@@ -97,4 +96,4 @@ export const distill: Command = {
     }
     return 0;
   },
-};
+});

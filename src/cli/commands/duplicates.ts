@@ -11,9 +11,8 @@ import { pixelSignaturesFor, type SignatureWorker } from '../../engine/duplicate
 import type { ReferenceIndex } from '../../engine/references/references';
 import { scanReferences } from '../../engine/references/scan';
 import { EtaEstimator, formatBytes, formatDuration } from '../../engine/util/format';
-import type { LimitKey } from '../../engine/util/limits';
 import { WorkerClient } from '../../engine/worker/client';
-import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, numberFlag, openEngine, parseCommandArgs } from '../command';
+import { defineCommand, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, numberFlag, openEngine } from '../command';
 import { INDEX_OPTIONS, INDEX_USAGE, folderArg, indexerOptionsFrom, refreshIndex, reportDiscarded } from './indexing';
 import { TEXT_SCAN_OPTIONS, TEXT_SCAN_USAGE, plural, printLines, textScanFrom } from './hygiene';
 
@@ -105,36 +104,31 @@ function table(groups: readonly DuplicateGroup[], images: number, refs?: Referen
   return lines;
 }
 
-export const duplicatesCommand: Command = {
+export const duplicatesCommand = defineCommand({
   name: 'duplicates',
   summary: 'find groups of duplicate and near-duplicate images',
   usage: USAGE,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, {
-      ...GLOBAL_OPTIONS,
-      ...INDEX_OPTIONS,
-      ...TEXT_SCAN_OPTIONS,
-      json: { type: 'boolean' },
-      references: { type: 'boolean' },
-      'no-update': { type: 'boolean' },
-      'embedding-threshold': { type: 'string' },
-      'pixel-threshold': { type: 'string' },
-      'detail-threshold': { type: 'string' },
-      'color-threshold': { type: 'string' },
-    });
-    if (values.help) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
-    if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one folder' : 'which folder? give DIR');
+  options: {
+    ...GLOBAL_OPTIONS,
+    ...INDEX_OPTIONS,
+    ...TEXT_SCAN_OPTIONS,
+    json: { type: 'boolean' },
+    references: { type: 'boolean' },
+    'no-update': { type: 'boolean' },
+    'embedding-threshold': { type: 'string' },
+    'pixel-threshold': { type: 'string' },
+    'detail-threshold': { type: 'string' },
+    'color-threshold': { type: 'string' },
+  },
+  positionals: { min: 1, max: 1, missing: 'which folder? give DIR', tooMany: 'give exactly one folder' },
+  async run(values, positionals) {
     const folder = await folderArg(positionals[0], 'folder');
     const thresholds: Partial<DuplicateThresholds> = {};
     const set = <K extends keyof DuplicateThresholds>(k: K, v: number | undefined) => v !== undefined && (thresholds[k] = v);
-    const flag = (name: string, raw: string | undefined, key: LimitKey) => (raw === undefined ? undefined : numberFlag(name, raw, key));
-    set('embedding', flag('--embedding-threshold', values['embedding-threshold'], 'duplicates.embeddingThreshold'));
-    set('structure', flag('--pixel-threshold', values['pixel-threshold'], 'duplicates.pixelThreshold'));
-    set('detail', flag('--detail-threshold', values['detail-threshold'], 'duplicates.detailThreshold'));
-    set('colour', flag('--color-threshold', values['color-threshold'], 'duplicates.colorThreshold'));
+    set('embedding', numberFlag('--embedding-threshold', values['embedding-threshold'], 'duplicates.embeddingThreshold'));
+    set('structure', numberFlag('--pixel-threshold', values['pixel-threshold'], 'duplicates.pixelThreshold'));
+    set('detail', numberFlag('--detail-threshold', values['detail-threshold'], 'duplicates.detailThreshold'));
+    set('colour', numberFlag('--color-threshold', values['color-threshold'], 'duplicates.colorThreshold'));
     const text = textScanFrom(values);
     const options = indexerOptionsFrom(folder, values);
     const decisions = await loadDuplicateDecisions(folder);
@@ -193,4 +187,4 @@ export const duplicatesCommand: Command = {
     else printLines(process.stdout, table(groups, snapshot.entries.length, refs));
     return 0;
   },
-};
+});

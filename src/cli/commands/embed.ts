@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import type { Engine } from '../../engine/engine';
 import { isItemError } from '../../engine/types';
 import { notRegularReason } from '../../engine/util/files';
-import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, openEngine, parseCommandArgs } from '../command';
+import { defineCommand, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, openEngine } from '../command';
 import { printLines } from '../output';
 
 const USAGE = `Usage: mobileclip-assets embed [options] [--text T]... [IMAGE]...
@@ -20,20 +20,16 @@ type Item =
   | { input: string; kind: 'text' | 'image'; embedding: number[]; width?: number; height?: number; sha256?: string }
   | { input: string; kind: 'text' | 'image'; error: string };
 
-export const embed: Command = {
+export const embed = defineCommand({
   name: 'embed',
   summary: 'print embeddings of texts and images',
   usage: USAGE,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, {
-      ...GLOBAL_OPTIONS,
-      text: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-    });
-    if (values.help) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
+  options: {
+    ...GLOBAL_OPTIONS,
+    text: { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+  },
+  async run(values, positionals) {
     const texts = values.text ?? [];
     if (!texts.length && !positionals.length) throw new UsageError('nothing to embed: give --text T and/or image files');
 
@@ -50,7 +46,7 @@ export const embed: Command = {
       await engine.dispose();
     }
   },
-};
+});
 
 async function embedAll(engine: Engine, texts: string[], images: string[]): Promise<Item[]> {
   const items: Item[] = [];

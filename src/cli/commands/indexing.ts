@@ -10,7 +10,8 @@ import { resolveCliIndexDir } from '../../engine/index/location';
 import { DEFAULT_THUMBNAIL_SIZE } from '../../engine/index/thumbnails';
 import { defaultCacheDir } from '../../engine/models/resolve';
 import { parseBackground } from '../../engine/preprocess/pipeline';
-import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, numberFlag, openEngine, parseCommandArgs } from '../command';
+import { defineCommand, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, numberFlag, openEngine } from '../command';
+import { formatDuration } from '../../engine/util/format';
 import { escapeControl, printLines } from '../output';
 import { errorMessage } from '../../engine/util/errors';
 
@@ -93,7 +94,7 @@ export function indexDirFromFlags(folder: string, values: IndexFlagValues): stri
 /** Indexer options from the flags (validated before any model loads). */
 export function indexerOptionsFrom(folder: string, values: IndexFlagValues): Omit<IndexerOptions, 'embedder'> {
   const indexDir = indexDirFromFlags(folder, values);
-  const thumbSize = values['thumbnail-size'] !== undefined ? numberFlag('--thumbnail-size', values['thumbnail-size'], 'thumbnail-size') : DEFAULT_THUMBNAIL_SIZE;
+  const thumbSize = numberFlag('--thumbnail-size', values['thumbnail-size'], 'thumbnail-size') ?? DEFAULT_THUMBNAIL_SIZE;
   // Checked before any model loads; indexIdentity() normalises it.
   if (values.background !== undefined) {
     try { parseBackground(values.background); } catch (err) { throw new UsageError(`--background: ${errorMessage(err)}`); }
@@ -111,16 +112,8 @@ export function indexerOptionsFrom(folder: string, values: IndexFlagValues): Omi
       maxFileSizeBytes: values['max-file-size'] !== undefined ? parseByteSize(values['max-file-size']) : undefined,
     },
     thumbnails: values['no-thumbnails'] ? false : { dir: path.join(indexDir, 'thumbs'), size: thumbSize },
-    checkpointEveryImages: values['checkpoint-every'] !== undefined ? numberFlag('--checkpoint-every', values['checkpoint-every'], 'checkpoint-every') : undefined,
+    checkpointEveryImages: numberFlag('--checkpoint-every', values['checkpoint-every'], 'checkpoint-every'),
   };
-}
-
-function clock(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, '0');
-  return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
 /** A one-line progress display on stderr, only when it is a terminal (redraws at most 10x/s). */
@@ -146,7 +139,7 @@ export function progressPrinter(): { onProgress?: (p: IndexProgress) => void; cl
       else {
         const pct = p.total ? Math.floor((100 * p.done) / p.total) : 100;
         const rate = p.imagesPerSecond ? `${p.imagesPerSecond.toFixed(1)} img/s` : '';
-        const eta = p.etaSeconds !== undefined && p.done < p.total ? `, ${clock(p.etaSeconds)} left` : '';
+        const eta = p.etaSeconds !== undefined && p.done < p.total ? `, ${formatDuration(p.etaSeconds)} left` : '';
         draw(`indexing ${p.done}/${p.total} (${pct}%) ${rate}${eta}  ${p.path ?? ''}`);
       }
     },
@@ -202,17 +195,13 @@ ${INDEX_USAGE}
 
 ${GLOBAL_USAGE}`;
 
-export const indexCommand: Command = {
+export const indexCommand = defineCommand({
   name: 'index',
   summary: "build or refresh a folder's image index",
   usage: USAGE,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { ...GLOBAL_OPTIONS, ...INDEX_OPTIONS, json: { type: 'boolean' } });
-    if (values.help) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
-    if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one folder' : 'which folder? give DIR');
+  options: { ...GLOBAL_OPTIONS, ...INDEX_OPTIONS, json: { type: 'boolean' } },
+  positionals: { min: 1, max: 1, missing: 'which folder? give DIR', tooMany: 'give exactly one folder' },
+  async run(values, positionals) {
     const folder = await folderArg(positionals[0], 'folder');
     const options = indexerOptionsFrom(folder, values);
     const engine = await openEngine(values, {}, options.indexDir);
@@ -239,4 +228,4 @@ export const indexCommand: Command = {
     }
     return summary.cancelled ? 130 : 0;
   },
-};
+});

@@ -10,7 +10,7 @@ import { DEFAULT_AUGMENT_SETTINGS } from '../../engine/reinforce/augment';
 import type { EngineOptions } from '../../engine/types';
 import { formatDuration } from '../../engine/util/format';
 import { WorkerClient } from '../../engine/worker/client';
-import { type Command, GLOBAL_OPTIONS, UsageError, engineOptionsFrom, oneLine, parseCommandArgs } from '../command';
+import { defineCommand, GLOBAL_OPTIONS, UsageError, engineOptionsFrom, numberFlag, oneLine } from '../command';
 import { printLines, statusLine } from '../output';
 
 /** Default teachers: the largest registry models that are downloaded, largest first. */
@@ -106,22 +106,6 @@ export function datasetOptionsFrom(values: { images?: string; source?: string; c
   return out;
 }
 
-export function intFlag(values: Record<string, unknown>, flag: string, min: number): number | undefined {
-  const raw = values[flag];
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (raw === '' || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${flag} must be a whole number >= ${min}, got "${String(raw)}"`);
-  return n;
-}
-
-export function numberFlag(values: Record<string, unknown>, flag: string, check: (n: number) => boolean, what: string): number | undefined {
-  const raw = values[flag];
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (raw === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${flag} must be ${what}, got "${String(raw)}"`);
-  return n;
-}
-
 /** Starts one engine per model spec (in parallel); on any failure the started ones are disposed. */
 export async function openModels(specs: string[], cacheDir: string, options: EngineOptions): Promise<Engine[]> {
   const settled = await Promise.allSettled(specs.map(async (spec) => Engine.create(await resolveModel(spec, { cacheDir }), options)));
@@ -158,24 +142,23 @@ function describe(p: ReinforceProgress): string {
   return `reinforcing: ${p.done}/${p.total} images (${p.samples} samples, ${p.skipped} skipped, ${p.rate.toFixed(2)} samples/s${eta})`;
 }
 
-export const reinforce: Command = {
+export const reinforce = defineCommand({
   name: 'reinforce',
   summary: 'build a reinforced dataset (teacher embeddings, augmentations, synthetic captions)',
   usage: USAGE,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
-    if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
-    if (positionals.length !== 1) throw new UsageError('give exactly one image folder');
+  options: OPTIONS,
+  positionals: { min: 1, max: 1, missing: 'give exactly one image folder' },
+  async run(values, positionals) {
     if (!values.out) throw new UsageError('--out OUT is required');
     if (values.model !== undefined) throw new UsageError('use --teacher (repeatable) to choose the teacher models');
     const missing = values['missing-caption'] ?? 'filename';
     if (missing !== 'filename' && missing !== 'zero') throw new UsageError(`--missing-caption must be filename or zero, got "${missing}"`);
-    const count = intFlag(values, 'augmentations', 1);
-    const flip = numberFlag(values, 'flip', (n) => n >= 0 && n <= 1, 'a probability from 0 to 1');
-    const seed = intFlag(values, 'seed', 0);
-    const shardSize = intFlag(values, 'shard-size', 1);
-    const syn = intFlag(values, 'syn', 0) ?? DEFAULT_CAPTION_SETTINGS.count;
-    const captionSeed = intFlag(values, 'caption-seed', 0);
+    const count = numberFlag('--augmentations', values.augmentations, 'reinforce.augmentations');
+    const flip = numberFlag('--flip', values.flip, 'reinforce.flip');
+    const seed = numberFlag('--seed', values.seed, 'reinforce.seed');
+    const shardSize = numberFlag('--shard-size', values['shard-size'], 'reinforce.shard-size');
+    const syn = numberFlag('--syn', values.syn, 'reinforce.syn') ?? DEFAULT_CAPTION_SETTINGS.count;
+    const captionSeed = numberFlag('--caption-seed', values['caption-seed'], 'captions.seed');
     const engineOptions = engineOptionsFrom(values);
     const cacheDir = values['cache-dir'] ?? defaultCacheDir();
     const input = path.resolve(positionals[0]!);
@@ -231,7 +214,7 @@ export const reinforce: Command = {
     else printLines(process.stdout, summarize(summary, teachers));
     return summary.cancelled ? 130 : 0;
   },
-};
+});
 
 function summarize(s: ReinforceSummary, teachers: Engine[]): string[] {
   if (s.alreadyComplete) return [`${s.out} is already complete: ${s.samples} samples in ${s.shards} shards (${s.skipped.length} images skipped)`];

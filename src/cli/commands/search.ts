@@ -6,7 +6,7 @@ import { loadIndexSnapshot } from '../../engine/index/store';
 import { TagStore } from '../../engine/tags/store';
 import { DEFAULT_RANKING, RANKING_MODES, isRankingMode } from '../../engine/search/ranking';
 import { DEFAULT_THRESHOLD, DEFAULT_TOP_K, SearchEngine, type SearchOptions, type SearchResponse } from '../../engine/search/search';
-import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, numberFlag, openEngine, parseCommandArgs } from '../command';
+import { defineCommand, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, numberFlag, openEngine } from '../command';
 import { INDEX_OPTIONS, INDEX_USAGE, folderArg, indexerOptionsFrom, refreshIndex, reportDiscarded, type IndexFlagValues } from './indexing';
 import { printLines } from '../output';
 import { errorMessage } from '../../engine/util/errors';
@@ -165,18 +165,14 @@ export function printResponse(response: SearchResponse, json: boolean, threshold
   printLines(process.stdout, lines);
 }
 
-export const searchCommand: Command = {
+export const searchCommand = defineCommand({
   name: 'search',
   summary: "find a folder's images by text (and image) query",
   usage: USAGE,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { ...GLOBAL_OPTIONS, ...INDEX_OPTIONS, ...SEARCH_OPTIONS });
-    if (values.help) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
-    if (positionals.length === 0) throw new UsageError('what to search for? give a QUERY');
+  options: { ...GLOBAL_OPTIONS, ...INDEX_OPTIONS, ...SEARCH_OPTIONS },
+  positionals: { min: 1, missing: 'what to search for? give a QUERY' },
+  async run(values, positionals) {
     const text = positionals.join(' ');
     return runSearch(values, (engine, options) => engine.search(text, options));
   },
-};
+});

@@ -1,6 +1,6 @@
 // `mobileclip-assets similar IMAGE --dir DIR`: images that look like the given one(s).
 import { DEFAULT_THRESHOLD } from '../../engine/search/search';
-import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, parseCommandArgs } from '../command';
+import { defineCommand, GLOBAL_OPTIONS, GLOBAL_USAGE } from '../command';
 import { INDEX_OPTIONS, INDEX_USAGE } from './indexing';
 import { SEARCH_OPTIONS, SEARCH_USAGE, runSearch } from './search';
 
@@ -18,22 +18,18 @@ ${INDEX_USAGE}
 
 ${GLOBAL_USAGE}`;
 
-export const similarCommand: Command = {
+export const similarCommand = defineCommand({
   name: 'similar',
   summary: 'find images that look like a given image',
   usage: USAGE,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, {
-      ...GLOBAL_OPTIONS,
-      ...INDEX_OPTIONS,
-      ...SEARCH_OPTIONS,
-      query: { type: 'string' },
-    });
-    if (values.help) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
-    if (positionals.length === 0) throw new UsageError('which image? give IMAGE');
+  options: {
+    ...GLOBAL_OPTIONS,
+    ...INDEX_OPTIONS,
+    ...SEARCH_OPTIONS,
+    query: { type: 'string' },
+  },
+  positionals: { min: 1, missing: 'which image? give IMAGE' },
+  async run(values, positionals) {
     return runSearch(values, (engine, options) => engine.similar(positionals, { ...options, query: values.query }));
   },
-};
+});

@@ -6,10 +6,11 @@ import {
   AutoTagger, TagEmbeddingCache, TagStore, TagVocabularyError, TAGS_DATA_FILE, imagesFromSnapshot, loadTagVocabulary, vocabularyFromNames, withOverrides,
   type TagVocabulary,
 } from '../../engine/tags';
-import { type Command, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, openEngine, parseCommandArgs } from '../command';
+import { defineCommand, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, numberFlag, openEngine } from '../command';
 import { INDEX_OPTIONS, INDEX_USAGE, folderArg, indexerOptionsFrom, refreshIndex, reportDiscarded } from './indexing';
 import { printLines } from '../output';
 import { errorMessage } from '../../engine/util/errors';
+import { exportTagsTo } from '../../engine/tags/export';
 
 const USAGE = `Usage: mobileclip-assets tag DIR [options]
 
@@ -34,33 +35,29 @@ ${GLOBAL_USAGE}`;
 interface PrintedTag { tag: string; score?: number; state: string }
 type PrintedImage = { path: string; tags: PrintedTag[] } | { path: string; error: string };
 
-export const tag: Command = {
+export const tag = defineCommand({
   name: 'tag',
   summary: 'suggest tags for a folder\'s images (zero-shot + your confirmations)',
   usage: USAGE,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, {
-      ...GLOBAL_OPTIONS,
-      ...INDEX_OPTIONS,
-      tags: { type: 'string' },
-      vocab: { type: 'string' },
-      top: { type: 'string' },
-      threshold: { type: 'string' },
-      json: { type: 'boolean' },
-      save: { type: 'boolean' },
-      csv: { type: 'string' },
-    });
-    if (values.help) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
-    if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one folder, got ${positionals.length}` : 'missing the folder to tag');
+  options: {
+    ...GLOBAL_OPTIONS,
+    ...INDEX_OPTIONS,
+    tags: { type: 'string' },
+    vocab: { type: 'string' },
+    top: { type: 'string' },
+    threshold: { type: 'string' },
+    json: { type: 'boolean' },
+    save: { type: 'boolean' },
+    csv: { type: 'string' },
+  },
+  positionals: { min: 1, max: 1, missing: 'missing the folder to tag', tooMany: (n) => `expected one folder, got ${n}` },
+  async run(values, positionals) {
     if (values.tags !== undefined && values.vocab !== undefined) throw new UsageError('give either --tags or --vocab, not both');
     if (values.save && (values.tags !== undefined || values.vocab !== undefined)) {
       throw new UsageError('--save records results of the workspace vocabulary only; drop --tags/--vocab');
     }
-    const topK = values.top === undefined ? undefined : parseWhole(values.top, '--top');
-    const threshold = values.threshold === undefined ? undefined : parseUnit(values.threshold, '--threshold');
+    const topK = numberFlag('--top', values.top, 'tag.top');
+    const threshold = numberFlag('--threshold', values.threshold, 'tag.threshold');
     const folder = await folderArg(positionals[0], 'folder');
     const indexOptions = indexerOptionsFrom(folder, values);
 
@@ -114,7 +111,7 @@ export const tag: Command = {
         await store.save();
         printLines(process.stderr, `saved ${path.join(folder, TAGS_DATA_FILE)}`);
       }
-      if (values.csv) await store.exportTo(path.resolve(values.csv), 'csv');
+      if (values.csv) await exportTagsTo(store, path.resolve(values.csv), 'csv');
       if (values.json) process.stdout.write(`${JSON.stringify(printed)}\n`);
       else printText(printed);
       return 0;
@@ -122,7 +119,7 @@ export const tag: Command = {
       await engine.dispose();
     }
   },
-};
+});
 
 async function vocabularyFor(folder: string, tags: string | undefined, vocabFile: string | undefined): Promise<TagVocabulary> {
   if (tags !== undefined) {
@@ -148,14 +145,4 @@ function printText(images: PrintedImage[]): void {
   printLines(process.stdout, out);
 }
 
-function parseWhole(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a whole number >= 0, got "${v}"`);
-  return n;
-}
 
-function parseUnit(v: string, flag: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${flag} must be a number between 0 and 1, got "${v}"`);
-  return n;
-}

@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import { listImages, scanReferences } from '../../engine/references/scan';
 import { formatBytes } from '../../engine/util/format';
-import { type Command, UsageError, parseCommandArgs } from '../command';
+import { defineCommand } from '../command';
 import { folderArg } from './indexing';
 import { TEXT_SCAN_OPTIONS, TEXT_SCAN_USAGE, plural, printLines, textScanFrom } from './hygiene';
 
@@ -26,25 +26,21 @@ Options:
 
 ${TEXT_SCAN_USAGE}`;
 
-export const unusedCommand: Command = {
+export const unusedCommand = defineCommand({
   name: 'unused',
   summary: 'list images that no text file references',
   usage: USAGE,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, {
-      json: { type: 'boolean' },
-      'fail-on-unused': { type: 'boolean' },
-      include: { type: 'string', multiple: true },
-      exclude: { type: 'string', multiple: true },
-      'no-gitignore': { type: 'boolean' },
-      ...TEXT_SCAN_OPTIONS,
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
-    if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give exactly one folder' : 'which folder? give DIR');
+  options: {
+    json: { type: 'boolean' },
+    'fail-on-unused': { type: 'boolean' },
+    include: { type: 'string', multiple: true },
+    exclude: { type: 'string', multiple: true },
+    'no-gitignore': { type: 'boolean' },
+    ...TEXT_SCAN_OPTIONS,
+    help: { type: 'boolean', short: 'h' },
+  },
+  positionals: { min: 1, max: 1, missing: 'which folder? give DIR', tooMany: 'give exactly one folder' },
+  async run(values, positionals) {
     const folder = await folderArg(positionals[0], 'folder');
     const text = textScanFrom(values);
     const respectGitignore = !values['no-gitignore'];
@@ -72,4 +68,4 @@ export const unusedCommand: Command = {
     }
     return values['fail-on-unused'] && rows.length ? 1 : 0;
   },
-};
+});

@@ -5,8 +5,8 @@ import { defaultCacheDir } from '../../engine/models/resolve';
 import { openDataset } from '../../engine/reinforce/dataset';
 import { splitDatasetTeachers } from '../../engine/reinforce/teachers';
 import { verifyDataset, type VerifyReport } from '../../engine/reinforce/verify';
-import { type Command, GLOBAL_OPTIONS, UsageError, engineOptionsFrom, oneLine, parseCommandArgs } from '../command';
-import { datasetOptionsFrom, DATASET_OPTIONS, DATASET_USAGE, intFlag, numberFlag, openModels } from './reinforce';
+import { defineCommand, GLOBAL_OPTIONS, UsageError, engineOptionsFrom, numberFlag, oneLine } from '../command';
+import { datasetOptionsFrom, DATASET_OPTIONS, DATASET_USAGE, openModels } from './reinforce';
 import { printLines, statusLine } from '../output';
 
 const USAGE = `Usage: mobileclip-assets verify DATASET [options]
@@ -42,17 +42,16 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-export const verify: Command = {
+export const verify = defineCommand({
   name: 'verify',
   summary: "check a reinforced dataset (ours or Apple's) and replay a sample of its augmentations",
   usage: USAGE,
-  async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
-    if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
-    if (positionals.length !== 1) throw new UsageError('give exactly one dataset folder');
+  options: OPTIONS,
+  positionals: { min: 1, max: 1, missing: 'give exactly one dataset folder' },
+  async run(values, positionals) {
     if (values.model !== undefined) throw new UsageError('use --teacher to choose the teacher models');
-    const sample = intFlag(values, 'sample', 0) ?? 8;
-    const tolerance = numberFlag(values, 'tolerance', (n) => n > 0, 'a positive number');
+    const sample = numberFlag('--sample', values.sample, 'verify.sample') ?? 8;
+    const tolerance = numberFlag('--tolerance', values.tolerance, 'verify.tolerance');
     const dataset = path.resolve(positionals[0]!);
     const cacheDir = values['cache-dir'] ?? defaultCacheDir();
     const datasetOptions = datasetOptionsFrom(values);
@@ -92,7 +91,7 @@ export const verify: Command = {
     else printLines(process.stdout, describe(report));
     return report.ok ? 0 : 1;
   },
-};
+});
 
 function describe(r: VerifyReport): string[] {
   const lines: string[] = [];

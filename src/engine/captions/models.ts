@@ -18,7 +18,7 @@ import { ModelNotDownloadedError } from '../models/errors';
 import { cachedSha256 } from '../models/file-hash';
 import { findMissingFiles, type HubFilePlan } from '../models/hub';
 import { getManifest, listModels, ManifestError, registerManifestKind, validateFile, type ManifestFile, type ModelManifest } from '../models/manifest';
-import { DEFAULT_HUB_HOST, defaultModelsDir, hubFileDest, hubRevisionDir, localModelDir } from '../models/paths';
+import { DEFAULT_HUB_HOST, defaultModelsDir, hubFileDest, hubRevisionDir, isModelPath, localModelDir } from '../models/paths';
 import { isPrecision, onnxFileName, PRECISION_PREFERENCE } from '../models/precision';
 import { readRegularTextFile } from '../util/files';
 import { FILE_LIMITS } from '../util/limits';
@@ -157,18 +157,13 @@ export function captionerFilePlan(manifest: CaptionerManifest, dtype?: Captioner
   };
 }
 
-/** True when `spec` names a folder rather than a registry id. */
-function isFolderSpec(spec: string): boolean {
-  return spec.startsWith('local:') || path.isAbsolute(spec) || spec === '.' || spec === '..' || spec.startsWith('~') || /[\\/]/.test(spec);
-}
-
 /**
  * Resolves a captioner id or folder without touching the network. A registry captioner that is
  * not (fully) downloaded throws ModelNotDownloadedError naming each missing file.
  */
 export async function resolveCaptioner(spec: string = DEFAULT_CAPTIONER_ID, opts: CaptionerResolveOptions): Promise<ResolvedCaptioner> {
   const trimmed = spec.trim();
-  if (isFolderSpec(trimmed)) {
+  if (isModelPath(trimmed)) {
     return resolveCaptionerFolder(localModelDir(trimmed, opts.baseDir), opts);
   }
   const manifest = await getCaptionerManifest(trimmed, opts.modelsDir ?? defaultModelsDir());

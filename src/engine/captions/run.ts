@@ -88,6 +88,7 @@ export function captionRun(captioner: ResolvedCaptioner, settings: CaptionSettin
 }
 
 /** Captions `paths` (absolute image files under `opts.root`) and records them in the captions file. */
+// Long: one run whose steps (skip up-to-date, caption, checkpoint the file, progress, cancel) share its counters and file state.
 export async function captionImages(backend: CaptionBackend, paths: readonly string[], opts: CaptionImagesOptions): Promise<CaptionRunSummary> {
   const started = Date.now();
   const settings = resolveCaptionSettings(opts.settings);

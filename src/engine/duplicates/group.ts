@@ -8,8 +8,8 @@
 // Pairs a team marked "not duplicates" (./decisions.ts) are never joined, even through a third
 // image. The result is plain data for the CLI table, the JSON output and the editor's view.
 import type { IndexEntry, IndexSnapshot } from '../index/format';
-import { allocVectors } from '../search/simd';
-import { TopK, dotRow, dotRows } from '../search/topk';
+import { TopK } from '../search/topk';
+import { allocVectors, dotRow, dotRows } from '../vectors';
 import { separatedBy, type DuplicateDecisions } from './decisions';
 import {
   aspectCompatible,
@@ -101,6 +101,7 @@ interface Edge {
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+// Long: one pass of stages (exact copies, embedding neighbours, pixel checks, union) over the same arrays and progress.
 export async function groupDuplicates(
   snapshot: IndexSnapshot,
   signatures: ReadonlyMap<string, PixelSignature>,

@@ -2,7 +2,7 @@
 // size from the output shape (or a probe run), the image size from the input shape (or the
 // preprocessor config), batching from whether the batch axis is symbolic.
 import * as ort from 'onnxruntime-node';
-import { l2Normalize } from './normalize';
+import { l2Normalize } from '../vectors';
 import { type SessionSettings, createSession } from './providers';
 
 type TensorMeta = { name: string; type: string; shape: ReadonlyArray<number | string> };

@@ -290,7 +290,7 @@ export async function getManifest(id: string, modelsDir: string): Promise<ModelM
     }
   }
   if (!file) {
-    const known = (await listModels(modelsDir).catch(() => [])).map((m) => m.id);
+    const known = (await listModels(modelsDir).catch(() => [])).map((m) => m.id); // only to name alternatives in the error
     throw new Error(`unknown model "${id}". Known models: ${known.join(', ') || '(none)'}. To use your own model, pass the path of a folder laid out like the Hugging Face ONNX exports.`);
   }
   return loadManifestFile(file);

@@ -5,8 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { getManifest, isClipManifest, type ClipManifest } from './manifest';
 import { clipFilePlan } from './hub';
-import { defaultModelsDir, localModelDir } from './paths';
-import { isModelPath } from './resolve';
+import { defaultModelsDir, isModelPath, localModelDir } from './paths';
 import type { Precision } from '../types';
 
 export interface ModelDescription {

@@ -41,6 +41,11 @@ export function expandHome(p: string, home = os.homedir()): string {
   return p;
 }
 
+/** True when a model setting names a folder (see localModelDir) rather than a registry id. */
+export function isModelPath(spec: string): boolean {
+  return spec.startsWith('local:') || path.isAbsolute(spec) || spec === '.' || spec === '..' || spec === '~' || /[\\/]/.test(spec);
+}
+
 /**
  * The folder a model setting names (`local:<path>`, `~/…`, an absolute path, or one relative to
  * `baseDir`, the first workspace folder in the extension and the working directory in the CLI).

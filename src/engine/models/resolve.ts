@@ -3,14 +3,13 @@
 // Never touches the network: a registry model that is not in the cache fails with
 // ModelNotDownloadedError, which says which file to put where (see download.ts to fetch them).
 import { createHash } from 'node:crypto';
-import * as path from 'node:path';
 import type { Precision, ResolvedModel } from '../types';
 import { ModelNotDownloadedError } from './errors';
 import { cachedSha256 } from './file-hash';
 import { clipFilePlan, findMissingFiles } from './hub';
 import { externalDataFile, resolveLocalFolder } from './local';
 import { getManifest, isClipManifest, type ClipManifest, type ManifestFile } from './manifest';
-import { DEFAULT_HUB_HOST, defaultModelsDir, hubFileDest, hubRevisionDir, localModelDir } from './paths';
+import { DEFAULT_HUB_HOST, defaultModelsDir, hubFileDest, hubRevisionDir, isModelPath, localModelDir } from './paths';
 import { readRegularTextFile } from '../util/files';
 import { FILE_LIMITS } from '../util/limits';
 
@@ -34,11 +33,6 @@ export interface ResolveOptions {
 }
 
 const FINGERPRINT_VERSION = 1;
-
-/** True when `spec` names a folder rather than a registry id. */
-export function isModelPath(spec: string): boolean {
-  return spec.startsWith('local:') || path.isAbsolute(spec) || spec === '.' || spec === '..' || spec === '~' || /[\\/]/.test(spec);
-}
 
 export async function resolveModel(spec: string, opts: ResolveOptions): Promise<ResolvedModel> {
   const trimmed = spec.trim();

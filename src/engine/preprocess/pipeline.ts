@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { AugmentParams, ThumbnailOptions } from '../types';
+import { thumbnailPath } from '../index/thumbnails';
 import { writeFileAtomic } from '../util/atomic';
 import { readRegularFile, UnreadableFileError } from '../util/files';
 import { WeightedLimiter } from '../util/limiter';
@@ -133,7 +134,7 @@ export async function preprocessImage(file: string, req: PreprocessRequest): Pro
   const probe = await (shared.probe ??= readImageFile(file).then((bytes) => probeImage(file, bytes, req)));
   const out: PreprocessedImage = { sha256: probe.sha256, width: probe.width, height: probe.height };
 
-  const thumbPath = req.thumbnails ? thumbnailPath(probe.sha256, req.thumbnails) : undefined;
+  const thumbPath = req.thumbnails ? thumbnailPath(path.resolve(req.thumbnails.dir), probe.sha256, req.thumbnails.size) : undefined;
   const needThumb = thumbPath !== undefined && !(await exists(thumbPath));
   const model = req.model;
 
@@ -551,10 +552,6 @@ export function toTensor(img: RgbImage, cfg: PreprocessConfig): Float32Array {
     for (let i = 0; i < plane; i++) out[base + i] = (img.data[i * 3 + c] * scale - mean) * inv;
   }
   return out;
-}
-
-export function thumbnailPath(sha256: string, opts: ThumbnailOptions): string {
-  return path.join(path.resolve(opts.dir), `${sha256}-${opts.size}.webp`);
 }
 
 /** Longest side `size`, aspect kept (exact sizes, so huge ones resize across first too). */

@@ -2,6 +2,7 @@
 // only its own contribution (the extension's file watcher calls updateFile; the CLI's streaming
 // scan calls it once per file). Only the mentions are kept, never the text, so memory grows with
 // the number of image mentions, not with the size of the repository.
+import { DEFAULT_IMAGE_EXTENSIONS } from '../index/scan';
 import { findPathMentions, LineMap, mayMention, type Range } from './mentions';
 import { ImageSet, resolveMention, type ResolvedHow } from './resolve';
 
@@ -152,5 +153,8 @@ export class ReferenceIndex {
   }
 }
 
-/** Extensions searched for in text even when no image of that type exists yet. */
-export const COMMON_IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'gif', 'webp', 'avif', 'tiff', 'tif', 'svg', 'ico', 'bmp'] as const;
+/**
+ * Extensions searched for in text even when no image of that type exists yet: the index's image
+ * types, and icons and bitmaps that code refers to although the index does not decode them.
+ */
+export const COMMON_IMAGE_EXTENSIONS = [...DEFAULT_IMAGE_EXTENSIONS, 'ico', 'bmp'] as const;

@@ -16,6 +16,7 @@ import type { Matrix } from './npy';
 import { readTarSamples, type TarSample } from './tar';
 import { decompressParams, parseAugmentationConfig, type AugmentParams, type AugmentationConfig } from './transforms';
 import type { ViewSource } from '../worker/protocol';
+import { l2Norm } from '../vectors';
 
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
 
@@ -251,6 +252,7 @@ export async function* datasetSamples(ds: OpenedDataset, onShardError?: (shard: 
  * Checks one sample field by field and assembles it. `dim` is the embedding width when known
  * (manifest, user, or the first sample), `augmentations` the count our manifest promises.
  */
+// Long: a flat list of per-member checks in the order Apple's loader reads a sample; splitting it would scatter that order.
 export async function checkSample(ds: OpenedDataset, raw: TarSample, dim: number | undefined, augmentations?: number): Promise<SampleCheck & { parsed: ParsedMembers }> {
   const p = parseMembers(raw.key, raw.members);
   const problems = [...p.problems];
@@ -367,9 +369,7 @@ function concatRows(ms: Matrix[]): Matrix {
 }
 
 function rowNorm(m: Matrix, r: number): number {
-  let s = 0;
-  for (let j = 0; j < m.shape[1]; j++) s += m.data[r * m.shape[1] + j]! ** 2;
-  return Math.sqrt(s);
+  return l2Norm(m.data.subarray(r * m.shape[1], (r + 1) * m.shape[1]));
 }
 
 function normProblems(name: string, m: Matrix, slices: Array<[number, number]>, tol: number, zeroRow0: boolean): string[] {
@@ -377,9 +377,7 @@ function normProblems(name: string, m: Matrix, slices: Array<[number, number]>, 
   if (slices[slices.length - 1]![1] !== dim) return [`${name}: ${dim} columns, the teacher dims sum to ${slices[slices.length - 1]![1]}`];
   for (let r = 0; r < m.shape[0]; r++) {
     for (const [a, b] of slices) {
-      let sum = 0;
-      for (let j = a; j < b; j++) sum += m.data[r * dim + j]! ** 2;
-      const norm = Math.sqrt(sum);
+      const norm = l2Norm(m.data.subarray(r * dim + a, r * dim + b));
       const expectZero = zeroRow0 && r === 0;
       if (expectZero ? norm !== 0 : Math.abs(norm - 1) > tol) {
         return [`${name} row ${r} columns ${a}-${b - 1}: norm ${norm.toFixed(6)}, expected ${expectZero ? '0 (no caption)' : '1 (each teacher block is L2-normalized)'}`];

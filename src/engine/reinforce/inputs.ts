@@ -2,7 +2,7 @@
 // captions (a `.txt` sidecar per image, or a CSV/TSV/JSONL manifest with path + caption columns).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { symlinkedFileProblem } from '../index/scan';
+import { DEFAULT_IMAGE_EXTENSIONS, symlinkedFileProblem } from '../index/scan';
 import { resolveInside } from '../util/atomic';
 import { readRegularTextFile, UnreadableFileError } from '../util/files';
 
@@ -13,7 +13,7 @@ const MAX_CAPTION_MANIFEST_BYTES = 512 * 1024 * 1024;
 /** Raster formats the decoder reads. Vector images (SVG) are left out: their pixel size
  * depends on the rasterization density, so crop boxes would not mean the same pixels for
  * teachers with different input sizes. */
-export const REINFORCE_IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.gif', '.avif', '.tif', '.tiff'] as const;
+export const REINFORCE_IMAGE_EXTENSIONS: readonly string[] = DEFAULT_IMAGE_EXTENSIONS.filter((e) => e !== 'svg').map((e) => `.${e}`);
 
 export type CaptionOrigin = 'sidecar' | 'manifest' | 'filename' | 'none';
 
@@ -45,7 +45,7 @@ export async function listImages(root: string, exclude: readonly string[] = [], 
   const excluded = new Set(exclude.map((e) => path.resolve(e)));
   const base = path.resolve(root);
   const realRoot = await fs.realpath(base).catch(() => base);
-  const isImageName = (name: string) => (REINFORCE_IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase());
+  const isImageName = (name: string) => REINFORCE_IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase());
   const out: string[] = [];
   const walk = async (dir: string, rel: string): Promise<void> => {
     const entries = await fs.readdir(dir, { withFileTypes: true });

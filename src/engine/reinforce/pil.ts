@@ -206,6 +206,7 @@ const coord = (v: number): number => (v < 0 ? -1 : Math.trunc(v));
  * paths of ImagingTransformAffine (pure scaling, 16.16 fixed point, float) are reproduced, as they
  * round differently.
  */
+// Long: kept statement for statement next to Pillow's C so the two can be compared when pixels differ.
 export function affine(img: RgbPixels, a: readonly number[], width = img.width, height = img.height): RgbPixels {
   const out = rgbPixels(width, height);
   const src = img.data;

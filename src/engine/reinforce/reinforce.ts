@@ -21,6 +21,7 @@ import { RNG_DESCRIPTION } from './rng';
 import { ShardWriter } from './shard-writer';
 import { packMembers } from './tar';
 import { compressParams, type AugmentationConfig } from './transforms';
+import { writeNormalized } from '../vectors';
 
 /** What reinforcement needs of a teacher model (an Engine; the worker makes images and views). */
 export type ReinforceTeacher = Pick<Engine, 'info' | 'model' | 'options' | 'embedTexts' | 'embedViews' | 'storeImage'>;
@@ -91,6 +92,7 @@ export const STATE_DIR = '.reinforce';
 const CAPTION_CHUNK = 8;
 const GENERATOR = 'mobileclip-assets reinforce';
 
+// Long: the run (resume check, captions, shard pipeline, progress, final manifest) shares its state and cleanup; helpers below hold each step.
 export async function reinforceDataset(opts: ReinforceOptions): Promise<ReinforceSummary> {
   const started = Date.now();
   if (opts.teachers.length === 0) throw new Error('reinforce needs at least one teacher model');
@@ -154,7 +156,7 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
     throw new Error(`${out} holds an unfinished run with other inputs or settings; rerun it unchanged to finish it, or choose another output folder`);
   }
   if (!state) {
-    const leftovers = (await fs.readdir(path.join(out, SHARD_DIR)).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
+    const leftovers = (await readdirIfExists(path.join(out, SHARD_DIR))).filter((n) => !n.startsWith('.'));
     if (leftovers.length) throw new Error(`${path.join(out, SHARD_DIR)} already has files but no run state; choose an empty output folder`);
     await writeJsonAtomic(statePath, { runKey });
   }
@@ -334,10 +336,15 @@ export function appleLoaderVerdict(withoutSyn: number, withoutCaption: number): 
 /** Writes v / |v| (accumulated in float64) into `dst` at `at`. */
 function putNormalized(dst: Float32Array, at: number, v: Float32Array, d: number): void {
   if (v.length !== d) throw new Error(`teacher returned a ${v.length}-d embedding, its model info says ${d}`);
-  let sum = 0;
-  for (let j = 0; j < d; j++) sum += v[j]! * v[j]!;
-  const inv = sum > 0 ? 1 / Math.sqrt(sum) : 0;
-  for (let j = 0; j < d; j++) dst[at + j] = v[j]! * inv;
+  writeNormalized(dst, at, v, d);
+}
+
+/** The names in `dir`, or none when it does not exist (any other failure is thrown). */
+async function readdirIfExists(dir: string): Promise<string[]> {
+  return fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
 }
 
 async function readJson<T>(file: string): Promise<T | undefined> {

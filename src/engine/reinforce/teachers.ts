@@ -1,6 +1,6 @@
 // Which teachers a reinforced dataset uses when the user names none: the two largest MobileCLIP
 // variants that are available offline (the CLI and the extension share this rule).
-import { isModelPath } from '../models/resolve';
+import { isModelPath } from '../models/paths';
 
 /** Largest first: B (LT) and B are the strongest teachers, S0 the weakest. */
 export const TEACHER_PREFERENCE: readonly string[] = ['mobileclip-blt', 'mobileclip-b', 'mobileclip-s2', 'mobileclip-s1', 'mobileclip-s0'];

@@ -103,6 +103,7 @@ const ALLOWED_GLOBALS = new Set(['collections OrderedDict', 'torch._utils _rebui
 const MARK = Symbol('mark');
 
 /** The pickle opcodes of protocols 2-4 that torch.save emits for a dict of tensors. */
+// Long: one switch over the pickle opcodes, as the reference unpickler is written.
 function unpickle(bytes: Uint8Array): unknown {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stack: unknown[] = [];

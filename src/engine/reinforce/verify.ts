@@ -11,6 +11,7 @@ import { checkSample, datasetSamples, inferTeacherDims, openDataset, type Datase
 import { teacherSlices, type ShardEntry } from './format';
 import { sha256File } from './shard-writer';
 import { END_OF_ARCHIVE, TAR_BLOCK } from './tar';
+import { l2Norm } from '../vectors';
 
 export interface VerifyProblem {
   /** Shard file, "shard key", "manifest.json", the config file or "teachers". */
@@ -59,6 +60,7 @@ export interface VerifyReport {
 
 const MAX_KEPT_FOR_REPLAY = 64;
 
+// Long: the structural pass and the replay pass fill one report and share the opened dataset.
 export async function verifyDataset(opts: VerifyOptions): Promise<VerifyReport> {
   const problems: VerifyProblem[] = [];
   const report = (where: string, problem: string) => problems.push({ where, problem });
@@ -254,9 +256,8 @@ async function replaySamples(
  * worst component exceeds `tol` plus the rounding of the stored dtype (bf16/fp16 rows are coarse).
  */
 function compare(stored: Float32Array, at: number, fresh: Float32Array, d: number, dtype: string, tol: number): { deviation: number; cosine: number; excess: number } {
-  let sum = 0;
-  for (let j = 0; j < d; j++) sum += fresh[j]! * fresh[j]!;
-  const inv = sum > 0 ? 1 / Math.sqrt(sum) : 0;
+  const norm = l2Norm(fresh, d);
+  const inv = norm > 0 ? 1 / norm : 0;
   const mantissaBits = dtype === 'bfloat16' ? 7 : /f2$|float16/.test(dtype) ? 10 : 23;
   let max = 0;
   let excess = 0;

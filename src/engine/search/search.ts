@@ -10,7 +10,8 @@ import { isItemError } from '../types';
 import { compileFilters, type TagsOf } from './filters';
 import { hasFilters, normalizeFolder, parseQuery, type ParsedQuery, type QueryTerm } from './query';
 import { NameRanking, PathWordsCache, nameQuery, type RankingMode } from './ranking';
-import { TopK, dotRow, dotRows } from './topk';
+import { TopK } from './topk';
+import { dotRow, dotRows, l2Norm, normalizeInPlace } from '../vectors';
 
 /**
  * Cosine below which a text→image match is not worth showing. MobileCLIP text-image cosines sit
@@ -97,19 +98,10 @@ export function queryKind(query: ParsedQuery): 'rank' | 'filter' {
   throw new QueryError(`${typed} only pushes matching images down: add what to look for, e.g. “cat ${typed}”`);
 }
 
-function normalizeInPlace(v: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < v.length; i++) sum += v[i]! * v[i]!;
-  const norm = Math.sqrt(sum);
-  if (norm > 0) for (let i = 0; i < v.length; i++) v[i]! /= norm;
-  return norm;
-}
-
 function addScaled(target: Float32Array, v: Float32Array, weight: number): void {
   // Terms are normalized before weighting so each counts by its weight, not its raw length.
-  let sum = 0;
-  for (let i = 0; i < v.length; i++) sum += v[i]! * v[i]!;
-  const scale = sum > 0 ? weight / Math.sqrt(sum) : 0;
+  const norm = l2Norm(v);
+  const scale = norm > 0 ? weight / norm : 0;
   for (let i = 0; i < v.length; i++) target[i]! += v[i]! * scale;
 }
 

@@ -216,12 +216,6 @@ export function allocVectorBytes(byteLength: number): Uint8Array {
   }
 }
 
-/** A zeroed Float32Array of `length` values in kernel memory (see allocVectorBytes). */
-export function allocVectors(length: number): Float32Array {
-  const bytes = allocVectorBytes(length * 4);
-  return new Float32Array(bytes.buffer, bytes.byteOffset, length);
-}
-
 /** Whether simdDot can score `dim`-value rows of this kind held in `bytes` in place. */
 export function isSimdDottable(bytes: ArrayBufferView, kind: RowKind, dim: number): boolean {
   const step = kind === 'i8' ? 16 : 8;

@@ -1,56 +1,5 @@
-// Exact brute-force scoring over an index's vectors (a VectorTable in any storage precision) or
-// one contiguous Float32Array, and partial top-k selection with a bounded min-heap (O(n log k), no
-// full sort).
-import { simdDotRows } from './simd';
-import type { VectorTable } from './vectors';
-
-/** out[r] = dot(vectors[r], query) for every row (cosine, as both sides are L2-normalized). */
-export function dotRows(vectors: Float32Array | VectorTable, dim: number, query: Float32Array, out: Float32Array): Float32Array {
-  if (!(vectors instanceof Float32Array)) return vectors.dotRows(query, out);
-  // Index vectors live where the SIMD kernel reads them at memory speed; this loop is the fallback.
-  if (simdDotRows(vectors, dim, query, out)) return out;
-  const rows = Math.floor(vectors.length / dim);
-  let r = 0;
-  // Four rows per pass: each query value is loaded once for four rows and the four sums are
-  // independent, which measured ~25% faster than one row with four accumulators.
-  for (; r + 3 < rows; r += 4) {
-    const o0 = r * dim;
-    const o1 = o0 + dim;
-    const o2 = o1 + dim;
-    const o3 = o2 + dim;
-    let a = 0;
-    let b = 0;
-    let c = 0;
-    let d = 0;
-    for (let j = 0; j < dim; j++) {
-      const x = query[j]!;
-      a += vectors[o0 + j]! * x;
-      b += vectors[o1 + j]! * x;
-      c += vectors[o2 + j]! * x;
-      d += vectors[o3 + j]! * x;
-    }
-    out[r] = a;
-    out[r + 1] = b;
-    out[r + 2] = c;
-    out[r + 3] = d;
-  }
-  for (; r < rows; r++) {
-    const o = r * dim;
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += vectors[o + j]! * query[j]!;
-    out[r] = s;
-  }
-  return out;
-}
-
-/** dot(vectors[row], query) for one row. */
-export function dotRow(vectors: Float32Array | VectorTable, dim: number, row: number, query: Float32Array): number {
-  if (!(vectors instanceof Float32Array)) return vectors.dotRow(row, query);
-  const o = row * dim;
-  let s = 0;
-  for (let j = 0; j < dim; j++) s += vectors[o + j]! * query[j]!;
-  return s;
-}
+// Partial top-k selection with a bounded min-heap (O(n log k), no full sort); the scores come from
+// ../vectors.ts's dotRows.
 
 export interface Ranked {
   index: number;

@@ -3,7 +3,7 @@
 // 4 bytes a row). The bytes are laid out as in the vector file, so loading an index is one copy.
 import { decodeFloat16, encodeFloat16, fromHalfBits } from '../index/float16';
 import { allocVectorBytes, rowBytes, simdDot, type RowKind } from './simd';
-import { dotRows as dotFloat32Rows } from './topk';
+import { dotRows as dotFloat32Rows } from '../vectors';
 
 export type VectorDType = 'float32' | 'float16' | 'int8';
 

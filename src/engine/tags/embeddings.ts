@@ -2,7 +2,8 @@
 // the vocabulary turned into unit tag/background directions for scoring.
 import type { ImageTextEmbedder } from '../api';
 import { writeJsonAtomic } from '../util/atomic';
-import { meanDirection, normalized, type TagScorer } from './scoring';
+import { meanDirection, type TagScorer } from './scoring';
+import { normalized } from '../vectors';
 import type { TagVocabulary } from './vocabulary';
 import { readRegularTextFile } from '../util/files';
 import { FILE_LIMITS } from '../util/limits';

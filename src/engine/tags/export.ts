@@ -2,7 +2,12 @@
 import { promises as fs } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic';
 import { compareTags } from './order';
-import type { TagEntry, TagMark } from './store';
+import * as path from 'node:path';
+import { resolveInside } from '../util/atomic';
+import { checkWriteFolder } from '../util/folders';
+import { errorMessage } from '../util/errors';
+import type { ItemError } from '../types';
+import type { TagEntry, TagMark, TagStore } from './store';
 import { readRegularFileIfExists } from '../util/files';
 import { FILE_LIMITS } from '../util/limits';
 
@@ -119,4 +124,34 @@ export async function removeXmpSidecar(imageAbsPath: string): Promise<void> {
 
 function xmlEscape(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+/** CSV (one row per image and tag) or JSON (one object per image) of a store's current tags. */
+export function exportTags(store: TagStore, format: ExportFormat, options: ExportOptions = {}): string {
+  const rows = store.paths().map((p) => ({ path: p, entry: store.get(p)! }));
+  return format === 'csv' ? toCsv(rows, options) : toJsonExport(rows, options);
+}
+
+export async function exportTagsTo(store: TagStore, file: string, format: ExportFormat, options: ExportOptions = {}): Promise<void> {
+  await writeFileAtomic(file, exportTags(store, format, options));
+}
+
+/**
+ * Bring the `<image>.xmp` sidecars of `relPaths` (e.g. what `store.save()` returned) in line with
+ * the store: written for images it has, ours removed for images it lost. Never into an image folder
+ * that links out of `store.folder`; per-image problems are returned, never thrown.
+ */
+export async function writeXmpSidecars(store: TagStore, relPaths: Iterable<string>): Promise<ItemError[]> {
+  const errors: ItemError[] = [];
+  for (const p of relPaths) {
+    try {
+      const abs = resolveInside(store.folder, p);
+      await checkWriteFolder(store.folder, path.dirname(abs)); // the image's folder may be a link out of the workspace
+      if (store.get(p)) await writeXmpSidecar(abs, store.tagsOf(p));
+      else await removeXmpSidecar(abs);
+    } catch (err) {
+      errors.push({ input: p, error: errorMessage(err) });
+    }
+  }
+  return errors;
 }

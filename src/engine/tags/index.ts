@@ -10,6 +10,6 @@ export type { OrderedTag } from './order';
 export type { TagImageInput, TagImagesResult, TagRunOptions, TagSuggestion, AutoTaggerOptions, FewShotOptions } from './tagger';
 export { TagEmbeddingCache, sharedTagEmbeddingCache, prepareVocabulary } from './embeddings';
 export type { ExportFormat, ExportOptions, ExportedImage, ExportedTag } from './export';
-export { xmpSidecarPath } from './export';
+export { exportTags, exportTagsTo, writeXmpSidecars, xmpSidecarPath } from './export';
 export { normalizeTagName, checkTagName } from './names';
 export { imagesFromSnapshot } from './from-index';

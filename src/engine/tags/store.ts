@@ -18,7 +18,6 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { pruneTempFiles, resolveInside, stableStringify, writeFileAtomic } from '../util/atomic';
 import { boundaryFor, checkWriteFolder } from '../util/folders';
-import { toCsv, toJsonExport, removeXmpSidecar, writeXmpSidecar, type ExportFormat, type ExportOptions } from './export';
 import { checkRelativePath, checkTagName, describe, normalizeRelativePath, normalizeTagName } from './names';
 import { compareTags } from './order';
 import { readRegularFileIfExists } from '../util/files';
@@ -49,8 +48,6 @@ export interface TagEntry {
 export interface TagStoreOptions {
   /** Tags file to use instead of `<folder>/.vscode/asset-tags.data.json`. */
   file?: string;
-  /** Also write `<image>.xmp` sidecars (dc:subject) for changed images on save. Off by default. */
-  xmpSidecars?: boolean;
 }
 
 export interface AutoTagUpdate {
@@ -80,7 +77,7 @@ export class TagStore {
   private syncedHash: string | undefined;
   private saving: Promise<void> = Promise.resolve();
 
-  private constructor(readonly folder: string, readonly file: string, private readonly options: TagStoreOptions) {}
+  private constructor(readonly folder: string, readonly file: string) {}
 
   /**
    * Load the folder's tags file (missing = empty store). A file that is not valid JSON throws (the
@@ -89,7 +86,7 @@ export class TagStore {
    */
   static async load(folder: string, options: TagStoreOptions = {}): Promise<TagStore> {
     const root = path.resolve(folder);
-    const store = new TagStore(root, options.file ? path.resolve(options.file) : path.join(root, TAGS_DATA_FILE), options);
+    const store = new TagStore(root, options.file ? path.resolve(options.file) : path.join(root, TAGS_DATA_FILE));
     // A writer killed mid-write leaves `.asset-tags.data.json.<pid>.<hex>.tmp` beside the file.
     await checkWriteFolder(boundaryFor(root, path.dirname(store.file)), path.dirname(store.file)).then(
       () => pruneTempFiles(path.dirname(store.file), (target) => target === path.basename(store.file)),
@@ -294,27 +291,17 @@ export class TagStore {
 
   // --- output -------------------------------------------------------------------------------
 
-  /** CSV (one row per image and tag) or JSON (one object per image) of the current tags. */
-  export(format: ExportFormat, options: ExportOptions = {}): string {
-    const rows = this.paths().map((p) => ({ path: p, entry: this.images.get(p)! }));
-    return format === 'csv' ? toCsv(rows, options) : toJsonExport(rows, options);
-  }
-
-  async exportTo(file: string, format: ExportFormat, options: ExportOptions = {}): Promise<void> {
-    await writeFileAtomic(file, this.export(format, options));
-  }
-
   /**
    * Write the tags file atomically. If someone else changed the file since it was read (another
    * window, a `git pull`), their entries are kept except for the images changed here.
    */
-  save(): Promise<void> {
+  save(): Promise<string[]> {
     const run = this.saving.then(() => this.saveNow());
-    this.saving = run.catch(() => undefined);
+    this.saving = run.then(() => undefined, () => undefined); // the next save runs after this one either way; the caller sees this one's failure
     return run;
   }
 
-  private async saveNow(): Promise<void> {
+  private async saveNow(): Promise<string[]> {
     const text = await readText(this.file);
     // Snapshot after the read: from here to stringify nothing awaits, so no edit can slip between.
     const changed = new Map(this.dirty);
@@ -335,7 +322,7 @@ export class TagStore {
       this.dirty.delete(p);
       this.userEdits.delete(p);
     }
-    if (this.options.xmpSidecars) await this.writeSidecars(changed.keys());
+    return [...changed.keys()];
   }
 
   /**
@@ -382,23 +369,6 @@ export class TagStore {
     this.syncedHash = hashText(text);
     this.version++;
     this.decisionVersion++;
-  }
-
-  /** Per-image problems writing sidecars are collected, never thrown. */
-  readonly sidecarErrors: { input: string; error: string }[] = [];
-
-  private async writeSidecars(paths: Iterable<string>): Promise<void> {
-    for (const p of paths) {
-      try {
-        const abs = resolveInside(this.folder, p);
-        await checkWriteFolder(this.folder, path.dirname(abs)); // the image's folder may be a link out of the workspace
-        const e = this.images.get(p);
-        if (e) await writeXmpSidecar(abs, this.tagsOf(p));
-        else await removeXmpSidecar(abs);
-      } catch (err) {
-        this.sidecarErrors.push({ input: p, error: (err as Error).message });
-      }
-    }
   }
 
   private toJson(): unknown {

@@ -11,6 +11,9 @@ export interface NumericLimit {
   integer: boolean;
   /** How the value reads in messages. */
   unit?: string;
+  /** The bound itself is out of range (e.g. a learning rate must be above 0). */
+  minExclusive?: boolean;
+  maxExclusive?: boolean;
 }
 
 const MIB = 1024 * 1024;
@@ -60,6 +63,19 @@ export const LIMITS = {
   'thumbnail-size': { min: 16, max: 1024, integer: true, unit: 'px' },
   'checkpoint-every': { min: 1, max: 1_000_000, integer: true },
   top: { min: 1, max: 100_000, integer: true },
+  'tag.top': { min: 0, max: 1000, integer: true },
+  'tag.threshold': { min: 0, max: 1, integer: false },
+  'reinforce.flip': { min: 0, max: 1, integer: false },
+  'reinforce.shard-size': { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true },
+  /** Synthetic captions per image (0: none), at most as many as captions.count allows. */
+  'reinforce.syn': { min: 0, max: 50, integer: true },
+  'distill.lambda': { min: 0, max: 1, integer: false },
+  'distill.holdout': { min: 0, max: 1, integer: false, minExclusive: true, maxExclusive: true },
+  'distill.lr': { min: 0, max: Infinity, integer: false, minExclusive: true },
+  'distill.epochs': { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+  'distill.batch-size': { min: 2, max: Number.MAX_SAFE_INTEGER, integer: true },
+  'verify.sample': { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+  'verify.tolerance': { min: 0, max: Infinity, integer: false, minExclusive: true },
 } as const satisfies Record<string, NumericLimit>;
 
 export type LimitKey = keyof typeof LIMITS;
@@ -76,10 +92,20 @@ export function clampSetting(key: LimitKey, value: unknown, fallback: number): n
 export function limitProblem(key: LimitKey, value: number): string | undefined {
   const limit: NumericLimit = LIMITS[key];
   const kind = limit.integer ? 'a whole number' : 'a number';
-  if (!Number.isFinite(value) || (limit.integer && !Number.isInteger(value)) || value < limit.min || value > limit.max) {
-    return `must be ${kind} from ${limit.min} to ${limit.max}${limit.unit ? ` ${limit.unit}` : ''}`;
+  const below = limit.minExclusive ? value <= limit.min : value < limit.min;
+  const above = limit.maxExclusive ? value >= limit.max : value > limit.max;
+  if (!Number.isFinite(value) || (limit.integer && !Number.isInteger(value)) || below || above) {
+    return `must be ${kind} ${rangeText(limit)}${limit.unit ? ` ${limit.unit}` : ''}`;
   }
   return undefined;
+}
+
+/** "from 0 to 1", "above 0", "at least 2", "above 0 and below 1": the range as a message says it. */
+function rangeText(limit: NumericLimit): string {
+  const open = limit.max >= Number.MAX_SAFE_INTEGER;
+  if (!limit.minExclusive && !limit.maxExclusive && !open) return `from ${limit.min} to ${limit.max}`;
+  const low = `${limit.minExclusive ? 'above' : 'at least'} ${limit.min}`;
+  return open ? low : `${low} and ${limit.maxExclusive ? 'below' : 'at most'} ${limit.max}`;
 }
 
 /** Megapixels setting → the decoder's pixel budget (never 0, which would mean "no limit"). */

@@ -6,7 +6,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import * as os from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { CaptionResult, LoadRequest, PixelSignatureResult, WorkerMessage, WorkerRequestBody, WorkerResults } from './protocol';
+import type { CaptionResult, PixelSignatureResult, WorkerMessage, WorkerRequestBody, WorkerResults } from './protocol';
 import type { ImageResult } from '../types';
 
 export type RequestType = WorkerRequestBody['type'];
@@ -278,5 +278,3 @@ function abortError(): Error {
   err.name = 'AbortError';
   return err;
 }
-
-export type { LoadRequest };

@@ -8,9 +8,11 @@
 // burst of changes is marked `bulk` so the library can rescan instead of trusting every event.
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
+import { DEFAULT_IMAGE_EXTENSIONS } from '../../engine/index/scan';
+import { isImageFile } from '../paths';
 
-const IMAGE_GLOB = '**/*.{png,PNG,jpg,JPG,jpeg,JPEG,gif,GIF,webp,WEBP,avif,AVIF,tiff,TIFF,tif,TIF,svg,SVG}';
-const IMAGE_FILE = /\.(png|jpe?g|gif|webp|avif|tiff?|svg)$/i;
+// The index's image types in both cases: file watchers match case-sensitively on Linux.
+const IMAGE_GLOB = `**/*.{${DEFAULT_IMAGE_EXTENSIONS.flatMap((e) => [e, e.toUpperCase()]).join(',')}}`;
 
 /** More events than this in one batch is a bulk change (copy, move, checkout). */
 export const BULK_EVENTS = 50;
@@ -52,7 +54,7 @@ export class DebouncedImageWatcher implements vscode.Disposable {
 
   /** A created path that is not an image: a folder is handed over (the indexer scans it). */
   private async createdFolder(uri: vscode.Uri): Promise<void> {
-    if (uri.scheme !== 'file' || IMAGE_FILE.test(uri.fsPath)) return;
+    if (uri.scheme !== 'file' || isImageFile(uri.fsPath)) return;
     const st = await fs.stat(uri.fsPath).catch(() => undefined);
     if (st?.isDirectory()) this.add(uri, 'changed');
   }

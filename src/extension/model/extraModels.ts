@@ -7,7 +7,8 @@ import {
   captionerFilePlan, CaptionerFolderError, getCaptionerManifest, resolveCaptioner, type ResolvedCaptioner,
 } from '../../engine/captions';
 import { downloadHubFiles, downloadModel } from '../../engine/models/download';
-import { defaultModelsDir, getManifest, isModelPath, ModelNotDownloadedError, resolveModel } from '../../engine/models/resolve';
+import { isModelPath } from '../../engine/models/paths';
+import { defaultModelsDir, getManifest, ModelNotDownloadedError, resolveModel } from '../../engine/models/resolve';
 import type { ResolvedModel } from '../../engine/types';
 import { errorMessage, firstLineOf, isAbortError } from '../../engine/util/errors';
 import { log } from '../log';

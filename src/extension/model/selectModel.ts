@@ -3,7 +3,8 @@
 import * as vscode from 'vscode';
 import { findMissingFiles, clipFilePlan } from '../../engine/models/hub';
 import { folderModelName } from '../../engine/models/names';
-import { DEFAULT_MODEL_ID, defaultModelsDir, isClipManifest, isModelPath, listModels, type ClipManifest, type ModelManifest } from '../../engine/models/resolve';
+import { isModelPath } from '../../engine/models/paths';
+import { DEFAULT_MODEL_ID, defaultModelsDir, isClipManifest, listModels, type ClipManifest, type ModelManifest } from '../../engine/models/resolve';
 import { formatBytes } from '../../engine/util/format';
 import { localModelDir } from '../../engine/models/paths';
 import { showOrderedQuickPick } from '../orderedQuickPick';

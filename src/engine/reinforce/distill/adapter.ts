@@ -4,6 +4,7 @@
 // student model (checked by fingerprint).
 import { promises as fs } from 'node:fs';
 import { writeJsonAtomic } from '../../util/atomic';
+import { writeNormalized } from '../../vectors';
 
 export const ADAPTER_FORMAT = 'mobileclip-assets/adapter';
 export const ADAPTER_VERSION = 1;
@@ -49,10 +50,7 @@ export function applyAdapter(adapter: Adapter, embedding: Float32Array, side: 'i
       out[i] = s;
     }
   }
-  let sum = 0;
-  for (let i = 0; i < dim; i++) sum += out[i]! * out[i]!;
-  const inv = sum > 0 ? 1 / Math.sqrt(sum) : 0;
-  for (let i = 0; i < dim; i++) out[i]! *= inv;
+  writeNormalized(out, 0, out, dim);
   return out;
 }
 

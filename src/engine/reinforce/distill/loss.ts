@@ -8,6 +8,7 @@
 // softmax (over rows: image→text, over columns: text→image) and P_t the softmax of teacher t's
 // logits 100 · (teacher image · teacher text). Teachers and student may have different dims:
 // only their B×B similarity matrices meet.
+import { l2Norm } from '../../vectors';
 
 /** Teacher logit scale from the paper (fixed). */
 export const TEACHER_LOGIT_SCALE = 100;
@@ -70,9 +71,7 @@ export function projectNormalize(x: Float64Array, m: Float64Array | undefined, b
   const s = new Float64Array(b * d);
   const norms = new Float64Array(b);
   for (let i = 0; i < b; i++) {
-    let sum = 0;
-    for (let a = 0; a < d; a++) sum += z[i * d + a]! ** 2;
-    const n = Math.sqrt(sum) || 1e-12;
+    const n = l2Norm(z.subarray(i * d, (i + 1) * d)) || 1e-12;
     norms[i] = n;
     for (let a = 0; a < d; a++) s[i * d + a] = z[i * d + a]! / n;
   }

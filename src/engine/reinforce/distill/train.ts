@@ -9,6 +9,7 @@ import { teacherSlices } from '../format';
 import { imageRng, type Rng } from '../rng';
 import { type Adapter, identityMatrix, saveAdapter } from './adapter';
 import { Adam, type AdapterParams, type PairBatch, TEACHER_LOGIT_SCALE, batchLoss, projectNormalize, teacherLogits, zeroGradients } from './loss';
+import { writeNormalized } from '../../vectors';
 
 export type DistillStudent = Pick<Engine, 'info' | 'embedTexts' | 'embedViews'>;
 
@@ -70,6 +71,7 @@ interface HoldoutSample {
   text: Float64Array;
 }
 
+// Long: split, embed, train and evaluate share the dataset, the adapter and the report; each step is commented in place.
 export async function distillAdapter(opts: DistillOptions): Promise<DistillReport> {
   const started = Date.now();
   const lambda = opts.lambda ?? 1;
@@ -119,9 +121,9 @@ export async function distillAdapter(opts: DistillOptions): Promise<DistillRepor
     const txt = texts.length ? await opts.student.embedTexts(texts, { signal: opts.signal }) : [];
     const textRows = new Float64Array((1 + s.syn.length) * d);
     const first = s.captionEmbedded ? 0 : 1;
-    txt.forEach((t, j) => putNormalized(textRows, (first + j) * d, t.embedding));
+    txt.forEach((t, j) => writeNormalized(textRows, (first + j) * d, t.embedding));
     const augs = new Float64Array(views.views.length * d);
-    views.views.forEach((v, k) => { if ('embedding' in v) putNormalized(augs, k * d, v.embedding); });
+    views.views.forEach((v, k) => { if ('embedding' in v) writeNormalized(augs, k * d, v.embedding); });
     train.push({ sample: s, augs, texts: textRows });
   }
   const hold: HoldoutSample[] = [];
@@ -135,8 +137,8 @@ export async function distillAdapter(opts: DistillOptions): Promise<DistillRepor
     const [t] = await opts.student.embedTexts([s.caption], { signal: opts.signal });
     const image = new Float64Array(d);
     const text = new Float64Array(d);
-    putNormalized(image, 0, r.embedding);
-    putNormalized(text, 0, t!.embedding);
+    writeNormalized(image, 0, r.embedding);
+    writeNormalized(text, 0, t!.embedding);
     hold.push({ sample: s, image, text });
   }
   if (train.length < 2 || hold.length < 2) throw new Error(`not enough usable samples (train ${train.length}, holdout ${hold.length})`);
@@ -313,13 +315,6 @@ export function formatRecall(r: Recall): string {
 
 function pct(v: number): string {
   return `${(100 * v).toFixed(1)}%`;
-}
-
-function putNormalized(dst: Float64Array, at: number, v: Float32Array): void {
-  let sum = 0;
-  for (const e of v) sum += e * e;
-  const inv = sum > 0 ? 1 / Math.sqrt(sum) : 0;
-  for (let j = 0; j < v.length; j++) dst[at + j] = v[j]! * inv;
 }
 
 function splitHash(seed: number, uid: string): string {

@@ -69,6 +69,6 @@ export const caption: Handler<'caption'> = async (req, ctx) => {
       emit(i, { input, error: `captioning failed: ${(err as Error).message}` });
     }
   }
-  await next?.catch(() => undefined);
+  await next; // a cancelled loop leaves the last prefetch running (prepare never rejects)
   return { count: req.paths.length };
 };

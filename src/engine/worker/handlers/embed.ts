@@ -14,6 +14,7 @@ export function decodeConcurrency(): number {
   return Math.max(2, Math.min(4, cpus().length));
 }
 
+// Long: decode slots, batching and inference are one streaming pipeline over shared queues.
 export const embedImages: Handler<'embedImages'> = async (req, ctx) => {
   const model = requireModel(ctx.state);
   const items = req.items;

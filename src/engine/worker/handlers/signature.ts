@@ -2,8 +2,10 @@
 // ~192 px WebP decodes in about a millisecond, where the original may be megapixels. An image
 // without a thumbnail gets one first, through the one preprocessing pipeline (which also applies
 // orientation, alpha flattening, SVG rasterization and the pixel limit).
+import * as path from 'node:path';
 import sharp from 'sharp';
-import { preprocessImage, thumbnailPath } from '../../preprocess/pipeline';
+import { thumbnailPath } from '../../index/thumbnails';
+import { preprocessImage } from '../../preprocess/pipeline';
 import { encodeSignature, signatureOf } from '../../duplicates/signature';
 import { readRegularFile } from '../../util/files';
 import type { PixelSignatureResult } from '../protocol';
@@ -23,7 +25,7 @@ export const pixelSignatures: Handler<'pixelSignatures'> = async (req, ctx) => {
     try {
       let sha256 = item.sha256 && SHA256.test(item.sha256) ? item.sha256 : undefined;
       let thumb: Buffer | undefined;
-      if (sha256) thumb = await readRegularFile(thumbnailPath(sha256, req.thumbnails), { maxBytes: MAX_THUMBNAIL_BYTES }).catch(() => undefined);
+      if (sha256) thumb = await readRegularFile(thumbnailPath(path.resolve(req.thumbnails.dir), sha256, req.thumbnails.size), { maxBytes: MAX_THUMBNAIL_BYTES }).catch(() => undefined); // no usable cached thumbnail: decode below
       if (!thumb) {
         const made = await preprocessImage(item.path, { ...ctx.state.decode, thumbnails: req.thumbnails });
         sha256 = made.sha256;

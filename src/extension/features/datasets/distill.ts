@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { localModelDir } from '../../../engine/models/paths';
-import { isModelPath } from '../../../engine/models/resolve';
+import { isModelPath } from '../../../engine/models/paths';
 import type { DistillReport } from '../../../engine/reinforce';
 import { log } from '../../log';
 import { modelCacheDir } from '../../model/options';

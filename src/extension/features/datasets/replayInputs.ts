@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { openDataset, shardsCarryImages, type DatasetOptions, type OpenedDataset } from '../../../engine/reinforce';
-import { isModelPath } from '../../../engine/models/resolve';
+import { isModelPath } from '../../../engine/models/paths';
 import { localModelDir } from '../../../engine/models/paths';
 import { splitDatasetTeachers } from '../../../engine/reinforce/teachers';
 import type { ResolvedModel } from '../../../engine/types';

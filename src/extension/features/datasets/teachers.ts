@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { Engine } from '../../../engine/engine';
 import { describeModel } from '../../../engine/models/names';
-import { isModelPath } from '../../../engine/models/resolve';
+import { isModelPath } from '../../../engine/models/paths';
 import { chooseDefaultTeachers, TEACHER_PREFERENCE } from '../../../engine/reinforce/teachers';
 import type { ResolvedModel } from '../../../engine/types';
 import { errorMessage } from '../../../engine/util/errors';

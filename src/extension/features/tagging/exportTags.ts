@@ -2,7 +2,7 @@
 // picks, to a file the user chooses.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ExportFormat, ExportOptions } from '../../../engine/tags/export';
+import { exportTagsTo, type ExportFormat, type ExportOptions } from '../../../engine/tags/export';
 import { commandId } from '../../commands/ids';
 import { folderName } from '../../workspace';
 import type { WorkspaceTags } from './workspaceTags';
@@ -39,7 +39,7 @@ export async function exportTags(tags: WorkspaceTags): Promise<void> {
   });
   if (!uri) return;
   if (uri.scheme !== 'file') throw new Error('Choose a file on this machine to export to.');
-  await store.exportTo(uri.fsPath, format.format, content.options);
+  await exportTagsTo(store, uri.fsPath, format.format, content.options);
   const pick = await vscode.window.showInformationMessage(`Exported the tags of ${store.size.toLocaleString()} images to ${path.basename(uri.fsPath)}.`, 'Open');
   if (pick) await vscode.commands.executeCommand('vscode.open', uri);
 }

@@ -50,20 +50,14 @@ export interface FolderRunOptions {
   onStart?: (info: { tags: number; images: number }) => void;
 }
 
-export interface FolderRunResult {
+/** A tagging run's result (`issues` also names bad items in settings or .vscode/asset-tags.json). */
+export interface FolderRunResult extends Pick<TagImagesResult, 'tagged' | 'renamed' | 'dropped' | 'issues' | 'cancelled'> {
   /** No index (or an empty one) to tag from. */
   notIndexed: boolean;
   /** Indexed images in scope (the selection or the folder) with a usable embedding. */
   considered: number;
-  /** Images in scope (re)tagged by this run. */
-  tagged: number;
-  renamed: { from: string; to: string }[];
-  dropped: string[];
   /** Per-image problems in scope (bad embeddings) and sidecar write problems. */
   errors: ItemError[];
-  /** Vocabulary problems (bad items in settings or .vscode/asset-tags.json, tags the model cannot represent). */
-  issues: string[];
-  cancelled: boolean;
   /** Tags on the images in scope with their image counts, most used first. */
   tagCounts: [string, number][];
   /** Images in scope without any tag. */

@@ -1,4 +1,0 @@
-export * from './model';
-export * from './normalize';
-export * from './providers';
-export * from './towers';
