@@ -148,7 +148,7 @@ export const caption: Command = {
 
 function settingsFrom(values: Record<string, unknown>): Partial<CaptionSettings> {
   const num = (flag: string, key: keyof CaptionSettings, integer: boolean): Partial<CaptionSettings> => {
-    const raw = values[flag];
+    const raw = values[flag] as string | boolean | undefined; // parseArgs: string options
     if (raw === undefined) return {};
     const n = Number(raw);
     if (raw === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new UsageError(`--${flag} must be a${integer ? ' whole' : ''} number, got "${String(raw)}"`);

@@ -107,7 +107,7 @@ export function datasetOptionsFrom(values: { images?: string; source?: string; c
 }
 
 export function intFlag(values: Record<string, unknown>, flag: string, min: number): number | undefined {
-  const raw = values[flag];
+  const raw = values[flag] as string | boolean | undefined; // parseArgs: string options
   if (raw === undefined) return undefined;
   const n = Number(raw);
   if (raw === '' || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${flag} must be a whole number >= ${min}, got "${String(raw)}"`);
@@ -115,7 +115,7 @@ export function intFlag(values: Record<string, unknown>, flag: string, min: numb
 }
 
 export function numberFlag(values: Record<string, unknown>, flag: string, check: (n: number) => boolean, what: string): number | undefined {
-  const raw = values[flag];
+  const raw = values[flag] as string | boolean | undefined; // parseArgs: string options
   if (raw === undefined) return undefined;
   const n = Number(raw);
   if (raw === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${flag} must be ${what}, got "${String(raw)}"`);
@@ -127,7 +127,7 @@ export async function openModels(specs: string[], cacheDir: string, options: Eng
   const settled = await Promise.allSettled(specs.map(async (spec) => Engine.create(await resolveModel(spec, { cacheDir }), options)));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) {
-    await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value.dispose() : undefined)));
+    await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value.dispose() : Promise.resolve())));
     throw failed.reason;
   }
   return settled.map((s) => (s as PromiseFulfilledResult<Engine>).value);

@@ -310,7 +310,7 @@ export class TagStore {
    */
   save(): Promise<void> {
     const run = this.saving.then(() => this.saveNow());
-    this.saving = run.catch(() => undefined);
+    this.saving = run.catch(() => undefined); // only orders saves: the caller gets the failure through `run`
     return run;
   }
 

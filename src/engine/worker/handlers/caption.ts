@@ -69,6 +69,5 @@ export const caption: Handler<'caption'> = async (req, ctx) => {
       emit(i, { input, error: `captioning failed: ${(err as Error).message}` });
     }
   }
-  await next?.catch(() => undefined);
   return { count: req.paths.length };
 };
