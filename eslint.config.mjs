@@ -3,16 +3,28 @@
 // src, webview, test, scripts and bench); plain .mjs/.cjs files get the untyped rules only.
 // Formatting is Prettier's job (.prettierrc.json): nothing here is about layout.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const TS = ['**/*.ts', '**/*.mts', '**/*.cts'];
 const PLAIN_JS = ['**/*.js', '**/*.mjs', '**/*.cjs'];
 
-export default tseslint.config(
+export default defineConfig(
   {
     // Generated, installed or fetched code, and test data.
-    ignores: ['dist/**', 'dist-vsix/**', 'node_modules/**', '.tools/**', '.cache/**', '.vscode-test/**', 'test-results/**', 'bench/out/**', 'test/fixtures/data/**'],
+    ignores: [
+      'dist/**',
+      'dist-vsix/**',
+      'node_modules/**',
+      '.tools/**',
+      '.cache/**',
+      '.vscode-test/**',
+      'test-results/**',
+      '.mobileclip/**',
+      'bench/out/**',
+      'test/fixtures/data/**',
+    ],
   },
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },
@@ -28,7 +40,7 @@ export default tseslint.config(
   // ---- TypeScript: type-aware rules -------------------------------------------------------
   {
     files: TS,
-    extends: [...tseslint.configs.recommendedTypeChecked],
+    extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
