@@ -53,7 +53,7 @@ export class Engine implements ImageTextEmbedder {
 
   async embedImages(items: ReadonlyArray<string | ImageRequestItem>, options: EmbedImagesOptions = {}): Promise<ImageResult[]> {
     const list: ImageRequestItem[] = items.map((it) => (typeof it === 'string' ? { path: it } : { ...it }));
-    const results: ImageResult[] = new Array(list.length);
+    const results = new Array<ImageResult>(list.length);
     if (!list.length) return results;
     let done = 0;
     await this.request(

@@ -49,7 +49,7 @@ test('an explicitly selected image is taken even when a folder scan would exclud
 test('collecting stops when cancelled', async () => {
   const abort = new AbortController();
   const deps = fakeFs({}, [p('a.png'), p('b.png')]);
-  const kind = deps.kind;
+  const kind = deps.kind.bind(deps);
   deps.kind = async (x) => {
     abort.abort();
     return kind(x);

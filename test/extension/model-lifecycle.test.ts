@@ -96,7 +96,7 @@ class World {
 }
 
 let world: World;
-let services: ModelService[] = [];
+const services: ModelService[] = [];
 
 function service(): { models: ModelService; prompts: ModelPrompts; states: ModelStateKind[] } {
   const models = new ModelService(WORKER, world.deps());
@@ -332,7 +332,7 @@ test('a real worker: killing it is detected (crashed → restarting → ready) a
   const modelDir = await colorModelDir();
   await fake.controls.setSetting('mobileclipAssets.model', modelDir);
   await fake.controls.setSetting('mobileclipAssets.modelCacheDir', path.join(work, 'cache'));
-  const models = new ModelService(WORKER, { describe: world.deps().describe, resolve: resolveModel, download: world.deps().download, createEngine: (m, o, s) => RealEngine.create(m, o, s) });
+  const models = new ModelService(WORKER, { ...world.deps(), resolve: resolveModel, createEngine: (m, o, s) => RealEngine.create(m, o, s) });
   services.push(models);
   const states: ModelStateKind[] = [];
   models.onDidChangeState((s) => states.push(s.kind));

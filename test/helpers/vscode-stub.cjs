@@ -211,7 +211,7 @@ function createVscodeStub(options = {}) {
       showInformationMessage: showMessage('info'),
       showWarningMessage: showMessage('warning'),
       showErrorMessage: showMessage('error'),
-      showOpenDialog: async (opts) => (openDialogAnswers.length ? openDialogAnswers.shift() : undefined),
+      showOpenDialog: async () => (openDialogAnswers.length ? openDialogAnswers.shift() : undefined),
       showQuickPick: async () => undefined,
       showTextDocument: async (doc) => { documents.push(doc); return {}; },
       setStatusBarMessage: () => disposable(),

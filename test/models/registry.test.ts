@@ -73,6 +73,7 @@ test('the default model is MobileCLIP-S0 with an fp32 vision tower and an int8 t
 
 test('validation errors name the file and the field', () => {
   const good = JSON.parse(readFileSync(path.join(defaultModelsDir(), 'mobileclip-s0.json'), 'utf8'));
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each case breaks the parsed JSON at its own depth
   const cases: Array<[string, (m: any) => void, RegExp]> = [
     ['bad sha', (m) => { m.files.vision.fp32.sha256 = 'XYZ'; }, /field "files\.vision\.fp32\.sha256" must be 64 lowercase hex/],
     ['no repo', (m) => { delete m.hub.repo; }, /field "hub\.repo" must be a non-empty string/],

@@ -6,7 +6,7 @@ const [folder, countArg] = process.argv.slice(2);
 const count = Number(countArg);
 const shaOf = (g: number) => g.toString(16).padStart(64, '0');
 
-(async () => {
+void (async () => {
   const store = await TagStore.load(folder!);
   const first = store.get('img-0.png')?.sha256;
   let g = first ? parseInt(first, 16) + 1 : 1;

@@ -60,7 +60,7 @@ async function bench(n: number, dim: number): Promise<void> {
   console.log(`  save tags file                        ${save.cpu.toFixed(0)} ms cpu`);
 }
 
-(async () => {
+void (async () => {
   const n = Number(process.argv[2] ?? 8000);
   for (const dim of [24, 512]) await bench(n, dim);
 })();

@@ -111,7 +111,7 @@ export async function openModels(specs: string[], cacheDir: string, options: Eng
   const settled = await Promise.allSettled(specs.map(async (spec) => Engine.create(await resolveModel(spec, { cacheDir }), options)));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) {
-    await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value.dispose() : undefined)));
+    await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value.dispose() : Promise.resolve())));
     throw failed.reason;
   }
   return settled.map((s) => (s as PromiseFulfilledResult<Engine>).value);

@@ -24,6 +24,7 @@ import type { CaptionerArchitecture } from './models';
 import { imageSeed, type CaptionSettings } from './settings';
 import { addDistinct } from './text';
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- false positive: the rule reads the import attributes as a value
 type Transformers = typeof import('@huggingface/transformers', { with: { 'resolution-mode': 'import' } });
 type Tensor = InstanceType<Transformers['Tensor']>;
 
@@ -141,6 +142,7 @@ export class Captioner {
       const missing = settings.count - kept.length;
       // Later rounds oversample: duplicates are likely exactly where the first round fell short.
       const rows = round === 0 ? missing : Math.min(2 * missing, 2 * settings.count);
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-call -- Transformers.js 4.3.1 declares `random.seed` as `any`
       tf.random.seed(imageSeed(settings.seed, sha256, round));
       const output = await this.model.generate({
         ...this.inputs(pixels, width, height, rows),

@@ -97,7 +97,7 @@ export async function captionImages(backend: CaptionBackend, paths: readonly str
   const file = opts.file ?? captionsFileFor(opts.root);
   const store = await loadCaptionStore(opts.root, file);
   const unique = [...new Set(paths)];
-  const results: CaptionImageResult[] = new Array(unique.length);
+  const results = new Array<CaptionImageResult>(unique.length);
   const progress: CaptionProgress = { done: 0, total: unique.length, generated: 0, skipped: 0, failed: 0 };
   let captionCount = 0;
   let generationStarted: number | undefined;

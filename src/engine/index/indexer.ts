@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import type { ImageTextEmbedder } from '../api';
 import { isItemError, type ImageResult, type ThumbnailOptions } from '../types';
 import { resolveInside, writeFileAtomic } from '../util/atomic';
+import { errorMessage } from '../util/errors';
 import { boundaryFor, checkWriteFolder } from '../util/folders';
 import type { IndexSnapshot, VectorDType } from './format';
 import { sha256File } from './hash';
@@ -244,7 +245,7 @@ export class WorkspaceIndexer {
 
   /** Release nothing held between runs; present so callers can treat the indexer as a resource. */
   async close(): Promise<void> {
-    await this.queue.catch(() => undefined);
+    await this.queue.catch(() => undefined); // the run's caller got its error
   }
 
   private scanOptions(): ScanOptions {
@@ -282,8 +283,8 @@ export class WorkspaceIndexer {
         try {
           await body(state);
         } catch (err) {
-          // Keep the work that finished before the failure.
-          await this.store.flush().catch(() => undefined);
+          // Keep the work that finished before the failure; the run's own error is what the caller sees.
+          await this.store.flush().catch((flushErr: unknown) => this.options.log?.(`index ${this.indexDir}: could not save the work done before the failure: ${errorMessage(flushErr)}`));
           this.signature = await this.readSignature();
           throw err;
         }
@@ -312,7 +313,7 @@ export class WorkspaceIndexer {
         await release();
       }
     });
-    this.queue = task.catch(() => undefined);
+    this.queue = task.catch(() => undefined); // only orders runs: the caller gets the failure through `task`
     return task;
   }
 
@@ -341,7 +342,7 @@ export class WorkspaceIndexer {
     const store = this.store;
 
     // 1. Hash every new or changed file, a few at a time (reading overlaps hashing).
-    const hashes: (string | undefined)[] = new Array(files.length);
+    const hashes = new Array<string | undefined>(files.length);
     let hashed = 0;
     let next = 0;
     await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, files.length) }, async () => {
@@ -526,6 +527,7 @@ export class WorkspaceIndexer {
           }
         });
         if (signal?.aborted) state.cancelled = true;
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- the flush's own rejection, rethrown as is
         if (flushError) throw flushError;
         // A failure is the content's (and so its copies') when the failed file is still as hashed.
         const failed = failedWithCopies;
@@ -538,6 +540,7 @@ export class WorkspaceIndexer {
       clearTimeout(deferred);
       while (pendingFlush) await pendingFlush;
     }
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the flush's own rejection, rethrown as is
     if (flushError) throw flushError;
   }
 

@@ -490,7 +490,7 @@ export class IndexStore {
    */
   flush(options: { compact?: boolean | 'auto' } = {}): Promise<void> {
     const run = this.flushChain.then(() => this.flushNow(options.compact ?? false));
-    this.flushChain = run.catch(() => undefined);
+    this.flushChain = run.catch(() => undefined); // only orders flushes: the caller gets the failure through `run`
     return run;
   }
 

@@ -168,7 +168,7 @@ export function runVisionThread(): void {
       port.on('message', (msg: ToThread) => {
         queue = queue.then(async () => {
           if (msg.type === 'release') {
-            await tower.release().catch(() => undefined);
+            await tower.release().catch((err: unknown) => log(`vision thread: releasing the session failed: ${err instanceof Error ? err.message : String(err)}`));
             send({ type: 'released' });
             port.close();
             return;

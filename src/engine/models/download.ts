@@ -20,7 +20,7 @@ import type { Dispatcher } from 'undici';
 // undici is about 1 MB of JavaScript: load it when a download starts, not when the extension
 // host or the CLI loads this module (it stays external to the bundles, see scripts/build.mjs).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const undici = (): typeof import('undici') => require('undici');
+const undici = (): typeof import('undici') => require('undici') as typeof import('undici');
 import type { Precision, ResolvedModel } from '../types';
 import { ChecksumMismatchError, httpStatusError, ModelDownloadError, ModelOfflineError, UnverifiableDownloadError, type MissingFile } from './errors';
 import { clipFilePlan, findMissingFiles, type HubFilePlan } from './hub';
@@ -143,7 +143,7 @@ class Session {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close().catch(() => undefined);
+    await this.dispatcher.close().catch(() => undefined); // best effort: the downloads are over either way
   }
 
   /**
@@ -430,6 +430,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's own reason, as node:timers/promises rejects
       reject(abortReason(signal!));
     };
     signal?.addEventListener('abort', onAbort, { once: true });

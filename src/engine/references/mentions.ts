@@ -38,7 +38,7 @@ function isSpace(c: string): boolean {
 }
 
 function isWordChar(c: string | undefined): boolean {
-  return c !== undefined && /[A-Za-z0-9_\-]/.test(c);
+  return c !== undefined && /[A-Za-z0-9_-]/.test(c);
 }
 
 const extensionPatterns = new Map<string, RegExp>();

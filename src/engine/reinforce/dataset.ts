@@ -421,7 +421,7 @@ export function inferTeacherDims(m: Matrix, tol = 1e-2): number[] | undefined {
       if (k !== level) level = 0;
       err = Math.max(err, Math.abs(cum[r]! - k));
     }
-    if (level >= 1 && err <= tol && !(best.get(level)!?.err <= err)) best.set(level, { col: j + 1, err });
+    if (level >= 1 && err <= tol && !((best.get(level)?.err ?? Infinity) <= err)) best.set(level, { col: j + 1, err });
   }
   const ends = [...best.keys()].sort((a, b) => a - b);
   if (!ends.length || ends.some((k, i) => k !== i + 1) || best.get(ends.length)!.col !== dim) return undefined;

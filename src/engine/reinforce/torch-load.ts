@@ -63,7 +63,7 @@ function rebuildTensor(v: unknown, files: Record<string, Uint8Array>, prefix: st
   if (!(storage instanceof Storage)) throw new Error(`${name}: no storage`);
   const type = STORAGE_TYPES[storage.type];
   if (!type) throw new Error(`${name}: storage type ${storage.type} is not a float type`);
-  if (!Number.isInteger(offset) || !Array.isArray(size) || !Array.isArray(stride) || size.length !== stride.length || ![...size, ...stride].every((n) => Number.isInteger(n) && (n as number) >= 0)) {
+  if (!Number.isInteger(offset) || !Array.isArray(size) || !Array.isArray(stride) || size.length !== stride.length || ![...(size as unknown[]), ...(stride as unknown[])].every((n) => Number.isInteger(n) && (n as number) >= 0)) {
     throw new Error(`${name}: bad size/stride`);
   }
   const record = files[`${prefix}data/${storage.key}`];
@@ -190,7 +190,7 @@ function unpickle(bytes: Uint8Array): unknown {
       case 0x93: { // STACK_GLOBAL
         const name = stack.pop();
         const module = stack.pop();
-        if (!ALLOWED_GLOBALS.has(`${module} ${name}`)) throw new Error(`pickle: global ${String(module)}.${String(name)} is not allowed`);
+        if (!ALLOWED_GLOBALS.has(`${String(module)} ${String(name)}`)) throw new Error(`pickle: global ${String(module)}.${String(name)} is not allowed`);
         stack.push(new Global(String(module), String(name)));
         break;
       }

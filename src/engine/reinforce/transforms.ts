@@ -122,7 +122,7 @@ function parseTransform(name: TransformName, args: Record<string, unknown>, prob
         : Array.isArray(s) && s.length === 1 && typeof s[0] === 'number' ? [s[0], s[0]]
           : Array.isArray(s) && s.length === 2 && s.every((n) => typeof n === 'number') ? [s[0], s[1]] : undefined;
       if (!size || !size.every((n) => Number.isInteger(n) && n > 0 && n <= 8192)) { problems.push(`${name}: size must be a positive integer or [height, width]`); return undefined; }
-      const interp = args.interpolation === undefined ? 'bilinear' : INTERPOLATIONS[String(args.interpolation)];
+      const interp = args.interpolation === undefined ? 'bilinear' : typeof args.interpolation === 'string' ? INTERPOLATIONS[args.interpolation] : undefined;
       if (!interp) { problems.push(`${name}: unknown interpolation ${JSON.stringify(args.interpolation)}`); return undefined; }
       const scale = numberPair(args.scale, [0.08, 1]);
       const ratio = numberPair(args.ratio, [3 / 4, 4 / 3]);
@@ -217,7 +217,7 @@ export function decompressParams(cfg: AugmentationConfig, entry: unknown, imageS
   if (entry.length > cfg.slots.length) problems.push(`has ${entry.length} entries but the config has ${cfg.slots.length} parameterised transforms (${cfg.slots.join(', ')})`);
   const params: AugmentParams = {};
   cfg.slots.forEach((name, i) => {
-    const v = entry[i];
+    const v: unknown = entry[i];
     if (v === null || v === undefined) return;
     if (name === 'random_resized_crop') {
       if (!Array.isArray(v) || v.length !== 4 || !v.every((n) => Number.isInteger(n))) { problems.push(`random_resized_crop entry ${JSON.stringify(v)} is not [top, left, height, width] integers`); return; }
@@ -240,10 +240,11 @@ export function decompressParams(cfg: AugmentationConfig, entry: unknown, imageS
           problems.push(`rand_augment op ${JSON.stringify(op)} is not [op index, magnitude]`);
           return;
         }
-        if (op[0] < 0 || op[0] >= RAND_AUGMENT_OPS.length) { problems.push(`rand_augment op index ${op[0]} is unknown (RandAugment.op_names has ${RAND_AUGMENT_OPS.length} ops)`); return; }
-        const problem = opProblem(RAND_AUGMENT_OPS[op[0]]!, op[1]);
-        if (problem) { problems.push(`rand_augment ${RAND_AUGMENT_OPS[op[0]]} magnitude ${op[1]}: ${problem}`); return; }
-        ops.push([op[0], op[1]]);
+        const [index, magnitude] = op as [number, number];
+        if (index < 0 || index >= RAND_AUGMENT_OPS.length) { problems.push(`rand_augment op index ${index} is unknown (RandAugment.op_names has ${RAND_AUGMENT_OPS.length} ops)`); return; }
+        const problem = opProblem(RAND_AUGMENT_OPS[index]!, magnitude);
+        if (problem) { problems.push(`rand_augment ${RAND_AUGMENT_OPS[index]} magnitude ${magnitude}: ${problem}`); return; }
+        ops.push([index, magnitude]);
       }
       params.rand_augment = ops;
     }

@@ -160,7 +160,7 @@ export function vocabularyFileTemplate(): string {
 
 /** `text` (a vocabulary file, comments kept) with its default threshold set to `threshold`. */
 export function withVocabularyThreshold(text: string, threshold: number): string {
-  if (!isUnitNumber(threshold)) throw new Error(`threshold must be between 0 and 1, got ${threshold}`);
+  if (!isUnitNumber(threshold)) throw new Error(`threshold must be between 0 and 1, got ${String(threshold)}`);
   const edits = modify(text, ['threshold'], threshold, { formattingOptions: { insertSpaces: true, tabSize: 2, eol: '\n' } });
   return applyEdits(text, edits);
 }

@@ -7,8 +7,6 @@
 // plain cut after adding special tokens would drop it and pool the wrong position.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-// The package ships ESM-only type declarations: import its types as ESM, load it with import().
-import type { Tokenizer } from '@huggingface/tokenizers' with { 'resolution-mode': 'import' };
 import { readRegularTextFile } from '../util/files';
 import { FILE_LIMITS } from '../util/limits';
 
@@ -31,6 +29,15 @@ export interface ClipTokenizerOptions {
 
 type TokenizerConfig = Record<string, unknown>;
 
+/** What is used of @huggingface/tokenizers' Tokenizer, typed here: the package's ESM declarations import
+ *  extensionless paths that Node16 resolution cannot follow, so its own types arrive unresolved. */
+interface Tokenizer {
+  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
+  decode(ids: number[], options: { skip_special_tokens: boolean }): string;
+  token_to_id(token: string): number | undefined;
+}
+type TokenizerModule = { Tokenizer: new (json: object, config: object) => Tokenizer };
+
 export class ClipTokenizer {
   private constructor(
     private readonly tokenizer: Tokenizer,
@@ -46,7 +53,7 @@ export class ClipTokenizer {
     const config = opts.tokenizerConfigPath !== undefined || (await exists(configPath))
       ? await readJson(configPath, 'tokenizer config')
       : {};
-    const { Tokenizer: TokenizerClass } = await import('@huggingface/tokenizers');
+    const { Tokenizer: TokenizerClass } = (await import('@huggingface/tokenizers')) as unknown as TokenizerModule;
     let tokenizer: Tokenizer;
     try {
       tokenizer = new TokenizerClass(json, config);
@@ -64,8 +71,7 @@ export class ClipTokenizer {
 
   /** Token ids of one text as the model sees them, without padding: [start, ..., end]. */
   encodeIds(text: string): number[] {
-    // (typed explicitly: the package's ESM declarations lose the Encoding type under Node16 resolution)
-    const ids: number[] = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    const ids = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
     const body = ids
       // A literal "<|endoftext|>" typed by a user must not become a second pooling position.
       .filter((id) => id !== this.startId && id !== this.endId)

@@ -1,6 +1,6 @@
 // "Select Model": the registry models with what each is (current, default, downloaded or the
 // download size), the current local folder, and a way to another folder.
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import { findMissingFiles, clipFilePlan } from '../../engine/models/hub';
 import { folderModelName } from '../../engine/models/names';
 import { isModelPath } from '../../engine/models/paths';

@@ -1,7 +1,7 @@
 // Gallery thumbnails before and after the model exists: made in the engine's worker when it runs,
 // else in a small model-less worker (so the gallery shows images before any model is downloaded),
 // which stops once the engine runs.
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import type { ThumbnailOptions } from '../../engine/types';
 import { WorkerClient } from '../../engine/worker/client';
 import type { ThumbnailResult } from '../../engine/worker/protocol';

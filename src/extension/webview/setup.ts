@@ -10,7 +10,7 @@ export interface WebviewDeps {
   extensionUri: vscode.Uri;
   backend: AssetBackend;
   /** Opens (or reuses) the results panel. */
-  showResults(results: ResultSet): void;
+  showResults: (results: ResultSet) => void;
 }
 
 export function webviewOptions(deps: Pick<WebviewDeps, 'extensionUri' | 'backend'>): vscode.WebviewOptions {

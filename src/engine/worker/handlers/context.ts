@@ -15,9 +15,9 @@ export interface HandlerContext {
   readonly id: number;
   readonly state: WorkerState;
   send(message: WorkerMessage): void;
-  log(line: string): void;
+  log: (line: string) => void;
   /** True once the parent sent a cancel for this request; long handlers check it between steps. */
-  cancelled(): boolean;
+  cancelled: () => boolean;
 }
 
 export type RequestOf<T extends WorkerRequestBody['type']> = Extract<WorkerRequest, { type: T }>;

@@ -112,7 +112,7 @@ export class CaptionIndex {
 
   /** Resolves when every load started so far has finished. */
   async settled(): Promise<void> {
-    await Promise.all([...this.tracked.values()].map((t) => t.pending));
+    await Promise.all([...this.tracked.values()].map((t) => t.pending ?? Promise.resolve()));
   }
 
   /** Captions of one image (user captions first): from the deepest captions file that has any. */

@@ -10,7 +10,7 @@
 import type { IndexSnapshot } from '../../../engine/index/format';
 import type { TextEmbedder } from '../../../engine/tags/embeddings';
 import { imagesFromSnapshot } from '../../../engine/tags/from-index';
-import { TagStore, type TagEntry } from '../../../engine/tags/store';
+import type { TagStore, TagEntry } from '../../../engine/tags/store';
 import { AutoTagger, needsTagging, suggestionsFromStore, type TagImageInput, type TagImagesResult, type TagSuggestion } from '../../../engine/tags/tagger';
 import type { TagEmbeddingCache } from '../../../engine/tags/embeddings';
 import { loadTagVocabulary, type TagVocabulary } from '../../../engine/tags/vocabulary';
@@ -34,7 +34,7 @@ export interface FolderTagsOptions {
   /** The settings layer of the vocabulary (see settingsVocabulary); read on each vocabulary load. */
   settingsVocabulary(): unknown;
   /** Whether to keep `<image>.xmp` sidecars in step (read at each change). */
-  writeSidecars(): boolean;
+  writeSidecars: () => boolean;
   /** Tag prompt embeddings, shared by every folder (and persisted by the caller). */
   embeddingCache?(): TagEmbeddingCache;
 }
@@ -289,7 +289,7 @@ export class FolderTags {
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
+    this.queue = run.catch(() => undefined); // only orders work: the caller gets the failure through `run`
     return run;
   }
 
