@@ -34,6 +34,7 @@ before(async () => {
 
 /** Counts the text files the service hands to the index (a file read, or a saved document). */
 function countUpdates(): { count: number; restore(): void } {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was, never called unbound
   const original = ReferenceIndex.prototype.updateFile;
   const counter = {
     count: 0,

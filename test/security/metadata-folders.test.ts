@@ -14,6 +14,7 @@ import { deleteIndexFiles, IndexStore } from '../../src/engine/index/store';
 import { pruneThumbnails } from '../../src/engine/index/thumbnails';
 import { TagStore } from '../../src/engine/tags/store';
 import { writeXmpSidecars } from '../../src/engine/tags/export';
+import { syncSidecars } from '../../src/extension/features/tagging/sidecars';
 import { checkWriteFolder, resolvesInside, UnsafeFolderError } from '../../src/engine/util/folders';
 import { FakeEmbedder, tempDir, writeFiles } from '../index/helpers';
 
@@ -91,6 +92,22 @@ test('XMP sidecars are not written into an image folder that links out of the wo
   assert.equal(errors.length, 1);
   assert.match(errors[0]!.error, /photos is a symbolic link to/);
   await assert.rejects(fs.access(path.join(victim, 'photo.png.xmp')));
+});
+
+test("the extension's background sidecar sync refuses the same link out of the workspace, per image", async () => {
+  const { repo, victim } = await hostileRepo('sec-xmp-sync-link');
+  await writeFiles(victim, { 'photo.png': 'x' });
+  await writeFiles(repo, { 'own/logo.png': 'x' });
+  await fs.symlink(victim, path.join(repo, 'photos'));
+  const tags = await TagStore.load(repo);
+  tags.confirm('photos/photo.png', 'cat');
+  tags.confirm('own/logo.png', 'logo');
+  const result = await syncSidecars(repo, tags, { write: ['own/logo.png', 'photos/photo.png'], remove: [] });
+  assert.equal(result.written, 1, 'the image inside the workspace gets its sidecar');
+  assert.equal(result.errors.length, 1);
+  assert.match(result.errors[0]!.error, /photos is a symbolic link to/);
+  await assert.rejects(fs.access(path.join(victim, 'photo.png.xmp')));
+  await fs.access(path.join(repo, 'own', 'logo.png.xmp'));
 });
 
 test('links that stay inside the workspace are fine; a link to a file where a folder should be is refused', async () => {

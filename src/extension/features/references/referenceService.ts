@@ -119,8 +119,16 @@ export class ReferenceService implements vscode.Disposable {
     let changed = false;
     for (const { folder, index } of this.folders) {
       const now = folder.files;
-      for (const p of index.images.paths()) if (!now.has(p)) (index.images.delete(p), (changed = true));
-      for (const p of now.keys()) if (!index.images.has(p)) (index.images.add(p), (changed = true));
+      for (const p of index.images.paths()) {
+        if (now.has(p)) continue;
+        index.images.delete(p);
+        changed = true;
+      }
+      for (const p of now.keys()) {
+        if (index.images.has(p)) continue;
+        index.images.add(p);
+        changed = true;
+      }
     }
     if (changed) this.emitter.fire();
   }

@@ -3,7 +3,9 @@
 // the tags of few images, and a sidecar holds no scores. No `vscode` import.
 import type { ItemError } from '../../../engine/types';
 import { removeXmpSidecar, writeXmpSidecar } from '../../../engine/tags/export';
+import * as path from 'node:path';
 import { resolveInside } from '../../../engine/util/atomic';
+import { checkWriteFolder } from '../../../engine/util/folders';
 import { errorMessage } from '../../../engine/util/errors';
 
 /** Read side of the TagStore that sidecars need. */
@@ -47,7 +49,9 @@ export async function syncSidecars(
   let removed = 0;
   for (const p of changes.write) {
     try {
-      await writeXmpSidecar(resolveInside(root, p), store.tagsOf(p));
+      const abs = resolveInside(root, p);
+      await checkWriteFolder(root, path.dirname(abs)); // the image's folder may be a link out of the workspace
+      await writeXmpSidecar(abs, store.tagsOf(p));
       written++;
     } catch (err) {
       errors.push({ input: p, error: errorMessage(err) });
@@ -55,7 +59,9 @@ export async function syncSidecars(
   }
   for (const p of changes.remove) {
     try {
-      await removeXmpSidecar(resolveInside(root, p));
+      const abs = resolveInside(root, p);
+      await checkWriteFolder(root, path.dirname(abs));
+      await removeXmpSidecar(abs);
       removed++;
     } catch (err) {
       errors.push({ input: p, error: errorMessage(err) });
