@@ -73,7 +73,7 @@ async function firstPaint(page: Page, messages: HostToWebview[]): Promise<{ firs
 
 /** Scrolls by `step` px every animation frame and records frame-to-frame times. */
 async function scrollRun(page: Page, frames: number, step: number): Promise<FrameStats> {
-  const r = await page.evaluate(`(async () => {
+  const r = (await page.evaluate(`(async () => {
     const grid = document.querySelector('.grid');
     let longTasks = 0;
     const obs = new PerformanceObserver((l) => { longTasks += l.getEntries().length; });
@@ -91,7 +91,7 @@ async function scrollRun(page: Page, frames: number, step: number): Promise<Fram
     }
     obs.disconnect();
     return { deltas, longTasks, maxTiles };
-  })()`) as { deltas: number[]; longTasks: number; maxTiles: number };
+  })()`)) as { deltas: number[]; longTasks: number; maxTiles: number };
   return summarize(r.deltas, r.longTasks, r.maxTiles);
 }
 
@@ -132,7 +132,10 @@ async function main(): Promise<void> {
   try {
     const thumbs = (await clipartThumbs()).map((t) => t.thumb);
     const results = [];
-    for (const [label, width] of [['sidebar', 320], ['panel', 1200]] as const) {
+    for (const [label, width] of [
+      ['sidebar', 320],
+      ['panel', 1200],
+    ] as const) {
       const r = await scenario(h, label, width, thumbs);
       results.push(r);
       console.log(JSON.stringify(r, null, 2));

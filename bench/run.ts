@@ -37,9 +37,22 @@ import { generateRepo } from './lib/repo';
 export const SECTIONS = ['model', 'indexing', 'dedup', 'bigimages', 'reindex', 'query', 'memory', 'hygiene'] as const;
 export type Section = (typeof SECTIONS)[number];
 const ALIASES: Record<string, Section> = {
-  throughput: 'indexing', responsiveness: 'indexing', eld: 'indexing', index: 'indexing',
-  latency: 'query', search: 'query', scoring: 'query', mem: 'memory', batch: 'model',
-  duplicates: 'hygiene', unused: 'hygiene', copies: 'dedup', huge: 'bigimages', decoding: 'bigimages', rss: 'bigimages', precision: 'memory',
+  throughput: 'indexing',
+  responsiveness: 'indexing',
+  eld: 'indexing',
+  index: 'indexing',
+  latency: 'query',
+  search: 'query',
+  scoring: 'query',
+  mem: 'memory',
+  batch: 'model',
+  duplicates: 'hygiene',
+  unused: 'hygiene',
+  copies: 'dedup',
+  huge: 'bigimages',
+  decoding: 'bigimages',
+  rss: 'bigimages',
+  precision: 'memory',
 };
 
 export interface Options {
@@ -75,11 +88,15 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--no-compare') o.compare = false;
     else if (a === '--report-only') o.reportOnly = true;
     else if (a === '--only') {
-      o.only = value().split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
-        const sec = (SECTIONS as readonly string[]).includes(s) ? (s as Section) : ALIASES[s];
-        if (!sec) throw new Error(`unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
-        return sec;
-      });
+      o.only = value()
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((s) => {
+          const sec = (SECTIONS as readonly string[]).includes(s) ? (s as Section) : ALIASES[s];
+          if (!sec) throw new Error(`unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
+          return sec;
+        });
     } else if (a === '--repeats') repeats = Number(value());
     else if (a === '--sample') sample = Number(value());
     else if (a === '--seed') o.seed = Number(value());
@@ -87,8 +104,10 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--batch') o.batch = Number(value());
     else if (a === '--call-size') o.callSize = Number(value());
     else if (a === '--help' || a === '-h') {
-      console.log('npm run bench -- [--quick] [--only model,indexing,dedup,bigimages,reindex,query,memory,hygiene] [--repeats N] [--sample N] [--seed N] [--no-peer] [--no-compare] [--report-only]\n' +
-        '  tuning experiments (override how the extension configures the engine): [--threads N] [--batch N] [--call-size N]');
+      console.log(
+        'npm run bench -- [--quick] [--only model,indexing,dedup,bigimages,reindex,query,memory,hygiene] [--repeats N] [--sample N] [--seed N] [--no-peer] [--no-compare] [--report-only]\n' +
+          '  tuning experiments (override how the extension configures the engine): [--threads N] [--batch N] [--call-size N]',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -120,7 +139,9 @@ export function extensionConfig(o?: Pick<Options, 'threads' | 'batch' | 'callSiz
     indexerBatchSize: o?.callSize ?? 256,
     precision: { vision: 'fp32', text: 'int8' },
   };
-  const over = [o?.threads !== undefined && `threads ${o.threads}`, o?.batch !== undefined && `batch ${o.batch}`, o?.callSize !== undefined && `call size ${o.callSize}`].filter(Boolean);
+  const over = [o?.threads !== undefined && `threads ${o.threads}`, o?.batch !== undefined && `batch ${o.batch}`, o?.callSize !== undefined && `call size ${o.callSize}`].filter(
+    Boolean,
+  );
   if (over.length) c.overridden = over.join(', ');
   return c;
 }
@@ -395,10 +416,26 @@ async function indexingSection(o: Options, dir: string, argv: string[]): Promise
     const Mpost = post.model.points.find((p) => p.batch === best.batch && p.config === best.config)!.best;
     const M = (best.rate + Mpost) / 2;
     const bound = 1 / (1 / D + 1 / M);
-    rounds.push({ decode: pre.decode, decodeAfter: post.decode, decodeThumbs, model: pre.model, modelAfter: post.model, index: index!, previous: previousIndex, peer, D, M, Mbatch: best.batch, Mconfig: best.config, bound });
-    log(`    D ${D.toFixed(1)}/s, M ${M.toFixed(1)}/s (${best.config}, batch ${best.batch}) -> bound ${bound.toFixed(1)}/s; index at ${((index!.rate / bound) * 100).toFixed(0)} % of it` +
-      (peer ? `, ${(index!.rate / peer.rate).toFixed(2)}x the peer` : '') +
-      (previousIndex ? `; before tuning ${((previousIndex.rate / bound) * 100).toFixed(0)} %${peer ? `, ${(previousIndex.rate / peer.rate).toFixed(2)}x` : ''}` : ''));
+    rounds.push({
+      decode: pre.decode,
+      decodeAfter: post.decode,
+      decodeThumbs,
+      model: pre.model,
+      modelAfter: post.model,
+      index: index!,
+      previous: previousIndex,
+      peer,
+      D,
+      M,
+      Mbatch: best.batch,
+      Mconfig: best.config,
+      bound,
+    });
+    log(
+      `    D ${D.toFixed(1)}/s, M ${M.toFixed(1)}/s (${best.config}, batch ${best.batch}) -> bound ${bound.toFixed(1)}/s; index at ${((index!.rate / bound) * 100).toFixed(0)} % of it` +
+        (peer ? `, ${(index!.rate / peer.rate).toFixed(2)}x the peer` : '') +
+        (previousIndex ? `; before tuning ${((previousIndex.rate / bound) * 100).toFixed(0)} %${peer ? `, ${(previousIndex.rate / peer.rate).toFixed(2)}x` : ''}` : ''),
+    );
   }
   return {
     meta: meta(started, argv),
@@ -467,12 +504,17 @@ async function querySection(o: Options, dir: string, argv: string[]): Promise<Qu
     { rows: 100_000, dtype: 'float32' },
     { rows: 100_000, dtype: 'float16' },
     { rows: 100_000, dtype: 'int8' },
-    ...(o.quick ? [] : [{ rows: 1_000_000, dtype: 'float32' as const }, { rows: 1_000_000, dtype: 'float16' as const }]),
+    ...(o.quick
+      ? []
+      : [
+          { rows: 1_000_000, dtype: 'float32' as const },
+          { rows: 1_000_000, dtype: 'float16' as const },
+        ]),
   ];
   log(`\n== query: ${plan.map((p) => `${p.rows.toLocaleString('en')} ${p.dtype}`).join(', ')} vectors`);
   const out: QueryResult[] = [];
   for (const { rows, dtype } of plan) {
-    const runs = rows >= 1_000_000 ? 7 : rows >= 100_000 ? (o.quick ? 9 : 21) : (o.quick ? 15 : 31);
+    const runs = rows >= 1_000_000 ? 7 : rows >= 100_000 ? (o.quick ? 9 : 21) : o.quick ? 15 : 31;
     out.push(await runTask<QueryResult>('query', { modelDir: dir, precision: config.precision, rows, runs, dtype, text: true, engine: config.engine }));
   }
   return { meta: meta(started, argv), config, sizes: out };
@@ -512,7 +554,12 @@ async function memorySection(o: Options, dir: string, argv: string[]): Promise<M
   }
   log('  recall@10 of float16 and int8 against float32 (CLIP-like synthetic embeddings)');
   const recall = await runTask<RecallResult>('recall', {
-    sets: o.quick ? [{ count: 20_000, queries: 100, seed: 5 }] : [{ count: 20_000, queries: 200, seed: 5 }, { count: 100_000, queries: 200, seed: 6 }],
+    sets: o.quick
+      ? [{ count: 20_000, queries: 100, seed: 5 }]
+      : [
+          { count: 20_000, queries: 200, seed: 5 },
+          { count: 100_000, queries: 200, seed: 6 },
+        ],
   });
   return { meta: meta(started, argv), idle, recall };
 }
@@ -541,7 +588,10 @@ async function dedupSection(o: Options, dir: string, argv: string[]): Promise<De
   const duplicatedRoot = path.join(base, `copies-x${copies}`);
   if (!existsSync(path.join(base, '.complete'))) {
     await fs.rm(base, { recursive: true, force: true });
-    for (const [root, times] of [[distinctRoot, 1], [duplicatedRoot, copies]] as const) {
+    for (const [root, times] of [
+      [distinctRoot, 1],
+      [duplicatedRoot, copies],
+    ] as const) {
       for (let k = 0; k < times; k++) {
         const folder = path.join(root, `package-${k}`);
         await fs.mkdir(folder, { recursive: true });
@@ -553,18 +603,28 @@ async function dedupSection(o: Options, dir: string, argv: string[]): Promise<De
   }
   log(`\n== dedup: fresh index of ${n} distinct images vs ${n * copies} files (each content ${copies} times), ${o.repeats} round(s)`);
   const rounds: DedupRound[] = [];
-  const indexOnce = (root: string, label: string) => runTask<IndexResult>('index', {
-    modelDir: dir, precision: config.precision, root, indexDir: path.join(BENCH_CACHE, 'tmp', 'index-dedup'), fresh: true,
-    engine: config.engine, indexerBatchSize: config.indexerBatchSize, thumbnails: true, label,
-  });
+  const indexOnce = (root: string, label: string) =>
+    runTask<IndexResult>('index', {
+      modelDir: dir,
+      precision: config.precision,
+      root,
+      indexDir: path.join(BENCH_CACHE, 'tmp', 'index-dedup'),
+      fresh: true,
+      engine: config.engine,
+      indexerBatchSize: config.indexerBatchSize,
+      thumbnails: true,
+      label,
+    });
   for (let r = 0; r < o.repeats; r++) {
     // Alternate the order so a load trend does not always favour the same one.
     const first = r % 2 === 0;
     const a = await indexOnce(first ? distinctRoot : duplicatedRoot, first ? 'distinct' : 'duplicated');
     const b = await indexOnce(first ? duplicatedRoot : distinctRoot, first ? 'duplicated' : 'distinct');
     const round = first ? { distinct: a, duplicated: b } : { distinct: b, duplicated: a };
-    log(`  round ${r + 1}: distinct ${round.distinct.seconds.toFixed(1)} s (${round.distinct.indexed} embedded), ` +
-      `duplicated ${round.duplicated.seconds.toFixed(1)} s (${round.duplicated.indexed} embedded, ${round.duplicated.duplicates} copies) -> ${(round.duplicated.seconds / round.distinct.seconds).toFixed(2)}x`);
+    log(
+      `  round ${r + 1}: distinct ${round.distinct.seconds.toFixed(1)} s (${round.distinct.indexed} embedded), ` +
+        `duplicated ${round.duplicated.seconds.toFixed(1)} s (${round.duplicated.indexed} embedded, ${round.duplicated.duplicates} copies) -> ${(round.duplicated.seconds / round.distinct.seconds).toFixed(2)}x`,
+    );
     rounds.push(round);
   }
   const hash = await runTask<HashResult>('hash', { files: chosen, runs: 5 });
@@ -575,10 +635,18 @@ async function dedupSection(o: Options, dir: string, argv: string[]): Promise<De
 async function bigImagesSection(o: Options, dir: string, argv: string[]): Promise<BigImagesSection> {
   const started = performance.now();
   const config = extensionConfig(o);
-  const indexWith = (modelDir: string, root: string, label: string) => runTask<IndexResult>('index', {
-    modelDir, precision: modelDir === dir ? config.precision : undefined, root, indexDir: path.join(BENCH_CACHE, 'tmp', 'index-big'), fresh: true,
-    engine: config.engine, indexerBatchSize: config.indexerBatchSize, thumbnails: true, label,
-  });
+  const indexWith = (modelDir: string, root: string, label: string) =>
+    runTask<IndexResult>('index', {
+      modelDir,
+      precision: modelDir === dir ? config.precision : undefined,
+      root,
+      indexDir: path.join(BENCH_CACHE, 'tmp', 'index-big'),
+      fresh: true,
+      engine: config.engine,
+      indexerBatchSize: config.indexerBatchSize,
+      thumbnails: true,
+      label,
+    });
   const width = 22_400;
   const height = 22_400;
   const hugeRoot = path.join(BENCH_CACHE, 'workspaces', 'huge-500mp');
@@ -596,7 +664,9 @@ async function bigImagesSection(o: Options, dir: string, argv: string[]): Promis
   if (!o.quick) {
     log(`== bigimages: the whole ${CLIPART_ROOT} set, fresh (stand-in model, then the cheap colour model)`);
     clipart = await indexWith(dir, CLIPART_ROOT, 'openclipart, stand-in');
-    log(`  stand-in: worker peak ${mib(clipart.workerPeakRss)}, ${clipart.total} files, ${clipart.distinct} distinct, ${clipart.failed.length} failed, ${clipart.seconds.toFixed(0)} s`);
+    log(
+      `  stand-in: worker peak ${mib(clipart.workerPeakRss)}, ${clipart.total} files, ${clipart.distinct} distinct, ${clipart.failed.length} failed, ${clipart.seconds.toFixed(0)} s`,
+    );
     clipartCheap = await indexWith(await colorModelDir({ dim: 512, imageSize: 256 }), CLIPART_ROOT, 'openclipart, cheap model');
     log(`  cheap model: worker peak ${mib(clipartCheap.workerPeakRss)}, ${clipartCheap.failed.length} failed, ${clipartCheap.seconds.toFixed(0)} s`);
   }
@@ -609,7 +679,9 @@ async function main(): Promise<void> {
   machineAtStart = describeMachine();
   const m = machineAtStart;
   log(`MobileCLIP Assets benchmarks — ${new Date().toISOString()}`);
-  log(`${m.cpu}, ${m.cores} cores, ${m.memory}; Node ${m.node}, onnxruntime-node ${m.onnxruntime}, sharp ${m.sharp} (libvips ${m.libvips}); load average ${m.loadAverage.join(' ')}`);
+  log(
+    `${m.cpu}, ${m.cores} cores, ${m.memory}; Node ${m.node}, onnxruntime-node ${m.onnxruntime}, sharp ${m.sharp} (libvips ${m.libvips}); load average ${m.loadAverage.join(' ')}`,
+  );
   log(`sections: ${o.only.join(', ')}${o.quick ? ' (quick)' : ''}`);
   if (!o.reportOnly && (o.only.includes('indexing') || o.only.includes('reindex')) && !existsSync(CLIPART_ROOT)) {
     console.error(`bench: ${CLIPART_ROOT} is missing: install the Debian package openclipart-png (apt-get install openclipart-png), or run other sections with --only`);
@@ -625,14 +697,30 @@ async function main(): Promise<void> {
   for (const section of SECTIONS) {
     if (o.reportOnly || !o.only.includes(section)) continue;
     switch (section) {
-      case 'model': results.model = await modelSection(o, dir, argv); break;
-      case 'indexing': results.indexing = await indexingSection(o, dir, argv); break;
-      case 'dedup': results.dedup = await dedupSection(o, dir, argv); break;
-      case 'bigimages': results.bigimages = await bigImagesSection(o, dir, argv); break;
-      case 'reindex': results.reindex = await reindexSection(o, argv); break;
-      case 'query': results.query = await querySection(o, dir, argv); break;
-      case 'memory': results.memory = await memorySection(o, dir, argv); break;
-      case 'hygiene': results.hygiene = await hygieneSection(o, argv); break;
+      case 'model':
+        results.model = await modelSection(o, dir, argv);
+        break;
+      case 'indexing':
+        results.indexing = await indexingSection(o, dir, argv);
+        break;
+      case 'dedup':
+        results.dedup = await dedupSection(o, dir, argv);
+        break;
+      case 'bigimages':
+        results.bigimages = await bigImagesSection(o, dir, argv);
+        break;
+      case 'reindex':
+        results.reindex = await reindexSection(o, argv);
+        break;
+      case 'query':
+        results.query = await querySection(o, dir, argv);
+        break;
+      case 'memory':
+        results.memory = await memorySection(o, dir, argv);
+        break;
+      case 'hygiene':
+        results.hygiene = await hygieneSection(o, argv);
+        break;
     }
     await save();
   }
@@ -643,6 +731,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
   process.exit(1);
 });

@@ -66,7 +66,12 @@ async function timeAsync(fn: () => Promise<unknown>, runs = 5): Promise<number[]
 }
 
 async function main(): Promise<void> {
-  console.log(`dim ${dim}, node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; min / median of repeated runs`);
+  console.log(
+    `dim ${dim}, node ${process.version}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; min / median of repeated runs`,
+  );
   const query = randomUnit(1, 99);
   for (const n of [10_000, 100_000]) {
     const vectors = randomUnit(n, n);
@@ -77,11 +82,25 @@ async function main(): Promise<void> {
       for (let i = 0; i < n; i++) top.push(i, scores[i]!);
       top.sorted();
     });
-    const fullSort = time(() => Array.from(scores, (s, i) => ({ s, i })).sort((a, b) => b.s - a.s).slice(0, 20), 5);
+    const fullSort = time(
+      () =>
+        Array.from(scores, (s, i) => ({ s, i }))
+          .sort((a, b) => b.s - a.s)
+          .slice(0, 20),
+      5,
+    );
 
     const entries: IndexEntry[] = [];
     for (let i = 0; i < n; i++) {
-      entries.push({ path: `folder${i % 100}/image-${String(i).padStart(6, '0')}.png`, size: 1000 + i, mtimeMs: 1.7e12 + i, sha256: i.toString(16).padStart(64, '0'), row: i, width: 640, height: 480 });
+      entries.push({
+        path: `folder${i % 100}/image-${String(i).padStart(6, '0')}.png`,
+        size: 1000 + i,
+        mtimeMs: 1.7e12 + i,
+        sha256: i.toString(16).padStart(64, '0'),
+        row: i,
+        width: 640,
+        height: 480,
+      });
     }
     entries.sort((a, b) => (a.path < b.path ? -1 : 1));
     const snapshot = { model: { id: 'bench', fingerprint: 'bench', dim }, preprocessing: {}, dim, vectors: VectorTable.fromFloat32(vectors, dim), entries };

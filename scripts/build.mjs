@@ -27,27 +27,31 @@ mkdirSync(outdir, { recursive: true });
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
 const contexts = [];
 for (const e of nodeEntries) {
-  contexts.push(await esbuild.context({
-    ...common,
-    entryPoints: { [e.out]: e.in },
-    outdir,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: nodeExternals,
-    banner: e.banner ? { js: e.banner } : undefined,
-  }));
+  contexts.push(
+    await esbuild.context({
+      ...common,
+      entryPoints: { [e.out]: e.in },
+      outdir,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      external: nodeExternals,
+      banner: e.banner ? { js: e.banner } : undefined,
+    }),
+  );
 }
 if (webEntries.length) {
-  contexts.push(await esbuild.context({
-    ...common,
-    entryPoints: Object.fromEntries(webEntries.map((e) => [e.out, e.in])),
-    outdir,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2022',
-    loader: { '.css': 'text' },
-  }));
+  contexts.push(
+    await esbuild.context({
+      ...common,
+      entryPoints: Object.fromEntries(webEntries.map((e) => [e.out, e.in])),
+      outdir,
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2022',
+      loader: { '.css': 'text' },
+    }),
+  );
 }
 await Promise.all(contexts.map((c) => c.rebuild()));
 if (existsSync(`${outdir}/cli.js`)) chmodSync(`${outdir}/cli.js`, 0o755);

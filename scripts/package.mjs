@@ -71,7 +71,11 @@ function parseArgs(argv) {
   const opts = { targets: Object.keys(TARGETS), budgetMb: 60, outDir: path.join(ROOT, 'dist-vsix'), build: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--target') opts.targets = argv[++i].split(',').map((t) => t.trim()).filter(Boolean);
+    if (a === '--target')
+      opts.targets = argv[++i]
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
     else if (a === '--budget-mb') opts.budgetMb = Number(argv[++i]);
     else if (a === '--out-dir') opts.outDir = path.resolve(argv[++i]);
     else if (a === '--no-build') opts.build = false;
@@ -236,9 +240,14 @@ function checkContents(target, entries) {
   const names = entries.map((e) => e.name);
   const spec = TARGETS[target];
   const problems = [];
-  const must = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/worker.js', 'extension/models/mobileclip-s0.json',
+  const must = [
+    'extension/package.json',
+    'extension/dist/extension.js',
+    'extension/dist/worker.js',
+    'extension/models/mobileclip-s0.json',
     `extension/node_modules/onnxruntime-node/bin/napi-v6/${spec.ort}/onnxruntime_binding.node`,
-    ...spec.sharp.map((p) => `extension/node_modules/${p}/package.json`)];
+    ...spec.sharp.map((p) => `extension/node_modules/${p}/package.json`),
+  ];
   for (const m of must) if (!names.includes(m)) problems.push(`missing ${m}`);
   const bindings = names.filter((n) => /onnxruntime_binding\.node$/.test(n));
   if (bindings.length !== 1) problems.push(`expected one onnxruntime binding, found: ${bindings.join(', ')}`);
@@ -283,7 +292,10 @@ function main() {
 
   const mb = (b) => (b / 1024 / 1024).toFixed(1);
   console.log('\nVSIX                                               size MB  unpacked MB  files  load-tested');
-  for (const r of report) console.log(`${r.file.padEnd(50)} ${mb(r.bytes).padStart(7)}  ${mb(r.unpackedBytes).padStart(11)}  ${String(r.files).padStart(5)}  ${r.smokeTested ? 'yes' : 'no (other platform)'}`);
+  for (const r of report)
+    console.log(
+      `${r.file.padEnd(50)} ${mb(r.bytes).padStart(7)}  ${mb(r.unpackedBytes).padStart(11)}  ${String(r.files).padStart(5)}  ${r.smokeTested ? 'yes' : 'no (other platform)'}`,
+    );
   writeJson(path.join(opts.outDir, 'sizes.json'), report);
 
   const failures = [];

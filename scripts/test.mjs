@@ -43,7 +43,9 @@ if (args.includes('--lint') || (filters.length === 0 && !args.includes('--no-lin
 const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-const files = findTests('test').filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
+const files = findTests('test')
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);

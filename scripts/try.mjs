@@ -31,7 +31,16 @@ const IS_WINDOWS = process.platform === 'win32';
 class TryError extends Error {}
 
 function parseArgs(argv) {
-  const o = { port: 0, host: '127.0.0.1', workspace: '', model: '', package: true, desktop: process.platform !== 'linux', prepareOnly: false, dir: path.join(ROOT, '.cache', 'try') };
+  const o = {
+    port: 0,
+    host: '127.0.0.1',
+    workspace: '',
+    model: '',
+    package: true,
+    desktop: process.platform !== 'linux',
+    prepareOnly: false,
+    dir: path.join(ROOT, '.cache', 'try'),
+  };
   const value = (i) => {
     if (i >= argv.length) throw new TryError(`${argv[i - 1]} needs a value (see the header of scripts/try.mjs)`);
     return argv[i];
@@ -60,16 +69,25 @@ function has(cmd) {
 /** The desktop VS Code command line: `code` on PATH, else the default install location. */
 function findVsCodeCli() {
   if (has('code')) return 'code';
-  const candidates = {
-    darwin: ['/Applications/Visual Studio Code.app/Contents/Resources/app/bin/code'],
-    win32: [path.join(process.env.LOCALAPPDATA ?? '', 'Programs', 'Microsoft VS Code', 'bin', 'code.cmd'), path.join(process.env.ProgramFiles ?? 'C:\\Program Files', 'Microsoft VS Code', 'bin', 'code.cmd')],
-  }[process.platform] ?? [];
+  const candidates =
+    {
+      darwin: ['/Applications/Visual Studio Code.app/Contents/Resources/app/bin/code'],
+      win32: [
+        path.join(process.env.LOCALAPPDATA ?? '', 'Programs', 'Microsoft VS Code', 'bin', 'code.cmd'),
+        path.join(process.env.ProgramFiles ?? 'C:\\Program Files', 'Microsoft VS Code', 'bin', 'code.cmd'),
+      ],
+    }[process.platform] ?? [];
   return candidates.find((c) => existsSync(c));
 }
 
 function codeServerPaths() {
   const out = spawnSync('bash', [path.join(ROOT, 'scripts', 'setup-code-server.sh'), '--paths'], { encoding: 'utf8' }).stdout ?? '';
-  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 /** Everything missing before anything is built or installed, one line each. */
@@ -139,7 +157,10 @@ function writeSettings(userData, settings) {
     'git.openRepositoryInParentFolders': 'never',
     'files.exclude': { '**/.git': true, '**/.svn': true, '**/.hg': true, '**/.DS_Store': true, '**/Thumbs.db': true, '**/.sample-complete': true },
   };
-  for (const [scope, values] of [['User', { ...base, ...settings }], ['Machine', settings]]) {
+  for (const [scope, values] of [
+    ['User', { ...base, ...settings }],
+    ['Machine', settings],
+  ]) {
     const file = path.join(userData, scope, 'settings.json');
     const merged = { ...readJsonFile(file), ...values };
     for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
@@ -173,7 +194,10 @@ async function waitHealthy(url, child, logFile) {
   const deadline = Date.now() + 90_000;
   for (;;) {
     const ok = await new Promise((resolve) => {
-      const req = http.get(`${url}/healthz`, (res) => { res.resume(); resolve((res.statusCode ?? 500) < 400); });
+      const req = http.get(`${url}/healthz`, (res) => {
+        res.resume();
+        resolve((res.statusCode ?? 500) < 400);
+      });
       req.on('error', () => resolve(false));
       req.setTimeout(2000, () => req.destroy());
     });
@@ -209,17 +233,27 @@ async function runCodeServer(opts, vsix, userData, workspace, setup) {
   const port = opts.port || (await freePort(opts.host));
   const logFile = path.join(opts.dir, 'code-server.log');
   const log = openSync(logFile, 'w');
-  const child = spawn(cs.node, [cs.code_server, '--bind-addr', `${opts.host}:${port}`, '--auth', 'none', '--disable-telemetry',
-    '--disable-update-check', '--disable-workspace-trust', ...profile, workspace],
-  { env, detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(
+    cs.node,
+    [cs.code_server, '--bind-addr', `${opts.host}:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', ...profile, workspace],
+    { env, detached: true, stdio: ['ignore', log, log] },
+  );
 
   let stopping = false;
   const stop = (code) => {
     if (stopping) return;
     stopping = true;
-    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
     setTimeout(() => {
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
       process.exit(code);
     }, 1500).unref();
     child.once('exit', () => setTimeout(() => process.exit(code), 200));
@@ -236,7 +270,13 @@ async function runCodeServer(opts, vsix, userData, workspace, setup) {
   const base = `http://${opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host}:${port}`;
   await waitHealthy(base, child, logFile);
   console.log(`\nMobileCLIP Assets is running in VS Code (code-server ${cs.version})`);
-  printSummary([['open', `${base}/?folder=${encodeURIComponent(workspace)}`], ['workspace', workspaceLine(workspace, setup)]], setup);
+  printSummary(
+    [
+      ['open', `${base}/?folder=${encodeURIComponent(workspace)}`],
+      ['workspace', workspaceLine(workspace, setup)],
+    ],
+    setup,
+  );
   if (opts.host !== '127.0.0.1' && opts.host !== 'localhost') console.log('  warning:   no authentication; anyone who can reach this port can use this VS Code');
   console.log(`  ${'log:'.padEnd(11)}${logFile}\nPress Ctrl+C to stop.`);
 }
@@ -251,7 +291,13 @@ function runDesktop(vsix, userData, workspace, setup) {
   code([...profile, '--install-extension', vsix, '--force'], 'installing the extension into VS Code');
   code([...profile, '--new-window', workspace], 'opening VS Code');
   console.log('\nMobileCLIP Assets is open in VS Code (a private profile: your own settings and extensions are untouched)');
-  printSummary([['workspace', workspaceLine(workspace, setup)], ['profile', userData]], setup);
+  printSummary(
+    [
+      ['workspace', workspaceLine(workspace, setup)],
+      ['profile', userData],
+    ],
+    setup,
+  );
 }
 
 function workspaceLine(workspace, setup) {
@@ -272,7 +318,13 @@ async function main() {
   const settingsFile = writeSettings(userData, setup.settings);
   if (opts.prepareOnly) {
     console.log('prepared (VS Code not started)');
-    printSummary([['workspace', workspaceLine(workspace, setup)], ['settings', settingsFile]], setup);
+    printSummary(
+      [
+        ['workspace', workspaceLine(workspace, setup)],
+        ['settings', settingsFile],
+      ],
+      setup,
+    );
     return;
   }
   if (!opts.desktop) run('bash', [path.join('scripts', 'setup-code-server.sh'), '--no-browser'], 'installing code-server (scripts/setup-code-server.sh)');

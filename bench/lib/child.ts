@@ -46,7 +46,7 @@ export function taskMain<A, R>(run: (args: A) => Promise<R>): void {
       process.stdout.write(`${MARK}${JSON.stringify(result)}\n`, () => process.exit(0));
     },
     (err: unknown) => {
-      console.error(err instanceof Error ? err.stack ?? err.message : err);
+      console.error(err instanceof Error ? (err.stack ?? err.message) : err);
       process.exit(1);
     },
   );

@@ -58,7 +58,10 @@ export async function countMacs(file: string): Promise<MacCount> {
   }
   for (const input of graph.input ?? []) {
     const dims = input.type?.tensorType?.shape?.dim ?? [];
-    shapes.set(input.name!, dims.map((d) => (d.dimValue !== undefined && d.dimValue !== null && Number(d.dimValue) > 0 ? Number(d.dimValue) : 1)));
+    shapes.set(
+      input.name!,
+      dims.map((d) => (d.dimValue !== undefined && d.dimValue !== null && Number(d.dimValue) > 0 ? Number(d.dimValue) : 1)),
+    );
   }
   const byOp: Record<string, number> = {};
   const count = (op: string, macs: number) => (byOp[op] = (byOp[op] ?? 0) + macs);
@@ -86,7 +89,8 @@ export async function countMacs(file: string): Promise<MacCount> {
         count('Conv', out[0]! * out[1]! * h * wd * (a[1]! / group) * kh * kw);
         break;
       }
-      case 'MatMul': case 'MatMulInteger': {
+      case 'MatMul':
+      case 'MatMulInteger': {
         const b = get(ins[1]!);
         const m = a[a.length - 2]!;
         const k = a[a.length - 1]!;
@@ -110,11 +114,28 @@ export async function countMacs(file: string): Promise<MacCount> {
         count('Gemm', a[0]! * a[1]! * n);
         break;
       }
-      case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Equal': case 'Less': case 'Pow':
+      case 'Add':
+      case 'Sub':
+      case 'Mul':
+      case 'Div':
+      case 'Equal':
+      case 'Less':
+      case 'Pow':
         out = broadcast(a, get(ins[1]!));
         break;
-      case 'Relu': case 'Erf': case 'Sigmoid': case 'Tanh': case 'Cast': case 'Identity': case 'Softmax':
-      case 'LayerNormalization': case 'Not': case 'Sqrt': case 'Exp': case 'DequantizeLinear': case 'QuantizeLinear':
+      case 'Relu':
+      case 'Erf':
+      case 'Sigmoid':
+      case 'Tanh':
+      case 'Cast':
+      case 'Identity':
+      case 'Softmax':
+      case 'LayerNormalization':
+      case 'Not':
+      case 'Sqrt':
+      case 'Exp':
+      case 'DequantizeLinear':
+      case 'QuantizeLinear':
         out = [...a];
         break;
       case 'GlobalAveragePool':
@@ -152,7 +173,10 @@ export async function countMacs(file: string): Promise<MacCount> {
         for (const ax of [...axes].map((x) => axisOf(x, a.length + axes.length)).sort((x, y) => x - y)) out.splice(ax, 0, 1);
         break;
       }
-      case 'ArgMax': case 'ReduceSum': case 'ReduceMean': case 'ReduceSumSquare': {
+      case 'ArgMax':
+      case 'ReduceSum':
+      case 'ReduceMean':
+      case 'ReduceSumSquare': {
         const axes = (ins[1] ? constants.get(ins[1]) : undefined) ?? ints(node, 'axes') ?? [int(node, 'axis', 0)];
         const keep = int(node, 'keepdims', 1);
         const set = new Set(axes.map((x) => axisOf(x, a.length)));

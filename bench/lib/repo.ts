@@ -24,7 +24,10 @@ export interface GeneratedRepo {
   unused: string[];
 }
 
-const WORDS = 'the a of to and in is for on with as by this that from at it be are an or component render state props value return export default import const function style color margin padding layout grid flex button header footer image icon logo banner'.split(' ');
+const WORDS =
+  'the a of to and in is for on with as by this that from at it be are an or component render state props value return export default import const function style color margin padding layout grid flex button header footer image icon logo banner'.split(
+    ' ',
+  );
 
 export async function generateRepo(root: string): Promise<GeneratedRepo> {
   // Beside the folder, not in it: a JSON file listing image paths would count as references.
@@ -38,7 +41,10 @@ export async function generateRepo(root: string): Promise<GeneratedRepo> {
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
   const filler = (words: number) => Array.from({ length: words }, () => pick(WORDS)).join(' ');
   const folders = Array.from({ length: 120 }, (_, i) => `packages/p${i % 12}/src/f${i}`);
-  const images = Array.from({ length: IMAGES }, (_, i) => `${i % 4 === 0 ? 'public/img' : `${pick(folders)}/assets`}/${['icon', 'logo', 'photo', 'banner'][i % 4]}-${i}.${['png', 'svg', 'jpg', 'webp'][i % 4]}`);
+  const images = Array.from(
+    { length: IMAGES },
+    (_, i) => `${i % 4 === 0 ? 'public/img' : `${pick(folders)}/assets`}/${['icon', 'logo', 'photo', 'banner'][i % 4]}-${i}.${['png', 'svg', 'jpg', 'webp'][i % 4]}`,
+  );
   const used = new Set<string>();
   const write = async (rel: string, data: string | Buffer) => {
     await fs.mkdir(path.join(root, path.dirname(rel)), { recursive: true });
@@ -57,11 +63,16 @@ export async function generateRepo(root: string): Promise<GeneratedRepo> {
     used.add(img);
     const web = img.startsWith('public/') ? img.slice('public'.length) : undefined;
     switch (kind) {
-      case 'tsx': return `import img${Math.floor(rand() * 1e6)} from '${relFrom(file, img)}';`;
-      case 'md': return `![${filler(2)}](${relFrom(file, img).replace(/^\.\//, '')})`;
-      case 'css': return `.c${Math.floor(rand() * 1e6)} { background: url(${web ?? relFrom(file, img)}); }`;
-      case 'json': return `"asset": "${img}",`;
-      default: return `<img src="${web ?? relFrom(file, img)}" alt="${filler(2)}">`;
+      case 'tsx':
+        return `import img${Math.floor(rand() * 1e6)} from '${relFrom(file, img)}';`;
+      case 'md':
+        return `![${filler(2)}](${relFrom(file, img).replace(/^\.\//, '')})`;
+      case 'css':
+        return `.c${Math.floor(rand() * 1e6)} { background: url(${web ?? relFrom(file, img)}); }`;
+      case 'json':
+        return `"asset": "${img}",`;
+      default:
+        return `<img src="${web ?? relFrom(file, img)}" alt="${filler(2)}">`;
     }
   };
   const kinds = ['tsx', 'ts', 'md', 'css', 'json', 'html', 'vue'];
@@ -82,7 +93,14 @@ export async function generateRepo(root: string): Promise<GeneratedRepo> {
     textBytes += Buffer.byteLength(text);
     await write(file, text);
   }
-  for (let i = 0; i < IGNORED; i++) await write(`dist/chunk-${i}.js`, `/* build output */ ${images.map((x) => `"${x}"`).slice(i * 10, i * 10 + 10).join(',')}\n`);
+  for (let i = 0; i < IGNORED; i++)
+    await write(
+      `dist/chunk-${i}.js`,
+      `/* build output */ ${images
+        .map((x) => `"${x}"`)
+        .slice(i * 10, i * 10 + 10)
+        .join(',')}\n`,
+    );
   const meta: GeneratedRepo = {
     root,
     files: IMAGES + TEXT + IGNORED,

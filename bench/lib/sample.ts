@@ -36,7 +36,10 @@ export async function allClipart(): Promise<string[]> {
 
 export async function photos(): Promise<string[]> {
   if (!existsSync(PHOTO_ROOT)) return [];
-  return (await fs.readdir(PHOTO_ROOT)).filter((n) => /\.webp$/i.test(n)).sort().map((n) => path.join(PHOTO_ROOT, n));
+  return (await fs.readdir(PHOTO_ROOT))
+    .filter((n) => /\.webp$/i.test(n))
+    .sort()
+    .map((n) => path.join(PHOTO_ROOT, n));
 }
 
 export async function makeSample(count: number, seed: number): Promise<Sample> {

@@ -25,7 +25,6 @@ export function spread(values: readonly number[]): Spread {
   return { min: s[0]!, median, max: s[s.length - 1]!, n: s.length };
 }
 
-
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
   const rand = mulberry32(seed);
   const out = [...items];

@@ -36,7 +36,14 @@ function readerBytes(streams: number): Uint8Array<ArrayBuffer> {
   code.push(SIMD, 0x1b, 0, 0x0b); // i32x4.extract_lane 0
   const body = [1, streams, V128, ...code];
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [1, 0x60, 3, I32, I32, I32, 1, I32]),
     ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 0x00]),
     ...section(3, [1, 0]),

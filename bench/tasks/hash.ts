@@ -21,9 +21,11 @@ taskMain<HashArgs, HashResult>(async (args) => {
   for (const f of args.files) bytes += (await fs.stat(f)).size;
   const once = async () => {
     let next = 0;
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      while (next < args.files.length) await sha256File(args.files[next++]!);
-    }));
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < args.files.length) await sha256File(args.files[next++]!);
+      }),
+    );
   };
   await once(); // warm the page cache, as the indexer finds files after a scan
   const ms: number[] = [];

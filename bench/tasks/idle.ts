@@ -41,7 +41,11 @@ export interface IdleResult {
 taskMain<IdleArgs, IdleResult>(async (args) => {
   global.gc?.();
   const hostBaseline = process.memoryUsage().rss;
-  const model = await resolveModel(args.modelDir, { cacheDir: path.join(BENCH_CACHE, 'model-cache'), visionPrecision: args.precision?.vision, textPrecision: args.precision?.text });
+  const model = await resolveModel(args.modelDir, {
+    cacheDir: path.join(BENCH_CACHE, 'model-cache'),
+    visionPrecision: args.precision?.vision,
+    textPrecision: args.precision?.text,
+  });
   const engine = await Engine.create(model, { ...args.engine });
   try {
     const info = engine.info;
@@ -59,12 +63,21 @@ taskMain<IdleArgs, IdleResult>(async (args) => {
         for (let i = 0; i < n; i++) {
           const r = start + i;
           const row = store.addVector(vecs.subarray(i * info.dim, (i + 1) * info.dim));
-          store.setEntry({ path: `folder${r % 97}/image-${String(r).padStart(7, '0')}.png`, size: 10_000 + r, mtimeMs: 1.7e12 + r, sha256: r.toString(16).padStart(64, '0'), row, width: 640, height: 480 });
+          store.setEntry({
+            path: `folder${r % 97}/image-${String(r).padStart(7, '0')}.png`,
+            size: 10_000 + r,
+            mtimeMs: 1.7e12 + r,
+            sha256: r.toString(16).padStart(64, '0'),
+            row,
+            width: 640,
+            height: 480,
+          });
         }
       }
       await store.flush();
     }
-    if (args.prepareOnly) return { rows: args.rows, dtype: args.dtype, hostBaseline, hostRss: NaN, workerRss: NaN, hostHeapUsed: NaN, hostExternal: NaN, indexFileBytes: NaN, openSeconds: NaN };
+    if (args.prepareOnly)
+      return { rows: args.rows, dtype: args.dtype, hostBaseline, hostRss: NaN, workerRss: NaN, hostHeapUsed: NaN, hostExternal: NaN, indexFileBytes: NaN, openSeconds: NaN };
     const t0 = performance.now();
     const indexer = await WorkspaceIndexer.open({ root, indexDir, embedder: engine, dtype: args.dtype });
     const openSeconds = (performance.now() - t0) / 1000;

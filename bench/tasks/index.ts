@@ -62,7 +62,13 @@ export interface IndexResult {
 
 const ELD_RESOLUTION_MS = 2;
 
-export interface DelayStats { p50: number; p90: number; p99: number; max: number; mean: number }
+export interface DelayStats {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
 
 /** An idle process measuring its own event-loop delay until its stdin closes. */
 const CONTROL_SCRIPT = `
@@ -97,7 +103,11 @@ taskMain<IndexArgs, IndexResult>(async (args) => {
   if (args.fresh) await fs.rm(args.indexDir, { recursive: true, force: true });
   const logs: string[] = [];
   const t0 = performance.now();
-  const model = await resolveModel(args.modelDir, { cacheDir: path.join(BENCH_CACHE, 'model-cache'), visionPrecision: args.precision?.vision, textPrecision: args.precision?.text });
+  const model = await resolveModel(args.modelDir, {
+    cacheDir: path.join(BENCH_CACHE, 'model-cache'),
+    visionPrecision: args.precision?.vision,
+    textPrecision: args.precision?.text,
+  });
   const engine = await Engine.create(model, { ...args.engine, workerScript: args.workerScript, log: (l) => logs.push(l) });
   const engineStartSeconds = (performance.now() - t0) / 1000;
   try {

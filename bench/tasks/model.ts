@@ -79,7 +79,11 @@ taskMain<ModelArgs, ModelResult>(async (args) => {
       name: `engine, ${threads ? `${threads} thread${threads > 1 ? 's' : ''}` : 'default threads'}`,
       size,
       run: async (batch) => {
-        if (!cache.has(batch)) cache.set(batch, Array.from({ length: batch }, (_, i) => input(1, size, i + 1)));
+        if (!cache.has(batch))
+          cache.set(
+            batch,
+            Array.from({ length: batch }, (_, i) => input(1, size, i + 1)),
+          );
         await tower.embed(cache.get(batch)!, batch);
       },
     });

@@ -53,9 +53,19 @@ export interface QueryResult {
 }
 
 const QUERIES = [
-  'a photo of a red car', 'a cat sleeping on a sofa', 'mountain landscape at sunset', 'an icon of a floppy disk',
-  'a hand drawn map', 'two people shaking hands', 'a bowl of fruit', 'a black and white logo', 'a cartoon dog',
-  'a city skyline at night', 'a green leaf', 'an arrow pointing left', 'a birthday cake with candles',
+  'a photo of a red car',
+  'a cat sleeping on a sofa',
+  'mountain landscape at sunset',
+  'an icon of a floppy disk',
+  'a hand drawn map',
+  'two people shaking hands',
+  'a bowl of fruit',
+  'a black and white logo',
+  'a cartoon dog',
+  'a city skyline at night',
+  'a green leaf',
+  'an arrow pointing left',
+  'a birthday cake with candles',
 ];
 
 function timeRuns(runs: number, fn: () => void): number[] {
@@ -84,10 +94,16 @@ async function timeRunsAsync(runs: number, fn: (i: number) => Promise<unknown>):
 // baseline (how fast this process can stream the bytes at all).
 function sumFloat64(bytes: ArrayBufferView): number {
   const a = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 3);
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   let i = 0;
   for (; i + 3 < a.length; i += 4) {
-    s0 += a[i]!; s1 += a[i + 1]!; s2 += a[i + 2]!; s3 += a[i + 3]!;
+    s0 += a[i]!;
+    s1 += a[i + 1]!;
+    s2 += a[i + 2]!;
+    s3 += a[i + 3]!;
   }
   return s0 + s1 + s2 + s3;
 }
@@ -176,7 +192,9 @@ taskMain<QueryArgs, QueryResult>(async (args) => {
     const bandwidth = spread(times.bandwidth);
     const kernel = spread(times.kernel);
     const scoring = spread(times.scoring);
-    progress(`query ${args.rows.toLocaleString('en')}: bandwidth ${bandwidth.median.toFixed(1)} ms (${bandwidthReader}), dotRows ${kernel.median.toFixed(1)} ms, scoring ${scoring.median.toFixed(1)} ms`);
+    progress(
+      `query ${args.rows.toLocaleString('en')}: bandwidth ${bandwidth.median.toFixed(1)} ms (${bandwidthReader}), dotRows ${kernel.median.toFixed(1)} ms, scoring ${scoring.median.toFixed(1)} ms`,
+    );
 
     let text: Spread | undefined;
     let embedText: Spread | undefined;
@@ -206,4 +224,3 @@ taskMain<QueryArgs, QueryResult>(async (args) => {
     await engine?.dispose();
   }
 });
-

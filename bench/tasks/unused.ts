@@ -36,10 +36,12 @@ async function readAll(root: string): Promise<{ files: number; bytes: number }> 
   let bytes = 0;
   const inFlight = new Set<Promise<void>>();
   for await (const f of scanFolder(root, { include: DEFAULT_TEXT_INCLUDE, exclude: [...DEFAULT_EXCLUDE, ...OWN_FILES], maxFileSizeBytes: DEFAULT_MAX_TEXT_BYTES })) {
-    const job = readRegularFile(path.join(root, f.path), { maxBytes: DEFAULT_MAX_TEXT_BYTES }).then((b) => {
-      files++;
-      bytes += b.length;
-    }).finally(() => inFlight.delete(job));
+    const job = readRegularFile(path.join(root, f.path), { maxBytes: DEFAULT_MAX_TEXT_BYTES })
+      .then((b) => {
+        files++;
+        bytes += b.length;
+      })
+      .finally(() => inFlight.delete(job));
     inFlight.add(job);
     if (inFlight.size >= 8) await Promise.race(inFlight);
   }
@@ -57,7 +59,10 @@ taskMain<UnusedArgs, UnusedResult>(async (args) => {
     const runScan = async () => {
       const t0 = performance.now();
       const images = await listImages(args.root);
-      const result = await scanReferences(args.root, images.map((f) => f.path));
+      const result = await scanReferences(
+        args.root,
+        images.map((f) => f.path),
+      );
       const unused = result.index.unused();
       scan.push((performance.now() - t0) / 1000);
       last = { images: images.length, filesRead: result.filesRead, skipped: result.skipped.length, unused };
@@ -68,7 +73,13 @@ taskMain<UnusedArgs, UnusedResult>(async (args) => {
       read.push((performance.now() - t0) / 1000);
     };
     // Alternate the order so a load trend on the machine does not favour one.
-    if (i % 2 === 0) { await runScan(); await runRead(); } else { await runRead(); await runScan(); }
+    if (i % 2 === 0) {
+      await runScan();
+      await runRead();
+    } else {
+      await runRead();
+      await runScan();
+    }
     progress(`unused: scan ${scan[i]!.toFixed(2)} s, read-only ${read[i]!.toFixed(2)} s, ${last!.unused.length} unused of ${last!.images}`);
   }
   const expected = [...args.expectedUnused].sort();

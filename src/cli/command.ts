@@ -102,7 +102,7 @@ export function defineCommand<O extends OptionSpec>(spec: CommandSpec<O>): Comma
       const { min = 0, max = Infinity, missing, tooMany } = spec.positionals ?? {};
       if (positionals.length < min) throw new UsageError(missing ?? `expected at least ${min} argument${min === 1 ? '' : 's'}`);
       if (positionals.length > max) {
-        const message = typeof tooMany === 'function' ? tooMany(positionals.length) : tooMany ?? missing;
+        const message = typeof tooMany === 'function' ? tooMany(positionals.length) : (tooMany ?? missing);
         throw new UsageError(message ?? `expected at most ${max} argument${max === 1 ? '' : 's'}`);
       }
       return spec.run(values, positionals);
@@ -155,7 +155,9 @@ export async function openEngine(values: GlobalValues, extra: EngineOptions = {}
     model = await resolveModel(values.model ?? fromIndex ?? DEFAULT_MODEL_ID, { cacheDir });
   } catch (err) {
     if (fromIndex === undefined) throw err;
-    throw new Error(`the index in ${indexDir} was built with ${fromIndex.replace(/^local:/, '')}, which cannot be loaded: ${oneLine(err)}\nPass --model to use another model (the index is then rebuilt for it).`);
+    throw new Error(
+      `the index in ${indexDir} was built with ${fromIndex.replace(/^local:/, '')}, which cannot be loaded: ${oneLine(err)}\nPass --model to use another model (the index is then rebuilt for it).`,
+    );
   }
   return Engine.create(model, options);
 }
@@ -176,5 +178,9 @@ export function oneLine(err: unknown): string {
     const url = m0.url.slice(0, m0.url.length - encodeURI(m0.path).length);
     return `${first} Put ${missing.map((m) => m.path).join(', ')} from ${url} into ${dir}`;
   }
-  return e.message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+  return e.message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
 }

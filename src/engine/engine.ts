@@ -90,7 +90,10 @@ export class Engine implements ImageTextEmbedder {
 
   /** Reinforcement: embed stored augmentations of one image, replayed as Apple's loader replays them. */
   embedViews(
-    image: ViewSource, config: AugmentationConfig, views: Array<AugmentParams | { center: true }>, sizing: 'reapply' | 'raygen',
+    image: ViewSource,
+    config: AugmentationConfig,
+    views: Array<AugmentParams | { center: true }>,
+    sizing: 'reapply' | 'raygen',
     options: { signal?: AbortSignal } = {},
   ): Promise<EmbedViewsResult> {
     return this.request({ type: 'embedViews', image, config, views, sizing }, { signal: options.signal });

@@ -116,4 +116,3 @@ export interface Progress {
   done: number;
   total: number;
 }
-

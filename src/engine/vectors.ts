@@ -106,7 +106,10 @@ export function dotMatrix(a: Float32Array, n: number, b: Float32Array, m: number
     const ai = i * dim;
     for (let j = 0; j < m; j++) {
       const bj = j * dim;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       let k = 0;
       for (; k < tail; k += 4) {
         s0 += a[ai + k]! * b[bj + k]!;

@@ -12,10 +12,15 @@ export class Debouncer {
   run(key: string, ms: number, work: () => unknown): void {
     const pending = this.timers.get(key);
     if (pending) clearTimeout(pending);
-    this.timers.set(key, setTimeout(() => {
-      this.timers.delete(key);
-      void Promise.resolve().then(work).catch((err) => this.onError(errorMessage(err)));
-    }, ms));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        void Promise.resolve()
+          .then(work)
+          .catch((err) => this.onError(errorMessage(err)));
+      }, ms),
+    );
   }
 
   dispose(): void {

@@ -60,13 +60,23 @@ export function activate(context: vscode.ExtensionContext): void {
   const ctx: Ctx = { models, prompts, modelActions, library, backend, webviews, tags, captions, datasets, references, duplicates, altText };
   const events = new WorkspaceEvents(ctx);
   context.subscriptions.push(
-    models, thumbnails, library, webviews, tags, captions, datasets, events, imageLinks.disposable, altText,
+    models,
+    thumbnails,
+    library,
+    webviews,
+    tags,
+    captions,
+    datasets,
+    events,
+    imageLinks.disposable,
+    altText,
     new IndexStatusBar(library),
     new DebouncedImageWatcher((batch) => library.applyChanges(batch)),
     // Tiles and search filters read tags and captions synchronously: they read again on a change.
     tags.onDidChangeTags(() => library.items.refreshAnnotations()),
     captions.onDidChangeCaptions(() => library.items.refreshAnnotations()),
-    references, duplicates,
+    references,
+    duplicates,
     // The reference index follows the listing (images added or removed); a reference count that
     // changed reaches the tiles through the next publish (publish sends only what changed).
     library.items.onDidChange(() => references.syncImages()),

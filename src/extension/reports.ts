@@ -15,7 +15,12 @@ export function registerReports(context: vscode.ExtensionContext): void {
     onDidChange: changed.event,
     provideTextDocumentContent: (uri) => pages.get(uri.path) ?? '# This page is gone\n\nRun the command again to see it.\n',
   });
-  context.subscriptions.push(registered, changed, { dispose: () => { registered = undefined; pages.clear(); } });
+  context.subscriptions.push(registered, changed, {
+    dispose: () => {
+      registered = undefined;
+      pages.clear();
+    },
+  });
 }
 
 /** The URI of a report page named `name` (e.g. "Verify dataset-reinforced.md"). */

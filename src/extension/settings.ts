@@ -125,6 +125,16 @@ export function editorExcludeGlobs(scope?: vscode.ConfigurationScope): string[] 
 }
 
 export function affectsEngine(e: vscode.ConfigurationChangeEvent): boolean {
-  return ['model', 'modelHost', 'modelCacheDir', 'visionPrecision', 'textPrecision', 'executionProvider', 'threads',
-    'batchSize', 'transparentBackground', 'maxImageMegapixels'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`));
+  return [
+    'model',
+    'modelHost',
+    'modelCacheDir',
+    'visionPrecision',
+    'textPrecision',
+    'executionProvider',
+    'threads',
+    'batchSize',
+    'transparentBackground',
+    'maxImageMegapixels',
+  ].some((k) => e.affectsConfiguration(`${SECTION}.${k}`));
 }

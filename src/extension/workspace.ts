@@ -22,7 +22,6 @@ export function folderName(root: string): string {
 /** The image in the active editor or preview tab (VS Code's image preview is a custom editor), if any. */
 export function activeImage(): string | undefined {
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  const uri = vscode.window.activeTextEditor?.document.uri
-    ?? (input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined);
+  const uri = vscode.window.activeTextEditor?.document.uri ?? (input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined);
   return uri?.scheme === 'file' && isImageFile(uri.fsPath) ? uri.fsPath : undefined;
 }

@@ -33,13 +33,11 @@ test('Markdown: empty alt is found (also with spaces and titles); written alt, c
     '<img src="raw-html.png">',
     '<img src="decorative.png" alt="">',
   ].join('\n');
-  assert.deepEqual(found(md, 'markdown'), [
-    '1:1 markdown-empty-alt images/logo.png',
-    '2:6 markdown-empty-alt images/my logo.png',
-    '7:1 img-without-alt raw-html.png',
-  ]);
-  assert.equal(fix(md, 'markdown', 'Company [logo]').split('\n').slice(0, 2).join('\n'),
-    '![Company \\[logo\\]](images/logo.png)\nText ![Company \\[logo\\]](<images/my logo.png> "Title") and ![Logo](images/logo.png).');
+  assert.deepEqual(found(md, 'markdown'), ['1:1 markdown-empty-alt images/logo.png', '2:6 markdown-empty-alt images/my logo.png', '7:1 img-without-alt raw-html.png']);
+  assert.equal(
+    fix(md, 'markdown', 'Company [logo]').split('\n').slice(0, 2).join('\n'),
+    '![Company \\[logo\\]](images/logo.png)\nText ![Company \\[logo\\]](<images/my logo.png> "Title") and ![Logo](images/logo.png).',
+  );
 });
 
 test('HTML: <img> without alt is found; alt="", decorative roles, comments and scripts are left alone', () => {
@@ -72,12 +70,7 @@ test('JSX/TSX: literal, imported and required sources; spread props may carry al
     '  <Img src={logo} />',
     '</div>);',
   ].join('\n');
-  assert.deepEqual(found(tsx, 'jsx'), [
-    '4:3 img-without-alt ./logo.png',
-    '5:3 img-without-alt ../hero.jpg',
-    '6:3 img-without-alt /static/c.svg',
-    '7:3 img-without-alt quoted.png',
-  ]);
+  assert.deepEqual(found(tsx, 'jsx'), ['4:3 img-without-alt ./logo.png', '5:3 img-without-alt ../hero.jpg', '6:3 img-without-alt /static/c.svg', '7:3 img-without-alt quoted.png']);
   assert.match(fix(tsx, 'jsx', 'Logo'), /<img alt="Logo" src=\{logo\} className="x" \/>/);
 });
 
@@ -91,17 +84,21 @@ test('Vue and Svelte templates: bound and shorthand attributes count, <script> i
     "<script>import logo from './logo.png'; const t = '<img src=x.png>';</script>",
   ].join('\n');
   assert.deepEqual(found(vue, 'vue'), ['2:3 img-without-alt ./logo.png', '4:3 img-without-alt ./static.png']);
-  const svelte = [
-    '<script>import src from "./pic.png"; let alt = "x";</script>',
-    '<img {src} />',
-    '<img {src} {alt} />',
-    '<img src={src} {...$$restProps} />',
-  ].join('\n');
+  const svelte = ['<script>import src from "./pic.png"; let alt = "x";</script>', '<img {src} />', '<img {src} {alt} />', '<img src={src} {...$$restProps} />'].join('\n');
   assert.deepEqual(found(svelte, 'svelte'), ['2:1 img-without-alt ./pic.png']);
 });
 
 test('languages come from file names', () => {
-  assert.deepEqual(['a.md', 'b.MDX', 'c.html', 'd.tsx', 'e.vue', 'f.svelte', 'g.css', 'h'].map(altLanguageOf), ['markdown', 'markdown', 'html', 'jsx', 'vue', 'svelte', undefined, undefined]);
+  assert.deepEqual(['a.md', 'b.MDX', 'c.html', 'd.tsx', 'e.vue', 'f.svelte', 'g.css', 'h'].map(altLanguageOf), [
+    'markdown',
+    'markdown',
+    'html',
+    'jsx',
+    'vue',
+    'svelte',
+    undefined,
+    undefined,
+  ]);
 });
 
 test('the cleaner: no "an image of", no trailing period, no stutter, first letter capital, cut at a word', () => {
@@ -123,11 +120,12 @@ test('the cleaner: no "an image of", no trailing period, no stutter, first lette
   assert.equal(short, 'Large group of people standing around a table with many');
 });
 
-test('candidates: people\'s captions first, then generated ones by score, distinct; tags, then the file name, without captions', () => {
-  assert.deepEqual(
-    altTextCandidates({ userCaptions: ['Our logo'], captions: ['an image of a red circle', 'a red circle.', 'a red disc on white'], scores: [0.2, 0.1, 0.3] }),
-    ['Our logo', 'Red disc on white', 'Red circle'],
-  );
+test("candidates: people's captions first, then generated ones by score, distinct; tags, then the file name, without captions", () => {
+  assert.deepEqual(altTextCandidates({ userCaptions: ['Our logo'], captions: ['an image of a red circle', 'a red circle.', 'a red disc on white'], scores: [0.2, 0.1, 0.3] }), [
+    'Our logo',
+    'Red disc on white',
+    'Red circle',
+  ]);
   assert.deepEqual(altTextCandidates({ tags: ['icon', 'red', 'circle', 'shape'] }), ['Icon, red, circle', 'Icon', 'Red', 'Circle']);
   assert.deepEqual(altTextCandidates({ path: 'assets/logo-final_2@2x.png' }), ['Logo final 2']);
   assert.deepEqual(altTextCandidates({}), []);

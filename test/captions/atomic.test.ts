@@ -24,7 +24,9 @@ test('SIGKILL during a captions-file write leaves the previous version intact', 
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'helpers', 'write-loop.ts'), root], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     let written = 0;
-    child.stdout!.on('data', (chunk: Buffer) => { written += (chunk.toString().match(/wrote/g) ?? []).length; });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      written += (chunk.toString().match(/wrote/g) ?? []).length;
+    });
     try {
       // Wait for one complete version, then kill as soon as the next write's temp file exists.
       const deadline = Date.now() + 60_000;

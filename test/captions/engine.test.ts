@@ -30,7 +30,10 @@ test('an Engine captions in the same worker process that embeds, with its backgr
     assert.equal(s.generated, 1);
     const r = s.results[0]!;
     assert.ok(!('error' in r));
-    assert.ok(r.captions.some((c) => c.split(' ').includes('blue')), `flattened onto blue: ${JSON.stringify(r.captions)}`);
+    assert.ok(
+      r.captions.some((c) => c.split(' ').includes('blue')),
+      `flattened onto blue: ${JSON.stringify(r.captions)}`,
+    );
     assert.equal(engine.workerPid, pid, 'no second worker process');
     const [emb] = await engine.embedImages([await writeSolidImage(path.join(work, 'data', 'red.png'), FIXTURE_COLORS.red!)]);
     assert.ok(!isItemError(emb!), 'embedding still works after captioning');

@@ -59,7 +59,11 @@ test('@huggingface/transformers image-to-text pipeline loads the fixture and nam
       const [out] = (await captioner(file)) as Array<{ generated_text: string }>;
       const words = out!.generated_text.split(' ');
       assert.ok(words.includes(colour), `"${out!.generated_text}" names ${colour}`);
-      assert.deepEqual(words.filter((w) => CAPTIONER_COLOR_WORDS.includes(w) && w !== colour), [], 'and no other colour');
+      assert.deepEqual(
+        words.filter((w) => CAPTIONER_COLOR_WORDS.includes(w) && w !== colour),
+        [],
+        'and no other colour',
+      );
     }
   } finally {
     await captioner.dispose();

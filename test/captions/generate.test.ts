@@ -83,7 +83,10 @@ test('coloured images and real clip-art get N distinct captions; captions name t
   const artCopies = art.map((f) => path.join(root, path.basename(f)));
   const progress: number[] = [];
   const summary = await captionImages(client, [...Object.values(files), ...artCopies], {
-    root, captioner, settings: { count: 5 }, onProgress: (p) => progress.push(p.done),
+    root,
+    captioner,
+    settings: { count: 5 },
+    onProgress: (p) => progress.push(p.done),
   });
   assert.equal(summary.generated, 7);
   assert.equal(summary.failed, 0);
@@ -109,7 +112,10 @@ test('coloured images and real clip-art get N distinct captions; captions name t
   assert.deepEqual(store.runs.get(entry.run!)!.settings, summary.run.settings);
   assert.equal(store.runs.get(entry.run!)!.modelFingerprint, captioner.fingerprint);
   // ...and searchable.
-  assert.deepEqual(searchCaptions(store, 'yellow').map((m) => m.path), ['solid/yellow.png']);
+  assert.deepEqual(
+    searchCaptions(store, 'yellow').map((m) => m.path),
+    ['solid/yellow.png'],
+  );
 });
 
 test('the same seed gives the same captions; another seed gives different ones', async () => {
@@ -150,7 +156,10 @@ test('a second run is incremental: nothing reaches the worker unless bytes or se
   assert.equal(second.calls, 0, 'the worker was not asked at all');
   assert.equal(s2.skipped, 3);
   assert.equal(s2.generated, 0);
-  assert.deepEqual(s2.results.map((r) => ('captions' in r ? r.captions : r)), s1.results.map((r) => ('captions' in r ? r.captions : r)));
+  assert.deepEqual(
+    s2.results.map((r) => ('captions' in r ? r.captions : r)),
+    s1.results.map((r) => ('captions' in r ? r.captions : r)),
+  );
 
   await writeSolidImage(files.blue!, FIXTURE_COLORS.yellow!, { width: 40, height: 28 }); // the file changed
   const third = counting();
@@ -227,13 +236,19 @@ test('cancelling stops the run, keeps finished captions, and the next run comple
   const paths = Object.values(files);
   const controller = new AbortController();
   const s1 = await captionImages(client, paths, {
-    root, captioner, chunkSize: 3, signal: controller.signal,
+    root,
+    captioner,
+    chunkSize: 3,
+    signal: controller.signal,
     onResult: () => controller.abort(),
   });
   assert.equal(s1.cancelled, true);
   assert.ok(s1.generated >= 1 && s1.generated < paths.length, `stopped early (${s1.generated})`);
   const store = await loadCaptionStore(root);
-  const done = s1.results.filter((r) => !('error' in r)).map((r) => r.relPath).sort();
+  const done = s1.results
+    .filter((r) => !('error' in r))
+    .map((r) => r.relPath)
+    .sort();
   assert.deepEqual([...store.images.keys()].sort(), done, 'exactly the finished images are saved');
 
   const rest = counting();

@@ -4,7 +4,13 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import {
-  CAPTIONER_SESSIONS, CaptionerFolderError, captionerFilePlan, DEFAULT_CAPTIONER_ID, getCaptionerManifest, listCaptioners, resolveCaptioner,
+  CAPTIONER_SESSIONS,
+  CaptionerFolderError,
+  captionerFilePlan,
+  DEFAULT_CAPTIONER_ID,
+  getCaptionerManifest,
+  listCaptioners,
+  resolveCaptioner,
 } from '../../src/engine/captions/models';
 import { ManifestError, validateManifest } from '../../src/engine/models/manifest';
 import { ModelNotDownloadedError } from '../../src/engine/models/errors';
@@ -48,7 +54,10 @@ test('the registry has the default ViT-GPT2 captioner and a Florence-2 option, p
 test('a captioner manifest whose file names do not follow the Transformers.js rule is rejected', async () => {
   const raw = JSON.parse(await fs.readFile(path.resolve(__dirname, '../../models/captioner-vit-gpt2.json'), 'utf8'));
   raw.files.sessions.encoder_model.q8.path = 'onnx/encoder_model_q8.onnx';
-  assert.throws(() => validateManifest(raw, 'x.json'), (err: unknown) => err instanceof ManifestError && /encoder_model_quantized\.onnx/.test(err.message));
+  assert.throws(
+    () => validateManifest(raw, 'x.json'),
+    (err: unknown) => err instanceof ManifestError && /encoder_model_quantized\.onnx/.test(err.message),
+  );
   const raw2 = JSON.parse(await fs.readFile(path.resolve(__dirname, '../../models/captioner-vit-gpt2.json'), 'utf8'));
   raw2.defaults.decoder_model_merged = 'q4';
   assert.throws(() => validateManifest(raw2, 'x.json'), /defaults\.decoder_model_merged/);

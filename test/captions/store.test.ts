@@ -5,8 +5,20 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import {
-  addUserCaption, captionsByPath, captionsFileFor, captionsFor, editCaption, emptyCaptionStore, loadCaptionStore, needsCaptions,
-  relativeCaptionPath, removeCaption, saveCaptionStore, searchCaptions, setGeneratedCaptions, absoluteCaptionPath,
+  addUserCaption,
+  captionsByPath,
+  captionsFileFor,
+  captionsFor,
+  editCaption,
+  emptyCaptionStore,
+  loadCaptionStore,
+  needsCaptions,
+  relativeCaptionPath,
+  removeCaption,
+  saveCaptionStore,
+  searchCaptions,
+  setGeneratedCaptions,
+  absoluteCaptionPath,
 } from '../../src/engine/captions/store';
 import { imageSeed, resolveCaptionSettings, runKey, SAMPLER_VERSION, type CaptionRun } from '../../src/engine/captions/settings';
 import { addDistinct, normalizeCaption } from '../../src/engine/captions/text';
@@ -44,7 +56,7 @@ test('normalizeCaption ignores case, punctuation and spacing; addDistinct drops 
   const added = addDistinct(kept, ['a red circle', 'A RED CIRCLE!!', '', '   ', 'a blue circle', 'a Blue circle.'], 10);
   assert.equal(added, 1);
   assert.deepEqual(kept, ['A red circle.', 'a blue circle']);
-  assert.deepEqual(addDistinct([], ['x one', 'x two', 'x three'], 2) , 2);
+  assert.deepEqual(addDistinct([], ['x one', 'x two', 'x three'], 2), 2);
 });
 
 test('settings are validated with the setting named; run keys change with every setting', () => {
@@ -111,7 +123,7 @@ test('needsCaptions: up to date only for the same bytes and the same run', async
   assert.equal(needsCaptions(store, 'x.png', SHA_A, runKey(makeRun({ settings: resolveCaptionSettings({ seed: 9 }) }))), true, 'settings changed');
 });
 
-test('user captions and edits survive re-captioning; editing a generated caption marks it as the user\'s', async () => {
+test("user captions and edits survive re-captioning; editing a generated caption marks it as the user's", async () => {
   const root = await tempRoot();
   const store = emptyCaptionStore(root);
   const run1 = makeRun();
@@ -150,11 +162,17 @@ test('searchCaptions: phrase matches rank above word matches; captionsByPath fee
   addUserCaption(store, 'note.png', 'Brown paper note');
 
   const hits = searchCaptions(store, 'Brown dog!');
-  assert.deepEqual(hits.map((h) => h.path), ['dog.png', 'note.png', 'park.png']);
+  assert.deepEqual(
+    hits.map((h) => h.path),
+    ['dog.png', 'note.png', 'park.png'],
+  );
   assert.equal(hits[0]!.score, 2);
   assert.deepEqual(hits[0]!.captions, ['a brown dog running on grass', 'a dog outside']);
   assert.equal(hits[1]!.score, 0.5);
-  assert.deepEqual(searchCaptions(store, 'red cup').map((h) => h.path), ['cup.png']);
+  assert.deepEqual(
+    searchCaptions(store, 'red cup').map((h) => h.path),
+    ['cup.png'],
+  );
   assert.deepEqual(searchCaptions(store, 'zebra'), []);
   assert.deepEqual(searchCaptions(store, '  ?! '), []);
 
@@ -168,18 +186,21 @@ test('paths read from the file are not trusted; corrupt or foreign files are ref
   const file = captionsFileFor(root);
   await fs.mkdir(path.dirname(file), { recursive: true });
   const sha = SHA_A;
-  await fs.writeFile(file, JSON.stringify({
-    format: 'mobileclip-assets/captions',
-    version: 1,
-    runs: {},
-    images: {
-      '../outside.png': { user: ['escape'] },
-      '/etc/passwd': { user: ['absolute'] },
-      'a/../../b.png': { user: ['sneaky'] },
-      'sub\\win.png': { user: ['backslash'] },
-      'ok/fine.png': { sha256: sha, run: 'missing-run', generated: ['kept', 3, ''], user: ['mine'] },
-    },
-  }));
+  await fs.writeFile(
+    file,
+    JSON.stringify({
+      format: 'mobileclip-assets/captions',
+      version: 1,
+      runs: {},
+      images: {
+        '../outside.png': { user: ['escape'] },
+        '/etc/passwd': { user: ['absolute'] },
+        'a/../../b.png': { user: ['sneaky'] },
+        'sub\\win.png': { user: ['backslash'] },
+        'ok/fine.png': { sha256: sha, run: 'missing-run', generated: ['kept', 3, ''], user: ['mine'] },
+      },
+    }),
+  );
   const store = await loadCaptionStore(root);
   assert.deepEqual([...store.images.keys()], ['ok/fine.png']);
   assert.equal(store.problems.filter((p) => /outside the folder/.test(p)).length, 4);

@@ -31,7 +31,10 @@ test('embed --json: texts and images, broken files reported per item, exit 0', a
   const out = JSON.parse(r.stdout) as { model: string; dim: number; items: Array<{ input: string; embedding?: number[]; error?: string }> };
   assert.equal(out.dim, 24);
   assert.equal(out.model, `local:${modelDir}`);
-  assert.deepEqual(out.items.map((i) => i.input), ['red', 'blue', ...images]);
+  assert.deepEqual(
+    out.items.map((i) => i.input),
+    ['red', 'blue', ...images],
+  );
   const [tRed, tBlue, iRed, text, zero, trunc, iBlue] = out.items;
   assert.match(text.error!, /not an image \(text file named \.png\)/);
   assert.match(zero.error!, /empty file/);

@@ -69,7 +69,9 @@ const f05 = (p: number, r: number) => (1.25 * p * r) / Math.max(1e-9, 0.25 * p +
 test('the pixel check alone: precision and recall on the generated set, and the defaults are the best of the sweep', { skip }, async () => {
   const n = set.images.length;
   const assets = new Set(set.images.map((i) => i.asset)).size;
-  const lines = [`generated set: ${n} images of ${assets} assets (same asset: resized, re-encoded, cropped 4 %, re-padded; other assets: recoloured, greyscale, cropped 50 %, same-style clip art and icons, different clip art)`];
+  const lines = [
+    `generated set: ${n} images of ${assets} assets (same asset: resized, re-encoded, cropped 4 %, re-padded; other assets: recoloured, greyscale, cropped 50 %, same-style clip art and icons, different clip art)`,
+  ];
   lines.push(`structure >= ${DEFAULT_DUPLICATE_THRESHOLDS.structure}; detail  colour  precision  recall   F0.5`);
   let best = { f: 0, detail: 0, colour: 0 };
   let atDefault = { f: 0, precision: 0, recall: 0 };
@@ -77,12 +79,16 @@ test('the pixel check alone: precision and recall on the generated set, and the 
     for (const colour of [8, 12, 16, 24]) {
       const s = scorePairs(set.images, await groupsWith(pixelsOnly(detail, colour)));
       const f = f05(s.precision, s.recall);
-      lines.push(`${' '.repeat(27)}${detail.toFixed(1).padStart(6)}  ${String(colour).padStart(6)}  ${pct(s.precision).padStart(9)}  ${pct(s.recall).padStart(7)}  ${f.toFixed(3)}`);
+      lines.push(
+        `${' '.repeat(27)}${detail.toFixed(1).padStart(6)}  ${String(colour).padStart(6)}  ${pct(s.precision).padStart(9)}  ${pct(s.recall).padStart(7)}  ${f.toFixed(3)}`,
+      );
       if (f > best.f) best = { f, detail, colour };
       if (detail === DEFAULT_DUPLICATE_THRESHOLDS.detail && colour === DEFAULT_DUPLICATE_THRESHOLDS.colour) atDefault = { f, precision: s.precision, recall: s.recall };
     }
   }
-  lines.push(`best F0.5 ${best.f.toFixed(3)} at detail ${best.detail}, colour ${best.colour}; defaults (${DEFAULT_DUPLICATE_THRESHOLDS.detail}, ${DEFAULT_DUPLICATE_THRESHOLDS.colour}): precision ${pct(atDefault.precision)}, recall ${pct(atDefault.recall)}, F0.5 ${atDefault.f.toFixed(3)}`);
+  lines.push(
+    `best F0.5 ${best.f.toFixed(3)} at detail ${best.detail}, colour ${best.colour}; defaults (${DEFAULT_DUPLICATE_THRESHOLDS.detail}, ${DEFAULT_DUPLICATE_THRESHOLDS.colour}): precision ${pct(atDefault.precision)}, recall ${pct(atDefault.recall)}, F0.5 ${atDefault.f.toFixed(3)}`,
+  );
   // Per variant, at the defaults: in its original's group (same asset) or apart from it (other assets).
   const groups = await groupsWith(pixelsOnly(DEFAULT_DUPLICATE_THRESHOLDS.detail, DEFAULT_DUPLICATE_THRESHOLDS.colour));
   const groupOf = new Map<string, number>();
@@ -105,11 +111,16 @@ test('the pixel check alone: precision and recall on the generated set, and the 
 
 test('the whole pipeline with default settings (fixture embeddings, then pixels): precision and recall', { skip }, async () => {
   const run = await groupDuplicates(snapshot, signatures);
-  const s = scorePairs(set.images, run.groups.map((g) => g.members.map((m) => m.path)));
+  const s = scorePairs(
+    set.images,
+    run.groups.map((g) => g.members.map((m) => m.path)),
+  );
   const padded = s.missed.filter((pair) => pair.includes('padded-10pct')).length;
-  console.log(`defaults (embedding >= ${DEFAULT_DUPLICATE_THRESHOLDS.embedding}, ${run.candidatePairs} candidate pairs, ${run.confirmedPairs} confirmed): ` +
-    `precision ${pct(s.precision)}, recall ${pct(s.recall)} over ${s.truePositives + s.falseNegatives} same-asset pairs; ${run.groups.length} groups; ` +
-    `${padded} of the ${s.falseNegatives} missed pairs involve a re-padded copy, whose extra white margin moves the toy model's mean-colour embedding below the gate`);
+  console.log(
+    `defaults (embedding >= ${DEFAULT_DUPLICATE_THRESHOLDS.embedding}, ${run.candidatePairs} candidate pairs, ${run.confirmedPairs} confirmed): ` +
+      `precision ${pct(s.precision)}, recall ${pct(s.recall)} over ${s.truePositives + s.falseNegatives} same-asset pairs; ${run.groups.length} groups; ` +
+      `${padded} of the ${s.falseNegatives} missed pairs involve a re-padded copy, whose extra white margin moves the toy model's mean-colour embedding below the gate`,
+  );
   assert.ok(s.precision >= 0.97, `precision ${pct(s.precision)}; wrongly joined: ${s.wronglyJoined.slice(0, 5).join('; ')}`);
   // The floor is the toy embedding's, not the product's: compare the pixel check alone (above).
   assert.ok(s.recall >= 0.6, `recall ${pct(s.recall)}; missed: ${s.missed.slice(0, 5).join('; ')}`);
@@ -126,10 +137,15 @@ test('what counts: resized and re-encoded copies join their original; recoloured
   const styled = set.images.filter((i) => i.asset.startsWith('icons__') || i.asset.startsWith('style__'));
   for (const icon of styled.filter((i) => i.variant === 'original')) {
     const group = groupOf(icon.path) ?? [];
-    assert.deepEqual(group.map((p) => p.split('/')[0]).filter((a) => a !== icon.asset), [], `${icon.asset} is grouped with another icon of its style`);
+    assert.deepEqual(
+      group.map((p) => p.split('/')[0]).filter((a) => a !== icon.asset),
+      [],
+      `${icon.asset} is grouped with another icon of its style`,
+    );
   }
   for (const icon of styled.filter((i) => i.asset.startsWith('icons__') && i.variant === 'original')) {
-    for (const v of ['half-size.png', 'jpeg-q60.jpg', 'webp-q50.webp']) assert.ok(groupOf(icon.path)?.includes(`${icon.asset}/${v}`), `${icon.asset}/${v} should join its original`);
+    for (const v of ['half-size.png', 'jpeg-q60.jpg', 'webp-q50.webp'])
+      assert.ok(groupOf(icon.path)?.includes(`${icon.asset}/${v}`), `${icon.asset}/${v} should join its original`);
   }
 });
 

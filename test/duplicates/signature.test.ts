@@ -38,8 +38,14 @@ const prep = (img: RawPixels) => prepareSignature(signatureOf(img));
 const same = (a: RawPixels, b: RawPixels) => sameImage(prep(a), prep(b), DEFAULT_DUPLICATE_THRESHOLDS);
 
 test('the same drawing with other margins and at another scale has the same signature', () => {
-  const small = draw(40, 40, WHITE, [[5, 5, 16, 24, BLACK], [9, 9, 8, 4, RED]]);
-  const big = draw(120, 100, WHITE, [[30, 10, 40, 60, BLACK], [40, 20, 20, 10, RED]]);
+  const small = draw(40, 40, WHITE, [
+    [5, 5, 16, 24, BLACK],
+    [9, 9, 8, 4, RED],
+  ]);
+  const big = draw(120, 100, WHITE, [
+    [30, 10, 40, 60, BLACK],
+    [40, 20, 20, 10, RED],
+  ]);
   const a = prep(small);
   const b = prep(big);
   assert.ok(structureSimilarity(a, b) > 0.99, String(structureSimilarity(a, b)));
@@ -50,11 +56,37 @@ test('the same drawing with other margins and at another scale has the same sign
 
 test('a recoloured drawing, a mirrored one and a different symbol on the same badge are other images', () => {
   const badge = (inner: Array<[number, number, number, number, Rgb]>, fill = RED) => draw(64, 64, WHITE, [[4, 4, 56, 56, fill], ...inner]);
-  const arrowLeft = badge([[16, 30, 32, 4, WHITE], [16, 22, 4, 20, WHITE]]);
-  const arrowRight = badge([[16, 30, 32, 4, WHITE], [44, 22, 4, 20, WHITE]]);
-  assert.ok(same(arrowLeft, badge([[16, 30, 32, 4, WHITE], [16, 22, 4, 20, WHITE]])));
+  const arrowLeft = badge([
+    [16, 30, 32, 4, WHITE],
+    [16, 22, 4, 20, WHITE],
+  ]);
+  const arrowRight = badge([
+    [16, 30, 32, 4, WHITE],
+    [44, 22, 4, 20, WHITE],
+  ]);
+  assert.ok(
+    same(
+      arrowLeft,
+      badge([
+        [16, 30, 32, 4, WHITE],
+        [16, 22, 4, 20, WHITE],
+      ]),
+    ),
+  );
   assert.ok(!same(arrowLeft, arrowRight), 'mirrored symbol');
-  assert.ok(!same(arrowLeft, badge([[16, 30, 32, 4, WHITE], [16, 22, 4, 20, WHITE]], BLUE)), 'recoloured');
+  assert.ok(
+    !same(
+      arrowLeft,
+      badge(
+        [
+          [16, 30, 32, 4, WHITE],
+          [16, 22, 4, 20, WHITE],
+        ],
+        BLUE,
+      ),
+    ),
+    'recoloured',
+  );
   assert.ok(!same(arrowLeft, badge([[30, 16, 4, 32, WHITE]])), 'another symbol');
 });
 
@@ -76,10 +108,12 @@ test('signatures survive their text form; anything else decodes to nothing', () 
 
 function snapshotOf(entries: Array<Omit<IndexEntry, 'mtimeMs' | 'row'> & { row?: number }>): IndexSnapshot {
   const rows = new Map<string, number>();
-  const full = entries.map((e) => {
-    if (!rows.has(e.sha256)) rows.set(e.sha256, rows.size);
-    return { ...e, mtimeMs: 0, row: rows.get(e.sha256)! };
-  }).sort((a, b) => (a.path < b.path ? -1 : 1));
+  const full = entries
+    .map((e) => {
+      if (!rows.has(e.sha256)) rows.set(e.sha256, rows.size);
+      return { ...e, mtimeMs: 0, row: rows.get(e.sha256)! };
+    })
+    .sort((a, b) => (a.path < b.path ? -1 : 1));
   const dim = 8;
   const vectors = new Float32Array(rows.size * dim);
   for (let r = 0; r < rows.size; r++) vectors[r * dim + (r % dim)] = 1; // orthogonal: no near-duplicates
@@ -98,10 +132,13 @@ test('exact copies group without any signature, most bytes wasted first; decisio
     { path: 'alone.png', size: 500, width: 10, height: 10, sha256: sha('c') },
   ]);
   const { groups } = await groupDuplicates(snapshot, new Map());
-  assert.deepEqual(groups.map((g) => [g.members.map((m) => m.path), g.bytesWasted, g.exact, g.similarity]), [
-    [['big.png', 'big-copy.png'], 9000, true, 1],
-    [['a/logo.png', 'b/logo.png', 'c/logo.png'], 2000, true, 1],
-  ]);
+  assert.deepEqual(
+    groups.map((g) => [g.members.map((m) => m.path), g.bytesWasted, g.exact, g.similarity]),
+    [
+      [['big.png', 'big-copy.png'], 9000, true, 1],
+      [['a/logo.png', 'b/logo.png', 'c/logo.png'], 2000, true, 1],
+    ],
+  );
   const decisions = { notDuplicates: [['a/logo.png', 'c/logo.png']], problems: [] };
   const split = await groupDuplicates(snapshot, new Map(), { decisions });
   const logos = split.groups.filter((g) => g.members[0]!.path.endsWith('logo.png')).map((g) => g.members.map((m) => m.path));
@@ -116,17 +153,20 @@ test('the decisions file: one sorted set per line, smaller sets absorbed, bad en
   await recordNotDuplicates(root, ['x.png', 'icons/a.png', 'icons/b.png']);
   await recordNotDuplicates(root, ['m.png', 'l.png']);
   const file = path.join(root, DECISIONS_FILE);
-  assert.equal(await fs.readFile(file, 'utf8'), [
-    '{',
-    '  "format": "mobileclip-assets/duplicates",',
-    '  "notDuplicates": [',
-    '    ["icons/a.png", "icons/b.png", "x.png"],',
-    '    ["l.png", "m.png"]',
-    '  ],',
-    '  "version": 1',
-    '}',
-    '',
-  ].join('\n'));
+  assert.equal(
+    await fs.readFile(file, 'utf8'),
+    [
+      '{',
+      '  "format": "mobileclip-assets/duplicates",',
+      '  "notDuplicates": [',
+      '    ["icons/a.png", "icons/b.png", "x.png"],',
+      '    ["l.png", "m.png"]',
+      '  ],',
+      '  "version": 1',
+      '}',
+      '',
+    ].join('\n'),
+  );
   await assert.rejects(recordNotDuplicates(root, ['../outside.png', 'a.png']), /not a path relative to the folder/);
   await fs.writeFile(file, JSON.stringify({ notDuplicates: [['a.png', '/etc/passwd', 'b.png'], 'nope'] }));
   const loaded = await loadDuplicateDecisions(root);

@@ -63,12 +63,33 @@ async function writeVariants(root: string, name: string, png: Buffer, out: TestI
   };
   const flat = () => sharp(png).flatten({ background: '#ffffff' });
   await put('original', 'png', png);
-  await put('half-size', 'png', await sharp(png).resize(Math.max(8, Math.round(w / 2))).png().toBuffer());
-  await put('double-size', 'png', await sharp(png).resize(Math.min(2 * w, 640)).png().toBuffer());
+  await put(
+    'half-size',
+    'png',
+    await sharp(png)
+      .resize(Math.max(8, Math.round(w / 2)))
+      .png()
+      .toBuffer(),
+  );
+  await put(
+    'double-size',
+    'png',
+    await sharp(png)
+      .resize(Math.min(2 * w, 640))
+      .png()
+      .toBuffer(),
+  );
   await put('jpeg-q60', 'jpg', await flat().jpeg({ quality: 60 }).toBuffer());
   await put('webp-q50', 'webp', await sharp(png).webp({ quality: 50 }).toBuffer());
   const t = Math.max(1, Math.round(Math.min(w, h) * 0.04));
-  await put('cropped-4pct', 'png', await sharp(png).extract({ left: t, top: t, width: w - 2 * t, height: h - 2 * t }).png().toBuffer());
+  await put(
+    'cropped-4pct',
+    'png',
+    await sharp(png)
+      .extract({ left: t, top: t, width: w - 2 * t, height: h - 2 * t })
+      .png()
+      .toBuffer(),
+  );
   const pad = Math.round(Math.max(w, h) * 0.1);
   await put('padded-10pct', 'png', await flat().extend({ top: pad, bottom: pad, left: pad, right: pad, background: '#ffffff' }).png().toBuffer());
   // The centre of the drawing itself (margins trimmed first), not of the canvas around it.
@@ -102,9 +123,19 @@ const SAME_STYLE_ICONS: Record<string, string> = {
  * times, smileys with different mouths, one theme's toolbar icons.
  */
 export const SAME_STYLE_CLIPART = [
-  'signs_and_symbols/clocks/clock01.png', 'signs_and_symbols/clocks/clock02.png', 'signs_and_symbols/clocks/clock04.png', 'signs_and_symbols/clocks/clock07.png',
-  'people/smilies/smiley001.png', 'people/smilies/smiley002.png', 'people/smilies/smiley003.png', 'people/smilies/smiley004.png', 'people/smilies/smiley005.png',
-  'computer/icons/flat-theme/action/14_ellipse.png', 'computer/icons/flat-theme/action/14_polygon.png', 'computer/icons/flat-theme/action/14_rectangle.png', 'computer/icons/flat-theme/action/14_rotate.png',
+  'signs_and_symbols/clocks/clock01.png',
+  'signs_and_symbols/clocks/clock02.png',
+  'signs_and_symbols/clocks/clock04.png',
+  'signs_and_symbols/clocks/clock07.png',
+  'people/smilies/smiley001.png',
+  'people/smilies/smiley002.png',
+  'people/smilies/smiley003.png',
+  'people/smilies/smiley004.png',
+  'people/smilies/smiley005.png',
+  'computer/icons/flat-theme/action/14_ellipse.png',
+  'computer/icons/flat-theme/action/14_polygon.png',
+  'computer/icons/flat-theme/action/14_rectangle.png',
+  'computer/icons/flat-theme/action/14_rotate.png',
 ];
 
 function iconSvg(symbol: string): Buffer {
@@ -116,7 +147,11 @@ export interface TestSet {
   images: TestImage[];
 }
 
-const nameOf = (file: string) => path.relative(DEBIAN_CLIPART, file).replace(/\.png$/, '').replace(/[\\/]/g, '__');
+const nameOf = (file: string) =>
+  path
+    .relative(DEBIAN_CLIPART, file)
+    .replace(/\.png$/, '')
+    .replace(/[\\/]/g, '__');
 
 /** An original with a few same-asset variants (for the same-style families). */
 async function writeFewVariants(root: string, name: string, png: Buffer, out: TestImage[]): Promise<void> {
@@ -128,7 +163,14 @@ async function writeFewVariants(root: string, name: string, png: Buffer, out: Te
     out.push({ path: rel, asset: name, variant });
   };
   await put('original', 'png', png);
-  await put('half-size', 'png', await sharp(png).resize(Math.round(width / 2)).png().toBuffer());
+  await put(
+    'half-size',
+    'png',
+    await sharp(png)
+      .resize(Math.round(width / 2))
+      .png()
+      .toBuffer(),
+  );
   await put('jpeg-q60', 'jpg', await sharp(png).flatten({ background: '#ffffff' }).jpeg({ quality: 60 }).toBuffer());
   await put('webp-q50', 'webp', await sharp(png).webp({ quality: 50 }).toBuffer());
 }

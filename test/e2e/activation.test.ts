@@ -33,7 +33,10 @@ test('the extension host loads no native inference or image module; the worker d
   assert.ok(workers.length >= 1, `no inference worker process among:\n${describeProcesses(s)}`);
   const workerNative = workers.flatMap((w) => mappedFiles(w.pid)).filter((f) => NATIVE.test(f));
   t.diagnostic(`worker maps: ${workerNative.map((f) => path.basename(f)).join(', ')}`);
-  assert.ok(workerNative.some((f) => /onnxruntime/.test(f)), 'the worker runs onnxruntime');
+  assert.ok(
+    workerNative.some((f) => /onnxruntime/.test(f)),
+    'the worker runs onnxruntime',
+  );
   const notFromVsix = workerNative.filter((f) => !f.startsWith(EXTENSIONS_ROOT + path.sep));
   assert.deepEqual(notFromVsix, [], 'native libraries the worker loaded from outside the installed VSIX');
 });
@@ -44,7 +47,11 @@ test('"Show Running Extensions" lists MobileCLIP Assets with its activation time
     await wb.runCommand('Developer: Show Running Extensions');
     const row = wb.page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: 'MobileCLIP Assets' }).first();
     await row.waitFor({ timeout: 30_000 });
-    const text = await waitUntil(async () => (await row.textContent()) ?? '', (v) => /\d+\s*ms/.test(v), 'an activation time in the row');
+    const text = await waitUntil(
+      async () => (await row.textContent()) ?? '',
+      (v) => /\d+\s*ms/.test(v),
+      'an activation time in the row',
+    );
     await row.scrollIntoViewIfNeeded();
     await wb.screenshot('running-extensions');
     await wb.screenshotOf(row, 'running-extensions-row');

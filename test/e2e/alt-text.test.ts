@@ -46,7 +46,11 @@ async function openFile(name: string): Promise<void> {
   await page.locator('.quick-input-widget .quick-input-box input').fill(name);
   await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor();
   await page.keyboard.press('Enter');
-  await waitUntil(() => s.workbench.activeTabTitle(), (t) => t.includes(name), `${name} in the editor`);
+  await waitUntil(
+    () => s.workbench.activeTabTitle(),
+    (t) => t.includes(name),
+    `${name} in the editor`,
+  );
 }
 
 /** A screenshot of the page around `parts` (for the README): the union of their boxes plus a margin. */
@@ -65,13 +69,25 @@ async function quickFix(title: RegExp, shot?: string): Promise<string[]> {
   const { page } = s.workbench;
   const rows = page.locator('.action-widget .monaco-list-row');
   // Under load the first request can come back before the provider answers: ask again.
-  await waitUntil(async () => {
-    await page.keyboard.press('Escape');
-    await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
-    await page.keyboard.press('Control+Home');
-    await page.keyboard.press('Control+.');
-    return rows.first().waitFor({ timeout: 5000 }).then(() => true, () => false);
-  }, (shown) => shown, 'the quick-fix menu', 60_000, 500);
+  await waitUntil(
+    async () => {
+      await page.keyboard.press('Escape');
+      await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+Home');
+      await page.keyboard.press('Control+.');
+      return rows
+        .first()
+        .waitFor({ timeout: 5000 })
+        .then(
+          () => true,
+          () => false,
+        );
+    },
+    (shown) => shown,
+    'the quick-fix menu',
+    60_000,
+    500,
+  );
   const labels = (await rows.allTextContents()).map((t) => t.trim());
   const row = rows.filter({ hasText: title }).first();
   if (!(await row.count())) throw new Error(`no quick fix matches ${title}: ${JSON.stringify(labels)}`);
@@ -84,7 +100,7 @@ async function quickFix(title: RegExp, shot?: string): Promise<string[]> {
   return labels;
 }
 
-test('an <img> without alt gets a diagnostic, and its quick fix writes the fixture captioner\'s caption', async (t) => {
+test("an <img> without alt gets a diagnostic, and its quick fix writes the fixture captioner's caption", async (t) => {
   await guarded(s, 'quick-fix', async () => {
     const wb = s.workbench;
     await waitForIndexed(wb, s.imageCount);
@@ -93,7 +109,12 @@ test('an <img> without alt gets a diagnostic, and its quick fix writes the fixtu
     // red.png has no caption yet: the fix offers to caption it first.
     const before = await quickFix(/Generate Synthetic Captions/);
     t.diagnostic(`quick fixes before captions: ${before.join(' | ')}`);
-    await waitUntil(() => wb.notificationMessages(), (ms) => ms.some((m) => /caption/i.test(m) && /1\b/.test(m)), 'the captions summary', 180_000);
+    await waitUntil(
+      () => wb.notificationMessages(),
+      (ms) => ms.some((m) => /caption/i.test(m) && /1\b/.test(m)),
+      'the captions summary',
+      180_000,
+    );
     await wb.dismissNotifications();
     await wb.page.waitForTimeout(500);
     // Now the preferred fix is the cleaned caption.
@@ -101,14 +122,22 @@ test('an <img> without alt gets a diagnostic, and its quick fix writes the fixtu
     t.diagnostic(`quick fixes: ${fixes.join(' | ')}`);
     await wb.page.keyboard.press('Control+S');
     const file = path.join(s.workspace, 'docs', 'page.html');
-    const text = await waitUntil(() => fs.readFile(file, 'utf8'), (v) => /<img alt="[^"]+" src="\.\.\/images\/red\.png">/.test(v), 'the saved alt text');
+    const text = await waitUntil(
+      () => fs.readFile(file, 'utf8'),
+      (v) => /<img alt="[^"]+" src="\.\.\/images\/red\.png">/.test(v),
+      'the saved alt text',
+    );
     const alt = /<img alt="([^"]+)" src="\.\.\/images\/red\.png">/.exec(text)?.[1];
     t.diagnostic(`alt: ${alt}`);
     assert.ok(alt, `the <img> got an alt attribute: ${text}`);
     assert.match(alt!, /\bred\b/i, 'the fixture captioner describes the red image as red');
     assert.match(alt!, /^[A-Z]/, 'cleaned: starts with a capital');
     assert.doesNotMatch(alt!, /^(an? )?(image|picture|photo) of/i, 'cleaned: no "an image of"');
-    await waitUntil(() => wb.page.locator('.monaco-editor .squiggly-warning').count(), (n) => n === 0, 'the diagnostic to go away');
+    await waitUntil(
+      () => wb.page.locator('.monaco-editor .squiggly-warning').count(),
+      (n) => n === 0,
+      'the diagnostic to go away',
+    );
   });
 });
 
@@ -119,14 +148,24 @@ test('hovering an image path in a text file shows its thumbnail, size and links'
     const token = wb.page.locator('.monaco-editor .view-line', { hasText: 'images/blue.png' }).first();
     await token.waitFor();
     const hover = wb.page.locator('.monaco-hover:visible').filter({ hasText: 'blue.png' });
-    await waitUntil(async () => {
-      const box = await token.locator('span span').first().boundingBox();
-      if (box) await wb.page.mouse.move(box.x + Math.min(40, box.width / 2), box.y + box.height / 2);
-      return hover.count();
-    }, (n) => n > 0, 'the hover', 60_000, 1000);
+    await waitUntil(
+      async () => {
+        const box = await token.locator('span span').first().boundingBox();
+        if (box) await wb.page.mouse.move(box.x + Math.min(40, box.width / 2), box.y + box.height / 2);
+        return hover.count();
+      },
+      (n) => n > 0,
+      'the hover',
+      60_000,
+      1000,
+    );
     const img = hover.locator('img').first();
     await img.waitFor();
-    const loaded = await waitUntil(() => img.evaluate((el: HTMLImageElement) => ({ complete: el.complete, w: el.naturalWidth, src: el.src })), (v) => v.complete && v.w > 0, 'the thumbnail to load');
+    const loaded = await waitUntil(
+      () => img.evaluate((el: HTMLImageElement) => ({ complete: el.complete, w: el.naturalWidth, src: el.src })),
+      (v) => v.complete && v.w > 0,
+      'the thumbnail to load',
+    );
     t.diagnostic(`hover thumbnail: ${JSON.stringify(loaded)}`);
     const text = (await hover.first().textContent()) ?? '';
     t.diagnostic(`hover text: ${text}`);
@@ -138,7 +177,12 @@ test('hovering an image path in a text file shows its thumbnail, size and links'
     // "Show in Gallery" runs from the hover (a trusted command link) and filters the gallery to the image.
     await hover.locator('a', { hasText: 'Show in Gallery' }).first().click();
     const frame = await wb.webviewFrame('.app vscode-textfield');
-    const shown = await waitUntil(() => tiles(frame), (ts) => ts.length === 1, 'the gallery to show one image', 30_000);
+    const shown = await waitUntil(
+      () => tiles(frame),
+      (ts) => ts.length === 1,
+      'the gallery to show one image',
+      30_000,
+    );
     assert.equal(shown[0]!.name, 'blue.png');
   });
 });
@@ -159,7 +203,12 @@ test('Generate Alt Text in File captions the images first and applies the alt te
     await apply.click();
     await wb.page.keyboard.press('Control+S');
     const file = path.join(s.workspace, 'docs', 'guide.md');
-    const text = await waitUntil(() => fs.readFile(file, 'utf8'), (v) => /!\[[^\]]+\]\(\.\.\/images\/green\.png\)/.test(v) && /!\[[^\]]+\]\(\.\.\/images\/yellow\.png\)/.test(v), 'both images to get alt text (the whole file saved)', 30_000);
+    const text = await waitUntil(
+      () => fs.readFile(file, 'utf8'),
+      (v) => /!\[[^\]]+\]\(\.\.\/images\/green\.png\)/.test(v) && /!\[[^\]]+\]\(\.\.\/images\/yellow\.png\)/.test(v),
+      'both images to get alt text (the whole file saved)',
+      30_000,
+    );
     t.diagnostic(text);
     assert.match(text, /!\[[^\]]*\bgreen\b[^\]]*\]\(\.\.\/images\/green\.png\)/i, 'the green image is described as green');
     assert.match(text, /!\[[^\]]*\byellow\b[^\]]*\]\(\.\.\/images\/yellow\.png\)/i, 'the yellow image as yellow');
@@ -183,7 +232,10 @@ test('a gallery tile dropped into HTML and Markdown becomes an image with genera
   await guarded(s, 'drop', async () => {
     const wb = s.workbench;
     const red = `file://${path.join(s.workspace, 'images', 'red.png')}`;
-    for (const [name, expected] of [['drop.html', /<img src="\.\.\/images\/red\.png" alt="Red[^"]*">/], ['drop.md', /!\[Red[^\]]*\]\(\.\.\/images\/red\.png\)/]] as const) {
+    for (const [name, expected] of [
+      ['drop.html', /<img src="\.\.\/images\/red\.png" alt="Red[^"]*">/],
+      ['drop.md', /!\[Red[^\]]*\]\(\.\.\/images\/red\.png\)/],
+    ] as const) {
       await openFile(name);
       await wb.page.waitForTimeout(500);
       await dropUris([red]);
@@ -191,7 +243,12 @@ test('a gallery tile dropped into HTML and Markdown becomes an image with genera
       await wb.screenshot(`drop-${name}`);
       await wb.page.keyboard.press('Escape');
       await wb.page.keyboard.press('Control+S');
-      const text = await waitUntil(() => fs.readFile(path.join(s.workspace, 'docs', name), 'utf8'), (v) => /red\.png[")]/.test(v), `the drop into ${name} (the whole file saved)`, 20_000);
+      const text = await waitUntil(
+        () => fs.readFile(path.join(s.workspace, 'docs', name), 'utf8'),
+        (v) => /red\.png[")]/.test(v),
+        `the drop into ${name} (the whole file saved)`,
+        20_000,
+      );
       t.diagnostic(`${name}: ${JSON.stringify(text)}`);
       assert.match(text, expected);
     }

@@ -42,17 +42,34 @@ test(`${COPIED} images copied at once into nested folders are all indexed; a ren
     const search = gallery.locator('vscode-textfield input');
     await search.fill('in:more-clipart/buildings/');
     const perFolder = COPIED / FOLDERS.length;
-    await waitUntil(async () => (await gallery.locator('[data-search="count"]').textContent()) ?? '', (v) => v.startsWith(`${perFolder} images match`), `${perFolder} images in buildings/`);
+    await waitUntil(
+      async () => (await gallery.locator('[data-search="count"]').textContent()) ?? '',
+      (v) => v.startsWith(`${perFolder} images match`),
+      `${perFolder} images in buildings/`,
+    );
 
     // Rename a folder: its images move in the index (no re-embedding), none is lost.
     await fs.rename(path.join(s.workspace, 'more-clipart', 'buildings'), path.join(s.workspace, 'more-clipart', 'houses'));
     await search.fill('in:more-clipart/houses/');
-    await waitUntil(async () => (await gallery.locator('[data-search="count"]').textContent()) ?? '', (v) => v.startsWith(`${perFolder} images match`), `${perFolder} images in houses/`, 120_000);
-    const shown = await waitUntil(() => tiles(gallery), (ts) => ts.length > 0 && ts.every((x) => x.thumbState === 'loaded'), 'thumbnails of the renamed folder');
+    await waitUntil(
+      async () => (await gallery.locator('[data-search="count"]').textContent()) ?? '',
+      (v) => v.startsWith(`${perFolder} images match`),
+      `${perFolder} images in houses/`,
+      120_000,
+    );
+    const shown = await waitUntil(
+      () => tiles(gallery),
+      (ts) => ts.length > 0 && ts.every((x) => x.thumbState === 'loaded'),
+      'thumbnails of the renamed folder',
+    );
     assert.ok(shown.length > 0);
     await wb.screenshot('renamed');
     await search.fill('in:more-clipart/buildings/');
-    await waitUntil(async () => (await gallery.locator('[data-search="count"]').textContent()) ?? '', (v) => v.startsWith('0 images match'), 'nothing left under buildings/');
+    await waitUntil(
+      async () => (await gallery.locator('[data-search="count"]').textContent()) ?? '',
+      (v) => v.startsWith('0 images match'),
+      'nothing left under buildings/',
+    );
     assert.match(await statusBarText(wb), new RegExp(`^${s.imageCount + COPIED} images`));
     await search.fill('');
   } catch (err) {

@@ -46,14 +46,28 @@ test('Explorer "Generate Synthetic Captions" puts captions in the gallery tile d
     await wb.screenshot('tile-captions');
     const captions = captionsIn(red!.title);
     t.diagnostic(`captions: ${captions.join(' | ')}`);
-    assert.ok(captions.some((c) => /\bred\b/.test(c)), `a caption of the red image mentions red: ${captions.join(' | ')}`);
-    assert.ok(captions.every((c) => c.trim().split(/\s+/).length >= 2), 'captions are phrases, not single tokens');
+    assert.ok(
+      captions.some((c) => /\bred\b/.test(c)),
+      `a caption of the red image mentions red: ${captions.join(' | ')}`,
+    );
+    assert.ok(
+      captions.every((c) => c.trim().split(/\s+/).length >= 2),
+      'captions are phrases, not single tokens',
+    );
 
     // The summary offers the captions as a page to read (not the raw JSON with hashes).
     await wb.clickNotificationButton(/caption/i, 'Show Captions');
-    await waitUntil(() => wb.tabTitles(), (ts) => ts.some((x) => /Captions of workspace/.test(x)), 'the captions page');
+    await waitUntil(
+      () => wb.tabTitles(),
+      (ts) => ts.some((x) => /Captions of workspace/.test(x)),
+      'the captions page',
+    );
     const page = await wb.webviewFrame('h1', 60_000);
-    const text = await waitUntil(async () => (await page.locator('body').textContent()) ?? '', (v) => /images\/red\.png/.test(v), 'the rendered captions page');
+    const text = await waitUntil(
+      async () => (await page.locator('body').textContent()) ?? '',
+      (v) => /images\/red\.png/.test(v),
+      'the rendered captions page',
+    );
     for (const c of captions) assert.ok(text.includes(c), `the page lists "${c}"`);
     assert.doesNotMatch(text, /[0-9a-f]{40}/, 'no hashes');
     await wb.page.waitForTimeout(800);

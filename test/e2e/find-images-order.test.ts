@@ -67,7 +67,11 @@ async function findImages(query: string, expectedRows: number, extra: (rows: { l
 }
 
 function assertSameRanking(rows: Ranked[], cli: Ranked[]): void {
-  assert.deepEqual(rows.map((r) => r.path), cli.map((r) => r.path), 'the quick pick lists exactly what the CLI prints, in its order');
+  assert.deepEqual(
+    rows.map((r) => r.path),
+    cli.map((r) => r.path),
+    'the quick pick lists exactly what the CLI prints, in its order',
+  );
   rows.forEach((r, i) => assert.ok(Math.abs(r.score - cli[i]!.score) < 6e-4, `${r.path}: quick pick ${r.score} vs CLI ${cli[i]!.score}`));
 }
 
@@ -81,7 +85,11 @@ test('"red" lists the red images first, by descending score, as `mobileclip-asse
     await wb.screenshot('red');
     t.diagnostic(`quick pick: ${rows.map((r) => `${r.label} ${r.description}`).join(' | ')}`);
 
-    assert.deepEqual(rows.slice(0, RED.length).map((r) => r.path), RED, 'the red images come first, reddest first');
+    assert.deepEqual(
+      rows.slice(0, RED.length).map((r) => r.path),
+      RED,
+      'the red images come first, reddest first',
+    );
     for (let i = 1; i < rows.length; i++) assert.ok(rows[i - 1]!.score >= rows[i]!.score, `descending scores: ${rows[i - 1]!.score} then ${rows[i]!.score}`);
     const herring = rows.findIndex((r) => r.label === 'red-herring.png');
     assert.ok(herring >= RED.length, `the blue red-herring.png is listed (row ${herring}) below every red image`);
@@ -107,7 +115,11 @@ test('with hybrid ranking, red-herring.png is listed below the red images, and t
     const rows = await findImages('red', cli.length, (r) => r.some((row) => /name match/.test(row.description)));
     await wb.screenshot('red-hybrid');
     t.diagnostic(`quick pick: ${rows.map((r) => `${r.label} ${r.description}`).join(' | ')}`);
-    assert.deepEqual(rows.slice(0, RED.length).map((r) => r.path), RED, 'the red images keep the top');
+    assert.deepEqual(
+      rows.slice(0, RED.length).map((r) => r.path),
+      RED,
+      'the red images keep the top',
+    );
     const herring = rows.findIndex((r) => r.label === 'red-herring.png');
     assert.ok(herring >= RED.length, 'red-herring.png comes after every red image');
     assert.match(rows[herring]!.description, /name match/);

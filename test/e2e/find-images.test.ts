@@ -31,7 +31,11 @@ test('"red" ranks red.png first and Enter opens it in the image editor', async (
     assert.ok(!rows.slice(1).some((r) => r.label === 'red.png'), 'red.png is listed once');
 
     await wb.page.keyboard.press('Enter');
-    const title = await waitUntil(() => wb.activeTabTitle(), (v) => v === 'red.png', 'red.png to open in an editor tab');
+    const title = await waitUntil(
+      () => wb.activeTabTitle(),
+      (v) => v === 'red.png',
+      'red.png to open in an editor tab',
+    );
     assert.equal(title, 'red.png');
     // VS Code's built-in image preview draws the file in a webview <img>.
     const preview = await wb.webviewFrame('img.scale-to-fit, .image-container img, img');

@@ -27,18 +27,37 @@ test('Explorer context menu "Find Similar Images" opens the results panel with r
     await wb.explorerRow('green.png').waitFor();
     await wb.explorerContextMenu('green.png', CMD.findSimilar);
 
-    const title = await waitUntil(() => wb.tabTitles(), (ts) => ts.some((x) => /Similar to green\.png/.test(x)), 'the results panel tab');
+    const title = await waitUntil(
+      () => wb.tabTitles(),
+      (ts) => ts.some((x) => /Similar to green\.png/.test(x)),
+      'the results panel tab',
+    );
     t.diagnostic(`tabs: ${title.join(', ')}`);
     const frame = await resultsFrame(wb);
     // The panel renders its frame first and its results when the extension sends them.
-    const heading = await waitUntil(async () => (await frame.locator('h1.query').textContent()) ?? '', (v) => /green\.png/.test(v), 'the results heading');
+    const heading = await waitUntil(
+      async () => (await frame.locator('h1.query').textContent()) ?? '',
+      (v) => /green\.png/.test(v),
+      'the results heading',
+    );
     assert.match(heading, /Similar to green\.png/);
-    const results = await waitUntil(() => tiles(frame), (ts) => ts.length > 0 && ts.every((x) => x.thumbState === 'loaded'), 'result tiles with thumbnails');
+    const results = await waitUntil(
+      () => tiles(frame),
+      (ts) => ts.length > 0 && ts.every((x) => x.thumbState === 'loaded'),
+      'result tiles with thumbnails',
+    );
     await wb.screenshot('results');
     t.diagnostic(`results: ${results.map((r) => r.ariaLabel).join(' | ')}`);
-    assert.ok(results.every((r) => /score -?\d/.test(r.ariaLabel)), 'every result shows its similarity score');
+    assert.ok(
+      results.every((r) => /score -?\d/.test(r.ariaLabel)),
+      'every result shows its similarity score',
+    );
     const scores = results.map((r) => Number(/score (-?[\d.]+)/.exec(r.ariaLabel)![1]));
-    assert.deepEqual([...scores].sort((a, b) => b - a), scores, 'results are ranked by similarity');
+    assert.deepEqual(
+      [...scores].sort((a, b) => b - a),
+      scores,
+      'results are ranked by similarity',
+    );
     const names = results.map((r) => r.name).filter((n) => n !== 'green.png'); // the query itself may be listed
     assert.equal(names[0], 'green-leaf.jpg', 'the other green image is the most similar');
     // The query image is shown next to the heading.
@@ -49,10 +68,18 @@ test('Explorer context menu "Find Similar Images" opens the results panel with r
 
     // Pinned results stay: the next Find Similar opens a second panel.
     await frame.locator('vscode-button.pin').click();
-    await waitUntil(() => wb.tabTitles(), (ts) => ts.some((x) => /Similar to green\.png \(pinned\)/.test(x)), 'the pinned tab title');
+    await waitUntil(
+      () => wb.tabTitles(),
+      (ts) => ts.some((x) => /Similar to green\.png \(pinned\)/.test(x)),
+      'the pinned tab title',
+    );
     await wb.openViewContainer('Explorer');
     await wb.explorerContextMenu('red.png', CMD.findSimilar);
-    const both = await waitUntil(() => wb.tabTitles(), (ts) => ts.some((x) => /Similar to red\.png/.test(x)) && ts.some((x) => /Similar to green\.png \(pinned\)/.test(x)), 'both results tabs');
+    const both = await waitUntil(
+      () => wb.tabTitles(),
+      (ts) => ts.some((x) => /Similar to red\.png/.test(x)) && ts.some((x) => /Similar to green\.png \(pinned\)/.test(x)),
+      'both results tabs',
+    );
     t.diagnostic(`tabs: ${both.join(', ')}`);
     await wb.page.waitForTimeout(1000);
     await wb.screenshot('pinned');

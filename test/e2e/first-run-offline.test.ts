@@ -39,14 +39,21 @@ test('offline with no model: short messages with actions, then a local folder ma
   const wb = s.workbench;
   const rows = () => wb.quickPickRows();
   try {
-    await waitUntil(() => statusBarText(wb), (v) => /model needed/i.test(v), 'the status bar to say a model is needed');
+    await waitUntil(
+      () => statusBarText(wb),
+      (v) => /model needed/i.test(v),
+      'the status bar to say a model is needed',
+    );
 
     // The gallery's search answers at once: why it cannot search by description, no spinner.
     const gallery = await openGallery(wb);
     await gallery.locator('vscode-textfield input').fill('red');
     const searchError = gallery.locator('[data-search="error"]');
     await searchError.waitFor({ timeout: 30_000 });
-    assert.match((await searchError.textContent()) ?? '', /^Searching by description needs the MobileCLIP-S0 model, which is not downloaded yet \(filters such as type:png work without it\)\.$/);
+    assert.match(
+      (await searchError.textContent()) ?? '',
+      /^Searching by description needs the MobileCLIP-S0 model, which is not downloaded yet \(filters such as type:png work without it\)\.$/,
+    );
     assert.equal(await gallery.locator('.search-ring').isVisible(), false, 'no spinner');
     await wb.screenshot('gallery-no-model');
 
@@ -55,9 +62,15 @@ test('offline with no model: short messages with actions, then a local folder ma
     await wb.waitForQuickPickRows((r) => r.some((row) => /^Model needed: Download/.test(row.label.trim())), 'the inline download row');
     await wb.page.locator(`${QUICK_INPUT} .monaco-list-row`, { hasText: 'Model needed: Download' }).first().click();
     const failed = await wb.waitForQuickPickRows((r) => r.length === 4 && /Can't reach/.test(r[0]!.label), 'the failure and its actions in the picker');
-    assert.deepEqual(failed.map((r) => r.label.trim()), [`Can't reach ${deadHost}: offline or a proxy is needed.`, 'Retry', 'Use Local Folder…', 'Show Details']);
+    assert.deepEqual(
+      failed.map((r) => r.label.trim()),
+      [`Can't reach ${deadHost}: offline or a proxy is needed.`, 'Retry', 'Use Local Folder…', 'Show Details'],
+    );
     // The download's progress toast closes once it failed.
-    await wb.notification(/Downloading MobileCLIP-S0/).waitFor({ state: 'detached', timeout: 15_000 }).catch(() => undefined);
+    await wb
+      .notification(/Downloading MobileCLIP-S0/)
+      .waitFor({ state: 'detached', timeout: 15_000 })
+      .catch(() => undefined);
     await wb.screenshot('picker-offline');
     const banner = gallery.locator('[data-status="modelFailed"]');
     await banner.waitFor({ timeout: 30_000 });
@@ -66,12 +79,20 @@ test('offline with no model: short messages with actions, then a local folder ma
     assert.ok(height < 160, `the banner is short (${height}px), not a wall of paths`);
     assert.deepEqual(await banner.locator('vscode-button').allTextContents(), ['Retry', 'Use Local Folder…', 'Show Details']);
     // The gallery's search message follows the model's state (no stale sentence).
-    await waitUntil(async () => (await searchError.textContent()) ?? '', (v) => /see above/.test(v), 'the search message to follow the failure');
+    await waitUntil(
+      async () => (await searchError.textContent()) ?? '',
+      (v) => /see above/.test(v),
+      'the search message to follow the failure',
+    );
     await wb.screenshot('gallery-offline');
 
     // Show Details: the file list and URLs on a read-only page.
     await wb.page.locator(`${QUICK_INPUT} .monaco-list-row`, { hasText: 'Show Details' }).first().click();
-    await waitUntil(() => wb.tabTitles(), (ts) => ts.some((x) => /MobileCLIP-S0 problem/.test(x)), 'the details page');
+    await waitUntil(
+      () => wb.tabTitles(),
+      (ts) => ts.some((x) => /MobileCLIP-S0 problem/.test(x)),
+      'the details page',
+    );
     await wb.page.waitForTimeout(1500); // let the Markdown preview render for the screenshot
     await wb.screenshot('details');
 
@@ -91,7 +112,11 @@ test('offline with no model: short messages with actions, then a local folder ma
     await wb.screenshot('search-works');
     await wb.closeQuickInput();
     await waitForIndexed(wb, s.imageCount);
-    const shown = await waitUntil(() => tiles(gallery), (ts) => ts.length > 0 && ts[0]!.name === 'red.png' && /score/.test(ts[0]!.ariaLabel), 'the gallery search to run again');
+    const shown = await waitUntil(
+      () => tiles(gallery),
+      (ts) => ts.length > 0 && ts[0]!.name === 'red.png' && /score/.test(ts[0]!.ariaLabel),
+      'the gallery search to run again',
+    );
     t.diagnostic(`gallery: ${shown.map((x) => x.name).join(', ')}`);
     assert.equal(await gallery.locator('[data-status="modelFailed"]').count(), 0, 'the failure banner is gone');
     await wb.screenshot('gallery-ready');
@@ -109,11 +134,17 @@ async function chooseFolder(dir: string): Promise<void> {
   // The dialog fills in its start folder a moment after it opens (later on a loaded machine),
   // which can overwrite what was typed: type until the box keeps it.
   const target = dir.endsWith('/') ? dir : `${dir}/`;
-  await waitUntil(async () => {
-    if ((await box.inputValue()) !== target) await box.fill(target);
-    await wb.page.waitForTimeout(500);
-    return box.inputValue();
-  }, (v) => v === target, 'the folder path in the dialog', 30_000, 0);
+  await waitUntil(
+    async () => {
+      if ((await box.inputValue()) !== target) await box.fill(target);
+      await wb.page.waitForTimeout(500);
+      return box.inputValue();
+    },
+    (v) => v === target,
+    'the folder path in the dialog',
+    30_000,
+    0,
+  );
   await wb.screenshot('folder-dialog');
   // The dialog's OK button carries the openLabel.
   await wb.page.locator(`${QUICK_INPUT} .monaco-button`, { hasText: 'Use This Model Folder' }).first().click();

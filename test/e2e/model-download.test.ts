@@ -42,25 +42,41 @@ test('first run offers the default model, downloads it with progress, and search
   const wb = s.workbench;
   try {
     // The offer before any feature is used: status bar and gallery banner; nothing downloaded yet.
-    await waitUntil(() => statusBarText(wb), (v) => /model needed/i.test(v), 'the status bar to say a model is needed');
+    await waitUntil(
+      () => statusBarText(wb),
+      (v) => /model needed/i.test(v),
+      'the status bar to say a model is needed',
+    );
     const gallery = await openGallery(wb);
     const banner = gallery.locator('.banner', { hasText: /need the MobileCLIP-S0 model/ });
     await banner.waitFor({ timeout: 30_000 });
     assert.match((await banner.textContent()) ?? '', /runs locally/);
     await wb.screenshot('offer');
-    assert.deepEqual(hub.requests.filter((r) => r.startsWith('GET')), [], 'nothing is downloaded before the user agrees');
+    assert.deepEqual(
+      hub.requests.filter((r) => r.startsWith('GET')),
+      [],
+      'nothing is downloaded before the user agrees',
+    );
 
     // Find Images opens its picker at once, with the download (and its size) as its first row.
     await wb.runCommand(CMD.findImages);
     await wb.waitForQuickInputTitle(/Find Images by Description: model needed/);
     const offered = await wb.waitForQuickPickRows((r) => r.some((row) => /Model needed: Download \(.+ \+ .+\)/.test(row.label)), 'the inline download row');
-    assert.deepEqual(offered.map((r) => r.label.trim().replace(/ \(.*\)$/, '')), ['Model needed: Download', 'Use Local Folder…', 'Select Model']);
+    assert.deepEqual(
+      offered.map((r) => r.label.trim().replace(/ \(.*\)$/, '')),
+      ['Model needed: Download', 'Use Local Folder…', 'Select Model'],
+    );
     await wb.screenshot('picker-model-needed');
     await wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Model needed: Download' }).first().click();
     const progress = wb.notification(/Downloading MobileCLIP-S0/);
     await progress.waitFor({ timeout: 30_000 });
     // The toast reports bytes received out of the total while the (throttled) hub sends.
-    const progressText = await waitUntil(async () => (await progress.textContent().catch(() => '')) ?? '', (v) => /\d[\d.,]* ?[KMG]?B of \d/.test(v), 'byte counts in the progress notification', 30_000);
+    const progressText = await waitUntil(
+      async () => (await progress.textContent().catch(() => '')) ?? '',
+      (v) => /\d[\d.,]* ?[KMG]?B of \d/.test(v),
+      'byte counts in the progress notification',
+      30_000,
+    );
     await wb.screenshot('progress');
     t.diagnostic(`progress: ${progressText}`);
 

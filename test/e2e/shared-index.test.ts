@@ -58,10 +58,10 @@ test('a CLI-built .mobileclip/ index is used by the extension unchanged; the CLI
     await wb.closeQuickInput();
 
     const after = await manifest(built.index);
-    assert.deepEqual(after.vectors, vectorsBefore, 'the vector file is the CLI\'s, untouched: nothing was re-embedded');
+    assert.deepEqual(after.vectors, vectorsBefore, "the vector file is the CLI's, untouched: nothing was re-embedded");
     assert.equal(after.entries.length, s.imageCount);
     const logs = await s.logs();
-    assert.match(logs, new RegExp(`0 indexed, ${s.imageCount} unchanged`), 'the extension\'s index run embedded nothing');
+    assert.match(logs, new RegExp(`0 indexed, ${s.imageCount} unchanged`), "the extension's index run embedded nothing");
 
     const again = cli(['index', s.workspace, '--json'], path.join(s.dir, 'cli-cache'));
     assert.equal(again.status, 0, again.stderr);

@@ -41,7 +41,11 @@ test('no match → Edit Vocabulary → re-tag → tags shown', async (t) => {
 
     // Edit Vocabulary: the file is created with the built-in tags, and opened.
     await wb.clickNotificationButton(/None matches a tag/, 'Edit Vocabulary');
-    await waitUntil(() => wb.activeTabTitle(), (v) => v === 'asset-tags.json', 'the vocabulary file in an editor');
+    await waitUntil(
+      () => wb.activeTabTitle(),
+      (v) => v === 'asset-tags.json',
+      'the vocabulary file in an editor',
+    );
     const created = await fs.readFile(vocabulary, 'utf8');
     assert.match(created, /"icon": \{ "prompts": /);
     assert.match(created, /"animal": \{ "phrases": /);
@@ -56,7 +60,11 @@ test('no match → Edit Vocabulary → re-tag → tags shown', async (t) => {
     t.diagnostic(`summary: ${await tagged.locator('.notification-list-item-message').textContent()}`);
 
     const gallery = await openGallery(wb);
-    const red = await waitUntil(async () => (await tiles(gallery)).find((x) => x.name === 'red.png'), (tile) => !!tile && /Tags: .*\bred\b/.test(tile.title), 'the red tag on red.png');
+    const red = await waitUntil(
+      async () => (await tiles(gallery)).find((x) => x.name === 'red.png'),
+      (tile) => !!tile && /Tags: .*\bred\b/.test(tile.title),
+      'the red tag on red.png',
+    );
     assert.ok(red);
     const blue = (await tiles(gallery)).find((x) => x.name === 'blue.png')!;
     assert.match(blue.title, /Tags: .*\bblue\b/);
@@ -65,7 +73,11 @@ test('no match → Edit Vocabulary → re-tag → tags shown', async (t) => {
     await gallery.locator('.filters summary').click();
     await gallery.locator('.chip-group[aria-label="Tags"] .chip', { hasText: 'red' }).waitFor({ timeout: 30_000 });
     await gallery.locator('vscode-textfield input').fill('tag:red');
-    await waitUntil(() => tiles(gallery), (ts) => ts.length === 1 && ts[0]!.name === 'red.png', 'tag:red to show red.png only');
+    await waitUntil(
+      () => tiles(gallery),
+      (ts) => ts.length === 1 && ts[0]!.name === 'red.png',
+      'tag:red to show red.png only',
+    );
     await wb.screenshot('tags-shown');
   } catch (err) {
     await wb.screenshot('failure').catch(() => undefined);

@@ -15,7 +15,9 @@ if (build.status !== 0) process.exit(build.status ?? 1);
 
 rmSync(OUT, { recursive: true, force: true });
 const here = path.join(ROOT, 'test', 'electron');
-const entries = readdirSync(here).filter((f) => f.endsWith('.test.ts')).map((f) => path.join(here, f));
+const entries = readdirSync(here)
+  .filter((f) => f.endsWith('.test.ts'))
+  .map((f) => path.join(here, f));
 await esbuild.build({
   entryPoints: entries,
   outdir: OUT,
@@ -31,7 +33,9 @@ await esbuild.build({
 const workspace = path.join(OUT, 'workspace');
 mkdirSync(workspace, { recursive: true });
 for (const [name, background] of Object.entries({ red: '#e61919', blue: '#1e3cdc' })) {
-  await sharp({ create: { width: 32, height: 32, channels: 3, background } }).png().toFile(path.join(workspace, `${name}.png`));
+  await sharp({ create: { width: 32, height: 32, channels: 3, background } })
+    .png()
+    .toFile(path.join(workspace, `${name}.png`));
 }
 writeFileSync(path.join(workspace, 'README.md'), '# electron test workspace\n');
 console.log(`electron tests bundled into ${path.relative(ROOT, OUT)}`);

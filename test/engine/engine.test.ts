@@ -37,8 +37,9 @@ before(async () => {
   for (const c of COLOURS) solid[c] = await writeSolidImage(path.join(work, `${c}.png`), FIXTURE_COLORS[c], { width: 40, height: 30 });
   // Enough images that a request lasts several batches.
   const names = Object.keys(FIXTURE_COLORS);
-  many = await Promise.all(Array.from({ length: 160 }, (_, i) =>
-    writeSolidImage(path.join(work, 'many', `${i}.jpg`), FIXTURE_COLORS[names[i % names.length]], { width: 300, height: 200 })));
+  many = await Promise.all(
+    Array.from({ length: 160 }, (_, i) => writeSolidImage(path.join(work, 'many', `${i}.jpg`), FIXTURE_COLORS[names[i % names.length]], { width: 300, height: 200 })),
+  );
   engine = await openEngine();
 });
 
@@ -52,7 +53,10 @@ test('dim, image size and batching come from the model files', async () => {
   assert.equal(engine.info.contextLength, 77);
   assert.equal(engine.info.dynamicBatch, true);
   assert.equal(engine.info.executionProvider, 'cpu');
-  assert.ok(logs.some((l) => /running on cpu/.test(l)), logs.join('\n'));
+  assert.ok(
+    logs.some((l) => /running on cpu/.test(l)),
+    logs.join('\n'),
+  );
   const other = await openEngine({ dim: 40, imageSize: 48 });
   try {
     assert.equal(other.info.dim, 40);
@@ -77,7 +81,10 @@ test('texts find their colours: "red" is nearest to the red image, and so on', a
     const best = scores.indexOf(Math.max(...scores));
     assert.equal(COLOURS[best], COLOURS[i], `"${t.input}" ranked ${COLOURS[best]} first: ${scores.map((s) => s.toFixed(3))}`);
   });
-  assert.deepEqual(texts.map((t) => t.input), COLOURS.map((c) => `a photo of something ${c}`));
+  assert.deepEqual(
+    texts.map((t) => t.input),
+    COLOURS.map((c) => `a photo of something ${c}`),
+  );
   // A text longer than the context still embeds (truncated, end token kept).
   const [long] = await engine.embedTexts([`red ${'very '.repeat(100)}`]);
   assert.ok(dot(long.embedding, texts[0].embedding) > 0.9);
@@ -101,8 +108,14 @@ test('broken files give per-file errors while the rest embed; results stream wit
   // fails for the data it lacks; test/engine/huge-images.test.ts has the bombs beyond the limit.
   assert.match(errors.join('\n'), /truncated or corrupt PNG/);
   for (const r of results) if (!isItemError(r)) assert.equal(r.embedding.length, engine.info.dim);
-  assert.deepEqual(streamed.map((s) => s.index).sort((a, b) => a - b), inputs.map((_, i) => i));
-  assert.deepEqual(streamed.map((s) => s.done), inputs.map((_, i) => i + 1));
+  assert.deepEqual(
+    streamed.map((s) => s.index).sort((a, b) => a - b),
+    inputs.map((_, i) => i),
+  );
+  assert.deepEqual(
+    streamed.map((s) => s.done),
+    inputs.map((_, i) => i + 1),
+  );
   assert.ok(streamed.every((s) => s.total === inputs.length));
 });
 
@@ -127,14 +140,24 @@ test('augmented items replay their crop and flip, reproducibly', async () => {
   const file = path.join(work, 'red-blue.png');
   const sharp = (await import('sharp')).default;
   await sharp({ create: { width: 80, height: 40, channels: 3, background: { r: FIXTURE_COLORS.blue[0], g: FIXTURE_COLORS.blue[1], b: FIXTURE_COLORS.blue[2] } } })
-    .composite([{ input: await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: FIXTURE_COLORS.red[0], g: FIXTURE_COLORS.red[1], b: FIXTURE_COLORS.red[2] } } }).png().toBuffer(), left: 0, top: 0 }])
+    .composite([
+      {
+        input: await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: FIXTURE_COLORS.red[0], g: FIXTURE_COLORS.red[1], b: FIXTURE_COLORS.red[2] } } })
+          .png()
+          .toBuffer(),
+        left: 0,
+        top: 0,
+      },
+    ])
     .png()
     .toFile(file);
-  const results = (await engine.embedImages([
-    { path: file, augment: { crop: [0, 0, 40, 40], flip: false } },
-    { path: file, augment: { crop: [40, 0, 40, 40], flip: true } },
-    { path: file, augment: { crop: [0, 0, 40, 40], flip: false } },
-  ])).map(embedded);
+  const results = (
+    await engine.embedImages([
+      { path: file, augment: { crop: [0, 0, 40, 40], flip: false } },
+      { path: file, augment: { crop: [40, 0, 40, 40], flip: true } },
+      { path: file, augment: { crop: [0, 0, 40, 40], flip: false } },
+    ])
+  ).map(embedded);
   const [red, blue] = await engine.embedTexts(['red', 'blue']);
   assert.ok(dot(results[0].embedding, red.embedding) > dot(results[0].embedding, blue.embedding));
   assert.ok(dot(results[1].embedding, blue.embedding) > dot(results[1].embedding, red.embedding));
@@ -183,7 +206,7 @@ test('thumbnails come from the same decode, named by content hash', async () => 
   assert.equal(bad.error, 'file not found');
 });
 
-test('the caller\'s event loop keeps ticking while a large batch is embedded in the worker', async () => {
+test("the caller's event loop keeps ticking while a large batch is embedded in the worker", async () => {
   let ticks = 0;
   let maxGap = 0;
   let last = performance.now();
@@ -210,11 +233,13 @@ test('the caller\'s event loop keeps ticking while a large batch is embedded in 
 test('a text query is answered between the batches of a long image request', async () => {
   const order: string[] = [];
   let query: Promise<unknown> | undefined;
-  const images = engine.embedImages(many, {
-    onResult: () => {
-      query ??= engine.embedTexts(['red']).then(() => order.push('texts'));
-    },
-  }).then(() => order.push('images'));
+  const images = engine
+    .embedImages(many, {
+      onResult: () => {
+        query ??= engine.embedTexts(['red']).then(() => order.push('texts'));
+      },
+    })
+    .then(() => order.push('images'));
   await images;
   await query;
   assert.deepEqual(order, ['texts', 'images']);
@@ -271,15 +296,19 @@ test('dispose ends the worker process', async () => {
   await assert.rejects(other.embedTexts(['red']), /disposed/);
 });
 
-test('lowPriority runs the worker below the caller\'s scheduling priority (background indexing)', { skip: process.platform === 'win32' ? 'nice values are POSIX' : false }, async () => {
-  const model = await resolveModel(await colorModelDir(), { cacheDir });
-  const background = await Engine.create(model, { lowPriority: true });
-  try {
-    const pid = background.workerPid;
-    assert.ok(pid, 'worker is running');
-    assert.ok(os.getPriority(pid) > os.getPriority(process.pid), `worker nice ${os.getPriority(pid)} should exceed ours ${os.getPriority(process.pid)}`);
-    assert.ok(engine.workerPid && os.getPriority(engine.workerPid) === os.getPriority(process.pid), 'default engines run at normal priority');
-  } finally {
-    await background.dispose();
-  }
-});
+test(
+  "lowPriority runs the worker below the caller's scheduling priority (background indexing)",
+  { skip: process.platform === 'win32' ? 'nice values are POSIX' : false },
+  async () => {
+    const model = await resolveModel(await colorModelDir(), { cacheDir });
+    const background = await Engine.create(model, { lowPriority: true });
+    try {
+      const pid = background.workerPid;
+      assert.ok(pid, 'worker is running');
+      assert.ok(os.getPriority(pid) > os.getPriority(process.pid), `worker nice ${os.getPriority(pid)} should exceed ours ${os.getPriority(process.pid)}`);
+      assert.ok(engine.workerPid && os.getPriority(engine.workerPid) === os.getPriority(process.pid), 'default engines run at normal priority');
+    } finally {
+      await background.dispose();
+    }
+  },
+);

@@ -9,13 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { Engine } from '../../src/engine/engine';
 import { updateIndex } from '../../src/engine/index/indexer';
 import { resolveModel } from '../../src/engine/models/resolve';
-import {
-  DEFAULT_MAX_PIXELS,
-  MAX_STREAM_WIDTH,
-  MAX_SVG_ELEMENTS,
-  parseBackground,
-  preprocessImage,
-} from '../../src/engine/preprocess/pipeline';
+import { DEFAULT_MAX_PIXELS, MAX_STREAM_WIDTH, MAX_SVG_ELEMENTS, parseBackground, preprocessImage } from '../../src/engine/preprocess/pipeline';
 import { isItemError, type ImageEmbedding } from '../../src/engine/types';
 import { hugeDimensionsPng, writeLargePng } from '../fixtures/images';
 import { colorModelDir } from '../fixtures/models';
@@ -73,10 +67,7 @@ test('decompression bombs are refused from the header: a few KB declaring 100000
   assert.ok((await fs.stat(bomb)).size < 4096);
   // The file holds one scanline of data: refusing it as too large, not as truncated, shows that
   // nothing past the header was decoded.
-  await assert.rejects(
-    preprocessImage(bomb, { background: white, maxPixels: DEFAULT_MAX_PIXELS }),
-    /image is 100000×100000 = 10000 MP, above the 1500 MP limit$/,
-  );
+  await assert.rejects(preprocessImage(bomb, { background: white, maxPixels: DEFAULT_MAX_PIXELS }), /image is 100000×100000 = 10000 MP, above the 1500 MP limit$/);
   const [result] = await engine.embedImages([bomb]);
   assert.ok(isItemError(result!));
   assert.match(result.error, /image is 100000×100000 = 10000 MP, above the 1500 MP limit/);
@@ -97,16 +88,25 @@ test('images too wide to stream, and whole-frame formats beyond 100 MP, are refu
   // The same size, not interlaced, streams: refused only for its truncated data.
   const plain = path.join(work, 'plain.png');
   await fs.writeFile(plain, hugeDimensionsPng(15_000, 15_000));
-  await assert.rejects(preprocessImage(plain, { background: white, maxPixels: DEFAULT_MAX_PIXELS, thumbnails: { dir: path.join(work, 'thumbs'), size: 64 } }), /truncated or corrupt PNG/);
+  await assert.rejects(
+    preprocessImage(plain, { background: white, maxPixels: DEFAULT_MAX_PIXELS, thumbnails: { dir: path.join(work, 'thumbs'), size: 64 } }),
+    /truncated or corrupt PNG/,
+  );
 });
 
 test('SVGs beyond the complexity budget are refused before librsvg parses them', async () => {
   // The issue-12 case: a 12 MB SVG of 100k paths took 30 s and 978 MB. This one has just over the
   // element budget; its bytes are counted, never parsed.
-  const paths = Array.from({ length: MAX_SVG_ELEMENTS + 1 }, (_, i) => `<path d="M${i % 997} ${i % 991} l 5 7 l -3 4 z" fill="#${(i * 2654435761 >>> 8).toString(16).padStart(6, '0').slice(0, 6)}"/>`);
+  const paths = Array.from(
+    { length: MAX_SVG_ELEMENTS + 1 },
+    (_, i) => `<path d="M${i % 997} ${i % 991} l 5 7 l -3 4 z" fill="#${((i * 2654435761) >>> 8).toString(16).padStart(6, '0').slice(0, 6)}"/>`,
+  );
   const complex = path.join(work, 'complex.svg');
   await fs.writeFile(complex, `<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="1000">\n${paths.join('\n')}\n</svg>\n`);
-  await assert.rejects(preprocessImage(complex, { background: white, maxPixels: DEFAULT_MAX_PIXELS }), /SVG has more than 30,000 elements, above the complexity limit for vector images/);
+  await assert.rejects(
+    preprocessImage(complex, { background: white, maxPixels: DEFAULT_MAX_PIXELS }),
+    /SVG has more than 30,000 elements, above the complexity limit for vector images/,
+  );
   const [result] = await engine.embedImages([complex]);
   assert.ok(isItemError(result!) && /complexity limit/.test(result.error));
   // Not fooled by a long comment that pushes <svg> past the first KiB.

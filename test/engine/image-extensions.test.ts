@@ -25,7 +25,9 @@ test("package.json's default index include is the engine's DEFAULT_INCLUDE", asy
 });
 
 test('every Explorer menu condition on resourceExtname accepts exactly the index image types', async () => {
-  const whens = Object.values((await manifest()).contributes.menus).flat().map((m) => m.when ?? '');
+  const whens = Object.values((await manifest()).contributes.menus)
+    .flat()
+    .map((m) => m.when ?? '');
   const regexes = whens.flatMap((w) => [...w.matchAll(/resourceExtname =~ \/(.+?)\/(i?)/g)].map((m) => new RegExp(m[1]!, m[2])));
   assert.ok(regexes.length > 0, 'no menu condition on resourceExtname');
   for (const re of regexes) {

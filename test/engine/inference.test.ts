@@ -42,7 +42,10 @@ test('an unavailable provider falls back to cpu and says so', async () => {
   const engine = await Engine.create(model, { executionProvider: missing, threads: 1, log: (l) => logs.push(l) });
   try {
     assert.equal(engine.info.executionProvider, 'cpu');
-    assert.ok(logs.some((l) => l.includes(`${missing} unavailable`) && l.includes('running on cpu')), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => l.includes(`${missing} unavailable`) && l.includes('running on cpu')),
+      logs.join('\n'),
+    );
     const [t] = await engine.embedTexts(['red']);
     assert.equal(t.embedding.length, engine.info.dim);
   } finally {

@@ -4,15 +4,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import {
-  type ModelPreprocess,
-  defaultPreprocessConfig,
-  parseBackground,
-  parsePreprocessConfig,
-  preprocessImage,
-  resizedSize,
-  resolveGeometry,
-} from '../../src/engine/preprocess';
+import { type ModelPreprocess, defaultPreprocessConfig, parseBackground, parsePreprocessConfig, preprocessImage, resizedSize, resolveGeometry } from '../../src/engine/preprocess';
 import { SharedSources } from '../../src/engine/preprocess/pipeline';
 import { type FixtureFileSet, type RGB, writeBrokenFiles, writeSolidImage } from '../fixtures/images';
 
@@ -67,10 +59,7 @@ test('broken files fail with clear, specific messages', async () => {
 
 test('the decompression-bomb PNG is refused from its header, without allocating its pixels', async () => {
   const before = process.memoryUsage().rss;
-  await assert.rejects(
-    preprocessImage(files.invalid.hugeDimensionsPng, { background: white, maxPixels: MAX, model: model(32) }),
-    /above the 100 MP limit/,
-  );
+  await assert.rejects(preprocessImage(files.invalid.hugeDimensionsPng, { background: white, maxPixels: MAX, model: model(32) }), /above the 100 MP limit/);
   // 30000 x 30000 RGB would be 2.7 GB; nothing near that may have been allocated.
   assert.ok(process.memoryUsage().rss - before < 300e6);
   // The limit is the caller's: a small one refuses an ordinary image too.
@@ -185,8 +174,7 @@ test('preprocessor configs of every shape parse', () => {
 test('augmentation replay: crop box in displayed pixels, horizontal flip, exactly reproducible', async () => {
   // Displayed (after EXIF 6) the image is 24x48: red top half, blue bottom half.
   const e = files.valid.exifRotatedJpeg.path;
-  const req = (augment: { crop: [number, number, number, number]; flip: boolean }) =>
-    preprocessImage(e, { background: white, maxPixels: MAX, model: model(16), augment });
+  const req = (augment: { crop: [number, number, number, number]; flip: boolean }) => preprocessImage(e, { background: white, maxPixels: MAX, model: model(16), augment });
   const top = await req({ crop: [0, 0, 24, 20], flip: false });
   assert.deepEqual([top.tensorWidth, top.tensorHeight], [16, 16]);
   assertColour(meanRgb(top.tensor!, 16, 16), files.valid.exifRotatedJpeg.top!, 24, 'top crop');
@@ -271,7 +259,12 @@ test('thumbnails: <sha256>-<size>.webp, longest side = size, written once', asyn
   const meta = await sharp(r.thumbnail!).metadata();
   assert.deepEqual([meta.format, meta.width, meta.height], ['webp', 64, 21]);
   const { createHash } = await import('node:crypto');
-  assert.equal(r.sha256, createHash('sha256').update(await fs.readFile(file)).digest('hex'));
+  assert.equal(
+    r.sha256,
+    createHash('sha256')
+      .update(await fs.readFile(file))
+      .digest('hex'),
+  );
   // An existing thumbnail is kept as it is.
   await fs.writeFile(r.thumbnail!, 'existing');
   await preprocessImage(file, { background: white, maxPixels: MAX, model: model(32), thumbnails: { dir, size: 64 } });

@@ -74,7 +74,10 @@ test('unicode and emoji survive byte-level BPE (NFC applied)', () => {
     const ids = tok.encodeIds(text);
     assert.equal(ids[0], 49406);
     assert.equal(ids.at(-1), 49407);
-    assert.ok(ids.slice(1, -1).every((id) => id >= 0 && id < 49406), `ordinary tokens only for ${text}`);
+    assert.ok(
+      ids.slice(1, -1).every((id) => id >= 0 && id < 49406),
+      `ordinary tokens only for ${text}`,
+    );
     assert.equal(tok.decode(ids), text.normalize('NFC').toLowerCase());
   }
   assert.deepEqual(tok.encodeIds('cafe\u0301'), tok.encodeIds('caf\u00e9'));

@@ -15,7 +15,16 @@ import type { CaptionFeature } from '../../src/extension/features/captions/capti
 
 const editor = fake.controls.editor;
 const ROOT = path.resolve('/ws');
-const images = new WorkspaceImages(() => [{ root: ROOT, files: new Map([['images/red.png', {}], ['images/blue.png', {}], ['images/green.png', {}]]) }]);
+const images = new WorkspaceImages(() => [
+  {
+    root: ROOT,
+    files: new Map([
+      ['images/red.png', {}],
+      ['images/blue.png', {}],
+      ['images/green.png', {}],
+    ]),
+  },
+]);
 const facts = new Map<string, ImageFacts>();
 const factsOf = (image: string): ImageFacts => facts.get(path.relative(ROOT, image).split(path.sep).join('/')) ?? { captions: [], tags: [] };
 
@@ -48,7 +57,11 @@ const diagnosticsOf = (doc: { uri: { toString(): string } }) => editor.diagnosti
 
 function actionsAt(f: AltTextFeature, doc: ReturnType<typeof editor.openDocument>, line = 0, character = 1): vscode.CodeAction[] {
   const range = new vscode.Range(line, character, line, character);
-  return f.provideCodeActions(doc as unknown as vscode.TextDocument, range, { diagnostics: diagnosticsOf(doc), triggerKind: 1, only: undefined } as unknown as vscode.CodeActionContext);
+  return f.provideCodeActions(doc as unknown as vscode.TextDocument, range, {
+    diagnostics: diagnosticsOf(doc),
+    triggerKind: 1,
+    only: undefined,
+  } as unknown as vscode.CodeActionContext);
 }
 
 function editsOf(action: vscode.CodeAction): Array<{ range: vscode.Range; newText: string; metadata?: vscode.WorkspaceEditEntryMetadata }> {
@@ -74,9 +87,17 @@ test('diagnostics are off by default, follow the setting, edits and closes, and 
   assert.equal(diagnosticsOf(txt).length, 0, 'plain text is not checked');
 
   editor.changeDocument(md, '![Blue](images/blue.png)\n');
-  await until('the edit to be checked (debounced)', () => diagnosticsOf(md).length, (n) => n === 0);
+  await until(
+    'the edit to be checked (debounced)',
+    () => diagnosticsOf(md).length,
+    (n) => n === 0,
+  );
   editor.changeDocument(md, '![](images/blue.png)\n\n![ ](images/red.png)\n');
-  await until('the new images to be reported', () => diagnosticsOf(md).length, (n) => n === 2);
+  await until(
+    'the new images to be reported',
+    () => diagnosticsOf(md).length,
+    (n) => n === 2,
+  );
 
   editor.closeDocument(md);
   assert.equal(diagnosticsOf(md).length, 0, 'a closed document has no diagnostics');
@@ -91,8 +112,14 @@ test('the quick fix writes the best cleaned caption, offers the other captions, 
   facts.set('images/red.png', { captions: ['an image of a red circle on a "white" background.', 'a photo of a red dot', 'A red circle on a "white" background'], tags: ['red'] });
   const html = editor.openDocument(path.join(ROOT, 'docs/page.html'), 'html', '<p>\n<img src="../images/red.png"/>\n');
   const actions = actionsAt(f, html, 1);
-  assert.deepEqual(actions.map((a) => a.title), ['Generate alt text: "Red circle on a "white" background"', 'Use alt text: "Red dot"']);
-  assert.deepEqual(actions.map((a) => a.isPreferred), [true, false]);
+  assert.deepEqual(
+    actions.map((a) => a.title),
+    ['Generate alt text: "Red circle on a "white" background"', 'Use alt text: "Red dot"'],
+  );
+  assert.deepEqual(
+    actions.map((a) => a.isPreferred),
+    [true, false],
+  );
   const [edit] = editsOf(actions[0]!);
   assert.deepEqual(edit!.range, new vscode.Range(1, 4, 1, 4), 'inserted right after <img');
   assert.equal(edit!.newText, ' alt="Red circle on a &quot;white&quot; background"');
@@ -101,7 +128,10 @@ test('the quick fix writes the best cleaned caption, offers the other captions, 
 
   const md = editor.openDocument(path.join(ROOT, 'README.md'), 'markdown', '![](images/red.png)\n');
   const [mdFix] = actionsAt(f, md);
-  assert.deepEqual(editsOf(mdFix!).map((e) => [e.range, e.newText]), [[new vscode.Range(0, 2, 0, 2), 'Red circle on a "white" background']]);
+  assert.deepEqual(
+    editsOf(mdFix!).map((e) => [e.range, e.newText]),
+    [[new vscode.Range(0, 2, 0, 2), 'Red circle on a "white" background']],
+  );
 });
 
 test('tags stand in for a missing caption, with an offer to caption the image; with neither, the offer alone', async () => {
@@ -111,14 +141,18 @@ test('tags stand in for a missing caption, with an offer to caption the image; w
   const jsx = editor.openDocument(path.join(ROOT, 'src/App.tsx'), 'typescriptreact', 'export const A = () => <img src="/images/blue.png" />;\n<img src="/images/green.png" />\n');
   assert.deepEqual(actionsAt(f, jsx, 0, 5), [], 'the cursor is not on the image');
   const tagged = actionsAt(f, jsx, 0, 30);
-  assert.deepEqual(tagged.map((a) => a.title), [
-    'Generate alt text: "Icon, blue"', 'Use alt text: "Icon"', 'Use alt text: "Blue"', 'Generate Synthetic Captions for this image (then generate alt text)',
-  ]);
+  assert.deepEqual(
+    tagged.map((a) => a.title),
+    ['Generate alt text: "Icon, blue"', 'Use alt text: "Icon"', 'Use alt text: "Blue"', 'Generate Synthetic Captions for this image (then generate alt text)'],
+  );
   const caption = tagged[3]!;
   assert.equal(caption.command?.command, 'mobileclipAssets.generateCaptions');
   assert.equal((caption.command?.arguments?.[0] as vscode.Uri).fsPath, path.join(ROOT, 'images/blue.png'));
   const bare = actionsAt(f, jsx, 1);
-  assert.deepEqual(bare.map((a) => [a.title, a.isPreferred]), [['Generate Synthetic Captions for this image (then generate alt text)', true]]);
+  assert.deepEqual(
+    bare.map((a) => [a.title, a.isPreferred]),
+    [['Generate Synthetic Captions for this image (then generate alt text)', true]],
+  );
 });
 
 test('Generate Alt Text in File captions uncaptioned images first, then builds one previewed WorkspaceEdit', async () => {
@@ -126,16 +160,35 @@ test('Generate Alt Text in File captions uncaptioned images first, then builds o
   facts.set('images/red.png', { captions: ['a red square'], tags: [] });
   const captioned: string[][] = [];
   const captions = {
-    runner: { generate: async (paths: string[]) => { captioned.push(paths); for (const p of paths) facts.set(path.relative(ROOT, p), { captions: ['a picture of a green field.'], tags: [] }); } },
+    runner: {
+      generate: async (paths: string[]) => {
+        captioned.push(paths);
+        for (const p of paths) facts.set(path.relative(ROOT, p), { captions: ['a picture of a green field.'], tags: [] });
+      },
+    },
     index: { settled: async () => undefined },
   } as unknown as CaptionFeature;
-  const md = editor.openDocument(path.join(ROOT, 'docs/guide.md'), 'markdown', '![](../images/red.png)\n![](../images/green.png)\n![](https://example.com/logo-final_2.png)\n![ok](../images/blue.png)\n');
+  const md = editor.openDocument(
+    path.join(ROOT, 'docs/guide.md'),
+    'markdown',
+    '![](../images/red.png)\n![](../images/green.png)\n![](https://example.com/logo-final_2.png)\n![ok](../images/blue.png)\n',
+  );
   await generateAltTextInFile({ altText: f, captions }, md.uri as unknown as vscode.Uri);
   assert.deepEqual(captioned, [[path.join(ROOT, 'images/green.png')]], 'only the image without captions is captioned');
   assert.equal(editor.appliedEdits.length, 1, 'one WorkspaceEdit');
   const entries = (editor.appliedEdits[0]!.edit as { entries: Array<{ range: vscode.Range; newText: string; metadata: vscode.WorkspaceEditEntryMetadata }> }).entries;
-  assert.deepEqual(entries.map((e) => [e.range.start.line, e.newText]), [[0, 'Red square'], [1, 'Green field'], [2, 'Logo final 2']]);
-  assert.ok(entries.every((e) => e.metadata.needsConfirmation), 'every edit needs confirmation: VS Code shows the refactor preview');
+  assert.deepEqual(
+    entries.map((e) => [e.range.start.line, e.newText]),
+    [
+      [0, 'Red square'],
+      [1, 'Green field'],
+      [2, 'Logo final 2'],
+    ],
+  );
+  assert.ok(
+    entries.every((e) => e.metadata.needsConfirmation),
+    'every edit needs confirmation: VS Code shows the refactor preview',
+  );
   assert.deepEqual([...new Set(entries.map((e) => e.metadata.label))], ['Alt text from the image captions', 'Alt text from the file name (not a workspace image)']);
 });
 

@@ -5,9 +5,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import {
-  addUserCaption, captionsFileFor, emptyCaptionStore, setGeneratedCaptions, updateCaptionStore, type CaptionRun, type CaptionStore,
-} from '../../src/engine/captions';
+import { addUserCaption, captionsFileFor, emptyCaptionStore, setGeneratedCaptions, updateCaptionStore, type CaptionRun, type CaptionStore } from '../../src/engine/captions';
 import { CaptionIndex, captionsRootOf } from '../../src/extension/features/captions/captionIndex';
 import { PROJECT_ROOT } from '../fixtures/paths';
 
@@ -15,8 +13,11 @@ const work = path.join(PROJECT_ROOT, '.cache', 'test-extension-caption-index', S
 after(() => fs.rm(work, { recursive: true, force: true }));
 
 const RUN: CaptionRun = {
-  model: 'captioner-test', modelFingerprint: 'f'.repeat(64), dtype: { encoder_model: 'fp32' },
-  settings: { count: 2, seed: 0, topK: 20, temperature: 1, maxNewTokens: 32 }, samplerVersion: 1,
+  model: 'captioner-test',
+  modelFingerprint: 'f'.repeat(64),
+  dtype: { encoder_model: 'fp32' },
+  settings: { count: 2, seed: 0, topK: 20, temperature: 1, maxNewTokens: 32 },
+  samplerVersion: 1,
 };
 const SHA = 'a'.repeat(64);
 
@@ -134,7 +135,10 @@ test('caption search: phrases and all-words matches, negatives, filters, several
 
   // Phrase matches (score 2) rank above all-words matches (score 1); partial matches are left out.
   const hits = index.matches('red circle');
-  assert.deepEqual(hits.map((h) => h.score), [2, 2, 2, 1]);
+  assert.deepEqual(
+    hits.map((h) => h.score),
+    [2, 2, 2, 1],
+  );
   assert.deepEqual(paths('red circle'), ['draft/red-circle-2.png', 'icons/red-circle.png', 'photos/beach.jpg', 'icons/circle-red.png']);
   assert.deepEqual(hits[1]!.captions, ['a red circle on white']);
   // A negative phrase excludes; several positive phrases must all match.

@@ -4,9 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { CaptionProgress } from '../../src/engine/captions';
-import {
-  captionSummary, CaptionRunProgress, collectImages, groupByCaptionRoot, type CollectDeps,
-} from '../../src/extension/features/captions/captionPlan';
+import { captionSummary, CaptionRunProgress, collectImages, groupByCaptionRoot, type CollectDeps } from '../../src/extension/features/captions/captionPlan';
 import { isImageFile } from '../../src/extension/paths';
 import { setWebviewItemCheck, targetPaths } from '../../src/extension/features/commandArgs';
 
@@ -27,13 +25,16 @@ function fakeFs(folders: Record<string, string[]>, files: string[]): CollectDeps
 }
 
 test('a mixed selection becomes each image once, in selection order, with what was left out', async () => {
-  const deps = fakeFs(
-    { [p('icons')]: [p('icons', 'a.png'), p('icons', 'b.svg')], [p('empty')]: [] },
-    [p('icons', 'a.png'), p('photo.JPG'), p('notes.txt')],
-  );
+  const deps = fakeFs({ [p('icons')]: [p('icons', 'a.png'), p('icons', 'b.svg')], [p('empty')]: [] }, [p('icons', 'a.png'), p('photo.JPG'), p('notes.txt')]);
   const got = await collectImages([p('photo.JPG'), p('icons'), p('icons', 'a.png'), p('notes.txt'), p('gone.png'), p('empty'), p('photo.JPG')], deps);
-  assert.deepEqual(got.images.map((i) => i.path), [p('photo.JPG'), p('icons', 'a.png'), p('icons', 'b.svg')]);
-  assert.deepEqual(got.images.map((i) => i.selectedFrom), [R, p('icons'), p('icons')]);
+  assert.deepEqual(
+    got.images.map((i) => i.path),
+    [p('photo.JPG'), p('icons', 'a.png'), p('icons', 'b.svg')],
+  );
+  assert.deepEqual(
+    got.images.map((i) => i.selectedFrom),
+    [R, p('icons'), p('icons')],
+  );
   assert.deepEqual(got.notImages, [p('notes.txt')]);
   assert.deepEqual(got.missing, [p('gone.png')]);
   assert.deepEqual(got.emptyFolders, [p('empty')]);
@@ -43,7 +44,10 @@ test('a mixed selection becomes each image once, in selection order, with what w
 test('an explicitly selected image is taken even when a folder scan would exclude it', async () => {
   const deps = fakeFs({ [p('assets')]: [] }, [p('assets', 'excluded.png')]);
   const got = await collectImages([p('assets'), p('assets', 'excluded.png')], deps);
-  assert.deepEqual(got.images.map((i) => i.path), [p('assets', 'excluded.png')]);
+  assert.deepEqual(
+    got.images.map((i) => i.path),
+    [p('assets', 'excluded.png')],
+  );
 });
 
 test('collecting stops when cancelled', async () => {
@@ -55,7 +59,10 @@ test('collecting stops when cancelled', async () => {
     return kind(x);
   };
   const got = await collectImages([p('a.png'), p('b.png')], deps, abort.signal);
-  assert.deepEqual(got.images.map((i) => i.path), [p('a.png')]);
+  assert.deepEqual(
+    got.images.map((i) => i.path),
+    [p('a.png')],
+  );
 });
 
 test('image extensions are recognised case-insensitively', () => {
@@ -96,14 +103,20 @@ test('a captions file above the workspace folder is not used for its images; out
     [ws],
     [p('repo'), p('data')],
   );
-  assert.deepEqual(groups.map((g) => g.root), [ws, p('elsewhere'), p('data')]);
+  assert.deepEqual(
+    groups.map((g) => g.root),
+    [ws, p('elsewhere'), p('data')],
+  );
 });
 
 test('nested workspace folders: the innermost one owns its images', () => {
   const outer = p('mono');
   const inner = p('mono', 'packages', 'ui');
   const groups = groupByCaptionRoot([{ path: p('mono', 'packages', 'ui', 'i.png'), selectedFrom: inner }], [outer, inner], [outer]);
-  assert.deepEqual(groups.map((g) => g.root), [inner]);
+  assert.deepEqual(
+    groups.map((g) => g.root),
+    [inner],
+  );
 });
 
 function progress(done: number, total: number, etaMs?: number, extra: Partial<CaptionProgress> = {}): CaptionProgress {

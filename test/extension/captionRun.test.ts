@@ -8,9 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import {
-  addUserCaption, captionsFileFor, relativeCaptionPath, resolveCaptioner, updateCaptionStore, type ResolvedCaptioner,
-} from '../../src/engine/captions';
+import { addUserCaption, captionsFileFor, relativeCaptionPath, resolveCaptioner, updateCaptionStore, type ResolvedCaptioner } from '../../src/engine/captions';
 import { scanFolder } from '../../src/engine/index/scan';
 import { WorkerClient } from '../../src/engine/worker/client';
 import { CaptionIndex } from '../../src/extension/features/captions/captionIndex';
@@ -64,7 +62,8 @@ async function run(selection: string[]) {
   const groups = groupByCaptionRoot(collected.images, [ws], index.roots);
   const progress: Array<[string, number]> = [];
   const result = await captionGroups(client, groups, {
-    captioner, settings: { count: 2, seed: 7 },
+    captioner,
+    settings: { count: 2, seed: 7 },
     onProgress: (m, f) => progress.push([m, f]),
     onGroupDone: (file) => index.fileChanged(file),
   });
@@ -72,10 +71,11 @@ async function run(selection: string[]) {
 }
 
 test('a mixed selection is captioned into the right captions files and shows up for the gallery and search', async () => {
-  const { collected, groups, result, progress } = await run([
-    path.join(ws, 'icons'), path.join(dataset, 'green.png'), path.join(ws, 'notes.txt'), path.join(ws, 'gone.png'),
-  ]);
-  assert.deepEqual(groups.map((g) => g.root), [ws, dataset]);
+  const { collected, groups, result, progress } = await run([path.join(ws, 'icons'), path.join(dataset, 'green.png'), path.join(ws, 'notes.txt'), path.join(ws, 'gone.png')]);
+  assert.deepEqual(
+    groups.map((g) => g.root),
+    [ws, dataset],
+  );
   assert.deepEqual(collected.notImages, [path.join(ws, 'notes.txt')]);
   assert.deepEqual(collected.missing, [path.join(ws, 'gone.png')]);
   const { totals, files, failures } = result;
@@ -87,7 +87,10 @@ test('a mixed selection is captioned into the right captions files and shows up 
 
   const red = index.captionsOf(path.join(ws, 'icons', 'red.png'));
   assert.equal(red.length, 2);
-  assert.ok(red.every((c) => c.split(' ').includes('red')), red.join(' | '));
+  assert.ok(
+    red.every((c) => c.split(' ').includes('red')),
+    red.join(' | '),
+  );
   assert.ok(index.captionsOf(path.join(dataset, 'green.png')).some((c) => c.includes('green')));
   assert.deepEqual(index.captionsOf(path.join(dataset, 'other.png')), ['an older caption'], 'the existing file kept its entries');
   const hits = index.matches('red -blue', { searchRootOf: () => ws }).map((h) => h.path);
@@ -106,7 +109,9 @@ test('a rerun skips what is up to date, and a user caption survives a forced cha
   await index.fileChanged(captionsFileFor(ws));
   const collected = await collectImages([red], deps);
   const changed = await captionGroups(client, groupByCaptionRoot(collected.images, [ws], index.roots), {
-    captioner, settings: { count: 3, seed: 8 }, onGroupDone: (file) => index.fileChanged(file),
+    captioner,
+    settings: { count: 3, seed: 8 },
+    onGroupDone: (file) => index.fileChanged(file),
   });
   assert.equal(changed.totals.generated, 1, 'new settings re-caption the image');
   const captions = index.captionsOf(red);
@@ -121,10 +126,17 @@ test('a captions file that cannot be read fails its own group only', async () =>
   await fs.writeFile(captionsFileFor(other), '{"not": "ours"}');
   await index.fileChanged(captionsFileFor(other)); // reported, not loaded, but known as a captions root
   const groups = groupByCaptionRoot(
-    [{ path: path.join(other, 'yellow.png'), selectedFrom: other }, { path: path.join(ws, 'icons', 'blue.png'), selectedFrom: ws }],
-    [ws], [...index.roots],
+    [
+      { path: path.join(other, 'yellow.png'), selectedFrom: other },
+      { path: path.join(ws, 'icons', 'blue.png'), selectedFrom: ws },
+    ],
+    [ws],
+    [...index.roots],
   );
-  assert.deepEqual(groups.map((g) => g.root), [other, ws]);
+  assert.deepEqual(
+    groups.map((g) => g.root),
+    [other, ws],
+  );
   const failures: string[] = [];
   const r = await captionGroups(client, groups, { captioner, settings: { count: 2, seed: 7 }, onFailure: (l) => failures.push(l) });
   assert.deepEqual([r.totals.failed, r.totals.skipped], [1, 1]);
@@ -141,8 +153,11 @@ test('a cancelled run stops between images and says so', async () => {
   const collected = await collectImages([many], deps);
   let seen = 0;
   const r = await captionGroups(client, groupByCaptionRoot(collected.images, [ws], index.roots), {
-    captioner, settings: { count: 2, seed: 9 },
-    onProgress: () => { if (++seen === 2) abort.abort(); },
+    captioner,
+    settings: { count: 2, seed: 9 },
+    onProgress: () => {
+      if (++seen === 2) abort.abort();
+    },
     signal: abort.signal,
   });
   assert.equal(r.totals.cancelled, true);

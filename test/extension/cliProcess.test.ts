@@ -13,7 +13,9 @@ const script = path.join(work, 'fake-cli.js');
 
 before(async () => {
   await fs.mkdir(work, { recursive: true });
-  await fs.writeFile(script, `
+  await fs.writeFile(
+    script,
+    `
 const [mode, ...rest] = process.argv.slice(2);
 if (mode === 'ok') {
   process.stderr.write('\\x1b[Kstep 1\\n');
@@ -31,7 +33,8 @@ if (mode === 'ok') {
   process.stderr.write('ready\\n');
   setInterval(() => {}, 1000);
 }
-`);
+`,
+  );
 });
 after(() => fs.rm(work, { recursive: true, force: true }));
 
@@ -56,7 +59,12 @@ test('a failing command reports its last error line without the program prefix',
 
 test('cancelling sends SIGINT and the command can stop cleanly', async () => {
   const abort = new AbortController();
-  const r = await runCli(script, ['wait'], { signal: abort.signal, onLine: (l) => { if (l === 'ready') abort.abort(); } });
+  const r = await runCli(script, ['wait'], {
+    signal: abort.signal,
+    onLine: (l) => {
+      if (l === 'ready') abort.abort();
+    },
+  });
   assert.equal(r.cancelled, true);
   assert.equal(r.code, 130);
   assert.deepEqual(r.stderrTail, ['ready', 'stopping']);
@@ -64,7 +72,13 @@ test('cancelling sends SIGINT and the command can stop cleanly', async () => {
 
 test('a command that ignores SIGINT is killed after the grace period', async () => {
   const abort = new AbortController();
-  const r = await runCli(script, ['stubborn'], { signal: abort.signal, killAfterMs: 200, onLine: (l) => { if (l === 'ready') abort.abort(); } });
+  const r = await runCli(script, ['stubborn'], {
+    signal: abort.signal,
+    killAfterMs: 200,
+    onLine: (l) => {
+      if (l === 'ready') abort.abort();
+    },
+  });
   assert.equal(r.cancelled, true);
   assert.equal(r.code, null);
 });

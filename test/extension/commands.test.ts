@@ -14,7 +14,10 @@ import { COMMAND_PREFIX } from '../../src/extension/commands/ids';
 import type { Ctx } from '../../src/extension/ctx';
 import { PROJECT_ROOT } from '../fixtures/paths';
 
-interface MenuEntry { command?: string; when?: string }
+interface MenuEntry {
+  command?: string;
+  when?: string;
+}
 interface Manifest {
   activationEvents: string[];
   contributes: {
@@ -30,7 +33,10 @@ async function manifest(): Promise<Manifest> {
   return JSON.parse(await fs.readFile(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as Manifest;
 }
 
-const tableIds = () => Object.keys(COMMANDS).map((name) => `${COMMAND_PREFIX}${name}`).sort();
+const tableIds = () =>
+  Object.keys(COMMANDS)
+    .map((name) => `${COMMAND_PREFIX}${name}`)
+    .sort();
 
 test('the command table and package.json contributes.commands list the same commands', async () => {
   const contributed = (await manifest()).contributes.commands.map((c) => c.command).sort();
@@ -46,15 +52,21 @@ test('every menu and command-palette entry names a command of the table', async 
   assert.deepEqual(unknown, []);
 });
 
-test('the extension\'s code names no command the table lacks (other ids are settings, views, context keys)', async () => {
+test("the extension's code names no command the table lacks (other ids are settings, views, context keys)", async () => {
   const m = await manifest();
   const c = m.contributes;
   const other = new Set<string>([
     ...Object.keys(c.configuration.properties),
-    ...Object.values(c.views).flat().map((v) => v.id),
-    ...Object.values(c.viewsContainers).flat().map((v) => v.id),
+    ...Object.values(c.views)
+      .flat()
+      .map((v) => v.id),
+    ...Object.values(c.viewsContainers)
+      .flat()
+      .map((v) => v.id),
     ...m.activationEvents.map((e) => e.replace(/^[^:]+:/, '')),
-    ...Object.values(c.menus).flat().flatMap((e) => e.when?.match(/mobileclipAssets\.[\w.]+/g) ?? []),
+    ...Object.values(c.menus)
+      .flat()
+      .flatMap((e) => e.when?.match(/mobileclipAssets\.[\w.]+/g) ?? []),
     'mobileclipAssets.status', // the status bar item's id
   ]);
   // A settings section ('mobileclipAssets.tags' for the settings UI) is the prefix of a setting.
@@ -82,7 +94,15 @@ async function sourceFiles(dir: string): Promise<string[]> {
 
 test('registering the table builds every handler without touching the context (activation does no work)', () => {
   const touched: string[] = [];
-  const ctx = new Proxy({}, { get: (_t, prop) => { touched.push(String(prop)); return undefined; } }) as Ctx;
+  const ctx = new Proxy(
+    {},
+    {
+      get: (_t, prop) => {
+        touched.push(String(prop));
+        return undefined;
+      },
+    },
+  ) as Ctx;
   const disposables = registerCommands(ctx, COMMANDS);
   try {
     assert.equal(disposables.length, Object.keys(COMMANDS).length);
@@ -94,7 +114,7 @@ test('registering the table builds every handler without touching the context (a
   assert.equal(tableIds().filter((id) => fake.controls.commands.has(id)).length, 0, 'disposing unregisters them');
 });
 
-test('a command\'s result is passed on; a failure is logged and shown once, with Show Log, and does not reject', async () => {
+test("a command's result is passed on; a failure is logged and shown once, with Show Log, and does not reject", async () => {
   const table = {
     answer: () => async () => 42,
     broken: () => () => {
@@ -106,7 +126,10 @@ test('a command\'s result is passed on; a failure is logged and shown once, with
     assert.equal(await vscode.commands.executeCommand('mobileclipAssets.answer'), 42);
     fake.controls.messages.length = 0;
     assert.equal(await vscode.commands.executeCommand('mobileclipAssets.broken'), undefined);
-    assert.deepEqual(fake.controls.messages.map((m) => [m.severity, m.message, m.items]), [['error', 'MobileCLIP Assets: The tags file cannot be read', ['Show Log']]]);
+    assert.deepEqual(
+      fake.controls.messages.map((m) => [m.severity, m.message, m.items]),
+      [['error', 'MobileCLIP Assets: The tags file cannot be read', ['Show Log']]],
+    );
     assert.ok(fake.controls.logLines.some((l) => l.level === 'error' && l.text === 'broken: The tags file cannot be read\nat line 3'));
   } finally {
     for (const d of disposables) d.dispose();

@@ -7,8 +7,17 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { DistillReport, ReinforceSummary, VerifyReport } from '../../src/engine/reinforce';
 import {
-  augmentationsProblem, defaultOutputFolder, distillReportMarkdown, inspectOutputFolder, isReinforcedDataset,
-  outputFolderProblem, reinforceProgressMessage, reinforceSummaryText, resolveOutputFolder, teacherSpecs, verifyReportMarkdown,
+  augmentationsProblem,
+  defaultOutputFolder,
+  distillReportMarkdown,
+  inspectOutputFolder,
+  isReinforcedDataset,
+  outputFolderProblem,
+  reinforceProgressMessage,
+  reinforceSummaryText,
+  resolveOutputFolder,
+  teacherSpecs,
+  verifyReportMarkdown,
 } from '../../src/extension/features/datasets/datasetPlan';
 import { PROJECT_ROOT } from '../fixtures/paths';
 
@@ -79,16 +88,35 @@ test('augmentation count input', () => {
 
 function summary(extra: Partial<ReinforceSummary>): ReinforceSummary {
   return {
-    out: '/data/cats-reinforced', manifestPath: '/data/cats-reinforced/manifest.json', images: 40, samples: 38, skipped: [], inputProblems: [],
-    shards: 1, appleLoader: { loadsEverySample: true, notes: [] }, processedThisRun: 40, resumedAt: 0, elapsedSeconds: 75, samplesPerSecond: 0.5,
-    cancelled: false, alreadyComplete: false, ...extra,
+    out: '/data/cats-reinforced',
+    manifestPath: '/data/cats-reinforced/manifest.json',
+    images: 40,
+    samples: 38,
+    skipped: [],
+    inputProblems: [],
+    shards: 1,
+    appleLoader: { loadsEverySample: true, notes: [] },
+    processedThisRun: 40,
+    resumedAt: 0,
+    elapsedSeconds: 75,
+    samplesPerSecond: 0.5,
+    cancelled: false,
+    alreadyComplete: false,
+    ...extra,
   };
 }
 
 test('progress and summary texts of a reinforcement run', () => {
   assert.equal(reinforceProgressMessage({ done: 12, total: 40, samples: 11, skipped: 1, rate: 1, etaSeconds: 65 }), '12 of 40 images · 1 min 5 s left · 1 skipped');
   assert.equal(reinforceProgressMessage({ done: 0, total: 1, samples: 0, skipped: 0, rate: 0, etaSeconds: Number.NaN }), '0 of 1 image');
-  const ok = reinforceSummaryText(summary({ skipped: [{ path: 'broken.png', error: 'bad' }, { path: 'x.jpg', error: 'bad' }] }));
+  const ok = reinforceSummaryText(
+    summary({
+      skipped: [
+        { path: 'broken.png', error: 'bad' },
+        { path: 'x.jpg', error: 'bad' },
+      ],
+    }),
+  );
   assert.equal(ok.text, 'Reinforced dataset ready: 38 samples from 40 images in 1 shard · 2 images skipped (1 min 15 s).');
   assert.equal(ok.severity, 'warning');
   assert.match(reinforceSummaryText(summary({ resumedAt: 10, processedThisRun: 30 })).text, /\(continued from image 11\)/);
@@ -100,9 +128,13 @@ test('progress and summary texts of a reinforcement run', () => {
   assert.equal(noSyn.severity, 'warning');
 });
 
-test('the verify report lists every problem (escaped), the replay figures and what Apple\'s loader makes of the data', () => {
+test("the verify report lists every problem (escaped), the replay figures and what Apple's loader makes of the data", () => {
   const failed: VerifyReport = {
-    ok: false, kind: 'apple', shards: 2, samples: 40, teacherDims: [768, 768],
+    ok: false,
+    kind: 'apple',
+    shards: 2,
+    samples: 40,
+    teacherDims: [768, 768],
     problems: [
       { where: 'shards/00001.tar', problem: 'sha256 differs from the manifest' },
       { where: 'cat|1', problem: 'npz image_emb row 3 is not unit-norm (|v| = 1.2)\nsecond line' },
@@ -119,7 +151,15 @@ test('the verify report lists every problem (escaped), the replay figures and wh
   assert.match(md, /image 3\.20e-7, text 0\.00e\+0; smallest image cosine 0\.999999 \(tolerance 0\.0001\)/);
   assert.match(md, /Teacher blocks: 768 \+ 768 \(training's --distill-teacher-dimension\)/);
   assert.match(md, /## Apple's training loader\n\n\*\*Does not load every sample:\*\*\n- 2 samples: syn\.json syn\\_text is empty/);
-  const ok = verifyReportMarkdown('/data/out', { ok: true, kind: 'mobileclip-assets', shards: 1, samples: 5, problems: [], appleLoader: { loadsEverySample: true, notes: [] }, replaySkipped: 'no teacher models given' });
+  const ok = verifyReportMarkdown('/data/out', {
+    ok: true,
+    kind: 'mobileclip-assets',
+    shards: 1,
+    samples: 5,
+    problems: [],
+    appleLoader: { loadsEverySample: true, notes: [] },
+    replaySkipped: 'no teacher models given',
+  });
   assert.match(ok, /Loads every sample/);
   assert.match(ok, /\*\*Result: OK\*\*/);
   assert.match(ok, /Replay not run: no teacher models given/);
@@ -132,11 +172,19 @@ function recall(mean: number) {
 
 test('the distillation report keeps the engine verdict and says plainly when nothing improved', () => {
   const report: DistillReport = {
-    adapterPath: '/data/out/adapter.json', trainSamples: 30, holdoutSamples: 8, skipped: [{ path: 'x.png', error: 'image bytes changed' }],
+    adapterPath: '/data/out/adapter.json',
+    trainSamples: 30,
+    holdoutSamples: 8,
+    skipped: [{ path: 'x.png', error: 'image bytes changed' }],
     settings: { lambda: 1, epochs: 30, batchSize: 64, learningRate: 0.01, textAdapter: false, seed: 0, holdout: 0.2, logitScale: 'learned' },
-    before: recall(0.5), after: recall(0.5), teachers: recall(0.9), improved: false,
+    before: recall(0.5),
+    after: recall(0.5),
+    teachers: recall(0.9),
+    improved: false,
     verdict: 'the adapter did not change held-out retrieval (mean recall 50.0%); distillation did not help on this dataset',
-    loss: [2.5, 2.4], finalLogitScale: 100, seconds: 3,
+    loss: [2.5, 2.4],
+    finalLogitScale: 100,
+    seconds: 3,
   };
   const md = distillReportMarkdown('/data/out', 'mobileclip-s0', report);
   assert.match(md, /\*\*Not improved:\*\* the adapter did not change held-out retrieval/);
@@ -144,7 +192,12 @@ test('the distillation report keeps the engine verdict and says plainly when not
   assert.match(md, /\| teachers \(stored\) \| 90\.0% /);
   assert.match(md, /Loss: 2\.5000 → 2\.4000/);
   assert.match(md, /- `x\.png`: image bytes changed/);
-  const better = distillReportMarkdown('/data/out', 's0', { ...report, improved: true, after: recall(0.75), verdict: 'the adapter improved held-out retrieval: mean recall 50.0% -> 75.0%' });
+  const better = distillReportMarkdown('/data/out', 's0', {
+    ...report,
+    improved: true,
+    after: recall(0.75),
+    verdict: 'the adapter improved held-out retrieval: mean recall 50.0% -> 75.0%',
+  });
   assert.match(better, /\*\*Improved:\*\* the adapter improved/);
   assert.match(better, /\| student \+ adapter \| 75\.0% /);
 });

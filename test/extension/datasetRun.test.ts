@@ -10,8 +10,15 @@ import type { Engine } from '../../src/engine/engine';
 import { reinforceDataset, verifyDataset, type DistillReport, type ReinforceSummary } from '../../src/engine/reinforce';
 import { cliError, parseJsonOutput, runCli } from '../../src/extension/features/datasets/cliProcess';
 import {
-  defaultOutputFolder, distillCliArgs, distillReportMarkdown, inspectOutputFolder, isReinforcedDataset, outputFolderProblem,
-  reinforceProgressMessage, reinforceSummaryText, verifyReportMarkdown,
+  defaultOutputFolder,
+  distillCliArgs,
+  distillReportMarkdown,
+  inspectOutputFolder,
+  isReinforcedDataset,
+  outputFolderProblem,
+  reinforceProgressMessage,
+  reinforceSummaryText,
+  verifyReportMarkdown,
 } from '../../src/extension/features/datasets/datasetPlan';
 import { colorModelDir } from '../fixtures/models';
 import { PROJECT_ROOT } from '../fixtures/paths';
@@ -42,8 +49,15 @@ test('a cancelled run into the default output folder is reported as resumable, a
   const abort = new AbortController();
   const messages: string[] = [];
   const partial = await reinforceDataset({
-    input: images.dir, out, teachers, augment: { count: 3 }, signal: abort.signal,
-    onProgress: (p) => { messages.push(reinforceProgressMessage(p)); if (p.done === 4) abort.abort(); },
+    input: images.dir,
+    out,
+    teachers,
+    augment: { count: 3 },
+    signal: abort.signal,
+    onProgress: (p) => {
+      messages.push(reinforceProgressMessage(p));
+      if (p.done === 4) abort.abort();
+    },
   });
   const total = images.valid.length + images.broken.length;
   assert.equal(partial.cancelled, true);
@@ -55,7 +69,10 @@ test('a cancelled run into the default output folder is reported as resumable, a
   done = await reinforceDataset({ input: images.dir, out, teachers, augment: { count: 3 } });
   assert.equal(done.cancelled, false);
   const summary = reinforceSummaryText(done);
-  assert.match(summary.text, new RegExp(`^Reinforced dataset ready: ${images.valid.length} samples from ${total} images in 1 shard \\(continued from image 5\\) · 2 images skipped`));
+  assert.match(
+    summary.text,
+    new RegExp(`^Reinforced dataset ready: ${images.valid.length} samples from ${total} images in 1 shard \\(continued from image 5\\) · 2 images skipped`),
+  );
   assert.equal(summary.severity, 'warning', 'skipped images make it a warning');
   assert.deepEqual(await inspectOutputFolder(out), { kind: 'complete' });
   assert.equal(await isReinforcedDataset(out), true);
@@ -89,7 +106,10 @@ test('"Distill Adapter" runs the bundled CLI with our arguments and its JSON rep
   const lines: string[] = [];
   const r = await runCli(CLI, distillCliArgs(out, { student, cacheDir, background: '#ffffff', threads: 1 }), { cwd: out, onLine: (l) => lines.push(l) });
   assert.equal(r.code, 0, cliError(r));
-  assert.ok(lines.some((l) => /^epoch \d+\/\d+: loss/.test(l)), `progress lines streamed: ${lines.join(' | ')}`);
+  assert.ok(
+    lines.some((l) => /^epoch \d+\/\d+: loss/.test(l)),
+    `progress lines streamed: ${lines.join(' | ')}`,
+  );
   const report = parseJsonOutput<DistillReport>(r.stdout);
   assert.ok(report, r.stdout);
   assert.equal(report.adapterPath, path.join(out, 'adapter.json'));

@@ -16,13 +16,34 @@ import type { BackendItem } from '../../src/extension/webview/backend';
 const editor = fake.controls.editor;
 const ROOT = path.resolve('/ws');
 const RED = path.join(ROOT, 'images', 'red dot.png');
-const images = new WorkspaceImages(() => [{ root: ROOT, files: new Map([['images/red dot.png', {}], ['images/new.png', {}]]) }]);
+const images = new WorkspaceImages(() => [
+  {
+    root: ROOT,
+    files: new Map([
+      ['images/red dot.png', {}],
+      ['images/new.png', {}],
+    ]),
+  },
+]);
 const token = new vscode.CancellationTokenSource().token;
 
 const redItem = {
-  id: RED, path: RED, relPath: 'images/red dot.png', name: 'red dot.png', folder: 'images', ext: 'png', size: 2345, mtime: 0,
-  width: 640, height: 320, thumbnailPath: path.join(ROOT, '.thumbs', 'abc.webp'),
-  tags: [{ tag: 'red', score: 0.9, source: 'auto' }, { tag: 'icon_*', score: 0.5, source: 'auto' }], captions: ['a red dot on white', 'a red circle'],
+  id: RED,
+  path: RED,
+  relPath: 'images/red dot.png',
+  name: 'red dot.png',
+  folder: 'images',
+  ext: 'png',
+  size: 2345,
+  mtime: 0,
+  width: 640,
+  height: 320,
+  thumbnailPath: path.join(ROOT, '.thumbs', 'abc.webp'),
+  tags: [
+    { tag: 'red', score: 0.9, source: 'auto' },
+    { tag: 'icon_*', score: 0.5, source: 'auto' },
+  ],
+  captions: ['a red dot on white', 'a red circle'],
 } as BackendItem;
 
 test('the hover over an image path shows the thumbnail, facts and our two command links, and nothing elsewhere', async () => {
@@ -42,13 +63,20 @@ test('the hover over an image path shows the thumbnail, facts and our two comman
   assert.ok(h, 'a hover over the quoted path (with a space)');
   assert.deepEqual(h.range, new vscode.Range(0, 7, 0, 28), 'the whole path is highlighted');
   const md = h.contents[0] as vscode.MarkdownString;
-  assert.match(md.value, new RegExp(`^!\\[red dot\\\\.png\\]\\(file://${path.join(ROOT, '.thumbs', 'abc.webp')}\\|width=160,height=80\\)`), 'the index thumbnail, fitted into 160 px');
+  assert.match(
+    md.value,
+    new RegExp(`^!\\[red dot\\\\.png\\]\\(file://${path.join(ROOT, '.thumbs', 'abc.webp')}\\|width=160,height=80\\)`),
+    'the index thumbnail, fitted into 160 px',
+  );
   assert.match(md.value, /\*\*red dot\\\.png\*\* · 640 × 320 · 2\.3 KB/);
   assert.match(md.value, /\$\(tag\) red, icon\\_\\\*/, 'tags, escaped');
   assert.match(md.value, /“a red dot on white”/, 'the first caption only');
   assert.doesNotMatch(md.value, /a red circle/);
   const args = encodeURIComponent(JSON.stringify([RED]));
-  assert.ok(md.value.includes(`(command:mobileclipAssets.findSimilar?${args} `) && md.value.includes(`(command:mobileclipAssets.showInGallery?${args} `), 'both links carry the image');
+  assert.ok(
+    md.value.includes(`(command:mobileclipAssets.findSimilar?${args} `) && md.value.includes(`(command:mobileclipAssets.showInGallery?${args} `),
+    'both links carry the image',
+  );
   assert.deepEqual(md.isTrusted, { enabledCommands: HOVER_COMMANDS }, 'only our two commands may run from it');
   assert.deepEqual(HOVER_COMMANDS, ['mobileclipAssets.findSimilar', 'mobileclipAssets.showInGallery']);
   assert.ok(!(md as { supportHtml?: boolean }).supportHtml, 'no HTML');
@@ -86,7 +114,11 @@ test('a dropped tile becomes ![alt](relative path) in Markdown and <img src alt>
   assert.equal(htmlEdit?.insertText, '<img src="../../images/red%20dot.png" alt="Red dot on white">');
   assert.equal(await dropInto(md, uriList(path.join(ROOT, 'notes.txt'))), undefined, 'not an image: left to VS Code');
   assert.equal(await dropInto(md, new vscode.DataTransfer()), undefined, 'no uri-list');
-  assert.deepEqual(imageFilesIn('https://example.com/a.png\r\nfile:///x/b.PNG\r\nvscode-local:/ws/c.png\r\nfile:///x/notes.txt'), [path.resolve('/x/b.PNG'), path.resolve('/ws/c.png')], 'remote windows deliver the drag as vscode-local:');
+  assert.deepEqual(
+    imageFilesIn('https://example.com/a.png\r\nfile:///x/b.PNG\r\nvscode-local:/ws/c.png\r\nfile:///x/notes.txt'),
+    [path.resolve('/x/b.PNG'), path.resolve('/ws/c.png')],
+    'remote windows deliver the drag as vscode-local:',
+  );
 });
 
 test('Show in Gallery searches the gallery for exactly that image, by its path in its folder', async () => {

@@ -8,7 +8,10 @@ import type { IndexProgress } from '../../src/engine/index/indexer';
 import { IndexScheduler } from '../../src/extension/assets/indexScheduler';
 import type { IndexingProgress } from '../../src/shared/messages';
 
-interface Deferred { promise: Promise<void>; resolve(): void }
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+}
 function deferred(): Deferred {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));
@@ -61,7 +64,10 @@ test('cancel() and pausing abort the run in progress; pausing sets the context k
   await run;
   assert.equal(seen?.aborted, true);
   assert.equal(scheduler.paused, true);
-  assert.deepEqual(fake.controls.executed.map((e) => [e.id, ...e.args]), [['setContext', 'mobileclipAssets.indexingPaused', true]]);
+  assert.deepEqual(
+    fake.controls.executed.map((e) => [e.id, ...e.args]),
+    [['setContext', 'mobileclipAssets.indexingPaused', true]],
+  );
   assert.equal(fake.controls.messages.length, 0, 'a cancelled run is not a failure');
   scheduler.setPaused(false);
   assert.equal(scheduler.paused, false);
@@ -81,13 +87,16 @@ test('progress: counted while hashing and embedding, with the ETA; the end of a 
   await scheduler.run(async (_signal, onProgress) => {
     for (const p of steps) onProgress(p);
   }, false);
-  assert.deepEqual(seen.map((p) => [p.running, p.done, p.total, p.etaSeconds]), [
-    [true, 0, 0, null],
-    [true, 5, 20, 12],
-    [true, 10, 20, null],
-    [false, 0, 0, null],
-    [false, 0, 0, null],
-  ]);
+  assert.deepEqual(
+    seen.map((p) => [p.running, p.done, p.total, p.etaSeconds]),
+    [
+      [true, 0, 0, null],
+      [true, 5, 20, 12],
+      [true, 10, 20, null],
+      [false, 0, 0, null],
+      [false, 0, 0, null],
+    ],
+  );
   assert.deepEqual(scheduler.progress.failed, FAILED);
   assert.equal(fake.controls.progressRuns.length, 0, 'no notification unless asked for');
   scheduler.dispose();
@@ -117,7 +126,10 @@ test('a failed run is logged and shown once; it never rejects, and the next run 
   await scheduler.run(async () => {
     throw new Error('disk full');
   }, false);
-  assert.deepEqual(fake.controls.messages.map((m) => [m.severity, m.message]), [['error', 'MobileCLIP Assets: indexing failed: disk full']]);
+  assert.deepEqual(
+    fake.controls.messages.map((m) => [m.severity, m.message]),
+    [['error', 'MobileCLIP Assets: indexing failed: disk full']],
+  );
   assert.ok(fake.controls.logLines.some((l) => l.level === 'error' && l.text === 'indexing failed: disk full'));
   let ran = false;
   await scheduler.run(async () => {

@@ -65,15 +65,31 @@ test('activate → index with a worker → deactivate stops it → disposing the
   const stopping = deactivate();
   assert.ok(stopping instanceof Promise, 'deactivate() returns a promise VS Code waits for');
   await stopping;
-  assert.deepEqual(workers.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => c.pid), [], 'the worker processes have exited');
+  assert.deepEqual(
+    workers.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => c.pid),
+    [],
+    'the worker processes have exited',
+  );
 
   for (const d of context.subscriptions) d.dispose();
-  assert.deepEqual([...fake.controls.commands.keys()].filter((id) => id.startsWith(COMMAND_PREFIX)), [], 'every command unregistered');
-  assert.deepEqual(fake.controls.watchers.filter((w) => !w.disposed).map((w) => w.glob), [], 'every file watcher disposed');
+  assert.deepEqual(
+    [...fake.controls.commands.keys()].filter((id) => id.startsWith(COMMAND_PREFIX)),
+    [],
+    'every command unregistered',
+  );
+  assert.deepEqual(
+    fake.controls.watchers.filter((w) => !w.disposed).map((w) => w.glob),
+    [],
+    'every file watcher disposed',
+  );
   assert.equal(fake.controls.listenerCount('workspaceFolders'), listenersBefore.folders);
   assert.equal(fake.controls.listenerCount('configuration'), listenersBefore.settings);
   const channels = fake.controls.outputChannels.slice(channelsBefore);
-  assert.deepEqual(channels.map((c) => [c.name, c.disposed]), [['MobileCLIP Assets', true]], 'the output channel is owned and disposed');
+  assert.deepEqual(
+    channels.map((c) => [c.name, c.disposed]),
+    [['MobileCLIP Assets', true]],
+    'the output channel is owned and disposed',
+  );
 });
 
 after(async () => {

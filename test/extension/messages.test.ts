@@ -15,8 +15,18 @@ import { describeModel } from '../../src/engine/models/names';
 
 const ctx = { modelName: 'MobileCLIP-S0', host: 'huggingface.co' };
 const missing = [
-  { path: 'onnx/vision_model.onnx', url: 'https://huggingface.co/Xenova/mobileclip_s0/resolve/757d/onnx/vision_model.onnx', dest: '/home/u/.cache/mobileclip-assets/Xenova--mobileclip_s0/757d/onnx/vision_model.onnx', size: 45_543_630 },
-  { path: 'onnx/text_model_int8.onnx', url: 'https://huggingface.co/Xenova/mobileclip_s0/resolve/757d/onnx/text_model_int8.onnx', dest: '/home/u/.cache/mobileclip-assets/Xenova--mobileclip_s0/757d/onnx/text_model_int8.onnx', size: 39_974_020 },
+  {
+    path: 'onnx/vision_model.onnx',
+    url: 'https://huggingface.co/Xenova/mobileclip_s0/resolve/757d/onnx/vision_model.onnx',
+    dest: '/home/u/.cache/mobileclip-assets/Xenova--mobileclip_s0/757d/onnx/vision_model.onnx',
+    size: 45_543_630,
+  },
+  {
+    path: 'onnx/text_model_int8.onnx',
+    url: 'https://huggingface.co/Xenova/mobileclip_s0/resolve/757d/onnx/text_model_int8.onnx',
+    dest: '/home/u/.cache/mobileclip-assets/Xenova--mobileclip_s0/757d/onnx/text_model_int8.onnx',
+    size: 39_974_020,
+  },
 ];
 
 test('download failures: one sentence with the cause; paths and URLs only in the details', () => {
@@ -33,7 +43,10 @@ test('download failures: one sentence with the cause; paths and URLs only in the
   assert.equal(damaged.message, 'A file of MobileCLIP-S0 arrived damaged and was deleted: try again.');
   const full = describeDownloadFailure(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }), ctx);
   assert.equal(full.message, 'Not enough disk space to download MobileCLIP-S0.');
-  const other = describeDownloadFailure(new Error('connection closed after 10 of 20 bytes from https://huggingface.co/Xenova/m/resolve/r/onnx/vision_model.onnx (gave up after 5 attempts)'), ctx);
+  const other = describeDownloadFailure(
+    new Error('connection closed after 10 of 20 bytes from https://huggingface.co/Xenova/m/resolve/r/onnx/vision_model.onnx (gave up after 5 attempts)'),
+    ctx,
+  );
   assert.equal(other.message, 'Downloading MobileCLIP-S0 failed: connection closed after 10 of 20 bytes from huggingface.co (gave up after 5 attempts).');
   for (const f of [offline, gated, gone, damaged, full, other]) {
     assert.equal(f.retry, 'download');
@@ -42,7 +55,11 @@ test('download failures: one sentence with the cause; paths and URLs only in the
 });
 
 test('load failures are not download failures', () => {
-  const folder = describeLoadFailure(new LocalModelError('/models/my-clip', ['tokenizer.json is missing', 'no text tower']), { ...ctx, modelName: 'my-clip', spec: '/models/my-clip' });
+  const folder = describeLoadFailure(new LocalModelError('/models/my-clip', ['tokenizer.json is missing', 'no text tower']), {
+    ...ctx,
+    modelName: 'my-clip',
+    spec: '/models/my-clip',
+  });
   assert.deepEqual([folder.kind, folder.retry, folder.message], ['notAModel', 'load', "The model folder my-clip can't be used: tokenizer.json is missing."]);
   const unknown = describeLoadFailure(new Error('unknown model "mobileclip-xl". Known models: mobileclip-s0'), { ...ctx, spec: 'mobileclip-xl' });
   assert.equal(unknown.message, '"mobileclip-xl" is neither a known model id nor a model folder.');
@@ -57,13 +74,30 @@ test('load failures are not download failures', () => {
 test('Verify ends with a one-line verdict', () => {
   const replay = { samples: 6, augmentations: 60, texts: 30, maxImageDeviation: 0, maxTextDeviation: 0, minImageCosine: 1, tolerance: 1e-3 };
   assert.equal(verifyToastText({ ok: true, samples: 6, problems: [], replay }), 'OK: 6 samples, 60 views replayed.');
-  assert.equal(verifyToastText({ ok: false, samples: 6, problems: [{ where: 'a', problem: 'b' }, { where: 'c', problem: 'd' }], replay }), 'FAILED: 2 problems in 6 samples, 60 views replayed.');
+  assert.equal(
+    verifyToastText({
+      ok: false,
+      samples: 6,
+      problems: [
+        { where: 'a', problem: 'b' },
+        { where: 'c', problem: 'd' },
+      ],
+      replay,
+    }),
+    'FAILED: 2 problems in 6 samples, 60 views replayed.',
+  );
   assert.equal(verifyToastText({ ok: true, samples: 1, problems: [], replaySkipped: 'no teachers' }), 'OK: 1 sample (not replayed: the teachers are not available).');
 });
 
 test('captions read as a page: each image with its captions, yours marked, no hashes', () => {
   const store = emptyCaptionStore('/work/ws');
-  store.runs.set('0123456789abcdef', { model: 'captioner-vit-gpt2', modelFingerprint: 'f'.repeat(64), dtype: {}, samplerVersion: 1, settings: { count: 2, seed: 0, topK: 20, temperature: 1, maxNewTokens: 20 } });
+  store.runs.set('0123456789abcdef', {
+    model: 'captioner-vit-gpt2',
+    modelFingerprint: 'f'.repeat(64),
+    dtype: {},
+    samplerVersion: 1,
+    settings: { count: 2, seed: 0, topK: 20, temperature: 1, maxNewTokens: 20 },
+  });
   store.images.set('icons/cat.png', { sha256: 'a'.repeat(64), run: '0123456789abcdef', generated: ['a cat sitting on a mat', 'a black cat'], user: ['our mascot'] });
   store.images.set('empty.png', { generated: [], user: [] });
   const md = captionsMarkdown(store, { title: 'ws', modelNames: new Map([['captioner-vit-gpt2', 'ViT-GPT2 captioner']]) });
@@ -77,7 +111,10 @@ test('captions read as a page: each image with its captions, yours marked, no ha
 test('Select Model rows say which model is current, which is the default, and what a download costs', () => {
   const m = { id: 'mobileclip-s0', name: 'MobileCLIP-S0', description: 'Smallest.' } as ClipManifest;
   assert.deepEqual(registryRow(m, { current: true, downloaded: true, missingBytes: 0 }), {
-    spec: 'mobileclip-s0', label: '$(pass-filled) MobileCLIP-S0', description: 'mobileclip-s0 (current, default) · $(check) downloaded', detail: 'Smallest.',
+    spec: 'mobileclip-s0',
+    label: '$(pass-filled) MobileCLIP-S0',
+    description: 'mobileclip-s0 (current, default) · $(check) downloaded',
+    detail: 'Smallest.',
   });
   const b = { id: 'mobileclip-b', name: 'MobileCLIP-B', description: 'Big.' } as ClipManifest;
   assert.equal(registryRow(b, { current: false, downloaded: false, missingBytes: 345_000_000 }).description, 'mobileclip-b · $(cloud-download) 345 MB download');

@@ -23,11 +23,18 @@ import { tempDir } from '../index/helpers';
 const WORKER = path.resolve(__dirname, '..', '..', 'dist', 'worker.js');
 const TOWERS: [number, number] = [45_543_630, 39_974_020];
 
-interface Deferred<T> { promise: Promise<T>; resolve(v: T): void; reject(e: unknown): void }
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+  reject(e: unknown): void;
+}
 function deferred<T>(): Deferred<T> {
   let resolve!: (v: T) => void;
   let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 }
 
@@ -59,7 +66,9 @@ class World {
       resolve: async (spec) => {
         if (this.folders.has(spec) || this.downloaded.has(spec)) return { id: spec, dir: spec, fingerprint: `fp-${spec}` } as ResolvedModel;
         if (spec.startsWith('/')) throw new LocalModelError(spec, ['tokenizer.json is missing']);
-        throw new ModelNotDownloadedError(spec, [{ path: 'onnx/vision_model.onnx', url: `https://huggingface.co/x/resolve/r/onnx/vision_model.onnx`, dest: '/cache/x/onnx/vision_model.onnx', size: TOWERS[0] }]);
+        throw new ModelNotDownloadedError(spec, [
+          { path: 'onnx/vision_model.onnx', url: `https://huggingface.co/x/resolve/r/onnx/vision_model.onnx`, dest: '/cache/x/onnx/vision_model.onnx', size: TOWERS[0] },
+        ]);
       },
       download: async (spec, opts) => {
         const done = deferred<void>();
@@ -82,9 +91,14 @@ class World {
 
   makeEngine(spec: string, options: EngineOptions): FakeEngine {
     const engine: FakeEngine = {
-      spec, options, disposed: false, revived: 0,
+      spec,
+      options,
+      disposed: false,
+      revived: 0,
       info: { id: spec, fingerprint: `fp-${spec}`, dim: 4, imageSize: 8, contextLength: 77, executionProvider: 'cpu', dynamicBatch: true },
-      dispose: async () => { engine.disposed = true; },
+      dispose: async () => {
+        engine.disposed = true;
+      },
       revive: async () => {
         engine.revived++;
         options.onWorkerRecovered?.();
@@ -284,9 +298,10 @@ test('worker crashes: crashed → restarting → ready from the exit event; log 
 test('Find Images opens its picker at once while the model is missing, with the download sizes inline', async () => {
   const { models, prompts } = service();
   await models.refresh();
-  assert.deepEqual(modelRows(models.state).map((r) => r.label), [
-    '$(cloud-download) Model needed: Download (46 MB + 40 MB)', '$(folder-opened) Use Local Folder…', '$(list-selection) Select Model',
-  ]);
+  assert.deepEqual(
+    modelRows(models.state).map((r) => r.label),
+    ['$(cloud-download) Model needed: Download (46 MB + 40 MB)', '$(folder-opened) Use Local Folder…', '$(list-selection) Select Model'],
+  );
   const searched: string[] = [];
   const ctx = {
     models,

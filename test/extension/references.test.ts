@@ -68,9 +68,15 @@ test('built once with the exclude rules, then kept current file by file', async 
     assert.equal(service.referenceCount(abs('img/a.png')), undefined, 'unknown (not zero) before the scan');
     await service.ensureBuilt();
     assert.equal(counter.count, 2, 'the scan reads readme.md and site.css: not the gitignored notes, not vendor/ (excluded)');
-    assert.deepEqual(service.unused().map((u) => u.rel), ['img/c.png', 'img/e.png']);
+    assert.deepEqual(
+      service.unused().map((u) => u.rel),
+      ['img/c.png', 'img/e.png'],
+    );
     assert.equal(service.referenceCount(abs('img/a.png')), 1);
-    assert.deepEqual(service.referencesTo(abs('img/b.png')).map((r) => [r.file, r.range.start.line, r.text]), [['styles/site.css', 0, '../img/b.png']]);
+    assert.deepEqual(
+      service.referencesTo(abs('img/b.png')).map((r) => [r.file, r.range.start.line, r.text]),
+      [['styles/site.css', 0, '../img/b.png']],
+    );
     assert.ok(changes >= 1, 'a finished scan is announced');
 
     // The watcher reports one changed text file: only that file is read again.
@@ -79,7 +85,10 @@ test('built once with the exclude rules, then kept current file by file', async 
     fake.controls.fireFileEvent('change', abs('styles/site.css'));
     await service.flush();
     assert.equal(counter.count, 1, 'one file re-read');
-    assert.deepEqual(service.unused().map((u) => u.rel), ['img/b.png', 'img/e.png']);
+    assert.deepEqual(
+      service.unused().map((u) => u.rel),
+      ['img/b.png', 'img/e.png'],
+    );
 
     // A saved document: its text is taken from the editor, no read at all.
     counter.count = 0;
@@ -88,7 +97,10 @@ test('built once with the exclude rules, then kept current file by file', async 
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(counter.count, 1);
     assert.equal(service.referenceCount(abs('img/a.png')), 0);
-    assert.deepEqual(service.unused().map((u) => u.rel), ['img/a.png', 'img/b.png', 'img/e.png']);
+    assert.deepEqual(
+      service.unused().map((u) => u.rel),
+      ['img/a.png', 'img/b.png', 'img/e.png'],
+    );
 
     // A change in a gitignored file is not counted.
     fake.controls.fireFileEvent('change', abs('ignored/notes.md'));
@@ -124,7 +136,13 @@ test('built once with the exclude rules, then kept current file by file', async 
     await revealReferences(library, service, abs('img/d.png'));
     const qp = await shown;
     assert.equal(qp.title, '2 references to d.png');
-    assert.deepEqual(qp.items.map((i) => [i.label, i.description]), [['docs/readme.md:3', '../img/d.png'], ['docs/readme.md:4', '/img/d.png']]);
+    assert.deepEqual(
+      qp.items.map((i) => [i.label, i.description]),
+      [
+        ['docs/readme.md:3', '../img/d.png'],
+        ['docs/readme.md:4', '/img/d.png'],
+      ],
+    );
     await revealReferences(library, service, abs('img/e.png'));
     assert.match(fake.controls.messages.at(-1)?.message ?? '', /No text file of the workspace references e\.png/);
   } finally {
@@ -134,10 +152,14 @@ test('built once with the exclude rules, then kept current file by file', async 
 });
 
 test('the unused-images report: biggest first, names escaped, a clear line when all are used', async () => {
-  const md = unusedReportMarkdown([
-    { folder: 'site', rel: 'img/small_[draft].png', size: 1_000 },
-    { folder: 'site', rel: 'img/big.png', size: 2_000_000 },
-  ], 10, false);
+  const md = unusedReportMarkdown(
+    [
+      { folder: 'site', rel: 'img/small_[draft].png', size: 1_000 },
+      { folder: 'site', rel: 'img/big.png', size: 2_000_000 },
+    ],
+    10,
+    false,
+  );
   const rows = md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Size') && !l.startsWith('| ---'));
   assert.deepEqual(rows, ['| 2.0 MB | img/big\\.png |', '| 1.0 KB | img/small\\_\\[draft\\]\\.png |']);
   assert.match(md, /2 of 10 images \(2\.0 MB\) are not referenced/);

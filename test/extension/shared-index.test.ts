@@ -86,7 +86,7 @@ test('a CLI-built .mobileclip/ index is opened by the extension without re-embed
   await folder.dispose();
 });
 
-test('an index the extension built is refreshed by the CLI with 0 embedded, with the index\'s own model', async () => {
+test("an index the extension built is refreshed by the CLI with 0 embedded, with the index's own model", async () => {
   const root = await workspace('extension-first');
   const settings = readSettings();
   settings.index.location = 'repository';

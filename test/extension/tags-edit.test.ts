@@ -3,12 +3,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TagSuggestion } from '../../src/engine/tags';
-import {
-  buildTagRows, parseTypedTags, planTagChanges, statesOf, summarizeSuggestions, TagPickerModel, type PickerRow,
-} from '../../src/extension/features/tagging/editPlan';
+import { buildTagRows, parseTypedTags, planTagChanges, statesOf, summarizeSuggestions, TagPickerModel, type PickerRow } from '../../src/extension/features/tagging/editPlan';
 
 const s = (tag: string, state: TagSuggestion['state'], score?: number, extra: Partial<TagSuggestion> = {}): TagSuggestion => ({
-  tag, state, score, source: state === 'none' ? undefined : state === 'suggested' ? 'auto' : 'user', wouldSuggest: false, inVocabulary: true, ...extra,
+  tag,
+  state,
+  score,
+  source: state === 'none' ? undefined : state === 'suggested' ? 'auto' : 'user',
+  wouldSuggest: false,
+  inVocabulary: true,
+  ...extra,
 });
 
 const tagRows = (rows: PickerRow[]) => rows.filter((r) => r.kind === 'tag');
@@ -23,19 +27,26 @@ const sections = (rows: PickerRow[]) => {
 };
 
 test('one image: tags on it come first and are checked; removed tags last; state and score are shown', () => {
-  const rows = buildTagRows([[
-    s('logo', 'suggested', 0.93),
-    s('mine', 'confirmed', undefined, { inVocabulary: false }),
-    s('photo', 'none', 0.41),
-    s('icon', 'none', 0.66, { wouldSuggest: true }),
-    s('sketch', 'rejected', 0.88),
-  ]]);
+  const rows = buildTagRows([
+    [
+      s('logo', 'suggested', 0.93),
+      s('mine', 'confirmed', undefined, { inVocabulary: false }),
+      s('photo', 'none', 0.41),
+      s('icon', 'none', 0.66, { wouldSuggest: true }),
+      s('sketch', 'rejected', 0.88),
+    ],
+  ]);
   assert.deepEqual(sections(rows), {
     'On this image': ['mine', 'logo'],
     'More tags': ['icon', 'photo'],
     'Removed (never suggested again)': ['sketch'],
   });
-  assert.deepEqual(tagRows(rows).filter((r) => r.picked).map((r) => r.tag), ['mine', 'logo']);
+  assert.deepEqual(
+    tagRows(rows)
+      .filter((r) => r.picked)
+      .map((r) => r.tag),
+    ['mine', 'logo'],
+  );
   const desc = Object.fromEntries(tagRows(rows).map((r) => [r.tag, r.description]));
   assert.match(desc.logo!, /suggested 0\.93/);
   assert.match(desc.logo!, /\$\(sparkle\)/);
@@ -62,7 +73,13 @@ test('several images: only tags on every image are checked; partial tags say on 
 });
 
 test('tags used elsewhere in the folder are offered too', () => {
-  const rows = buildTagRows([[s('logo', 'suggested', 0.9)]], new Map([['hero', 12], ['logo', 40]]));
+  const rows = buildTagRows(
+    [[s('logo', 'suggested', 0.9)]],
+    new Map([
+      ['hero', 12],
+      ['logo', 40],
+    ]),
+  );
   const hero = tagRows(rows).find((r) => r.tag === 'hero')!;
   assert.equal(hero.picked, false);
   assert.equal(hero.description, 'used on 12 images');
@@ -123,25 +140,37 @@ test('picker: typing a new name offers it, Enter adds it, filter text does not b
   model.setValue('logo');
   assert.equal(model.rows().filter((r) => r.kind === 'new').length, 0, 'an existing tag is not offered again');
   model.setValue('no way');
-  assert.deepEqual(model.rows().filter((r) => r.kind === 'new').map((r) => r.tag), ['no', 'way']);
+  assert.deepEqual(
+    model
+      .rows()
+      .filter((r) => r.kind === 'new')
+      .map((r) => r.tag),
+    ['no', 'way'],
+  );
   model.setValue('a:b');
   const invalid = model.rows().filter((r) => r.kind === 'invalid');
   assert.equal(invalid.length, 1);
   assert.deepEqual([...model.result('a:b')], ['icon'], 'an invalid name is never added');
 });
 
-test('picker: a checked new tag stays when the text changes; replacing rows keeps the user\'s checks', () => {
+test("picker: a checked new tag stays when the text changes; replacing rows keeps the user's checks", () => {
   const model = new TagPickerModel(buildTagRows([[s('icon', 'suggested', 0.9), s('logo', 'none', 0.2)]]));
   model.setValue('hero');
   model.setSelection(['hero', 'icon']);
   model.setValue('');
   const created = model.rows().filter((r) => r.kind === 'new');
-  assert.deepEqual(created.map((r) => [r.tag, r.picked]), [['hero', true]]);
+  assert.deepEqual(
+    created.map((r) => [r.tag, r.picked]),
+    [['hero', true]],
+  );
   model.setSelection(['hero']); // the user unchecks icon
   // Live scores arrive: new rows, same images.
   model.replaceRows(buildTagRows([[s('icon', 'suggested', 0.95), s('logo', 'none', 0.3), s('photo', 'none', 0.1)]]));
   const rows = model.rows();
-  assert.deepEqual(rows.filter((r) => r.kind !== 'separator' && r.picked).map((r) => r.tag), ['hero']);
+  assert.deepEqual(
+    rows.filter((r) => r.kind !== 'separator' && r.picked).map((r) => r.tag),
+    ['hero'],
+  );
   assert.ok(rows.some((r) => r.tag === 'photo'));
   assert.deepEqual([...model.initial], ['icon'], 'the starting point stays what the images had');
   assert.deepEqual(planTagChanges(statesOf([[s('icon', 'suggested', 0.95)]]), model.initial, model.result('')), [{ confirm: ['hero'], reject: ['icon'] }]);

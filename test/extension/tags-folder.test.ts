@@ -115,10 +115,13 @@ test('a selection is scored exactly like the whole folder: the images the user d
 
 test('a confirmation re-scores the other images at once (few-shot), and only vocabulary tags ask for it', async () => {
   const w = await borderlineCat();
-  const f = await folderWith([
-    { path: 'query.png', weights: { cat: w, green: 0.3 }, sha: 1 },
-    { path: 'look-alike.png', weights: { cat: w, green: 0.3, red: 0.02 }, sha: 2 },
-  ], { tags: CAT_ONLY });
+  const f = await folderWith(
+    [
+      { path: 'query.png', weights: { cat: w, green: 0.3 }, sha: 1 },
+      { path: 'look-alike.png', weights: { cat: w, green: 0.3, red: 0.02 }, sha: 2 },
+    ],
+    { tags: CAT_ONLY },
+  );
   await f.folder.run(embedder);
   assert.deepEqual(f.folder.loaded!.tagsOf('query.png'), []);
   const plain = await f.folder.applyChanges([{ path: 'query.png', sha256: SHA(1), confirm: ['hand-made'], reject: [] }]);
@@ -135,7 +138,10 @@ test('a confirmation re-scores the other images at once (few-shot), and only voc
 });
 
 test('incremental by default; a vocabulary change re-tags everything', async () => {
-  const f = await folderWith([{ path: 'a.png', weights: { red: 1 }, sha: 1 }, { path: 'b.png', weights: { green: 1 }, sha: 2 }]);
+  const f = await folderWith([
+    { path: 'a.png', weights: { red: 1 }, sha: 1 },
+    { path: 'b.png', weights: { green: 1 }, sha: 2 },
+  ]);
   assert.equal((await f.folder.run(embedder)).tagged, 2);
   const file = path.join(f.root, TAGS_DATA_FILE);
   const written = (await fs.stat(file)).ino;
@@ -167,10 +173,13 @@ test('reconciling with the index: renames keep tags; only files gone from disk l
   const notYet = f.folder.loaded!.get('not-yet.png');
   // A new index (e.g. a fresh clone whose first index run was cancelled): not-yet.png is on disk
   // but not indexed; gone.png and kept.png were deleted; old.png was renamed.
-  f.setIndex([
-    { path: 'indexed.png', weights: { red: 1 }, sha: 1 },
-    { path: 'moved/new.png', weights: { green: 1, red: 0.1 }, sha: 4 },
-  ], ['indexed.png', 'moved/new.png', 'not-yet.png']);
+  f.setIndex(
+    [
+      { path: 'indexed.png', weights: { red: 1 }, sha: 1 },
+      { path: 'moved/new.png', weights: { green: 1, red: 0.1 }, sha: 4 },
+    ],
+    ['indexed.png', 'moved/new.png', 'not-yet.png'],
+  );
   const r = await f.folder.run(embedder);
   assert.deepEqual(r.renamed, [{ from: 'old.png', to: 'moved/new.png' }]);
   assert.deepEqual(r.dropped, ['gone.png']);
@@ -179,16 +188,22 @@ test('reconciling with the index: renames keep tags; only files gone from disk l
   assert.deepEqual(store.get('not-yet.png'), notYet, 'not indexed yet is not gone');
   assert.deepEqual(store.tagsOf('moved/new.png'), ['favourite']);
   assert.equal(store.get('moved/new.png')!.tags.green!.state, 'rejected');
-  assert.deepEqual(store.tagsOf('kept.png'), ['keeper', 'red'], 'a deleted file keeps the user\'s decisions');
+  assert.deepEqual(store.tagsOf('kept.png'), ['keeper', 'red'], "a deleted file keeps the user's decisions");
   // The same without tagging (automatic tagging off or no model).
-  f.setIndex([{ path: 'indexed.png', weights: { red: 1 }, sha: 1 }, { path: 'again.png', weights: { green: 1, red: 0.1 }, sha: 4 }], ['indexed.png', 'again.png']);
+  f.setIndex(
+    [
+      { path: 'indexed.png', weights: { red: 1 }, sha: 1 },
+      { path: 'again.png', weights: { green: 1, red: 0.1 }, sha: 4 },
+    ],
+    ['indexed.png', 'again.png'],
+  );
   const only = await f.folder.reconcileWithIndex();
   assert.deepEqual(only?.renamed, [{ from: 'moved/new.png', to: 'again.png' }]);
   assert.deepEqual(only?.dropped, ['not-yet.png']);
   assert.deepEqual((await f.onFile()).tagsOf('again.png'), ['favourite'], 'saved');
 });
 
-test('tiles get confirmed tags first as the user\'s, suggestions with scores, never removed tags (in the tags file\'s order)', async () => {
+test("tiles get confirmed tags first as the user's, suggestions with scores, never removed tags (in the tags file's order)", async () => {
   const tags = assetTagsOf({
     tags: {
       icon: { source: 'auto', state: 'suggested', score: 0.81 },
@@ -209,7 +224,10 @@ test('tiles get confirmed tags first as the user\'s, suggestions with scores, ne
   const f = await folderWith([{ path: 'a.png', weights: { red: 1 }, sha: 1 }]);
   assert.deepEqual(f.folder.tagsOf('a.png'), [], 'not loaded yet: nothing, and no throw');
   await f.folder.run(embedder);
-  assert.deepEqual(f.folder.tagsOf('a.png').map((t) => t.tag), ['red']);
+  assert.deepEqual(
+    f.folder.tagsOf('a.png').map((t) => t.tag),
+    ['red'],
+  );
   await f.folder.applyChanges([{ path: 'a.png', confirm: [], reject: ['red'] }]);
   assert.deepEqual(f.folder.tagsOf('a.png'), [], 'the cached tile tags follow edits');
 });
@@ -220,12 +238,28 @@ test('suggestions for Edit Tags: live with a model, recorded without one', async
   await f.folder.applyChanges([{ path: 'a.png', sha256: SHA(1), confirm: ['mine'], reject: ['green'] }]);
   const live = await f.folder.suggest(embedder, ['a.png', 'new.png'], new Map([['new.png', embedder.image({ cat: 1 })]]));
   assert.equal(live.live, true);
-  assert.deepEqual(live.lists[0]!.map((s) => [s.tag, s.state]), [['mine', 'confirmed'], ['red', 'suggested'], ['cat', 'none'], ['green', 'rejected']]);
+  assert.deepEqual(
+    live.lists[0]!.map((s) => [s.tag, s.state]),
+    [
+      ['mine', 'confirmed'],
+      ['red', 'suggested'],
+      ['cat', 'none'],
+      ['green', 'rejected'],
+    ],
+  );
   const fresh = live.lists[1]!.find((s) => s.tag === 'cat')!;
   assert.equal(fresh.wouldSuggest, true, 'an image not indexed yet is scored from the embedding given');
   const recorded = await f.folder.suggest(undefined, ['a.png']);
   assert.equal(recorded.live, false);
-  assert.deepEqual(recorded.lists[0]!.map((s) => [s.tag, s.state]), [['mine', 'confirmed'], ['red', 'suggested'], ['cat', 'none'], ['green', 'rejected']]);
+  assert.deepEqual(
+    recorded.lists[0]!.map((s) => [s.tag, s.state]),
+    [
+      ['mine', 'confirmed'],
+      ['red', 'suggested'],
+      ['cat', 'none'],
+      ['green', 'rejected'],
+    ],
+  );
   assert.deepEqual(suggestionsFromStore(['x'], undefined), [{ tag: 'x', score: undefined, state: 'none', source: undefined, wouldSuggest: false, inVocabulary: true }]);
   // An index built by another model cannot be scored with this one: recorded state and the reason.
   const other = new ConceptEmbedder(['red', 'green', 'blue', 'cat'], 'another-model');
@@ -234,13 +268,16 @@ test('suggestions for Edit Tags: live with a model, recorded without one', async
   assert.match(mismatch.problem!, /re-index/);
 });
 
-test('sidecars: written for tagged images, rewritten only when an image\'s tags change, foreign ones left alone', async () => {
-  const f = await folderWith([
-    { path: 'a.png', weights: { red: 1 }, sha: 1 },
-    { path: 'b.png', weights: { green: 1 }, sha: 2 },
-    { path: 'c.png', weights: { blue: 1 }, sha: 3 },
-    { path: 'd.png', weights: { red: 1, green: 0.9 }, sha: 4 },
-  ], { sidecars: true });
+test("sidecars: written for tagged images, rewritten only when an image's tags change, foreign ones left alone", async () => {
+  const f = await folderWith(
+    [
+      { path: 'a.png', weights: { red: 1 }, sha: 1 },
+      { path: 'b.png', weights: { green: 1 }, sha: 2 },
+      { path: 'c.png', weights: { blue: 1 }, sha: 3 },
+      { path: 'd.png', weights: { red: 1, green: 0.9 }, sha: 4 },
+    ],
+    { sidecars: true },
+  );
   const side = (p: string) => xmpSidecarPath(path.join(f.root, p));
   const read = (p: string) => fs.readFile(side(p), 'utf8').catch(() => undefined);
   await fs.writeFile(side('d.png'), '<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="Another Tool"/>');
@@ -248,7 +285,10 @@ test('sidecars: written for tagged images, rewritten only when an image\'s tags 
   assert.match((await read('a.png'))!, /<rdf:li>red<\/rdf:li>/);
   assert.equal(await read('c.png'), undefined, 'no tags, no sidecar');
   assert.match((await read('d.png'))!, /Another Tool/, 'never overwritten');
-  assert.deepEqual(r.errors.map((e) => e.input), ['d.png']);
+  assert.deepEqual(
+    r.errors.map((e) => e.input),
+    ['d.png'],
+  );
   // Re-scoring changes scores, not tags: no sidecar is rewritten (a deleted one stays deleted).
   await fs.rm(side('b.png'));
   await f.folder.run(embedder, { mode: 'all' });
@@ -269,7 +309,10 @@ test('a tags file changed by someone else is merged in; a broken one is reported
   theirs.confirm('a.png', 'from-a-colleague');
   await theirs.save();
   assert.equal(await f.folder.reloadStore(), true);
-  assert.deepEqual(f.folder.tagsOf('a.png').map((t) => t.tag), ['from-a-colleague', 'red']);
+  assert.deepEqual(
+    f.folder.tagsOf('a.png').map((t) => t.tag),
+    ['from-a-colleague', 'red'],
+  );
   assert.equal(await f.folder.reloadStore(), false, 'unchanged file: nothing to do');
 
   const broken = await folderWith([], { root: await tempFolder('broken') });

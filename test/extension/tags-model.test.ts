@@ -29,11 +29,14 @@ after(async () => {
   await engine?.dispose();
 });
 
-test('tag a folder, edit one image\'s tags, tag a selection, and keep tags across a rename', async () => {
+test("tag a folder, edit one image's tags, tag a selection, and keep tags across a rename", async () => {
   const root = path.join(work, 'ws');
   const files: Record<string, readonly [number, number, number]> = {
-    'red.png': FIXTURE_COLORS.red!, 'icons/red2.png': FIXTURE_COLORS.red!, 'green.png': FIXTURE_COLORS.green!,
-    'blue.png': FIXTURE_COLORS.blue!, 'gray.png': FIXTURE_COLORS.gray!,
+    'red.png': FIXTURE_COLORS.red!,
+    'icons/red2.png': FIXTURE_COLORS.red!,
+    'green.png': FIXTURE_COLORS.green!,
+    'blue.png': FIXTURE_COLORS.blue!,
+    'gray.png': FIXTURE_COLORS.gray!,
   };
   for (const [rel, rgb] of Object.entries(files)) await writeSolidImage(path.join(root, rel), rgb, { width: 40, height: 32 });
   let snapshot: IndexSnapshot | undefined;
@@ -56,7 +59,10 @@ test('tag a folder, edit one image\'s tags, tag a selection, and keep tags acros
   assert.deepEqual(run.issues, []);
   const tagsNow = () => Object.fromEntries(folder.loaded!.paths().map((p) => [p, folder.loaded!.tagsOf(p)]));
   assert.deepEqual(tagsNow(), { 'blue.png': ['blue'], 'gray.png': [], 'green.png': ['green'], 'icons/red2.png': ['red'], 'red.png': ['red'] });
-  assert.deepEqual(folder.tagsOf('red.png').map((t) => [t.tag, t.source]), [['red', 'auto']]);
+  assert.deepEqual(
+    folder.tagsOf('red.png').map((t) => [t.tag, t.source]),
+    [['red', 'auto']],
+  );
 
   // "Edit Tags" on red.png: keep the suggestion, add a typed tag.
   const live = await folder.suggest(engine, ['red.png']);
@@ -67,7 +73,13 @@ test('tag a folder, edit one image\'s tags, tag a selection, and keep tags acros
   assert.deepEqual(change, { confirm: ['favourite', 'red'], reject: [] });
   await folder.applyChanges([{ path: 'red.png', sha256: snapshot!.entries.find((e) => e.path === 'red.png')!.sha256, ...change! }]);
   // Both confirmed: the one confirmed from a scored suggestion first (the one tag order, engine/tags/order.ts).
-  assert.deepEqual(folder.tagsOf('red.png').map((t) => [t.tag, t.source, t.score]), [['red', 'user', 1], ['favourite', 'user', 1]]);
+  assert.deepEqual(
+    folder.tagsOf('red.png').map((t) => [t.tag, t.source, t.score]),
+    [
+      ['red', 'user', 1],
+      ['favourite', 'user', 1],
+    ],
+  );
 
   // A selection: only the chosen image is re-tagged.
   const one = await folder.run(engine, { mode: 'all', only: new Set(['icons/red2.png']) });

@@ -14,17 +14,20 @@ const B = path.resolve('/ws/app/packages/lib'); // nested workspace folder
 const C = path.resolve('/ws/other');
 
 test('no targets: every workspace folder, whole', () => {
-  assert.deepEqual(groupByRoot([A, C], []), { groups: [{ root: A, whole: true, paths: [] }, { root: C, whole: true, paths: [] }], outside: [] });
+  assert.deepEqual(groupByRoot([A, C], []), {
+    groups: [
+      { root: A, whole: true, paths: [] },
+      { root: C, whole: true, paths: [] },
+    ],
+    outside: [],
+  });
 });
 
 test('targets are grouped by the deepest workspace folder holding them, in folder order', () => {
-  const r = groupByRoot([A, B, C], [
-    path.join(C, 'img', 'x.png'),
-    path.join(B, 'icons'),
-    path.join(A, 'assets', 'a.png'),
-    path.join(A, 'assets', 'a.png'),
-    path.resolve('/elsewhere/z.png'),
-  ]);
+  const r = groupByRoot(
+    [A, B, C],
+    [path.join(C, 'img', 'x.png'), path.join(B, 'icons'), path.join(A, 'assets', 'a.png'), path.join(A, 'assets', 'a.png'), path.resolve('/elsewhere/z.png')],
+  );
   assert.deepEqual(r.groups, [
     { root: A, whole: false, paths: ['assets/a.png'] },
     { root: B, whole: false, paths: ['icons'] },
@@ -65,15 +68,43 @@ test('settings: the file shape ("tags": {...}) works too, and an explicit topK w
 });
 
 const result = (over: Partial<FolderRunResult>): FolderRunResult => ({
-  notIndexed: false, considered: 0, tagged: 0, renamed: [], dropped: [], errors: [], issues: [], cancelled: false, tagCounts: [], untagged: 0, ...over,
+  notIndexed: false,
+  considered: 0,
+  tagged: 0,
+  renamed: [],
+  dropped: [],
+  errors: [],
+  issues: [],
+  cancelled: false,
+  tagCounts: [],
+  untagged: 0,
+  ...over,
 });
 
 test('summary: counts, most common tags across folders, and what to offer next', () => {
-  const s = tagRunSummary([
-    { name: 'app', unmatched: [], result: result({ considered: 10, tagged: 4, tagCounts: [['icon', 6], ['logo', 2]], untagged: 1 }) },
-    { name: 'lib', unmatched: ['gone.png'], result: result({ considered: 5, tagged: 5, tagCounts: [['logo', 5]], errors: [{ input: 'x.png', error: 'bad' }] }) },
-  ], 'incremental');
-  assert.equal(s.message, 'Tagged 9 images (6 already up to date). Most common: logo 7, icon 6. 1 image matches no tag. 1 image could not be tagged. 1 selected item is not indexed.');
+  const s = tagRunSummary(
+    [
+      {
+        name: 'app',
+        unmatched: [],
+        result: result({
+          considered: 10,
+          tagged: 4,
+          tagCounts: [
+            ['icon', 6],
+            ['logo', 2],
+          ],
+          untagged: 1,
+        }),
+      },
+      { name: 'lib', unmatched: ['gone.png'], result: result({ considered: 5, tagged: 5, tagCounts: [['logo', 5]], errors: [{ input: 'x.png', error: 'bad' }] }) },
+    ],
+    'incremental',
+  );
+  assert.equal(
+    s.message,
+    'Tagged 9 images (6 already up to date). Most common: logo 7, icon 6. 1 image matches no tag. 1 image could not be tagged. 1 selected item is not indexed.',
+  );
   assert.equal(s.severity, 'warning');
   assert.equal(s.offerRetagAll, true);
   assert.equal(s.offerLog, true);

@@ -52,7 +52,11 @@ test('the watcher hands over created folders and image files, and marks bursts a
 
     const before = batches.length;
     for (let i = 0; i <= BULK_EVENTS; i++) fake.controls.fireFileEvent('create', path.join(base, 'many', `${i}.png`));
-    await until('the bulk batch', () => batches.length, (n) => n === before + 1);
+    await until(
+      'the bulk batch',
+      () => batches.length,
+      (n) => n === before + 1,
+    );
     assert.equal(batches[before]!.bulk, true);
     assert.equal(batches[before]!.changed.length, BULK_EVENTS + 1);
   } finally {

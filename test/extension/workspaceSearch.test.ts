@@ -26,14 +26,22 @@ interface FakeFolder {
   attached: boolean;
   attachedTo?: Engine;
   queries: { query: string; similarTo?: string; options: Record<string, unknown> }[];
-  search: { size: number; search(q: string, o: Record<string, unknown>): Promise<SearchResponse>; similar(p: string, o: Record<string, unknown>): Promise<SearchResponse> } | undefined;
+  search:
+    { size: number; search(q: string, o: Record<string, unknown>): Promise<SearchResponse>; similar(p: string, o: Record<string, unknown>): Promise<SearchResponse> } | undefined;
   attach(engine: Engine): Promise<void>;
   relative(abs: string): string | undefined;
   entry(rel: string): undefined;
 }
 
 function response(hits: [string, number][], extra: Partial<SearchResponse> = {}): SearchResponse {
-  return { ranked: true, results: hits.map(([p, score]) => ({ path: p, score, relevance: score, width: 8, height: 8, sha256: '0'.repeat(64) })), noGoodMatch: false, candidates: hits.length, terms: [], ...extra };
+  return {
+    ranked: true,
+    results: hits.map(([p, score]) => ({ path: p, score, relevance: score, width: 8, height: 8, sha256: '0'.repeat(64) })),
+    noGoodMatch: false,
+    candidates: hits.length,
+    terms: [],
+    ...extra,
+  };
 }
 
 function folder(root: string, files: string[], answer: SearchResponse | Error = response([])): FakeFolder {
@@ -103,18 +111,36 @@ beforeEach(async () => {
   await fake.controls.setSetting('mobileclipAssets.search.threshold', 0.2);
 });
 
-test('mergeRankedHits: every folder\'s hits ranked together and cut to topK; the best score of any folder', () => {
+test("mergeRankedHits: every folder's hits ranked together and cut to topK; the best score of any folder", () => {
   const a = folder(ROOT_A, []);
   const b = folder(ROOT_B, []);
-  const merged = mergeRankedHits([
-    { folder: a as unknown as FolderState, response: response([['red.png', 0.31], ['pink.png', 0.22]]) },
-    { folder: b as unknown as FolderState, response: response([['scarlet.png', 0.35], ['maroon.png', 0.24]]) },
-  ], 3);
-  assert.deepEqual(merged.hits.map((h) => [h.id, h.score, h.relPath, h.folder.name]), [
-    [path.join(ROOT_B, 'scarlet.png'), 0.35, 'scarlet.png', 'docs'],
-    [path.join(ROOT_A, 'red.png'), 0.31, 'red.png', 'app'],
-    [path.join(ROOT_B, 'maroon.png'), 0.24, 'maroon.png', 'docs'],
-  ]);
+  const merged = mergeRankedHits(
+    [
+      {
+        folder: a as unknown as FolderState,
+        response: response([
+          ['red.png', 0.31],
+          ['pink.png', 0.22],
+        ]),
+      },
+      {
+        folder: b as unknown as FolderState,
+        response: response([
+          ['scarlet.png', 0.35],
+          ['maroon.png', 0.24],
+        ]),
+      },
+    ],
+    3,
+  );
+  assert.deepEqual(
+    merged.hits.map((h) => [h.id, h.score, h.relPath, h.folder.name]),
+    [
+      [path.join(ROOT_B, 'scarlet.png'), 0.35, 'scarlet.png', 'docs'],
+      [path.join(ROOT_A, 'red.png'), 0.31, 'red.png', 'app'],
+      [path.join(ROOT_B, 'maroon.png'), 0.24, 'maroon.png', 'docs'],
+    ],
+  );
   assert.equal(merged.bestScore, 0.35);
   assert.equal(merged.anyCandidates, true);
   // No result above the threshold anywhere: the nearest one still says how close it came.
@@ -125,24 +151,63 @@ test('mergeRankedHits: every folder\'s hits ranked together and cut to topK; the
 test('withCaptionMatches: images whose captions match are added after the hits at the lowest score shown, never twice, at most 2 × topK', () => {
   const a = folder(ROOT_A, ['red.png', 'cap1.png', 'cap2.png', 'cap3.png', 'cap4.png', 'cap5.png']);
   const folders = asFolders([a]);
-  const hits = mergeRankedHits([{ folder: folders[0]!, response: response([['red.png', 0.3], ['cap1.png', 0.25]]) }], 3).hits;
+  const hits = mergeRankedHits(
+    [
+      {
+        folder: folders[0]!,
+        response: response([
+          ['red.png', 0.3],
+          ['cap1.png', 0.25],
+        ]),
+      },
+    ],
+    3,
+  ).hits;
   const matches = ['cap1.png', 'gone.png', 'cap2.png', 'cap3.png', 'cap4.png', 'cap5.png'].map((p) => path.join(ROOT_A, p));
   const out = withCaptionMatches(hits, [path.join(ROOT_B, 'elsewhere.png'), ...matches], { topK: 3, floor: 0.2, folders });
-  assert.deepEqual(out.map((h) => [h.relPath, h.score]), [['red.png', 0.3], ['cap1.png', 0.25], ['cap2.png', 0.25], ['cap3.png', 0.25], ['cap4.png', 0.25], ['cap5.png', 0.25]]);
+  assert.deepEqual(
+    out.map((h) => [h.relPath, h.score]),
+    [
+      ['red.png', 0.3],
+      ['cap1.png', 0.25],
+      ['cap2.png', 0.25],
+      ['cap3.png', 0.25],
+      ['cap4.png', 0.25],
+      ['cap5.png', 0.25],
+    ],
+  );
   assert.equal(withCaptionMatches([], [path.join(ROOT_A, 'cap2.png')], { topK: 3, floor: 0.2, folders })[0]!.score, 0.2, 'no hits: at the threshold');
   assert.equal(withCaptionMatches(hits, matches, { topK: 1, floor: 0.2, folders }).length, 2, 'the hits already fill 2 × topK');
 });
 
 test('searchAll: one query over every folder with the settings, ranked together, caption matches after', async () => {
-  const a = folder(ROOT_A, ['red.png', 'pink.png', 'caption-only.png'], response([['red.png', 0.31], ['pink.png', 0.22]]));
+  const a = folder(
+    ROOT_A,
+    ['red.png', 'pink.png', 'caption-only.png'],
+    response([
+      ['red.png', 0.31],
+      ['pink.png', 0.22],
+    ]),
+  );
   const b = folder(ROOT_B, ['scarlet.png'], response([['scarlet.png', 0.35]]));
   const annotations: AssetAnnotations = { ...NO_ANNOTATIONS, captionMatches: () => [path.join(ROOT_A, 'caption-only.png')] };
   const { search: s, indexedFirst } = search([a, b], models(), annotations);
   const r = await s.searchAll('red');
   assert.equal(indexedFirst(), 1, 'no folder had an index open: indexing comes first');
   assert.deepEqual([a.attachedTo, b.attachedTo], [ENGINE, ENGINE]);
-  assert.deepEqual(a.queries.map((q) => [q.query, q.options.topK, q.options.threshold]), [['red', 3, 0.2]]);
-  assert.deepEqual(r.hits.map((h) => [path.basename(h.id), h.score]), [['scarlet.png', 0.35], ['red.png', 0.31], ['pink.png', 0.22], ['caption-only.png', 0.22]]);
+  assert.deepEqual(
+    a.queries.map((q) => [q.query, q.options.topK, q.options.threshold]),
+    [['red', 3, 0.2]],
+  );
+  assert.deepEqual(
+    r.hits.map((h) => [path.basename(h.id), h.score]),
+    [
+      ['scarlet.png', 0.35],
+      ['red.png', 0.31],
+      ['pink.png', 0.22],
+      ['caption-only.png', 0.22],
+    ],
+  );
   assert.deepEqual([r.ranked, r.noGoodMatch, r.bestScore], [true, false, 0.35]);
   // `tag:` filters read each folder's tags by relative path.
   assert.equal(typeof a.queries[0]!.options.tagsOf, 'function');
@@ -152,8 +217,14 @@ test('Find Similar searches every folder by the image and adds no caption matche
   const a = folder(ROOT_A, ['red.png', 'pink.png'], response([['pink.png', 0.9]]));
   const { search: s } = search([a], models(), { ...NO_ANNOTATIONS, captionMatches: () => [path.join(ROOT_A, 'red.png')] });
   const r = await s.searchAll('', { similarTo: path.join(ROOT_A, 'red.png') });
-  assert.deepEqual(a.queries.map((q) => q.similarTo), [path.join(ROOT_A, 'red.png')]);
-  assert.deepEqual(r.hits.map((h) => h.relPath), ['pink.png']);
+  assert.deepEqual(
+    a.queries.map((q) => q.similarTo),
+    [path.join(ROOT_A, 'red.png')],
+  );
+  assert.deepEqual(
+    r.hits.map((h) => h.relPath),
+    ['pink.png'],
+  );
 });
 
 test('a query of filters only lists every image that passes them, by path, in every folder, without the model', async () => {
@@ -164,17 +235,24 @@ test('a query of filters only lists every image that passes them, by path, in ev
   const r = await s.searchAll('type:png');
   assert.equal(m.engineAsked(), 0);
   assert.deepEqual([r.ranked, r.bestScore], [false, null]);
-  assert.deepEqual(r.hits.map((h) => `${h.folder.name}/${h.relPath}`), ['app/b.png', 'app/icons/c.png', 'docs/d.png']);
+  assert.deepEqual(
+    r.hits.map((h) => `${h.folder.name}/${h.relPath}`),
+    ['app/b.png', 'app/icons/c.png', 'docs/d.png'],
+  );
 });
 
 test('without a model, words get one sentence that says why and that filters still work', async () => {
   const { search: s } = search([folder(ROOT_A, ['a.png'])], models('missing'));
-  await assert.rejects(s.searchAll('red car'), { message: 'Searching by description needs the MobileCLIP-S0 model, which is not downloaded yet (filters such as type:png work without it).' });
+  await assert.rejects(s.searchAll('red car'), {
+    message: 'Searching by description needs the MobileCLIP-S0 model, which is not downloaded yet (filters such as type:png work without it).',
+  });
   const similar = search([folder(ROOT_A, ['a.png'])], models('downloading')).search;
-  await assert.rejects(similar.searchAll('', { similarTo: path.join(ROOT_A, 'a.png') }), { message: 'Finding similar images waits for the MobileCLIP-S0 download (filters such as type:png work without it).' });
+  await assert.rejects(similar.searchAll('', { similarTo: path.join(ROOT_A, 'a.png') }), {
+    message: 'Finding similar images waits for the MobileCLIP-S0 download (filters such as type:png work without it).',
+  });
 });
 
-test('a query that cannot run is a plain error with the engine\'s sentence, whether parsing or a folder finds it', async () => {
+test("a query that cannot run is a plain error with the engine's sentence, whether parsing or a folder finds it", async () => {
   const { search: s } = search([folder(ROOT_A, ['a.png'], new QueryError('The query image is not in the index.'))]);
   await assert.rejects(s.searchAll('red'), (err: Error) => err.constructor === Error && err.message === 'The query image is not in the index.');
   await assert.rejects(s.searchAll('-red'), (err: Error) => err.constructor === Error && /only pushes matching images down/.test(err.message));

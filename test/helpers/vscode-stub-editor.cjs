@@ -5,70 +5,130 @@
 const path = require('node:path');
 
 class Position {
-  constructor(line, character) { this.line = line; this.character = character; }
+  constructor(line, character) {
+    this.line = line;
+    this.character = character;
+  }
 }
 
 class Range {
   constructor(a, b, c, d) {
-    if (typeof a === 'number') { this.start = new Position(a, b); this.end = new Position(c, d); } else { this.start = a; this.end = b; }
+    if (typeof a === 'number') {
+      this.start = new Position(a, b);
+      this.end = new Position(c, d);
+    } else {
+      this.start = a;
+      this.end = b;
+    }
   }
 }
 
 const DiagnosticSeverity = { Error: 0, Warning: 1, Information: 2, Hint: 3 };
 
 class Diagnostic {
-  constructor(range, message, severity = DiagnosticSeverity.Error) { this.range = range; this.message = message; this.severity = severity; }
+  constructor(range, message, severity = DiagnosticSeverity.Error) {
+    this.range = range;
+    this.message = message;
+    this.severity = severity;
+  }
 }
 
 class CodeActionKind {
-  constructor(value) { this.value = value; }
-  append(part) { return new CodeActionKind(`${this.value}.${part}`); }
+  constructor(value) {
+    this.value = value;
+  }
+  append(part) {
+    return new CodeActionKind(`${this.value}.${part}`);
+  }
 }
 CodeActionKind.QuickFix = new CodeActionKind('quickfix');
 CodeActionKind.Refactor = new CodeActionKind('refactor');
 
 class CodeAction {
-  constructor(title, kind) { this.title = title; this.kind = kind; }
+  constructor(title, kind) {
+    this.title = title;
+    this.kind = kind;
+  }
 }
 
 class WorkspaceEdit {
-  constructor() { this.entries = []; }
-  replace(uri, range, newText, metadata) { this.entries.push({ uri, range, newText, metadata }); }
-  insert(uri, position, newText, metadata) { this.entries.push({ uri, range: new Range(position, position), newText, metadata }); }
-  get size() { return new Set(this.entries.map((e) => e.uri.toString())).size; }
+  constructor() {
+    this.entries = [];
+  }
+  replace(uri, range, newText, metadata) {
+    this.entries.push({ uri, range, newText, metadata });
+  }
+  insert(uri, position, newText, metadata) {
+    this.entries.push({ uri, range: new Range(position, position), newText, metadata });
+  }
+  get size() {
+    return new Set(this.entries.map((e) => e.uri.toString())).size;
+  }
 }
 
 class MarkdownString {
-  constructor(value = '', supportThemeIcons = false) { this.value = value; this.supportThemeIcons = supportThemeIcons; }
-  appendMarkdown(s) { this.value += s; return this; }
-  appendText(s) { this.value += s.replace(/[\\`*_{}[\]()#+\-.!]/g, '\\$&'); return this; }
+  constructor(value = '', supportThemeIcons = false) {
+    this.value = value;
+    this.supportThemeIcons = supportThemeIcons;
+  }
+  appendMarkdown(s) {
+    this.value += s;
+    return this;
+  }
+  appendText(s) {
+    this.value += s.replace(/[\\`*_{}[\]()#+\-.!]/g, '\\$&');
+    return this;
+  }
 }
 
 class Hover {
-  constructor(contents, range) { this.contents = Array.isArray(contents) ? contents : [contents]; this.range = range; }
+  constructor(contents, range) {
+    this.contents = Array.isArray(contents) ? contents : [contents];
+    this.range = range;
+  }
 }
 
 class DocumentDropEdit {
-  constructor(insertText) { this.insertText = insertText; }
+  constructor(insertText) {
+    this.insertText = insertText;
+  }
 }
 
 class DataTransferItem {
-  constructor(value) { this.value = value; }
-  async asString() { return typeof this.value === 'string' ? this.value : JSON.stringify(this.value); }
+  constructor(value) {
+    this.value = value;
+  }
+  async asString() {
+    return typeof this.value === 'string' ? this.value : JSON.stringify(this.value);
+  }
 }
 
 class DataTransfer {
-  constructor() { this.items = new Map(); }
-  set(mime, item) { this.items.set(mime.toLowerCase(), item); }
-  get(mime) { return this.items.get(mime.toLowerCase()); }
+  constructor() {
+    this.items = new Map();
+  }
+  set(mime, item) {
+    this.items.set(mime.toLowerCase(), item);
+  }
+  get(mime) {
+    return this.items.get(mime.toLowerCase());
+  }
 }
 
 /** A text document with just what providers read. */
 function textDocument(Uri, file, languageId, text) {
   const doc = {
-    uri: Uri.file(file), fileName: file, languageId, version: 1, text,
-    getText() { return doc.text; },
-    lineAt(line) { return { text: doc.text.split('\n')[line] ?? '' }; },
+    uri: Uri.file(file),
+    fileName: file,
+    languageId,
+    version: 1,
+    text,
+    getText() {
+      return doc.text;
+    },
+    lineAt(line) {
+      return { text: doc.text.split('\n')[line] ?? '' };
+    },
   };
   return doc;
 }
@@ -104,7 +164,10 @@ function createEditorStub({ EventEmitter, Uri, Disposable }) {
     onDidOpenTextDocument: open.event,
     onDidChangeTextDocument: change.event,
     onDidCloseTextDocument: close.event,
-    applyEdit: async (edit, metadata) => { appliedEdits.push({ edit, metadata }); return true; },
+    applyEdit: async (edit, metadata) => {
+      appliedEdits.push({ edit, metadata });
+      return true;
+    },
   };
   const controls = {
     diagnostics,
@@ -128,7 +191,20 @@ function createEditorStub({ EventEmitter, Uri, Disposable }) {
       close.fire(doc);
     },
   };
-  const classes = { Position, Range, Diagnostic, DiagnosticSeverity, CodeAction, CodeActionKind, WorkspaceEdit, MarkdownString, Hover, DocumentDropEdit, DataTransfer, DataTransferItem };
+  const classes = {
+    Position,
+    Range,
+    Diagnostic,
+    DiagnosticSeverity,
+    CodeAction,
+    CodeActionKind,
+    WorkspaceEdit,
+    MarkdownString,
+    Hover,
+    DocumentDropEdit,
+    DataTransfer,
+    DataTransferItem,
+  };
   return { classes, languages, workspace, controls };
 }
 

@@ -38,27 +38,53 @@ class EventEmitter {
       return { dispose: () => this.listeners.delete(l) };
     };
   }
-  fire(v) { for (const l of [...this.listeners]) l(v); }
-  dispose() { this.listeners.clear(); }
+  fire(v) {
+    for (const l of [...this.listeners]) l(v);
+  }
+  dispose() {
+    this.listeners.clear();
+  }
 }
 
 class Uri {
-  constructor(scheme, fsPath, query = '') { this.scheme = scheme; this.fsPath = fsPath; this.path = fsPath; this.query = query; }
-  static file(p) { return new Uri('file', p); }
-  static joinPath(base, ...parts) { return new Uri(base.scheme, path.join(base.fsPath, ...parts)); }
+  constructor(scheme, fsPath, query = '') {
+    this.scheme = scheme;
+    this.fsPath = fsPath;
+    this.path = fsPath;
+    this.query = query;
+  }
+  static file(p) {
+    return new Uri('file', p);
+  }
+  static joinPath(base, ...parts) {
+    return new Uri(base.scheme, path.join(base.fsPath, ...parts));
+  }
   static parse(s) {
     const m = /^([a-z][\w+.-]*):(?:\/\/)?([^?]*)(?:\?(.*))?$/i.exec(s);
     return m ? new Uri(m[1], m[2], m[3] ?? '') : new Uri('file', s);
   }
-  static from(c) { return new Uri(c.scheme, c.path ?? '', c.query ?? ''); }
-  with(change) { return new Uri(change.scheme ?? this.scheme, change.path ?? this.fsPath, change.query ?? this.query); }
-  toString() { return `${this.scheme}://${this.fsPath}${this.query ? `?${this.query}` : ''}`; }
+  static from(c) {
+    return new Uri(c.scheme, c.path ?? '', c.query ?? '');
+  }
+  with(change) {
+    return new Uri(change.scheme ?? this.scheme, change.path ?? this.fsPath, change.query ?? this.query);
+  }
+  toString() {
+    return `${this.scheme}://${this.fsPath}${this.query ? `?${this.query}` : ''}`;
+  }
 }
 
 class Disposable {
-  constructor(fn) { this.fn = fn; }
-  dispose() { this.fn?.(); this.fn = undefined; }
-  static from(...d) { return new Disposable(() => d.forEach((x) => x.dispose())); }
+  constructor(fn) {
+    this.fn = fn;
+  }
+  dispose() {
+    this.fn?.();
+    this.fn = undefined;
+  }
+  static from(...d) {
+    return new Disposable(() => d.forEach((x) => x.dispose()));
+  }
 }
 
 class CancellationTokenSource {
@@ -114,26 +140,49 @@ function createVscodeStub(options = {}) {
     };
   };
 
-  const showMessage = (severity) => (message, ...rest) => {
-    let modal = false;
-    if (rest.length && typeof rest[0] === 'object' && rest[0] !== null && !('title' in rest[0])) modal = Boolean(rest.shift().modal);
-    const items = rest.map((i) => (typeof i === 'string' ? i : i.title));
-    const shown = { severity, message, items, modal };
-    messages.push(shown);
-    messageEmitter.fire(shown);
-    const i = answers.findIndex((a) => a.match.test(message));
-    if (i < 0) return Promise.resolve(undefined);
-    const [answer] = answers.splice(i, 1);
-    if (typeof answer.pick === 'function') return Promise.resolve(answer.pick(shown));
-    return Promise.resolve(answer.pick);
-  };
+  const showMessage =
+    (severity) =>
+    (message, ...rest) => {
+      let modal = false;
+      if (rest.length && typeof rest[0] === 'object' && rest[0] !== null && !('title' in rest[0])) modal = Boolean(rest.shift().modal);
+      const items = rest.map((i) => (typeof i === 'string' ? i : i.title));
+      const shown = { severity, message, items, modal };
+      messages.push(shown);
+      messageEmitter.fire(shown);
+      const i = answers.findIndex((a) => a.match.test(message));
+      if (i < 0) return Promise.resolve(undefined);
+      const [answer] = answers.splice(i, 1);
+      if (typeof answer.pick === 'function') return Promise.resolve(answer.pick(shown));
+      return Promise.resolve(answer.pick);
+    };
 
   const createQuickPick = () => {
-    const emitters = { value: new EventEmitter(), accept: new EventEmitter(), hide: new EventEmitter(), button: new EventEmitter(), itemButton: new EventEmitter(), active: new EventEmitter(), selection: new EventEmitter() };
+    const emitters = {
+      value: new EventEmitter(),
+      accept: new EventEmitter(),
+      hide: new EventEmitter(),
+      button: new EventEmitter(),
+      itemButton: new EventEmitter(),
+      active: new EventEmitter(),
+      selection: new EventEmitter(),
+    };
     const qp = {
-      title: undefined, placeholder: undefined, value: '', items: [], activeItems: [], selectedItems: [], busy: false,
-      buttons: [], canSelectMany: false, matchOnDescription: false, matchOnDetail: false, keepScrollPosition: false,
-      sortByLabel: true, ignoreFocusOut: false, visible: false, enabled: true,
+      title: undefined,
+      placeholder: undefined,
+      value: '',
+      items: [],
+      activeItems: [],
+      selectedItems: [],
+      busy: false,
+      buttons: [],
+      canSelectMany: false,
+      matchOnDescription: false,
+      matchOnDetail: false,
+      keepScrollPosition: false,
+      sortByLabel: true,
+      ignoreFocusOut: false,
+      visible: false,
+      enabled: true,
       onDidChangeValue: emitters.value.event,
       onDidAccept: emitters.accept.event,
       onDidHide: emitters.hide.event,
@@ -141,16 +190,34 @@ function createVscodeStub(options = {}) {
       onDidTriggerItemButton: emitters.itemButton.event,
       onDidChangeActive: emitters.active.event,
       onDidChangeSelection: emitters.selection.event,
-      show() { qp.visible = true; quickPickEmitter.fire(qp); },
-      hide() { if (!qp.visible) return; qp.visible = false; emitters.hide.fire(); },
-      dispose() { qp.visible = false; },
+      show() {
+        qp.visible = true;
+        quickPickEmitter.fire(qp);
+      },
+      hide() {
+        if (!qp.visible) return;
+        qp.visible = false;
+        emitters.hide.fire();
+      },
+      dispose() {
+        qp.visible = false;
+      },
       // --- test driving
-      type(value) { qp.value = value; emitters.value.fire(value); },
+      type(value) {
+        qp.value = value;
+        emitters.value.fire(value);
+      },
       accept(item) {
-        if (item) { qp.activeItems = [item]; qp.selectedItems = [item]; emitters.selection.fire([item]); }
+        if (item) {
+          qp.activeItems = [item];
+          qp.selectedItems = [item];
+          emitters.selection.fire([item]);
+        }
         emitters.accept.fire();
       },
-      pressButton(button) { emitters.button.fire(button); },
+      pressButton(button) {
+        emitters.button.fire(button);
+      },
     };
     quickPicks.push(qp);
     return qp;
@@ -161,20 +228,49 @@ function createVscodeStub(options = {}) {
   const output = (name) => {
     const line = (level) => (text) => logLines.push({ level, text: String(text), channel: name });
     const channel = {
-      name, disposed: false, append: line('append'), appendLine: line('info'), replace() {}, clear() {}, show() {}, hide() {},
-      dispose() { channel.disposed = true; },
-      trace: line('trace'), debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error'),
-      logLevel: 2, onDidChangeLogLevel: () => disposable(),
+      name,
+      disposed: false,
+      append: line('append'),
+      appendLine: line('info'),
+      replace() {},
+      clear() {},
+      show() {},
+      hide() {},
+      dispose() {
+        channel.disposed = true;
+      },
+      trace: line('trace'),
+      debug: line('debug'),
+      info: line('info'),
+      warn: line('warn'),
+      error: line('error'),
+      logLevel: 2,
+      onDidChangeLogLevel: () => disposable(),
     };
     outputChannels.push(channel);
     return channel;
   };
 
-  const statusBarItem = () => ({ show() { this.visible = true; }, hide() { this.visible = false; }, dispose() {}, text: '', tooltip: '', command: undefined, name: '' });
+  const statusBarItem = () => ({
+    show() {
+      this.visible = true;
+    },
+    hide() {
+      this.visible = false;
+    },
+    dispose() {},
+    text: '',
+    tooltip: '',
+    command: undefined,
+    name: '',
+  });
 
   const editor = createEditorStub({ EventEmitter, Uri, Disposable });
   const explicit = {
-    EventEmitter, Uri, Disposable, CancellationTokenSource,
+    EventEmitter,
+    Uri,
+    Disposable,
+    CancellationTokenSource,
     ...editor.classes,
     languages: editor.languages,
     StatusBarAlignment: { Left: 1, Right: 2 },
@@ -184,13 +280,35 @@ function createVscodeStub(options = {}) {
     LogLevel: { Off: 0, Trace: 1, Debug: 2, Info: 3, Warning: 4, Error: 5 },
     ExtensionMode: { Production: 1, Development: 2, Test: 3 },
     QuickPickItemKind: { Separator: -1, Default: 0 },
-    ThemeIcon: class { constructor(id) { this.id = id; } },
-    ThemeColor: class { constructor(id) { this.id = id; } },
-    RelativePattern: class { constructor(base, pattern) { this.base = base; this.pattern = pattern; } },
-    Range: class { constructor(sl, sc, el, ec) { this.start = { line: sl, character: sc }; this.end = { line: el, character: ec }; } },
-    TabInputText: class {}, TabInputCustom: class {},
+    ThemeIcon: class {
+      constructor(id) {
+        this.id = id;
+      }
+    },
+    ThemeColor: class {
+      constructor(id) {
+        this.id = id;
+      }
+    },
+    RelativePattern: class {
+      constructor(base, pattern) {
+        this.base = base;
+        this.pattern = pattern;
+      }
+    },
+    Range: class {
+      constructor(sl, sc, el, ec) {
+        this.start = { line: sl, character: sc };
+        this.end = { line: el, character: ec };
+      }
+    },
+    TabInputText: class {},
+    TabInputCustom: class {},
     commands: {
-      registerCommand: (id, fn) => { commands.set(id, fn); return new Disposable(() => commands.delete(id)); },
+      registerCommand: (id, fn) => {
+        commands.set(id, fn);
+        return new Disposable(() => commands.delete(id));
+      },
       executeCommand: async (id, ...args) => {
         executed.push({ id, args });
         const fn = commands.get(id);
@@ -213,7 +331,10 @@ function createVscodeStub(options = {}) {
       showErrorMessage: showMessage('error'),
       showOpenDialog: async () => (openDialogAnswers.length ? openDialogAnswers.shift() : undefined),
       showQuickPick: async () => undefined,
-      showTextDocument: async (doc) => { documents.push(doc); return {}; },
+      showTextDocument: async (doc) => {
+        documents.push(doc);
+        return {};
+      },
       setStatusBarMessage: () => disposable(),
       withProgress: async (opts, task) => {
         const source = new CancellationTokenSource();
@@ -237,9 +358,23 @@ function createVscodeStub(options = {}) {
       onDidSaveTextDocument: saveEmitter.event,
       onDidGrantWorkspaceTrust: () => disposable(),
       createFileSystemWatcher: (glob, ignoreCreate = false, ignoreChange = false, ignoreDelete = false) => {
-        const w = { glob: String(glob), ignore: { create: ignoreCreate, change: ignoreChange, delete: ignoreDelete }, create: new EventEmitter(), change: new EventEmitter(), delete: new EventEmitter(), disposed: false };
+        const w = {
+          glob: String(glob),
+          ignore: { create: ignoreCreate, change: ignoreChange, delete: ignoreDelete },
+          create: new EventEmitter(),
+          change: new EventEmitter(),
+          delete: new EventEmitter(),
+          disposed: false,
+        };
         watchers.push(w);
-        return { onDidCreate: w.create.event, onDidChange: w.change.event, onDidDelete: w.delete.event, dispose() { w.disposed = true; } };
+        return {
+          onDidCreate: w.create.event,
+          onDidChange: w.change.event,
+          onDidDelete: w.delete.event,
+          dispose() {
+            w.disposed = true;
+          },
+        };
       },
       registerTextDocumentContentProvider: () => disposable(),
       openTextDocument: async (arg) => ({ uri: arg instanceof Uri ? arg : Uri.parse('untitled:Untitled-1'), arg }),
@@ -265,7 +400,9 @@ function createVscodeStub(options = {}) {
     outputChannels,
     watchers,
     /** How many listeners an event of `vscode.workspace` has ('workspaceFolders' | 'configuration'). */
-    listenerCount(event) { return (event === 'workspaceFolders' ? foldersEmitter : configEmitter).listeners.size; },
+    listenerCount(event) {
+      return (event === 'workspaceFolders' ? foldersEmitter : configEmitter).listeners.size;
+    },
     onDidShowMessage: messageEmitter.event,
     onDidShowQuickPick: quickPickEmitter.event,
     /** Changes a setting ("section.key") and fires onDidChangeConfiguration like VS Code does. */
@@ -275,9 +412,13 @@ function createVscodeStub(options = {}) {
       configEmitter.fire({ affectsConfiguration: (section) => key === section || key.startsWith(`${section}.`) || section.startsWith(`${key}.`) });
     },
     /** Answers the next message matching `match` with `pick` (a button title, or a function of the message). */
-    answer(match, pick) { answers.push({ match, pick }); },
+    answer(match, pick) {
+      answers.push({ match, pick });
+    },
     /** The next showOpenDialog resolves to these paths (undefined: the user cancels). */
-    answerOpenDialog(paths) { openDialogAnswers.push(paths?.map((p) => Uri.file(p))); },
+    answerOpenDialog(paths) {
+      openDialogAnswers.push(paths?.map((p) => Uri.file(p)));
+    },
     /** Delivers a file event ('create' | 'change' | 'delete') to every watcher whose glob matches, as VS Code does. */
     fireFileEvent(kind, fsPath) {
       for (const w of watchers) {

@@ -34,8 +34,12 @@ function assertVectorsMatchContent(snapshot: Awaited<ReturnType<typeof updateInd
 
 test('a fresh index embeds each distinct content once; copies share its row and thumbnail', async () => {
   const contentOf = {
-    'icons/red.png': 'red', 'vendor/a/red.png': 'red', 'vendor/b/red-copy.png': 'red',
-    'blue.png': 'blue', 'green.png': 'green', 'assets/green.png': 'green',
+    'icons/red.png': 'red',
+    'vendor/a/red.png': 'red',
+    'vendor/b/red-copy.png': 'red',
+    'blue.png': 'blue',
+    'green.png': 'green',
+    'assets/green.png': 'green',
   };
   const { root, indexDir } = await setup('dedup-fresh', contentOf);
   const fake = new FakeEmbedder();
@@ -45,7 +49,11 @@ test('a fresh index embeds each distinct content once; copies share its row and 
     { indexed: summary.indexed, duplicates: summary.duplicates, total: summary.total, distinct: summary.distinct },
     { indexed: 3, duplicates: 3, total: 6, distinct: 3 },
   );
-  assert.deepEqual(snapshot.entries.map((e) => e.path), Object.keys(contentOf).sort(), 'one entry per path');
+  assert.deepEqual(
+    snapshot.entries.map((e) => e.path),
+    Object.keys(contentOf).sort(),
+    'one entry per path',
+  );
   const rowOf = (p: string) => snapshot.entries.find((e) => e.path === p)!.row;
   assert.equal(new Set(['icons/red.png', 'vendor/a/red.png', 'vendor/b/red-copy.png'].map(rowOf)).size, 1);
   assert.notEqual(rowOf('icons/red.png'), rowOf('green.png'));
@@ -83,7 +91,10 @@ test('copies, renames and deletions of either copy keep every entry right withou
   run = await updateIndex(opts(root, indexDir, fake));
   assert.deepEqual(fake.embedded, []);
   assert.deepEqual([run.summary.removed, run.summary.renamed, run.summary.total, run.summary.distinct], [2, 1, 3, 2]);
-  assert.deepEqual(run.snapshot.entries.map((e) => e.path), ['c.png', 'copy.png', 'renamed.png']);
+  assert.deepEqual(
+    run.snapshot.entries.map((e) => e.path),
+    ['c.png', 'copy.png', 'renamed.png'],
+  );
   assertVectorsMatchContent(run.snapshot, contentOf);
 
   // Change one copy: only it is embedded; the other keeps the old content's vector.
@@ -143,7 +154,10 @@ test('a file deleted or changed after hashing does not decide for its copies', a
     });
     const { summary, snapshot } = await updateIndex(opts(root, indexDir, fake));
     assert.equal(fake.embedded.length, 2, 'the vanished file, then one of its copies');
-    assert.deepEqual(summary.failed.map((f) => f.path), [path.basename(first!)]);
+    assert.deepEqual(
+      summary.failed.map((f) => f.path),
+      [path.basename(first!)],
+    );
     assert.equal(snapshot.entries.length, 2);
     assertVectorsMatchContent(snapshot, { 'a.png': 'red', 'b.png': 'red', 'c.png': 'red' });
   }

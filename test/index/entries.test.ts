@@ -26,10 +26,18 @@ test('the entry table gives back every field, sorted by path, through objects an
   const expected = [...entries].sort((x, y) => (x.path < y.path ? -1 : 1));
   const list = table.list();
   assert.equal(list.length, 4);
-  assert.deepEqual(Array.from({ length: list.length }, (_, i) => list.at(i)), expected);
-  assert.deepEqual(Array.from({ length: list.length }, (_, i) => [list.path(i), list.row(i), list.sha256(i), list.width(i), list.height(i)]),
-    expected.map((e) => [e.path, e.row, e.sha256, e.width, e.height]));
-  assert.deepEqual([...list.rows()], expected.map((e) => e.row));
+  assert.deepEqual(
+    Array.from({ length: list.length }, (_, i) => list.at(i)),
+    expected,
+  );
+  assert.deepEqual(
+    Array.from({ length: list.length }, (_, i) => [list.path(i), list.row(i), list.sha256(i), list.width(i), list.height(i)]),
+    expected.map((e) => [e.path, e.row, e.sha256, e.width, e.height]),
+  );
+  assert.deepEqual(
+    [...list.rows()],
+    expected.map((e) => e.row),
+  );
   assert.deepEqual(table.get('b/é ü.png'), entries[0]);
   assert.equal(table.get('missing.png'), undefined);
 });

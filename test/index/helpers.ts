@@ -29,7 +29,10 @@ export function wordVector(word: string, dim: number): Float32Array {
   const v = new Float32Array(dim);
   let block = Buffer.alloc(0);
   for (let i = 0; i < dim; i++) {
-    if (i % 8 === 0) block = createHash('sha256').update(`${word}#${i / 8}`).digest();
+    if (i % 8 === 0)
+      block = createHash('sha256')
+        .update(`${word}#${i / 8}`)
+        .digest();
     v[i] = block.readInt32LE((i % 8) * 4) / 2 ** 31;
   }
   return normalize(v);

@@ -88,7 +88,10 @@ test('renames, moves and copies reuse embeddings by content hash; deletions drop
   assert.deepEqual(fake.embedded, [], 'no inference for known content');
   assert.equal(summary.renamed, 2);
   assert.equal(summary.removed, 2); // a.png (moved away) and c.png
-  assert.deepEqual(snapshot.entries.map((e) => e.path), ['b.png', 'copy-of-b.png', 'moved/renamed.png']);
+  assert.deepEqual(
+    snapshot.entries.map((e) => e.path),
+    ['b.png', 'copy-of-b.png', 'moved/renamed.png'],
+  );
   const moved = snapshot.entries.find((e) => e.path === 'moved/renamed.png')!;
   assertSameVector(snapshot.vectors.row(moved.row), textVector('red', snapshot.dim));
   const b = snapshot.entries.find((e) => e.path === 'b.png')!;
@@ -108,7 +111,11 @@ test('failed files are recorded and retried only when they change', async () => 
   const second = new FakeEmbedder();
   const run2 = await updateIndex(opts(root, indexDir, second));
   assert.deepEqual(second.embedded, [], 'an unchanged broken file is not retried');
-  assert.deepEqual(run2.summary.failed.map((f) => f.path), ['bad.png'], 'still reported as failing');
+  assert.deepEqual(
+    run2.summary.failed.map((f) => f.path),
+    ['bad.png'],
+    'still reported as failing',
+  );
 
   await bump(path.join(root, 'bad.png'), 'green now');
   const third = new FakeEmbedder();
@@ -121,15 +128,25 @@ test('failed files are recorded and retried only when they change', async () => 
   await bump(path.join(root, 'good.png'), 'BROKEN again');
   const run4 = await updateIndex(opts(root, indexDir, new FakeEmbedder()));
   assert.ok(!run4.snapshot.entries.some((e) => e.path === 'good.png'));
-  assert.deepEqual(run4.summary.failed.map((f) => f.path), ['good.png']);
+  assert.deepEqual(
+    run4.summary.failed.map((f) => f.path),
+    ['good.png'],
+  );
 });
 
 test('exclude globs, .gitignore and the size cap shape the index', async () => {
   const { root, indexDir } = await setup('idx-filters', {
-    '.gitignore': 'generated/\n', 'a.png': 'red', 'generated/b.png': 'blue', 'vendor/c.png': 'green', 'huge.png': 'x'.repeat(100),
+    '.gitignore': 'generated/\n',
+    'a.png': 'red',
+    'generated/b.png': 'blue',
+    'vendor/c.png': 'green',
+    'huge.png': 'x'.repeat(100),
   });
   const { summary, snapshot } = await updateIndex(opts(root, indexDir, new FakeEmbedder(), { scan: { exclude: ['vendor/**'], maxFileSizeBytes: 50 } }));
-  assert.deepEqual(snapshot.entries.map((e) => e.path), ['a.png']);
+  assert.deepEqual(
+    snapshot.entries.map((e) => e.path),
+    ['a.png'],
+  );
   assert.equal(summary.skipped, 1);
 });
 
@@ -149,7 +166,14 @@ test('progress reports phases, totals and an ETA', async () => {
   const events: IndexProgress[] = [];
   await updateIndex({ ...opts(root, indexDir, new FakeEmbedder()), onProgress: (p) => events.push(p) });
   const embedding = events.filter((e) => e.phase === 'embedding');
-  assert.deepEqual(embedding.map((e) => [e.done, e.total]), [[1, 3], [2, 3], [3, 3]]);
+  assert.deepEqual(
+    embedding.map((e) => [e.done, e.total]),
+    [
+      [1, 3],
+      [2, 3],
+      [3, 3],
+    ],
+  );
   assert.equal(embedding.at(-1)!.etaSeconds, 0);
   assert.ok(embedding.every((e) => typeof e.imagesPerSecond === 'number'));
   assert.ok(events.some((e) => e.phase === 'scanning' && e.total === 3));
@@ -225,7 +249,10 @@ test('cancelling keeps finished work; the next run embeds only the rest and matc
   assert.equal(second.summary.unchanged, 5);
 
   const clean = await updateIndex(opts(root, path.join(indexDir, '..', 'clean'), new FakeEmbedder()));
-  assert.deepEqual(second.snapshot.entries.map(({ row: _r, ...e }) => e), clean.snapshot.entries.map(({ row: _r, ...e }) => e));
+  assert.deepEqual(
+    second.snapshot.entries.map(({ row: _r, ...e }) => e),
+    clean.snapshot.entries.map(({ row: _r, ...e }) => e),
+  );
   for (const e of second.snapshot.entries) {
     const c = clean.snapshot.entries.find((x) => x.path === e.path)!;
     assert.deepEqual(Array.from(second.snapshot.vectors.row(e.row)), Array.from(clean.snapshot.vectors.row(c.row)));
@@ -265,7 +292,10 @@ test('applyChanges handles created, modified and deleted files and folders', asy
   assert.deepEqual(rel(root, fake.embedded), ['a.png', 'moved-in/e.png', 'new.png']);
   assert.equal(summary.removed, 3);
   assert.equal(summary.renamed, 1);
-  assert.deepEqual(indexer.snapshot().entries.map((e) => e.path), ['a.png', 'moved-in/e.png', 'moved-in/f.png', 'new.png']);
+  assert.deepEqual(
+    indexer.snapshot().entries.map((e) => e.path),
+    ['a.png', 'moved-in/e.png', 'moved-in/f.png', 'new.png'],
+  );
   assert.deepEqual(await entryPaths(indexDir), ['a.png', 'moved-in/e.png', 'moved-in/f.png', 'new.png']);
 
   // A "changed" path that is already gone counts as deleted.
@@ -293,7 +323,11 @@ test('an index inside the folder excludes itself and keeps thumbnails out of the
   const indexDir = path.join(base, '.idx');
   await updateIndex(opts(base, indexDir, new FakeEmbedder(), { scan: { exclude: [] } }));
   const second = await updateIndex(opts(base, indexDir, new FakeEmbedder(), { scan: { exclude: [] } }));
-  assert.deepEqual(second.snapshot.entries.map((e) => e.path), ['a.png'], 'its own thumbnails are not indexed');
+  assert.deepEqual(
+    second.snapshot.entries.map((e) => e.path),
+    ['a.png'],
+    'its own thumbnails are not indexed',
+  );
   assert.match(await fs.readFile(path.join(indexDir, '.gitignore'), 'utf8'), /^thumbs\/$/m);
 });
 
@@ -322,5 +356,8 @@ test('an indexer notices when another process updated the index', async () => {
   assert.equal((await longLivedFake.update()).indexed, 0);
   const summary = await longLived.update();
   assert.equal(summary.indexed, 0, 'reloaded from disk instead of embedding b.png again');
-  assert.deepEqual(longLived.snapshot().entries.map((e) => e.path), ['a.png', 'b.png']);
+  assert.deepEqual(
+    longLived.snapshot().entries.map((e) => e.path),
+    ['a.png', 'b.png'],
+  );
 });

@@ -14,9 +14,20 @@ async function scan(root: string, options: ScanOptions = {}): Promise<string[]> 
 test('finds image types case-insensitively with size and mtime, skipping the defaults', async () => {
   const root = await tempDir('scan-types');
   await writeFiles(root, {
-    'a.png': 'x', 'B.JPG': 'xx', 'c.Jpeg': 'x', 'd.gif': 'x', 'e.webp': 'x', 'f.avif': 'x', 'g.TIFF': 'x', 'h.tif': 'x', 'i.svg': 'x',
-    'notes.txt': 'x', 'pic.png.bak': 'x',
-    'node_modules/pkg/icon.png': 'x', '.git/logo.png': 'x', '.mobileclip/thumbs/t.webp': 'x',
+    'a.png': 'x',
+    'B.JPG': 'xx',
+    'c.Jpeg': 'x',
+    'd.gif': 'x',
+    'e.webp': 'x',
+    'f.avif': 'x',
+    'g.TIFF': 'x',
+    'h.tif': 'x',
+    'i.svg': 'x',
+    'notes.txt': 'x',
+    'pic.png.bak': 'x',
+    'node_modules/pkg/icon.png': 'x',
+    '.git/logo.png': 'x',
+    '.mobileclip/thumbs/t.webp': 'x',
     'deep/er/still.png': 'x',
   });
   assert.deepEqual(await scan(root), ['B.JPG', 'a.png', 'c.Jpeg', 'd.gif', 'deep/er/still.png', 'e.webp', 'f.avif', 'g.TIFF', 'h.tif', 'i.svg']);
@@ -57,7 +68,15 @@ test('nested .gitignore files apply with git precedence, ancestors included', as
   const root = path.join(repo, 'project'); // a subfolder of the repository, as a workspace often is
   assert.deepEqual(await scan(root), ['a.png', 'sub/fine.png', 'sub/keep.jpg']);
   assert.deepEqual(await scan(root, { respectGitignore: false }), [
-    'a.png', 'b.jpg', 'dist/out.png', 'ignored-by-repo/x.png', 'local-only.png', 'sub/drop.jpg', 'sub/fine.png', 'sub/keep.jpg', 'sub/secret.png',
+    'a.png',
+    'b.jpg',
+    'dist/out.png',
+    'ignored-by-repo/x.png',
+    'local-only.png',
+    'sub/drop.jpg',
+    'sub/fine.png',
+    'sub/keep.jpg',
+    'sub/secret.png',
   ]);
   // The same decisions for single paths (what a file watcher reports).
   const filter = new PathFilter(root);

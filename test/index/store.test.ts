@@ -50,7 +50,10 @@ test('round trip: entries, failures and vectors come back exactly', async () => 
   assert.equal(loaded.manifest.vectors.chunkSha256.length, 3);
   const snap = await loadIndexSnapshot(dir);
   assert.ok(snap);
-  assert.deepEqual([...snap.entries].map((e) => e.path), entries.map((e) => e.path).sort());
+  assert.deepEqual(
+    [...snap.entries].map((e) => e.path),
+    entries.map((e) => e.path).sort(),
+  );
   for (const e of entries) {
     const got = snap.vectors.row(e.row);
     assert.deepEqual(Array.from(got), Array.from(wordVector(`w${e.path.match(/\d+/)![0]}`, DIM)));
@@ -142,52 +145,75 @@ async function corruptCase(name: string, damage: (dir: string) => Promise<void>,
 }
 
 test('a truncated vector file is detected and rebuilt', () =>
-  corruptCase('truncated', async (dir) => {
-    const file = await vectorFile(dir);
-    await fs.truncate(file, (await fs.stat(file)).size - 10);
-  }, /torn write/));
+  corruptCase(
+    'truncated',
+    async (dir) => {
+      const file = await vectorFile(dir);
+      await fs.truncate(file, (await fs.stat(file)).size - 10);
+    },
+    /torn write/,
+  ));
 
 test('flipped vector bytes fail the checksum', () =>
-  corruptCase('flipped', async (dir) => {
-    const file = await vectorFile(dir);
-    const bytes = await fs.readFile(file);
-    bytes[VECTOR_HEADER_BYTES + 3 * DIM * 4 + 5]! ^= 0x40;
-    await fs.writeFile(file, bytes);
-  }, /checksum/));
+  corruptCase(
+    'flipped',
+    async (dir) => {
+      const file = await vectorFile(dir);
+      const bytes = await fs.readFile(file);
+      bytes[VECTOR_HEADER_BYTES + 3 * DIM * 4 + 5]! ^= 0x40;
+      await fs.writeFile(file, bytes);
+    },
+    /checksum/,
+  ));
 
 test('a bad magic number is detected', () =>
-  corruptCase('magic', async (dir) => {
-    const file = await vectorFile(dir);
-    const bytes = await fs.readFile(file);
-    bytes[0] = 0x58;
-    await fs.writeFile(file, bytes);
-  }, /magic/));
+  corruptCase(
+    'magic',
+    async (dir) => {
+      const file = await vectorFile(dir);
+      const bytes = await fs.readFile(file);
+      bytes[0] = 0x58;
+      await fs.writeFile(file, bytes);
+    },
+    /magic/,
+  ));
 
 test('an unsupported vector file version is detected', () =>
-  corruptCase('version', async (dir) => {
-    const file = await vectorFile(dir);
-    const bytes = await fs.readFile(file);
-    bytes.writeUInt32LE(99, 8);
-    await fs.writeFile(file, bytes);
-  }, /version 99/));
+  corruptCase(
+    'version',
+    async (dir) => {
+      const file = await vectorFile(dir);
+      const bytes = await fs.readFile(file);
+      bytes.writeUInt32LE(99, 8);
+      await fs.writeFile(file, bytes);
+    },
+    /version 99/,
+  ));
 
 test('a manifest that is not JSON is detected', () =>
-  corruptCase('badjson', async (dir) => {
-    const file = path.join(dir, MANIFEST_FILE);
-    const text = await fs.readFile(file, 'utf8');
-    await fs.writeFile(file, text.slice(0, text.length / 2));
-  }, /not valid JSON/));
+  corruptCase(
+    'badjson',
+    async (dir) => {
+      const file = path.join(dir, MANIFEST_FILE);
+      const text = await fs.readFile(file, 'utf8');
+      await fs.writeFile(file, text.slice(0, text.length / 2));
+    },
+    /not valid JSON/,
+  ));
 
 test('a manifest whose entries escape the folder is refused', () =>
-  corruptCase('unsafe', async (dir) => {
-    const file = path.join(dir, MANIFEST_FILE);
-    const manifest = JSON.parse(await fs.readFile(file, 'utf8'));
-    manifest.entries[0].path = '../../etc/passwd.png';
-    await fs.writeFile(file, JSON.stringify(manifest));
-  }, /unsafe path/));
+  corruptCase(
+    'unsafe',
+    async (dir) => {
+      const file = path.join(dir, MANIFEST_FILE);
+      const manifest = JSON.parse(await fs.readFile(file, 'utf8'));
+      manifest.entries[0].path = '../../etc/passwd.png';
+      await fs.writeFile(file, JSON.stringify(manifest));
+    },
+    /unsafe path/,
+  ));
 
-test('a missing vector file is detected', () =>
-  corruptCase('missing', async (dir) => fs.rm(await vectorFile(dir)), /missing/));
+test('a missing vector file is detected', () => corruptCase('missing', async (dir) => fs.rm(await vectorFile(dir)), /missing/));
 
 test('bytes past the committed rows (an interrupted append) are ignored, then overwritten', async () => {
   const dir = await tempDir('store-tail');
@@ -221,7 +247,11 @@ test('a different model fingerprint or preprocessing invalidates every embedding
   await opened.store.flush();
   const loaded = await readIndex(dir);
   assert.equal(loaded!.manifest.model.fingerprint, 'fp-2');
-  assert.deepEqual(loaded!.manifest.entries.map((e) => e.path), ['dir/a50.png'], 'no stale vectors mixed in');
+  assert.deepEqual(
+    loaded!.manifest.entries.map((e) => e.path),
+    ['dir/a50.png'],
+    'no stale vectors mixed in',
+  );
   assert.equal(loaded!.manifest.vectors.rows, 1);
 
   const otherBackground: IndexIdentity = { model: otherModel.model, preprocessing: { background: '#000000' } };

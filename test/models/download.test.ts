@@ -17,13 +17,15 @@ after(async () => {
 async function setup(label: string, behaviour: Parameters<typeof startHub>[1] = {}) {
   const hub = await startHub(files, behaviour);
   const cacheDir = await tempDir(label);
-  cleanups.push(() => hub.close(), () => fs.rm(cacheDir, { recursive: true, force: true }));
+  cleanups.push(
+    () => hub.close(),
+    () => fs.rm(cacheDir, { recursive: true, force: true }),
+  );
   const dest = (p: keyof FixtureFiles) => hubFileDest(cacheDir, REPO, REVISION, p);
   return { hub, cacheDir, dest };
 }
 
-const gets = (hub: { requests: Array<{ method: string; url: string; range?: string }> }, p: string) =>
-  hub.requests.filter((r) => r.method === 'GET' && r.url.endsWith(`/${p}`));
+const gets = (hub: { requests: Array<{ method: string; url: string; range?: string }> }, p: string) => hub.requests.filter((r) => r.method === 'GET' && r.url.endsWith(`/${p}`));
 
 const fast = { retryBaseDelayMs: 1 };
 
@@ -103,7 +105,10 @@ test('a checksum mismatch deletes the bad file and names expected and actual', a
   const manifest = makeManifest(files);
   const expected = sha256(Buffer.from('something else'));
   manifest.files.text.int8!.sha256 = expected;
-  const err = await downloadModel(manifest, { cacheDir, host: hub.host, ...fast }).then(() => assert.fail('should fail'), (e: unknown) => e);
+  const err = await downloadModel(manifest, { cacheDir, host: hub.host, ...fast }).then(
+    () => assert.fail('should fail'),
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof ChecksumMismatchError, String(err));
   assert.match(err.message, new RegExp(expected));
   assert.match(err.message, new RegExp(sha256(files[text])));
@@ -154,7 +159,10 @@ test('cancelling a slow download keeps a .part that a later download resumes', a
     onProgress: (p) => {
       if (p.file === vision && p.bytes > 0) controller.abort();
     },
-  }).then(() => assert.fail('should be cancelled'), (e: unknown) => e as Error);
+  }).then(
+    () => assert.fail('should be cancelled'),
+    (e: unknown) => e as Error,
+  );
   assert.equal(err.name, 'AbortError');
   const partSize = (await fs.stat(`${dest(vision)}.part`)).size;
   assert.ok(partSize > 0 && partSize < files[vision].length, `part has ${partSize} bytes`);
@@ -216,7 +224,10 @@ test('an unreachable hub gives an offline error that lists every file and where 
   const cacheDir = await tempDir('offline');
   cleanups.push(() => fs.rm(cacheDir, { recursive: true, force: true }));
   const host = `http://127.0.0.1:${await closedPort()}`;
-  const err = await downloadModel(makeManifest(files), { cacheDir, host, ...fast }).then(() => assert.fail('should fail'), (e: unknown) => e);
+  const err = await downloadModel(makeManifest(files), { cacheDir, host, ...fast }).then(
+    () => assert.fail('should fail'),
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof ModelOfflineError, String(err));
   assert.ok(err instanceof ModelNotDownloadedError);
   assert.match(err.message, /Cannot reach 127\.0\.0\.1/);
@@ -249,11 +260,17 @@ test('a host that sends no checksum cannot get an unpinned file accepted (attack
   const attacker: FixtureFiles = { ...files, [text]: Buffer.from('ATTACKER BYTES, NOT ONNX') };
   const hub = await startHub(attacker);
   const cacheDir = await tempDir('unverifiable');
-  cleanups.push(() => hub.close(), () => fs.rm(cacheDir, { recursive: true, force: true }));
+  cleanups.push(
+    () => hub.close(),
+    () => fs.rm(cacheDir, { recursive: true, force: true }),
+  );
   const manifest = makeManifest(files); // every other file stays pinned
   delete manifest.files.text.int8!.sha256;
   delete manifest.files.text.int8!.size;
-  const err = await downloadModel(manifest, { cacheDir, host: hub.host, ...fast }).then(() => assert.fail('should be refused'), (e: unknown) => e);
+  const err = await downloadModel(manifest, { cacheDir, host: hub.host, ...fast }).then(
+    () => assert.fail('should be refused'),
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof UnverifiableDownloadError, String(err));
   assert.match(err.message, /onnx\/text_model_int8\.onnx/);
   assert.match(err.message, /pins no sha256 .* reported none/);
@@ -263,7 +280,7 @@ test('a host that sends no checksum cannot get an unpinned file accepted (attack
   await assert.rejects(resolveRegistryModel(manifest, { cacheDir }), ModelNotDownloadedError);
 });
 
-test('an unpinned file kept in git is checked against the hub\'s ETag (git blob id), and refused when it does not match', async () => {
+test("an unpinned file kept in git is checked against the hub's ETag (git blob id), and refused when it does not match", async () => {
   const { hub, cacheDir, dest } = await setup('git-etag', { gitEtag: {} });
   const manifest = makeManifest(files);
   delete manifest.files.preprocessorConfig!.sha256;
@@ -272,7 +289,10 @@ test('an unpinned file kept in git is checked against the hub\'s ETag (git blob 
   assert.equal(gitBlobSha1(Buffer.from('hello\n')), 'ce013625030ba8dba906f756967f9e9ca394464a', 'same id as `git hash-object`');
 
   const lying = await setup('git-etag-lying', { gitEtag: { wrong: true } });
-  const err = await downloadModel(manifest, { cacheDir: lying.cacheDir, host: lying.hub.host, ...fast }).then(() => assert.fail('should fail'), (e: unknown) => e);
+  const err = await downloadModel(manifest, { cacheDir: lying.cacheDir, host: lying.hub.host, ...fast }).then(
+    () => assert.fail('should fail'),
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof ChecksumMismatchError, String(err));
   assert.match(err.message, /git blob id mismatch for preprocessor_config\.json/);
   assert.equal(existsSync(lying.dest('preprocessor_config.json')), false);

@@ -15,9 +15,11 @@ export function fixtureBytes(length: number, seed: number): Buffer {
   const out = Buffer.alloc(length);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < length; i++) {
-    x ^= x << 13; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
     x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
+    x ^= x << 5;
+    x >>>= 0;
     out[i] = x & 0xff;
   }
   return out;
@@ -85,7 +87,11 @@ export interface HubBehaviour {
   statusFor?: Record<string, number>;
 }
 
-export interface RequestLog { method: string; url: string; range?: string }
+export interface RequestLog {
+  method: string;
+  url: string;
+  range?: string;
+}
 
 export interface FixtureHub {
   host: string;
@@ -170,10 +176,11 @@ export async function startHub(files: FixtureFiles, behaviour: HubBehaviour = {}
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   hub.host = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   hub.requests = requests;
-  hub.close = () => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
+  hub.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return hub;
 }
 
@@ -194,10 +201,11 @@ export async function startProxy(): Promise<{ url: string; seen: string[]; close
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -11,7 +11,11 @@ after(async () => {
 });
 
 /** A folder in the hub export layout with small dummy files (content is irrelevant here). */
-async function modelFolder(label: string, onnx: string[], extra: Record<string, string> = { 'tokenizer.json': '{"v":1}', 'preprocessor_config.json': '{"do_normalize":false}', 'config.json': '{}' }) {
+async function modelFolder(
+  label: string,
+  onnx: string[],
+  extra: Record<string, string> = { 'tokenizer.json': '{"v":1}', 'preprocessor_config.json': '{"do_normalize":false}', 'config.json': '{}' },
+) {
   const dir = await tempDir(label);
   cleanups.push(() => fs.rm(dir, { recursive: true, force: true }));
   await fs.mkdir(path.join(dir, 'onnx'), { recursive: true });

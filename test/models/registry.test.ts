@@ -61,7 +61,12 @@ test('the default model is MobileCLIP-S0 with an fp32 vision tower and an int8 t
   assert.equal(vision.path, 'onnx/vision_model.onnx');
   assert.equal(text.path, 'onnx/text_model_int8.onnx');
   assert.deepEqual(plan.files.map((f) => f.path).sort(), [
-    'config.json', 'onnx/text_model_int8.onnx', 'onnx/vision_model.onnx', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json',
+    'config.json',
+    'onnx/text_model_int8.onnx',
+    'onnx/vision_model.onnx',
+    'preprocessor_config.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
   ]);
   // The pinned fp32 vision tower is the one the facts sheet gives.
   assert.equal(vision.size, 45_543_630);
@@ -75,23 +80,69 @@ test('validation errors name the file and the field', () => {
   const good = JSON.parse(readFileSync(path.join(defaultModelsDir(), 'mobileclip-s0.json'), 'utf8'));
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each case breaks the parsed JSON at its own depth
   const cases: Array<[string, (m: any) => void, RegExp]> = [
-    ['bad sha', (m) => { m.files.vision.fp32.sha256 = 'XYZ'; }, /field "files\.vision\.fp32\.sha256" must be 64 lowercase hex/],
-    ['no repo', (m) => { delete m.hub.repo; }, /field "hub\.repo" must be a non-empty string/],
-    ['bad default', (m) => { m.defaults.text = 'q4'; delete m.files.text.q4; }, /field "defaults\.text" must name a precision listed under files\.text/],
-    ['escaping path', (m) => { m.files.tokenizer.path = '../../etc/passwd'; }, /field "files\.tokenizer\.path" must be a relative path/],
-    ['unknown precision', (m) => { m.files.text.int3 = { path: 'onnx/x.onnx' }; }, /field "files\.text\.int3" is not a known precision/],
-    ['negative size', (m) => { m.files.tokenizer.size = -1; }, /field "files\.tokenizer\.size" must be a positive integer/],
-    ['future schema', (m) => { m.schemaVersion = 99; }, /field "schemaVersion" is 99/],
+    [
+      'bad sha',
+      (m) => {
+        m.files.vision.fp32.sha256 = 'XYZ';
+      },
+      /field "files\.vision\.fp32\.sha256" must be 64 lowercase hex/,
+    ],
+    [
+      'no repo',
+      (m) => {
+        delete m.hub.repo;
+      },
+      /field "hub\.repo" must be a non-empty string/,
+    ],
+    [
+      'bad default',
+      (m) => {
+        m.defaults.text = 'q4';
+        delete m.files.text.q4;
+      },
+      /field "defaults\.text" must name a precision listed under files\.text/,
+    ],
+    [
+      'escaping path',
+      (m) => {
+        m.files.tokenizer.path = '../../etc/passwd';
+      },
+      /field "files\.tokenizer\.path" must be a relative path/,
+    ],
+    [
+      'unknown precision',
+      (m) => {
+        m.files.text.int3 = { path: 'onnx/x.onnx' };
+      },
+      /field "files\.text\.int3" is not a known precision/,
+    ],
+    [
+      'negative size',
+      (m) => {
+        m.files.tokenizer.size = -1;
+      },
+      /field "files\.tokenizer\.size" must be a positive integer/,
+    ],
+    [
+      'future schema',
+      (m) => {
+        m.schemaVersion = 99;
+      },
+      /field "schemaVersion" is 99/,
+    ],
   ];
   for (const [label, mutate, expected] of cases) {
     const copy = structuredClone(good);
     mutate(copy);
-    assert.throws(() => validateManifest(copy, 'models/broken.json'), (e: Error) => {
-      assert.ok(e instanceof ManifestError, label);
-      assert.match(e.message, /^models\/broken\.json: /, label);
-      assert.match(e.message, expected, label);
-      return true;
-    });
+    assert.throws(
+      () => validateManifest(copy, 'models/broken.json'),
+      (e: Error) => {
+        assert.ok(e instanceof ManifestError, label);
+        assert.match(e.message, /^models\/broken\.json: /, label);
+        assert.match(e.message, expected, label);
+        return true;
+      },
+    );
   }
 });
 
@@ -108,14 +159,25 @@ test('other kinds (captioners) load with the common checks, can register a valid
   const dir = await scratch('kinds');
   await fs.writeFile(path.join(dir, 'tiny-clip.json'), JSON.stringify(makeManifest(makeFiles())));
   const captioner = {
-    schemaVersion: 1, kind: 'captioner', id: 'tiny-captioner', name: 'Captioner', hub: { repo: 'a/b', revision: 'main' },
-    license: { id: 'mit', name: 'MIT', url: 'https://example.invalid' }, decoder: 'onnx/decoder.onnx',
+    schemaVersion: 1,
+    kind: 'captioner',
+    id: 'tiny-captioner',
+    name: 'Captioner',
+    hub: { repo: 'a/b', revision: 'main' },
+    license: { id: 'mit', name: 'MIT', url: 'https://example.invalid' },
+    decoder: 'onnx/decoder.onnx',
   };
   await fs.writeFile(path.join(dir, 'tiny-captioner.json'), JSON.stringify(captioner));
   const all = await listModels(dir);
-  assert.deepEqual(all.map((m) => `${m.kind}:${m.id}`), ['captioner:tiny-captioner', 'clip:tiny-clip']);
+  assert.deepEqual(
+    all.map((m) => `${m.kind}:${m.id}`),
+    ['captioner:tiny-captioner', 'clip:tiny-clip'],
+  );
   assert.equal((all[0] as OtherManifest).decoder, 'onnx/decoder.onnx', 'unknown fields are kept for the kind owner');
-  assert.deepEqual((await listModels(dir, 'clip')).map((m) => m.id), ['tiny-clip']);
+  assert.deepEqual(
+    (await listModels(dir, 'clip')).map((m) => m.id),
+    ['tiny-clip'],
+  );
   await assert.rejects(resolveModel('tiny-captioner', { modelsDir: dir, cacheDir: dir }), /captioner model, not an image-text \(CLIP\) model/);
 
   registerManifestKind('test-kind', (raw, where, base) => {
@@ -128,7 +190,10 @@ test('other kinds (captioners) load with the common checks, can register a valid
 
 test('a registry model that is not downloaded says which file goes where, from which URL', async () => {
   const cacheDir = await scratch('not-downloaded');
-  const err = await resolveModel('mobileclip-s0', { cacheDir }).then(() => assert.fail('should fail'), (e: unknown) => e);
+  const err = await resolveModel('mobileclip-s0', { cacheDir }).then(
+    () => assert.fail('should fail'),
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof ModelNotDownloadedError, String(err));
   const rev = '757d59c9c6870a76a4b0306f05f5061bca15c39f';
   assert.equal(err.missing.length, 6);
@@ -168,7 +233,10 @@ test('a cached registry model resolves; a file of the wrong size counts as missi
 
   await fs.truncate(dest('tokenizer.json'), 10);
   await assert.rejects(resolveModel('tiny-clip', { modelsDir, cacheDir }), (e: ModelNotDownloadedError) => {
-    assert.deepEqual(e.missing.map((m) => m.path), ['tokenizer.json']);
+    assert.deepEqual(
+      e.missing.map((m) => m.path),
+      ['tokenizer.json'],
+    );
     return true;
   });
 });

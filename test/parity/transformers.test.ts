@@ -45,7 +45,6 @@ before(async () => {
   hf.env.allowLocalModels = true;
 });
 
-
 /** Point Transformers.js at a fixture folder: localModelPath = parent, model id = folder name. */
 function hfModelId(dir: string): string {
   hf.env.localModelPath = `${path.dirname(dir)}/`;
@@ -68,7 +67,9 @@ function smoothImage(w: number, h: number, seed: number): Buffer {
 
 async function writeSmooth(name: string, w: number, h: number, seed: number): Promise<string> {
   const file = path.join(work, name);
-  await sharp(smoothImage(w, h, seed), { raw: { width: w, height: h, channels: 3 } }).png().toFile(file);
+  await sharp(smoothImage(w, h, seed), { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(file);
   return file;
 }
 
@@ -78,7 +79,10 @@ async function clipArt(perCategory: number): Promise<string[]> {
   for (const cat of (await fs.readdir(CLIPART_DIR)).sort()) {
     const dir = path.join(CLIPART_DIR, cat);
     if (!(await fs.stat(dir)).isDirectory()) continue;
-    for (const f of (await fs.readdir(dir)).filter((n) => n.endsWith('.png')).sort().slice(0, perCategory)) {
+    for (const f of (await fs.readdir(dir))
+      .filter((n) => n.endsWith('.png'))
+      .sort()
+      .slice(0, perCategory)) {
       const dest = path.join(work, `clipart-${cat}-${f}`);
       await sharp(path.join(dir, f)).flatten({ background: '#ffffff' }).removeAlpha().png().toFile(dest);
       out.push(dest);
@@ -122,7 +126,11 @@ for (const normalize of [false, true]) {
     const dir = await colorModelDir({ normalize });
     const processor = await hf.AutoImageProcessor.from_pretrained(hfModelId(dir));
     // Short side 64 = model size: only the center crop acts (including odd crop offsets).
-    for (const [w, h] of [[64, 64], [64, 101], [131, 64]]) {
+    for (const [w, h] of [
+      [64, 64],
+      [64, 101],
+      [131, 64],
+    ]) {
       const file = await writeSmooth(`exact-${w}x${h}.png`, w, h, w + h);
       const ref = (await processor(await hf.RawImage.read(file))).pixel_values;
       assert.deepEqual(ref.dims, [1, 3, 64, 64]);
@@ -130,13 +138,17 @@ for (const normalize of [false, true]) {
       assert.ok(max <= 1e-6, `${w}x${h}: max diff ${max}`);
     }
     // Downscaled smooth images: antialiased (ours) vs point-sampled (theirs) stay close.
-    for (const [w, h] of [[96, 128], [640, 480], [300, 1000]]) {
+    for (const [w, h] of [
+      [96, 128],
+      [640, 480],
+      [300, 1000],
+    ]) {
       const file = await writeSmooth(`down-${w}x${h}.png`, w, h, 1);
       const ref = (await processor(await hf.RawImage.read(file))).pixel_values.data as Float32Array;
       const { max, mean } = diffStats(await ourTensor(dir, file, 64), ref);
       // In normalized units a level is 1/255/std (std >= 0.26).
       const unit = normalize ? 1 / 0.26 : 1;
-      t.diagnostic(`${w}x${h}: max ${(max * 255 / unit).toFixed(1)}/255, mean ${(mean * 255 / unit).toFixed(2)}/255`);
+      t.diagnostic(`${w}x${h}: max ${((max * 255) / unit).toFixed(1)}/255, mean ${((mean * 255) / unit).toFixed(2)}/255`);
       assert.ok(max <= (8 / 255) * unit, `${w}x${h}: max diff ${(max * 255) / unit}/255`);
       assert.ok(mean <= (3 / 255) * unit, `${w}x${h}: mean diff ${(mean * 255) / unit}/255`);
     }
@@ -188,8 +200,19 @@ test('vision and text embeddings match CLIP*ModelWithProjection in Transformers.
   const text = await hf.CLIPTextModelWithProjection.from_pretrained(id, { dtype: 'fp32' });
   const engine = await Engine.create(await resolveModel(dir, { cacheDir: path.join(work, 'cache') }));
   try {
-    const exact = await Promise.all([[64, 90], [120, 64], [64, 64]].map(([w, h], i) => writeSmooth(`emb-${w}x${h}.png`, w, h, i)));
-    const smooth = await Promise.all([[200, 150], [90, 300]].map(([w, h], i) => writeSmooth(`emb-down-${w}x${h}.png`, w, h, i + 5)));
+    const exact = await Promise.all(
+      [
+        [64, 90],
+        [120, 64],
+        [64, 64],
+      ].map(([w, h], i) => writeSmooth(`emb-${w}x${h}.png`, w, h, i)),
+    );
+    const smooth = await Promise.all(
+      [
+        [200, 150],
+        [90, 300],
+      ].map(([w, h], i) => writeSmooth(`emb-down-${w}x${h}.png`, w, h, i + 5)),
+    );
     const art = await clipArt(2);
     const files = [...exact, ...smooth, ...art];
     const ours = (await engine.embedImages(files)).map((r) => {

@@ -21,7 +21,10 @@ before(async () => {
   await writeFixtureRepo(root);
   const images = await listImages(root);
   assert.deepEqual(images.map((i) => i.path).sort(), [...IMAGES].sort());
-  ({ index, skipped } = await scanReferences(root, images.map((i) => i.path)));
+  ({ index, skipped } = await scanReferences(
+    root,
+    images.map((i) => i.path),
+  ));
 });
 
 /** The text a reference's range covers, read back from the file. */
@@ -35,11 +38,7 @@ const summary = (refs: readonly ImageReference[]) => refs.map((r) => `${r.file}:
 
 test('every reference style is found, with the exact range of the path as written', async () => {
   const expected: Record<string, string[]> = {
-    'assets/logo.png': [
-      'README.md:3:9 relative assets/logo.png',
-      'README.md:5:51 relative assets/logo.png',
-      'index.html:2:52 relative assets/logo.png',
-    ],
+    'assets/logo.png': ['README.md:3:9 relative assets/logo.png', 'README.md:5:51 relative assets/logo.png', 'index.html:2:52 relative assets/logo.png'],
     'assets/logo-copy.png': ['index.html:2:72 relative assets/logo-copy.png'],
     'assets/icons/star.svg': ['README.md:5:12 relative ./assets/icons/star.svg', 'styles/main.css:1:26 relative ../assets/icons/star.svg'],
     'assets/hero banner.jpg': ['README.md:4:15 relative assets/hero%20banner.jpg', 'index.html:2:20 relative assets/hero banner.jpg'],
@@ -68,14 +67,20 @@ test('false friends, external URLs, ignored, excluded, binary and our own files 
 
 test('mentions: the extension must end the path, a lone extension is no file, spaces only inside quotes or brackets', () => {
   const mentions = (text: string) => findPathMentions(text, ['png', 'svg']).map((m) => m.spaced?.text ?? m.text);
-  assert.deepEqual(mentions('logo.png.bak mylogo.png logo.pngx logo.png-old a/logo.png/b logo.png. (logo.png) logo.PNG'), ['mylogo.png', 'logo.png', '(logo.png)'.slice(1, -1), 'logo.PNG']);
+  assert.deepEqual(mentions('logo.png.bak mylogo.png logo.pngx logo.png-old a/logo.png/b logo.png. (logo.png) logo.PNG'), [
+    'mylogo.png',
+    'logo.png',
+    '(logo.png)'.slice(1, -1),
+    'logo.PNG',
+  ]);
   assert.deepEqual(mentions('to .png now; `${name}.png`; url(x.svg#frag) y.png?v=1'), ['x.svg', 'y.png']);
   assert.deepEqual(mentions('<img src="my logo.png"> see my logo.png'), ['my logo.png', 'logo.png']);
 });
 
 test('incremental: one changed file updates only its own references', () => {
   const local = new ReferenceIndex(IMAGES);
-  for (const [file, text] of Object.entries(TEXT_FILES)) if (!file.startsWith('ignored/') && !file.startsWith('node_modules/') && !file.startsWith('.vscode/')) local.updateFile(file, text);
+  for (const [file, text] of Object.entries(TEXT_FILES))
+    if (!file.startsWith('ignored/') && !file.startsWith('node_modules/') && !file.startsWith('.vscode/')) local.updateFile(file, text);
   assert.deepEqual(local.unused(), UNUSED);
   local.updateFile('docs/new.md', '![](../unused/orphan.png)\n');
   assert.deepEqual(local.unused(), ['brand/logo.png']);
@@ -115,7 +120,10 @@ test('"Keep this one": every reference to the others is rewritten to the kept fi
     'src/components/Avatar.tsx:2 @/components/avatar.png',
   ]);
   // The web-root path cannot reach a file outside public/: left for a person, with the reason.
-  assert.deepEqual(plan.unresolved.map((u) => u.reference.text), ['/img/bg.webp']);
+  assert.deepEqual(
+    plan.unresolved.map((u) => u.reference.text),
+    ['/img/bg.webp'],
+  );
   assert.match(plan.unresolved[0]!.reason, /not under the same folder \(public\/\)/);
   assert.deepEqual(plan.files, ['README.md', 'index.html', 'src/components/Avatar.tsx', 'styles/main.css']);
 
@@ -126,12 +134,18 @@ test('"Keep this one": every reference to the others is rewritten to the kept fi
   assert.match(await fs.readFile(path.join(root, 'README.md'), 'utf8'), /<img src="src\/components\/avatar\.png\?v=2" alt="logo">/);
 });
 
-test('rewritten paths keep the writer\'s style: ./ prefix, ../ from a subfolder, a leading slash, escapes', () => {
+test("rewritten paths keep the writer's style: ./ prefix, ../ from a subfolder, a leading slash, escapes", () => {
   const local = new ReferenceIndex(['a/old one.png', 'a/b/keep.png', 'c/old.png']);
   local.updateFile('a/doc.md', '![](./old%20one.png) ![](/a/old%20one.png)\n');
   local.updateFile('c/d/e.css', 'x { background: url(../old.png) }\n');
   const plan = planKeep(local, 'a/b/keep.png', ['a/old one.png', 'c/old.png']);
-  assert.deepEqual(plan.edits.map((e) => e.newText), ['./b/keep.png', '/a/b/keep.png', '../../a/b/keep.png']);
+  assert.deepEqual(
+    plan.edits.map((e) => e.newText),
+    ['./b/keep.png', '/a/b/keep.png', '../../a/b/keep.png'],
+  );
   const spaced = planKeep(local, 'a/old one.png', ['c/old.png']);
-  assert.deepEqual(spaced.edits.map((e) => e.newText), ['../../a/old%20one.png']);
+  assert.deepEqual(
+    spaced.edits.map((e) => e.newText),
+    ['../../a/old%20one.png'],
+  );
 });

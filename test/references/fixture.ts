@@ -35,28 +35,10 @@ export const TEXT_FILES: Record<string, string> = {
     'Convert your files to .png first.',
     '',
   ].join('\n'),
-  'docs/guide.md': [
-    'See ![Diagram](diagram.png) and ![][ref].',
-    '',
-    '[ref]: ./ref-style.png',
-    '',
-  ].join('\n'),
-  'index.html': [
-    '<!doctype html>',
-    '<picture><img src="assets/hero banner.jpg" srcset="assets/logo.png 1x, assets/logo-copy.png 2x" alt=""></picture>',
-    '',
-  ].join('\n'),
-  'styles/main.css': [
-    '.star { background: url("../assets/icons/star.svg") no-repeat; }',
-    '.hero { background-image: url(/img/bg.webp); }',
-    '',
-  ].join('\n'),
-  'src/components/Avatar.tsx': [
-    "import avatar from './avatar.png';",
-    "import aliased from '@/aliased.png';",
-    'export const Avatar = () => <img src={avatar} />;',
-    '',
-  ].join('\n'),
+  'docs/guide.md': ['See ![Diagram](diagram.png) and ![][ref].', '', '[ref]: ./ref-style.png', ''].join('\n'),
+  'index.html': ['<!doctype html>', '<picture><img src="assets/hero banner.jpg" srcset="assets/logo.png 1x, assets/logo-copy.png 2x" alt=""></picture>', ''].join('\n'),
+  'styles/main.css': ['.star { background: url("../assets/icons/star.svg") no-repeat; }', '.hero { background-image: url(/img/bg.webp); }', ''].join('\n'),
+  'src/components/Avatar.tsx': ["import avatar from './avatar.png';", "import aliased from '@/aliased.png';", 'export const Avatar = () => <img src={avatar} />;', ''].join('\n'),
   'src/data.json': '{\n  "chart": "data/chart.gif",\n  "note": "see brand/mylogo.png"\n}\n',
   'app/config.yml': 'splash: screens/splash.png\n',
   // Gitignored and excluded files must not count.

@@ -33,9 +33,15 @@ interface Report {
   grouped: number;
   filtered_out: string[];
   samples: Array<{
-    key: string; members: string[]; image_mode: string; image_size: [number, number]; text: string;
-    syn: Record<string, string[]>; arrays: Record<string, { dtype: string; shape: number[] }>;
-    picked: { text: string; syn_text: string; view_shape: number[]; view_dtype: string }; param_aug: unknown[];
+    key: string;
+    members: string[];
+    image_mode: string;
+    image_size: [number, number];
+    text: string;
+    syn: Record<string, string[]>;
+    arrays: Record<string, { dtype: string; shape: number[] }>;
+    picked: { text: string; syn_text: string; view_shape: number[]; view_dtype: string };
+    param_aug: unknown[];
   }>;
 }
 
@@ -56,7 +62,13 @@ before(async () => {
   await writeSolidImage(path.join(input, 'half-transparent.png'), [30, 60, 220], { width: 40, height: 60, alpha: 0.4 });
   teachers = await openEngines(await teacherDirs(), cacheDir);
   const summary = await reinforceDataset({
-    input, out, teachers, seed: 3, samplesPerShard: 4, captions: captionSource, captionSourceId: 'test captions v1',
+    input,
+    out,
+    teachers,
+    seed: 3,
+    samplesPerShard: 4,
+    captions: captionSource,
+    captionSourceId: 'test captions v1',
     augment: { count: 4, flipProbability: 0.5, randAugment: true },
   });
   assert.equal(summary.skipped.length, 0, JSON.stringify(summary.skipped));
@@ -97,7 +109,9 @@ test("Apple's loader (the Python twin) loads every sample unchanged and its repl
       members.get(key)!.set(e.name.slice(dot + 1), e.data);
     }
   }
-  const { config } = parseAugmentationConfig((JSON.parse(await fs.readFile(path.join(out, 'rdata_config.json'), 'utf8')) as { reinforce: { image_augmentation: unknown } }).reinforce.image_augmentation);
+  const { config } = parseAugmentationConfig(
+    (JSON.parse(await fs.readFile(path.join(out, 'rdata_config.json'), 'utf8')) as { reinforce: { image_augmentation: unknown } }).reinforce.image_augmentation,
+  );
   assert.ok(config);
   let flips = 0;
   let ops = 0;
@@ -172,7 +186,12 @@ test('the stored image is what the teachers saw: EXIF applied, alpha flattened o
   const half = await decodeLikePil(byUrl.get('half-transparent.png')!.get('png')!, 1e8);
   assert.deepEqual([...half.data.subarray(0, 3)], [165, 177, 241], '40% blue over white');
   // The plain JPEG is stored byte for byte; the EXIF-rotated one re-encoded upright (24x48).
-  assert.ok(byUrl.get('plain.jpg')!.get('jpg')!.equals(await fs.readFile(path.join(input, 'plain.jpg'))));
+  assert.ok(
+    byUrl
+      .get('plain.jpg')!
+      .get('jpg')!
+      .equals(await fs.readFile(path.join(input, 'plain.jpg'))),
+  );
   const rotated = byUrl.get('exif-rotated.jpg')!;
   assert.ok(rotated.has('jpg') && !rotated.has('png'));
   const meta = await sharp(rotated.get('jpg')!).metadata();

@@ -30,21 +30,47 @@ test('reinforce with the captioner, then verify: synthetic captions stored and e
   await fs.writeFile(path.join(work, 'captions.csv'), 'path,caption\nred.png,"a red square, flat"\n../outside.png,nope\n');
   const [t1, t2] = await teacherDirs();
   const out = path.join(work, 'out');
-  const r = await cli(['reinforce', 'data', '--out', 'out', '--teacher', t1!, '--teacher', t2!, '--captioner', await captionerModelDir(),
-    '--syn', '3', '--augmentations', '4', '--captions', 'captions.csv', '--json']);
+  const r = await cli([
+    'reinforce',
+    'data',
+    '--out',
+    'out',
+    '--teacher',
+    t1!,
+    '--teacher',
+    t2!,
+    '--captioner',
+    await captionerModelDir(),
+    '--syn',
+    '3',
+    '--augmentations',
+    '4',
+    '--captions',
+    'captions.csv',
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout) as { samples: number; skipped: Array<{ path: string; error: string }>; inputProblems: Array<{ path: string; error: string }> };
   assert.equal(summary.samples, 3);
-  assert.deepEqual(summary.skipped.map((s) => s.path), ['broken.png']);
+  assert.deepEqual(
+    summary.skipped.map((s) => s.path),
+    ['broken.png'],
+  );
   assert.match(summary.inputProblems.map((p) => `${p.path}: ${p.error}`).join('\n'), /captions\.csv:3: refusing path outside the folder/);
   assert.match(r.stderr, /skipped broken\.png/);
 
   const samples = readShardSamples(path.join(out, 'shards', '00000000.tar'));
-  assert.deepEqual(samples.map((s) => s.url), ['blue.png', 'green.png', 'red.png']);
+  assert.deepEqual(
+    samples.map((s) => s.url),
+    ['blue.png', 'green.png', 'red.png'],
+  );
   for (const s of samples) {
     const colour = s.url.replace('.png', '');
     assert.equal(s.syn.syn_text.length, 3, JSON.stringify(s.syn));
-    assert.ok(s.syn.syn_text.some((c) => c.includes(colour)), `${colour}: ${s.syn.syn_text.join(' | ')}`);
+    assert.ok(
+      s.syn.syn_text.some((c) => c.includes(colour)),
+      `${colour}: ${s.syn.syn_text.join(' | ')}`,
+    );
     assert.deepEqual(s.npz.get('text_emb')!.shape, [1, 40]);
     assert.deepEqual(s.npz.get('syn_text_emb')!.shape, [3, 40]);
     assert.deepEqual(s.npz.get('image_emb')!.shape, [4, 40]);

@@ -70,7 +70,9 @@ async function colourImages(): Promise<void> {
     for (let k = 0; k < 4; k++) {
       const [r, g, b] = FIXTURE_COLORS[name]!.map((c) => Math.max(0, Math.min(255, c + rng.int(-8, 9))));
       const other = FIXTURE_COLORS[names[(ci + 1 + k) % names.length]!]!;
-      const patch = await sharp({ create: { width: 12, height: 10, channels: 3, background: { r: other[0], g: other[1], b: other[2] } } }).png().toBuffer();
+      const patch = await sharp({ create: { width: 12, height: 10, channels: 3, background: { r: other[0], g: other[1], b: other[2] } } })
+        .png()
+        .toBuffer();
       const file = path.join(imagesDir, `${name}-${k}.png`);
       await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: r!, g: g!, b: b! } } })
         .composite([{ input: patch, left: rng.int(0, 52), top: rng.int(0, 38) }])
@@ -87,11 +89,18 @@ before(async () => {
   await colourImages();
   teachers = await openEngines(await teacherDirs(), cacheDir);
   await reinforceDataset({
-    input: imagesDir, out: dataset, teachers, seed: 1, samplesPerShard: 16,
-    captions: async (paths) => new Map(paths.map((p) => {
-      const colour = path.basename(p).split('-')[0]!;
-      return [p, [`something ${colour}`, `the colour ${colour}`]];
-    })),
+    input: imagesDir,
+    out: dataset,
+    teachers,
+    seed: 1,
+    samplesPerShard: 16,
+    captions: async (paths) =>
+      new Map(
+        paths.map((p) => {
+          const colour = path.basename(p).split('-')[0]!;
+          return [p, [`something ${colour}`, `the colour ${colour}`]];
+        }),
+      ),
     captionSourceId: 'colour captions',
   });
   confused = await Engine.create(await resolveModel(await scrambledStudent(STUDENT_DIM), { cacheDir }));

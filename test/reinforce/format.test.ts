@@ -27,7 +27,10 @@ function sample(rel: string, syn: string[] = ['a red thing', 'something red']): 
     image: { ext: 'png', bytes: Buffer.from('not really a png') },
     caption: 'a red square',
     syn,
-    paramAug: [[[2, 1, 20, 30], true], [[0, 0, 30, 40], false]],
+    paramAug: [
+      [[2, 1, 20, 30], true],
+      [[0, 0, 30, 40], false],
+    ],
     imageEmb: matrix(2, 5, 1),
     textEmb: matrix(1, 5, 2),
     synTextEmb: matrix(syn.length, 5, 3),
@@ -46,8 +49,17 @@ test('npy: v1.0 header, 64-byte aligned data, exact float32 values', () => {
 test('npz: stored zip of image_emb.npy and text_emb.npy, byte-identical across calls', () => {
   const img = matrix(10, 12, 3);
   const txt = matrix(6, 12, 4);
-  const bytes = encodeNpz([['image_emb', img], ['text_emb', txt]]);
-  assert.deepEqual(encodeNpz([['image_emb', img], ['text_emb', txt]]), bytes);
+  const bytes = encodeNpz([
+    ['image_emb', img],
+    ['text_emb', txt],
+  ]);
+  assert.deepEqual(
+    encodeNpz([
+      ['image_emb', img],
+      ['text_emb', txt],
+    ]),
+    bytes,
+  );
   const arrays = readNpz(Buffer.from(bytes));
   assert.deepEqual([...arrays.keys()], ['image_emb', 'text_emb']);
   assert.deepEqual(arrays.get('image_emb')!.data, img.data);
@@ -55,7 +67,12 @@ test('npz: stored zip of image_emb.npy and text_emb.npy, byte-identical across c
 });
 
 test('npz: a flipped data byte is caught by the product reader (CRC)', () => {
-  const bytes = Buffer.from(encodeNpz([['image_emb', matrix(2, 3, 1)], ['text_emb', matrix(1, 3, 2)]]));
+  const bytes = Buffer.from(
+    encodeNpz([
+      ['image_emb', matrix(2, 3, 1)],
+      ['text_emb', matrix(1, 3, 2)],
+    ]),
+  );
   const at = bytes.indexOf(Buffer.from('NUMPY')) + 140; // inside image_emb's data
   bytes[at]! ^= 0x40;
   assert.throws(() => decodeNpz(bytes), /CRC mismatch/);
@@ -68,7 +85,10 @@ test("sample members: Apple's webdataset members, sorted like webdataset's TarWr
   await fs.mkdir(work, { recursive: true });
   await fs.writeFile(file, Buffer.concat([bytes, Buffer.alloc(1024)]));
   const entries = readTar(file);
-  assert.deepEqual(entries.map((e) => e.name), ['json', 'npz', 'paug.json', 'png', 'syn.json', 'txt', 'url.txt'].map((x) => `${s.info.uid}.${x}`));
+  assert.deepEqual(
+    entries.map((e) => e.name),
+    ['json', 'npz', 'paug.json', 'png', 'syn.json', 'txt', 'url.txt'].map((x) => `${s.info.uid}.${x}`),
+  );
   for (const e of entries) {
     assert.deepEqual([e.mode, e.uid, e.gid, e.mtime, e.type], [0o644, 0, 0, 0, 'file']);
   }
@@ -110,7 +130,11 @@ test('parseMembers names the member of each problem; embeddingMatrix checks shap
 
 test('CSV parsing handles quotes, doubled quotes, CRLF and a BOM', () => {
   const rows = parseDelimited('\ufeffpath,caption\r\n"a, b.png","say ""hi""\nthere"\r\nc.png,plain\n');
-  assert.deepEqual(rows, [['path', 'caption'], ['a, b.png', 'say "hi"\nthere'], ['c.png', 'plain']]);
+  assert.deepEqual(rows, [
+    ['path', 'caption'],
+    ['a, b.png', 'say "hi"\nthere'],
+    ['c.png', 'plain'],
+  ]);
 });
 
 test('caption manifests refuse paths outside the folder and report bad rows', async () => {
@@ -140,13 +164,19 @@ test('inputs: sorted raster images, sidecar captions, file-name stand-ins, outpu
   }
   await fs.writeFile(path.join(root, 'b/z.txt'), '  A   zebra\n');
   const { images } = await collectInputs({ root, exclude: [path.join(root, 'out')], missingCaption: 'filename' });
-  assert.deepEqual(images.map((i) => [i.relPath, i.caption, i.captionOrigin]), [
-    ['A.webp', 'A', 'filename'],
-    ['b/a_red-car.jpg', 'a red car', 'filename'],
-    ['b/z.png', 'A zebra', 'sidecar'],
-  ]);
+  assert.deepEqual(
+    images.map((i) => [i.relPath, i.caption, i.captionOrigin]),
+    [
+      ['A.webp', 'A', 'filename'],
+      ['b/a_red-car.jpg', 'a red car', 'filename'],
+      ['b/z.png', 'A zebra', 'sidecar'],
+    ],
+  );
   const zero = await collectInputs({ root, exclude: [path.join(root, 'out')], missingCaption: 'zero' });
-  assert.deepEqual(zero.images.map((i) => i.captionOrigin), ['none', 'none', 'sidecar']);
+  assert.deepEqual(
+    zero.images.map((i) => i.captionOrigin),
+    ['none', 'none', 'sidecar'],
+  );
 });
 
 test('shard writer: a crash mid-sample or mid-journal loses only that sample', async () => {
@@ -189,7 +219,10 @@ test('shard writer: a crash mid-sample or mid-journal loses only that sample', a
   for (const name of ['00000000.tar', '00000001.tar', '00000002.tar']) {
     assert.deepEqual(await fs.readFile(path.join(out, 'shards', name)), await fs.readFile(path.join(ref, 'shards', name)), name);
   }
-  assert.deepEqual(readShardSamples(path.join(out, 'shards', '00000001.tar')).map((s) => s.url), ['c.png', 'd.png']);
+  assert.deepEqual(
+    readShardSamples(path.join(out, 'shards', '00000001.tar')).map((s) => s.url),
+    ['c.png', 'd.png'],
+  );
   assert.deepEqual((await fs.readdir(path.join(out, 'shards'))).sort(), ['00000000.tar', '00000001.tar', '00000002.tar']);
 });
 
@@ -220,6 +253,9 @@ test('a caption sidecar that is not a regular file (FIFO) is reported and skippe
   await fs.writeFile(path.join(root, 'a.png'), 'x');
   spawnSync('mkfifo', [path.join(root, 'a.txt')]);
   const { images, problems } = await collectInputs({ root, missingCaption: 'filename' });
-  assert.deepEqual(images.map((i) => [i.relPath, i.captionOrigin]), [['a.png', 'filename']]);
+  assert.deepEqual(
+    images.map((i) => [i.relPath, i.captionOrigin]),
+    [['a.png', 'filename']],
+  );
   assert.match(problems.map((p) => `${p.path}: ${p.error}`).join('\n'), /a\.txt: caption sidecar ignored: not a regular file/);
 });

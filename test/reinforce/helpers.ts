@@ -70,7 +70,9 @@ export function syntheticCaptions(p: string): string[] {
 export const captionSource: CaptionSource = async (paths) => new Map(paths.map((p) => [p, syntheticCaptions(p)]));
 
 export async function sha256(file: string): Promise<string> {
-  return createHash('sha256').update(await fs.readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
 }
 
 /** Every file under `dir` (relative path -> bytes), for byte-for-byte comparisons. */

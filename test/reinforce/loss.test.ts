@@ -43,14 +43,29 @@ test('gradients match finite differences for CLIP, distillation and their mix', 
       return (up - down) / (2 * h);
     };
     for (let k = 0; k < p.w.length; k++) {
-      const n = numeric(() => p.w[k]!, (v) => { p.w[k] = v; });
+      const n = numeric(
+        () => p.w[k]!,
+        (v) => {
+          p.w[k] = v;
+        },
+      );
       assert.ok(Math.abs(n - g.w[k]!) < 1e-5 * Math.max(1, Math.abs(n)), `λ=${lambda} dW[${k}]: numeric ${n}, analytic ${g.w[k]}`);
     }
     for (let k = 0; k < p.v!.length; k++) {
-      const n = numeric(() => p.v![k]!, (v) => { p.v![k] = v; });
+      const n = numeric(
+        () => p.v![k]!,
+        (v) => {
+          p.v![k] = v;
+        },
+      );
       assert.ok(Math.abs(n - g.v![k]!) < 1e-5 * Math.max(1, Math.abs(n)), `λ=${lambda} dV[${k}]: numeric ${n}, analytic ${g.v![k]}`);
     }
-    const n = numeric(() => p.logScale, (v) => { p.logScale = v; });
+    const n = numeric(
+      () => p.logScale,
+      (v) => {
+        p.logScale = v;
+      },
+    );
     assert.ok(Math.abs(n - g.logScale) < 1e-5 * Math.max(1, Math.abs(n)), `λ=${lambda} dlogScale: numeric ${n}, analytic ${g.logScale}`);
   }
 });
@@ -95,9 +110,15 @@ test('recall counts identical captions as the same text', () => {
   // 3 images x 3 texts; texts 0 and 1 share a caption.
   const captions = ['red', 'red', 'blue'];
   const sims = Float64Array.from([
-    0.1, 0.9, 0.0, // image 0 ranks text 1 first: same caption -> hit
-    0.2, 0.1, 0.8, // image 1 ranks blue first: miss at 1, hit at 5
-    0.0, 0.1, 0.9, // image 2: hit
+    0.1,
+    0.9,
+    0.0, // image 0 ranks text 1 first: same caption -> hit
+    0.2,
+    0.1,
+    0.8, // image 1 ranks blue first: miss at 1, hit at 5
+    0.0,
+    0.1,
+    0.9, // image 2: hit
   ]);
   const r = recallFromSimilarities(sims, captions);
   assert.ok(Math.abs(r.imageToText.r1 - 2 / 3) < 1e-12);

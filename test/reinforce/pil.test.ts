@@ -14,26 +14,41 @@ import { runPython } from './python';
 
 const work = path.resolve(__dirname, '../../.cache/test-pil', String(process.pid));
 
-interface Job { name: string; img: pil.RgbPixels; op: string; args: unknown[]; ours: () => pil.RgbPixels }
+interface Job {
+  name: string;
+  img: pil.RgbPixels;
+  op: string;
+  args: unknown[];
+  ours: () => pil.RgbPixels;
+}
 
 function noise(w: number, h: number, seed: number): pil.RgbPixels {
   const r = mulberry32(seed);
-  return pil.rgbPixels(w, h, Uint8Array.from({ length: w * h * 3 }, () => Math.floor(r() * 256)));
+  return pil.rgbPixels(
+    w,
+    h,
+    Uint8Array.from({ length: w * h * 3 }, () => Math.floor(r() * 256)),
+  );
 }
 function gradient(w: number, h: number): pil.RgbPixels {
   const d = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const i = (y * w + x) * 3;
-    d[i] = Math.round((255 * x) / Math.max(1, w - 1));
-    d[i + 1] = Math.round((255 * y) / Math.max(1, h - 1));
-    d[i + 2] = (x * 7 + y * 13) % 256;
-  }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * 3;
+      d[i] = Math.round((255 * x) / Math.max(1, w - 1));
+      d[i + 1] = Math.round((255 * y) / Math.max(1, h - 1));
+      d[i + 2] = (x * 7 + y * 13) % 256;
+    }
   return pil.rgbPixels(w, h, d);
 }
 /** A narrow-range image (autocontrast/equalize/contrast have something to do). */
 function dim(w: number, h: number, seed: number): pil.RgbPixels {
   const r = mulberry32(seed);
-  return pil.rgbPixels(w, h, Uint8Array.from({ length: w * h * 3 }, () => 90 + Math.floor(r() * 40)));
+  return pil.rgbPixels(
+    w,
+    h,
+    Uint8Array.from({ length: w * h * 3 }, () => 90 + Math.floor(r() * 40)),
+  );
 }
 
 let images: Record<string, pil.RgbPixels>;
@@ -62,11 +77,13 @@ after(async () => {
 });
 
 async function compare(jobs: Job[]): Promise<void> {
-  const list = await Promise.all(jobs.map(async (j, i) => {
-    const input = path.join(work, `in-${i}.raw`);
-    await fs.writeFile(input, j.img.data);
-    return { input, width: j.img.width, height: j.img.height, op: j.op, args: j.args, output: path.join(work, `out-${i}.raw`) };
-  }));
+  const list = await Promise.all(
+    jobs.map(async (j, i) => {
+      const input = path.join(work, `in-${i}.raw`);
+      await fs.writeFile(input, j.img.data);
+      return { input, width: j.img.width, height: j.img.height, op: j.op, args: j.args, output: path.join(work, `out-${i}.raw`) };
+    }),
+  );
   const jobFile = path.join(work, `jobs-${Date.now()}.json`);
   await fs.writeFile(jobFile, JSON.stringify(list));
   runPython('pil_ops.py', [jobFile]);
@@ -77,7 +94,10 @@ async function compare(jobs: Job[]): Promise<void> {
     const [w, h] = JSON.parse(raw.subarray(0, nl).toString()) as [number, number];
     const theirs = raw.subarray(nl + 1);
     const ours = jobs[i]!.ours();
-    if (ours.width !== w || ours.height !== h) { failures.push(`${jobs[i]!.name}: size ${ours.width}x${ours.height}, PIL ${w}x${h}`); continue; }
+    if (ours.width !== w || ours.height !== h) {
+      failures.push(`${jobs[i]!.name}: size ${ours.width}x${ours.height}, PIL ${w}x${h}`);
+      continue;
+    }
     let max = 0;
     let differing = 0;
     for (let k = 0; k < theirs.length; k++) {
@@ -94,7 +114,13 @@ test('resize with every PIL filter, down and up, equals Image.resize', async () 
   const jobs: Job[] = [];
   for (const [name, img] of Object.entries(images)) {
     for (const filter of pil.PIL_FILTERS) {
-      for (const [w, h] of [[64, 64], [48, 48], [13, 29], [img.width * 2 + 1, img.height + 3], [1, 1]] as const) {
+      for (const [w, h] of [
+        [64, 64],
+        [48, 48],
+        [13, 29],
+        [img.width * 2 + 1, img.height + 3],
+        [1, 1],
+      ] as const) {
         jobs.push({ name: `${name} ${filter} -> ${w}x${h}`, img, op: 'resize', args: [w, h, filter], ours: () => pil.resize(img, w, h, filter) });
       }
     }

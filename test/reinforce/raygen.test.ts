@@ -148,11 +148,18 @@ test('distill trains on RayGen data: the student replays the stored augmentation
 
 test('the CLI verifies and distills a RayGen folder', () => {
   const env = { ...process.env, MOBILECLIP_ASSETS_CACHE: cacheDir };
-  const v = spawnSync(process.execPath, [CLI, 'verify', path.join(work, 'raygen-npz'), '--teacher', teacherDirs[0]!, '--teacher', teacherDirs[1]!, '--sample', '2'], { encoding: 'utf8', env });
+  const v = spawnSync(process.execPath, [CLI, 'verify', path.join(work, 'raygen-npz'), '--teacher', teacherDirs[0]!, '--teacher', teacherDirs[1]!, '--sample', '2'], {
+    encoding: 'utf8',
+    env,
+  });
   assert.equal(v.status, 0, v.stdout + v.stderr);
   assert.match(v.stdout, /Apple\/RayGen dataset: 3 shards, 9 samples checked; teacher blocks 24 \+ 16/);
   assert.match(v.stdout, /Apple's training loader loads every sample/);
-  const d = spawnSync(process.execPath, [CLI, 'distill', path.join(work, 'raygen-npz'), '--model', teacherDirs[0]!, '--epochs', '2', '--holdout', '0.3', '--adapter', path.join(work, 'cli-adapter.json'), '--json'], { encoding: 'utf8', env });
+  const d = spawnSync(
+    process.execPath,
+    [CLI, 'distill', path.join(work, 'raygen-npz'), '--model', teacherDirs[0]!, '--epochs', '2', '--holdout', '0.3', '--adapter', path.join(work, 'cli-adapter.json'), '--json'],
+    { encoding: 'utf8', env },
+  );
   assert.equal(d.status, 0, d.stderr);
   assert.equal((JSON.parse(d.stdout) as { trainSamples: number }).trainSamples + (JSON.parse(d.stdout) as { holdoutSamples: number }).holdoutSamples, 9);
 });

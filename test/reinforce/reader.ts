@@ -15,7 +15,11 @@ export interface TarEntry {
 }
 
 function octal(buf: Buffer, start: number, len: number): number {
-  const text = buf.subarray(start, start + len).toString('latin1').replace(/\0.*$/s, '').trim();
+  const text = buf
+    .subarray(start, start + len)
+    .toString('latin1')
+    .replace(/\0.*$/s, '')
+    .trim();
   return text === '' ? 0 : parseInt(text, 8);
 }
 
@@ -51,8 +55,13 @@ export function readTar(file: string): TarEntry[] {
     const dataStart = off + 512;
     if (dataStart + size > buf.length) throw new Error(`${file}: entry ${name} truncated`);
     entries.push({
-      name, mode: octal(header, 100, 8), uid: octal(header, 108, 8), gid: octal(header, 116, 8), mtime: octal(header, 136, 12),
-      type: typeflag === '0' || typeflag === '\0' ? 'file' : typeflag, data: Buffer.from(buf.subarray(dataStart, dataStart + size)),
+      name,
+      mode: octal(header, 100, 8),
+      uid: octal(header, 108, 8),
+      gid: octal(header, 116, 8),
+      mtime: octal(header, 136, 12),
+      type: typeflag === '0' || typeflag === '\0' ? 'file' : typeflag,
+      data: Buffer.from(buf.subarray(dataStart, dataStart + size)),
     });
     off = dataStart + Math.ceil(size / 512) * 512;
   }
@@ -74,8 +83,13 @@ export function readNpy(buf: Buffer): NpyArray {
   if ((10 + hlen) % 64 !== 0) throw new Error('npy: data not 64-byte aligned');
   if (!header.endsWith('\n')) throw new Error('npy: header does not end with a newline');
   // The header is a Python dict literal; turn it into JSON to read it.
-  const json = header.trim().replace(/'/g, '"').replace(/\bFalse\b/g, 'false').replace(/\bTrue\b/g, 'true')
-    .replace(/\(([^)]*)\)/g, (_, inner: string) => `[${inner.replace(/,\s*$/, '')}]`).replace(/,\s*}/, '}');
+  const json = header
+    .trim()
+    .replace(/'/g, '"')
+    .replace(/\bFalse\b/g, 'false')
+    .replace(/\bTrue\b/g, 'true')
+    .replace(/\(([^)]*)\)/g, (_, inner: string) => `[${inner.replace(/,\s*$/, '')}]`)
+    .replace(/,\s*}/, '}');
   const dict = JSON.parse(json) as { descr: string; fortran_order: boolean; shape: number[] };
   const count = dict.shape.reduce((a, b) => a * b, 1);
   const body = buf.subarray(10 + hlen);
@@ -102,7 +116,7 @@ export function readNpz(buf: Buffer): Map<string, NpyArray> {
     const name = buf.subarray(off + 30, off + 30 + nameLen).toString('utf8');
     const start = off + 30 + nameLen + extraLen;
     const data = buf.subarray(start, start + size);
-    if ((zlib.crc32(data) >>> 0) !== crc) throw new Error(`zip: CRC mismatch in ${name}`);
+    if (zlib.crc32(data) >>> 0 !== crc) throw new Error(`zip: CRC mismatch in ${name}`);
     if (!name.endsWith('.npy')) throw new Error(`zip: member ${name} is not .npy`);
     out.set(name.slice(0, -4), readNpy(Buffer.from(data)));
     off = start + size;

@@ -26,8 +26,13 @@ const outA = path.join(work, 'out-a');
 
 function run(out: string, seed = SEED, captions = true) {
   return reinforceDataset({
-    input: images.dir, out, teachers, seed, samplesPerShard: SHARD,
-    captions: captions ? captionSource : undefined, captionSourceId: captions ? 'test captions v1' : undefined,
+    input: images.dir,
+    out,
+    teachers,
+    seed,
+    samplesPerShard: SHARD,
+    captions: captions ? captionSource : undefined,
+    captionSourceId: captions ? 'test captions v1' : undefined,
   });
 }
 
@@ -70,12 +75,27 @@ after(async () => {
 
 test('shards follow the DataCompDR layout, read back by an independent tar/zip/npy reader', async () => {
   const m = await manifestOf(outA);
-  assert.deepEqual(m.teachers.map((t) => [t.dim, t.offset, t.imageSize]), [[24, 0, 64], [16, 24, 48]]);
-  assert.deepEqual(m.teachers.map((t) => t.fingerprint), teachers.map((t) => t.info.fingerprint));
+  assert.deepEqual(
+    m.teachers.map((t) => [t.dim, t.offset, t.imageSize]),
+    [
+      [24, 0, 64],
+      [16, 24, 48],
+    ],
+  );
+  assert.deepEqual(
+    m.teachers.map((t) => t.fingerprint),
+    teachers.map((t) => t.info.fingerprint),
+  );
   assert.equal(m.embeddingDim, 40);
   assert.equal(m.counts.samples, images.valid.length);
-  assert.deepEqual(m.shards.map((s) => s.file), ['shards/00000000.tar', 'shards/00000001.tar', 'shards/00000002.tar']);
-  assert.deepEqual(m.shards.map((s) => s.samples), [3, 3, 3]);
+  assert.deepEqual(
+    m.shards.map((s) => s.file),
+    ['shards/00000000.tar', 'shards/00000001.tar', 'shards/00000002.tar'],
+  );
+  assert.deepEqual(
+    m.shards.map((s) => s.samples),
+    [3, 3, 3],
+  );
   for (const s of m.shards) {
     const file = path.join(outA, s.file);
     assert.equal(await sha256(file), s.sha256);
@@ -85,7 +105,11 @@ test('shards follow the DataCompDR layout, read back by an independent tar/zip/n
   assert.deepEqual((await fs.readdir(outA)).sort(), ['manifest.json', 'rdata_config.json', 'shards'], 'no run state left behind');
 
   const samples = await allSamples(outA);
-  assert.deepEqual(samples.map((s) => s.url), images.valid, 'sorted sample order');
+  assert.deepEqual(
+    samples.map((s) => s.url),
+    images.valid,
+    'sorted sample order',
+  );
   for (const s of samples) {
     const abs = path.join(images.dir, s.url);
     assert.equal(s.key, createHash('sha256').update(s.url).digest('hex').slice(0, 32));
@@ -98,9 +122,16 @@ test('shards follow the DataCompDR layout, read back by an independent tar/zip/n
     assert.deepEqual([img.descr, img.fortranOrder, img.shape], ['<f4', false, [10, 40]]);
     assert.deepEqual([txt.descr, txt.shape], ['<f4', [1, 40]]);
     assert.deepEqual([syn.descr, syn.shape], ['<f4', [s.syn.syn_text.length, 40]]);
-    for (const [data, rows] of [[img.data, 10], [txt.data, 1], [syn.data, syn.shape[0]!]] as const) {
+    for (const [data, rows] of [
+      [img.data, 10],
+      [txt.data, 1],
+      [syn.data, syn.shape[0]!],
+    ] as const) {
       for (let r = 0; r < rows; r++) {
-        for (const [a, b] of [[0, 24], [24, 40]]) {
+        for (const [a, b] of [
+          [0, 24],
+          [24, 40],
+        ]) {
           const norm = Math.hypot(...data.subarray(r * 40 + a!, r * 40 + b!));
           assert.ok(Math.abs(norm - 1) < 1e-5, `${s.url} row ${r} block ${a}: norm ${norm}`);
         }
@@ -132,7 +163,9 @@ test('bad images are reported per file and skipped; the run goes on', () => {
 
 test('replaying the stored augmentations on the stored image reproduces the stored embeddings (<= 1e-5)', async () => {
   const samples = await allSamples(outA);
-  const { config } = parseAugmentationConfig((JSON.parse(await fs.readFile(path.join(outA, 'rdata_config.json'), 'utf8')) as { reinforce: { image_augmentation: unknown } }).reinforce.image_augmentation);
+  const { config } = parseAugmentationConfig(
+    (JSON.parse(await fs.readFile(path.join(outA, 'rdata_config.json'), 'utf8')) as { reinforce: { image_augmentation: unknown } }).reinforce.image_augmentation,
+  );
   assert.ok(config);
   const picked = [samples[0]!, samples.find((s) => s.url === images.exifRotated)!, samples[samples.length - 1]!];
   let distinctRows = 0;
@@ -178,8 +211,15 @@ test('deterministic: the same seed gives byte-identical output, another seed dif
   await run(outC, SEED + 1);
   const sa = await allSamples(outA);
   const sc = await allSamples(outC);
-  assert.deepEqual(sc.map((s) => s.json), sa.map((s) => s.json), 'seed does not change image identity');
-  assert.notDeepEqual(sc.map((s) => s.paug), sa.map((s) => s.paug));
+  assert.deepEqual(
+    sc.map((s) => s.json),
+    sa.map((s) => s.json),
+    'seed does not change image identity',
+  );
+  assert.notDeepEqual(
+    sc.map((s) => s.paug),
+    sa.map((s) => s.paug),
+  );
   const shardA = await fs.readFile(path.join(outA, 'shards', '00000000.tar'));
   assert.ok(!shardA.equals(await fs.readFile(path.join(outC, 'shards', '00000000.tar'))));
 });
@@ -194,8 +234,17 @@ test('a cancelled run keeps its work and a rerun completes it identically', asyn
   const out = path.join(work, 'cancelled');
   const controller = new AbortController();
   const partial = await reinforceDataset({
-    input: images.dir, out, teachers, seed: SEED, samplesPerShard: SHARD, captions: captionSource, captionSourceId: 'test captions v1',
-    signal: controller.signal, onProgress: (p) => { if (p.done === 5) controller.abort(); },
+    input: images.dir,
+    out,
+    teachers,
+    seed: SEED,
+    samplesPerShard: SHARD,
+    captions: captionSource,
+    captionSourceId: 'test captions v1',
+    signal: controller.signal,
+    onProgress: (p) => {
+      if (p.done === 5) controller.abort();
+    },
   });
   assert.equal(partial.cancelled, true);
   assert.equal(partial.processedThisRun, 5);
@@ -226,7 +275,10 @@ async function tampered(name: string, member: string, edit: (data: Buffer) => vo
   const bytes = await fs.readFile(shard);
   // Walk the 512-byte headers to find the member.
   for (let off = 0; off < bytes.length;) {
-    const entryName = bytes.subarray(off, off + 100).toString('latin1').replace(/\0.*$/s, '');
+    const entryName = bytes
+      .subarray(off, off + 100)
+      .toString('latin1')
+      .replace(/\0.*$/s, '');
     const size = parseInt(bytes.subarray(off + 124, off + 136).toString('latin1'), 8);
     if (entryName.endsWith(`.${member}`)) {
       const data = bytes.subarray(off + 512, off + 512 + size);
@@ -278,8 +330,25 @@ test('a run killed with SIGKILL resumes to output byte-identical to an uninterru
   const ref = path.join(work, 'resume-ref');
   await run(ref, SEED, false);
   const out = path.join(work, 'resume-killed');
-  const args = [CLI, 'reinforce', images.dir, '--out', out, '--teacher', dirs[0]!, '--teacher', dirs[1]!,
-    '--seed', String(SEED), '--shard-size', String(SHARD), '--syn', '0', '--cache-dir', cacheDir];
+  const args = [
+    CLI,
+    'reinforce',
+    images.dir,
+    '--out',
+    out,
+    '--teacher',
+    dirs[0]!,
+    '--teacher',
+    dirs[1]!,
+    '--seed',
+    String(SEED),
+    '--shard-size',
+    String(SHARD),
+    '--syn',
+    '0',
+    '--cache-dir',
+    cacheDir,
+  ];
   const journal = path.join(out, '.reinforce', 'journal.jsonl');
   const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));

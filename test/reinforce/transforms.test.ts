@@ -10,8 +10,17 @@ import { DEFAULT_AUGMENT_SETTINGS, reinforcementConfig, sampleAugmentations } fr
 import * as pil from '../../src/engine/reinforce/pil';
 import { imageRng, xoshiro128ss, type Rng } from '../../src/engine/reinforce/rng';
 import {
-  RAND_AUGMENT_OPS, applyRandAugmentOp, centerView, compressParams, decompressParams, linspaceF32, opMagnitude,
-  parseAugmentationConfig, roundHalfEven, sampleCrop, type RandAugmentSpec,
+  RAND_AUGMENT_OPS,
+  applyRandAugmentOp,
+  centerView,
+  compressParams,
+  decompressParams,
+  linspaceF32,
+  opMagnitude,
+  parseAugmentationConfig,
+  roundHalfEven,
+  sampleCrop,
+  type RandAugmentSpec,
 } from '../../src/engine/reinforce/transforms';
 import { mulberry32 } from '../fixtures/generate';
 import { runPython } from './python';
@@ -35,7 +44,10 @@ const teacher = (imageSize: number) => ({ id: 't', fingerprint: 'f', imageSize }
 test('xoshiro128** matches the reference implementation', () => {
   // Reference C code (Blackman & Vigna) seeded {1,2,3,4} yields 11520, 0, 5927040, 70819200, ...
   const rng = xoshiro128ss([1, 2, 3, 4]);
-  const expected = [[11520, 0], [5927040, 70819200]].map(([hi, lo]) => ((hi! >>> 5) * 2 ** 26 + (lo! >>> 6)) / 2 ** 53);
+  const expected = [
+    [11520, 0],
+    [5927040, 70819200],
+  ].map(([hi, lo]) => ((hi! >>> 5) * 2 ** 26 + (lo! >>> 6)) / 2 ** 53);
   assert.equal(rng.next(), expected[0]);
   assert.equal(rng.next(), expected[1]);
 });
@@ -122,12 +134,14 @@ test('augmentations are a pure function of (seed, uid, size, config); more augme
   assert.deepEqual(sampleAugmentations(11, 'abc', 300, 200, 12, config).slice(0, 10), a);
 });
 
-test("configs are read as compose_from_config reads them; what cannot be replayed is named", () => {
+test('configs are read as compose_from_config reads them; what cannot be replayed is named', () => {
   // Apple's own DataCompDR config: enable flags, "to_rgb" (not a transform: ignored by Apple too).
   const apple = parseAugmentationConfig({
     normalize: { mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711] },
-    rand_augment: { enable: true, p: 1.0 }, random_resized_crop: { interpolation: 'bicubic', size: 224 },
-    to_rgb: { enable: true }, to_tensor: { enable: true },
+    rand_augment: { enable: true, p: 1.0 },
+    random_resized_crop: { interpolation: 'bicubic', size: 224 },
+    to_rgb: { enable: true },
+    to_tensor: { enable: true },
   });
   assert.deepEqual(apple.problems, []);
   assert.deepEqual(apple.config!.slots, ['random_resized_crop', 'rand_augment']);
@@ -143,9 +157,39 @@ test('decompress reports each bad entry by field', () => {
   const { config } = reinforcementConfig({ ...DEFAULT_AUGMENT_SETTINGS, flipProbability: 0.5, randAugment: true }, [teacher(64)], NORMALIZE);
   const problems = (entry: unknown) => decompressParams(config, entry, { width: 100, height: 80 }).problems.join('\n');
   assert.match(problems([[0, 0, 10, 10], true]), /2 entries for 3 parameterised transforms/);
-  assert.match(problems([[70, 0, 20, 10], false, [[1, 0.09], [2, 0.09]]]), /exceeds the 100x80 image/);
-  assert.match(problems([[0, 0, 10, 10], 'yes', [[1, 0.09], [2, 0.09]]]), /random_horizontal_flip entry "yes" is not a boolean/);
-  assert.match(problems([[0, 0, 10, 10], false, [[14, 0], [2, 0.09]]]), /op index 14 is unknown/);
+  assert.match(
+    problems([
+      [70, 0, 20, 10],
+      false,
+      [
+        [1, 0.09],
+        [2, 0.09],
+      ],
+    ]),
+    /exceeds the 100x80 image/,
+  );
+  assert.match(
+    problems([
+      [0, 0, 10, 10],
+      'yes',
+      [
+        [1, 0.09],
+        [2, 0.09],
+      ],
+    ]),
+    /random_horizontal_flip entry "yes" is not a boolean/,
+  );
+  assert.match(
+    problems([
+      [0, 0, 10, 10],
+      false,
+      [
+        [14, 0],
+        [2, 0.09],
+      ],
+    ]),
+    /op index 14 is unknown/,
+  );
   assert.match(problems([[0, 0, 10, 10], false, [[1, 0.09]]]), /not a list of 2/);
   assert.match(problems([null, false, null]), /no random_resized_crop parameters/);
   assert.match(problems({ crop: [0, 0, 1, 1] }), /must be a list/);
@@ -155,7 +199,11 @@ test('decompress reports each bad entry by field', () => {
 test("each RandAugment op, both signs, equals torchvision's _apply_op on a PIL image; so does the evaluation view", async () => {
   await fs.mkdir(work, { recursive: true });
   const r = mulberry32(21);
-  const img = pil.rgbPixels(64, 64, Uint8Array.from({ length: 64 * 64 * 3 }, (_, i) => ((i % 192) + Math.floor(r() * 64)) & 255));
+  const img = pil.rgbPixels(
+    64,
+    64,
+    Uint8Array.from({ length: 64 * 64 * 3 }, (_, i) => ((i % 192) + Math.floor(r() * 64)) & 255),
+  );
   const spec: RandAugmentSpec = { name: 'rand_augment', p: 1, numOps: 2, magnitude: 9, numMagnitudeBins: 31 };
   const jobs: Array<{ name: string; args: unknown[]; ours: pil.RgbPixels; op: string; img: pil.RgbPixels }> = [];
   for (const op of RAND_AUGMENT_OPS) {
@@ -166,13 +214,19 @@ test("each RandAugment op, both signs, equals torchvision's _apply_op on a PIL i
       }
     }
   }
-  const wide = pil.rgbPixels(90, 50, Uint8Array.from({ length: 90 * 50 * 3 }, () => Math.floor(r() * 256)));
+  const wide = pil.rgbPixels(
+    90,
+    50,
+    Uint8Array.from({ length: 90 * 50 * 3 }, () => Math.floor(r() * 256)),
+  );
   jobs.push({ name: 'center view', op: 'center_view', args: [48], img: wide, ours: centerView(wide, 48) });
-  const list = await Promise.all(jobs.map(async (j, i) => {
-    const input = path.join(work, `in-${i}.raw`);
-    await fs.writeFile(input, j.img.data);
-    return { input, width: j.img.width, height: j.img.height, op: j.op, args: j.args, output: path.join(work, `out-${i}.raw`) };
-  }));
+  const list = await Promise.all(
+    jobs.map(async (j, i) => {
+      const input = path.join(work, `in-${i}.raw`);
+      await fs.writeFile(input, j.img.data);
+      return { input, width: j.img.width, height: j.img.height, op: j.op, args: j.args, output: path.join(work, `out-${i}.raw`) };
+    }),
+  );
   await fs.writeFile(path.join(work, 'jobs.json'), JSON.stringify(list));
   runPython('pil_ops.py', [path.join(work, 'jobs.json')]);
   const failures: string[] = [];

@@ -32,7 +32,10 @@ function matrix(rows: number, cols: number, seed: number) {
   const data = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(seed + i));
   // Unit-norm teacher blocks (24 + 16) so only the intended problem shows.
   for (let r = 0; r < rows; r++) {
-    for (const [a, b] of [[0, 24], [24, 40]] as const) {
+    for (const [a, b] of [
+      [0, 24],
+      [24, 40],
+    ] as const) {
       const n = Math.hypot(...data.subarray(r * cols + a, r * cols + b));
       for (let j = a; j < b; j++) data[r * cols + j]! /= n;
     }
@@ -81,19 +84,30 @@ async function crafted(name: string, members: TarMember[][], edit: (m: DatasetMa
 function imagelessSample(url: string): TarMember[] {
   const uid = sampleUid(url);
   const s: SampleContent = {
-    url, info: { uid, sha256: '0'.repeat(64), width: 64, height: 64, caption_source: 'sidecar' }, image: { ext: 'png', bytes: new Uint8Array(0) },
-    caption: 'a red square', syn: ['red'], paramAug: [[[0, 0, 32, 32]], [[1, 1, 30, 30]], [[2, 2, 20, 20]]],
-    imageEmb: matrix(3, 40, 1), textEmb: matrix(1, 40, 2), synTextEmb: matrix(1, 40, 3),
+    url,
+    info: { uid, sha256: '0'.repeat(64), width: 64, height: 64, caption_source: 'sidecar' },
+    image: { ext: 'png', bytes: new Uint8Array(0) },
+    caption: 'a red square',
+    syn: ['red'],
+    paramAug: [[[0, 0, 32, 32]], [[1, 1, 30, 30]], [[2, 2, 20, 20]]],
+    imageEmb: matrix(3, 40, 1),
+    textEmb: matrix(1, 40, 2),
+    synTextEmb: matrix(1, 40, 3),
   };
   return sampleMembers(s).filter((m) => !m.name.endsWith('.png'));
 }
 
 test('12.1: source.root "/" and url.txt "dev/zero" read nothing outside the dataset (verify and distill)', async () => {
-  const dir = await crafted('dev-zero', [imagelessSample('dev/zero')], (m) => { m.source.root = '/'; });
+  const dir = await crafted('dev-zero', [imagelessSample('dev/zero')], (m) => {
+    m.source.root = '/';
+  });
   const key = sampleUid('dev/zero');
   const report = await verifyDataset({ dataset: dir, teachers, sample: 20 });
   const mine = report.problems.filter((p) => p.where.includes(key));
-  assert.deepEqual(mine.map((p) => p.problem), ['image member (png or jpg): missing']);
+  assert.deepEqual(
+    mine.map((p) => p.problem),
+    ['image member (png or jpg): missing'],
+  );
   assert.equal(report.replay?.samples, 7, 'the other samples still replay');
   const distilled = await distillAdapter({ dataset: dir, student: teachers[0]!, epochs: 1, out: path.join(work, 'a.json') });
   assert.match(distilled.skipped.map((s) => `${s.path}: ${s.error}`).join('\n'), new RegExp(`${key}: image member \\(png or jpg\\): missing`));
@@ -133,7 +147,8 @@ test('12.5: a model folder named by a dataset is never loaded unless the user pa
   assert.equal(chosen.status, 0, chosen.stdout + chosen.stderr);
   assert.match(chosen.stdout, /replayed 1 samples/);
   assert.deepEqual(splitDatasetTeachers(['mobileclip-s0', 'local:/x', '../up', 'C:\\models\\m', '/abs', 'mobileclip-blt']), {
-    registry: ['mobileclip-s0', 'mobileclip-blt'], local: ['local:/x', '../up', 'C:\\models\\m', '/abs'],
+    registry: ['mobileclip-s0', 'mobileclip-blt'],
+    local: ['local:/x', '../up', 'C:\\models\\m', '/abs'],
   });
 });
 
@@ -142,14 +157,47 @@ test('bad datasets: one clear error per sample and field (missing members, shape
   const config = { normalize: { mean: [0, 0, 0], std: [1, 1, 1] }, random_resized_crop: { size: 32, interpolation: 'bicubic' }, rand_augment: { p: 1 } };
   await fs.mkdir(dir, { recursive: true });
   await fs.writeFile(path.join(dir, 'config.json'), `${JSON.stringify(config)}\n\n`);
-  const png = await sharp({ create: { width: 40, height: 40, channels: 3, background: '#c83232' } }).png().toBuffer();
+  const png = await sharp({ create: { width: 40, height: 40, channels: 3, background: '#c83232' } })
+    .png()
+    .toBuffer();
   const sample = (key: string, o: { drop?: string[]; paug?: unknown[]; rows?: number; syn?: string[] } = {}): TarMember[] => {
     const syn = o.syn ?? ['red'];
     const members: Array<[string, Uint8Array]> = [
-      ['jpg', png], ['txt', Buffer.from('a red square')], ['json', Buffer.from('{}')],
+      ['jpg', png],
+      ['txt', Buffer.from('a red square')],
+      ['json', Buffer.from('{}')],
       ['syn.json', Buffer.from(JSON.stringify({ syn_text: syn }))],
-      ['paug.json', Buffer.from(JSON.stringify({ param_aug: o.paug ?? [[[0, 0, 20, 20], [[1, 0.09], [5, -9]]], [[4, 4, 30, 30], [[13, 0], [0, 0]]]] }))],
-      ['npz', encodeNpz([['image_emb', matrix(o.rows ?? 2, 40, 1)], ['text_emb', matrix(1, 40, 2)], ['syn_text_emb', matrix(syn.length, 40, 3)]])],
+      [
+        'paug.json',
+        Buffer.from(
+          JSON.stringify({
+            param_aug: o.paug ?? [
+              [
+                [0, 0, 20, 20],
+                [
+                  [1, 0.09],
+                  [5, -9],
+                ],
+              ],
+              [
+                [4, 4, 30, 30],
+                [
+                  [13, 0],
+                  [0, 0],
+                ],
+              ],
+            ],
+          }),
+        ),
+      ],
+      [
+        'npz',
+        encodeNpz([
+          ['image_emb', matrix(o.rows ?? 2, 40, 1)],
+          ['text_emb', matrix(1, 40, 2)],
+          ['syn_text_emb', matrix(syn.length, 40, 3)],
+        ]),
+      ],
     ];
     return members.filter(([ext]) => !o.drop?.includes(ext)).map(([ext, data]) => ({ name: `${key}.${ext}`, data }));
   };
@@ -158,12 +206,50 @@ test('bad datasets: one clear error per sample and field (missing members, shape
     sample('no-npz', { drop: ['npz'] }),
     sample('no-txt', { drop: ['txt'] }),
     sample('rows', { rows: 3 }),
-    sample('op', { paug: [[[0, 0, 20, 20], [[17, 0.09], [5, -9]]], [[4, 4, 30, 30], [[13, 0], [0, 0]]]] }),
+    sample('op', {
+      paug: [
+        [
+          [0, 0, 20, 20],
+          [
+            [17, 0.09],
+            [5, -9],
+          ],
+        ],
+        [
+          [4, 4, 30, 30],
+          [
+            [13, 0],
+            [0, 0],
+          ],
+        ],
+      ],
+    }),
     sample('empty-syn', { syn: [] }),
-    sample('outside', { paug: [[[30, 30, 20, 20], [[1, 0.09], [5, -9]]], [[4, 4, 30, 30], [[13, 0], [0, 0]]]] }),
+    sample('outside', {
+      paug: [
+        [
+          [30, 30, 20, 20],
+          [
+            [1, 0.09],
+            [5, -9],
+          ],
+        ],
+        [
+          [4, 4, 30, 30],
+          [
+            [13, 0],
+            [0, 0],
+          ],
+        ],
+      ],
+    }),
   ]);
   const report = await verifyDataset({ dataset: dir, teachers, sample: 10 });
-  const by = (key: string) => report.problems.filter((p) => p.where === `00000000.tar ${key}` || p.where === `replay ${key}`).map((p) => p.problem).join('\n');
+  const by = (key: string) =>
+    report.problems
+      .filter((p) => p.where === `00000000.tar ${key}` || p.where === `replay ${key}`)
+      .map((p) => p.problem)
+      .join('\n');
   // (the embeddings here are made up: replay deviates, which is reported, but nothing else is)
   assert.equal(report.problems.filter((p) => p.where === '00000000.tar ok').length, 0);
   assert.match(by('no-npz'), /^no embeddings \(npz or pth\.gz member\)$/);
@@ -179,13 +265,16 @@ test('bad datasets: one clear error per sample and field (missing members, shape
   // A config naming a transform Apple would silently skip is refused, with the name.
   await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify({ ...config, random_resize_crop: { size: 32 } }));
   const typo = await verifyDataset({ dataset: dir, teachers, sample: 0 });
-  assert.match(typo.problems.map((p) => `${p.where}: ${p.problem}`).join('\n'), /config\.json: unknown transform name "random_resize_crop": Apple's compose_from_config ignores it/);
+  assert.match(
+    typo.problems.map((p) => `${p.where}: ${p.problem}`).join('\n'),
+    /config\.json: unknown transform name "random_resize_crop": Apple's compose_from_config ignores it/,
+  );
   await fs.rm(path.join(dir, 'config.json'));
   const none = await verifyDataset({ dataset: dir, teachers, sample: 0 });
   assert.match(none.problems.map((p) => p.problem).join('\n'), /no reinforcement config: put RayGen's config\.json/);
 });
 
-test('symlinked images: followed inside the input folder, skipped with the reason when they lead out (the indexer\'s policy)', async () => {
+test("symlinked images: followed inside the input folder, skipped with the reason when they lead out (the indexer's policy)", async () => {
   const root = path.join(work, 'links-in');
   const outside = path.join(work, 'links-outside');
   await fs.mkdir(path.join(root, 'sub'), { recursive: true });

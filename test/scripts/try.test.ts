@@ -47,18 +47,17 @@ async function assertCompleteSample(workspace: string): Promise<void> {
   const clipart = await filesUnder(CLIPART_DIR);
   assert.ok(clipart.filter((f) => f.endsWith('.png')).length >= 70, 'the repository holds the sample clip art');
   assert.ok(clipart.includes('COPYRIGHT-openclipart'));
-  const expected = [
-    ...clipart.map((f) => `clipart/${f}`),
-    ...SAMPLE_COLOURS.map((c) => `colours/${c}.png`),
-    'README.md',
-    SAMPLE_MARKER,
-  ].sort();
+  const expected = [...clipart.map((f) => `clipart/${f}`), ...SAMPLE_COLOURS.map((c) => `colours/${c}.png`), 'README.md', SAMPLE_MARKER].sort();
   assert.deepEqual(await filesUnder(workspace), expected);
   for (const f of clipart) {
     assert.ok((await fs.readFile(path.join(workspace, 'clipart', f))).equals(await fs.readFile(path.join(CLIPART_DIR, f))), f);
   }
   const siblings = await fs.readdir(path.dirname(workspace));
-  assert.deepEqual(siblings.filter((n) => n.startsWith('.tmp-')), [], 'no temp folder of an interrupted build is left');
+  assert.deepEqual(
+    siblings.filter((n) => n.startsWith('.tmp-')),
+    [],
+    'no temp folder of an interrupted build is left',
+  );
 }
 
 test('an interrupted sample workspace is never marked complete, and the next npm run try rebuilds it', { timeout: 300_000 }, async () => {
@@ -66,14 +65,20 @@ test('an interrupted sample workspace is never marked complete, and the next npm
   const workspace = path.join(dir, 'workspace');
   // A real hard stop in the middle of the build: the process kills itself after 10 images.
   const script = path.join(base, 'interrupt.ts');
-  await fs.writeFile(script, [
-    `import { ensureSampleWorkspace } from ${JSON.stringify(path.join(PROJECT_ROOT, 'test', 'e2e', 'harness', 'sample-workspace'))};`,
-    `void ensureSampleWorkspace(${JSON.stringify(workspace)}, { onImage: (n) => { if (n === 10) process.kill(process.pid, 'SIGKILL'); } });`,
-  ].join('\n'));
+  await fs.writeFile(
+    script,
+    [
+      `import { ensureSampleWorkspace } from ${JSON.stringify(path.join(PROJECT_ROOT, 'test', 'e2e', 'harness', 'sample-workspace'))};`,
+      `void ensureSampleWorkspace(${JSON.stringify(workspace)}, { onImage: (n) => { if (n === 10) process.kill(process.pid, 'SIGKILL'); } });`,
+    ].join('\n'),
+  );
   const killed = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   assert.equal(killed.signal, 'SIGKILL', killed.stderr);
   assert.ok(!existsSync(path.join(workspace, SAMPLE_MARKER)), 'the partial workspace is not marked complete');
-  assert.ok((await fs.readdir(dir)).some((n) => n.startsWith('.tmp-workspace-')), 'the interrupted build left its temp folder');
+  assert.ok(
+    (await fs.readdir(dir)).some((n) => n.startsWith('.tmp-workspace-')),
+    'the interrupted build left its temp folder',
+  );
 
   const r = tryScript(['--prepare-only', '--dir', dir]);
   assert.equal(r.status, 0, r.stderr);

@@ -40,7 +40,10 @@ test('index prints the summary as JSON and keeps the index in the user cache by 
   assert.equal(summary.indexed, 4);
   assert.equal(summary.unchanged, 0);
   assert.equal(summary.removed, 0);
-  assert.deepEqual(summary.failed.map((f: { path: string }) => f.path), ['broken.png']);
+  assert.deepEqual(
+    summary.failed.map((f: { path: string }) => f.path),
+    ['broken.png'],
+  );
   assert.equal(typeof summary.failed[0].error, 'string');
   assert.equal(typeof summary.seconds, 'number');
   const expectedDir = indexDirFor(root, { storageRoot: path.join(cacheDir, 'index') });
@@ -80,19 +83,25 @@ test('search refreshes the index first unless --no-update', async () => {
   assert.ok(fresh.some((h: { path: string }) => h.path === 'late-red.png'));
 });
 
-test('tag: filters use the folder\'s tags file', async () => {
+test("tag: filters use the folder's tags file", async () => {
   const tags = await TagStore.load(root);
   tags.setUserTags('more/green-2.jpg', ['Leafy']);
   tags.setUserTags('blue.webp', ['leafy', 'cold']);
   await tags.save();
   const res = JSON.parse(cli('search', 'green tag:leafy -tag:cold', '--dir', root, '--json', '--threshold=-1').stdout);
-  assert.deepEqual(res.map((h: { path: string }) => h.path), ['more/green-2.jpg']);
+  assert.deepEqual(
+    res.map((h: { path: string }) => h.path),
+    ['more/green-2.jpg'],
+  );
 });
 
 test('similar finds look-alikes of an indexed or outside image and leaves the image out', async () => {
   const res = cli('similar', path.join('photos', 'more', 'green.png'), '--dir', root, '--json', '--top', '1');
   assert.equal(res.status, 0, res.stderr);
-  assert.deepEqual(JSON.parse(res.stdout).map((h: { path: string }) => h.path), ['more/green-2.jpg']);
+  assert.deepEqual(
+    JSON.parse(res.stdout).map((h: { path: string }) => h.path),
+    ['more/green-2.jpg'],
+  );
   const outside = await writeSolidImage(path.join(base, 'query.png'), FIXTURE_COLORS.blue!);
   const out = JSON.parse(cli('similar', outside, '--dir', root, '--json', '--top', '1', '--no-update').stdout);
   assert.equal(out[0].path, 'blue.webp');

@@ -54,7 +54,10 @@ test('indexing real images: every image embedded once, the broken one reported, 
   const summary = await indexer.update();
   const expected = (await fs.readdir(path.join(root, 'clipart'), { recursive: true })).filter((n) => n.endsWith('.png')).length + 5;
   assert.equal(summary.indexed, expected);
-  assert.deepEqual(summary.failed.map((f) => f.path), ['colours/broken.png']);
+  assert.deepEqual(
+    summary.failed.map((f) => f.path),
+    ['colours/broken.png'],
+  );
   const green = indexer.snapshot().entries.find((e) => e.path === 'colours/green.jpg')!;
   assert.deepEqual([green.width, green.height], [48, 40]);
   const thumbs = await fs.readdir(path.join(base, 'index', 'thumbs'));
@@ -72,7 +75,13 @@ test('"red" finds the red image first', async () => {
 test('"a photo of something green" finds the green images first', async () => {
   const search = new SearchEngine(indexer.snapshot(), root, engine);
   const res = await search.search('a photo of something green');
-  assert.deepEqual(res.results.slice(0, 2).map((r) => r.path).sort(), ['colours/green-light.webp', 'colours/green.jpg']);
+  assert.deepEqual(
+    res.results
+      .slice(0, 2)
+      .map((r) => r.path)
+      .sort(),
+    ['colours/green-light.webp', 'colours/green.jpg'],
+  );
 });
 
 test('negatives and filters on real embeddings', async () => {

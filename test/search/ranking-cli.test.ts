@@ -15,7 +15,11 @@ let base: string;
 let root: string;
 let model: string;
 
-interface Hit { path: string; score: number; nameBoost?: number }
+interface Hit {
+  path: string;
+  score: number;
+  nameBoost?: number;
+}
 
 function search(...args: string[]): Hit[] {
   const r = spawnSync(process.execPath, [CLI, 'search', ...args, '--dir', root, '--json', '--model', model, '--cache-dir', path.join(base, 'cache')], { encoding: 'utf8' });
@@ -39,7 +43,10 @@ before(async () => {
 
 test('"red" ranks the red pixels first by score; the file names do not count by default', () => {
   const hits = search('red');
-  assert.deepEqual(hits.slice(0, 3).map((h) => h.path), REDS);
+  assert.deepEqual(
+    hits.slice(0, 3).map((h) => h.path),
+    REDS,
+  );
   for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1]!.score >= hits[i]!.score);
   assert.ok(!hits.some((h) => h.path === 'art/red-herring.png'), 'a blue image is no match for "red", whatever its name');
   assert.deepEqual(search('red', '--ranking', 'semantic'), hits, '--ranking semantic is the default');
@@ -47,7 +54,11 @@ test('"red" ranks the red pixels first by score; the file names do not count by 
 
 test('--ranking hybrid lists red-herring.png, but below every red image; "logo" lifts logo.png', () => {
   const hits = search('red', '--ranking', 'hybrid');
-  assert.deepEqual(hits.slice(0, 3).map((h) => h.path), REDS, 'the red images keep the top, in order');
+  assert.deepEqual(
+    hits.slice(0, 3).map((h) => h.path),
+    REDS,
+    'the red images keep the top, in order',
+  );
   const herring = hits.find((h) => h.path === 'art/red-herring.png');
   assert.ok(herring && herring.nameBoost! > 0, JSON.stringify(hits));
   assert.ok(herring.score < hits[2]!.score);
@@ -56,7 +67,10 @@ test('--ranking hybrid lists red-herring.png, but below every red image; "logo" 
   const semantic = search('logo');
   const hybrid = search('logo', '--ranking', 'hybrid');
   assert.ok(rank(hybrid) >= 0 && rank(hybrid) < rank(semantic), `logo.png moves up: ${rank(semantic)} -> ${rank(hybrid)}`);
-  assert.ok(hybrid.every((h) => (h.path === 'brand/logo.png') === (h.nameBoost !== undefined)), 'only the named file is lifted');
+  assert.ok(
+    hybrid.every((h) => (h.path === 'brand/logo.png') === (h.nameBoost !== undefined)),
+    'only the named file is lifted',
+  );
 });
 
 test('--ranking takes semantic or hybrid only', () => {

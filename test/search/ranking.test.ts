@@ -4,9 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { updateIndex } from '../../src/engine/index/indexer';
-import {
-  NAME_MATCH_WEIGHT, isRankingMode, nameBoost, nameMatch, nameQuery, pathWords, scoreSpread, words,
-} from '../../src/engine/search/ranking';
+import { NAME_MATCH_WEIGHT, isRankingMode, nameBoost, nameMatch, nameQuery, pathWords, scoreSpread, words } from '../../src/engine/search/ranking';
 import { SearchEngine } from '../../src/engine/search/search';
 import { FakeEmbedder, tempDir, writeFiles } from '../index/helpers';
 
@@ -50,7 +48,7 @@ test('scoreSpread is best minus median (odd and even counts, any order, rows sub
   assert.ok(Math.abs(scoreSpread([0.1, 0.9, 0.2, 0.4]) - 0.6) < 1e-6);
   assert.ok(Math.abs(scoreSpread(new Float32Array([5, 0.9, 0.1, 0.3]), [1, 2, 3]) - 0.6) < 1e-6, 'row 0 is not an entry');
   let seed = 7;
-  const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   for (const n of [2, 3, 10, 101, 1000]) {
     const values = Float32Array.from({ length: n }, () => Math.round(rand() * 20) / 20); // many ties
     const sorted = [...values].sort((a, b) => a - b);
@@ -89,8 +87,15 @@ test('"red": red pixels with neutral names outrank a blue red-herring.png, in bo
   });
   const reds = ['photos/IMG_0001.png', 'photos/IMG_0002.png', 'scans/scan-7.png'];
   const semantic = await engine.search('red', { threshold: -1, topK: 100 });
-  assert.deepEqual(semantic.results.slice(0, 3).map((r) => r.path), reds, 'descending cosine');
-  assert.ok(semantic.results.every((r) => r.nameBoost === undefined), 'semantic ranking ignores names');
+  assert.deepEqual(
+    semantic.results.slice(0, 3).map((r) => r.path),
+    reds,
+    'descending cosine',
+  );
+  assert.ok(
+    semantic.results.every((r) => r.nameBoost === undefined),
+    'semantic ranking ignores names',
+  );
 
   const hybrid = await engine.search('red', { threshold: -1, topK: 100, ranking: 'hybrid' });
   const paths = hybrid.results.map((r) => r.path);
@@ -115,14 +120,21 @@ test('"logo" with hybrid ranking lifts logo.svg to the top, and finds it even be
   assert.notEqual(semantic[0], 'brand/logo.svg', 'by meaning alone, logo.svg is not first');
   const hybrid = (await engine.search('logo', { threshold: 0.3, ranking: 'hybrid' })).results.map((r) => r.path);
   assert.equal(hybrid[0], 'brand/logo.svg');
-  assert.deepEqual(hybrid.slice(1), semantic.filter((p) => p !== 'brand/logo.svg'), 'the rest keep their order');
+  assert.deepEqual(
+    hybrid.slice(1),
+    semantic.filter((p) => p !== 'brand/logo.svg'),
+    'the rest keep their order',
+  );
 
   // The cut-off compares relevance plus the lift: a file named for the query is found even when
   // the model sees little of it; in semantic mode it is not.
   const weak = await indexed('ranking-logo-weak', { ...FILLERS, 'marketing/poster.png': 'logo poster', 'brand/logo.svg': 'mark' });
   assert.ok(!(await weak.search('logo', { threshold: 0.3 })).results.some((r) => r.path === 'brand/logo.svg'));
   const found = await weak.search('logo', { threshold: 0.3, ranking: 'hybrid' });
-  assert.ok(found.results.some((r) => r.path === 'brand/logo.svg'), JSON.stringify(found.results));
+  assert.ok(
+    found.results.some((r) => r.path === 'brand/logo.svg'),
+    JSON.stringify(found.results),
+  );
 });
 
 test('the engine orders hybrid results exactly as the documented rule computes them', async () => {
@@ -138,7 +150,10 @@ test('the engine orders hybrid results exactly as the documented rule computes t
     .map(([p, c]) => ({ p, s: c + NAME_MATCH_WEIGHT * spread * nameMatch(pathWords(p), q) }))
     .sort((a, b) => b.s - a.s)
     .map((x) => x.p);
-  assert.deepEqual(hybrid.results.map((r) => r.path), expected);
+  assert.deepEqual(
+    hybrid.results.map((r) => r.path),
+    expected,
+  );
   for (const r of hybrid.results) {
     assert.ok(Math.abs(r.score - cos.get(r.path)! - (r.nameBoost ?? 0)) < 1e-6, `${r.path}: score = cosine + nameBoost`);
     assert.ok(Math.abs(r.nameBoost ?? 0) <= NAME_MATCH_WEIGHT * spread + 1e-9, 'bounded by half the spread');

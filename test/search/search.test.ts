@@ -76,9 +76,15 @@ test('an image outside the index is embedded for the query', async () => {
 
 test('filters: folder, glob, type and tags (AND across kinds, OR within)', async () => {
   const { engine } = await indexed('search-filters', {
-    'icons/cat.png': 'cat', 'icons/cat.svg': 'cat', 'photos/cat.jpg': 'cat', 'photos/cat2.jpeg': 'cat', 'vendor/cat.png': 'cat', 'logo-cat.png': 'cat',
+    'icons/cat.png': 'cat',
+    'icons/cat.svg': 'cat',
+    'photos/cat.jpg': 'cat',
+    'photos/cat2.jpeg': 'cat',
+    'vendor/cat.png': 'cat',
+    'logo-cat.png': 'cat',
   });
-  const q = async (query: string) => paths(await engine.search(query, { threshold: 0, tagsOf: (p) => (p.startsWith('icons/') ? ['Icon'] : p.includes('2') ? ['draft'] : []) })).sort();
+  const q = async (query: string) =>
+    paths(await engine.search(query, { threshold: 0, tagsOf: (p) => (p.startsWith('icons/') ? ['Icon'] : p.includes('2') ? ['draft'] : []) })).sort();
   assert.deepEqual(await q('cat in:icons'), ['icons/cat.png', 'icons/cat.svg']);
   assert.deepEqual(await q('cat in:icons/ in:vendor'), ['icons/cat.png', 'icons/cat.svg', 'vendor/cat.png']);
   assert.deepEqual(await q('cat type:jpg'), ['photos/cat.jpg', 'photos/cat2.jpeg'], 'jpg and jpeg are one type');
@@ -122,7 +128,10 @@ test('top-k limits the results', async () => {
 test('queries that cannot run say why', async () => {
   const { engine, snapshot, root } = await indexed('search-errors', { 'cat.png': 'cat' });
   // Messages talk about what was typed, and only that.
-  await assert.rejects(engine.search('-dog'), (err: Error) => err instanceof QueryError && /^-dog only pushes matching images down: add what to look for, e\.g\. “cat -dog”$/.test(err.message));
+  await assert.rejects(
+    engine.search('-dog'),
+    (err: Error) => err instanceof QueryError && /^-dog only pushes matching images down: add what to look for, e\.g\. “cat -dog”$/.test(err.message),
+  );
   await assert.rejects(engine.search('-"big dog"'), /: -"big dog" only pushes/);
   await assert.rejects(engine.search('tag:'), (err: Error) => /type what to look for/.test(err.message) && !/negative/.test(err.message));
   await assert.rejects(engine.search('cat -cat'), /cancel/);
@@ -134,7 +143,11 @@ test('queries that cannot run say why', async () => {
 
 test('a query of filters only lists every image that passes them, by path, without the model', async () => {
   const { engine, snapshot, root } = await indexed('search-filter-only', {
-    'assets/a.png': 'cat', 'assets/b.jpg': 'dog', 'assets/icons/c.png': 'car', 'other/d.png': 'sun', 'e.svg': 'moon',
+    'assets/a.png': 'cat',
+    'assets/b.jpg': 'dog',
+    'assets/icons/c.png': 'car',
+    'other/d.png': 'sun',
+    'e.svg': 'moon',
   });
   const noModel = new SearchEngine(snapshot, root); // filters need no embedder
   const png = await noModel.search('type:png');
@@ -162,7 +175,13 @@ test('scores on a large synthetic index agree with a direct computation', () => 
     vectors.set(wordVector(`v${i}`, DIM), i * DIM);
     entries.push({ path: `p${String(i).padStart(4, '0')}.png`, size: 1, mtimeMs: 1, sha256: '0'.repeat(64), row: i, width: 1, height: 1 });
   }
-  const snapshot: IndexSnapshot = { model: { id: 'fake', fingerprint: 'fake-fingerprint-1', dim: DIM }, preprocessing: {}, dim: DIM, vectors: VectorTable.fromFloat32(vectors, DIM), entries };
+  const snapshot: IndexSnapshot = {
+    model: { id: 'fake', fingerprint: 'fake-fingerprint-1', dim: DIM },
+    preprocessing: {},
+    dim: DIM,
+    vectors: VectorTable.fromFloat32(vectors, DIM),
+    entries,
+  };
   const engine = new SearchEngine(snapshot, '/nowhere', new FakeEmbedder({ dim: DIM }));
   return engine.search('v17', { topK: 3, threshold: -1 }).then((res) => {
     const q = normalize(textVector('v17', DIM));
@@ -170,7 +189,10 @@ test('scores on a large synthetic index agree with a direct computation', () => 
       .map((e) => ({ path: e.path, score: vectors.subarray(e.row * DIM, (e.row + 1) * DIM).reduce((s, x, j) => s + x * q[j]!, 0) }))
       .sort((a, b) => b.score - a.score)
       .slice(0, 3);
-    assert.deepEqual(paths(res), direct.map((d) => d.path));
+    assert.deepEqual(
+      paths(res),
+      direct.map((d) => d.path),
+    );
     res.results.forEach((r, i) => assert.ok(Math.abs(r.score - direct[i]!.score) < 1e-5));
   });
 });

@@ -28,7 +28,13 @@ function naive(vectors: Float32Array, dim: number, q: Float32Array): Float64Arra
 test('allocVectors gives zeroed storage that the kernel scores like a plain dot product', () => {
   const rand = rng(5);
   // 40,000 rows of 8 crosses the kernel's block of scores several times.
-  for (const [rows, dim] of [[1, 8], [3, 16], [37, 512], [40_000, 8], [9, 768]] as const) {
+  for (const [rows, dim] of [
+    [1, 8],
+    [3, 16],
+    [37, 512],
+    [40_000, 8],
+    [9, 768],
+  ] as const) {
     const vectors = allocVectors(rows * dim);
     assert.equal(vectors.length, rows * dim);
     assert.ok(vectors.every((v) => v === 0));

@@ -29,7 +29,13 @@ test('dotRows matches a plain dot product for odd dimensions', () => {
 test('top-k equals the head of a full sort on random vectors, ties included', () => {
   const rand = rng(11);
   const dim = 20;
-  for (const [n, k] of [[1000, 10], [1000, 1], [50, 50], [30, 100], [500, 499]] as const) {
+  for (const [n, k] of [
+    [1000, 10],
+    [1000, 1],
+    [50, 50],
+    [30, 100],
+    [500, 499],
+  ] as const) {
     const vectors = Float32Array.from({ length: n * dim }, () => rand() - 0.5);
     const q = Float32Array.from({ length: dim }, () => rand() - 0.5);
     const scores = dotRows(vectors, dim, q, new Float32Array(n));

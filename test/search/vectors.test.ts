@@ -25,7 +25,13 @@ function randomUnitRows(rows: number, dim: number, seed: number): Float32Array {
 test('the kernels score every precision like a dot product over the stored values', () => {
   // 40,000 rows cross the kernel's block of scores several times; 768 is ViT-B's width.
   for (const dtype of DTYPES) {
-    for (const [rows, dim] of [[1, 16], [5, 32], [37, 512], [40_000, 16], [9, 768]] as const) {
+    for (const [rows, dim] of [
+      [1, 16],
+      [5, 32],
+      [37, 512],
+      [40_000, 16],
+      [9, 768],
+    ] as const) {
       const table = VectorTable.fromFloat32(randomUnitRows(rows, dim, rows + dim), dim, dtype);
       assert.ok(isSimdDottable(table.bytes, dtype === 'float32' ? 'f32' : dtype === 'float16' ? 'f16' : 'i8', dim), `${dtype} ${dim}: SIMD path`);
       assert.equal(table.byteLength, rows * bytesPerRow(dtype, dim));
@@ -58,7 +64,10 @@ test('dimensions the kernel cannot take are scored by the JS loops', () => {
 test('stored values stay within each precision’s rounding of the originals', () => {
   const dim = 512;
   const values = randomUnitRows(50, dim, 11);
-  for (const [dtype, relative] of [['float32', 0], ['float16', 2 ** -11]] as const) {
+  for (const [dtype, relative] of [
+    ['float32', 0],
+    ['float16', 2 ** -11],
+  ] as const) {
     const table = VectorTable.fromFloat32(values, dim, dtype);
     const back = table.toFloat32();
     back.forEach((x, i) => assert.ok(Math.abs(x - values[i]!) <= Math.abs(values[i]!) * relative + 2 ** -25, `${dtype} [${i}]`));

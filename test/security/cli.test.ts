@@ -33,8 +33,12 @@ function cli(args: string[], timeoutMs = 120_000): Promise<{ code: number | null
       child.kill('SIGKILL');
       reject(new Error(`mobileclip-assets ${args[0]} did not finish within ${timeoutMs} ms (hung)`));
     }, timeoutMs);
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });

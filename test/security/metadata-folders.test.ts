@@ -40,9 +40,9 @@ async function hostileRepo(name: string) {
   const victim = path.join(base, 'victim'); // stands for ~/.ssh or any folder of the user
   await writeFiles(repo, { 'red.png': 'red', 'blue.png': 'blue' });
   await writeFiles(victim, {
-    'id_rsa': 'PRIVATE KEY',
-    'vectors-0123456789abcdef.bin': 'the user\'s own file that happens to match our pattern',
-    [`.index.json.${deadPid()}.0badc0de.tmp`]: 'also the user\'s',
+    id_rsa: 'PRIVATE KEY',
+    'vectors-0123456789abcdef.bin': "the user's own file that happens to match our pattern",
+    [`.index.json.${deadPid()}.0badc0de.tmp`]: "also the user's",
     [`${THUMBNAILS_DIR}/${'a'.repeat(64)}-192.webp`]: 'a user file named like a thumbnail',
   });
   return { repo, victim };
@@ -144,7 +144,10 @@ test('index cleanup removes only files this code wrote: foreign look-alikes stay
   // Rebuild deletes the index, keeps captions.json and the foreign files.
   await deleteIndexFiles(root, indexDir);
   const left = (await fs.readdir(indexDir)).sort();
-  assert.deepEqual(left.filter((n) => n !== '.gitignore'), Object.keys(foreign).sort());
+  assert.deepEqual(
+    left.filter((n) => n !== '.gitignore'),
+    Object.keys(foreign).sort(),
+  );
 });
 
 test('thumbnail temp files left by a kill are pruned; live writers and foreign files are not', async () => {

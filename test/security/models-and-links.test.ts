@@ -63,5 +63,11 @@ test('symlinked images: followed inside the folder, skipped with the reason when
   const indexer = await WorkspaceIndexer.open({ root, indexDir, embedder });
   await indexer.applyChanges([path.join(root, 'logo.png')], []);
   assert.ok(!embedder.embedded.some((p) => p.endsWith('logo.png')));
-  assert.deepEqual(indexer.snapshot().entries.map((e) => e.path).sort(), ['alias.png', 'own.png', 'sub/deep.png']);
+  assert.deepEqual(
+    indexer
+      .snapshot()
+      .entries.map((e) => e.path)
+      .sort(),
+    ['alias.png', 'own.png', 'sub/deep.png'],
+  );
 });

@@ -11,10 +11,14 @@ void (async () => {
   const first = store.get('img-0.png')?.sha256;
   let g = first ? parseInt(first, 16) + 1 : 1;
   const names = ['icon', 'logo', 'photo'];
-  for (;; g++) {
+  for (; ; g++) {
     for (let i = 0; i < count; i++) {
       store.recordAutoTags(`img-${i}.png`, {
-        sha256: shaOf(g), signature: `gen-${g}`, names, scores: [((g + i) % 100) / 100, 0.5, 0.25], suggested: new Set(['icon']),
+        sha256: shaOf(g),
+        signature: `gen-${g}`,
+        names,
+        scores: [((g + i) % 100) / 100, 0.5, 0.25],
+        suggested: new Set(['icon']),
       });
     }
     process.stdout.write(`writing ${g}\n`);

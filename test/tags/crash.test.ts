@@ -21,7 +21,10 @@ async function killDuringWrite(folder: string, nth: number, delayMs: number): Pr
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'crash-writer.ts'), folder, String(ENTRIES)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    let lastSaved = 0, writing = 0, buf = '', killing = false;
+    let lastSaved = 0,
+      writing = 0,
+      buf = '',
+      killing = false;
     const temps = new Set<string>(); // one temp file per save; watch reports each several times
     const watcher = watch(dir, (_event, name) => {
       if (killing || !name?.endsWith('.tmp')) return;
@@ -54,7 +57,12 @@ test('SIGKILL during a tags-file write leaves a complete, parseable file', { tim
   const file = path.join(folder, TAGS_DATA_FILE);
   let previous = 0;
   // Kill at different points of the write: right away, a little later, later still.
-  for (const [nth, delay] of [[2, 0], [2, 2], [3, 5], [2, 10]] as const) {
+  for (const [nth, delay] of [
+    [2, 0],
+    [2, 2],
+    [3, 5],
+    [2, 10],
+  ] as const) {
     const { lastSaved, writing } = await killDuringWrite(folder, nth, delay);
     assert.ok(writing > previous, 'the writer made progress');
     const text = await fs.readFile(file, 'utf8');
@@ -70,7 +78,7 @@ test('SIGKILL during a tags-file write leaves a complete, parseable file', { tim
     assert.deepEqual(store.warnings, []);
     assert.equal(store.size, ENTRIES);
     const leftovers = (await fs.readdir(path.dirname(file))).filter((n) => n.endsWith('.tmp'));
-    assert.deepEqual(leftovers, [], 'the dead writer\'s temp file is removed on load');
+    assert.deepEqual(leftovers, [], "the dead writer's temp file is removed on load");
     previous = gen;
   }
 });

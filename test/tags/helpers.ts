@@ -20,9 +20,18 @@ export class ConceptEmbedder implements TextEmbedder {
   readonly info: ModelInfo;
   calls = 0;
   textsEmbedded = 0;
-  constructor(readonly concepts: readonly string[], fingerprint = 'fake-model-1') {
+  constructor(
+    readonly concepts: readonly string[],
+    fingerprint = 'fake-model-1',
+  ) {
     this.info = {
-      id: 'fake', fingerprint, dim: concepts.length + 1, imageSize: 32, contextLength: 77, executionProvider: 'cpu', dynamicBatch: true,
+      id: 'fake',
+      fingerprint,
+      dim: concepts.length + 1,
+      imageSize: 32,
+      contextLength: 77,
+      executionProvider: 'cpu',
+      dynamicBatch: true,
     };
   }
 

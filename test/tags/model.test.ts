@@ -9,9 +9,7 @@ import { Engine } from '../../src/engine/engine';
 import { updateIndex } from '../../src/engine/index/indexer';
 import { resolveModel } from '../../src/engine/models/resolve';
 import { isItemError } from '../../src/engine/types';
-import {
-  AutoTagger, TagEmbeddingCache, TagStore, imagesFromSnapshot, vocabularyFromNames, type TagImageInput,
-} from '../../src/engine/tags';
+import { AutoTagger, TagEmbeddingCache, TagStore, imagesFromSnapshot, vocabularyFromNames, type TagImageInput } from '../../src/engine/tags';
 import { FIXTURE_COLORS, colorModelDir } from '../fixtures/models';
 import { writeSolidImage } from '../fixtures/images';
 import { tempFolder } from './helpers';
@@ -54,10 +52,15 @@ async function indexedFolder(name: string, files: Record<string, readonly [numbe
 
 test('colour words tag coloured images and clip art; images matching no tag stay untagged', async () => {
   const { root, images } = await indexedFolder('colours', {
-    'red.png': FIXTURE_COLORS.red, 'green.png': FIXTURE_COLORS.green, 'blue.png': FIXTURE_COLORS.blue,
-    'gray.png': FIXTURE_COLORS.gray, 'yellow.png': FIXTURE_COLORS.yellow,
-    'art/flag1.png': path.join(CLIPART, RED_FLAGS[0]!), 'art/flag2.png': path.join(CLIPART, RED_FLAGS[1]!),
-    'art/plain1.png': path.join(CLIPART, PLAIN[0]!), 'art/plain2.png': path.join(CLIPART, PLAIN[1]!),
+    'red.png': FIXTURE_COLORS.red,
+    'green.png': FIXTURE_COLORS.green,
+    'blue.png': FIXTURE_COLORS.blue,
+    'gray.png': FIXTURE_COLORS.gray,
+    'yellow.png': FIXTURE_COLORS.yellow,
+    'art/flag1.png': path.join(CLIPART, RED_FLAGS[0]!),
+    'art/flag2.png': path.join(CLIPART, RED_FLAGS[1]!),
+    'art/plain1.png': path.join(CLIPART, PLAIN[0]!),
+    'art/plain2.png': path.join(CLIPART, PLAIN[1]!),
   });
   const store = await TagStore.load(root);
   const tagger = await AutoTagger.create({ embedder: engine, vocab: vocabularyFromNames(['red', 'green', 'blue']), store, cache });
@@ -66,8 +69,15 @@ test('colour words tag coloured images and clip art; images matching no tag stay
   assert.deepEqual(r.issues, []);
   const tags = Object.fromEntries(store.paths().map((p) => [p, store.tagsOf(p)]));
   assert.deepEqual(tags, {
-    'art/flag1.png': ['red'], 'art/flag2.png': ['red'], 'art/plain1.png': [], 'art/plain2.png': [],
-    'blue.png': ['blue'], 'gray.png': [], 'green.png': ['green'], 'red.png': ['red'], 'yellow.png': [],
+    'art/flag1.png': ['red'],
+    'art/flag2.png': ['red'],
+    'art/plain1.png': [],
+    'art/plain2.png': [],
+    'blue.png': ['blue'],
+    'gray.png': [],
+    'green.png': ['green'],
+    'red.png': ['red'],
+    'yellow.png': [],
   });
   await store.save();
   assert.deepEqual((await TagStore.load(root)).tagsOf('red.png'), ['red']);
@@ -79,12 +89,17 @@ test('colour words tag coloured images and clip art; images matching no tag stay
   assert.deepEqual(store2.tagsOf('gray.png'), []);
   assert.deepEqual(store2.tagsOf('blue.png'), []);
   const gray = rg.suggestTags('gray.png');
-  assert.ok(gray.every((s) => !s.wouldSuggest && s.score! < 0.5), JSON.stringify(gray));
+  assert.ok(
+    gray.every((s) => !s.wouldSuggest && s.score! < 0.5),
+    JSON.stringify(gray),
+  );
 });
 
 test('user tags survive re-tagging; a rejected tag is never suggested again; renames keep tags', async () => {
   const { root, images, reindex } = await indexedFolder('decisions', {
-    'a.png': FIXTURE_COLORS.red, 'b.png': FIXTURE_COLORS.blue, 'c.png': FIXTURE_COLORS.green,
+    'a.png': FIXTURE_COLORS.red,
+    'b.png': FIXTURE_COLORS.blue,
+    'c.png': FIXTURE_COLORS.green,
   });
   const store = await TagStore.load(root);
   const tagger = await AutoTagger.create({ embedder: engine, vocab: vocabularyFromNames(['red', 'green', 'blue']), store, cache });
@@ -127,7 +142,9 @@ test('few-shot: confirmations flip a borderline reddish image on, rejections fli
     for (let p = 0; p < pixels; p++) raw.set(p < k ? FIXTURE_COLORS.red : FIXTURE_COLORS.gray, p * 3);
     const file = path.join(root, `mix-${n++}.png`);
     await fs.mkdir(root, { recursive: true });
-    await sharp(raw, { raw: { width: side, height: side, channels: 3 } }).png().toFile(file);
+    await sharp(raw, { raw: { width: side, height: side, channels: 3 } })
+      .png()
+      .toFile(file);
     const [res] = await engine.embedImages([file]);
     assert.ok(res && !isItemError(res), JSON.stringify(res));
     return { path: path.relative(root, file), sha256: res.sha256, embedding: res.embedding };
@@ -137,12 +154,14 @@ test('few-shot: confirmations flip a borderline reddish image on, rejections fli
     return tagger.suggestTags(img.path)[0]!;
   };
   // Bisect the number of red pixels for the zero-shot decision boundary of "red".
-  let lo = 0, hi = pixels;
+  let lo = 0,
+    hi = pixels;
   assert.equal(zeroShot(await embed(lo)).wouldSuggest, false);
   assert.equal(zeroShot(await embed(hi)).wouldSuggest, true);
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
-    if (zeroShot(await embed(mid)).wouldSuggest) hi = mid; else lo = mid;
+    if (zeroShot(await embed(mid)).wouldSuggest) hi = mid;
+    else lo = mid;
   }
   const step = Math.round(pixels * 0.01);
   const query = await embed(lo);
@@ -153,8 +172,16 @@ test('few-shot: confirmations flip a borderline reddish image on, rejections fli
   await tagger.tagImages({ images, mode: 'all' });
   assert.deepEqual(store.tagsOf(query.path), [], 'zero-shot: just below the boundary');
   assert.deepEqual(store.tagsOf(query2.path), ['red'], 'zero-shot: just above the boundary');
-  assert.deepEqual(positives.map((p) => store.tagsOf(p.path)), [[], []], 'the model misses these too');
-  assert.deepEqual(negatives.map((p) => store.tagsOf(p.path)), [['red'], ['red']], 'and tags these');
+  assert.deepEqual(
+    positives.map((p) => store.tagsOf(p.path)),
+    [[], []],
+    'the model misses these too',
+  );
+  assert.deepEqual(
+    negatives.map((p) => store.tagsOf(p.path)),
+    [['red'], ['red']],
+    'and tags these',
+  );
 
   // The user confirms "red" on two slightly less red images: the borderline one follows them.
   for (const p of positives) store.confirm(p.path, 'red');

@@ -19,7 +19,10 @@ test('compareTags: confirmed, suggested, not on the image, removed; then score (
     { tag: 'kept', state: 'confirmed', score: 0.6 },
     { tag: 'also', state: 'suggested', score: 0.5 },
   ];
-  assert.deepEqual([...tags].sort(compareTags).map((t) => t.tag), ['kept', 'mine', 'top', 'also', 'mid', 'unscored', 'b-other', 'a-other', 'z-removed']);
+  assert.deepEqual(
+    [...tags].sort(compareTags).map((t) => t.tag),
+    ['kept', 'mine', 'top', 'also', 'mid', 'unscored', 'b-other', 'a-other', 'z-removed'],
+  );
 });
 
 test('needsTagging: never tagged, changed content, or another vocabulary/model', () => {
@@ -30,10 +33,16 @@ test('needsTagging: never tagged, changed content, or another vocabulary/model',
   assert.equal(needsTagging(entry, SHA(1), 'sig'), false);
 });
 
-test('the store, its exports and model-less suggestions list an image\'s tags in that one order', async () => {
+test("the store, its exports and model-less suggestions list an image's tags in that one order", async () => {
   const root = await tempFolder('order');
   const store = await TagStore.load(root);
-  store.recordAutoTags('a.png', { sha256: SHA(1), signature: 'sig', names: ['icon', 'logo', 'photo', 'flat'], scores: [0.7, 0.8, 0.95, 0.9], suggested: new Set(['icon', 'logo', 'photo', 'flat']) });
+  store.recordAutoTags('a.png', {
+    sha256: SHA(1),
+    signature: 'sig',
+    names: ['icon', 'logo', 'photo', 'flat'],
+    scores: [0.7, 0.8, 0.95, 0.9],
+    suggested: new Set(['icon', 'logo', 'photo', 'flat']),
+  });
   store.confirm('a.png', 'icon');
   store.confirm('a.png', 'hero');
   store.reject('a.png', 'photo');
@@ -42,9 +51,20 @@ test('the store, its exports and model-less suggestions list an image\'s tags in
   const out = path.join(root, 'tags.json');
   await exportTagsTo(store, out, 'json', { includeRejected: true });
   const exported = JSON.parse(await fs.readFile(out, 'utf8')) as { tags: { tag: string }[] }[];
-  assert.deepEqual(exported[0]!.tags.map((t) => t.tag), [...expected, 'photo']);
+  assert.deepEqual(
+    exported[0]!.tags.map((t) => t.tag),
+    [...expected, 'photo'],
+  );
   const suggestions = suggestionsFromStore(['photo', 'logo', 'cat'], store.peek('a.png'));
-  assert.deepEqual(suggestions.map((s) => [s.tag, s.state, s.inVocabulary]), [
-    ['icon', 'confirmed', false], ['hero', 'confirmed', false], ['flat', 'suggested', false], ['logo', 'suggested', true], ['cat', 'none', true], ['photo', 'rejected', true],
-  ]);
+  assert.deepEqual(
+    suggestions.map((s) => [s.tag, s.state, s.inVocabulary]),
+    [
+      ['icon', 'confirmed', false],
+      ['hero', 'confirmed', false],
+      ['flat', 'suggested', false],
+      ['logo', 'suggested', true],
+      ['cat', 'none', true],
+      ['photo', 'rejected', true],
+    ],
+  );
 });

@@ -6,21 +6,23 @@ import { unit } from './helpers';
 
 function rand(seed: number): () => number {
   let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  return () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
 }
 
 test('dotMatrix matches a naive product for dims that are and are not multiples of four', () => {
   const r = rand(7);
   for (const dim of [1, 3, 4, 7, 24, 33]) {
-    const n = 5, m = 3;
+    const n = 5,
+      m = 3;
     const a = Float32Array.from({ length: n * dim }, r);
     const b = Float32Array.from({ length: m * dim }, r);
     const out = dotMatrix(a, n, b, m, dim);
-    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) {
-      let s = 0;
-      for (let k = 0; k < dim; k++) s += a[i * dim + k]! * b[j * dim + k]!;
-      assert.ok(Math.abs(out[i * m + j]! - s) < 1e-5, `dim ${dim} [${i},${j}]`);
-    }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < m; j++) {
+        let s = 0;
+        for (let k = 0; k < dim; k++) s += a[i * dim + k]! * b[j * dim + k]!;
+        assert.ok(Math.abs(out[i * m + j]! - s) < 1e-5, `dim ${dim} [${i},${j}]`);
+      }
   }
 });
 
@@ -38,9 +40,11 @@ const background = unit(Float32Array.of(0, 0, 1));
 
 function scorer(over: Partial<TagScorer> = {}): TagScorer {
   return {
-    dim: 3, tagCount: 2,
+    dim: 3,
+    tagCount: 2,
     tags: Float32Array.from([...cat, ...dog]),
-    backgrounds: Float32Array.from(background), backgroundCount: 1,
+    backgrounds: Float32Array.from(background),
+    backgroundCount: 1,
     backgroundOf: Int32Array.of(0, 0),
     thresholds: Float32Array.of(0.7, 0.7),
     minSimilarity: 0.15,
@@ -51,8 +55,12 @@ function scorer(over: Partial<TagScorer> = {}): TagScorer {
 test('score is the two-way softmax of tag vs background at CLIP logit scale', () => {
   const img = unit(Float32Array.of(0.6, 0.1, 0.3));
   const batch = scoreImages(scorer(), img, 1);
-  let c = 0, b = 0;
-  for (let k = 0; k < 3; k++) { c += img[k]! * cat[k]!; b += img[k]! * background[k]!; }
+  let c = 0,
+    b = 0;
+  for (let k = 0; k < 3; k++) {
+    c += img[k]! * cat[k]!;
+    b += img[k]! * background[k]!;
+  }
   const expected = Math.exp(LOGIT_SCALE * c) / (Math.exp(LOGIT_SCALE * c) + Math.exp(LOGIT_SCALE * b));
   assert.ok(Math.abs(batch.score[0]! - expected) < 1e-5);
   assert.ok(Math.abs(sigmoid(-800) - 0) < 1e-12 && sigmoid(800) === 1, 'no overflow at the extremes');
@@ -89,7 +97,10 @@ test('per-tag thresholds, topK and the skip predicate', () => {
   const batch = scoreImages(s, both, 1);
   assert.deepEqual(pickTags(s, batch, 0, 0), [0, 1], 'best first');
   assert.deepEqual(pickTags(s, batch, 0, 1), [0]);
-  assert.deepEqual(pickTags(s, batch, 0, 0, (t) => t === 0), [1]);
+  assert.deepEqual(
+    pickTags(s, batch, 0, 0, (t) => t === 0),
+    [1],
+  );
   assert.deepEqual(pickTags({ ...s, thresholds: Float32Array.of(0.7, 1.01) }, batch, 0, 0), [0]);
 });
 
@@ -105,9 +116,13 @@ test('few-shot: confirmed neighbours lift a tag, rejected neighbours sink it, an
   const withCache = (pos: number[], neg: number[]): TagScorer => ({
     ...base,
     fewShot: {
-      examples, count: 3, owners: Int32Array.of(101, 102, 100),
-      positives: [Int32Array.from(pos), Int32Array.of()], negatives: [Int32Array.from(neg), Int32Array.of()],
-      alpha: 4, beta: 5.5,
+      examples,
+      count: 3,
+      owners: Int32Array.of(101, 102, 100),
+      positives: [Int32Array.from(pos), Int32Array.of()],
+      negatives: [Int32Array.from(neg), Int32Array.of()],
+      alpha: 4,
+      beta: 5.5,
     },
   });
   const up = scoreImages(withCache([0, 1], []), query, 1, Int32Array.of(100));
@@ -120,7 +135,10 @@ test('few-shot: confirmed neighbours lift a tag, rejected neighbours sink it, an
   assert.equal(self.score[0], zero.score[0]);
   // A far-away confirmed example barely matters: bounded, nearest-example evidence.
   const far = unit(Float32Array.of(0, 1, 0));
-  const farScorer: TagScorer = { ...withCache([], []), fewShot: { ...withCache([], []).fewShot!, examples: Float32Array.from([...far, ...far, ...far]), positives: [Int32Array.of(0, 1, 2), Int32Array.of()] } };
+  const farScorer: TagScorer = {
+    ...withCache([], []),
+    fewShot: { ...withCache([], []).fewShot!, examples: Float32Array.from([...far, ...far, ...far]), positives: [Int32Array.of(0, 1, 2), Int32Array.of()] },
+  };
   const farBatch = scoreImages(farScorer, query, 1, Int32Array.of(100));
   assert.ok(Math.abs(farBatch.similarity[0]! - zero.similarity[0]!) < 0.002);
 });

@@ -7,7 +7,11 @@ import { exportTags, exportTagsTo, writeXmpSidecars, xmpDocument } from '../../s
 import { SHA, tempFolder } from './helpers';
 
 const auto = (scores: Record<string, number>, suggested: string[], sha = SHA(1), signature = 'sig-1') => ({
-  sha256: sha, signature, names: Object.keys(scores), scores: Object.values(scores), suggested: new Set(suggested),
+  sha256: sha,
+  signature,
+  names: Object.keys(scores),
+  scores: Object.values(scores),
+  suggested: new Set(suggested),
 });
 
 test('user edits: confirm, reject, setUserTags; rejected tags are off the image but remembered', async () => {
@@ -26,7 +30,13 @@ test('user edits: confirm, reject, setUserTags; rejected tags are off the image 
   assert.deepEqual(store.decisions('icon'), { confirmed: [], rejected: ['a.png'] });
   assert.equal(store.hasTag('a.png', 'BRAND'), true);
   assert.deepEqual(store.pathsWithTag('brand'), ['a.png']);
-  assert.deepEqual([...store.tagCounts()], [['brand', 1], ['new-tag', 1]]);
+  assert.deepEqual(
+    [...store.tagCounts()],
+    [
+      ['brand', 1],
+      ['new-tag', 1],
+    ],
+  );
   assert.throws(() => store.confirm('a.png', 'has space'), /use "has-space"/);
 });
 
@@ -70,13 +80,21 @@ test('paths from the file are never trusted; the API refuses them too', async ()
   const file = path.join(dir, TAGS_DATA_FILE);
   await fs.mkdir(path.dirname(file), { recursive: true });
   const good = { sha256: SHA(1), tags: { icon: { source: 'user', state: 'confirmed' } } };
-  await fs.writeFile(file, JSON.stringify({
-    format: 'mobileclip-assets-tags', version: 1,
-    images: {
-      'ok.png': good, '../outside.png': good, '/etc/passwd': good, 'a/./b.png': good, 'C:\\x.png': good,
-      'bad-tag.png': { tags: { 'no spaces': { source: 'user', state: 'confirmed' }, fine: { source: 'user', state: 'weird' } } },
-    },
-  }));
+  await fs.writeFile(
+    file,
+    JSON.stringify({
+      format: 'mobileclip-assets-tags',
+      version: 1,
+      images: {
+        'ok.png': good,
+        '../outside.png': good,
+        '/etc/passwd': good,
+        'a/./b.png': good,
+        'C:\\x.png': good,
+        'bad-tag.png': { tags: { 'no spaces': { source: 'user', state: 'confirmed' }, fine: { source: 'user', state: 'weird' } } },
+      },
+    }),
+  );
   const store = await TagStore.load(dir);
   assert.deepEqual(store.paths(), ['bad-tag.png', 'ok.png']);
   assert.deepEqual(Object.keys(store.get('bad-tag.png')!.tags), []);
@@ -160,7 +178,10 @@ test('reconcile follows renames by content hash and drops only auto-only orphans
   store.recordAutoTags('gone-user.png', auto({ icon: 0.9 }, [], SHA(3)));
   store.reject('gone-user.png', 'icon');
   store.recordAutoTags('stays.png', auto({ icon: 0.9 }, ['icon'], SHA(4)));
-  const r = store.reconcile([{ path: 'new/name.png', sha256: SHA(1) }, { path: 'stays.png', sha256: SHA(5) }]);
+  const r = store.reconcile([
+    { path: 'new/name.png', sha256: SHA(1) },
+    { path: 'stays.png', sha256: SHA(5) },
+  ]);
   assert.deepEqual(r.renamed, [{ from: 'old/name.png', to: 'new/name.png' }]);
   assert.deepEqual(r.dropped, ['gone-auto.png']);
   assert.deepEqual(store.tagsOf('new/name.png'), ['brand', 'icon']);
@@ -174,12 +195,7 @@ test('CSV and JSON export', async () => {
   store.reject('b, "quoted".png', 'logo');
   store.confirm('=cmd.png', 'brand', SHA(1));
   const csv = exportTags(store, 'csv');
-  assert.equal(csv, [
-    'path,tag,state,source,score',
-    "'=cmd.png,brand,confirmed,user,",
-    '"b, ""quoted"".png",icon,suggested,auto,0.9',
-    '',
-  ].join('\r\n'));
+  assert.equal(csv, ['path,tag,state,source,score', "'=cmd.png,brand,confirmed,user,", '"b, ""quoted"".png",icon,suggested,auto,0.9', ''].join('\r\n'));
   assert.match(exportTags(store, 'csv', { includeRejected: true }), /logo,rejected,auto,0\.6/);
   const json = JSON.parse(exportTags(store, 'json'));
   assert.deepEqual(json, [
@@ -192,7 +208,7 @@ test('CSV and JSON export', async () => {
   assert.equal(await fs.readFile(out, 'utf8'), csv);
 });
 
-test('XMP sidecars are opt-in, carry dc:subject, and never overwrite another tool\'s sidecar', async () => {
+test("XMP sidecars are opt-in, carry dc:subject, and never overwrite another tool's sidecar", async () => {
   const dir = await tempFolder('xmp');
   const off = await TagStore.load(dir);
   off.confirm('a.png', 'icon');
@@ -219,7 +235,7 @@ test('XMP sidecars are opt-in, carry dc:subject, and never overwrite another too
   assert.match(await fs.readFile(path.join(dir, 'b.png.xmp'), 'utf8'), /<rdf:li>icon<\/rdf:li>/);
 });
 
-test('temp files left by a killed writer are cleaned up on load; live writers\' are not', async () => {
+test("temp files left by a killed writer are cleaned up on load; live writers' are not", async () => {
   const dir = await tempFolder('store');
   const vscode = path.join(dir, '.vscode');
   await fs.mkdir(vscode, { recursive: true });

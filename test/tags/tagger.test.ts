@@ -6,11 +6,26 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { IndexEntry, IndexSnapshot } from '../../src/engine/index/format';
 import { VectorTable, type VectorDType } from '../../src/engine/search/vectors';
-import { AutoTagger, GENERIC_NULL_PROMPTS, TagEmbeddingCache, TagStore, buildVocabulary, imagesFromSnapshot, tagImages, vocabularyFromNames, withOverrides, type TagImageInput } from '../../src/engine/tags';
+import {
+  AutoTagger,
+  GENERIC_NULL_PROMPTS,
+  TagEmbeddingCache,
+  TagStore,
+  buildVocabulary,
+  imagesFromSnapshot,
+  tagImages,
+  vocabularyFromNames,
+  withOverrides,
+  type TagImageInput,
+} from '../../src/engine/tags';
 import { ConceptEmbedder, SHA, tempFolder } from './helpers';
 
 const embedder = new ConceptEmbedder(['red', 'green', 'blue', 'cat']);
-const img = (p: string, weights: Record<string, number>, sha: number, generic = 0.25): TagImageInput => ({ path: p, sha256: SHA(sha), embedding: embedder.image(weights, generic) });
+const img = (p: string, weights: Record<string, number>, sha: number, generic = 0.25): TagImageInput => ({
+  path: p,
+  sha256: SHA(sha),
+  embedding: embedder.image(weights, generic),
+});
 
 async function setup(names = ['red', 'green', 'blue']) {
   const store = await TagStore.load(await tempFolder('tagger'));
@@ -83,7 +98,8 @@ test('few-shot: confirmations on similar images flip a borderline suggestion on;
   };
   let w = 0;
   while (scoreAt(w) < vocab.threshold) w += 0.005;
-  const below = w - 0.01, above = w + 0.01;
+  const below = w - 0.01,
+    above = w + 0.01;
   const family = (style: 'green' | 'blue', center: number, prefix: string, sha: number) =>
     [0, 1, 2].map((k) => img(`${prefix}${k}.png`, { cat: center + (k - 1) * 0.01, [style]: 0.3, red: 0.03 * k }, sha + k));
   const query = img('query.png', { cat: below, green: 0.3 }, 1);
@@ -137,20 +153,38 @@ test('suggestTags lists every tag with score and state, user decisions first', a
   store.reject('a.png', 'green');
   store.confirm('a.png', 'mine');
   const s = tagger.suggestTags('a.png');
-  assert.deepEqual(s.map((x) => [x.tag, x.state]), [['mine', 'confirmed'], ['red', 'suggested'], ['blue', 'none'], ['green', 'rejected']]);
+  assert.deepEqual(
+    s.map((x) => [x.tag, x.state]),
+    [
+      ['mine', 'confirmed'],
+      ['red', 'suggested'],
+      ['blue', 'none'],
+      ['green', 'rejected'],
+    ],
+  );
   assert.equal(s.find((x) => x.tag === 'green')!.wouldSuggest, false, 'rejected: never suggested');
   assert.equal(s.find((x) => x.tag === 'mine')!.inVocabulary, false);
   assert.ok(s.find((x) => x.tag === 'red')!.score! > s.find((x) => x.tag === 'blue')!.score!);
   // An image that is not indexed: the recorded tags, no live scores.
   store.confirm('unindexed.png', 'red');
-  assert.deepEqual(tagger.suggestTags('unindexed.png').map((x) => [x.tag, x.state, x.wouldSuggest]), [['red', 'confirmed', false], ['blue', 'none', false], ['green', 'none', false]]);
+  assert.deepEqual(
+    tagger.suggestTags('unindexed.png').map((x) => [x.tag, x.state, x.wouldSuggest]),
+    [
+      ['red', 'confirmed', false],
+      ['blue', 'none', false],
+      ['green', 'none', false],
+    ],
+  );
 });
 
 test('bad inputs give per-image errors and never stop the run', async () => {
   const { store, vocab, cache } = await setup();
   const good = img('good.png', { red: 1 }, 1);
   const r = await tagImages({
-    embedder, vocab, store, cache,
+    embedder,
+    vocab,
+    store,
+    cache,
     images: [
       good,
       { path: 'short.png', sha256: SHA(2), embedding: new Float32Array(3) },
@@ -161,7 +195,10 @@ test('bad inputs give per-image errors and never stop the run', async () => {
     ],
   });
   assert.equal(r.tagged, 1);
-  assert.deepEqual(r.errors.map((e) => e.input), ['short.png', 'zero.png', '../escape.png', 'good.png', 'nosha.png']);
+  assert.deepEqual(
+    r.errors.map((e) => e.input),
+    ['short.png', 'zero.png', '../escape.png', 'good.png', 'nosha.png'],
+  );
   assert.match(r.errors[0]!.error, /dimension is 5/);
   assert.match(r.errors[3]!.error, /more than once/);
   assert.deepEqual(store.paths(), ['good.png']);
@@ -171,7 +208,17 @@ test('cancellation stops between chunks and reports it', async () => {
   const { store, vocab, cache } = await setup();
   const images = Array.from({ length: 3000 }, (_, i) => img(`i${i}.png`, { red: (i % 7) / 7 }, i + 1));
   const ac = new AbortController();
-  const r = await tagImages({ embedder, vocab, store, cache, images, signal: ac.signal, onProgress: (p) => { if (p.done > 0) ac.abort(); } });
+  const r = await tagImages({
+    embedder,
+    vocab,
+    store,
+    cache,
+    images,
+    signal: ac.signal,
+    onProgress: (p) => {
+      if (p.done > 0) ac.abort();
+    },
+  });
   assert.equal(r.cancelled, true);
   assert.ok(r.tagged > 0 && r.tagged < 3000, `${r.tagged}`);
   assert.equal(store.size, r.tagged);
@@ -197,7 +244,12 @@ test('tag prompt embeddings are cached per model fingerprint, in memory and on d
   assert.equal(other.textsEmbedded, first, 'another model never sees these vectors');
   assert.notEqual(a.signature, b.signature);
   // Adding one tag embeds only its prompts.
-  await AutoTagger.create({ embedder: e1, vocab: buildVocabulary([{ source: 't', value: { defaults: false, tags: { red: {}, green: {}, extra: ['a red green thing.'] } } }]), store, cache });
+  await AutoTagger.create({
+    embedder: e1,
+    vocab: buildVocabulary([{ source: 't', value: { defaults: false, tags: { red: {}, green: {}, extra: ['a red green thing.'] } } }]),
+    store,
+    cache,
+  });
   assert.equal(e1.textsEmbedded, first + 1 + GENERIC_NULL_PROMPTS.length, 'its prompt and the verbatim-prompt background');
 });
 
@@ -213,7 +265,7 @@ test('threshold and topK overrides apply to every tag', async () => {
   };
   assert.deepEqual(await tagWith(vocab), ['blue', 'green', 'red']);
   assert.deepEqual(await tagWith(withOverrides(vocab, { topK: 2 })), ['green', 'red'], 'the two best');
-  const scores = (await AutoTagger.create({ embedder, vocab, store, cache }));
+  const scores = await AutoTagger.create({ embedder, vocab, store, cache });
   scores.setImages([image]);
   const blue = scores.suggestTags('a.png').find((x) => x.tag === 'blue')!.score!;
   assert.ok(blue < 0.999, `blue is the weakest match: ${blue}`);
@@ -225,7 +277,13 @@ test('threshold and topK overrides apply to every tag', async () => {
 /** A snapshot over `vectors` (row i = image i, a path and hash each) for the index-backed tests. */
 function snapshotOf(vectors: VectorTable, model = embedder.info): IndexSnapshot {
   const entries: IndexEntry[] = Array.from({ length: vectors.rows }, (_, i) => ({
-    path: `img-${String(i).padStart(6, '0')}.png`, sha256: SHA(i + 1), size: 1, mtimeMs: 1, row: i, width: 1, height: 1,
+    path: `img-${String(i).padStart(6, '0')}.png`,
+    sha256: SHA(i + 1),
+    size: 1,
+    mtimeMs: 1,
+    row: i,
+    width: 1,
+    height: 1,
   }));
   return { model, preprocessing: {}, dim: vectors.dim, vectors, entries };
 }
@@ -236,7 +294,10 @@ for (const dtype of ['float32', 'float16', 'int8'] as VectorDType[]) {
     const weights: Record<string, number>[] = [{ red: 1 }, { green: 1, blue: 0.3 }, { blue: 0.8, red: 0.2 }, {}];
     const table = VectorTable.fromFloat32(Float32Array.from(weights.flatMap((w) => [...embedder.image(w)])), embedder.dim, dtype);
     const fromIndex = imagesFromSnapshot(snapshotOf(table), embedder.info);
-    assert.ok(fromIndex.every((i) => i.embedding === undefined && i.vectors === table), 'rows, not copies');
+    assert.ok(
+      fromIndex.every((i) => i.embedding === undefined && i.vectors === table),
+      'rows, not copies',
+    );
     const decoded: TagImageInput[] = fromIndex.map((i) => ({ path: i.path, sha256: i.sha256, embedding: table.row(i.row!) }));
     const scored = async (images: TagImageInput[]) => {
       const store = await TagStore.load(await tempFolder('tagger'));

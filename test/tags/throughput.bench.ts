@@ -26,7 +26,9 @@ async function bench(n: number, dim: number): Promise<void> {
   const folder = await tempFolder('bench');
   const vocab = await loadTagVocabulary(folder); // the built-in vocabulary
   const images: TagImageInput[] = Array.from({ length: n }, (_, i) => ({
-    path: `assets/img-${i}.png`, sha256: createHash('sha256').update(String(i)).digest('hex'), embedding: randomUnit(dim, `img${i}`),
+    path: `assets/img-${i}.png`,
+    sha256: createHash('sha256').update(String(i)).digest('hex'),
+    embedding: randomUnit(dim, `img${i}`),
   }));
   const store = await TagStore.load(folder);
   const cache = new TagEmbeddingCache();
@@ -39,18 +41,22 @@ async function bench(n: number, dim: number): Promise<void> {
     return { wall: performance.now() - t, cpu: (cpu.user + cpu.system) / 1000 };
   };
   let tagger!: AutoTagger;
-  const prepare = await measure(async () => { tagger = await AutoTagger.create({ embedder, vocab, store, cache }); });
+  const prepare = await measure(async () => {
+    tagger = await AutoTagger.create({ embedder, vocab, store, cache });
+  });
   const first = await measure(() => tagger.tagImages({ images, mode: 'all' })); // creates 8000 entries
   const zero = await measure(() => tagger.tagImages({ mode: 'all' }));
   // 100 user decisions spread over the tags: the few-shot cache scores every image against them.
   for (let i = 0; i < 100; i++) {
     const tag = vocab.tags[i % vocab.tags.length]!.name;
-    if (i % 3) store.confirm(images[i * 37]!.path, tag); else store.reject(images[i * 37]!.path, tag);
+    if (i % 3) store.confirm(images[i * 37]!.path, tag);
+    else store.reject(images[i * 37]!.path, tag);
   }
   const few = await measure(() => tagger.tagImages({ mode: 'all' }));
   const save = await measure(() => store.save());
   const noop = await measure(() => tagger.tagImages({}));
-  const fmt = (m: { wall: number; cpu: number }) => `${m.cpu.toFixed(0)} ms cpu / ${m.wall.toFixed(0)} ms wall (${Math.round(n / (m.cpu / 1000)).toLocaleString('en-US')} img/s by cpu)`;
+  const fmt = (m: { wall: number; cpu: number }) =>
+    `${m.cpu.toFixed(0)} ms cpu / ${m.wall.toFixed(0)} ms wall (${Math.round(n / (m.cpu / 1000)).toLocaleString('en-US')} img/s by cpu)`;
   console.log(`n=${n} dim=${dim} tags=${tagger.prepared.names.length} prompts=${vocab.tags.reduce((s, x) => s + x.prompts.length, 0)}`);
   console.log(`  prepare vocabulary (fake text tower)  ${prepare.cpu.toFixed(0)} ms cpu`);
   console.log(`  first run (new entries)               ${fmt(first)}`);

@@ -7,7 +7,10 @@ test('the template spells out exactly the built-in vocabulary, and parses withou
   const text = vocabularyFileTemplate();
   const fromFile = buildVocabulary([{ source: 'asset-tags.json', value: undefined, text }], { strict: true });
   const builtIn = buildVocabulary([], { strict: true });
-  assert.deepEqual(fromFile.tags.map((t) => [t.name, t.prompts, t.background]), builtIn.tags.map((t) => [t.name, t.prompts, t.background]));
+  assert.deepEqual(
+    fromFile.tags.map((t) => [t.name, t.prompts, t.background]),
+    builtIn.tags.map((t) => [t.name, t.prompts, t.background]),
+  );
   assert.equal(fromFile.tags.length, DEFAULT_TAGS.length);
   assert.deepEqual([fromFile.threshold, fromFile.minSimilarity, fromFile.topK], [builtIn.threshold, builtIn.minSimilarity, builtIn.topK]);
   assert.match(text, /^\/\/ Tag vocabulary of this workspace/, 'it explains itself');

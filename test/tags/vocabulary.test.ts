@@ -2,9 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import {
-  DEFAULT_TAGS, GENERIC_NULL_PROMPTS, TagVocabularyError, VOCABULARY_FILE, buildVocabulary, loadTagVocabulary, vocabularyFromNames,
-} from '../../src/engine/tags';
+import { DEFAULT_TAGS, GENERIC_NULL_PROMPTS, TagVocabularyError, VOCABULARY_FILE, buildVocabulary, loadTagVocabulary, vocabularyFromNames } from '../../src/engine/tags';
 import { tempFolder } from './helpers';
 
 async function folderWith(text: string | undefined): Promise<string> {
@@ -18,7 +16,10 @@ async function folderWith(text: string | undefined): Promise<string> {
 
 test('without a file the built-in vocabulary is used, every tag with prompts and a background', async () => {
   const vocab = await loadTagVocabulary(await folderWith(undefined));
-  assert.deepEqual(vocab.tags.map((t) => t.name), DEFAULT_TAGS.map((t) => t.name));
+  assert.deepEqual(
+    vocab.tags.map((t) => t.name),
+    DEFAULT_TAGS.map((t) => t.name),
+  );
   for (const t of vocab.tags) {
     assert.ok(t.prompts.length > 0, t.name);
     assert.ok(t.background.length > 0, t.name);
@@ -72,7 +73,10 @@ test('the workspace file disables, adds and overrides tags; settings come first 
 
 test('defaults: false starts from an empty vocabulary', async () => {
   const vocab = await loadTagVocabulary(await folderWith('{ "defaults": false, "tags": { "red": {}, "icon": true } }'));
-  assert.deepEqual(vocab.tags.map((t) => t.name), ['red', 'icon']);
+  assert.deepEqual(
+    vocab.tags.map((t) => t.name),
+    ['red', 'icon'],
+  );
   assert.ok(vocab.tags[1]!.prompts.includes('an app icon.'), 're-enabling a built-in brings its prompts back');
 });
 
@@ -96,7 +100,10 @@ test('validation errors name the file, line and key, and list every problem', as
     assert.ok(err instanceof TagVocabularyError);
     const issues = err.issues;
     const find = (needle: string) => issues.find((i) => i.includes(needle)) ?? assert.fail(`no issue mentions ${needle}: ${issues.join('\n')}`);
-    assert.ok(issues.every((i) => i.startsWith(file + ':')), 'every issue names the file');
+    assert.ok(
+      issues.every((i) => i.startsWith(file + ':')),
+      'every issue names the file',
+    );
     assert.match(find('threshold: must be'), /:2:\d+: threshold: must be a number between 0 and 1, got "high"/);
     assert.match(find('"bad name"'), /:5:\d+: tags\["Bad Name"\]: .*use "bad-name"/);
     assert.match(find('tags.sprite.prompts'), /:6:\d+: tags\.sprite\.prompts: must not be empty/);
@@ -134,7 +141,10 @@ test('an explicit vocabulary file must exist; --tags builds a vocabulary of exac
   const dir = await folderWith(undefined);
   await assert.rejects(loadTagVocabulary(dir, undefined, { file: path.join(dir, 'nope.json') }), /nope\.json: cannot read/);
   const v = vocabularyFromNames(['red', 'Green', 'blue'], { threshold: 0.6 });
-  assert.deepEqual(v.tags.map((t) => t.name), ['red', 'green', 'blue']);
+  assert.deepEqual(
+    v.tags.map((t) => t.name),
+    ['red', 'green', 'blue'],
+  );
   assert.equal(v.threshold, 0.6);
   assert.ok(v.tags[0]!.prompts.includes('a photo of red.'));
   assert.throws(() => vocabularyFromNames(['a,b']), /tag name "a,b" may only contain/);

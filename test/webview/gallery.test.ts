@@ -3,20 +3,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { AssetItem, HostToWebview, IndexingProgress, ModelStatus, WebviewToHost } from '../../src/shared/messages';
-import {
-  clearSent,
-  cspViolations,
-  errorsOf,
-  getPageState,
-  itemsMessages,
-  makeItems,
-  openPage,
-  send,
-  sent,
-  startHarness,
-  waitForSent,
-  type Harness,
-} from './harness';
+import { clearSent, cspViolations, errorsOf, getPageState, itemsMessages, makeItems, openPage, send, sent, startHarness, waitForSent, type Harness } from './harness';
 
 const READY: ModelStatus = { kind: 'ready', modelName: 'MobileCLIP-S0' };
 const IDLE: IndexingProgress = { running: false, done: 0, total: 0, etaSeconds: null, failed: [] };
@@ -59,7 +46,8 @@ function displayedIds(page: Page): Promise<string[]> {
     els
       .map((e) => ({ id: (e as HTMLElement).dataset.id ?? '', r: e.getBoundingClientRect() }))
       .sort((a, b) => a.r.top - b.r.top || a.r.left - b.r.left)
-      .map((x) => x.id));
+      .map((x) => x.id),
+  );
 }
 
 function focusedId(page: Page): Promise<string | null> {
@@ -79,11 +67,14 @@ function lastOf<T extends WebviewToHost['type']>(msgs: WebviewToHost[], type: T)
 }
 
 async function setSelect(page: Page, label: string, value: string): Promise<void> {
-  await page.evaluate(([l, v]) => {
-    const el = document.querySelector(`vscode-single-select[aria-label="${l}"]`) as HTMLElement & { value: string };
-    el.value = v;
-    el.dispatchEvent(new Event('change', { bubbles: true }));
-  }, [label, value]);
+  await page.evaluate(
+    ([l, v]) => {
+      const el = document.querySelector(`vscode-single-select[aria-label="${l}"]`) as HTMLElement & { value: string };
+      el.value = v;
+      el.dispatchEvent(new Event('change', { bubbles: true }));
+    },
+    [label, value],
+  );
   await frames(page);
 }
 
@@ -132,7 +123,13 @@ describe('gallery webview', () => {
     assert.ok(!next.ids.some((id) => firstReq.ids.includes(id)), 'no id is requested twice');
 
     const { base } = h;
-    await send(page, { type: 'thumbnails', updates: [{ id: 'id-2999', thumbnail: `${base}/thumbs/missing-on-purpose.webp`, width: 10, height: 20 }, { id: 'id-2998', thumbnail: null, error: 'corrupt file' }] });
+    await send(page, {
+      type: 'thumbnails',
+      updates: [
+        { id: 'id-2999', thumbnail: `${base}/thumbs/missing-on-purpose.webp`, width: 10, height: 20 },
+        { id: 'id-2998', thumbnail: null, error: 'corrupt file' },
+      ],
+    });
     const src = await page.$eval('.tile[data-id="id-2999"] img', (img) => img.getAttribute('src'));
     assert.equal(src, `${base}/thumbs/missing-on-purpose.webp`);
     assert.equal(await page.$eval('.tile[data-id="id-2998"] .thumb', (t) => t.getAttribute('data-state')), 'error');
@@ -162,12 +159,24 @@ describe('gallery webview', () => {
     const searches = (await sent(page)).filter((m) => m.type === 'search');
     assert.ok(searches.length < 'red car'.length, `typing is debounced (${searches.length} searches)`);
 
-    await send(page, { type: 'searchResults', ranked: true, seq: req.seq, query: 'red car', results: [{ id: 'id-5', score: 0.31 }, { id: 'id-2', score: 0.29 }, { id: 'id-9', score: 0.25 }], noGoodMatch: false, bestScore: 0.31 });
+    await send(page, {
+      type: 'searchResults',
+      ranked: true,
+      seq: req.seq,
+      query: 'red car',
+      results: [
+        { id: 'id-5', score: 0.31 },
+        { id: 'id-2', score: 0.29 },
+        { id: 'id-9', score: 0.25 },
+      ],
+      noGoodMatch: false,
+      bestScore: 0.31,
+    });
     assert.deepEqual(await displayedIds(page), ['id-5', 'id-2', 'id-9']);
     const scoreOf = (id: string) => page.$eval(`.tile[data-id="${id}"] .score`, (e) => e.textContent);
     assert.equal(await scoreOf('id-5'), '0.310');
     assert.equal(await scoreOf('id-9'), '0.250');
-    assert.match(await page.textContent('[data-search="count"]') ?? '', /3 results for “red car”/);
+    assert.match((await page.textContent('[data-search="count"]')) ?? '', /3 results for “red car”/);
     assert.equal(await page.$eval('vscode-single-select[aria-label="Sort by"]', (e) => (e as HTMLElement & { value: string }).value), 'relevance');
     assert.equal(await page.$('[data-search="no-good-match"]'), null);
 
@@ -200,8 +209,17 @@ describe('gallery webview', () => {
     await page.keyboard.type('dog');
     await page.keyboard.press('Enter');
     const req3 = await waitForSent(page, 'search', (m) => m.query === 'dog');
-    await send(page, { type: 'searchResults', ranked: true, seq: req3.seq, query: 'dog', results: [], noGoodMatch: false, bestScore: null, error: 'The model is not downloaded yet.' });
-    assert.equal(await page.textContent('[data-search="error"]'), 'The model is not downloaded yet.', 'the host\'s sentence, nothing added');
+    await send(page, {
+      type: 'searchResults',
+      ranked: true,
+      seq: req3.seq,
+      query: 'dog',
+      results: [],
+      noGoodMatch: false,
+      bestScore: null,
+      error: 'The model is not downloaded yet.',
+    });
+    assert.equal(await page.textContent('[data-search="error"]'), 'The model is not downloaded yet.', "the host's sentence, nothing added");
     assert.equal(await page.isVisible('.search-ring'), false, 'no spinner once the host answered');
   });
 
@@ -223,14 +241,20 @@ describe('gallery webview', () => {
     shown = await displayedIds(page);
     const expected = items.filter((it) => it.ext === 'jpg' && it.tags.some((t) => t.tag === 'cat')).map((it) => it.id);
     assert.deepEqual(shown.sort(), expected.sort());
-    assert.match(await page.textContent('.filters summary') ?? '', /2 active/);
+    assert.match((await page.textContent('.filters summary')) ?? '', /2 active/);
 
     await page.click('.active-filters .chip:has-text("Clear filters")');
     await frames(page);
     await page.click('.chip-group[aria-label="Folder"] .chip:has-text("docs/img")');
     await frames(page);
     shown = await displayedIds(page);
-    assert.deepEqual(shown.sort(), items.filter((it) => it.folder === 'docs/img').map((it) => it.id).sort());
+    assert.deepEqual(
+      shown.sort(),
+      items
+        .filter((it) => it.folder === 'docs/img')
+        .map((it) => it.id)
+        .sort(),
+    );
 
     // Filters that match nothing explain themselves and offer a way out.
     await page.click('.chip-group[aria-label="Tags"] .chip:has-text("dog")');
@@ -302,7 +326,7 @@ describe('gallery webview', () => {
     assert.deepEqual(await selectedIds(page), ['id-0', 'id-1', 'id-2', 'id-3', 'id-6']);
     assert.equal(lastOf(await sent(page), 'open'), undefined, 'modified clicks do not open');
     assert.deepEqual(lastOf(await sent(page), 'selectionChanged')?.ids, ['id-0', 'id-1', 'id-2', 'id-3', 'id-6']);
-    assert.match(await page.textContent('.selection-bar .count') ?? '', /5 selected/);
+    assert.match((await page.textContent('.selection-bar .count')) ?? '', /5 selected/);
     assert.equal(await page.isVisible('.selection-bar vscode-button[title="Find similar images"]'), false, 'single-item action hidden for 5');
 
     await page.click('.selection-bar vscode-button[title="Copy paths"]');
@@ -351,11 +375,12 @@ describe('gallery webview', () => {
   test('dragging tiles puts their file URIs on the data transfer', async () => {
     const items = makeItems(10);
     const page = await gallery(items, { state: { group: 'none' } });
-    const drag = (id: string) => page.$eval(`.tile[data-id="${id}"]`, (el) => {
-      const dt = new DataTransfer();
-      el.dispatchEvent(new DragEvent('dragstart', { dataTransfer: dt, bubbles: true }));
-      return { uriList: dt.getData('text/uri-list'), text: dt.getData('text/plain') };
-    });
+    const drag = (id: string) =>
+      page.$eval(`.tile[data-id="${id}"]`, (el) => {
+        const dt = new DataTransfer();
+        el.dispatchEvent(new DragEvent('dragstart', { dataTransfer: dt, bubbles: true }));
+        return { uriList: dt.getData('text/uri-list'), text: dt.getData('text/plain') };
+      });
     assert.deepEqual(await drag('id-3'), { uriList: items[3].uri, text: items[3].uri });
     await page.click('.tile[data-id="id-1"]');
     await page.click('.tile[data-id="id-2"]', { modifiers: ['Control'] });
@@ -384,7 +409,8 @@ describe('gallery webview', () => {
     const items = makeItems(25);
     const page = await gallery(items);
     const headers = await page.$$eval('.grid-row:not([hidden]) .group-header', (els) =>
-      els.sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top).map((e) => e.textContent));
+      els.sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top).map((e) => e.textContent),
+    );
     assert.deepEqual(headers, ['assets/icons5', 'assets/photos5', 'design/mockups5', 'docs/img5', 'static5']);
     // Focus arriving from outside (Tab, screen reader) becomes the roving focus target.
     await page.focus('.group-header[data-section="docs/img"]');
@@ -437,7 +463,15 @@ describe('gallery webview', () => {
     assert.equal(await page2.$eval('vscode-single-select[aria-label="Group by"]', (e) => (e as HTMLElement & { value: string }).value), 'none');
     await send(page2, { type: 'init', status: READY, progress: IDLE, total: items.length }, ...itemsMessages(items));
     const pngs = items.filter((it) => it.ext === 'png');
-    await send(page2, { type: 'searchResults', ranked: true, seq: req.seq, query: 'cat', results: pngs.map((it, i) => ({ id: it.id, score: 0.3 - i * 1e-4 })), noGoodMatch: false, bestScore: 0.3 });
+    await send(page2, {
+      type: 'searchResults',
+      ranked: true,
+      seq: req.seq,
+      query: 'cat',
+      results: pngs.map((it, i) => ({ id: it.id, score: 0.3 - i * 1e-4 })),
+      noGoodMatch: false,
+      bestScore: 0.3,
+    });
     await frames(page2);
     assert.equal(await page2.$eval('.grid', (g) => g.scrollTop), 1500, 'scroll position restored');
     assert.equal(await page2.getAttribute('.chip-group[aria-label="Type"] .chip:has-text("PNG")', 'aria-pressed'), 'true');
@@ -446,25 +480,62 @@ describe('gallery webview', () => {
   const statusCases: { status: ModelStatus; selector: string; text: RegExp; button?: string; sends?: WebviewToHost['type'] }[] = [
     { status: { kind: 'noWorkspace' }, selector: '.empty[data-kind="noWorkspace"]', text: /No folder is open/, button: 'Open Folder', sends: 'openFolder' },
     { status: { kind: 'noImages' }, selector: '.empty[data-kind="noImages"]', text: /No images found/, button: 'Open Settings', sends: 'openSettings' },
-    { status: { kind: 'modelMissing', modelName: 'MobileCLIP-S0', downloadSize: '45 MB + 40 MB' }, selector: '[data-status="modelMissing"]', text: /need the MobileCLIP-S0 model\. It runs locally/, button: 'Download (45 MB + 40 MB)', sends: 'downloadModel' },
-    { status: { kind: 'modelMissing', modelName: 'MobileCLIP-S0' }, selector: '[data-status="modelMissing"]', text: /need the MobileCLIP-S0 model/, button: 'Use Local Folder…', sends: 'modelAction' },
-    { status: { kind: 'downloading', modelName: 'MobileCLIP-S0', received: 10_000_000, total: 40_000_000 }, selector: '[data-status="downloading"]', text: /Downloading MobileCLIP-S0… 10 MB of 40 MB/ },
-    { status: { kind: 'modelFailed', modelName: 'MobileCLIP-S0', message: "Can't reach huggingface.co: offline or a proxy is needed.", retry: 'download' }, selector: '[data-status="modelFailed"]', text: /^Can't reach huggingface\.co: offline or a proxy is needed\.Retry/, button: 'Retry', sends: 'modelAction' },
-    { status: { kind: 'modelFailed', modelName: 'MobileCLIP-S0', message: 'The model folder x cannot be used.', retry: 'load' }, selector: '[data-status="modelFailed"]', text: /model folder x/, button: 'Show Details', sends: 'modelAction' },
+    {
+      status: { kind: 'modelMissing', modelName: 'MobileCLIP-S0', downloadSize: '45 MB + 40 MB' },
+      selector: '[data-status="modelMissing"]',
+      text: /need the MobileCLIP-S0 model\. It runs locally/,
+      button: 'Download (45 MB + 40 MB)',
+      sends: 'downloadModel',
+    },
+    {
+      status: { kind: 'modelMissing', modelName: 'MobileCLIP-S0' },
+      selector: '[data-status="modelMissing"]',
+      text: /need the MobileCLIP-S0 model/,
+      button: 'Use Local Folder…',
+      sends: 'modelAction',
+    },
+    {
+      status: { kind: 'downloading', modelName: 'MobileCLIP-S0', received: 10_000_000, total: 40_000_000 },
+      selector: '[data-status="downloading"]',
+      text: /Downloading MobileCLIP-S0… 10 MB of 40 MB/,
+    },
+    {
+      status: { kind: 'modelFailed', modelName: 'MobileCLIP-S0', message: "Can't reach huggingface.co: offline or a proxy is needed.", retry: 'download' },
+      selector: '[data-status="modelFailed"]',
+      text: /^Can't reach huggingface\.co: offline or a proxy is needed\.Retry/,
+      button: 'Retry',
+      sends: 'modelAction',
+    },
+    {
+      status: { kind: 'modelFailed', modelName: 'MobileCLIP-S0', message: 'The model folder x cannot be used.', retry: 'load' },
+      selector: '[data-status="modelFailed"]',
+      text: /model folder x/,
+      button: 'Show Details',
+      sends: 'modelAction',
+    },
     { status: { kind: 'loading', modelName: 'MobileCLIP-S0' }, selector: '[data-status="loading"]', text: /Loading MobileCLIP-S0/ },
-    { status: { kind: 'workerCrashed', message: 'exit code 134' }, selector: '[data-status="workerCrashed"]', text: /worker stopped: exit code 134/, button: 'Restart worker', sends: 'restartWorker' },
+    {
+      status: { kind: 'workerCrashed', message: 'exit code 134' },
+      selector: '[data-status="workerCrashed"]',
+      text: /worker stopped: exit code 134/,
+      button: 'Restart worker',
+      sends: 'restartWorker',
+    },
   ];
   for (const c of statusCases) {
     test(`model status "${c.status.kind}" shows its state${c.sends ? ` and its button sends ${c.sends}` : ''}`, async () => {
       const items = c.status.kind === 'noWorkspace' || c.status.kind === 'noImages' ? [] : makeItems(6);
       const page = await gallery(items, { status: c.status });
-      assert.match(await page.textContent(c.selector) ?? '', c.text);
+      assert.match((await page.textContent(c.selector)) ?? '', c.text);
       if (c.button && c.sends) {
         await page.click(`${c.selector} vscode-button:has-text("${c.button}")`);
         await waitForSent(page, c.sends);
       }
       if (c.status.kind === 'downloading') {
-        const bar = await page.$eval('[data-status="downloading"] vscode-progress-bar', (e) => ({ value: (e as unknown as { value: number }).value, max: (e as unknown as { max: number }).max }));
+        const bar = await page.$eval('[data-status="downloading"] vscode-progress-bar', (e) => ({
+          value: (e as unknown as { value: number }).value,
+          max: (e as unknown as { max: number }).max,
+        }));
         assert.deepEqual(bar, { value: 10_000_000, max: 40_000_000 });
       }
       if (items.length) {
@@ -478,12 +549,18 @@ describe('gallery webview', () => {
   test('indexing progress and the failed-files list update live', async () => {
     const page = await gallery(makeItems(12));
     assert.equal(await page.$('[data-status="indexing"]'), null);
-    const progress: IndexingProgress = { running: true, done: 5, total: 12, etaSeconds: 130, failed: [{ id: 'id-3', relPath: 'docs/img/broken.png', error: 'Input buffer contains unsupported image format' }] };
+    const progress: IndexingProgress = {
+      running: true,
+      done: 5,
+      total: 12,
+      etaSeconds: 130,
+      failed: [{ id: 'id-3', relPath: 'docs/img/broken.png', error: 'Input buffer contains unsupported image format' }],
+    };
     await send(page, { type: 'progress', progress });
-    assert.match(await page.textContent('[data-status="indexing"]') ?? '', /Indexing 5 of 12.*about 2 min 10 s left/);
-    assert.match(await page.textContent('.failed summary') ?? '', /1 file could not be read/);
+    assert.match((await page.textContent('[data-status="indexing"]')) ?? '', /Indexing 5 of 12.*about 2 min 10 s left/);
+    assert.match((await page.textContent('.failed summary')) ?? '', /1 file could not be read/);
     await page.click('.failed summary');
-    assert.match(await page.textContent('.failed li') ?? '', /broken\.png.*unsupported image format/);
+    assert.match((await page.textContent('.failed li')) ?? '', /broken\.png.*unsupported image format/);
     await page.click('.failed li button');
     assert.equal((await waitForSent(page, 'reveal')).id, 'id-3');
     await send(page, { type: 'progress', progress: { ...progress, running: false, done: 12, failed: [] } });
@@ -516,12 +593,24 @@ describe('gallery webview', () => {
     await typeQuery(page, 'type:png');
     const req = await waitForSent(page, 'search', (m) => m.query === 'type:png');
     const pngs = items.filter((it) => it.ext === 'png');
-    await send(page, { type: 'searchResults', ranked: false, seq: req.seq, query: 'type:png', results: pngs.map((it) => ({ id: it.id, score: 0 })), noGoodMatch: false, bestScore: null });
+    await send(page, {
+      type: 'searchResults',
+      ranked: false,
+      seq: req.seq,
+      query: 'type:png',
+      results: pngs.map((it) => ({ id: it.id, score: 0 })),
+      noGoodMatch: false,
+      bestScore: null,
+    });
     const shown = await displayedIds(page);
-    assert.deepEqual(shown, [...pngs].sort((a, b) => a.name.localeCompare(b.name)).map((it) => it.id), 'the matches, in the sort the user had');
+    assert.deepEqual(
+      shown,
+      [...pngs].sort((a, b) => a.name.localeCompare(b.name)).map((it) => it.id),
+      'the matches, in the sort the user had',
+    );
     assert.deepEqual(await page.$$eval('.tile .score', (els) => els.map((e) => e.textContent).filter(Boolean)), [], 'no scores');
     assert.equal(await page.$eval('vscode-single-select[aria-label="Sort by"]', (e) => (e as HTMLElement & { value: string }).value), 'name');
-    assert.match(await page.textContent('[data-search="count"]') ?? '', new RegExp(`^${pngs.length} images match “type:png”`));
+    assert.match((await page.textContent('[data-search="count"]')) ?? '', new RegExp(`^${pngs.length} images match “type:png”`));
   });
 
   test('ranked results are one flat list by score; grouping by folder is only used when asked for', async () => {
@@ -531,9 +620,17 @@ describe('gallery webview', () => {
     await typeQuery(page, 'red');
     const req = await waitForSent(page, 'search', (m) => m.query === 'red');
     // Scores alternate between folders: grouping would break the ranking (0.214 after 0.204).
-    const results = [{ id: 'id-1', score: 0.25 }, { id: 'id-2', score: 0.214 }, { id: 'id-6', score: 0.204 }, { id: 'id-3', score: 0.2 }];
+    const results = [
+      { id: 'id-1', score: 0.25 },
+      { id: 'id-2', score: 0.214 },
+      { id: 'id-6', score: 0.204 },
+      { id: 'id-3', score: 0.2 },
+    ];
     await send(page, { type: 'searchResults', ranked: true, seq: req.seq, query: 'red', results, noGoodMatch: false, bestScore: 0.25 });
-    assert.deepEqual(await displayedIds(page), results.map((r) => r.id));
+    assert.deepEqual(
+      await displayedIds(page),
+      results.map((r) => r.id),
+    );
     assert.equal((await page.$$('.grid-row:not([hidden]) .group-header')).length, 0, 'no folder headers in ranked results');
     assert.equal(await page.$eval('vscode-single-select[aria-label="Group by"]', (e) => (e as HTMLElement & { value: string }).value), 'none');
     // Asked for: folders while searching, remembered separately from browsing.
@@ -549,12 +646,18 @@ describe('gallery webview', () => {
     await page.click('.filters summary');
     const folderChips = () => page.$$eval('.chip-group[aria-label="Folder"] .chip:not(.more)', (els) => els.length);
     assert.equal(await folderChips(), 12);
-    assert.match(await page.textContent('.chip-group[aria-label="Folder"] .chip.more') ?? '', /^More… \(8\)$/);
+    assert.match((await page.textContent('.chip-group[aria-label="Folder"] .chip.more')) ?? '', /^More… \(8\)$/);
     await page.click('.chip-group[aria-label="Folder"] .chip.more');
     assert.equal(await folderChips(), 20);
     await page.click('.chip-group[aria-label="Folder"] .chip:has-text("f19")');
     await frames(page);
-    assert.deepEqual((await displayedIds(page)).sort(), items.filter((it) => it.folder === 'f19').map((it) => it.id).sort());
+    assert.deepEqual(
+      (await displayedIds(page)).sort(),
+      items
+        .filter((it) => it.folder === 'f19')
+        .map((it) => it.id)
+        .sort(),
+    );
     assert.equal(await page.textContent('.chip-group[aria-label="Folder"] .chip.more'), 'Fewer');
   });
 
@@ -591,7 +694,16 @@ describe('gallery webview', () => {
 
     await typeQuery(page, 'red');
     const req = await waitForSent(page, 'search', (m) => m.query === 'red');
-    await send(page, { type: 'searchResults', ranked: false, seq: req.seq, query: 'red', results: [], noGoodMatch: false, bestScore: null, error: 'Searching by description needs the model.' });
+    await send(page, {
+      type: 'searchResults',
+      ranked: false,
+      seq: req.seq,
+      query: 'red',
+      results: [],
+      noGoodMatch: false,
+      bestScore: null,
+      error: 'Searching by description needs the model.',
+    });
     assert.equal(await page.isVisible('.search-ring'), false);
     await clearSent(page);
     await send(page, { type: 'modelStatus', status: READY });

@@ -5,7 +5,12 @@ import { buildCsp, buildWebviewHtml, makeNonce } from '../../src/extension/webvi
 
 test('CSP: nothing by default, scripts only with the nonce, no unsafe-inline/eval', () => {
   const csp = buildCsp('https://*.vscode-cdn.net', 'abc');
-  const d = Object.fromEntries(csp.split(';').map((x) => x.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+  const d = Object.fromEntries(
+    csp
+      .split(';')
+      .map((x) => x.trim().split(/\s+/))
+      .map(([k, ...v]) => [k, v]),
+  );
   assert.deepEqual(d['default-src'], ["'none'"]);
   assert.deepEqual(d['script-src'], ["'nonce-abc'"]);
   assert.deepEqual(d['img-src'], ['https://*.vscode-cdn.net', 'data:']);

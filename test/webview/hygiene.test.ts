@@ -41,8 +41,7 @@ async function gallery(items: AssetItem[], state: object = {}): Promise<Page> {
   return page;
 }
 
-const shownIds = (page: Page, root = '.mode-browse') =>
-  page.$$eval(`${root} .grid-row:not([hidden]) .tile`, (els) => els.map((e) => (e as HTMLElement).dataset.id ?? '').sort());
+const shownIds = (page: Page, root = '.mode-browse') => page.$$eval(`${root} .grid-row:not([hidden]) .tile`, (els) => els.map((e) => (e as HTMLElement).dataset.id ?? '').sort());
 
 describe('unused: filter', () => {
   test('the search syntax splits off unused:, -unused:, used: and unused:no', () => {
@@ -67,7 +66,18 @@ describe('unused: filter', () => {
     await send(page, { type: 'setQuery', query: 'red unused:' });
     const search = await waitForSent(page, 'search');
     assert.equal(search.query, 'red');
-    await send(page, { type: 'searchResults', seq: search.seq, query: 'red', results: [{ id: 'id-0', score: 0.3 }, { id: 'id-1', score: 0.2 }], ranked: true, noGoodMatch: false, bestScore: 0.3 });
+    await send(page, {
+      type: 'searchResults',
+      seq: search.seq,
+      query: 'red',
+      results: [
+        { id: 'id-0', score: 0.3 },
+        { id: 'id-1', score: 0.2 },
+      ],
+      ranked: true,
+      noGoodMatch: false,
+      bestScore: 0.3,
+    });
     await page.waitForFunction(() => document.querySelectorAll('.mode-browse .grid-row:not([hidden]) .tile').length === 1);
     assert.deepEqual(await shownIds(page), ['id-0'], 'the search results, narrowed to unused images');
   });
@@ -94,7 +104,14 @@ describe('Duplicates mode', () => {
   test('sections follow the host order, keep first, drop members no longer listed', () => {
     const items = new Map(hygieneItems().map((it) => [it.id, it]));
     const sections = duplicateSections([...groups, { ids: ['id-4', 'gone'], bytesWasted: 1, similarity: 1, exact: true }], items, new Set());
-    assert.deepEqual(sections.map((s) => s.items.map((i) => i.id)), [['id-1', 'id-0'], ['id-3', 'id-5', 'id-2']], 'a group left with one member is dropped');
+    assert.deepEqual(
+      sections.map((s) => s.items.map((i) => i.id)),
+      [
+        ['id-1', 'id-0'],
+        ['id-3', 'id-5', 'id-2'],
+      ],
+      'a group left with one member is dropped',
+    );
     assert.match(sections[0]!.label, /^image-00001\.\w+ · 5\.0 KB to free · similarity 0\.97$/);
     assert.match(sections[1]!.label, /identical files$/);
   });
@@ -114,7 +131,7 @@ describe('Duplicates mode', () => {
     const headers = await page.$$eval('.mode-duplicates .grid-row:not([hidden]) .group-header', (els) => els.map((e) => e.children[1]!.textContent));
     assert.equal(headers.length, 2);
     assert.match(headers[0]!, /5\.0 KB to free/, 'host order (already by bytes wasted) is kept');
-    assert.match(await page.textContent('.dup-summary') ?? '', /2 groups; keeping one file of each frees 14 KB/);
+    assert.match((await page.textContent('.dup-summary')) ?? '', /2 groups; keeping one file of each frees 14 KB/);
     const facts = await page.$eval('.mode-duplicates .tile[data-id="id-1"] .facts', (e) => e.textContent ?? '');
     assert.match(facts, /^\d+ × \d+ · [\d.]+ KB/, 'dimensions and size');
     const meta = (id: string) => page.$eval(`.mode-duplicates .tile[data-id="${id}"] .meta`, (e) => e.textContent ?? '');
@@ -147,6 +164,6 @@ describe('Duplicates mode', () => {
     const page = await gallery(hygieneItems());
     await send(page, { type: 'setMode', mode: 'duplicates' }, { type: 'duplicates', state: 'done', groups: [], images: 6 });
     await page.waitForSelector('.mode-duplicates .empty:not([hidden])');
-    assert.match(await page.textContent('.mode-duplicates .empty') ?? '', /No duplicates among 6 indexed images/);
+    assert.match((await page.textContent('.mode-duplicates .empty')) ?? '', /No duplicates among 6 indexed images/);
   });
 });

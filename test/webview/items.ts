@@ -37,4 +37,3 @@ export function makeItems(n: number, o: ItemOptions = {}): AssetItem[] {
   }
   return items;
 }
-

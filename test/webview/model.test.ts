@@ -15,9 +15,16 @@ const opts = (o: Partial<Parameters<typeof buildSections>[1]> = {}) => ({
 
 test('buildSections: a query keeps only scored items, ranked; filters AND across kinds, OR within', () => {
   const items = makeItems(40);
-  const scores = new Map([['id-3', 0.2], ['id-7', 0.5], ['id-11', 0.3]]);
+  const scores = new Map([
+    ['id-3', 0.2],
+    ['id-7', 0.5],
+    ['id-11', 0.3],
+  ]);
   const [flat] = buildSections(items, opts({ scores, sort: 'relevance' }));
-  assert.deepEqual(flat.items.map((i) => i.id), ['id-7', 'id-11', 'id-3']);
+  assert.deepEqual(
+    flat.items.map((i) => i.id),
+    ['id-7', 'id-11', 'id-3'],
+  );
 
   const f = { tags: ['cat', 'dog'], exts: ['png'], folders: [] };
   const [filtered] = buildSections(items, opts({ filters: f }));
@@ -31,10 +38,24 @@ test('buildSections: folder filter includes subfolders; groups sorted by folder,
   const [only] = buildSections(items, opts({ filters: { ...emptyFilters(), folders: ['a'] } }));
   assert.equal(only.items.length, 8, "'a' matches a and a/b but not ab");
   const groups = buildSections(items, opts({ group: 'folder', collapsed: new Set(['ab']) }));
-  assert.deepEqual(groups.map((g) => [g.key, g.items.length, g.collapsed]), [['a', 3, false], ['a/b', 5, false], ['ab', 2, true]]);
-  const scores = new Map([['id-9', 0.9], ['id-0', 0.5], ['id-6', 0.1]]);
+  assert.deepEqual(
+    groups.map((g) => [g.key, g.items.length, g.collapsed]),
+    [
+      ['a', 3, false],
+      ['a/b', 5, false],
+      ['ab', 2, true],
+    ],
+  );
+  const scores = new Map([
+    ['id-9', 0.9],
+    ['id-0', 0.5],
+    ['id-6', 0.1],
+  ]);
   const ranked = buildSections(items, opts({ group: 'folder', scores, sort: 'relevance' }));
-  assert.deepEqual(ranked.map((g) => g.key), ['ab', 'a/b', 'a']);
+  assert.deepEqual(
+    ranked.map((g) => g.key),
+    ['ab', 'a/b', 'a'],
+  );
 });
 
 test('sorting: name is natural, mtime and size descending; relevance without a query falls back to name', () => {
@@ -48,7 +69,10 @@ test('sorting: name is natural, mtime and size descending; relevance without a q
 
 test('computeFacets counts values, most common first', () => {
   const f = computeFacets(makeItems(16));
-  assert.equal(f.tags.reduce((n, [, c]) => n + c, 0), 16);
+  assert.equal(
+    f.tags.reduce((n, [, c]) => n + c, 0),
+    16,
+  );
   assert.deepEqual(f.tags[0], ['car', 2]);
   assert.equal(f.folders.length, 5);
   assert.ok(f.exts.every(([, c], i, a) => i === 0 || a[i - 1][1] >= c));
@@ -67,8 +91,14 @@ test('computeLayout: columns from width, rows with headers, collapsed groups con
   const L = computeLayout(sections(), { width: 330, tileMin: 100, gap: 10, labelHeight: 20, headerHeight: 24, showHeaders: true });
   assert.equal(L.columns, 3);
   assert.ok(Math.abs(L.tileWidth - (330 - 20) / 3) < 1e-9);
-  assert.deepEqual(L.rows.map((r) => `${r.kind}:${r.start}-${r.end}`), ['header:0-0', 'tiles:0-3', 'tiles:3-5', 'header:5-5', 'header:5-5', 'tiles:5-8']);
-  assert.deepEqual(L.order.map((i) => i.id), ['x0', 'x1', 'x2', 'x3', 'x4', 'z0', 'z1', 'z2']);
+  assert.deepEqual(
+    L.rows.map((r) => `${r.kind}:${r.start}-${r.end}`),
+    ['header:0-0', 'tiles:0-3', 'tiles:3-5', 'header:5-5', 'header:5-5', 'tiles:5-8'],
+  );
+  assert.deepEqual(
+    L.order.map((i) => i.id),
+    ['x0', 'x1', 'x2', 'x3', 'x4', 'z0', 'z1', 'z2'],
+  );
   assert.deepEqual([...L.sectionStart], [0, -1, 5]);
   assert.equal(L.height, 24 * 3 + 3 * L.tileRowHeight);
   assert.equal(rowAt(L.rows, 0), 0);

@@ -40,18 +40,22 @@ function displayedIds(page: Page): Promise<string[]> {
     els
       .map((e) => ({ id: (e as HTMLElement).dataset.id ?? '', r: e.getBoundingClientRect() }))
       .sort((a, b) => a.r.top - b.r.top || a.r.left - b.r.left)
-      .map((x) => x.id));
+      .map((x) => x.id),
+  );
 }
 
 describe('results panel webview', () => {
   test('shows the query, the count and ranked tiles with score, folder and dimensions', async () => {
     const page = await panel();
-    assert.match(await page.textContent('.empty') ?? '', /No results yet/);
+    assert.match((await page.textContent('.empty')) ?? '', /No results yet/);
     const items = ranked(12);
     await send(page, resultsMsg(items));
     assert.equal(await page.textContent('h1.query'), '“a red car”');
     assert.equal(await page.textContent('.results-header vscode-badge'), '12 results');
-    assert.deepEqual(await displayedIds(page), items.map((it) => it.id));
+    assert.deepEqual(
+      await displayedIds(page),
+      items.map((it) => it.id),
+    );
     const tile = await page.$eval('.tile[data-id="id-3"]', (el) => ({
       name: el.querySelector('.name')?.textContent,
       score: el.querySelector('.score')?.textContent,
@@ -73,10 +77,16 @@ describe('results panel webview', () => {
 
   test('no-good-match state and an empty result set', async () => {
     const page = await panel();
-    await send(page, resultsMsg(ranked(3).map((it) => ({ ...it, score: 0.1 })), { query: 'qwerty', noGoodMatch: true, bestScore: 0.1 }));
-    assert.match(await page.textContent('[data-search="no-good-match"]') ?? '', /No good match for “qwerty” \(best score 0\.100\)/);
+    await send(
+      page,
+      resultsMsg(
+        ranked(3).map((it) => ({ ...it, score: 0.1 })),
+        { query: 'qwerty', noGoodMatch: true, bestScore: 0.1 },
+      ),
+    );
+    assert.match((await page.textContent('[data-search="no-good-match"]')) ?? '', /No good match for “qwerty” \(best score 0\.100\)/);
     await send(page, resultsMsg([], { query: 'nothing', bestScore: null }));
-    assert.match(await page.textContent('.empty') ?? '', /No images match “nothing”/);
+    assert.match((await page.textContent('.empty')) ?? '', /No images match “nothing”/);
     assert.equal(await page.isVisible('.grid'), false);
   });
 
@@ -121,7 +131,11 @@ describe('results panel webview', () => {
 
     await send(page, { type: 'itemsDelta', added: [], removed: ['id-0'], changed: [{ ...items[2], score: undefined, name: 'renamed.png' }] });
     const shown = await displayedIds(page);
-    assert.deepEqual(shown, items.slice(1).map((it) => it.id), 'ranking kept, removed file dropped');
+    assert.deepEqual(
+      shown,
+      items.slice(1).map((it) => it.id),
+      'ranking kept, removed file dropped',
+    );
     assert.equal(await page.textContent('.tile[data-id="id-2"] .name'), 'renamed.png');
     assert.equal(await page.textContent('.tile[data-id="id-2"] .score'), '0.398', 'score kept from the result set');
     assert.equal((await sent(page)).filter((m) => m.type === 'ready').length, 1);
@@ -162,7 +176,7 @@ describe('results panel webview', () => {
     const query = { ...makeItems(1)[0]!, id: 'q', name: 'green.png', relPath: 'images/green.png', thumbnail: null };
     await send(page, resultsMsg(items, { query: 'green.png', title: 'Similar to green.png', queryItem: query }));
     assert.equal(await page.isVisible('.query-image'), true);
-    assert.match(await page.getAttribute('.query-image', 'title') ?? '', /images\/green\.png/);
+    assert.match((await page.getAttribute('.query-image', 'title')) ?? '', /images\/green\.png/);
     await clearSent(page);
     await page.click('.query-image');
     assert.deepEqual((await waitForSent(page, 'open')).ids, ['q']);

@@ -22,8 +22,19 @@ function emitter<T>() {
 
 function backendItem(i: number, thumb = true): BackendItem {
   return {
-    id: `b${i}`, relPath: `pics/p${i}.png`, name: `p${i}.png`, folder: 'pics', ext: 'png', size: 100 + i, mtime: 1000 + i,
-    width: 10, height: 20, tags: [], captions: [], path: `/ws/pics/p${i}.png`, thumbnailPath: thumb ? `/cache/t${i}.webp` : null,
+    id: `b${i}`,
+    relPath: `pics/p${i}.png`,
+    name: `p${i}.png`,
+    folder: 'pics',
+    ext: 'png',
+    size: 100 + i,
+    mtime: 1000 + i,
+    width: 10,
+    height: 20,
+    tags: [],
+    captions: [],
+    path: `/ws/pics/p${i}.png`,
+    thumbnailPath: thumb ? `/cache/t${i}.webp` : null,
   };
 }
 
@@ -47,14 +58,32 @@ function setup(n: number, over: Partial<AssetBackend> = {}) {
     isKnownItem: (id) => id === 'bad' || all.some((it) => it.id === id),
     search: async (q) => {
       if (q === 'boom') throw new Error('model not ready');
-      return { ranked: true, results: [{ id: 'b3', score: 0.3 }, { id: 'b1', score: 0.2 }], noGoodMatch: false, bestScore: 0.3 };
+      return {
+        ranked: true,
+        results: [
+          { id: 'b3', score: 0.3 },
+          { id: 'b1', score: 0.2 },
+        ],
+        noGoodMatch: false,
+        bestScore: 0.3,
+      };
     },
     thumbnails: async (ids) => ids.map((id) => (id === 'bad' ? { id, thumbnailPath: null, error: 'corrupt' } : { id, thumbnailPath: `/cache/${id}.webp`, width: 5, height: 6 })),
     findSimilar: async (id) => ({ query: id, title: `Similar to ${id}`, items: [{ ...all[0], score: 1 }], noGoodMatch: false, bestScore: 1 }),
-    open: rec('open'), reveal: rec('reveal'), copyPaths: rec('copyPaths'), copyMarkdownLinks: rec('copyMarkdownLinks'),
-    generateCaptions: rec('generateCaptions'), editTags: rec('editTags'), downloadModel: rec('downloadModel'), modelAction: rec('modelAction'),
-    restartWorker: rec('restartWorker'), openSettings: rec('openSettings'), openFolder: rec('openFolder'),
-    onDidChangeItems: items.subscribe, onDidChangeProgress: progress.subscribe, onDidChangeStatus: status.subscribe,
+    open: rec('open'),
+    reveal: rec('reveal'),
+    copyPaths: rec('copyPaths'),
+    copyMarkdownLinks: rec('copyMarkdownLinks'),
+    generateCaptions: rec('generateCaptions'),
+    editTags: rec('editTags'),
+    downloadModel: rec('downloadModel'),
+    modelAction: rec('modelAction'),
+    restartWorker: rec('restartWorker'),
+    openSettings: rec('openSettings'),
+    openFolder: rec('openFolder'),
+    onDidChangeItems: items.subscribe,
+    onDidChangeProgress: progress.subscribe,
+    onDidChangeStatus: status.subscribe,
     ...over,
   };
   const posted: HostToWebview[] = [];
@@ -92,7 +121,14 @@ test('gallery: nothing is posted before ready; ready sends init then the list in
   await session.handle({ type: 'ready' });
   const [init, ...chunks] = s.posted;
   assert.deepEqual(init, { type: 'init', status: s.backend.getStatus(), progress: s.backend.getProgress(), total: n });
-  assert.deepEqual(chunks.map((c) => c.type === 'items' && [c.items.length, c.done]), [[ITEMS_CHUNK, false], [ITEMS_CHUNK, false], [5, true]]);
+  assert.deepEqual(
+    chunks.map((c) => c.type === 'items' && [c.items.length, c.done]),
+    [
+      [ITEMS_CHUNK, false],
+      [ITEMS_CHUNK, false],
+      [5, true],
+    ],
+  );
   const gens = new Set(chunks.map((c) => (c as { generation: number }).generation));
   assert.equal(gens.size, 1);
   // A reload of the webview starts a new generation.
@@ -111,7 +147,18 @@ test('search answers with the request seq; failures become an error result, not 
   await session.handle({ type: 'search', seq: 7, query: 'red' });
   await session.handle({ type: 'search', seq: 8, query: 'boom' });
   assert.deepEqual(s.posted, [
-    { type: 'searchResults', ranked: true, seq: 7, query: 'red', results: [{ id: 'b3', score: 0.3 }, { id: 'b1', score: 0.2 }], noGoodMatch: false, bestScore: 0.3 },
+    {
+      type: 'searchResults',
+      ranked: true,
+      seq: 7,
+      query: 'red',
+      results: [
+        { id: 'b3', score: 0.3 },
+        { id: 'b1', score: 0.2 },
+      ],
+      noGoodMatch: false,
+      bestScore: 0.3,
+    },
     { type: 'searchResults', ranked: false, seq: 8, query: 'boom', results: [], noGoodMatch: false, bestScore: null, error: 'model not ready' },
   ]);
   assert.deepEqual(s.errors, []);
@@ -120,12 +167,13 @@ test('search answers with the request seq; failures become an error result, not 
 test('a newer search aborts the older one; its late answer is not posted', async () => {
   let release!: () => void;
   const s = setup(3, {
-    search: (q, signal) => new Promise((resolve) => {
-      const answer = () => resolve({ ranked: true, results: [{ id: 'b0', score: q === 'slow' ? 0.1 : 0.2 }], noGoodMatch: false, bestScore: 0.2 });
-      if (q === 'slow') release = answer;
-      else answer();
-      void signal;
-    }),
+    search: (q, signal) =>
+      new Promise((resolve) => {
+        const answer = () => resolve({ ranked: true, results: [{ id: 'b0', score: q === 'slow' ? 0.1 : 0.2 }], noGoodMatch: false, bestScore: 0.2 });
+        if (q === 'slow') release = answer;
+        else answer();
+        void signal;
+      }),
   });
   const session = new WebviewSession('gallery', s.backend, s.host);
   await session.handle({ type: 'ready' });
@@ -134,7 +182,10 @@ test('a newer search aborts the older one; its late answer is not posted', async
   await session.handle({ type: 'search', seq: 2, query: 'fast' });
   release();
   await slow;
-  assert.deepEqual(s.posted.map((m) => m.type === 'searchResults' && m.seq), [2]);
+  assert.deepEqual(
+    s.posted.map((m) => m.type === 'searchResults' && m.seq),
+    [2],
+  );
 });
 
 test('thumbnails are converted to webview URIs; failures carry their error', async () => {
@@ -143,25 +194,48 @@ test('thumbnails are converted to webview URIs; failures carry their error', asy
   await session.handle({ type: 'ready' });
   s.posted.length = 0;
   await session.handle({ type: 'requestThumbnails', ids: ['b1', 'bad'] });
-  assert.deepEqual(s.posted, [{ type: 'thumbnails', updates: [
-    { id: 'b1', thumbnail: 'https://webview/cache/b1.webp', width: 5, height: 6, error: undefined },
-    { id: 'bad', thumbnail: null, width: undefined, height: undefined, error: 'corrupt' },
-  ] }]);
+  assert.deepEqual(s.posted, [
+    {
+      type: 'thumbnails',
+      updates: [
+        { id: 'b1', thumbnail: 'https://webview/cache/b1.webp', width: 5, height: 6, error: undefined },
+        { id: 'bad', thumbnail: null, width: undefined, height: undefined, error: 'corrupt' },
+      ],
+    },
+  ]);
 });
 
 test('actions go to the backend; selection is remembered; thrown errors are shown, not rethrown', async () => {
-  const s = setup(3, { editTags: async () => { throw new Error('tags file is read-only'); } });
+  const s = setup(3, {
+    editTags: async () => {
+      throw new Error('tags file is read-only');
+    },
+  });
   const session = new WebviewSession('gallery', s.backend, s.host);
   const msgs: WebviewToHost[] = [
-    { type: 'open', ids: ['b1'] }, { type: 'reveal', id: 'b2' }, { type: 'copyPath', ids: ['b1', 'b2'] },
-    { type: 'copyMarkdownLink', ids: ['b0'] }, { type: 'generateCaptions', ids: ['b0'] }, { type: 'downloadModel' },
-    { type: 'restartWorker' }, { type: 'openSettings', query: 'x' }, { type: 'openFolder' }, { type: 'selectionChanged', ids: ['b0', 'b2'] },
+    { type: 'open', ids: ['b1'] },
+    { type: 'reveal', id: 'b2' },
+    { type: 'copyPath', ids: ['b1', 'b2'] },
+    { type: 'copyMarkdownLink', ids: ['b0'] },
+    { type: 'generateCaptions', ids: ['b0'] },
+    { type: 'downloadModel' },
+    { type: 'restartWorker' },
+    { type: 'openSettings', query: 'x' },
+    { type: 'openFolder' },
+    { type: 'selectionChanged', ids: ['b0', 'b2'] },
     { type: 'editTags', ids: ['b0'] },
   ];
   for (const m of msgs) await session.handle(m);
   assert.deepEqual(s.calls, [
-    ['open', ['b1']], ['reveal', 'b2'], ['copyPaths', ['b1', 'b2']], ['copyMarkdownLinks', ['b0']], ['generateCaptions', ['b0']],
-    ['downloadModel', undefined], ['restartWorker', undefined], ['openSettings', 'x'], ['openFolder', undefined],
+    ['open', ['b1']],
+    ['reveal', 'b2'],
+    ['copyPaths', ['b1', 'b2']],
+    ['copyMarkdownLinks', ['b0']],
+    ['generateCaptions', ['b0']],
+    ['downloadModel', undefined],
+    ['restartWorker', undefined],
+    ['openSettings', 'x'],
+    ['openFolder', undefined],
   ]);
   assert.deepEqual(session.selection, ['b0', 'b2']);
   assert.deepEqual(s.errors, ['tags file is read-only']);
@@ -177,7 +251,13 @@ test('findSimilar and openAllInPanel open the results panel (scores from the las
   await session.handle({ type: 'openAllInPanel', query: 'red', ids: ['b3', 'b1', 'nope'] });
   const r = s.shown[1];
   assert.equal(r.query, 'red');
-  assert.deepEqual(r.items.map((it) => [it.id, it.score]), [['b3', 0.3], ['b1', 0.2]]);
+  assert.deepEqual(
+    r.items.map((it) => [it.id, it.score]),
+    [
+      ['b3', 0.3],
+      ['b1', 0.2],
+    ],
+  );
   assert.equal(r.bestScore, 0.3);
 });
 
@@ -205,8 +285,14 @@ test('deltas are merged into one message; an item added then removed never reach
   buf.push({ added: [], changed: [{ ...backendItem(1), name: 'x.png' }, backendItem(2)], removed: [] });
   buf.push({ added: [backendItem(3)], changed: [], removed: ['b3', 'b4'] });
   const d = buf.take();
-  assert.deepEqual(d.added.map((i) => [i.id, i.name]), [['b1', 'x.png']]);
-  assert.deepEqual(d.changed.map((i) => i.id), ['b2']);
+  assert.deepEqual(
+    d.added.map((i) => [i.id, i.name]),
+    [['b1', 'x.png']],
+  );
+  assert.deepEqual(
+    d.changed.map((i) => i.id),
+    ['b2'],
+  );
   assert.deepEqual(d.removed, ['b4']);
   assert.ok(buf.empty);
 
@@ -217,7 +303,10 @@ test('deltas are merged into one message; an item added then removed never reach
   s.emitters.items.fire({ added: [backendItem(7)], changed: [], removed: [] });
   s.emitters.items.fire({ added: [], changed: [], removed: ['b0'] });
   session.flushDeltas();
-  assert.deepEqual(s.posted.map((m) => m.type === 'itemsDelta' && [m.added.map((i) => i.uri), m.removed]), [[['file:///ws/pics/p7.png'], ['b0']]]);
+  assert.deepEqual(
+    s.posted.map((m) => m.type === 'itemsDelta' && [m.added.map((i) => i.uri), m.removed]),
+    [[['file:///ws/pics/p7.png'], ['b0']]],
+  );
   session.dispose();
 });
 
@@ -229,8 +318,14 @@ test('status changes reach the gallery; recovering from a worker crash resends t
   s.setStatus({ kind: 'workerCrashed', message: 'SIGKILL' });
   s.setStatus({ kind: 'ready', modelName: 'M' });
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(s.posted.slice(0, 2).map((m) => m.type === 'modelStatus' && m.status.kind), ['workerCrashed', 'ready']);
-  assert.ok(s.posted.some((m) => m.type === 'init'), 'full list resent after recovery');
+  assert.deepEqual(
+    s.posted.slice(0, 2).map((m) => m.type === 'modelStatus' && m.status.kind),
+    ['workerCrashed', 'ready'],
+  );
+  assert.ok(
+    s.posted.some((m) => m.type === 'init'),
+    'full list resent after recovery',
+  );
   session.dispose();
 });
 
@@ -258,8 +353,14 @@ test('messages naming paths the host never listed are refused and logged; malfor
     { type: 'findSimilar', id: '/home/user/private.png' },
     { type: 'openAllInPanel', query: 'x', ids: ['/etc/passwd'] },
     // Not the protocol at all.
-    null, 'open', { type: 'open', ids: '/etc/passwd' }, { type: 'open', ids: [42] }, { type: 'reveal' },
-    { type: 'runShell', command: 'rm -rf ~' }, { type: 'search', seq: 'x', query: 'a' }, { type: 'openSettings', query: 7 },
+    null,
+    'open',
+    { type: 'open', ids: '/etc/passwd' },
+    { type: 'open', ids: [42] },
+    { type: 'reveal' },
+    { type: 'runShell', command: 'rm -rf ~' },
+    { type: 'search', seq: 'x', query: 'a' },
+    { type: 'openSettings', query: 7 },
   ];
   for (const m of attacks) await session.handle(m);
   assert.deepEqual(s.calls, [], 'no action reached the backend');
@@ -277,7 +378,13 @@ test('messages naming paths the host never listed are refused and logged; malfor
   await session.handle({ type: 'requestThumbnails', ids: ['b1', '/etc/passwd'] });
   const m = s.posted[0];
   assert.ok(m?.type === 'thumbnails');
-  assert.deepEqual(m.updates.map((u) => [u.id, u.thumbnail === null, u.error]), [['b1', false, undefined], ['/etc/passwd', true, 'not an image of this workspace']]);
+  assert.deepEqual(
+    m.updates.map((u) => [u.id, u.thumbnail === null, u.error]),
+    [
+      ['b1', false, undefined],
+      ['/etc/passwd', true, 'not an image of this workspace'],
+    ],
+  );
   // A context-menu selection is limited to known items as well.
   await session.handle({ type: 'selectionChanged', ids: ['b0', '/etc/passwd'] });
   assert.deepEqual(session.selection, ['b0']);
@@ -311,14 +418,20 @@ test('Duplicates mode: state is pushed to the gallery (and again on a reload), a
   const results = new WebviewSession('results', s.backend, s.host);
   gallery.setMode('duplicates'); // the command ran before the view existed
   await gallery.handle({ type: 'ready' });
-  assert.ok(s.posted.some((m) => m.type === 'setMode' && m.mode === 'duplicates'), 'the pending mode is sent once ready');
+  assert.ok(
+    s.posted.some((m) => m.type === 'setMode' && m.mode === 'duplicates'),
+    'the pending mode is sent once ready',
+  );
   s.posted.length = 0;
   state = { state: 'done', groups: [{ ids: ['b0', 'b1'], bytesWasted: 100, similarity: 0.95, exact: false }], images: 4 };
   changes.fire(state);
   assert.deepEqual(s.posted, [{ type: 'duplicates', ...state }], 'the gallery gets it; the results panel does not');
   s.posted.length = 0;
   await gallery.handle({ type: 'ready' });
-  assert.ok(s.posted.some((m) => m.type === 'duplicates'), 'a reloaded view gets the groups again');
+  assert.ok(
+    s.posted.some((m) => m.type === 'duplicates'),
+    'a reloaded view gets the groups again',
+  );
 
   await gallery.handle({ type: 'findDuplicates' });
   await gallery.handle({ type: 'keepDuplicate', id: 'b0', others: ['b1', '/etc/passwd', 'b0'] });

@@ -36,7 +36,8 @@ after(async () => {
 /** Waits until every rendered thumbnail has loaded (or failed). */
 async function imagesSettled(page: Page): Promise<void> {
   await page.waitForFunction(() =>
-    [...document.querySelectorAll('.grid-row:not([hidden]) .thumb')].every((t) => ['loaded', 'error', 'pending'].includes(t.getAttribute('data-state') ?? '')));
+    [...document.querySelectorAll('.grid-row:not([hidden]) .thumb')].every((t) => ['loaded', 'error', 'pending'].includes(t.getAttribute('data-state') ?? '')),
+  );
 }
 
 function rgb(page: Page, selector: string, prop: string): Promise<string> {
@@ -46,7 +47,13 @@ function rgb(page: Page, selector: string, prop: string): Promise<string> {
 /** "rgb(r, g, b)" → "#rrggbb" for comparing with the theme variables. */
 function hex(css: string): string {
   const m = /rgba?\((\d+), (\d+), (\d+)/.exec(css);
-  return m ? '#' + m.slice(1, 4).map((v) => Number(v).toString(16).padStart(2, '0')).join('') : css;
+  return m
+    ? '#' +
+        m
+          .slice(1, 4)
+          .map((v) => Number(v).toString(16).padStart(2, '0'))
+          .join('')
+    : css;
 }
 
 async function finish(page: Page): Promise<void> {
@@ -64,7 +71,10 @@ describe('webview themes', () => {
     test(`gallery in the ${theme} theme: browsing with indexing progress and a focused selection`, async () => {
       const page = await openPage(h, { bundle: 'gallery', theme, width: 300, height: 720, state: { tileSize: 96 } });
       const progress: IndexingProgress = {
-        running: true, done: 180, total: 279, etaSeconds: 42,
+        running: true,
+        done: 180,
+        total: 279,
+        etaSeconds: 42,
         failed: [{ id: 'x1', relPath: 'assets/scans/broken.png', error: 'Input file contains unsupported image format' }],
       };
       await send(page, { type: 'init', status: READY, progress, total: items.length }, ...itemsMessages(items));
@@ -92,7 +102,11 @@ describe('webview themes', () => {
 
     test(`gallery in the ${theme} theme: search results, no-good-match and the selection bar`, async () => {
       const page = await openPage(h, { bundle: 'gallery', theme, width: 300, height: 720, state: { tileSize: 96, group: 'none', filtersOpen: true } });
-      await send(page, { type: 'init', status: READY, progress: { running: false, done: 279, total: 279, etaSeconds: null, failed: [] }, total: items.length }, ...itemsMessages(items));
+      await send(
+        page,
+        { type: 'init', status: READY, progress: { running: false, done: 279, total: 279, etaSeconds: null, failed: [] }, total: items.length },
+        ...itemsMessages(items),
+      );
       await page.click('.chip-group[aria-label="Tags"] .chip:has-text("animals")');
       await page.locator('vscode-textfield').click();
       await page.keyboard.type('a cat sleeping on a sofa');
@@ -112,7 +126,11 @@ describe('webview themes', () => {
     test(`gallery in the ${theme} theme: model download failed`, async () => {
       const page = await openPage(h, { bundle: 'gallery', theme, width: 300, height: 420, state: { tileSize: 96 } });
       const status: ModelStatus = { kind: 'modelFailed', modelName: 'MobileCLIP-S0', message: "Can't reach huggingface.co: offline or a proxy is needed.", retry: 'download' };
-      await send(page, { type: 'init', status, progress: { running: false, done: 0, total: 0, etaSeconds: null, failed: [] }, total: items.length }, ...itemsMessages(items.slice(0, 12)));
+      await send(
+        page,
+        { type: 'init', status, progress: { running: false, done: 0, total: 0, etaSeconds: null, failed: [] }, total: items.length },
+        ...itemsMessages(items.slice(0, 12)),
+      );
       await imagesSettled(page);
       await page.screenshot({ path: screenshotPath(`gallery-error-${theme}`) });
       assert.equal(hex(await rgb(page, '[data-status="modelFailed"]', 'border-top-color')), vars['inputValidation-errorBorder']);
@@ -135,7 +153,16 @@ describe('webview themes', () => {
 
   test('gallery at panel width (wide layout, many columns)', async () => {
     const page = await openPage(h, { bundle: 'gallery', theme: 'dark', width: 1200, height: 600, state: { tileSize: 112 } });
-    await send(page, { type: 'init', status: { kind: 'modelMissing', modelName: 'MobileCLIP-S0', downloadSize: '46 MB + 40 MB' }, progress: { running: false, done: 0, total: 0, etaSeconds: null, failed: [] }, total: items.length }, ...itemsMessages(items));
+    await send(
+      page,
+      {
+        type: 'init',
+        status: { kind: 'modelMissing', modelName: 'MobileCLIP-S0', downloadSize: '46 MB + 40 MB' },
+        progress: { running: false, done: 0, total: 0, etaSeconds: null, failed: [] },
+        total: items.length,
+      },
+      ...itemsMessages(items),
+    );
     await imagesSettled(page);
     await page.screenshot({ path: screenshotPath('gallery-wide-dark') });
     assert.ok(Number(await page.getAttribute('.grid', 'aria-colcount')) >= 8);

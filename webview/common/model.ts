@@ -44,7 +44,7 @@ export function splitUsageQuery(query: string): { text: string; usage: Usage | n
   let usage: Usage | null = null;
   const text = query.replace(/(^|\s)(-?)(unused|used):(\S*)(?=\s|$)/gi, (_all, lead: string, minus: string, key: string, value: string) => {
     const no = /^(no|false|0)$/i.test(value);
-    const unused = (key.toLowerCase() === 'unused') !== (minus === '-') !== no;
+    const unused = ((key.toLowerCase() === 'unused') !== (minus === '-')) !== no;
     usage = unused ? 'unused' : 'used';
     return lead;
   });

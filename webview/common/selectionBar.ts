@@ -26,8 +26,7 @@ export class SelectionBar {
     });
     const clear = h('vscode-button', { secondary: true, title: 'Clear selection (Escape)', 'aria-label': 'Clear selection' }, '✕');
     clear.addEventListener('click', onClear);
-    this.element = h('div', { class: 'selection-bar', role: 'toolbar', 'aria-label': 'Selected images', hidden: true },
-      this.count, ...this.buttons.map((b) => b.el), clear);
+    this.element = h('div', { class: 'selection-bar', role: 'toolbar', 'aria-label': 'Selected images', hidden: true }, this.count, ...this.buttons.map((b) => b.el), clear);
   }
 
   update(ids: string[]): void {

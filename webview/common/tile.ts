@@ -132,7 +132,16 @@ export function bindTile(el: HTMLElement, item: AssetItem, state: TileState): vo
   p.score.hidden = !scoreText;
   if (p.meta) p.meta.textContent = [item.folder || '.', referencesText(item)].filter(Boolean).join(' · ');
   if (p.facts) {
-    p.facts.textContent = [formatDims(item), formatBytes(item.size), item.tags.slice(0, 3).map((t) => t.tag).join(', ')].filter(Boolean).join(' · ');
+    p.facts.textContent = [
+      formatDims(item),
+      formatBytes(item.size),
+      item.tags
+        .slice(0, 3)
+        .map((t) => t.tag)
+        .join(', '),
+    ]
+      .filter(Boolean)
+      .join(' · ');
   }
 
   bindImage(p, item, state.loadImage);

@@ -116,18 +116,27 @@ const searchField = h('vscode-textfield', {
 searchField.value = state.query;
 const searchRing = h('vscode-progress-ring', { class: 'search-ring', 'aria-label': 'Searching', hidden: true });
 
-const sortSelect = h('vscode-single-select', { 'aria-label': 'Sort by', title: 'Sort by' },
+const sortSelect = h(
+  'vscode-single-select',
+  { 'aria-label': 'Sort by', title: 'Sort by' },
   h('vscode-option', { value: 'relevance' }, 'Relevance'),
   h('vscode-option', { value: 'name' }, 'Name'),
   h('vscode-option', { value: 'mtime' }, 'Date modified'),
   h('vscode-option', { value: 'size' }, 'File size'),
 ) as HTMLElement & { value: string };
-const groupSelect = h('vscode-single-select', { 'aria-label': 'Group by', title: 'Group by' },
+const groupSelect = h(
+  'vscode-single-select',
+  { 'aria-label': 'Group by', title: 'Group by' },
   h('vscode-option', { value: 'folder' }, 'By folder'),
   h('vscode-option', { value: 'none' }, 'Flat list'),
 ) as HTMLElement & { value: string };
 const sizeSlider = h('input', {
-  type: 'range', min: TILE_MIN, max: TILE_MAX, step: 8, value: state.tileSize, 'aria-label': 'Thumbnail size',
+  type: 'range',
+  min: TILE_MIN,
+  max: TILE_MAX,
+  step: 8,
+  value: state.tileSize,
+  'aria-label': 'Thumbnail size',
   title: 'Thumbnail size',
 });
 const sizeControl = h('label', { class: 'size-control' }, h('span', { 'aria-hidden': 'true' }, 'Size'), sizeSlider);
@@ -141,7 +150,9 @@ const activeChips = h('div', { class: 'active-filters', 'aria-label': 'Active fi
 const duplicatesButton = h('vscode-button', { secondary: true, class: 'mode-button', title: 'Find duplicate and near-duplicate images' }, 'Duplicates');
 duplicatesButton.addEventListener('click', () => setMode('duplicates', true));
 
-const toolbar = h('div', { class: 'toolbar', role: 'search' },
+const toolbar = h(
+  'div',
+  { class: 'toolbar', role: 'search' },
   h('div', { class: 'search-row' }, searchField, searchRing),
   h('div', { class: 'row-controls' }, sortSelect, groupSelect, sizeControl, duplicatesButton),
   filtersDetails,
@@ -153,7 +164,9 @@ const findAgainButton = h('vscode-button', { secondary: true, title: 'Compare th
 findAgainButton.addEventListener('click', () => post({ type: 'findDuplicates' }));
 const backButton = h('vscode-button', { secondary: true, title: 'Back to all images' }, 'All Images');
 backButton.addEventListener('click', () => setMode('browse', false));
-const duplicatesBar = h('div', { class: 'toolbar dup-toolbar', role: 'region', 'aria-label': 'Duplicates', hidden: true },
+const duplicatesBar = h(
+  'div',
+  { class: 'toolbar dup-toolbar', role: 'region', 'aria-label': 'Duplicates', hidden: true },
   h('div', { class: 'dup-title-row' }, h('span', { class: 'dup-title' }, 'Duplicates'), findAgainButton, backButton),
   duplicatesSummary,
 );
@@ -161,35 +174,44 @@ const duplicatesBar = h('div', { class: 'toolbar dup-toolbar', role: 'region', '
 const statusArea = h('div', { class: 'status', 'aria-live': 'polite' });
 const searchInfo = h('div', { class: 'search-info', 'aria-live': 'polite' });
 
-const selectionBar = new SelectionBar([
-  { label: 'Open', run: (ids) => post({ type: 'open', ids }) },
-  { label: 'Similar', title: 'Find similar images', single: true, run: (ids) => post({ type: 'findSimilar', id: ids[0] }) },
-  { label: 'Copy', title: 'Copy paths', run: (ids) => post({ type: 'copyPath', ids }) },
-  { label: 'Captions', title: 'Generate captions', run: (ids) => post({ type: 'generateCaptions', ids }) },
-  { label: 'Tags', title: 'Edit tags', run: (ids) => post({ type: 'editTags', ids }) },
-], () => grid.setSelection([]));
+const selectionBar = new SelectionBar(
+  [
+    { label: 'Open', run: (ids) => post({ type: 'open', ids }) },
+    { label: 'Similar', title: 'Find similar images', single: true, run: (ids) => post({ type: 'findSimilar', id: ids[0] }) },
+    { label: 'Copy', title: 'Copy paths', run: (ids) => post({ type: 'copyPath', ids }) },
+    { label: 'Captions', title: 'Generate captions', run: (ids) => post({ type: 'generateCaptions', ids }) },
+    { label: 'Tags', title: 'Edit tags', run: (ids) => post({ type: 'editTags', ids }) },
+  ],
+  () => grid.setSelection([]),
+);
 
 /** The selected tile's group in the Duplicates mode (actions name it). */
 function selectedGroup(ids: string[]) {
   return ids.length ? duplicateGroupOf(duplicates?.groups ?? [], ids[0]!) : undefined;
 }
-const duplicatesSelectionBar = new SelectionBar([
-  {
-    label: 'Keep This One', title: 'Keep this one: point every reference to the others at it, then offer to delete them', single: true,
-    run: (ids) => {
-      const g = selectedGroup(ids);
-      if (g) post({ type: 'keepDuplicate', id: ids[0]!, others: g.ids.filter((x) => x !== ids[0]) });
+const duplicatesSelectionBar = new SelectionBar(
+  [
+    {
+      label: 'Keep This One',
+      title: 'Keep this one: point every reference to the others at it, then offer to delete them',
+      single: true,
+      run: (ids) => {
+        const g = selectedGroup(ids);
+        if (g) post({ type: 'keepDuplicate', id: ids[0]!, others: g.ids.filter((x) => x !== ids[0]) });
+      },
     },
-  },
-  {
-    label: 'Not Duplicates', title: 'These look alike but are different assets (remembered in .vscode/asset-duplicates.json)',
-    run: (ids) => {
-      const g = selectedGroup(ids);
-      if (g) post({ type: 'notDuplicates', ids: g.ids });
+    {
+      label: 'Not Duplicates',
+      title: 'These look alike but are different assets (remembered in .vscode/asset-duplicates.json)',
+      run: (ids) => {
+        const g = selectedGroup(ids);
+        if (g) post({ type: 'notDuplicates', ids: g.ids });
+      },
     },
-  },
-  { label: 'References', title: 'Reveal references', single: true, run: (ids) => post({ type: 'revealReferences', id: ids[0]! }) },
-], () => duplicatesGrid.setSelection([]));
+    { label: 'References', title: 'Reveal references', single: true, run: (ids) => post({ type: 'revealReferences', id: ids[0]! }) },
+  ],
+  () => duplicatesGrid.setSelection([]),
+);
 
 const thumbs = new ThumbnailRequester();
 const grid = new VirtualGrid({
@@ -306,8 +328,11 @@ function rebuildDuplicates(): void {
   let empty: (HTMLElement | string)[] | null = null;
   if (!duplicates) {
     summary = 'Duplicates have not been looked for yet.';
-    empty = [h('div', { class: 'title' }, 'Find duplicate images'), 'Compares every indexed image by embedding, then confirms with the pixels.',
-      button('Find Duplicates', () => post({ type: 'findDuplicates' }))];
+    empty = [
+      h('div', { class: 'title' }, 'Find duplicate images'),
+      'Compares every indexed image by embedding, then confirms with the pixels.',
+      button('Find Duplicates', () => post({ type: 'findDuplicates' })),
+    ];
   } else if (duplicates.state === 'running') {
     summary = duplicates.message ?? 'Comparing images…';
     if (!sections.length) empty = [h('vscode-progress-ring', { 'aria-label': 'Finding duplicates' }), summary];
@@ -318,8 +343,11 @@ function rebuildDuplicates(): void {
     summary = `${plural(sections.length, 'group')}; keeping one file of each frees ${formatBytes(wasted)}. Select a tile, then Keep This One or Not Duplicates.`;
   } else {
     summary = duplicates.state === 'cancelled' ? 'Cancelled.' : `No duplicates among ${plural(duplicates.images ?? 0, 'indexed image')}.`;
-    empty = [h('div', { class: 'title' }, duplicates.state === 'cancelled' ? 'Finding duplicates was cancelled' : 'No duplicates'), summary,
-      button('Find Again', () => post({ type: 'findDuplicates' }), true)];
+    empty = [
+      h('div', { class: 'title' }, duplicates.state === 'cancelled' ? 'Finding duplicates was cancelled' : 'No duplicates'),
+      summary,
+      button('Find Again', () => post({ type: 'findDuplicates' }), true),
+    ];
   }
   duplicatesSummary.textContent = summary;
   duplicatesView.dataset.state = duplicates?.state ?? 'idle';
@@ -355,8 +383,12 @@ function syncControls(): void {
 }
 
 function chip(label: string, count: number | null, pressed: boolean, onToggle: () => void, title?: string): HTMLElement {
-  const b = h('button', { class: 'chip', type: 'button', 'aria-pressed': String(pressed), title: title ?? label },
-    label, count !== null ? h('span', { class: 'count' }, String(count)) : null);
+  const b = h(
+    'button',
+    { class: 'chip', type: 'button', 'aria-pressed': String(pressed), title: title ?? label },
+    label,
+    count !== null ? h('span', { class: 'count' }, String(count)) : null,
+  );
   b.addEventListener('click', onToggle);
   return b;
 }
@@ -380,14 +412,18 @@ function renderChips(): void {
     for (const v of active) if (!shown.some(([x]) => x === v)) shown.push([v, values.find(([x]) => x === v)?.[1] ?? 0]);
     if (!shown.length) return null;
     const hidden = values.length - shown.filter(([v]) => values.some(([x]) => x === v)).length;
-    const toggle = (hidden > 0 || expanded) && values.length > max
-      ? chip(expanded ? 'Fewer' : `More… (${hidden})`, null, false, () => toggleChipGroup(kind), expanded ? `Show the ${max} most common` : `Show all ${values.length}`)
-      : null;
+    const toggle =
+      (hidden > 0 || expanded) && values.length > max
+        ? chip(expanded ? 'Fewer' : `More… (${hidden})`, null, false, () => toggleChipGroup(kind), expanded ? `Show the ${max} most common` : `Show all ${values.length}`)
+        : null;
     if (toggle) toggle.classList.add('more');
-    return h('div', { class: 'chip-group', role: 'group', 'aria-label': label, 'data-kind': kind },
+    return h(
+      'div',
+      { class: 'chip-group', role: 'group', 'aria-label': label, 'data-kind': kind },
       h('span', { class: 'chip-group-label' }, label),
       ...shown.map(([v, n]) => chip(show(v), n, active.includes(v), () => toggleFilter(kind, v))),
-      toggle);
+      toggle,
+    );
   };
   chipGroups.replaceChildren(
     ...[
@@ -447,8 +483,12 @@ function button(label: string, onClick: () => void, secondary = false): HTMLElem
 
 function banner(kind: string, cls: string, text: string, ...actions: (HTMLElement | null)[]): HTMLElement {
   // One sentence; the full text is the tooltip if it had to be clipped (banners have a bounded height).
-  return h('div', { class: `banner ${cls}`.trim(), 'data-status': kind, ...(cls.includes('error') ? { role: 'alert' } : {}) },
-    h('span', { class: 'text', title: text }, text), ...actions);
+  return h(
+    'div',
+    { class: `banner ${cls}`.trim(), 'data-status': kind, ...(cls.includes('error') ? { role: 'alert' } : {}) },
+    h('span', { class: 'text', title: text }, text),
+    ...actions,
+  );
 }
 
 const modelAction = (action: ModelAction) => () => post({ type: 'modelAction', action });
@@ -459,10 +499,16 @@ function renderStatus(): void {
   if (s) {
     switch (s.kind) {
       case 'modelMissing':
-        parts.push(banner(s.kind, '', `Search and tags need the ${s.modelName} model. It runs locally; images never leave this machine.`,
-          button(s.downloadSize ? `Download (${s.downloadSize})` : 'Download model', () => post({ type: 'downloadModel' })),
-          button('Use Local Folder…', modelAction('useLocalFolder'), true),
-          button('Select Model', modelAction('selectModel'), true)));
+        parts.push(
+          banner(
+            s.kind,
+            '',
+            `Search and tags need the ${s.modelName} model. It runs locally; images never leave this machine.`,
+            button(s.downloadSize ? `Download (${s.downloadSize})` : 'Download model', () => post({ type: 'downloadModel' })),
+            button('Use Local Folder…', modelAction('useLocalFolder'), true),
+            button('Select Model', modelAction('selectModel'), true),
+          ),
+        );
         break;
       case 'downloading': {
         const bar = h('vscode-progress-bar', { 'aria-label': `Downloading ${s.modelName}` }) as HTMLElement & { value: number; max: number; indeterminate: boolean };
@@ -476,10 +522,16 @@ function renderStatus(): void {
         break;
       }
       case 'modelFailed':
-        parts.push(banner(s.kind, 'error', s.message,
-          button('Retry', modelAction('retry')),
-          button('Use Local Folder…', modelAction('useLocalFolder'), true),
-          button('Show Details', modelAction('showDetails'), true)));
+        parts.push(
+          banner(
+            s.kind,
+            'error',
+            s.message,
+            button('Retry', modelAction('retry')),
+            button('Use Local Folder…', modelAction('useLocalFolder'), true),
+            button('Show Details', modelAction('showDetails'), true),
+          ),
+        );
         break;
       case 'loading':
       case 'restarting': {
@@ -489,8 +541,14 @@ function renderStatus(): void {
         break;
       }
       case 'workerCrashed':
-        parts.push(banner(s.kind, 'error', `The inference worker stopped: ${s.message}`,
-          button('Restart worker', () => post({ type: 'restartWorker' }))));
+        parts.push(
+          banner(
+            s.kind,
+            'error',
+            `The inference worker stopped: ${s.message}`,
+            button('Restart worker', () => post({ type: 'restartWorker' })),
+          ),
+        );
         break;
       default:
         break;
@@ -500,20 +558,31 @@ function renderStatus(): void {
     const bar = h('vscode-progress-bar', { 'aria-label': 'Indexing progress' }) as HTMLElement & { value: number; max: number };
     bar.max = progress.total;
     bar.value = progress.done;
-    parts.push(h('div', { class: 'indexing', 'data-status': 'indexing' },
-      h('div', { class: 'progress-line' },
-        h('span', {}, `Indexing ${formatCount(progress.done)} of ${formatCount(progress.total)}`),
-        progress.etaSeconds !== null ? h('span', {}, formatEta(progress.etaSeconds)) : null),
-      bar));
+    parts.push(
+      h(
+        'div',
+        { class: 'indexing', 'data-status': 'indexing' },
+        h(
+          'div',
+          { class: 'progress-line' },
+          h('span', {}, `Indexing ${formatCount(progress.done)} of ${formatCount(progress.total)}`),
+          progress.etaSeconds !== null ? h('span', {}, formatEta(progress.etaSeconds)) : null,
+        ),
+        bar,
+      ),
+    );
   }
   if (progress.failed.length) {
-    const list = h('ul', {}, ...progress.failed.map((f) => {
-      const link = h('button', { class: 'path', type: 'button', title: `Reveal ${f.relPath}` }, f.relPath);
-      link.addEventListener('click', () => post({ type: 'reveal', id: f.id }));
-      return h('li', {}, link, h('div', { class: 'err' }, f.error));
-    }));
-    parts.push(h('details', { class: 'failed', 'data-status': 'failed' },
-      h('summary', {}, `${plural(progress.failed.length, 'file')} could not be read`), list));
+    const list = h(
+      'ul',
+      {},
+      ...progress.failed.map((f) => {
+        const link = h('button', { class: 'path', type: 'button', title: `Reveal ${f.relPath}` }, f.relPath);
+        link.addEventListener('click', () => post({ type: 'reveal', id: f.id }));
+        return h('li', {}, link, h('div', { class: 'err' }, f.error));
+      }),
+    );
+    parts.push(h('details', { class: 'failed', 'data-status': 'failed' }, h('summary', {}, `${plural(progress.failed.length, 'file')} could not be read`), list));
   }
   statusArea.replaceChildren(...parts);
 }
@@ -528,15 +597,19 @@ function renderSearchInfo(): void {
     if (r.error) {
       parts.push(h('div', { class: 'banner error', role: 'alert', 'data-search': 'error' }, h('span', { class: 'text', title: r.error }, r.error)));
     } else if (r.noGoodMatch) {
-      parts.push(h('div', { class: 'banner warning', 'data-search': 'no-good-match' },
-        h('span', { class: 'text' }, `No good match for “${q}”${r.bestScore !== null ? ` (best score ${formatScore(r.bestScore)})` : ''}. Showing the closest images.`)));
+      parts.push(
+        h(
+          'div',
+          { class: 'banner warning', 'data-search': 'no-good-match' },
+          h('span', { class: 'text' }, `No good match for “${q}”${r.bestScore !== null ? ` (best score ${formatScore(r.bestScore)})` : ''}. Showing the closest images.`),
+        ),
+      );
     }
     if (!r.error) {
       const open = h('button', { class: 'link', type: 'button' }, 'Open in panel');
       open.addEventListener('click', () => post({ type: 'openAllInPanel', query: q, ids: grid.orderedIds }));
       const what = r.ranked ? `${plural(shown, 'result')} for “${q}”` : `${plural(shown, 'image')} ${shown === 1 ? 'matches' : 'match'} “${q}”`;
-      parts.push(h('div', { class: 'result-count', 'data-search': 'count' },
-        h('span', {}, what), shown ? open : null));
+      parts.push(h('div', { class: 'result-count', 'data-search': 'count' }, h('span', {}, what), shown ? open : null));
     }
   }
   searchInfo.replaceChildren(...parts);
@@ -548,12 +621,14 @@ function renderEmptyState(shownCount: number): void {
   let kind = '';
   if (status?.kind === 'noWorkspace') {
     kind = 'noWorkspace';
-    content = [h('div', { class: 'title' }, 'No folder is open'), 'Open a folder to browse and search its images.',
-      button('Open Folder', () => post({ type: 'openFolder' }))];
+    content = [h('div', { class: 'title' }, 'No folder is open'), 'Open a folder to browse and search its images.', button('Open Folder', () => post({ type: 'openFolder' }))];
   } else if (status?.kind === 'noImages' || (itemsComplete && items.size === 0)) {
     kind = 'noImages';
-    content = [h('div', { class: 'title' }, 'No images found'), 'This workspace has no PNG, JPEG, WebP, GIF, AVIF, TIFF or SVG files in the included folders.',
-      button('Open Settings', () => post({ type: 'openSettings' }), true)];
+    content = [
+      h('div', { class: 'title' }, 'No images found'),
+      'This workspace has no PNG, JPEG, WebP, GIF, AVIF, TIFF or SVG files in the included folders.',
+      button('Open Settings', () => post({ type: 'openSettings' }), true),
+    ];
   } else if (!itemsComplete && items.size === 0) {
     kind = 'loading';
     content = [h('vscode-progress-ring', { 'aria-label': 'Loading images' }), 'Loading images…'];
@@ -565,8 +640,14 @@ function renderEmptyState(shownCount: number): void {
     content = [h('div', { class: 'title' }, `Nothing matches “${state.query.trim()}”`), 'Try other words, or clear the search.'];
   } else if (shownCount === 0 && queryUsage) {
     kind = 'noUsageMatch';
-    content = [h('div', { class: 'title' }, queryUsage === 'unused' ? 'No unused images' : 'No referenced images'),
-      items.size && [...items.values()].every((it) => it.references === undefined) ? 'References are still being counted…' : queryUsage === 'unused' ? 'Every image is named by a text file of the workspace.' : 'No text file of the workspace names an image.'];
+    content = [
+      h('div', { class: 'title' }, queryUsage === 'unused' ? 'No unused images' : 'No referenced images'),
+      items.size && [...items.values()].every((it) => it.references === undefined)
+        ? 'References are still being counted…'
+        : queryUsage === 'unused'
+          ? 'Every image is named by a text file of the workspace.'
+          : 'No text file of the workspace names an image.',
+    ];
   }
   emptyState.replaceChildren(...(content ?? []));
   emptyState.hidden = content === null;

@@ -44,20 +44,24 @@ const queryImage = h('button', { class: 'query-image', type: 'button', hidden: t
 const pinButton = h('vscode-button', { class: 'pin', secondary: true, title: 'Keep these results: the next search opens another panel' }, 'Pin');
 pinButton.addEventListener('click', () => post({ type: 'pinResults' }));
 const pinnedBadge = h('span', { class: 'pinned', hidden: true, title: 'These results stay: the next search opens another panel' }, 'Pinned');
-const header = h('div', { class: 'results-header' },
+const header = h(
+  'div',
+  { class: 'results-header' },
   h('div', { class: 'title-line' }, queryImage, heading, count, pinnedBadge),
-  h('div', { class: 'header-controls' },
-    pinButton,
-    h('label', { class: 'size-control' }, h('span', { 'aria-hidden': 'true' }, 'Size'), sizeSlider)));
+  h('div', { class: 'header-controls' }, pinButton, h('label', { class: 'size-control' }, h('span', { 'aria-hidden': 'true' }, 'Size'), sizeSlider)),
+);
 const banner = h('div', { class: 'status', 'aria-live': 'polite' });
 
-const selectionBar = new SelectionBar([
-  { label: 'Open', run: (ids) => post({ type: 'open', ids }) },
-  { label: 'Reveal in Explorer', single: true, run: (ids) => post({ type: 'reveal', id: ids[0] }) },
-  { label: 'Find similar', title: 'Find similar images', single: true, run: (ids) => post({ type: 'findSimilar', id: ids[0] }) },
-  { label: 'Copy paths', run: (ids) => post({ type: 'copyPath', ids }) },
-  { label: 'Copy Markdown links', run: (ids) => post({ type: 'copyMarkdownLink', ids }) },
-], () => grid.setSelection([]));
+const selectionBar = new SelectionBar(
+  [
+    { label: 'Open', run: (ids) => post({ type: 'open', ids }) },
+    { label: 'Reveal in Explorer', single: true, run: (ids) => post({ type: 'reveal', id: ids[0] }) },
+    { label: 'Find similar', title: 'Find similar images', single: true, run: (ids) => post({ type: 'findSimilar', id: ids[0] }) },
+    { label: 'Copy paths', run: (ids) => post({ type: 'copyPath', ids }) },
+    { label: 'Copy Markdown links', run: (ids) => post({ type: 'copyMarkdownLink', ids }) },
+  ],
+  () => grid.setSelection([]),
+);
 
 const thumbs = new ThumbnailRequester();
 const grid = new VirtualGrid({
@@ -95,8 +99,13 @@ function render(restoreScroll: boolean): void {
   pinnedBadge.hidden = !r?.pinned;
   banner.replaceChildren();
   if (r?.noGoodMatch) {
-    banner.append(h('div', { class: 'banner warning', 'data-search': 'no-good-match' },
-      h('span', { class: 'text' }, `No good match for “${r.query}”${r.bestScore !== null ? ` (best score ${formatScore(r.bestScore)})` : ''}. These are the closest images.`)));
+    banner.append(
+      h(
+        'div',
+        { class: 'banner warning', 'data-search': 'no-good-match' },
+        h('span', { class: 'text' }, `No good match for “${r.query}”${r.bestScore !== null ? ` (best score ${formatScore(r.bestScore)})` : ''}. These are the closest images.`),
+      ),
+    );
   }
   grid.setSections([{ key: '', label: '', items, collapsed: false }], false);
   const empty = !r || items.length === 0;
@@ -115,9 +124,9 @@ function renderQueryImage(item: AssetItem | undefined): void {
   queryImage.title = `${item.relPath} (the image these are similar to): open it`;
   queryImage.setAttribute('aria-label', `Query image ${item.name}: open it`);
   queryImage.dataset.id = item.id;
-  queryImage.replaceChildren(item.thumbnail
-    ? h('img', { src: item.thumbnail, alt: '' })
-    : h('span', { class: 'codicon-placeholder', 'aria-hidden': 'true' }, item.ext.toUpperCase()));
+  queryImage.replaceChildren(
+    item.thumbnail ? h('img', { src: item.thumbnail, alt: '' }) : h('span', { class: 'codicon-placeholder', 'aria-hidden': 'true' }, item.ext.toUpperCase()),
+  );
 }
 queryImage.addEventListener('click', () => {
   const id = queryImage.dataset.id;
@@ -145,7 +154,13 @@ function handle(m: HostToWebview): void {
       items = items.map((it) => {
         const u = byId.get(it.id);
         if (!u) return it;
-        const next = { ...it, thumbnail: u.thumbnail, width: u.width ?? it.width, height: u.height ?? it.height, error: u.thumbnail ? it.error : (u.error ?? it.error ?? 'No thumbnail') };
+        const next = {
+          ...it,
+          thumbnail: u.thumbnail,
+          width: u.width ?? it.width,
+          height: u.height ?? it.height,
+          error: u.thumbnail ? it.error : (u.error ?? it.error ?? 'No thumbnail'),
+        };
         updated.push(next);
         return next;
       });
@@ -157,11 +172,13 @@ function handle(m: HostToWebview): void {
       const removed = new Set(m.removed);
       const changed = new Map(m.changed.map((c) => [c.id, c]));
       if (!removed.size && !items.some((it) => changed.has(it.id))) break;
-      items = items.filter((it) => !removed.has(it.id)).map((it) => {
-        const c = changed.get(it.id);
-        if (c) thumbs.settled(it.id);
-        return c ? { ...c, score: it.score } : it;
-      });
+      items = items
+        .filter((it) => !removed.has(it.id))
+        .map((it) => {
+          const c = changed.get(it.id);
+          if (c) thumbs.settled(it.id);
+          return c ? { ...c, score: it.score } : it;
+        });
       render(false);
       break;
     }

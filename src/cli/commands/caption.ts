@@ -3,8 +3,17 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
-  captionerFilePlan, captionImages, captionsFileFor, DEFAULT_CAPTIONER_ID, DEFAULT_CAPTION_SETTINGS, getCaptionerManifest,
-  resolveCaptioner, resolveCaptionSettings, type CaptionImageResult, type CaptionProgress, type CaptionSettings,
+  captionerFilePlan,
+  captionImages,
+  captionsFileFor,
+  DEFAULT_CAPTIONER_ID,
+  DEFAULT_CAPTION_SETTINGS,
+  getCaptionerManifest,
+  resolveCaptioner,
+  resolveCaptionSettings,
+  type CaptionImageResult,
+  type CaptionProgress,
+  type CaptionSettings,
 } from '../../engine/captions';
 import { scanFolder } from '../../engine/index/scan';
 import { notRegularReason } from '../../engine/util/files';
@@ -72,10 +81,12 @@ export const caption = defineCommand({
   options: OPTIONS,
   async run(values, positionals) {
     if (values.model !== undefined) throw new UsageError('--model selects the CLIP model; use --captioner for captioning');
-    if (values.provider !== undefined && values.provider !== 'cpu' && values.provider !== 'auto') throw new UsageError('captioning runs on the CPU; --provider is not supported here');
+    if (values.provider !== undefined && values.provider !== 'cpu' && values.provider !== 'auto')
+      throw new UsageError('captioning runs on the CPU; --provider is not supported here');
     if (!positionals.length) throw new UsageError('nothing to caption: give image files or folders');
     const settings = settingsFrom(values);
-    if (values.precision !== undefined && !isPrecision(values.precision)) throw new UsageError(`--precision must be one of fp32, fp16, q8, int8, uint8, q4, bnb4, got "${values.precision}"`);
+    if (values.precision !== undefined && !isPrecision(values.precision))
+      throw new UsageError(`--precision must be one of fp32, fp16, q8, int8, uint8, q4, bnb4, got "${values.precision}"`);
     const { log: _log, ...workerOptions } = engineOptionsFrom(values);
     const cacheDir = values['cache-dir'] ?? defaultCacheDir();
     const spec = values.captioner ?? DEFAULT_CAPTIONER_ID;
@@ -136,7 +147,9 @@ export const caption = defineCommand({
         if ('error' in p) lines.push(`error  ${p.path}: ${p.error}`);
         else lines.push(p.path, ...p.captions.map((c) => `  - ${c}`));
       }
-      lines.push(`${generated} captioned, ${skipped} up to date, ${failed} failed${cancelled ? ' (cancelled)' : ''}; captioner ${captioner.id}; saved to ${groups.map((g) => captionsFileFor(g.root)).join(', ')}`);
+      lines.push(
+        `${generated} captioned, ${skipped} up to date, ${failed} failed${cancelled ? ' (cancelled)' : ''}; captioner ${captioner.id}; saved to ${groups.map((g) => captionsFileFor(g.root)).join(', ')}`,
+      );
       printLines(process.stdout, lines);
     }
     return cancelled ? 130 : 0;

@@ -72,8 +72,18 @@ export const distill = defineCommand({
     let report: DistillReport;
     try {
       report = await distillAdapter({
-        dataset, student, lambda, epochs, holdout, batchSize, learningRate, seed, textAdapter: values['text-adapter'],
-        ...datasetOptions, out: values.adapter, signal: controller.signal,
+        dataset,
+        student,
+        lambda,
+        epochs,
+        holdout,
+        batchSize,
+        learningRate,
+        seed,
+        textAdapter: values['text-adapter'],
+        ...datasetOptions,
+        out: values.adapter,
+        signal: controller.signal,
         onProgress: (line) => printLines(process.stderr, line),
       });
     } finally {

@@ -170,11 +170,17 @@ export const duplicatesCommand = defineCommand({
       if (run.failed.length) process.stderr.write(`${plural(run.failed.length, 'image')} could not be compared (thumbnail failed)\n`);
       if (run.cacheError) process.stderr.write(`pixel signatures not cached: ${run.cacheError}\n`);
       if (values.references) {
-        refs = (await scanReferences(folder, snapshot.entries.map((e) => e.path), {
-          ...text,
-          exclude: options.scan?.exclude,
-          respectGitignore: options.scan?.respectGitignore,
-        })).index;
+        refs = (
+          await scanReferences(
+            folder,
+            snapshot.entries.map((e) => e.path),
+            {
+              ...text,
+              exclude: options.scan?.exclude,
+              respectGitignore: options.scan?.respectGitignore,
+            },
+          )
+        ).index;
       }
       const referenceCount = refs ? (p: string) => refs!.referenceCount(p) : undefined;
       const comparing = statusLine('comparing images');

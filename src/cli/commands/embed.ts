@@ -17,8 +17,7 @@ Options:
 ${GLOBAL_USAGE}`;
 
 type Item =
-  | { input: string; kind: 'text' | 'image'; embedding: number[]; width?: number; height?: number; sha256?: string }
-  | { input: string; kind: 'text' | 'image'; error: string };
+  { input: string; kind: 'text' | 'image'; embedding: number[]; width?: number; height?: number; sha256?: string } | { input: string; kind: 'text' | 'image'; error: string };
 
 export const embed = defineCommand({
   name: 'embed',
@@ -80,7 +79,10 @@ function printSummary(engine: Engine, items: Item[]): void {
       out.push(`error  ${it.input}: ${it.error}`);
       continue;
     }
-    const head = it.embedding.slice(0, 4).map((v) => v.toFixed(4)).join(', ');
+    const head = it.embedding
+      .slice(0, 4)
+      .map((v) => v.toFixed(4))
+      .join(', ');
     const size = it.width ? ` (${it.width}x${it.height})` : '';
     out.push(`${it.kind.padEnd(5)}  ${it.input}${size}  [${head}${it.embedding.length > 4 ? ', ...' : ''}]`);
   }

@@ -12,16 +12,4 @@ import { similarCommand } from './similar';
 import { duplicatesCommand } from './duplicates';
 import { unusedCommand } from './unused';
 
-export const commands: Command[] = [
-  embed,
-  indexCommand,
-  searchCommand,
-  similarCommand,
-  duplicatesCommand,
-  unusedCommand,
-  caption,
-  tag,
-  reinforce,
-  verify,
-  distill,
-];
+export const commands: Command[] = [embed, indexCommand, searchCommand, similarCommand, duplicatesCommand, unusedCommand, caption, tag, reinforce, verify, distill];

@@ -97,7 +97,11 @@ export function indexerOptionsFrom(folder: string, values: IndexFlagValues): Omi
   const thumbSize = numberFlag('--thumbnail-size', values['thumbnail-size'], 'thumbnail-size') ?? DEFAULT_THUMBNAIL_SIZE;
   // Checked before any model loads; indexIdentity() normalises it.
   if (values.background !== undefined) {
-    try { parseBackground(values.background); } catch (err) { throw new UsageError(`--background: ${errorMessage(err)}`); }
+    try {
+      parseBackground(values.background);
+    } catch (err) {
+      throw new UsageError(`--background: ${errorMessage(err)}`);
+    }
   }
   return {
     root: folder,
@@ -153,10 +157,7 @@ export function progressPrinter(): { onProgress?: (p: IndexProgress) => void; cl
  * Refresh the index with progress on stderr. Ctrl+C cancels cleanly (finished work is kept); a
  * second Ctrl+C exits at once.
  */
-export async function refreshIndex(
-  embedder: ImageTextEmbedder,
-  options: Omit<IndexerOptions, 'embedder'>,
-): Promise<{ summary: IndexRunSummary; snapshot: IndexSnapshot }> {
+export async function refreshIndex(embedder: ImageTextEmbedder, options: Omit<IndexerOptions, 'embedder'>): Promise<{ summary: IndexRunSummary; snapshot: IndexSnapshot }> {
   const controller = new AbortController();
   const onSigint = (): void => {
     if (controller.signal.aborted) process.exit(130);
@@ -223,7 +224,9 @@ export const indexCommand = defineCommand({
       if (summary.duplicates) parts.push(`${summary.duplicates} copies of new images`);
       parts.push(`${summary.removed} removed`, `${summary.failed.length} failed`);
       if (summary.skipped) parts.push(`${summary.skipped} skipped`);
-      lines.push(`${summary.cancelled ? 'Cancelled; kept ' : ''}${parts.join(', ')} in ${summary.seconds.toFixed(1)} s; ${summary.total} files, ${summary.distinct} distinct in the index (${options.indexDir})`);
+      lines.push(
+        `${summary.cancelled ? 'Cancelled; kept ' : ''}${parts.join(', ')} in ${summary.seconds.toFixed(1)} s; ${summary.total} files, ${summary.distinct} distinct in the index (${options.indexDir})`,
+      );
       printLines(process.stdout, lines);
     }
     return summary.cancelled ? 130 : 0;

@@ -92,7 +92,11 @@ export const DATASET_USAGE = `  --images DIR            folder to join images fr
   --teacher-dims D1,D2    teacher block sizes (training's --distill-teacher-dimension) when the
                           dataset does not record them and they cannot be measured`;
 
-export function datasetOptionsFrom(values: { images?: string; source?: string; config?: string; 'teacher-dims'?: string }): { images?: string; config?: string; teacherDims?: number[] } {
+export function datasetOptionsFrom(values: { images?: string; source?: string; config?: string; 'teacher-dims'?: string }): {
+  images?: string;
+  config?: string;
+  teacherDims?: number[];
+} {
   if (values.images !== undefined && values.source !== undefined) throw new UsageError('give --images or --source, not both');
   const out: { images?: string; config?: string; teacherDims?: number[] } = {};
   const images = values.images ?? values.source;
@@ -100,7 +104,8 @@ export function datasetOptionsFrom(values: { images?: string; source?: string; c
   if (values.config !== undefined) out.config = path.resolve(values.config);
   if (values['teacher-dims'] !== undefined) {
     const dims = values['teacher-dims'].split(',').map((d) => Number(d.trim()));
-    if (!dims.length || !dims.every((d) => Number.isInteger(d) && d > 0)) throw new UsageError(`--teacher-dims must be positive whole numbers separated by commas, got "${values['teacher-dims']}"`);
+    if (!dims.length || !dims.every((d) => Number.isInteger(d) && d > 0))
+      throw new UsageError(`--teacher-dims must be positive whole numbers separated by commas, got "${values['teacher-dims']}"`);
     out.teacherDims = dims;
   }
   return out;
@@ -119,7 +124,12 @@ export async function openModels(specs: string[], cacheDir: string, options: Eng
 
 /** The default teacher list: the two largest registry models available offline. */
 async function defaultTeachers(cacheDir: string): Promise<string[]> {
-  const found = await chooseDefaultTeachers((id) => resolveModel(id, { cacheDir }).then(() => true, () => false));
+  const found = await chooseDefaultTeachers((id) =>
+    resolveModel(id, { cacheDir }).then(
+      () => true,
+      () => false,
+    ),
+  );
   if (!found.length) {
     throw new UsageError(`no teacher model is downloaded (looked for ${TEACHER_PREFERENCE.join(', ')}); download one or pass --teacher ID|DIR`);
   }
@@ -130,10 +140,16 @@ async function defaultTeachers(cacheDir: string): Promise<string[]> {
 export function progressReporter(): (text: string, fraction?: number) => void {
   let lastTenth = -1;
   return (text, fraction) => {
-    if (process.stderr.isTTY) { statusLine(process.stderr, text); return; }
+    if (process.stderr.isTTY) {
+      statusLine(process.stderr, text);
+      return;
+    }
     if (!text) return;
     const tenth = fraction === undefined ? lastTenth + 1 : Math.floor(fraction * 10);
-    if (tenth > lastTenth) { lastTenth = tenth; printLines(process.stderr, text); }
+    if (tenth > lastTenth) {
+      lastTenth = tenth;
+      printLines(process.stderr, text);
+    }
   };
 }
 
@@ -175,7 +191,11 @@ export const reinforce = defineCommand({
         const settings: Partial<CaptionSettings> = { count: syn, ...(captionSeed !== undefined ? { seed: captionSeed } : {}) };
         const { log: _log, ...workerOptions } = engineOptions;
         captions = captionerSource(client, {
-          root: input, captioner, settings, workerOptions, file: path.join(out, STATE_DIR, 'captions.json'),
+          root: input,
+          captioner,
+          settings,
+          workerOptions,
+          file: path.join(out, STATE_DIR, 'captions.json'),
           onError: (p, e) => printLines(process.stderr, ['', `no synthetic captions for ${p}: ${e}`]),
         });
       } catch (err) {
@@ -194,11 +214,17 @@ export const reinforce = defineCommand({
     try {
       teachers = await openModels(teacherSpecs, cacheDir, engineOptions);
       summary = await reinforceDataset({
-        input, out, teachers,
-        captions: captions?.source, captionSourceId: captions?.id,
-        captionManifest: values.captions, seed,
+        input,
+        out,
+        teachers,
+        captions: captions?.source,
+        captionSourceId: captions?.id,
+        captionManifest: values.captions,
+        seed,
         augment: { ...(count !== undefined ? { count } : {}), ...(flip !== undefined ? { flipProbability: flip } : {}), randAugment: values['rand-augment'] ?? false },
-        samplesPerShard: shardSize, missingCaption: missing, signal: controller.signal,
+        samplesPerShard: shardSize,
+        missingCaption: missing,
+        signal: controller.signal,
         onProgress: (p) => progress(describe(p), p.done / p.total),
         onProblem: (p) => {
           if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
@@ -225,11 +251,14 @@ function summarize(s: ReinforceSummary, teachers: Engine[]): string[] {
   const resumed = s.resumedAt > 0 ? ` (resumed at image ${s.resumedAt + 1})` : '';
   lines.push(
     `${s.samples} samples from ${s.images} images in ${s.shards} shards${resumed}; ` +
-    `teachers ${teachers.map((t) => `${t.info.id} (${t.info.dim}-d)`).join(' + ')}; ` +
-    `${s.processedThisRun} images in ${s.elapsedSeconds.toFixed(1)} s (${s.samplesPerSecond.toFixed(2)} samples/s)`,
+      `teachers ${teachers.map((t) => `${t.info.id} (${t.info.dim}-d)`).join(' + ')}; ` +
+      `${s.processedThisRun} images in ${s.elapsedSeconds.toFixed(1)} s (${s.samplesPerSecond.toFixed(2)} samples/s)`,
     `manifest: ${s.manifestPath}`,
   );
   if (!s.appleLoader.loadsEverySample) lines.push("note: Apple's training loader cannot use every sample:", ...s.appleLoader.notes.map((n) => `  ${n}`));
-  else lines.push(`train with Apple's code: --dataset-reinforcement --dataset-reinforcement-config ${path.join(s.out, 'rdata_config.json')} --distill-teacher-dimension ${teachers.map((t) => t.info.dim).join(' ')}`);
+  else
+    lines.push(
+      `train with Apple's code: --dataset-reinforcement --dataset-reinforcement-config ${path.join(s.out, 'rdata_config.json')} --distill-teacher-dimension ${teachers.map((t) => t.info.dim).join(' ')}`,
+    );
   return lines;
 }

@@ -3,7 +3,15 @@
 import * as path from 'node:path';
 import { defaultCacheDir } from '../../engine/models/resolve';
 import {
-  AutoTagger, TagEmbeddingCache, TagStore, TagVocabularyError, TAGS_DATA_FILE, imagesFromSnapshot, loadTagVocabulary, vocabularyFromNames, withOverrides,
+  AutoTagger,
+  TagEmbeddingCache,
+  TagStore,
+  TagVocabularyError,
+  TAGS_DATA_FILE,
+  imagesFromSnapshot,
+  loadTagVocabulary,
+  vocabularyFromNames,
+  withOverrides,
   type TagVocabulary,
 } from '../../engine/tags';
 import { defineCommand, GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, numberFlag, openEngine } from '../command';
@@ -32,12 +40,16 @@ ${INDEX_USAGE}
 
 ${GLOBAL_USAGE}`;
 
-interface PrintedTag { tag: string; score?: number; state: string }
+interface PrintedTag {
+  tag: string;
+  score?: number;
+  state: string;
+}
 type PrintedImage = { path: string; tags: PrintedTag[] } | { path: string; error: string };
 
 export const tag = defineCommand({
   name: 'tag',
-  summary: 'suggest tags for a folder\'s images (zero-shot + your confirmations)',
+  summary: "suggest tags for a folder's images (zero-shot + your confirmations)",
   usage: USAGE,
   options: {
     ...GLOBAL_OPTIONS,
@@ -95,7 +107,8 @@ export const tag = defineCommand({
       const adHoc = values.tags !== undefined || values.vocab !== undefined;
       const printed: PrintedImage[] = images.map((img) => {
         const entry = store.get(img.path);
-        const tags = store.tagsOf(img.path)
+        const tags = store
+          .tagsOf(img.path)
           .filter((t) => !adHoc || inVocab.has(t))
           .map((t) => {
             const m = entry!.tags[t]!;
@@ -123,7 +136,10 @@ export const tag = defineCommand({
 
 async function vocabularyFor(folder: string, tags: string | undefined, vocabFile: string | undefined): Promise<TagVocabulary> {
   if (tags !== undefined) {
-    const names = tags.split(',').map((t) => t.trim()).filter(Boolean);
+    const names = tags
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
     if (!names.length) throw new UsageError('--tags needs at least one tag name');
     try {
       return vocabularyFromNames(names);
@@ -144,5 +160,3 @@ function printText(images: PrintedImage[]): void {
   out.push(`${images.length} images, ${tagged} tagged (* = confirmed by you)`);
   printLines(process.stdout, out);
 }
-
-

@@ -45,7 +45,11 @@ export const unusedCommand = defineCommand({
     const text = textScanFrom(values);
     const respectGitignore = !values['no-gitignore'];
     const images = await listImages(folder, { include: values.include, exclude: values.exclude, respectGitignore });
-    const scan = await scanReferences(folder, images.map((i) => i.path), { ...text, exclude: values.exclude, respectGitignore });
+    const scan = await scanReferences(
+      folder,
+      images.map((i) => i.path),
+      { ...text, exclude: values.exclude, respectGitignore },
+    );
     const unused = new Set(scan.index.unused());
     const rows = images.filter((i) => unused.has(i.path)).map((i) => ({ path: i.path, bytes: i.size }));
     const unreadable = scan.skipped.filter((s) => s.reason !== 'binary file');

@@ -61,9 +61,13 @@ export const verify = defineCommand({
     if (sample > 0) {
       let specs = values.teacher ?? [];
       if (!specs.length) {
-        const named = await openDataset(dataset, datasetOptions).then((ds) => ds.manifest?.teachers.map((t) => t.id) ?? [], () => []);
+        const named = await openDataset(dataset, datasetOptions).then(
+          (ds) => ds.manifest?.teachers.map((t) => t.id) ?? [],
+          () => [],
+        );
         const { registry, local } = splitDatasetTeachers(named);
-        if (local.length) teacherError = `the dataset names local model folders (${local.join(', ')}); a dataset never makes us load a model from a path: pass --teacher DIR for each teacher to replay`;
+        if (local.length)
+          teacherError = `the dataset names local model folders (${local.join(', ')}); a dataset never makes us load a model from a path: pass --teacher DIR for each teacher to replay`;
         else specs = registry;
       }
       try {
@@ -75,8 +79,14 @@ export const verify = defineCommand({
     let report: VerifyReport;
     try {
       report = await verifyDataset({
-        dataset, teachers, sample, tolerance, ...datasetOptions,
-        onProgress: (line) => { if (process.stderr.isTTY) statusLine(process.stderr, line); },
+        dataset,
+        teachers,
+        sample,
+        tolerance,
+        ...datasetOptions,
+        onProgress: (line) => {
+          if (process.stderr.isTTY) statusLine(process.stderr, line);
+        },
       });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     } finally {
@@ -96,16 +106,16 @@ export const verify = defineCommand({
 function describe(r: VerifyReport): string[] {
   const lines: string[] = [];
   for (const p of r.problems) lines.push(`FAIL  ${p.where}: ${p.problem}`);
-  const kind = r.kind === 'apple' ? "Apple/RayGen dataset" : 'dataset';
+  const kind = r.kind === 'apple' ? 'Apple/RayGen dataset' : 'dataset';
   lines.push(`${kind}: ${r.shards} shards, ${r.samples} samples checked${r.teacherDims ? `; teacher blocks ${r.teacherDims.join(' + ')}` : ''}`);
   if (r.replay) {
     const x = r.replay;
-    lines.push(`replayed ${x.samples} samples (${x.augmentations} augmentations, ${x.texts} texts): max deviation image ${x.maxImageDeviation.toExponential(2)}, text ${x.maxTextDeviation.toExponential(2)}, min image cosine ${x.minImageCosine.toFixed(6)} (tolerance ${x.tolerance})`);
+    lines.push(
+      `replayed ${x.samples} samples (${x.augmentations} augmentations, ${x.texts} texts): max deviation image ${x.maxImageDeviation.toExponential(2)}, text ${x.maxTextDeviation.toExponential(2)}, min image cosine ${x.minImageCosine.toFixed(6)} (tolerance ${x.tolerance})`,
+    );
   } else if (r.replaySkipped) lines.push(`no replay: ${r.replaySkipped}`);
   if (r.kind) {
-    lines.push(r.appleLoader.loadsEverySample
-      ? "Apple's training loader loads every sample (with this config)"
-      : `Apple's training loader does NOT load every sample:`);
+    lines.push(r.appleLoader.loadsEverySample ? "Apple's training loader loads every sample (with this config)" : `Apple's training loader does NOT load every sample:`);
     for (const n of r.appleLoader.notes) lines.push(`  ${n}`);
   }
   lines.push(r.ok ? 'OK' : `FAILED: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`);

@@ -13,7 +13,35 @@ const FILLER = [
   /^(?:(?:an?|the|this|that)\s+)?(?:image|picture|photo(?:graph)?|pic|graphic)s?\s*[:,-]\s*/i,
 ];
 /** Words a shortened description must not end on. */
-const DANGLING = new Set(['a', 'an', 'the', 'of', 'with', 'and', 'or', 'on', 'in', 'at', 'to', 'for', 'by', 'from', 'into', 'onto', 'over', 'under', 'near', 'next', 'while', 'is', 'are', 'its', 'their', 'his', 'her']);
+const DANGLING = new Set([
+  'a',
+  'an',
+  'the',
+  'of',
+  'with',
+  'and',
+  'or',
+  'on',
+  'in',
+  'at',
+  'to',
+  'for',
+  'by',
+  'from',
+  'into',
+  'onto',
+  'over',
+  'under',
+  'near',
+  'next',
+  'while',
+  'is',
+  'are',
+  'its',
+  'their',
+  'his',
+  'her',
+]);
 
 export interface AltTextOptions {
   /** Longest description in characters (default 125). */
@@ -23,7 +51,12 @@ export interface AltTextOptions {
 /** A caption as alt text: "an image of a red circle on a white background." -> "Red circle on a white background". */
 export function cleanAltText(caption: string, options: AltTextOptions = {}): string {
   const max = Math.max(10, options.maxLength ?? DEFAULT_ALT_MAX_LENGTH);
-  let t = caption.normalize('NFKC').replace(/\s+/g, ' ').trim().replace(/^["'“‘]+|["'”’]+$/g, '').trim();
+  let t = caption
+    .normalize('NFKC')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/^["'“‘]+|["'”’]+$/g, '')
+    .trim();
   t = removeRepeats(t);
   for (let changed = true; changed;) {
     changed = false;

@@ -22,9 +22,24 @@ export interface MissingAltText {
 export type AltLanguage = 'markdown' | 'html' | 'jsx' | 'vue' | 'svelte';
 
 const BY_EXTENSION: Record<string, AltLanguage> = {
-  md: 'markdown', markdown: 'markdown', mdx: 'markdown',
-  html: 'html', htm: 'html', xhtml: 'html', php: 'html', erb: 'html', hbs: 'html', njk: 'html', liquid: 'html', astro: 'html',
-  jsx: 'jsx', tsx: 'jsx', js: 'jsx', ts: 'jsx', mjs: 'jsx', cjs: 'jsx',
+  md: 'markdown',
+  markdown: 'markdown',
+  mdx: 'markdown',
+  html: 'html',
+  htm: 'html',
+  xhtml: 'html',
+  php: 'html',
+  erb: 'html',
+  hbs: 'html',
+  njk: 'html',
+  liquid: 'html',
+  astro: 'html',
+  jsx: 'jsx',
+  tsx: 'jsx',
+  js: 'jsx',
+  ts: 'jsx',
+  mjs: 'jsx',
+  cjs: 'jsx',
   vue: 'vue',
   svelte: 'svelte',
 };
@@ -278,10 +293,7 @@ interface ImportedPath {
 /** `import logo from './logo.png'` and `const logo = require('./logo.png')`: identifier -> path literal. */
 function importedPaths(text: string): Map<string, ImportedPath> {
   const out = new Map<string, ImportedPath>();
-  const patterns = [
-    /\bimport\s+([A-Za-z_$][\w$]*)\s+from\s+(["'])([^"'\n]+)\2/g,
-    /\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*require\(\s*(["'])([^"'\n]+)\2\s*\)/g,
-  ];
+  const patterns = [/\bimport\s+([A-Za-z_$][\w$]*)\s+from\s+(["'])([^"'\n]+)\2/g, /\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*require\(\s*(["'])([^"'\n]+)\2\s*\)/g];
   for (const re of patterns) {
     for (const m of text.matchAll(re)) {
       const offset = m.index! + m[0].lastIndexOf(m[3]!);
@@ -296,8 +308,6 @@ function importedPaths(text: string): Map<string, ImportedPath> {
 /** The edit that gives a finding `alt` (Markdown brackets and backslashes escaped; HTML/JSX as an attribute with entities). */
 export function altTextEdit(finding: Pick<MissingAltText, 'altRange' | 'syntax'>, alt: string): { range: Range; newText: string } {
   const clean = alt.replace(/\s+/g, ' ').trim();
-  const newText = finding.syntax === 'markdown'
-    ? clean.replace(/([\\[\]])/g, '\\$1')
-    : ` alt="${clean.replace(/&/g, '&amp;').replace(/"/g, '&quot;')}"`;
+  const newText = finding.syntax === 'markdown' ? clean.replace(/([\\[\]])/g, '\\$1') : ` alt="${clean.replace(/&/g, '&amp;').replace(/"/g, '&quot;')}"`;
   return { range: finding.altRange, newText };
 }

@@ -83,7 +83,12 @@ export class Captioner {
   static async load(opts: CaptionerLoadOptions): Promise<Captioner> {
     const tf = await loadTransformers();
     const dir = path.resolve(opts.dir);
-    const config = (await tf.AutoConfig.from_pretrained(dir)) as unknown as { model_type: string; decoder_start_token_id?: number; bos_token_id?: number; eos_token_id?: number | number[] };
+    const config = (await tf.AutoConfig.from_pretrained(dir)) as unknown as {
+      model_type: string;
+      decoder_start_token_id?: number;
+      bos_token_id?: number;
+      eos_token_id?: number | number[];
+    };
     const architecture: CaptionerArchitecture | undefined =
       config.model_type === 'vision-encoder-decoder' ? 'vision-encoder-decoder' : config.model_type === 'florence2' ? 'florence2' : undefined;
     if (!architecture) throw new Error(`unsupported captioner: config.json model_type is ${JSON.stringify(config.model_type)} (supported: vision-encoder-decoder, florence2)`);
@@ -103,7 +108,8 @@ export class Captioner {
       const eosRaw = pick('eos_token_id');
       const eos = (Array.isArray(eosRaw) ? eosRaw : [eosRaw]).filter((v): v is number => typeof v === 'number');
       const start = [pick('decoder_start_token_id'), pick('bos_token_id')].find((v): v is number => typeof v === 'number');
-      if (start === undefined || eos.length === 0) throw new Error('the captioner has no decoder_start_token_id/bos_token_id or eos_token_id in config.json / generation_config.json');
+      if (start === undefined || eos.length === 0)
+        throw new Error('the captioner has no decoder_start_token_id/bos_token_id or eos_token_id in config.json / generation_config.json');
 
       let prompt: { ids: bigint[]; mask: bigint[] } | undefined;
       if (architecture === 'florence2') {
@@ -114,9 +120,10 @@ export class Captioner {
 
       const preprocessConfig = await loadPreprocessConfig(path.join(dir, 'preprocessor_config.json'));
       const encoderSize = (config as unknown as { encoder?: { image_size?: unknown } }).encoder?.image_size;
-      const imageSize = preprocessConfig.crop?.width
-        ?? (preprocessConfig.resize?.kind === 'exact' ? preprocessConfig.resize.width : preprocessConfig.resize?.shortestEdge)
-        ?? (typeof encoderSize === 'number' ? encoderSize : undefined);
+      const imageSize =
+        preprocessConfig.crop?.width ??
+        (preprocessConfig.resize?.kind === 'exact' ? preprocessConfig.resize.width : preprocessConfig.resize?.shortestEdge) ??
+        (typeof encoderSize === 'number' ? encoderSize : undefined);
       if (!imageSize) throw new Error('neither preprocessor_config.json (size) nor config.json (encoder.image_size) gives the input image size');
       const preprocess: ModelPreprocess = { config: preprocessConfig, geometry: resolveGeometry(preprocessConfig, imageSize), imageSize };
       return new Captioner(tf, Captioner.keyOf(opts), architecture, model, tokenizer as unknown as Captioner['tokenizer'], preprocess, start, eos, prompt);

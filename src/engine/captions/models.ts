@@ -135,7 +135,7 @@ export async function getCaptionerManifest(id: string, modelsDir = defaultModels
 function chosenDtype(sessions: readonly string[], asked: CaptionerResolveOptions['dtype'], fallback: (s: string) => Precision | undefined): Record<string, Precision> {
   const out: Record<string, Precision> = {};
   for (const s of sessions) {
-    const p = typeof asked === 'string' ? asked : asked?.[s] ?? fallback(s);
+    const p = typeof asked === 'string' ? asked : (asked?.[s] ?? fallback(s));
     if (p) out[s] = p;
   }
   return out;
@@ -170,8 +170,7 @@ export async function resolveCaptioner(spec: string = DEFAULT_CAPTIONER_ID, opts
   const { plan, dtype } = captionerFilePlan(manifest, opts.dtype);
   const missing = await findMissingFiles(plan, opts.cacheDir, opts.host ?? DEFAULT_HUB_HOST);
   if (missing.length) throw new ModelNotDownloadedError(manifest.id, missing);
-  const identity = async (f: ManifestFile) =>
-    f.sha256 ?? (await cachedSha256([hubFileDest(opts.cacheDir, plan.repo, plan.revision, f.path)], opts.cacheDir))[0];
+  const identity = async (f: ManifestFile) => f.sha256 ?? (await cachedSha256([hubFileDest(opts.cacheDir, plan.repo, plan.revision, f.path)], opts.cacheDir))[0];
   const files: Array<[string, string]> = [];
   for (const f of plan.files) files.push([f.path, await identity(f)]);
   return {
@@ -184,8 +183,13 @@ export async function resolveCaptioner(spec: string = DEFAULT_CAPTIONER_ID, opts
 }
 
 export class CaptionerFolderError extends Error {
-  constructor(readonly dir: string, readonly problems: string[]) {
-    super(`The captioner folder ${dir} cannot be used:\n${problems.map((p) => `  - ${p}`).join('\n')}\nExpected a Transformers.js export: config.json (model_type vision-encoder-decoder or florence2), generation_config.json, preprocessor_config.json, tokenizer.json, tokenizer_config.json and onnx/<session>[_<precision>].onnx files.`);
+  constructor(
+    readonly dir: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `The captioner folder ${dir} cannot be used:\n${problems.map((p) => `  - ${p}`).join('\n')}\nExpected a Transformers.js export: config.json (model_type vision-encoder-decoder or florence2), generation_config.json, preprocessor_config.json, tokenizer.json, tokenizer_config.json and onnx/<session>[_<precision>].onnx files.`,
+    );
     this.name = 'CaptionerFolderError';
   }
 }

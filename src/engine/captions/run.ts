@@ -12,9 +12,7 @@ import type { BodyOf, RequestOptions } from '../worker/client';
 import type { CaptionResult } from '../worker/protocol';
 import type { ResolvedCaptioner } from './models';
 import { resolveCaptionSettings, runKey, SAMPLER_VERSION, type CaptionRun, type CaptionSettings } from './settings';
-import {
-  captionsFileFor, captionsFor, loadCaptionStore, needsCaptions, relativeCaptionPath, setGeneratedCaptions, updateCaptionStore,
-} from './store';
+import { captionsFileFor, captionsFor, loadCaptionStore, needsCaptions, relativeCaptionPath, setGeneratedCaptions, updateCaptionStore } from './store';
 import { addDistinct } from './text';
 
 export interface CaptionBackend {
@@ -34,9 +32,7 @@ export interface CaptionProgress {
   etaMs?: number;
 }
 
-export type CaptionImageResult =
-  | { path: string; relPath: string; status: 'generated' | 'skipped'; captions: string[] }
-  | { path: string; relPath?: string; error: string };
+export type CaptionImageResult = { path: string; relPath: string; status: 'generated' | 'skipped'; captions: string[] } | { path: string; relPath?: string; error: string };
 
 export interface CaptionImagesOptions {
   /** The dataset folder: image keys are relative to it and the captions file lives in it. */
@@ -209,9 +205,13 @@ export async function captionImages(backend: CaptionBackend, paths: readonly str
       }
     }
     if (fresh.size) {
-      await updateCaptionStore(opts.root, (s) => {
-        for (const [relPath, f] of fresh) setGeneratedCaptions(s, relPath, f.sha256, run, key, f.captions);
-      }, file);
+      await updateCaptionStore(
+        opts.root,
+        (s) => {
+          for (const [relPath, f] of fresh) setGeneratedCaptions(s, relPath, f.sha256, run, key, f.captions);
+        },
+        file,
+      );
     }
   }
   cancelled ||= opts.signal?.aborted ?? false;

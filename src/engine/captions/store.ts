@@ -148,7 +148,10 @@ function strings(v: unknown, key: string, field: string, store: CaptionStore): s
     store.problems.push(`image ${JSON.stringify(key)}: "${field}" is not a list, ignored`);
     return [];
   }
-  const out = v.filter((s): s is string => typeof s === 'string').map(cleanCaption).filter(Boolean);
+  const out = v
+    .filter((s): s is string => typeof s === 'string')
+    .map(cleanCaption)
+    .filter(Boolean);
   if (out.length !== v.length) store.problems.push(`image ${JSON.stringify(key)}: dropped non-text or empty "${field}" items`);
   return out;
 }

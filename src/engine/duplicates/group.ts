@@ -11,15 +11,7 @@ import type { IndexEntry, IndexSnapshot } from '../index/format';
 import { TopK } from '../search/topk';
 import { allocVectors, dotRow, dotRows } from '../vectors';
 import { separatedBy, type DuplicateDecisions } from './decisions';
-import {
-  aspectCompatible,
-  colourDistance,
-  localDifference,
-  prepareSignature,
-  structureSimilarity,
-  type PixelSignature,
-  type PreparedSignature,
-} from './signature';
+import { aspectCompatible, colourDistance, localDifference, prepareSignature, structureSimilarity, type PixelSignature, type PreparedSignature } from './signature';
 
 /** Defaults of the mobileclipAssets.duplicates.* settings (justified in test/duplicates/grouping.test.ts). */
 export const DEFAULT_DUPLICATE_THRESHOLDS = {
@@ -102,11 +94,7 @@ interface Edge {
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 // Long: one pass of stages (exact copies, embedding neighbours, pixel checks, union) over the same arrays and progress.
-export async function groupDuplicates(
-  snapshot: IndexSnapshot,
-  signatures: ReadonlyMap<string, PixelSignature>,
-  options: GroupOptions = {},
-): Promise<GroupRun> {
+export async function groupDuplicates(snapshot: IndexSnapshot, signatures: ReadonlyMap<string, PixelSignature>, options: GroupOptions = {}): Promise<GroupRun> {
   const t = { ...DEFAULT_DUPLICATE_THRESHOLDS, ...options.thresholds };
   const k = Math.max(1, Math.floor(options.neighbours ?? DEFAULT_NEIGHBOURS));
   const decisions = options.decisions ?? { notDuplicates: [], problems: [] };
@@ -187,17 +175,20 @@ export async function groupDuplicates(
   };
   const clusters = clusterPaths(snapshot.entries, edges, separated, decidedPaths, alike);
   const entryByPath = new Map(snapshot.entries.map((e) => [e.path, e]));
-  const groups = clusters.map((paths) => describeGroup(paths.map((p) => entryByPath.get(p)!), snapshot, options.referenceCount));
+  const groups = clusters.map((paths) =>
+    describeGroup(
+      paths.map((p) => entryByPath.get(p)!),
+      snapshot,
+      options.referenceCount,
+    ),
+  );
   groups.sort((x, y) => y.bytesWasted - x.bytesWasted || (x.members[0]!.path < y.members[0]!.path ? -1 : 1));
   return { groups, contents: contents.length, candidatePairs, confirmedPairs };
 }
 
 /** The pixel check: same shape of content, same structure overall and in every region, same colours. */
 export function sameImage(a: PreparedSignature, b: PreparedSignature, t: Pick<DuplicateThresholds, 'structure' | 'detail' | 'colour'>): boolean {
-  return aspectCompatible(a, b)
-    && colourDistance(a, b) <= t.colour
-    && structureSimilarity(a, b) >= t.structure
-    && localDifference(a, b) <= t.detail;
+  return aspectCompatible(a, b) && colourDistance(a, b) <= t.colour && structureSimilarity(a, b) >= t.structure && localDifference(a, b) <= t.detail;
 }
 
 /**
@@ -233,7 +224,11 @@ function clusterPaths(
   decidedPaths: ReadonlySet<string>,
   alike: (a: IndexEntry, b: IndexEntry) => boolean,
 ): string[][] {
-  interface Cluster { members: string[]; decided: string[]; rep: IndexEntry }
+  interface Cluster {
+    members: string[];
+    decided: string[];
+    rep: IndexEntry;
+  }
   const parent = new Map<string, string>();
   const clusters = new Map<string, Cluster>();
   for (const e of entries) {
@@ -272,9 +267,7 @@ function clusterPaths(
 function describeGroup(entries: IndexEntry[], snapshot: IndexSnapshot, referenceCount?: (path: string) => number): DuplicateGroup {
   const refs = (e: IndexEntry) => referenceCount?.(e.path) ?? 0;
   const sorted = [...entries].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
-  const keep = [...sorted].sort(
-    (x, y) => y.width * y.height - x.width * x.height || refs(y) - refs(x) || x.size - y.size || x.path.length - y.path.length,
-  )[0]!;
+  const keep = [...sorted].sort((x, y) => y.width * y.height - x.width * x.height || refs(y) - refs(x) || x.size - y.size || x.path.length - y.path.length)[0]!;
   const members = [keep, ...sorted.filter((e) => e !== keep)].map(({ path, size, width, height, sha256 }) => ({ path, size, width, height, sha256 }));
   const totalBytes = members.reduce((s, m) => s + m.size, 0);
   const exact = members.every((m) => m.sha256 === members[0]!.sha256);

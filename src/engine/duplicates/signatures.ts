@@ -74,11 +74,7 @@ export interface SignatureRun {
  * Signatures for the entries' content: cached ones are reused, the rest computed in the worker
  * and added to the cache, which keeps only content still in `entries`.
  */
-export async function pixelSignaturesFor(
-  worker: SignatureWorker,
-  entries: readonly IndexEntry[],
-  options: SignatureOptions,
-): Promise<SignatureRun> {
+export async function pixelSignaturesFor(worker: SignatureWorker, entries: readonly IndexEntry[], options: SignatureOptions): Promise<SignatureRun> {
   const file = signaturesFileFor(options.indexDir);
   const cache = await loadSignatureCache(file);
   const live = new Map<string, IndexEntry>();

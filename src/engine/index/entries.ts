@@ -43,7 +43,11 @@ class Columns {
   readonly height: Uint32Array;
   readonly sha: Uint8Array;
 
-  constructor(readonly capacity: number, from?: Columns, count = 0) {
+  constructor(
+    readonly capacity: number,
+    from?: Columns,
+    count = 0,
+  ) {
     this.pathBytes = from ? from.pathBytes : new Uint8Array(capacity * 24);
     this.pathStart = new Float64Array(capacity);
     this.pathLength = new Uint32Array(capacity);
@@ -102,7 +106,10 @@ class SortedEntries implements EntryList {
   private rowCache: Int32Array | undefined;
   /** Paths decoded so far: a list that is searched by path keeps its strings, an idle one has none. */
   private pathCache: (string | undefined)[] | undefined;
-  constructor(private readonly cols: Columns, private readonly order: Int32Array) {}
+  constructor(
+    private readonly cols: Columns,
+    private readonly order: Int32Array,
+  ) {}
   get length(): number {
     return this.order.length;
   }
@@ -251,7 +258,11 @@ export class EntryTable {
     const keep = new Set<number>();
     for (let slot = 0; slot < this.slots; slot++) if (this.alive[slot]) keep.add(slot);
     for (let h = 0; h < this.content.length; h++) if (this.content[h]! > 0) keep.add(this.content[h]! - 1);
-    this.repack([...keep].sort((a, b) => a - b), true, 0);
+    this.repack(
+      [...keep].sort((a, b) => a - b),
+      true,
+      0,
+    );
   }
 
   get size(): number {
@@ -455,7 +466,11 @@ export class EntryTable {
       const keep = new Set<number>();
       for (let slot = 0; slot < this.slots; slot++) if (this.alive[slot]) keep.add(slot);
       for (let h = 0; h < this.content.length; h++) if (this.content[h]! > 0) keep.add(this.content[h]! - 1);
-      this.repack([...keep].sort((a, b) => a - b), true, 0.25);
+      this.repack(
+        [...keep].sort((a, b) => a - b),
+        true,
+        0.25,
+      );
       if (this.slots < this.cols.capacity) return;
     }
     this.cols = new Columns(this.cols.capacity * 2, this.cols, this.slots);

@@ -233,7 +233,12 @@ export class WorkspaceIndexer {
           }
           dropUnder(rel, new Set(found.map((f) => f.path)));
           candidates.push(...found);
-        } else if (st.isFile() && (await filter.acceptsFile(rel)) && st.size <= filter.maxFileSizeBytes && !(await symlinkedFileProblem(this.root, resolveInside(this.root, rel)))) {
+        } else if (
+          st.isFile() &&
+          (await filter.acceptsFile(rel)) &&
+          st.size <= filter.maxFileSizeBytes &&
+          !(await symlinkedFileProblem(this.root, resolveInside(this.root, rel)))
+        ) {
           candidates.push({ path: rel, size: st.size, mtimeMs: st.mtimeMs });
         } else {
           dropUnder(rel); // excluded, too large, a link out of the folder or not a file (any more)
@@ -284,7 +289,9 @@ export class WorkspaceIndexer {
           await body(state);
         } catch (err) {
           // Keep the work that finished before the failure; the run's own error is what the caller sees.
-          await this.store.flush().catch((flushErr: unknown) => this.options.log?.(`index ${this.indexDir}: could not save the work done before the failure: ${errorMessage(flushErr)}`));
+          await this.store
+            .flush()
+            .catch((flushErr: unknown) => this.options.log?.(`index ${this.indexDir}: could not save the work done before the failure: ${errorMessage(flushErr)}`));
           this.signature = await this.readSignature();
           throw err;
         }
@@ -345,19 +352,21 @@ export class WorkspaceIndexer {
     const hashes = new Array<string | undefined>(files.length);
     let hashed = 0;
     let next = 0;
-    await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, files.length) }, async () => {
-      while (next < files.length && !signal?.aborted) {
-        const i = next++;
-        const f = files[i]!;
-        try {
-          hashes[i] = await sha256File(resolveInside(this.root, f.path), signal);
-        } catch (err) {
-          if (!isAbort(err, signal)) store.setFailed({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, error: `cannot read: ${(err as Error).message}` });
-        } finally {
-          onProgress?.({ phase: 'hashing', done: ++hashed, total: files.length, path: f.path });
+    await Promise.all(
+      Array.from({ length: Math.min(HASH_CONCURRENCY, files.length) }, async () => {
+        while (next < files.length && !signal?.aborted) {
+          const i = next++;
+          const f = files[i]!;
+          try {
+            hashes[i] = await sha256File(resolveInside(this.root, f.path), signal);
+          } catch (err) {
+            if (!isAbort(err, signal)) store.setFailed({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, error: `cannot read: ${(err as Error).message}` });
+          } finally {
+            onProgress?.({ phase: 'hashing', done: ++hashed, total: files.length, path: f.path });
+          }
         }
-      }
-    }));
+      }),
+    );
     if (signal?.aborted) {
       state.cancelled = true;
       return;
@@ -484,10 +493,11 @@ export class WorkspaceIndexer {
       if (sinceCheckpoint < everyImages && sinceLast < everyMs) return;
       const wait = lastFlushMs > EXPENSIVE_FLUSH_MS ? 20 * lastFlushMs - sinceLast : 0;
       if (wait <= 0) checkpoint();
-      else deferred ??= setTimeout(() => {
-        deferred = undefined;
-        if (sinceCheckpoint > 0) checkpoint();
-      }, wait);
+      else
+        deferred ??= setTimeout(() => {
+          deferred = undefined;
+          if (sinceCheckpoint > 0) checkpoint();
+        }, wait);
     };
 
     try {

@@ -11,7 +11,10 @@ import { currentProcessIdentity, ownerState, type ProcessIdentity } from '../uti
 export const LOCK_FILE = 'index.lock';
 
 export class IndexBusyError extends Error {
-  constructor(message: string, readonly owner?: LockOwner) {
+  constructor(
+    message: string,
+    readonly owner?: LockOwner,
+  ) {
     super(message);
     this.name = 'IndexBusyError';
   }

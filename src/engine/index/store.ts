@@ -130,11 +130,11 @@ function parseOwnLayout(bytes: Buffer): { manifest: IndexManifest; table: EntryT
     let lines = 1;
     for (let at = bytes.indexOf(NEWLINE, ENTRIES_OPEN.length); at >= 0 && at < end; at = bytes.indexOf(NEWLINE, at + 1)) lines++;
     const table = new EntryTable(lines);
-    for (let start = ENTRIES_OPEN.length; start <= end; ) {
+    for (let start = ENTRIES_OPEN.length; start <= end;) {
       let stop = bytes.indexOf(NEWLINE, start);
       if (stop < 0 || stop > end) stop = end;
       // Every line but the last ends with a comma, or the whole would not be JSON.
-      if ((stop < end) !== (stop > start && bytes[stop - 1] === COMMA)) return undefined;
+      if (stop < end !== (stop > start && bytes[stop - 1] === COMMA)) return undefined;
       const line = bytes.toString('utf8', start, stop < end ? stop - 1 : stop);
       const entry = validateEntry(JSON.parse(line), head.vectors.rows);
       if (table.has(entry.path)) return undefined; // the general path reports the duplicate
@@ -321,11 +321,7 @@ export class IndexStore {
    * Load the index in `dir` for writing, or start a fresh one when there is none, it is corrupt,
    * or it was built with another model or preprocessing (stale vectors never mix with new ones).
    */
-  static async open(
-    dir: string,
-    identity: IndexIdentity,
-    options: { dtype?: VectorDType; chunkRows?: number } = {},
-  ): Promise<OpenedStore> {
+  static async open(dir: string, identity: IndexIdentity, options: { dtype?: VectorDType; chunkRows?: number } = {}): Promise<OpenedStore> {
     let loaded: LoadedIndex | undefined;
     try {
       loaded = await readIndex(dir);
@@ -362,12 +358,14 @@ export class IndexStore {
     } else {
       // Storage precision changed (converted above) or only the model's display id: write on the next flush.
       store.rewriteNeeded = dtype !== manifest.vectors.dtype;
-      store.persisted = store.rewriteNeeded ? undefined : {
-        name: manifest.vectors.file,
-        nonce: manifest.vectors.nonce,
-        rows: manifest.vectors.rows,
-        chunkSha256: manifest.vectors.chunkSha256,
-      };
+      store.persisted = store.rewriteNeeded
+        ? undefined
+        : {
+            name: manifest.vectors.file,
+            nonce: manifest.vectors.nonce,
+            rows: manifest.vectors.rows,
+            chunkSha256: manifest.vectors.chunkSha256,
+          };
     }
     return { store, status: 'loaded' };
   }

@@ -23,18 +23,13 @@ function configImageSize(cfg: PreprocessConfig): number | undefined {
   return undefined;
 }
 
-export async function loadModel(
-  model: ResolvedModel,
-  options: Omit<EngineOptions, 'workerScript'>,
-): Promise<LoadedModel> {
+export async function loadModel(model: ResolvedModel, options: Omit<EngineOptions, 'workerScript'>): Promise<LoadedModel> {
   const config = await loadPreprocessConfig(model.preprocessorConfigPath);
   const settings = { executionProvider: options.executionProvider, threads: options.threads, log: options.log };
   const visionOptions = { ...settings, configImageSize: configImageSize(config) };
   // On a thread of its own when bundled (see vision-thread.ts), so decoding overlaps inference.
   const script = visionThreadScript();
-  const vision: VisionModel = script
-    ? await ThreadedVisionTower.load(script, model.visionModelPath, visionOptions)
-    : await VisionTower.load(model.visionModelPath, visionOptions);
+  const vision: VisionModel = script ? await ThreadedVisionTower.load(script, model.visionModelPath, visionOptions) : await VisionTower.load(model.visionModelPath, visionOptions);
   let text: TextTower | undefined;
   try {
     // The text tower follows the provider the vision tower settled on (no second fallback dance).
@@ -54,8 +49,8 @@ export async function loadModel(
     const t = text;
     options.log?.(
       `loaded ${model.id}: ${info.dim}-d embeddings, ${imageSize}px images, ` +
-      `${vision.dynamicBatch ? 'batched' : 'one image per run'}, running on ${info.executionProvider}` +
-      (options.threads ? ` with ${options.threads} threads` : ''),
+        `${vision.dynamicBatch ? 'batched' : 'one image per run'}, running on ${info.executionProvider}` +
+        (options.threads ? ` with ${options.threads} threads` : ''),
     );
     return {
       info,

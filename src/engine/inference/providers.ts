@@ -63,11 +63,7 @@ function sessionOptions(provider: string, threads: number | undefined): ort.Infe
  * Create a session on the first candidate provider that loads. `candidates` narrows the choice
  * (the text tower reuses whatever the vision tower ended up on).
  */
-export async function createSession(
-  modelPath: string,
-  settings: SessionSettings,
-  candidates = providerCandidates(settings.executionProvider),
-): Promise<CreatedSession> {
+export async function createSession(modelPath: string, settings: SessionSettings, candidates = providerCandidates(settings.executionProvider)): Promise<CreatedSession> {
   const failures: string[] = [];
   for (const provider of candidates) {
     try {

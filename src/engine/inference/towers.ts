@@ -213,7 +213,12 @@ export class TextTower {
 }
 
 function intTensor(type: string, ids: BigInt64Array, dims: number[]): ort.Tensor {
-  if (type === 'int32') return new ort.Tensor('int32', Int32Array.from(ids, (v) => Number(v)), dims);
+  if (type === 'int32')
+    return new ort.Tensor(
+      'int32',
+      Int32Array.from(ids, (v) => Number(v)),
+      dims,
+    );
   return new ort.Tensor('int64', ids, dims);
 }
 

@@ -177,7 +177,10 @@ export function runVisionThread(): void {
             const plane = 3 * tower.imageSize * tower.imageSize;
             const tensors = Array.from({ length: msg.count }, (_, i) => msg.batch.subarray(i * plane, (i + 1) * plane));
             const embeddings = await tower.embed(tensors, msg.batchSize);
-            send({ type: 'result', id: msg.id, embeddings }, embeddings.map((e) => e.buffer as ArrayBuffer));
+            send(
+              { type: 'result', id: msg.id, embeddings },
+              embeddings.map((e) => e.buffer as ArrayBuffer),
+            );
           } catch (err) {
             send({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
           }

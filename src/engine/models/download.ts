@@ -135,7 +135,11 @@ class Session {
   private readonly samples: Array<{ t: number; bytes: number }> = [];
   private current = 0;
 
-  constructor(private readonly plan: HubFilePlan, private readonly tasks: FileTask[], private readonly opts: HubDownloadOptions) {
+  constructor(
+    private readonly plan: HubFilePlan,
+    private readonly tasks: FileTask[],
+    private readonly opts: HubDownloadOptions,
+  ) {
     this.dispatcher = makeDispatcher(opts.proxy, opts.noProxy);
     this.retries = Math.max(0, opts.retries ?? 3);
     this.baseDelay = Math.max(0, opts.retryBaseDelayMs ?? 1000);
@@ -214,7 +218,8 @@ class Session {
       } catch (err) {
         if (this.opts.signal?.aborted) throw abortReason(this.opts.signal);
         if (isOffline(err)) throw new ModelOfflineError(this.plan.id, this.remaining(index), new URL(this.tasks[index].url).host, err);
-        if (!isRetryable(err) || n >= this.retries) throw err instanceof RetryableError ? new ModelDownloadError(`${err.message} (gave up after ${n + 1} attempts)`, this.tasks[index].url) : err;
+        if (!isRetryable(err) || n >= this.retries)
+          throw err instanceof RetryableError ? new ModelDownloadError(`${err.message} (gave up after ${n + 1} attempts)`, this.tasks[index].url) : err;
         const delay = Math.min(30_000, this.baseDelay * 2 ** n) * (1 + Math.random() * 0.2);
         await sleep(delay, this.opts.signal);
       }
@@ -337,7 +342,13 @@ class Session {
     if (!force && now - this.lastEmit < PROGRESS_INTERVAL_MS) return;
     this.lastEmit = now;
     const totalBytes = this.tasks.reduce((sum, t, i) => sum + Math.max(t.size ?? 0, this.onDisk[i]), 0);
-    this.reported = Math.min(totalBytes, Math.max(this.reported, this.onDisk.reduce((a, b) => a + b, 0)));
+    this.reported = Math.min(
+      totalBytes,
+      Math.max(
+        this.reported,
+        this.onDisk.reduce((a, b) => a + b, 0),
+      ),
+    );
     if (done) this.reported = totalBytes;
     // Rate over the last few seconds of this session's transfer (resumed bytes do not count).
     this.samples.push({ t: now, bytes: this.transferred });
@@ -468,6 +479,12 @@ function isAlive(pid: number): boolean {
 async function syncDir(dir: string): Promise<void> {
   try {
     const h = await fs.open(dir, 'r');
-    try { await h.sync(); } finally { await h.close(); }
-  } catch { /* not supported everywhere (Windows): best effort */ }
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  } catch {
+    /* not supported everywhere (Windows): best effort */
+  }
 }

@@ -11,9 +11,7 @@ export interface MissingFile {
 }
 
 function describeMissing(missing: readonly MissingFile[]): string {
-  return missing
-    .map((m) => `  ${m.dest}${m.size !== undefined ? `  (${m.size.toLocaleString('en-US')} bytes)` : ''}\n      from ${m.url}`)
-    .join('\n');
+  return missing.map((m) => `  ${m.dest}${m.size !== undefined ? `  (${m.size.toLocaleString('en-US')} bytes)` : ''}\n      from ${m.url}`).join('\n');
 }
 
 /** A registry model whose files are not (all) in the cache. */
@@ -30,23 +28,45 @@ export class ModelNotDownloadedError extends Error {
 
 /** The hub could not be reached at all (DNS failure, connection refused, no route). */
 export class ModelOfflineError extends ModelNotDownloadedError {
-  constructor(modelId: string, missing: MissingFile[], readonly host: string, cause: unknown) {
-    super(modelId, missing, `Cannot reach ${host} (${(cause as { code?: string }).code ?? (cause as Error).message}): no network, a firewall, or a proxy that is not configured (HTTPS_PROXY / the proxy setting).`);
+  constructor(
+    modelId: string,
+    missing: MissingFile[],
+    readonly host: string,
+    cause: unknown,
+  ) {
+    super(
+      modelId,
+      missing,
+      `Cannot reach ${host} (${(cause as { code?: string }).code ?? (cause as Error).message}): no network, a firewall, or a proxy that is not configured (HTTPS_PROXY / the proxy setting).`,
+    );
     this.name = 'ModelOfflineError';
     this.cause = cause;
   }
 }
 
 export class ModelDownloadError extends Error {
-  constructor(message: string, readonly url: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly url: string,
+    readonly status?: number,
+  ) {
     super(message);
     this.name = 'ModelDownloadError';
   }
 }
 
 export class ChecksumMismatchError extends ModelDownloadError {
-  constructor(readonly file: string, url: string, readonly expected: string, readonly actual: string, what: 'sha256' | 'size' | 'git blob id') {
-    super(`${what} mismatch for ${file} from ${url}: expected ${expected}, got ${actual}. The bad file was deleted; try again, and if it keeps failing the pinned revision or checksum in the model manifest is wrong.`, url);
+  constructor(
+    readonly file: string,
+    url: string,
+    readonly expected: string,
+    readonly actual: string,
+    what: 'sha256' | 'size' | 'git blob id',
+  ) {
+    super(
+      `${what} mismatch for ${file} from ${url}: expected ${expected}, got ${actual}. The bad file was deleted; try again, and if it keeps failing the pinned revision or checksum in the model manifest is wrong.`,
+      url,
+    );
     this.name = 'ChecksumMismatchError';
   }
 }
@@ -56,7 +76,10 @@ export class ChecksumMismatchError extends ModelDownloadError {
  * cannot be told apart from an attacker's, so they are not used.
  */
 export class UnverifiableDownloadError extends ModelDownloadError {
-  constructor(readonly file: string, url: string) {
+  constructor(
+    readonly file: string,
+    url: string,
+  ) {
     super(
       `Refusing ${file} from ${url}: the model manifest pins no sha256 for it and the host reported none ` +
         '(X-Linked-Etag for large files, a git ETag for small ones), so its bytes cannot be verified. The file was deleted. ' +
@@ -73,7 +96,11 @@ export function httpStatusError(url: string, status: number, revision: string): 
     return new ModelDownloadError(`Not found (HTTP 404): ${url}. The revision "${revision}" or this file may not exist in the repository; check the model manifest.`, url, status);
   }
   if (status === 401 || status === 403) {
-    return new ModelDownloadError(`Access denied (HTTP ${status}): ${url}. The repository may be gated or private: accept its terms on the hub and download the files by hand, or use a local model folder.`, url, status);
+    return new ModelDownloadError(
+      `Access denied (HTTP ${status}): ${url}. The repository may be gated or private: accept its terms on the hub and download the files by hand, or use a local model folder.`,
+      url,
+      status,
+    );
   }
   return new ModelDownloadError(`Download failed (HTTP ${status}): ${url}`, url, status);
 }

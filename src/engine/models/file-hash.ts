@@ -10,7 +10,12 @@ import { FILE_LIMITS } from '../util/limits';
 const SIDECAR = 'file-hashes.json';
 const MAX_ENTRIES = 500;
 
-interface Entry { size: number; mtimeMs: number; sha256: string; usedAt: number }
+interface Entry {
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+  usedAt: number;
+}
 type Sidecar = Record<string, Entry>;
 
 export function sha256OfFile(file: string): Promise<string> {

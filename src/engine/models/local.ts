@@ -23,8 +23,13 @@ export interface LocalModelFolder {
 }
 
 export class LocalModelError extends Error {
-  constructor(readonly dir: string, readonly problems: string[]) {
-    super(`The model folder ${dir} cannot be used:\n${problems.map((p) => `  - ${p}`).join('\n')}\nExpected the layout of the Hugging Face ONNX exports: tokenizer.json, preprocessor_config.json, config.json, onnx/vision_model.onnx and onnx/text_model.onnx (or precision variants such as onnx/text_model_int8.onnx).`);
+  constructor(
+    readonly dir: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `The model folder ${dir} cannot be used:\n${problems.map((p) => `  - ${p}`).join('\n')}\nExpected the layout of the Hugging Face ONNX exports: tokenizer.json, preprocessor_config.json, config.json, onnx/vision_model.onnx and onnx/text_model.onnx (or precision variants such as onnx/text_model_int8.onnx).`,
+    );
     this.name = 'LocalModelError';
   }
 }

@@ -91,7 +91,11 @@ export function isClipManifest(m: ModelManifest): m is ClipManifest {
 }
 
 export class ManifestError extends Error {
-  constructor(readonly file: string, readonly field: string, problem: string) {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    problem: string,
+  ) {
     super(`${file}: field "${field}" ${problem}`);
     this.name = 'ManifestError';
   }
@@ -271,7 +275,12 @@ export async function listModels(modelsDir: string, kind?: string): Promise<Mode
     } catch (err) {
       throw new Error(`cannot read the model registry folder ${dir}: ${(err as Error).message}`);
     }
-    const manifests = await Promise.all(names.filter((n) => n.endsWith('.json')).sort().map((n) => loadManifestFile(path.join(dir, n))));
+    const manifests = await Promise.all(
+      names
+        .filter((n) => n.endsWith('.json'))
+        .sort()
+        .map((n) => loadManifestFile(path.join(dir, n))),
+    );
     for (const m of manifests) byId.set(m.id, m);
   }
   return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id)).filter((m) => kind === undefined || m.kind === kind);
@@ -284,14 +293,21 @@ export async function getManifest(id: string, modelsDir: string): Promise<ModelM
   const candidates = [...(extra ? [path.join(extra, `${id}.json`)] : []), path.join(modelsDir, `${id}.json`)];
   let file: string | undefined;
   for (const c of candidates) {
-    if (await fs.access(c).then(() => true, () => false)) {
+    if (
+      await fs.access(c).then(
+        () => true,
+        () => false,
+      )
+    ) {
       file = c;
       break;
     }
   }
   if (!file) {
     const known = (await listModels(modelsDir).catch(() => [])).map((m) => m.id); // only to name alternatives in the error
-    throw new Error(`unknown model "${id}". Known models: ${known.join(', ') || '(none)'}. To use your own model, pass the path of a folder laid out like the Hugging Face ONNX exports.`);
+    throw new Error(
+      `unknown model "${id}". Known models: ${known.join(', ') || '(none)'}. To use your own model, pass the path of a folder laid out like the Hugging Face ONNX exports.`,
+    );
   }
   return loadManifestFile(file);
 }

@@ -39,7 +39,9 @@ export async function describeModel(
       const choice = clipFilePlan(manifest, opts);
       const bytes = (f: { size?: number; approxSize?: number }) => f.size ?? f.approxSize;
       towerBytes = [bytes(choice.vision), bytes(choice.text)];
-    } catch { /* a precision the manifest lacks: the resolver says so */ }
+    } catch {
+      /* a precision the manifest lacks: the resolver says so */
+    }
     return { spec, name: manifest.name, manifest, ...(towerBytes ? { towerBytes } : {}) };
   } catch {
     return { spec, name: trimmed };
@@ -53,7 +55,9 @@ export async function folderModelName(dir: string): Promise<string> {
     const named = typeof config._name_or_path === 'string' ? config._name_or_path.trim().replace(/[\\/]+$/, '') : '';
     const last = named.split(/[\\/]/).pop() ?? '';
     if (last && !HASH_LIKE.test(last)) return last;
-  } catch { /* no readable config: the folder name will do */ }
+  } catch {
+    /* no readable config: the folder name will do */
+  }
   const base = path.basename(dir);
   return HASH_LIKE.test(base) ? `${path.basename(path.dirname(dir))}/${base}` : base;
 }

@@ -18,7 +18,9 @@ export function defaultModelsDir(): string {
     if (existsSync(pkg)) {
       try {
         if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === PACKAGE_NAME) return path.join(dir, 'models');
-      } catch { /* not our package.json: keep walking */ }
+      } catch {
+        /* not our package.json: keep walking */
+      }
     }
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error(`cannot find the ${PACKAGE_NAME} package root above ${__dirname}`);

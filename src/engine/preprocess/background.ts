@@ -3,7 +3,11 @@
 
 export const DEFAULT_BACKGROUND = '#ffffff';
 
-export interface Rgb { r: number; g: number; b: number }
+export interface Rgb {
+  r: number;
+  g: number;
+  b: number;
+}
 
 /** Parse "#rgb" / "#rrggbb" (the only forms the settings and CLI accept). */
 export function parseBackground(value: string | undefined): Rgb {

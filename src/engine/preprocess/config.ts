@@ -8,9 +8,7 @@ import { FILE_LIMITS } from '../util/limits';
 export type ResizeKernel = 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
 
 /** How the image is resized before cropping. */
-export type ResizeTarget =
-  | { kind: 'shortestEdge'; shortestEdge: number; longestEdge?: number }
-  | { kind: 'exact'; width: number; height: number };
+export type ResizeTarget = { kind: 'shortestEdge'; shortestEdge: number; longestEdge?: number } | { kind: 'exact'; width: number; height: number };
 
 export interface PreprocessConfig {
   /** Resize step; undefined = shortest edge to the model's input size. */
@@ -230,8 +228,8 @@ export function resolveGeometry(cfg: PreprocessConfig, imageSize: number): Resol
   if (!(imageSize >= 1 && imageSize <= PREPROCESS_BOUNDS.maxSide)) {
     throw new Error(`implausible preprocessing: the model's input size ${imageSize} is outside 1..${PREPROCESS_BOUNDS.maxSide} px; refusing to load this model`);
   }
-  const resize = cfg.doResize ? cfg.resize ?? { kind: 'shortestEdge' as const, shortestEdge: imageSize } : undefined;
-  const crop = cfg.doCenterCrop ? cfg.crop ?? { width: imageSize, height: imageSize } : undefined;
+  const resize = cfg.doResize ? (cfg.resize ?? { kind: 'shortestEdge' as const, shortestEdge: imageSize }) : undefined;
+  const crop = cfg.doCenterCrop ? (cfg.crop ?? { width: imageSize, height: imageSize }) : undefined;
   return { resize, crop };
 }
 

@@ -7,13 +7,24 @@ export class ImageDecodeError extends Error {
 }
 
 const FORMAT_NAMES: Record<string, string> = {
-  jpeg: 'JPEG', png: 'PNG', webp: 'WebP', gif: 'GIF', tiff: 'TIFF', svg: 'SVG', heif: 'HEIF',
-  avif: 'AVIF', jp2: 'JPEG 2000', jxl: 'JPEG XL', pdf: 'PDF', raw: 'raw', magick: 'image',
+  jpeg: 'JPEG',
+  png: 'PNG',
+  webp: 'WebP',
+  gif: 'GIF',
+  tiff: 'TIFF',
+  svg: 'SVG',
+  heif: 'HEIF',
+  avif: 'AVIF',
+  jp2: 'JPEG 2000',
+  jxl: 'JPEG XL',
+  pdf: 'PDF',
+  raw: 'raw',
+  magick: 'image',
 };
 
 /** Display name of a sharp format id ("png" -> "PNG"). */
 export function formatLabel(format: string | undefined): string {
-  return format ? FORMAT_NAMES[format] ?? format.toUpperCase() : 'image';
+  return format ? (FORMAT_NAMES[format] ?? format.toUpperCase()) : 'image';
 }
 
 /** Recognise a container from its first bytes (enough to name what a file really is). */
@@ -29,7 +40,10 @@ export function sniffFormat(bytes: Uint8Array): string | undefined {
   if (ascii(4, 'ftyp')) return ascii(8, 'avif') || ascii(8, 'avis') ? 'avif' : 'heif';
   if (ascii(0, '%PDF')) return 'pdf';
   if (ascii(0, 'BM')) return 'bmp';
-  const head = Buffer.from(b.subarray(0, Math.min(b.length, 1024))).toString('utf8').trimStart().toLowerCase();
+  const head = Buffer.from(b.subarray(0, Math.min(b.length, 1024)))
+    .toString('utf8')
+    .trimStart()
+    .toLowerCase();
   if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) return 'svg';
   return undefined;
 }
@@ -83,7 +97,12 @@ export function describeDecodeFailure(format: string | undefined, err: unknown):
 
 function cleanVipsMessage(msg: string): string {
   // libvips stacks several lines ("VipsJpeg: ...\nvips2png: ..."); the first says most.
-  const first = (msg.split('\n').map((l) => l.trim()).filter(Boolean)[0] ?? msg).replace(/^Input (buffer|file) has corrupt header:\s*/i, '');
+  const first = (
+    msg
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)[0] ?? msg
+  ).replace(/^Input (buffer|file) has corrupt header:\s*/i, '');
   return first.replace(/^(Vips\w+|vips_\w+|\w+load(_\w+)?|libspng|gifload|tiffload|webpload|webp|glib):\s*/i, '') || first;
 }
 

@@ -74,7 +74,10 @@ export class SharedSources {
   private readonly usesLeft = new Map<string, number>();
   private readonly entries = new Map<string, SharedSource>(); // insertion order = least recent first
 
-  constructor(paths: readonly string[], private readonly capacity = 4) {
+  constructor(
+    paths: readonly string[],
+    private readonly capacity = 4,
+  ) {
     for (const p of paths) this.usesLeft.set(p, (this.usesLeft.get(p) ?? 0) + 1);
   }
 
@@ -186,11 +189,12 @@ export async function preprocessImage(file: string, req: PreprocessRequest): Pro
     // once more for the thumbnail alone.
     const svgThumb = svgRasterFor(probe, size, req.maxPixels);
     const longSide = Math.max(source.width, source.height);
-    const thumbSource = svgThumb !== probe
-      ? await decode(svgThumb, req, thumbnailShrinkTarget(svgThumb, size))
-      : longSide >= Math.min(size, Math.max(probe.width, probe.height))
-        ? source
-        : await decode(probe, req, thumbnailShrinkTarget(probe, size));
+    const thumbSource =
+      svgThumb !== probe
+        ? await decode(svgThumb, req, thumbnailShrinkTarget(svgThumb, size))
+        : longSide >= Math.min(size, Math.max(probe.width, probe.height))
+          ? source
+          : await decode(probe, req, thumbnailShrinkTarget(probe, size));
     await writeThumbnail(thumbSource, size, thumbPath);
   }
   if (thumbPath) out.thumbnail = thumbPath;
@@ -232,7 +236,11 @@ async function probeImage(file: string, bytes: Buffer, opts: DecodeOptions & { m
   checkPixels(width, height, opts.maxPixels);
 
   const probe: Probe = {
-    bytes, sha256, format, width, height,
+    bytes,
+    sha256,
+    format,
+    width,
+    height,
     hasAlpha: meta.hasAlpha ?? false,
     progressive: meta.isProgressive ?? false,
     storedWidth: meta.width ?? width,
@@ -303,9 +311,7 @@ export function decodeBudgetSeconds(pixels: number): number {
 function checkPixels(width: number, height: number, maxPixels: number, what = ''): void {
   const pixels = width * height;
   if (maxPixels > 0 && pixels > maxPixels) {
-    throw new ImageDecodeError(
-      `image is ${width}×${height} = ${formatMegapixels(pixels)}, above the ${formatMegapixels(maxPixels)} limit${what}`,
-    );
+    throw new ImageDecodeError(`image is ${width}×${height} = ${formatMegapixels(pixels)}, above the ${formatMegapixels(maxPixels)} limit${what}`);
   }
 }
 
@@ -352,8 +358,7 @@ function checkResizedSize(probe: Probe, target: { width: number; height: number 
 
 /** Larger than the target on both sides, and not a vector raster: decode and resize in one pass. */
 function streamsToTarget(probe: Probe, target: { width: number; height: number }): boolean {
-  return !probe.svgBase && probe.width >= target.width && probe.height >= target.height
-    && (probe.width > target.width || probe.height > target.height);
+  return !probe.svgBase && probe.width >= target.width && probe.height >= target.height && (probe.width > target.width || probe.height > target.height);
 }
 
 /**
@@ -362,9 +367,13 @@ function streamsToTarget(probe: Probe, target: { width: number; height: number }
  * shrink-on-load, stored upright, that shrink in both directions.
  */
 function resizesAcrossFirst(probe: Probe, target: DecodeTarget): boolean {
-  return (probe.format === 'png' || probe.format === 'tiff')
-    && probe.width * probe.height > WHOLE_DECODE_MAX_PIXELS && probe.storedWidth === probe.width
-    && target.width < probe.width && target.height < probe.height;
+  return (
+    (probe.format === 'png' || probe.format === 'tiff') &&
+    probe.width * probe.height > WHOLE_DECODE_MAX_PIXELS &&
+    probe.storedWidth === probe.width &&
+    target.width < probe.width &&
+    target.height < probe.height
+  );
 }
 
 /** Bytes a decode of this probe may hold at once (see MAX_STREAM_WIDTH; whole frames: RGBA). */
@@ -486,7 +495,9 @@ function toRgb(data: Buffer, width: number, height: number, channels: number): R
   for (let i = 0; i < n; i++) {
     if (channels <= 2) {
       const v = data[i * channels];
-      out[i * 3] = v; out[i * 3 + 1] = v; out[i * 3 + 2] = v;
+      out[i * 3] = v;
+      out[i * 3 + 1] = v;
+      out[i * 3 + 2] = v;
     } else {
       out[i * 3] = data[i * channels];
       out[i * 3 + 1] = data[i * channels + 1];
@@ -516,8 +527,7 @@ async function augmentCrop(img: RgbImage, aug: AugmentParams, size: number, kern
   if (!(width > 0 && height > 0)) {
     throw new ImageDecodeError(`augmentation crop ${JSON.stringify(aug.crop)} lies outside the ${img.width}×${img.height} image`);
   }
-  let p = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .extract({ left, top, width, height });
+  let p = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).extract({ left, top, width, height });
   if (aug.flip) p = p.flop();
   const { data, info } = await p.resize({ width: size, height: size, fit: 'fill', kernel }).raw().toBuffer({ resolveWithObject: true });
   return toRgb(data, info.width, info.height, info.channels);

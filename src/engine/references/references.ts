@@ -149,7 +149,10 @@ export class ReferenceIndex {
   /** Images no text file references, sorted. */
   unused(): string[] {
     const map = this.imageMap();
-    return this.images.paths().filter((p) => !map.has(p)).sort();
+    return this.images
+      .paths()
+      .filter((p) => !map.has(p))
+      .sort();
   }
 }
 

@@ -6,8 +6,14 @@
 import type { PilFilter } from './pil';
 import { imageRng } from './rng';
 import {
-  RAND_AUGMENT_OPS, augmentationBlock, parseAugmentationConfig, sampleCrop, sampleRandAugment,
-  type AugmentParams, type AugmentationConfig, type RandAugmentSpec,
+  RAND_AUGMENT_OPS,
+  augmentationBlock,
+  parseAugmentationConfig,
+  sampleCrop,
+  sampleRandAugment,
+  type AugmentParams,
+  type AugmentationConfig,
+  type RandAugmentSpec,
 } from './transforms';
 
 export interface AugmentSettings {
@@ -63,11 +69,19 @@ export interface ReinforcementConfigFile {
  * is the first teacher's (Apple's trainer replaces it with the student's own).
  */
 export function reinforcementConfig(
-  s: AugmentSettings, teachers: ReadonlyArray<{ id: string; fingerprint: string; imageSize: number }>, normalize: { mean: number[]; std: number[] },
+  s: AugmentSettings,
+  teachers: ReadonlyArray<{ id: string; fingerprint: string; imageSize: number }>,
+  normalize: { mean: number[]; std: number[] },
 ): { file: ReinforcementConfigFile; config: AugmentationConfig } {
   const block = augmentationBlock({
-    size: Math.max(...teachers.map((t) => t.imageSize)), interpolation: s.interpolation, scale: s.scale, ratio: s.ratio,
-    flipProbability: s.flipProbability, randAugment: s.randAugment ? RAND_AUGMENT : null, mean: normalize.mean, std: normalize.std,
+    size: Math.max(...teachers.map((t) => t.imageSize)),
+    interpolation: s.interpolation,
+    scale: s.scale,
+    ratio: s.ratio,
+    flipProbability: s.flipProbability,
+    randAugment: s.randAugment ? RAND_AUGMENT : null,
+    mean: normalize.mean,
+    std: normalize.std,
   });
   const parsed = parseAugmentationConfig(block);
   if (!parsed.config) throw new Error(`internal: the written config does not parse: ${parsed.problems.join('; ')}`);

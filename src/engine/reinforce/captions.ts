@@ -21,12 +21,21 @@ export interface CaptionerSourceOptions {
 export function captionerSource(backend: CaptionBackend, opts: CaptionerSourceOptions): { source: CaptionSource; id: string } {
   const settings = resolveCaptionSettings(opts.settings);
   const key = runKey({
-    model: opts.captioner.id, modelFingerprint: opts.captioner.fingerprint, dtype: opts.captioner.dtype, settings, samplerVersion: SAMPLER_VERSION,
+    model: opts.captioner.id,
+    modelFingerprint: opts.captioner.fingerprint,
+    dtype: opts.captioner.dtype,
+    settings,
+    samplerVersion: SAMPLER_VERSION,
   });
   const id = `${opts.captioner.id} fingerprint ${opts.captioner.fingerprint} settings ${JSON.stringify(settings)} run ${key}`;
   const source: CaptionSource = async (paths) => {
     const summary = await captionImages(backend, paths, {
-      root: opts.root, captioner: opts.captioner, settings, file: opts.file, workerOptions: opts.workerOptions, signal: opts.signal,
+      root: opts.root,
+      captioner: opts.captioner,
+      settings,
+      file: opts.file,
+      workerOptions: opts.workerOptions,
+      signal: opts.signal,
     });
     if (summary.cancelled) throw new Error('captioning cancelled');
     const out = new Map<string, string[]>();

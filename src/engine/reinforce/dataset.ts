@@ -9,8 +9,18 @@ import * as path from 'node:path';
 import { resolveInside } from '../util/atomic';
 import { readRegularTextFile, UnreadableFileError } from '../util/files';
 import {
-  CONFIG_FILE, DATASET_FORMAT, DATASET_FORMAT_VERSION, IMAGE_MEMBERS, MANIFEST_FILE, embeddingMatrix, parseMembers, sampleUid, teacherSlices,
-  type DatasetManifest, type ParsedMembers, type SampleInfo,
+  CONFIG_FILE,
+  DATASET_FORMAT,
+  DATASET_FORMAT_VERSION,
+  IMAGE_MEMBERS,
+  MANIFEST_FILE,
+  embeddingMatrix,
+  parseMembers,
+  sampleUid,
+  teacherSlices,
+  type DatasetManifest,
+  type ParsedMembers,
+  type SampleInfo,
 } from './format';
 import type { Matrix } from './npy';
 import { readTarSamples, type TarSample } from './tar';
@@ -57,11 +67,17 @@ export interface OpenedDataset {
 
 async function readJsonFile(file: string): Promise<unknown> {
   const text = await readRegularTextFile(file, { maxBytes: MAX_JSON_BYTES });
-  try { return JSON.parse(text); } catch {
+  try {
+    return JSON.parse(text);
+  } catch {
     // RayGen writes config.json with jsonlines: one object per line.
     const first = text.split('\n').find((l) => l.trim() !== '');
     if (first === undefined) throw new Error('empty file');
-    try { return JSON.parse(first); } catch (err) { throw new Error(`not valid JSON (${(err as Error).message})`); }
+    try {
+      return JSON.parse(first);
+    } catch (err) {
+      throw new Error(`not valid JSON (${(err as Error).message})`);
+    }
   }
 }
 
@@ -72,7 +88,10 @@ export function augmentationBlockOf(json: unknown): unknown {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return fs.lstat(file).then(() => true, () => false);
+  return fs.lstat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function openDataset(dir: string, opts: DatasetOptions = {}): Promise<OpenedDataset> {
@@ -85,13 +104,17 @@ export async function openDataset(dir: string, opts: DatasetOptions = {}): Promi
   let manifest: DatasetManifest | undefined;
   if (await exists(path.join(root, MANIFEST_FILE))) {
     let json: unknown;
-    try { json = await readJsonFile(path.join(root, MANIFEST_FILE)); } catch (err) {
+    try {
+      json = await readJsonFile(path.join(root, MANIFEST_FILE));
+    } catch (err) {
       throw new Error(`${path.join(root, MANIFEST_FILE)}: ${(err as Error).message}`);
     }
     if ((json as { format?: unknown })?.format === DATASET_FORMAT) {
       const version = (json as { version?: unknown }).version;
       if (version !== DATASET_FORMAT_VERSION) {
-        throw new Error(`${path.join(root, MANIFEST_FILE)} is format version ${JSON.stringify(version)}; this version reads ${DATASET_FORMAT_VERSION} (datasets built before Apple's layout was adopted have no images in their shards: rebuild them with reinforce)`);
+        throw new Error(
+          `${path.join(root, MANIFEST_FILE)} is format version ${JSON.stringify(version)}; this version reads ${DATASET_FORMAT_VERSION} (datasets built before Apple's layout was adopted have no images in their shards: rebuild them with reinforce)`,
+        );
       }
       manifest = json as DatasetManifest;
     }
@@ -102,10 +125,19 @@ export async function openDataset(dir: string, opts: DatasetOptions = {}): Promi
     for (const p of mp) problems.push({ where: MANIFEST_FILE, problem: p });
     const shards: OpenedDataset['shards'] = [];
     for (const s of Array.isArray(manifest.shards) ? manifest.shards : []) {
-      try { shards.push({ file: s.file, abs: resolveInside(root, s.file) }); } catch (err) { problems.push({ where: String(s?.file), problem: (err as Error).message }); }
+      try {
+        shards.push({ file: s.file, abs: resolveInside(root, s.file) });
+      } catch (err) {
+        problems.push({ where: String(s?.file), problem: (err as Error).message });
+      }
     }
     const ds: OpenedDataset = {
-      root, kind: 'mobileclip-assets', manifest, shards, problems, sizing: 'reapply',
+      root,
+      kind: 'mobileclip-assets',
+      manifest,
+      shards,
+      problems,
+      sizing: 'reapply',
       teacherDims: mp.length ? undefined : manifest.teachers.map((t) => t.dim),
       // The manifest's source root is only used when it lies inside the dataset folder: a dataset
       // must never make us read files elsewhere (a crafted "/" would expose the whole disk).
@@ -120,22 +152,41 @@ export async function openDataset(dir: string, opts: DatasetOptions = {}): Promi
   // Apple / RayGen: *.tar in the folder, else in shards/.
   let shardDir = root;
   let names = (await fs.readdir(root)).filter((n) => n.endsWith('.tar')).sort();
-  if (!names.length && (await fs.stat(path.join(root, 'shards')).then((s) => s.isDirectory(), () => false))) {
+  if (
+    !names.length &&
+    (await fs.stat(path.join(root, 'shards')).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  ) {
     shardDir = path.join(root, 'shards');
     names = (await fs.readdir(shardDir)).filter((n) => n.endsWith('.tar')).sort();
   }
   if (!names.length) throw new Error(`${root} is neither a reinforced dataset of ours (${MANIFEST_FILE}) nor a folder of webdataset .tar shards`);
   const ds: OpenedDataset = {
-    root, kind: 'apple', problems, sizing: 'raygen', imagesFolder: images, teacherDims: opts.teacherDims,
+    root,
+    kind: 'apple',
+    problems,
+    sizing: 'raygen',
+    imagesFolder: images,
+    teacherDims: opts.teacherDims,
     shards: names.map((n) => ({ file: path.relative(root, path.join(shardDir, n)).split(path.sep).join('/'), abs: path.join(shardDir, n) })),
   };
   const listed = await countListedSamples(root);
   if (listed !== undefined) ds.expectedSamples = listed;
   let configFile = opts.config;
   if (!configFile) {
-    for (const name of [CONFIG_FILE, 'config.json']) if (await exists(path.join(root, name))) { configFile = path.join(root, name); break; }
+    for (const name of [CONFIG_FILE, 'config.json'])
+      if (await exists(path.join(root, name))) {
+        configFile = path.join(root, name);
+        break;
+      }
   }
-  if (!configFile) problems.push({ where: 'config', problem: `no reinforcement config: put RayGen's config.json (its --aug-config) or Apple's training config in the folder, or name one (--config FILE); without it param_aug cannot be decompressed and nothing can be replayed` });
+  if (!configFile)
+    problems.push({
+      where: 'config',
+      problem: `no reinforcement config: put RayGen's config.json (its --aug-config) or Apple's training config in the folder, or name one (--config FILE); without it param_aug cannot be decompressed and nothing can be replayed`,
+    });
   await loadConfig(ds, configFile);
   return ds;
 }
@@ -147,18 +198,30 @@ async function folderInsideDataset(root: string, p: unknown): Promise<string | u
   if (!realRoot || !real) return undefined;
   const rel = path.relative(realRoot, real);
   if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
-  return (await fs.stat(real).then((st) => st.isDirectory(), () => false)) ? real : undefined;
+  return (await fs.stat(real).then(
+    (st) => st.isDirectory(),
+    () => false,
+  ))
+    ? real
+    : undefined;
 }
 
 function safeInside(root: string, rel: string, problems: DatasetProblem[]): string | undefined {
-  try { return resolveInside(root, rel); } catch (err) { problems.push({ where: MANIFEST_FILE, problem: `config: ${(err as Error).message}` }); return undefined; }
+  try {
+    return resolveInside(root, rel);
+  } catch (err) {
+    problems.push({ where: MANIFEST_FILE, problem: `config: ${(err as Error).message}` });
+    return undefined;
+  }
 }
 
 async function loadConfig(ds: OpenedDataset, file: string | undefined): Promise<void> {
   if (!file) return;
   const where = path.basename(file);
   let json: unknown;
-  try { json = await readJsonFile(file); } catch (err) {
+  try {
+    json = await readJsonFile(file);
+  } catch (err) {
     ds.problems.push({ where, problem: err instanceof UnreadableFileError ? `cannot read: ${err.message}` : (err as Error).message });
     return;
   }
@@ -263,7 +326,9 @@ export async function checkSample(ds: OpenedDataset, raw: TarSample, dim: number
   if (!p.syn) apple.push('no syn.json: preprocess_dr raises');
   else if (!p.syn.length) apple.push('syn.json has no key matching ^syn_text.*$: np.random.randint(0, 0) raises');
   else for (const s of p.syn) if (!s.captions.length) apple.push(`syn.json ${s.key} is empty: np.random.randint(0, 0) raises when it is picked`);
-  if (!p.paramAug) { if (!raw.members.has('paug.json')) problems.push('paug.json: missing'); }
+  if (!p.paramAug) {
+    if (!raw.members.has('paug.json')) problems.push('paug.json: missing');
+  }
   if (!p.embeddings && !problems.some((x) => x.startsWith('npz') || x.startsWith('pth.gz'))) problems.push('no embeddings (npz or pth.gz member)');
 
   // Our own samples: the json fields and the key.
@@ -352,8 +417,17 @@ export async function checkSample(ds: OpenedDataset, raw: TarSample, dim: number
   const result: SampleCheck & { parsed: ParsedMembers } = { problems, apple, parsed: p };
   if (!problems.length && imageEmb && textEmb && image) {
     result.sample = {
-      key: raw.key, url: p.url, caption: p.caption ?? '', captionEmbedded: info ? info.caption_source !== 'none' : rowNorm(textEmb, 0) > 0,
-      syn, augmentations: augs, imageEmb, textEmb, image, info, dtype: p.embeddings!.arrays.get('image_emb')!.dtype,
+      key: raw.key,
+      url: p.url,
+      caption: p.caption ?? '',
+      captionEmbedded: info ? info.caption_source !== 'none' : rowNorm(textEmb, 0) > 0,
+      syn,
+      augmentations: augs,
+      imageEmb,
+      textEmb,
+      image,
+      info,
+      dtype: p.embeddings!.arrays.get('image_emb')!.dtype,
     };
   }
   return result;
@@ -364,7 +438,10 @@ function concatRows(ms: Matrix[]): Matrix {
   const rows = ms.reduce((n, m) => n + m.shape[0], 0);
   const data = new Float32Array(rows * cols);
   let at = 0;
-  for (const m of ms) { data.set(m.data, at); at += m.data.length; }
+  for (const m of ms) {
+    data.set(m.data, at);
+    at += m.data.length;
+  }
   return { shape: [rows, cols], data };
 }
 
@@ -393,11 +470,22 @@ const JOIN_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'];
 async function joinImage(folder: string, url: string | undefined, key: string): Promise<string | { why: string }> {
   const candidates: string[] = [];
   if (url && !/^[a-z][a-z0-9+.-]*:/i.test(url)) {
-    try { candidates.push(resolveInside(folder, url)); } catch { /* a path leaving the folder is never followed */ }
+    try {
+      candidates.push(resolveInside(folder, url));
+    } catch {
+      /* a path leaving the folder is never followed */
+    }
   }
   const uid = key.slice(key.lastIndexOf('/') + 1);
   for (const ext of JOIN_EXTENSIONS) candidates.push(path.join(folder, uid + ext));
-  for (const c of candidates) if (await fs.stat(c).then((s) => s.isFile(), () => false)) return c;
+  for (const c of candidates)
+    if (
+      await fs.stat(c).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      return c;
   return { why: `no ${url && candidates.length > JOIN_EXTENSIONS.length ? `${JSON.stringify(url)} or ` : ''}${uid}.{jpg,jpeg,png,webp} in ${folder}` };
 }
 

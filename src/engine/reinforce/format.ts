@@ -61,7 +61,14 @@ export function sampleMembers(s: SampleContent): TarMember[] {
   const info: SampleInfo = { uid: s.info.uid, sha256: s.info.sha256, width: s.info.width, height: s.info.height, caption_source: s.info.caption_source };
   const members: Array<[string, Uint8Array]> = [
     ['json', utf8(JSON.stringify(info))],
-    ['npz', encodeNpz([['image_emb', s.imageEmb], ['text_emb', s.textEmb], ['syn_text_emb', s.synTextEmb]])],
+    [
+      'npz',
+      encodeNpz([
+        ['image_emb', s.imageEmb],
+        ['text_emb', s.textEmb],
+        ['syn_text_emb', s.synTextEmb],
+      ]),
+    ],
     ['paug.json', utf8(JSON.stringify({ param_aug: s.paramAug }))],
     [s.image.ext, s.image.bytes],
     ['syn.json', utf8(JSON.stringify({ syn_text: s.syn }))],
@@ -119,7 +126,11 @@ export interface DatasetManifest {
 /** The teacher blocks of an embedding row: teachers in manifest order, each L2-normalized. */
 export function teacherSlices(dims: readonly number[]): Array<[number, number]> {
   let at = 0;
-  return dims.map((d) => { const s: [number, number] = [at, at + d]; at += d; return s; });
+  return dims.map((d) => {
+    const s: [number, number] = [at, at + d];
+    at += d;
+    return s;
+  });
 }
 
 // ------------------------------------------------------------------ reading any sample
@@ -154,7 +165,9 @@ export function parseMembers(key: string, members: ReadonlyMap<string, Buffer>):
   const json = (ext: string): unknown => {
     const b = members.get(ext);
     if (!b) return undefined;
-    try { return JSON.parse(b.toString('utf8')); } catch (err) {
+    try {
+      return JSON.parse(b.toString('utf8'));
+    } catch (err) {
       out.problems.push(`${ext}: not valid JSON (${(err as Error).message})`);
       return undefined;
     }
@@ -178,7 +191,10 @@ export function parseMembers(key: string, members: ReadonlyMap<string, Buffer>):
       out.syn = [];
       for (const [k, v] of Object.entries(syn as Record<string, unknown>)) {
         if (!SYN_KEY.test(k)) continue;
-        if (!Array.isArray(v) || !v.every((c) => typeof c === 'string')) { out.problems.push(`syn.json ${k}: not a list of strings`); continue; }
+        if (!Array.isArray(v) || !v.every((c) => typeof c === 'string')) {
+          out.problems.push(`syn.json ${k}: not a list of strings`);
+          continue;
+        }
         out.syn.push({ key: k, captions: v as string[] });
       }
     }
@@ -187,7 +203,16 @@ export function parseMembers(key: string, members: ReadonlyMap<string, Buffer>):
   if (paug !== undefined) {
     const list = (paug as { param_aug?: unknown } | null)?.param_aug;
     // The Hugging Face copy of DataCompDR shows param_aug as a JSON string: accept both.
-    const parsed = typeof list === 'string' ? (() => { try { return JSON.parse(list) as unknown; } catch { return undefined; } })() : list;
+    const parsed =
+      typeof list === 'string'
+        ? (() => {
+            try {
+              return JSON.parse(list) as unknown;
+            } catch {
+              return undefined;
+            }
+          })()
+        : list;
     if (!Array.isArray(parsed)) out.problems.push('paug.json: no "param_aug" list');
     else if (parsed.length === 0) out.problems.push('paug.json: "param_aug" is empty');
     else out.paramAug = parsed;
@@ -199,7 +224,10 @@ export function parseMembers(key: string, members: ReadonlyMap<string, Buffer>):
     try {
       const arrays = new Map<string, EmbeddingArray>();
       for (const [name, a] of decodeNpz(npz)) {
-        if (a.fortranOrder) { out.problems.push(`npz ${name}: Fortran order`); continue; }
+        if (a.fortranOrder) {
+          out.problems.push(`npz ${name}: Fortran order`);
+          continue;
+        }
         arrays.set(name, { dtype: a.descr, shape: a.shape, data: a.data });
       }
       out.embeddings = { member: 'npz', arrays };

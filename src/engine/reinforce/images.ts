@@ -54,8 +54,8 @@ export async function makeStoredImage(source: Buffer, background: Rgb, maxPixels
   checkPixels(width, height, maxPixels);
   if (format === 'svg') throw new ImageDecodeError('SVG has no fixed pixel size; rasterize it first');
 
-  const plainJpeg = format === 'jpeg' && (meta.orientation ?? 1) === 1 && !meta.icc
-    && (meta.space === 'srgb' || meta.space === 'b-w') && (meta.channels === 3 || meta.channels === 1);
+  const plainJpeg =
+    format === 'jpeg' && (meta.orientation ?? 1) === 1 && !meta.icc && (meta.space === 'srgb' || meta.space === 'b-w') && (meta.channels === 3 || meta.channels === 1);
   if (plainJpeg) {
     // Decode it fully once, so a truncated or corrupt file fails here and not in the trainer.
     await decodeLikePil(source, maxPixels);
@@ -71,7 +71,11 @@ export async function makeStoredImage(source: Buffer, background: Rgb, maxPixels
       : await img.jpeg({ quality: JPEG_QUALITY, chromaSubsampling: '4:4:4', mozjpeg: false, progressive: false }).toBuffer();
     const out = await sharp(bytes).metadata();
     return {
-      bytes, ext: lossless ? 'png' : 'jpg', width: out.width!, height: out.height!, sourceSha256,
+      bytes,
+      ext: lossless ? 'png' : 'jpg',
+      width: out.width!,
+      height: out.height!,
+      sourceSha256,
       how: lossless ? `PNG of the ${describeSteps(meta)} pixels` : `JPEG (quality ${JPEG_QUALITY}) of the ${describeSteps(meta)} pixels`,
     };
   } catch (err) {
@@ -110,7 +114,10 @@ export async function decodeLikePil(bytes: Uint8Array, maxPixels: number): Promi
   try {
     if (meta.depth === 'ushort') {
       const grey = (meta.channels ?? 3) <= 2;
-      const { data, info } = await base().toColourspace(grey ? 'grey16' : 'rgb16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+      const { data, info } = await base()
+        .toColourspace(grey ? 'grey16' : 'rgb16')
+        .raw({ depth: 'ushort' })
+        .toBuffer({ resolveWithObject: true });
       const values = new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
       const out = rgbPixels(info.width, info.height);
       const ch = info.channels;

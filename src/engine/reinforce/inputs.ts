@@ -73,7 +73,10 @@ export async function listImages(root: string, exclude: readonly string[] = [], 
 /** "photos/red_apple-2.png" -> "red apple 2": the stand-in caption for images without one. */
 export function captionFromFileName(relPath: string): string {
   const stem = path.posix.basename(relPath, path.posix.extname(relPath));
-  return stem.replace(/[_\-.+]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return stem
+    .replace(/[_\-.+]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 export function normalizeCaption(text: string): string {
@@ -94,13 +97,19 @@ export function parseDelimited(text: string, delimiter = ','): string[][] {
     const ch = text[i]!;
     if (quoted) {
       if (ch === '"') {
-        if (text[i + 1] === '"') { field += '"'; i++; } else quoted = false;
+        if (text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else quoted = false;
       } else field += ch;
     } else if (ch === '"' && field === '') quoted = true;
-    else if (ch === delimiter) { row.push(field); field = ''; }
-    else if (ch === '\n' || ch === '\r') {
+    else if (ch === delimiter) {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
       if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(field); field = '';
+      row.push(field);
+      field = '';
       if (row.length > 1 || row[0] !== '') rows.push(row);
       row = [];
     } else field += ch;
@@ -129,7 +138,9 @@ export async function readCaptionManifest(file: string, root: string): Promise<C
     text.split(/\r?\n/).forEach((line, i) => {
       if (line.trim() === '') return;
       let obj: Record<string, unknown>;
-      try { obj = JSON.parse(line) as Record<string, unknown>; } catch {
+      try {
+        obj = JSON.parse(line) as Record<string, unknown>;
+      } catch {
         records.push({ line: i + 1, path: undefined, caption: undefined });
         return;
       }
@@ -206,14 +217,21 @@ export async function collectInputs(opts: CollectOptions): Promise<{ images: Inp
     let origin: CaptionOrigin = 'none';
     if (manifest) {
       const c = manifest.get(rel);
-      if (c) { caption = c; origin = 'manifest'; }
+      if (c) {
+        caption = c;
+        origin = 'manifest';
+      }
     } else {
       const sidecar = absPath.slice(0, absPath.length - path.extname(absPath).length) + '.txt';
       const text = await readRegularTextFile(sidecar, { maxBytes: MAX_SIDECAR_BYTES }).catch((err: unknown) => {
-        if (err instanceof UnreadableFileError && err.reason !== 'missing') problems.push({ path: path.relative(root, sidecar).split(path.sep).join('/'), error: `caption sidecar ignored: ${err.message}` });
+        if (err instanceof UnreadableFileError && err.reason !== 'missing')
+          problems.push({ path: path.relative(root, sidecar).split(path.sep).join('/'), error: `caption sidecar ignored: ${err.message}` });
         return undefined;
       });
-      if (text !== undefined && normalizeCaption(text) !== '') { caption = normalizeCaption(text); origin = 'sidecar'; }
+      if (text !== undefined && normalizeCaption(text) !== '') {
+        caption = normalizeCaption(text);
+        origin = 'sidecar';
+      }
     }
     if (origin === 'none' && opts.missingCaption === 'filename') {
       caption = captionFromFileName(rel);

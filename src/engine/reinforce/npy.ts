@@ -48,16 +48,24 @@ export function decodeNpy(bytes: Uint8Array): DecodedNpy {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let headerLen: number;
   let start: number;
-  if (major === 1) { headerLen = view.getUint16(8, true); start = 10; }
-  else if (major === 2 || major === 3) { headerLen = view.getUint32(8, true); start = 12; }
-  else throw new Error(`npy: unsupported format version ${major}.${bytes[7]}`);
+  if (major === 1) {
+    headerLen = view.getUint16(8, true);
+    start = 10;
+  } else if (major === 2 || major === 3) {
+    headerLen = view.getUint32(8, true);
+    start = 12;
+  } else throw new Error(`npy: unsupported format version ${major}.${bytes[7]}`);
   if (start + headerLen > bytes.length) throw new Error('npy: truncated header');
   const header = Buffer.from(bytes.subarray(start, start + headerLen)).toString(major === 3 ? 'utf8' : 'latin1');
   const descr = /'descr':\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) throw new Error(`npy: malformed header ${JSON.stringify(header.trim())}`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(Number);
   if (!shape.every((n) => Number.isInteger(n) && n >= 0)) throw new Error(`npy: bad shape (${shapeText})`);
   const result: DecodedNpy = { descr, fortranOrder: fortran === 'True', shape };
   const dataStart = start + headerLen;
@@ -113,7 +121,7 @@ export function decodeNpz(bytes: Uint8Array): Map<string, DecodedNpy> {
   for (const [name, data] of Object.entries(files)) {
     const expected = crcs.get(name);
     const crc32 = (zlib as { crc32?: (d: Uint8Array) => number }).crc32;
-    if (crc32 && expected !== undefined && (crc32(data) >>> 0) !== expected) throw new Error(`npz: CRC mismatch in ${name}`);
+    if (crc32 && expected !== undefined && crc32(data) >>> 0 !== expected) throw new Error(`npz: CRC mismatch in ${name}`);
     if (!name.endsWith('.npy')) throw new Error(`npz: unexpected member ${name}`);
     out.set(name.slice(0, -4), decodeNpy(data));
   }
@@ -126,7 +134,10 @@ function centralDirectoryCrcs(bytes: Uint8Array): Map<string, number> {
   const crcs = new Map<string, number>();
   let eocd = -1;
   for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 0xffff); i--) {
-    if (view.getUint32(i, true) === 0x06054b50) { eocd = i; break; }
+    if (view.getUint32(i, true) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
   }
   if (eocd < 0) throw new Error('npz: no end of central directory');
   const entries = view.getUint16(eocd + 10, true);

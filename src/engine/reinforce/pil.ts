@@ -54,7 +54,10 @@ export function flipLeftRight(img: RgbPixels): RgbPixels {
 export type PilFilter = 'nearest' | 'box' | 'bilinear' | 'hamming' | 'bicubic' | 'lanczos';
 export const PIL_FILTERS: readonly PilFilter[] = ['nearest', 'box', 'bilinear', 'hamming', 'bicubic', 'lanczos'];
 
-interface Kernel { support: number; fn: (x: number) => number }
+interface Kernel {
+  support: number;
+  fn: (x: number) => number;
+}
 
 const F32_054 = Math.fround(0.54);
 const F32_046 = Math.fround(0.46);
@@ -65,7 +68,13 @@ const sinc = (x: number): number => {
 };
 const KERNELS: Record<Exclude<PilFilter, 'nearest'>, Kernel> = {
   box: { support: 0.5, fn: (x) => (x > -0.5 && x <= 0.5 ? 1 : 0) },
-  bilinear: { support: 1, fn: (x) => { const a = Math.abs(x); return a < 1 ? 1 - a : 0; } },
+  bilinear: {
+    support: 1,
+    fn: (x) => {
+      const a = Math.abs(x);
+      return a < 1 ? 1 - a : 0;
+    },
+  },
   hamming: {
     support: 1,
     fn: (x) => {
@@ -92,7 +101,11 @@ const KERNELS: Record<Exclude<PilFilter, 'nearest'>, Kernel> = {
 const PRECISION_BITS = 22; // 32 - 8 - 2
 
 /** Pillow's int32 fixed-point coefficients, held as doubles: sums of these integer products stay exact (< 2^53) and V8 runs double arithmetic faster than checked int32. */
-interface Coefficients { ksize: number; bounds: Int32Array; kk: Float64Array }
+interface Coefficients {
+  ksize: number;
+  bounds: Int32Array;
+  kk: Float64Array;
+}
 
 /** precompute_coeffs + normalize_coeffs_8bpc for a full-image box. */
 function coefficients(inSize: number, outSize: number, kernel: Kernel): Coefficients {
@@ -322,9 +335,16 @@ function transposeRotate(img: RgbPixels, angle: 90 | 180 | 270): RgbPixels {
     for (let x = 0; x < out.width; x++) {
       let sx: number;
       let sy: number;
-      if (angle === 180) { sx = w - 1 - x; sy = h - 1 - y; }
-      else if (angle === 90) { sx = w - 1 - y; sy = x; }
-      else { sx = y; sy = h - 1 - x; }
+      if (angle === 180) {
+        sx = w - 1 - x;
+        sy = h - 1 - y;
+      } else if (angle === 90) {
+        sx = w - 1 - y;
+        sy = x;
+      } else {
+        sx = y;
+        sy = h - 1 - x;
+      }
       const s = (sy * w + sx) * 3;
       const d = (y * out.width + x) * 3;
       out.data[d] = data[s]!;
@@ -478,7 +498,10 @@ export function equalize(img: RgbPixels): RgbPixels {
   const luts = histograms(img).map((h) => {
     const used = [...h].filter((v) => v > 0);
     const lut = new Uint8Array(256);
-    const identity = () => { for (let i = 0; i < 256; i++) lut[i] = i; return lut; };
+    const identity = () => {
+      for (let i = 0; i < 256; i++) lut[i] = i;
+      return lut;
+    };
     if (used.length <= 1) return identity();
     const step = Math.floor((used.reduce((a, b) => a + b, 0) - used[used.length - 1]!) / 255);
     if (!step) return identity();

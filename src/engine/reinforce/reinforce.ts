@@ -12,8 +12,16 @@ import { stableStringify, writeJsonAtomic } from '../util/atomic';
 import { EtaEstimator } from '../util/format';
 import { DEFAULT_AUGMENT_SETTINGS, reinforcementConfig, sampleAugmentations, validateAugmentSettings, type AugmentSettings } from './augment';
 import {
-  CONFIG_FILE, DATASET_FORMAT, DATASET_FORMAT_VERSION, MANIFEST_FILE, SHARD_DIR, sampleMembers, sampleUid,
-  type DatasetManifest, type SampleContent, type TeacherEntry,
+  CONFIG_FILE,
+  DATASET_FORMAT,
+  DATASET_FORMAT_VERSION,
+  MANIFEST_FILE,
+  SHARD_DIR,
+  sampleMembers,
+  sampleUid,
+  type DatasetManifest,
+  type SampleContent,
+  type TeacherEntry,
 } from './format';
 import { collectInputs, normalizeCaption, type InputImage, type InputProblem } from './inputs';
 import type { Matrix } from './npy';
@@ -125,16 +133,30 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
   const inputStat = await fs.stat(input).catch(() => undefined);
   if (!inputStat?.isDirectory()) throw new Error(`${input} is not a folder`);
   const { images, problems: inputProblems } = await collectInputs({
-    root: input, captionManifest: opts.captionManifest, exclude: [out], missingCaption,
+    root: input,
+    captionManifest: opts.captionManifest,
+    exclude: [out],
+    missingCaption,
   });
   for (const p of inputProblems) opts.onProblem?.({ ...p, kind: 'input' });
 
-  const runKey = createHash('sha256').update(stableStringify({
-    format: DATASET_FORMAT, version: DATASET_FORMAT_VERSION, seed, augment, samplesPerShard, missingCaption, background, config: configFile,
-    teachers: teachers.map((t) => [t.id, t.fingerprint]),
-    captions: opts.captions ? opts.captionSourceId : null,
-    inputs: images.map((i) => [i.relPath, i.caption, i.captionOrigin]),
-  })).digest('hex');
+  const runKey = createHash('sha256')
+    .update(
+      stableStringify({
+        format: DATASET_FORMAT,
+        version: DATASET_FORMAT_VERSION,
+        seed,
+        augment,
+        samplesPerShard,
+        missingCaption,
+        background,
+        config: configFile,
+        teachers: teachers.map((t) => [t.id, t.fingerprint]),
+        captions: opts.captions ? opts.captionSourceId : null,
+        inputs: images.map((i) => [i.relPath, i.caption, i.captionOrigin]),
+      }),
+    )
+    .digest('hex');
 
   const manifestPath = path.join(out, MANIFEST_FILE);
   const stateDir = path.join(out, STATE_DIR);
@@ -144,9 +166,20 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
       throw new Error(`${out} already holds a reinforced dataset built from other inputs or settings; choose another output folder`);
     }
     return {
-      out, manifestPath, images: existing.counts.images, samples: existing.counts.samples, skipped: existing.skipped,
-      inputProblems: existing.inputProblems, shards: existing.counts.shards, appleLoader: existing.appleLoader, processedThisRun: 0, resumedAt: images.length,
-      elapsedSeconds: (Date.now() - started) / 1000, samplesPerSecond: 0, cancelled: false, alreadyComplete: true,
+      out,
+      manifestPath,
+      images: existing.counts.images,
+      samples: existing.counts.samples,
+      skipped: existing.skipped,
+      inputProblems: existing.inputProblems,
+      shards: existing.counts.shards,
+      appleLoader: existing.appleLoader,
+      processedThisRun: 0,
+      resumedAt: images.length,
+      elapsedSeconds: (Date.now() - started) / 1000,
+      samplesPerSecond: 0,
+      cancelled: false,
+      alreadyComplete: true,
     };
   }
   await fs.mkdir(stateDir, { recursive: true });
@@ -180,9 +213,12 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
         chunks.delete(c - 2);
         const start = resume.next + c * CAPTION_CHUNK;
         // A captioner that fails as a whole stops the run (it stays resumable).
-        chunks.set(c, opts.captions(images.slice(start, start + CAPTION_CHUNK).map((x) => x.absPath)).catch((err: unknown) => {
-          throw new Error(`captioner failed: ${(err as Error).message ?? err}`);
-        }));
+        chunks.set(
+          c,
+          opts.captions(images.slice(start, start + CAPTION_CHUNK).map((x) => x.absPath)).catch((err: unknown) => {
+            throw new Error(`captioner failed: ${(err as Error).message ?? err}`);
+          }),
+        );
       }
       return (await chunks.get(c)!).get(images[i]!.absPath) ?? [];
     };
@@ -194,13 +230,19 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
     };
     let next = resume.next < images.length ? prepare(resume.next) : undefined;
     for (let i = resume.next; i < images.length; i++) {
-      if (opts.signal?.aborted) { cancelled = true; break; }
+      if (opts.signal?.aborted) {
+        cancelled = true;
+        break;
+      }
       const img = images[i]!;
       let result: SampleContent | { error: string };
       try {
         result = await next!;
       } catch (err) {
-        if (opts.signal?.aborted) { cancelled = true; break; }
+        if (opts.signal?.aborted) {
+          cancelled = true;
+          break;
+        }
         throw err;
       }
       next = i + 1 < images.length ? prepare(i + 1) : undefined;
@@ -216,8 +258,13 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
       processed++;
       const done = i + 1;
       opts.onProgress?.({
-        done, total: images.length, samples, skipped: writer.skips.length,
-        rate: eta.ratePerSecond(processed), etaSeconds: eta.etaSeconds(processed), current: img.relPath,
+        done,
+        total: images.length,
+        samples,
+        skipped: writer.skips.length,
+        rate: eta.ratePerSecond(processed),
+        etaSeconds: eta.etaSeconds(processed),
+        current: img.relPath,
       });
     }
     if (!cancelled) await writer.finalizeShard();
@@ -228,9 +275,19 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
   const elapsedSeconds = (Date.now() - started) / 1000;
   const appleLoader = appleLoaderVerdict(withoutSyn, withoutCaption);
   const base = {
-    out, manifestPath, images: images.length, samples, skipped: writer.skips, inputProblems, shards: writer.shards.length, appleLoader,
-    processedThisRun: processed, resumedAt: resume.next, elapsedSeconds,
-    samplesPerSecond: elapsedSeconds > 0 ? processed / elapsedSeconds : 0, alreadyComplete: false,
+    out,
+    manifestPath,
+    images: images.length,
+    samples,
+    skipped: writer.skips,
+    inputProblems,
+    shards: writer.shards.length,
+    appleLoader,
+    processedThisRun: processed,
+    resumedAt: resume.next,
+    elapsedSeconds,
+    samplesPerSecond: elapsedSeconds > 0 ? processed / elapsedSeconds : 0,
+    alreadyComplete: false,
   };
   if (cancelled) return { ...base, cancelled: true };
 
@@ -246,7 +303,8 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
     seed,
     augmentation: {
       ...augment,
-      sampler: 'per augmentation, in Compose order: torchvision RandomResizedCrop.get_params (10 tries, centre-crop fallback), RandomHorizontalFlip, RandAugment (op, magnitude bin, sign)',
+      sampler:
+        'per augmentation, in Compose order: torchvision RandomResizedCrop.get_params (10 tries, centre-crop fallback), RandomHorizontalFlip, RandAugment (op, magnitude bin, sign)',
       rng: RNG_DESCRIPTION,
       replay: "Apple's Compose.reapply on the stored image as PIL decodes it, with size = each teacher's input size; then the teacher's own rescale/normalize",
     },
@@ -267,8 +325,14 @@ export async function reinforceDataset(opts: ReinforceOptions): Promise<Reinforc
 }
 
 async function reinforceOne(
-  img: InputImage, teachers: ReinforceTeacher[], synthetic: string[], seed: number,
-  count: number, config: AugmentationConfig, dim: number, signal: AbortSignal | undefined,
+  img: InputImage,
+  teachers: ReinforceTeacher[],
+  synthetic: string[],
+  seed: number,
+  count: number,
+  config: AugmentationConfig,
+  dim: number,
+  signal: AbortSignal | undefined,
 ): Promise<SampleContent | { error: string }> {
   const uid = sampleUid(img.relPath);
   let stored;
@@ -285,13 +349,15 @@ async function reinforceOne(
   const imageEmb: Matrix = { shape: [count, dim], data: new Float32Array(count * dim) };
   const textRows: Matrix = { shape: [1 + syn.length, dim], data: new Float32Array((1 + syn.length) * dim) };
 
-  const perTeacher = await Promise.all(teachers.map(async (t) => {
-    const [views, txts] = await Promise.all([
-      t.embedViews({ bytes: stored.bytes }, config, augmentations, 'reapply', { signal }),
-      texts.length ? t.embedTexts(texts, { signal }) : Promise.resolve([]),
-    ]);
-    return { t, views, txts };
-  }));
+  const perTeacher = await Promise.all(
+    teachers.map(async (t) => {
+      const [views, txts] = await Promise.all([
+        t.embedViews({ bytes: stored.bytes }, config, augmentations, 'reapply', { signal }),
+        texts.length ? t.embedTexts(texts, { signal }) : Promise.resolve([]),
+      ]);
+      return { t, views, txts };
+    }),
+  );
   let offset = 0;
   for (const { t, views, txts } of perTeacher) {
     const d = t.info.dim;
@@ -325,10 +391,14 @@ async function reinforceOne(
 export function appleLoaderVerdict(withoutSyn: number, withoutCaption: number): DatasetManifest['appleLoader'] {
   const notes: string[] = [];
   if (withoutSyn) {
-    notes.push(`${withoutSyn} sample${withoutSyn === 1 ? ' has' : 's have'} no synthetic caption (syn_text is empty): Apple's preprocess_dr raises on ${withoutSyn === 1 ? 'it' : 'them'} (np.random.randint(0, 0)). Build with a captioner (--syn N) before training with Apple's code.`);
+    notes.push(
+      `${withoutSyn} sample${withoutSyn === 1 ? ' has' : 's have'} no synthetic caption (syn_text is empty): Apple's preprocess_dr raises on ${withoutSyn === 1 ? 'it' : 'them'} (np.random.randint(0, 0)). Build with a captioner (--syn N) before training with Apple's code.`,
+    );
   }
   if (withoutCaption) {
-    notes.push(`${withoutCaption} sample${withoutCaption === 1 ? ' has' : 's have'} an empty .txt caption and an all-zero text_emb row (--missing-caption zero): Apple's loader trains on the empty caption.`);
+    notes.push(
+      `${withoutCaption} sample${withoutCaption === 1 ? ' has' : 's have'} an empty .txt caption and an all-zero text_emb row (--missing-caption zero): Apple's loader trains on the empty caption.`,
+    );
   }
   return { loadsEverySample: withoutSyn === 0, notes };
 }
@@ -353,5 +423,9 @@ async function readJson<T>(file: string): Promise<T | undefined> {
     throw err;
   });
   if (text === undefined) return undefined;
-  try { return JSON.parse(text) as T; } catch { throw new Error(`${file} is not valid JSON`); }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new Error(`${file} is not valid JSON`);
+  }
 }

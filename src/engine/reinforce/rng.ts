@@ -14,8 +14,7 @@ export interface Rng {
 }
 
 /** Name of the generator and its seeding, recorded in the dataset manifest. */
-export const RNG_DESCRIPTION =
-  'xoshiro128** seeded with the first 16 bytes of sha256("mobileclip-assets/reinforce/v1\\0" + seed + "\\0" + uid)';
+export const RNG_DESCRIPTION = 'xoshiro128** seeded with the first 16 bytes of sha256("mobileclip-assets/reinforce/v1\\0" + seed + "\\0" + uid)';
 
 /** The per-image generator: identical (seed, uid) pairs always give identical streams. */
 export function imageRng(seed: number, uid: string): Rng {

@@ -34,14 +34,23 @@ export async function sha256File(file: string): Promise<string> {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(() => true, () => false);
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function syncDir(dir: string): Promise<void> {
   try {
     const h = await fs.open(dir, 'r');
-    try { await h.sync(); } finally { await h.close(); }
-  } catch { /* not supported everywhere (Windows); best effort */ }
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  } catch {
+    /* not supported everywhere (Windows); best effort */
+  }
 }
 
 export class ShardWriter {
@@ -53,7 +62,11 @@ export class ShardWriter {
   private readonly finalized: ShardEntry[] = [];
   private readonly skipped: Array<{ path: string; error: string }> = [];
 
-  private constructor(private readonly out: string, private readonly journalPath: string, private readonly samplesPerShard: number) {}
+  private constructor(
+    private readonly out: string,
+    private readonly journalPath: string,
+    private readonly samplesPerShard: number,
+  ) {}
 
   /** Opens (or recovers) the writer state of `out`. */
   static async open(out: string, journalPath: string, samplesPerShard: number): Promise<{ writer: ShardWriter; state: ResumeState }> {
@@ -75,7 +88,11 @@ export class ShardWriter {
     const records: JournalRecord[] = [];
     for (const line of text.split('\n')) {
       if (good + line.length >= text.length) break; // no trailing newline: incomplete
-      try { records.push(JSON.parse(line) as JournalRecord); } catch { break; }
+      try {
+        records.push(JSON.parse(line) as JournalRecord);
+      } catch {
+        break;
+      }
       good += line.length + 1;
     }
     let next = 0;
@@ -152,7 +169,7 @@ export class ShardWriter {
     if (this.samplesInShard === 0) return;
     const partialPath = this.shardPath(this.shard, true);
     const finalPath = this.shardPath(this.shard, false);
-    const p = this.partial ?? await fs.open(partialPath, 'a+');
+    const p = this.partial ?? (await fs.open(partialPath, 'a+'));
     await p.write(END_OF_ARCHIVE, 0, END_OF_ARCHIVE.length, this.end);
     await p.truncate(this.end + END_OF_ARCHIVE.length);
     await p.sync();
@@ -173,8 +190,12 @@ export class ShardWriter {
     this.end = 0;
   }
 
-  get shards(): ShardEntry[] { return [...this.finalized]; }
-  get skips(): Array<{ path: string; error: string }> { return [...this.skipped]; }
+  get shards(): ShardEntry[] {
+    return [...this.finalized];
+  }
+  get skips(): Array<{ path: string; error: string }> {
+    return [...this.skipped];
+  }
 
   /** Releases file handles; an empty partial shard is removed. Safe to call twice. */
   async close(): Promise<void> {
@@ -184,6 +205,9 @@ export class ShardWriter {
       this.partial = undefined;
       if (size === 0 && this.samplesInShard === 0) await fs.rm(this.shardPath(this.shard, true), { force: true });
     }
-    if (this.journal) { await this.journal.close(); this.journal = undefined; }
+    if (this.journal) {
+      await this.journal.close();
+      this.journal = undefined;
+    }
   }
 }

@@ -20,15 +20,27 @@ export async function packMembers(members: readonly TarMember[]): Promise<Buffer
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   const finished = new Promise<void>((resolve, reject) => {
-    pack.on('data', (chunk) => { chunks.push(chunk as Buffer); });
+    pack.on('data', (chunk) => {
+      chunks.push(chunk as Buffer);
+    });
     pack.on('end', () => resolve());
     pack.on('error', reject);
   });
   for (const m of members) {
-    pack.entry({
-      name: m.name, size: m.data.byteLength, mode: 0o644, uid: 0, gid: 0, uname: '', gname: '',
-      mtime: FIXED_MTIME, type: 'file',
-    }, Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+    pack.entry(
+      {
+        name: m.name,
+        size: m.data.byteLength,
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        uname: '',
+        gname: '',
+        mtime: FIXED_MTIME,
+        type: 'file',
+      },
+      Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength),
+    );
   }
   pack.finalize();
   await finished;

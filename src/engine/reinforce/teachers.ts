@@ -6,11 +6,7 @@ import { isModelPath } from '../models/paths';
 export const TEACHER_PREFERENCE: readonly string[] = ['mobileclip-blt', 'mobileclip-b', 'mobileclip-s2', 'mobileclip-s1', 'mobileclip-s0'];
 
 /** The first `count` of `preference` that are available, in preference order. */
-export async function chooseDefaultTeachers(
-  isAvailable: (id: string) => Promise<boolean>,
-  preference: readonly string[] = TEACHER_PREFERENCE,
-  count = 2,
-): Promise<string[]> {
+export async function chooseDefaultTeachers(isAvailable: (id: string) => Promise<boolean>, preference: readonly string[] = TEACHER_PREFERENCE, count = 2): Promise<string[]> {
   const found: string[] = [];
   for (const id of preference) {
     if (found.length >= count) break;

@@ -24,14 +24,32 @@ const STORAGE_TYPES: Record<string, { dtype: LoadedTensor['dtype']; bytes: numbe
 /** Upper bound on decompressed sizes: one sample's embeddings are kilobytes to a few megabytes. */
 const MAX_BYTES = 256 * 1024 * 1024;
 
-class Global { constructor(readonly module: string, readonly name: string) {} }
-class Storage { constructor(readonly type: string, readonly key: string, readonly numel: number) {} }
-class Reduced { constructor(readonly fn: Global, readonly args: unknown[]) {} }
+class Global {
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
+}
+class Storage {
+  constructor(
+    readonly type: string,
+    readonly key: string,
+    readonly numel: number,
+  ) {}
+}
+class Reduced {
+  constructor(
+    readonly fn: Global,
+    readonly args: unknown[],
+  ) {}
+}
 
 /** torch.load of a .pth.gz member: name -> tensor. Throws with the reason on anything else. */
 export function loadTorchGz(bytes: Uint8Array): Map<string, LoadedTensor> {
   let raw: Buffer;
-  try { raw = gunzipSync(bytes, { maxOutputLength: MAX_BYTES }); } catch (err) {
+  try {
+    raw = gunzipSync(bytes, { maxOutputLength: MAX_BYTES });
+  } catch (err) {
     throw new Error(`not gzip data (${(err as Error).message})`);
   }
   return loadTorch(raw);
@@ -40,7 +58,9 @@ export function loadTorchGz(bytes: Uint8Array): Map<string, LoadedTensor> {
 /** torch.load of torch.save's zip format: name -> tensor. */
 export function loadTorch(bytes: Uint8Array): Map<string, LoadedTensor> {
   let files: Record<string, Uint8Array>;
-  try { files = unzipSync(bytes); } catch (err) {
+  try {
+    files = unzipSync(bytes);
+  } catch (err) {
     throw new Error(`not a torch.save zip archive (${(err as Error).message ?? err})`);
   }
   const pkl = Object.keys(files).find((n) => /^[^/]+\/data\.pkl$/.test(n));
@@ -63,7 +83,13 @@ function rebuildTensor(v: unknown, files: Record<string, Uint8Array>, prefix: st
   if (!(storage instanceof Storage)) throw new Error(`${name}: no storage`);
   const type = STORAGE_TYPES[storage.type];
   if (!type) throw new Error(`${name}: storage type ${storage.type} is not a float type`);
-  if (!Number.isInteger(offset) || !Array.isArray(size) || !Array.isArray(stride) || size.length !== stride.length || ![...(size as unknown[]), ...(stride as unknown[])].every((n) => Number.isInteger(n) && (n as number) >= 0)) {
+  if (
+    !Number.isInteger(offset) ||
+    !Array.isArray(size) ||
+    !Array.isArray(stride) ||
+    size.length !== stride.length ||
+    ![...(size as unknown[]), ...(stride as unknown[])].every((n) => Number.isInteger(n) && (n as number) >= 0)
+  ) {
     throw new Error(`${name}: bad size/stride`);
   }
   const record = files[`${prefix}data/${storage.key}`];
@@ -74,14 +100,17 @@ function rebuildTensor(v: unknown, files: Record<string, Uint8Array>, prefix: st
   const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
   const read = (i: number): number => {
     switch (type.dtype) {
-      case 'float32': return view.getFloat32(i * 4, true);
-      case 'float64': return view.getFloat64(i * 8, true);
+      case 'float32':
+        return view.getFloat32(i * 4, true);
+      case 'float64':
+        return view.getFloat64(i * 8, true);
       case 'bfloat16': {
         const f = new DataView(new ArrayBuffer(4));
         f.setUint32(0, view.getUint16(i * 2, true) << 16, true);
         return f.getFloat32(0, true);
       }
-      case 'float16': return halfFloat(view.getUint16(i * 2, true));
+      case 'float16':
+        return halfFloat(view.getUint16(i * 2, true));
     }
   };
   const data = new Float32Array(count);
@@ -109,7 +138,9 @@ function unpickle(bytes: Uint8Array): unknown {
   const stack: unknown[] = [];
   const memo = new Map<number, unknown>();
   let p = 0;
-  const need = (n: number) => { if (p + n > buf.length) throw new Error('truncated pickle'); };
+  const need = (n: number) => {
+    if (p + n > buf.length) throw new Error('truncated pickle');
+  };
   const popMark = (): unknown[] => {
     const at = stack.lastIndexOf(MARK);
     if (at < 0) throw new Error('pickle: no mark');
@@ -117,7 +148,10 @@ function unpickle(bytes: Uint8Array): unknown {
     stack.pop();
     return items;
   };
-  const top = () => { if (!stack.length) throw new Error('pickle: empty stack'); return stack[stack.length - 1]; };
+  const top = () => {
+    if (!stack.length) throw new Error('pickle: empty stack');
+    return stack[stack.length - 1];
+  };
   const line = (): string => {
     const end = buf.indexOf(10, p);
     if (end < 0) throw new Error('truncated pickle');
@@ -133,23 +167,57 @@ function unpickle(bytes: Uint8Array): unknown {
     need(1);
     const op = buf[p++]!;
     switch (op) {
-      case 0x80: need(1); p++; break; // PROTO
-      case 0x95: need(8); p += 8; break; // FRAME
-      case 0x2e: { // STOP
+      case 0x80:
+        need(1);
+        p++;
+        break; // PROTO
+      case 0x95:
+        need(8);
+        p += 8;
+        break; // FRAME
+      case 0x2e: {
+        // STOP
         if (stack.length !== 1) throw new Error('pickle: stack not empty at STOP');
         return stack[0];
       }
-      case 0x28: stack.push(MARK); break; // MARK
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x29: stack.push([]); break; // EMPTY_TUPLE
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4b: need(1); stack.push(buf[p]); p += 1; break; // BININT1
-      case 0x4d: need(2); stack.push(buf.readUInt16LE(p)); p += 2; break; // BININT2
-      case 0x4a: need(4); stack.push(buf.readInt32LE(p)); p += 4; break; // BININT
-      case 0x8a: { // LONG1
+      case 0x28:
+        stack.push(MARK);
+        break; // MARK
+      case 0x7d:
+        stack.push(new Map());
+        break; // EMPTY_DICT
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x29:
+        stack.push([]);
+        break; // EMPTY_TUPLE
+      case 0x4e:
+        stack.push(null);
+        break; // NONE
+      case 0x88:
+        stack.push(true);
+        break; // NEWTRUE
+      case 0x89:
+        stack.push(false);
+        break; // NEWFALSE
+      case 0x4b:
+        need(1);
+        stack.push(buf[p]);
+        p += 1;
+        break; // BININT1
+      case 0x4d:
+        need(2);
+        stack.push(buf.readUInt16LE(p));
+        p += 2;
+        break; // BININT2
+      case 0x4a:
+        need(4);
+        stack.push(buf.readInt32LE(p));
+        p += 4;
+        break; // BININT
+      case 0x8a: {
+        // LONG1
         need(1);
         const n = buf[p++]!;
         need(n);
@@ -161,40 +229,138 @@ function unpickle(bytes: Uint8Array): unknown {
         stack.push(Number(v));
         break;
       }
-      case 0x47: need(8); stack.push(buf.readDoubleBE(p)); p += 8; break; // BINFLOAT
-      case 0x58: { need(4); const n = buf.readUInt32LE(p); p += 4; need(n); stack.push(buf.toString('utf8', p, p + n)); p += n; break; } // BINUNICODE
-      case 0x8c: { need(1); const n = buf[p++]!; need(n); stack.push(buf.toString('utf8', p, p + n)); p += n; break; } // SHORT_BINUNICODE
-      case 0x55: { need(1); const n = buf[p++]!; need(n); stack.push(buf.toString('latin1', p, p + n)); p += n; break; } // SHORT_BINSTRING
-      case 0x54: { need(4); const n = buf.readUInt32LE(p); p += 4; need(n); stack.push(buf.toString('latin1', p, p + n)); p += n; break; } // BINSTRING
-      case 0x71: need(1); memo.set(buf[p]!, top()); p += 1; break; // BINPUT
-      case 0x72: need(4); memo.set(buf.readUInt32LE(p), top()); p += 4; break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x68: { need(1); const k = buf[p++]!; if (!memo.has(k)) throw new Error('pickle: bad memo'); stack.push(memo.get(k)); break; } // BINGET
-      case 0x6a: { need(4); const k = buf.readUInt32LE(p); p += 4; if (!memo.has(k)) throw new Error('pickle: bad memo'); stack.push(memo.get(k)); break; } // LONG_BINGET
-      case 0x74: stack.push(popMark()); break; // TUPLE
-      case 0x85: stack.push([stack.pop()]); break; // TUPLE1
-      case 0x86: { const b = stack.pop(); const a = stack.pop(); stack.push([a, b]); break; } // TUPLE2
-      case 0x87: { const c = stack.pop(); const b = stack.pop(); const a = stack.pop(); stack.push([a, b, c]); break; } // TUPLE3
-      case 0x6c: stack.push(popMark()); break; // LIST
-      case 0x61: { const v = stack.pop(); const l = top(); if (!Array.isArray(l)) throw new Error('pickle: APPEND on a non-list'); l.push(v); break; } // APPEND
-      case 0x65: { const items = popMark(); const l = top(); if (!Array.isArray(l)) throw new Error('pickle: APPENDS on a non-list'); l.push(...items); break; } // APPENDS
-      case 0x73: { const v = stack.pop(); const k = stack.pop(); setItems(top(), [k, v]); break; } // SETITEM
-      case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
-      case 0x63: { // GLOBAL
+      case 0x47:
+        need(8);
+        stack.push(buf.readDoubleBE(p));
+        p += 8;
+        break; // BINFLOAT
+      case 0x58: {
+        need(4);
+        const n = buf.readUInt32LE(p);
+        p += 4;
+        need(n);
+        stack.push(buf.toString('utf8', p, p + n));
+        p += n;
+        break;
+      } // BINUNICODE
+      case 0x8c: {
+        need(1);
+        const n = buf[p++]!;
+        need(n);
+        stack.push(buf.toString('utf8', p, p + n));
+        p += n;
+        break;
+      } // SHORT_BINUNICODE
+      case 0x55: {
+        need(1);
+        const n = buf[p++]!;
+        need(n);
+        stack.push(buf.toString('latin1', p, p + n));
+        p += n;
+        break;
+      } // SHORT_BINSTRING
+      case 0x54: {
+        need(4);
+        const n = buf.readUInt32LE(p);
+        p += 4;
+        need(n);
+        stack.push(buf.toString('latin1', p, p + n));
+        p += n;
+        break;
+      } // BINSTRING
+      case 0x71:
+        need(1);
+        memo.set(buf[p]!, top());
+        p += 1;
+        break; // BINPUT
+      case 0x72:
+        need(4);
+        memo.set(buf.readUInt32LE(p), top());
+        p += 4;
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x68: {
+        need(1);
+        const k = buf[p++]!;
+        if (!memo.has(k)) throw new Error('pickle: bad memo');
+        stack.push(memo.get(k));
+        break;
+      } // BINGET
+      case 0x6a: {
+        need(4);
+        const k = buf.readUInt32LE(p);
+        p += 4;
+        if (!memo.has(k)) throw new Error('pickle: bad memo');
+        stack.push(memo.get(k));
+        break;
+      } // LONG_BINGET
+      case 0x74:
+        stack.push(popMark());
+        break; // TUPLE
+      case 0x85:
+        stack.push([stack.pop()]);
+        break; // TUPLE1
+      case 0x86: {
+        const b = stack.pop();
+        const a = stack.pop();
+        stack.push([a, b]);
+        break;
+      } // TUPLE2
+      case 0x87: {
+        const c = stack.pop();
+        const b = stack.pop();
+        const a = stack.pop();
+        stack.push([a, b, c]);
+        break;
+      } // TUPLE3
+      case 0x6c:
+        stack.push(popMark());
+        break; // LIST
+      case 0x61: {
+        const v = stack.pop();
+        const l = top();
+        if (!Array.isArray(l)) throw new Error('pickle: APPEND on a non-list');
+        l.push(v);
+        break;
+      } // APPEND
+      case 0x65: {
+        const items = popMark();
+        const l = top();
+        if (!Array.isArray(l)) throw new Error('pickle: APPENDS on a non-list');
+        l.push(...items);
+        break;
+      } // APPENDS
+      case 0x73: {
+        const v = stack.pop();
+        const k = stack.pop();
+        setItems(top(), [k, v]);
+        break;
+      } // SETITEM
+      case 0x75: {
+        const items = popMark();
+        setItems(top(), items);
+        break;
+      } // SETITEMS
+      case 0x63: {
+        // GLOBAL
         const module = line();
         const name = line();
         if (!ALLOWED_GLOBALS.has(`${module} ${name}`)) throw new Error(`pickle: global ${module}.${name} is not allowed`);
         stack.push(new Global(module, name));
         break;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = stack.pop();
         const module = stack.pop();
         if (!ALLOWED_GLOBALS.has(`${String(module)} ${String(name)}`)) throw new Error(`pickle: global ${String(module)}.${String(name)} is not allowed`);
         stack.push(new Global(String(module), String(name)));
         break;
       }
-      case 0x51: { // BINPERSID
+      case 0x51: {
+        // BINPERSID
         const id = stack.pop();
         if (!Array.isArray(id) || id[0] !== 'storage' || !(id[1] instanceof Global) || typeof id[2] !== 'string' || !Number.isInteger(id[4])) {
           throw new Error('pickle: unexpected persistent id');
@@ -202,14 +368,18 @@ function unpickle(bytes: Uint8Array): unknown {
         stack.push(new Storage(id[1].name, id[2], id[4] as number));
         break;
       }
-      case 0x52: { // REDUCE
+      case 0x52: {
+        // REDUCE
         const args = stack.pop();
         const fn = stack.pop();
         if (!(fn instanceof Global) || !Array.isArray(args)) throw new Error('pickle: bad REDUCE');
         stack.push(fn.module === 'collections' ? new Map() : new Reduced(fn, args));
         break;
       }
-      case 0x62: { stack.pop(); break; } // BUILD (an OrderedDict's state): ignored
+      case 0x62: {
+        stack.pop();
+        break;
+      } // BUILD (an OrderedDict's state): ignored
       default:
         throw new Error(`pickle: opcode 0x${op.toString(16)} is not supported`);
     }

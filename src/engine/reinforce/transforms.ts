@@ -9,8 +9,18 @@ import type { Rng } from './rng';
 
 /** Compose order (TRANSFORMATION_TO_NAME): transforms apply in this order, whatever the config's order. */
 export const TRANSFORM_ORDER = [
-  'uint8', 'resize', 'center_crop', 'random_crop', 'random_resized_crop', 'random_horizontal_flip',
-  'rand_augment', 'to_tensor', 'random_erase', 'normalize', 'mixup', 'cutmix',
+  'uint8',
+  'resize',
+  'center_crop',
+  'random_crop',
+  'random_resized_crop',
+  'random_horizontal_flip',
+  'rand_augment',
+  'to_tensor',
+  'random_erase',
+  'normalize',
+  'mixup',
+  'cutmix',
 ] as const;
 export type TransformName = (typeof TRANSFORM_ORDER)[number];
 /** NO_PARAM_TRANSFORMS: they take no slot in a compressed parameter list. */
@@ -20,8 +30,20 @@ const REPLAYED: ReadonlySet<string> = new Set(['uint8', 'random_resized_crop', '
 
 /** RandAugment.op_names: a compressed op is [index into this list, magnitude]. */
 export const RAND_AUGMENT_OPS = [
-  'Identity', 'ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate', 'Brightness', 'Color',
-  'Contrast', 'Sharpness', 'Posterize', 'Solarize', 'AutoContrast', 'Equalize',
+  'Identity',
+  'ShearX',
+  'ShearY',
+  'TranslateX',
+  'TranslateY',
+  'Rotate',
+  'Brightness',
+  'Color',
+  'Contrast',
+  'Sharpness',
+  'Posterize',
+  'Solarize',
+  'AutoContrast',
+  'Equalize',
 ] as const;
 export type RandAugmentOp = (typeof RAND_AUGMENT_OPS)[number];
 /** Ops whose magnitude is signed (a random sign is drawn after the op). */
@@ -35,7 +57,10 @@ export interface RandomResizedCropSpec {
   scale: [number, number];
   ratio: [number, number];
 }
-export interface FlipSpec { name: 'random_horizontal_flip'; p: number }
+export interface FlipSpec {
+  name: 'random_horizontal_flip';
+  p: number;
+}
 export interface RandAugmentSpec {
   name: 'rand_augment';
   p: number;
@@ -43,7 +68,11 @@ export interface RandAugmentSpec {
   magnitude: number;
   numMagnitudeBins: number;
 }
-export interface NormalizeSpec { name: 'normalize'; mean: number[]; std: number[] }
+export interface NormalizeSpec {
+  name: 'normalize';
+  mean: number[];
+  std: number[];
+}
 export type TransformSpec = RandomResizedCropSpec | FlipSpec | RandAugmentSpec | NormalizeSpec | { name: 'to_tensor' | 'uint8' };
 
 /** A parsed `image_augmentation` block, in Compose order. */
@@ -61,7 +90,13 @@ export interface ParsedConfig {
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 const INTERPOLATIONS: Record<string, pil.PilFilter> = {
-  nearest: 'nearest', 'nearest-exact': 'nearest', bilinear: 'bilinear', bicubic: 'bicubic', box: 'box', hamming: 'hamming', lanczos: 'lanczos',
+  nearest: 'nearest',
+  'nearest-exact': 'nearest',
+  bilinear: 'bilinear',
+  bicubic: 'bicubic',
+  box: 'box',
+  hamming: 'hamming',
+  lanczos: 'lanczos',
 };
 
 /** A key of Apple's own configs that names no transform (compose_from_config skips it). */
@@ -79,7 +114,10 @@ export function parseAugmentationConfig(block: unknown): ParsedConfig {
   const problems: string[] = [];
   const kept = new Map<string, Record<string, unknown>>();
   for (const [name, value] of Object.entries(block)) {
-    if (!isObject(value)) { problems.push(`${name}: arguments must be an object`); continue; }
+    if (!isObject(value)) {
+      problems.push(`${name}: arguments must be an object`);
+      continue;
+    }
     const { enable, ...args } = value;
     if (enable === false || enable === 0) continue;
     if (!(TRANSFORM_ORDER as readonly string[]).includes(name)) {
@@ -94,7 +132,10 @@ export function parseAugmentationConfig(block: unknown): ParsedConfig {
     const args = kept.get(name);
     if (!args) continue;
     if (!NO_PARAM.has(name)) slots.push(name);
-    if (!REPLAYED.has(name)) { problems.push(`transform ${name} cannot be replayed (supported: ${[...REPLAYED].join(', ')})`); continue; }
+    if (!REPLAYED.has(name)) {
+      problems.push(`transform ${name} cannot be replayed (supported: ${[...REPLAYED].join(', ')})`);
+      continue;
+    }
     const spec = parseTransform(name, args, problems);
     if (spec) transforms.push(spec);
   }
@@ -118,12 +159,23 @@ function parseTransform(name: TransformName, args: Record<string, unknown>, prob
     case 'random_resized_crop': {
       if (unknown(['size', 'interpolation', 'scale', 'ratio', 'antialias'])) return undefined;
       const s = args.size;
-      const size: [number, number] | undefined = typeof s === 'number' ? [s, s]
-        : Array.isArray(s) && s.length === 1 && typeof s[0] === 'number' ? [s[0], s[0]]
-          : Array.isArray(s) && s.length === 2 && s.every((n) => typeof n === 'number') ? [s[0], s[1]] : undefined;
-      if (!size || !size.every((n) => Number.isInteger(n) && n > 0 && n <= 8192)) { problems.push(`${name}: size must be a positive integer or [height, width]`); return undefined; }
+      const size: [number, number] | undefined =
+        typeof s === 'number'
+          ? [s, s]
+          : Array.isArray(s) && s.length === 1 && typeof s[0] === 'number'
+            ? [s[0], s[0]]
+            : Array.isArray(s) && s.length === 2 && s.every((n) => typeof n === 'number')
+              ? [s[0], s[1]]
+              : undefined;
+      if (!size || !size.every((n) => Number.isInteger(n) && n > 0 && n <= 8192)) {
+        problems.push(`${name}: size must be a positive integer or [height, width]`);
+        return undefined;
+      }
       const interp = args.interpolation === undefined ? 'bilinear' : typeof args.interpolation === 'string' ? INTERPOLATIONS[args.interpolation] : undefined;
-      if (!interp) { problems.push(`${name}: unknown interpolation ${JSON.stringify(args.interpolation)}`); return undefined; }
+      if (!interp) {
+        problems.push(`${name}: unknown interpolation ${JSON.stringify(args.interpolation)}`);
+        return undefined;
+      }
       const scale = numberPair(args.scale, [0.08, 1]);
       const ratio = numberPair(args.ratio, [3 / 4, 4 / 3]);
       if (!scale || !ratio || !(scale[0] > 0 && scale[0] <= scale[1] && scale[1] <= 1) || !(ratio[0] > 0 && ratio[0] <= ratio[1])) {
@@ -135,7 +187,10 @@ function parseTransform(name: TransformName, args: Record<string, unknown>, prob
     case 'random_horizontal_flip': {
       if (unknown(['p'])) return undefined;
       const p = args.p === undefined ? 0.5 : args.p;
-      if (typeof p !== 'number' || !(p >= 0 && p <= 1)) { problems.push(`${name}: p must be in [0, 1]`); return undefined; }
+      if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
+        problems.push(`${name}: p must be in [0, 1]`);
+        return undefined;
+      }
       return { name, p };
     }
     case 'rand_augment': {
@@ -144,8 +199,17 @@ function parseTransform(name: TransformName, args: Record<string, unknown>, prob
       const numOps = args.num_ops ?? 2;
       const magnitude = args.magnitude ?? 9;
       const bins = args.num_magnitude_bins ?? 31;
-      if (typeof p !== 'number' || !(p >= 0 && p <= 1)) { problems.push(`${name}: p must be in [0, 1]`); return undefined; }
-      if (![numOps, magnitude, bins].every((n) => Number.isInteger(n)) || (numOps as number) < 0 || (bins as number) < 2 || (magnitude as number) < 0 || (magnitude as number) >= (bins as number)) {
+      if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
+        problems.push(`${name}: p must be in [0, 1]`);
+        return undefined;
+      }
+      if (
+        ![numOps, magnitude, bins].every((n) => Number.isInteger(n)) ||
+        (numOps as number) < 0 ||
+        (bins as number) < 2 ||
+        (magnitude as number) < 0 ||
+        (magnitude as number) >= (bins as number)
+      ) {
         problems.push(`${name}: num_ops, magnitude and num_magnitude_bins must be whole numbers with 0 <= magnitude < num_magnitude_bins`);
         return undefined;
       }
@@ -154,7 +218,10 @@ function parseTransform(name: TransformName, args: Record<string, unknown>, prob
     case 'normalize': {
       if (unknown(['mean', 'std', 'inplace'])) return undefined;
       const ok = (v: unknown) => Array.isArray(v) && v.length === 3 && v.every((n) => typeof n === 'number' && Number.isFinite(n));
-      if (!ok(args.mean) || !ok(args.std) || (args.std as number[]).some((s) => !(s > 0))) { problems.push(`${name}: mean and std must be 3 numbers (std > 0)`); return undefined; }
+      if (!ok(args.mean) || !ok(args.std) || (args.std as number[]).some((s) => !(s > 0))) {
+        problems.push(`${name}: mean and std must be 3 numbers (std > 0)`);
+        return undefined;
+      }
       return { name, mean: args.mean as number[], std: args.std as number[] };
     }
     case 'to_tensor':
@@ -167,9 +234,14 @@ function parseTransform(name: TransformName, args: Record<string, unknown>, prob
 
 /** The augmentation block of the config we write: what an AugmentSettings run produces. */
 export function augmentationBlock(s: {
-  size: number; interpolation: pil.PilFilter; scale: [number, number]; ratio: [number, number];
-  flipProbability: number; randAugment: { numOps: number; magnitude: number; numMagnitudeBins: number; p: number } | null;
-  mean: number[]; std: number[];
+  size: number;
+  interpolation: pil.PilFilter;
+  scale: [number, number];
+  ratio: [number, number];
+  flipProbability: number;
+  randAugment: { numOps: number; magnitude: number; numMagnitudeBins: number; p: number } | null;
+  mean: number[];
+  std: number[];
 }): Record<string, Record<string, unknown>> {
   const block: Record<string, Record<string, unknown>> = {
     normalize: { mean: s.mean, std: s.std },
@@ -177,7 +249,13 @@ export function augmentationBlock(s: {
   };
   if (s.flipProbability > 0) block.random_horizontal_flip = { p: s.flipProbability };
   if (s.randAugment) {
-    block.rand_augment = { enable: true, p: s.randAugment.p, num_ops: s.randAugment.numOps, magnitude: s.randAugment.magnitude, num_magnitude_bins: s.randAugment.numMagnitudeBins };
+    block.rand_augment = {
+      enable: true,
+      p: s.randAugment.p,
+      num_ops: s.randAugment.numOps,
+      magnitude: s.randAugment.magnitude,
+      num_magnitude_bins: s.randAugment.numMagnitudeBins,
+    };
   }
   block.to_rgb = { enable: true };
   block.to_tensor = { enable: true };
@@ -213,27 +291,40 @@ export function compressParams(cfg: AugmentationConfig, p: AugmentParams): unkno
 export function decompressParams(cfg: AugmentationConfig, entry: unknown, imageSize?: { width: number; height: number }): { params?: AugmentParams; problems: string[] } {
   const problems: string[] = [];
   if (!Array.isArray(entry)) return { problems: ['must be a list with one entry per parameterised transform'] };
-  if (entry.length < cfg.slots.length) problems.push(`has ${entry.length} entries for ${cfg.slots.length} parameterised transforms (${cfg.slots.join(', ')}): Apple's decompress would leave the last ones out`);
+  if (entry.length < cfg.slots.length)
+    problems.push(`has ${entry.length} entries for ${cfg.slots.length} parameterised transforms (${cfg.slots.join(', ')}): Apple's decompress would leave the last ones out`);
   if (entry.length > cfg.slots.length) problems.push(`has ${entry.length} entries but the config has ${cfg.slots.length} parameterised transforms (${cfg.slots.join(', ')})`);
   const params: AugmentParams = {};
   cfg.slots.forEach((name, i) => {
     const v: unknown = entry[i];
     if (v === null || v === undefined) return;
     if (name === 'random_resized_crop') {
-      if (!Array.isArray(v) || v.length !== 4 || !v.every((n) => Number.isInteger(n))) { problems.push(`random_resized_crop entry ${JSON.stringify(v)} is not [top, left, height, width] integers`); return; }
+      if (!Array.isArray(v) || v.length !== 4 || !v.every((n) => Number.isInteger(n))) {
+        problems.push(`random_resized_crop entry ${JSON.stringify(v)} is not [top, left, height, width] integers`);
+        return;
+      }
       const [top, left, h, w] = v as CropParams;
-      if (!(top >= 0 && left >= 0 && h > 0 && w > 0)) { problems.push(`random_resized_crop box ${JSON.stringify(v)} has a negative offset or an empty size`); return; }
+      if (!(top >= 0 && left >= 0 && h > 0 && w > 0)) {
+        problems.push(`random_resized_crop box ${JSON.stringify(v)} has a negative offset or an empty size`);
+        return;
+      }
       if (imageSize && (top + h > imageSize.height || left + w > imageSize.width)) {
         problems.push(`random_resized_crop box (top ${top}, left ${left}, ${w}x${h}) exceeds the ${imageSize.width}x${imageSize.height} image`);
         return;
       }
       params.random_resized_crop = [top, left, h, w];
     } else if (name === 'random_horizontal_flip') {
-      if (typeof v !== 'boolean') { problems.push(`random_horizontal_flip entry ${JSON.stringify(v)} is not a boolean`); return; }
+      if (typeof v !== 'boolean') {
+        problems.push(`random_horizontal_flip entry ${JSON.stringify(v)} is not a boolean`);
+        return;
+      }
       params.random_horizontal_flip = v;
     } else if (name === 'rand_augment') {
       const spec = cfg.transforms.find((t): t is RandAugmentSpec => t.name === 'rand_augment')!;
-      if (!Array.isArray(v) || v.length < spec.numOps) { problems.push(`rand_augment entry ${JSON.stringify(v)} is not a list of ${spec.numOps} [op index, magnitude] pairs`); return; }
+      if (!Array.isArray(v) || v.length < spec.numOps) {
+        problems.push(`rand_augment entry ${JSON.stringify(v)} is not a list of ${spec.numOps} [op index, magnitude] pairs`);
+        return;
+      }
       const ops: RandAugmentParams = [];
       for (const op of v.slice(0, spec.numOps)) {
         if (!Array.isArray(op) || op.length !== 2 || !Number.isInteger(op[0]) || typeof op[1] !== 'number' || !Number.isFinite(op[1])) {
@@ -241,9 +332,15 @@ export function decompressParams(cfg: AugmentationConfig, entry: unknown, imageS
           return;
         }
         const [index, magnitude] = op as [number, number];
-        if (index < 0 || index >= RAND_AUGMENT_OPS.length) { problems.push(`rand_augment op index ${index} is unknown (RandAugment.op_names has ${RAND_AUGMENT_OPS.length} ops)`); return; }
+        if (index < 0 || index >= RAND_AUGMENT_OPS.length) {
+          problems.push(`rand_augment op index ${index} is unknown (RandAugment.op_names has ${RAND_AUGMENT_OPS.length} ops)`);
+          return;
+        }
         const problem = opProblem(RAND_AUGMENT_OPS[index]!, magnitude);
-        if (problem) { problems.push(`rand_augment ${RAND_AUGMENT_OPS[index]} magnitude ${magnitude}: ${problem}`); return; }
+        if (problem) {
+          problems.push(`rand_augment ${RAND_AUGMENT_OPS[index]} magnitude ${magnitude}: ${problem}`);
+          return;
+        }
         ops.push([index, magnitude]);
       }
       params.rand_augment = ops;
@@ -315,17 +412,28 @@ export function opMagnitude(op: RandAugmentOp, spec: RandAugmentSpec, height: nu
   const bins = spec.numMagnitudeBins;
   const m = spec.magnitude;
   switch (op) {
-    case 'ShearX': case 'ShearY': return linspaceF32(0, 0.3, bins, m);
-    case 'TranslateX': return linspaceF32(0, (150 / 331) * width, bins, m);
-    case 'TranslateY': return linspaceF32(0, (150 / 331) * height, bins, m);
-    case 'Rotate': return linspaceF32(0, 30, bins, m);
-    case 'Brightness': case 'Color': case 'Contrast': case 'Sharpness': return linspaceF32(0, 0.9, bins, m);
+    case 'ShearX':
+    case 'ShearY':
+      return linspaceF32(0, 0.3, bins, m);
+    case 'TranslateX':
+      return linspaceF32(0, (150 / 331) * width, bins, m);
+    case 'TranslateY':
+      return linspaceF32(0, (150 / 331) * height, bins, m);
+    case 'Rotate':
+      return linspaceF32(0, 30, bins, m);
+    case 'Brightness':
+    case 'Color':
+    case 'Contrast':
+    case 'Sharpness':
+      return linspaceF32(0, 0.9, bins, m);
     case 'Posterize': {
       const q = Math.fround(m / Math.fround((bins - 1) / 4));
       return 8 - roundHalfEven(q);
     }
-    case 'Solarize': return linspaceF32(255, 0, bins, m);
-    default: return 0;
+    case 'Solarize':
+      return linspaceF32(255, 0, bins, m);
+    default:
+      return 0;
   }
 }
 
@@ -358,9 +466,9 @@ function inverseAffineMatrix(center: [number, number], angle: number, translate:
   const [cx, cy] = center;
   const [tx, ty] = translate;
   const a = Math.cos(rot - sy) / Math.cos(sy);
-  const b = -Math.cos(rot - sy) * Math.tan(sx) / Math.cos(sy) - Math.sin(rot);
+  const b = (-Math.cos(rot - sy) * Math.tan(sx)) / Math.cos(sy) - Math.sin(rot);
   const c = Math.sin(rot - sy) / Math.cos(sy);
-  const d = -Math.sin(rot - sy) * Math.tan(sx) / Math.cos(sy) + Math.cos(rot);
+  const d = (-Math.sin(rot - sy) * Math.tan(sx)) / Math.cos(sy) + Math.cos(rot);
   const m = [d, -b, 0, -c, a, 0].map((x) => x / scale);
   m[2]! += m[0]! * (-cx - tx) + m[1]! * (-cy - ty);
   m[5]! += m[3]! * (-cx - tx) + m[4]! * (-cy - ty);
@@ -375,20 +483,34 @@ const degrees = (r: number) => r * (180 / Math.PI);
 export function applyRandAugmentOp(img: pil.RgbPixels, op: RandAugmentOp, magnitude: number): pil.RgbPixels {
   const centre: [number, number] = [img.width * 0.5, img.height * 0.5];
   switch (op) {
-    case 'Identity': return img;
-    case 'ShearX': return pil.affine(img, inverseAffineMatrix([0, 0], 0, [0, 0], 1, [degrees(Math.atan(magnitude)), 0]));
-    case 'ShearY': return pil.affine(img, inverseAffineMatrix([0, 0], 0, [0, 0], 1, [0, degrees(Math.atan(magnitude))]));
-    case 'TranslateX': return pil.affine(img, inverseAffineMatrix(centre, 0, [Math.trunc(magnitude), 0], 1, [0, 0]));
-    case 'TranslateY': return pil.affine(img, inverseAffineMatrix(centre, 0, [0, Math.trunc(magnitude)], 1, [0, 0]));
-    case 'Rotate': return pil.rotate(img, magnitude);
-    case 'Brightness': return pil.brightness(img, 1 + magnitude);
-    case 'Color': return pil.color(img, 1 + magnitude);
-    case 'Contrast': return pil.contrast(img, 1 + magnitude);
-    case 'Sharpness': return pil.sharpness(img, 1 + magnitude);
-    case 'Posterize': return pil.posterize(img, Math.trunc(magnitude));
-    case 'Solarize': return pil.solarize(img, magnitude);
-    case 'AutoContrast': return pil.autocontrast(img);
-    case 'Equalize': return pil.equalize(img);
+    case 'Identity':
+      return img;
+    case 'ShearX':
+      return pil.affine(img, inverseAffineMatrix([0, 0], 0, [0, 0], 1, [degrees(Math.atan(magnitude)), 0]));
+    case 'ShearY':
+      return pil.affine(img, inverseAffineMatrix([0, 0], 0, [0, 0], 1, [0, degrees(Math.atan(magnitude))]));
+    case 'TranslateX':
+      return pil.affine(img, inverseAffineMatrix(centre, 0, [Math.trunc(magnitude), 0], 1, [0, 0]));
+    case 'TranslateY':
+      return pil.affine(img, inverseAffineMatrix(centre, 0, [0, Math.trunc(magnitude)], 1, [0, 0]));
+    case 'Rotate':
+      return pil.rotate(img, magnitude);
+    case 'Brightness':
+      return pil.brightness(img, 1 + magnitude);
+    case 'Color':
+      return pil.color(img, 1 + magnitude);
+    case 'Contrast':
+      return pil.contrast(img, 1 + magnitude);
+    case 'Sharpness':
+      return pil.sharpness(img, 1 + magnitude);
+    case 'Posterize':
+      return pil.posterize(img, Math.trunc(magnitude));
+    case 'Solarize':
+      return pil.solarize(img, magnitude);
+    case 'AutoContrast':
+      return pil.autocontrast(img);
+    case 'Equalize':
+      return pil.equalize(img);
   }
 }
 

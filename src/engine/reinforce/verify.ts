@@ -67,7 +67,9 @@ export async function verifyDataset(opts: VerifyOptions): Promise<VerifyReport> 
   const appleReasons = new Map<string, string[]>();
   let brokenSamples = 0;
   const finish = (extra: Partial<VerifyReport>): VerifyReport => {
-    const notes = [...appleReasons].map(([reason, keys]) => `${keys.length} sample${keys.length === 1 ? '' : 's'}: ${reason} (${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', ...' : ''})`);
+    const notes = [...appleReasons].map(
+      ([reason, keys]) => `${keys.length} sample${keys.length === 1 ? '' : 's'}: ${reason} (${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', ...' : ''})`,
+    );
     if (brokenSamples) notes.push(`${brokenSamples} sample${brokenSamples === 1 ? ' has' : 's have'} problems listed above`);
     const loads = extra.kind !== undefined && (extra.samples ?? 0) > 0 && appleReasons.size === 0 && brokenSamples === 0;
     return { ok: problems.length === 0, shards: 0, samples: 0, problems, appleLoader: { loadsEverySample: loads, notes }, ...extra };
@@ -88,8 +90,14 @@ export async function verifyDataset(opts: VerifyOptions): Promise<VerifyReport> 
   if (manifest) {
     for (const s of ds.shards) {
       const st = await fs.lstat(s.abs).catch(() => undefined);
-      if (!st) { report(s.file, 'missing'); continue; }
-      if (!st.isFile()) { report(s.file, 'not a regular file'); continue; }
+      if (!st) {
+        report(s.file, 'missing');
+        continue;
+      }
+      if (!st.isFile()) {
+        report(s.file, 'not a regular file');
+        continue;
+      }
       const entry = byFile.get(s.file)!;
       if (st.size !== entry.bytes) report(s.file, `size ${st.size} bytes, manifest says ${entry.bytes}`);
       const sha = await sha256File(s.abs);
@@ -140,7 +148,10 @@ export async function verifyDataset(opts: VerifyOptions): Promise<VerifyReport> 
     // Keep an evenly spread subset for replay without holding every image in memory.
     if ((valid - 1) % stride === 0) {
       kept.push(s);
-      if (kept.length >= 2 * MAX_KEPT_FOR_REPLAY) { kept = kept.filter((_, i) => i % 2 === 0); stride *= 2; }
+      if (kept.length >= 2 * MAX_KEPT_FOR_REPLAY) {
+        kept = kept.filter((_, i) => i % 2 === 0);
+        stride *= 2;
+      }
     }
   }
   if (manifest) {
@@ -193,12 +204,17 @@ async function checkTarFraming(file: string, size: number): Promise<string | und
     const tail = Buffer.alloc(END_OF_ARCHIVE.length);
     await h.read(tail, 0, tail.length, size - tail.length);
     if (!tail.every((b) => b === 0)) return 'missing the end-of-archive blocks (truncated?)';
-  } finally { await h.close(); }
+  } finally {
+    await h.close();
+  }
   return undefined;
 }
 
 async function replaySamples(
-  samples: ReinforcedSample[], teachers: VerifyTeacher[], ds: OpenedDataset, opts: VerifyOptions,
+  samples: ReinforcedSample[],
+  teachers: VerifyTeacher[],
+  ds: OpenedDataset,
+  opts: VerifyOptions,
   report: (where: string, problem: string) => void,
 ): Promise<ReplayReport> {
   const tolerance = opts.tolerance ?? 1e-4;
@@ -228,7 +244,11 @@ async function replaySamples(
         report(where, `the stored image decodes as ${views.width}x${views.height}, json says ${s.info.width}x${s.info.height}`);
       }
       views.views.forEach((v, k) => {
-        if ('error' in v) { report(where, `${teacher.info.id} augmentation ${k}: ${v.error}`); failed = true; return; }
+        if ('error' in v) {
+          report(where, `${teacher.info.id} augmentation ${k}: ${v.error}`);
+          failed = true;
+          return;
+        }
         const d = compare(s.imageEmb.data, k * s.imageEmb.shape[1] + a, v.embedding, b - a, s.dtype, tolerance);
         r.maxImageDeviation = Math.max(r.maxImageDeviation, d.deviation);
         r.minImageCosine = Math.min(r.minImageCosine, d.cosine);

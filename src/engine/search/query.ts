@@ -119,7 +119,11 @@ function emptyFilters(): QueryFilters {
 }
 
 export function normalizeFolder(value: string): string {
-  return value.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/\/+$/, '').replace(/\/{2,}/g, '/');
+  return value
+    .replace(/\\/g, '/')
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/+$/, '')
+    .replace(/\/{2,}/g, '/');
 }
 
 function addFilter(filters: QueryFilters, key: FilterKey, value: string, negated: boolean): void {

@@ -77,7 +77,7 @@ export function words(text: string): string[] {
   let prev = CharClass.Other;
   let prevPrev = CharClass.Other;
   let prevAt = -1;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const codePoint = text.codePointAt(i)!;
     const size = codePoint > 0xffff ? 2 : 1;
     const cls = classOf(codePoint);
@@ -246,7 +246,10 @@ export class PathWordsCache {
     return list;
   };
 
-  constructor(private readonly pathOf: (i: number) => string, size: number) {
+  constructor(
+    private readonly pathOf: (i: number) => string,
+    size: number,
+  ) {
     this.cache = new Array<PathWords | undefined>(size);
   }
 

@@ -185,9 +185,7 @@ export class SearchEngine {
   private requireEmbedder(why: string): ImageTextEmbedder {
     if (!this.embedder) throw new QueryError(`${why} needs the model, and none is loaded`);
     if (this.embedder.info.fingerprint !== this.index.model.fingerprint) {
-      throw new QueryError(
-        `the index was built with ${this.index.model.id}, but ${this.embedder.info.id} is loaded: update the index first`,
-      );
+      throw new QueryError(`the index was built with ${this.index.model.id}, but ${this.embedder.info.id} is loaded: update the index first`);
     }
     return this.embedder;
   }
@@ -237,7 +235,10 @@ export class SearchEngine {
     }
     if (outside.length) {
       const embedder = this.requireEmbedder('an image outside the index');
-      const results = await embedder.embedImages(outside.map((o) => o.file), { signal: options.signal });
+      const results = await embedder.embedImages(
+        outside.map((o) => o.file),
+        { signal: options.signal },
+      );
       results.forEach((r, i) => {
         if (isItemError(r)) throw new QueryError(`cannot use ${outside[i]!.file} as a query image: ${r.error}`);
         vectors[outside[i]!.slot] = r.embedding;
@@ -245,7 +246,10 @@ export class SearchEngine {
     }
     if (texts.length) {
       const embedder = this.requireEmbedder('a text query');
-      const results = await embedder.embedTexts(texts.map((t) => t.text), { signal: options.signal });
+      const results = await embedder.embedTexts(
+        texts.map((t) => t.text),
+        { signal: options.signal },
+      );
       results.forEach((r, i) => (vectors[texts[i]!.slot] = r.embedding));
     }
     for (const v of vectors) {

@@ -88,8 +88,16 @@ function dotBody(kind: RowKind, streams: number): number[] {
   const scale = (k: number) => mask + 1 + k;
   const qBytesShift = kind === 'i8' ? 1 : 2; // the query is int16 for i8, float32 otherwise
   const code: number[] = [
-    ...get(1), ...get(4), ...i32(qBytesShift), I32_SHL, I32_ADD, ...set(7), // qEnd = q + dim * sizeof(q)
-    ...get(3), ...i32(2), I32_SHL, ...set(8), // outStride = n * 4
+    ...get(1),
+    ...get(4),
+    ...i32(qBytesShift),
+    I32_SHL,
+    I32_ADD,
+    ...set(7), // qEnd = q + dim * sizeof(q)
+    ...get(3),
+    ...i32(2),
+    I32_SHL,
+    ...set(8), // outStride = n * 4
   ];
   // rowBytes
   if (kind === 'f32') code.push(...get(4), ...i32(2), I32_SHL, ...set(9));
@@ -157,9 +165,19 @@ const KINDS: readonly RowKind[] = ['f32', 'f16', 'i8'];
 function kernelBytes(): Uint8Array<ArrayBuffer> {
   const name = (s: string) => [...uleb(s.length), ...Buffer.from(s, 'latin1')];
   const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
-  const functions = KINDS.flatMap((kind) => [{ name: `${kind}x1`, body: dotBody(kind, 1) }, { name: `${kind}x4`, body: dotBody(kind, 4) }]);
+  const functions = KINDS.flatMap((kind) => [
+    { name: `${kind}x1`, body: dotBody(kind, 1) },
+    { name: `${kind}x4`, body: dotBody(kind, 4) },
+  ]);
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [1, 0x60, 5, I32, I32, I32, I32, I32, 0]), // type (i32 x5) -> ()
     ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 0x00]), // import memory, min 0
     ...section(3, [functions.length, ...functions.map(() => 0)]),

@@ -37,12 +37,7 @@ export const SUBJECT_TEMPLATES: readonly string[] = [
 export const NULL_PHRASES: readonly string[] = ['something', 'an object', 'a thing'];
 
 /** The background for tags described by verbatim prompts (kinds, most user prompts). */
-export const GENERIC_NULL_PROMPTS: readonly string[] = [
-  'an image.',
-  'a picture.',
-  'an image of something.',
-  'a picture of something.',
-];
+export const GENERIC_NULL_PROMPTS: readonly string[] = ['an image.', 'a picture.', 'an image of something.', 'a picture of something.'];
 
 /** A built-in tag: verbatim prompts, or subject phrases that go through SUBJECT_TEMPLATES. */
 export interface DefaultTag {

@@ -184,7 +184,9 @@ export async function prepareVocabulary(
   }
   if (blind.length) {
     const shown = blind.slice(0, 6).join(', ') + (blind.length > 6 ? `, … (${blind.length} in all)` : '');
-    issues.push(`${blind.length === 1 ? 'tag' : `${blind.length} tags`} ${shown}: the model cannot tell ${blind.length === 1 ? 'its prompts' : 'their prompts'} from a plain "an image", so ${blind.length === 1 ? 'it is' : 'they are'} never suggested; describe ${blind.length === 1 ? 'it' : 'them'} in other words`);
+    issues.push(
+      `${blind.length === 1 ? 'tag' : `${blind.length} tags`} ${shown}: the model cannot tell ${blind.length === 1 ? 'its prompts' : 'their prompts'} from a plain "an image", so ${blind.length === 1 ? 'it is' : 'they are'} never suggested; describe ${blind.length === 1 ? 'it' : 'them'} in other words`,
+    );
   }
   const flat = (rows: Float32Array[]) => {
     const out = new Float32Array(rows.length * dim);

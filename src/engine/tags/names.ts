@@ -14,8 +14,9 @@ export function checkTagName(raw: unknown): { name: string } | { error: string }
   if (name.length > MAX_TAG_NAME_LENGTH) return { error: `tag name "${name}" is longer than ${MAX_TAG_NAME_LENGTH} characters` };
   if (!TAG_NAME.test(name)) {
     return {
-      error: `tag name "${name}" may only contain letters, digits, "-", "_", "." and "+" and must start with a letter or digit`
-        + (/\s/.test(name) ? ` (use "${name.replace(/\s+/g, '-')}")` : ''),
+      error:
+        `tag name "${name}" may only contain letters, digits, "-", "_", "." and "+" and must start with a letter or digit` +
+        (/\s/.test(name) ? ` (use "${name.replace(/\s+/g, '-')}")` : ''),
     };
   }
   return { name };

@@ -15,7 +15,5 @@ const STATE_RANK: Record<OrderedTag['state'], number> = { confirmed: 0, suggeste
 
 /** Array.sort comparator for the order above. */
 export function compareTags(a: OrderedTag, b: OrderedTag): number {
-  return STATE_RANK[a.state] - STATE_RANK[b.state]
-    || (b.score ?? -1) - (a.score ?? -1)
-    || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
+  return STATE_RANK[a.state] - STATE_RANK[b.state] || (b.score ?? -1) - (a.score ?? -1) || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
 }

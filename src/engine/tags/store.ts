@@ -77,7 +77,10 @@ export class TagStore {
   private syncedHash: string | undefined;
   private saving: Promise<void> = Promise.resolve();
 
-  private constructor(readonly folder: string, readonly file: string) {}
+  private constructor(
+    readonly folder: string,
+    readonly file: string,
+  ) {}
 
   /**
    * Load the folder's tags file (missing = empty store). A file that is not valid JSON throws (the
@@ -297,7 +300,10 @@ export class TagStore {
    */
   save(): Promise<string[]> {
     const run = this.saving.then(() => this.saveNow());
-    this.saving = run.then(() => undefined, () => undefined); // the next save runs after this one either way; the caller sees this one's failure
+    this.saving = run.then(
+      () => undefined,
+      () => undefined,
+    ); // the next save runs after this one either way; the caller sees this one's failure
     return run;
   }
 
@@ -337,7 +343,10 @@ export class TagStore {
       this.mergeTheirs(text);
       return true;
     });
-    this.saving = run.then(() => undefined, () => undefined);
+    this.saving = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 

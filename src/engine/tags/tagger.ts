@@ -94,7 +94,10 @@ export function needsTagging(entry: Readonly<TagEntry> | undefined, sha256: stri
  * recorded state and score (nothing is scored live, so nothing "would be suggested").
  */
 export function suggestionsFromStore(vocabulary: readonly string[], entry: Readonly<TagEntry> | undefined): TagSuggestion[] {
-  return withRecordedTags([...new Set(vocabulary)].map((tag) => recordedSuggestion(tag, entry, true)), entry);
+  return withRecordedTags(
+    [...new Set(vocabulary)].map((tag) => recordedSuggestion(tag, entry, true)),
+    entry,
+  );
 }
 
 function recordedSuggestion(tag: string, entry: Readonly<TagEntry> | undefined, inVocabulary: boolean): TagSuggestion {
@@ -122,7 +125,10 @@ export class AutoTagger {
   private imageErrors: ItemError[] = [];
   private fewShotFor: { storeVersion: number; imageSet: number } | undefined;
 
-  private constructor(private readonly options: AutoTaggerOptions, readonly prepared: PreparedVocabulary) {
+  private constructor(
+    private readonly options: AutoTaggerOptions,
+    readonly prepared: PreparedVocabulary,
+  ) {
     this.signature = vocabularySignature(options.embedder.info.fingerprint, prepared);
   }
 
@@ -187,7 +193,13 @@ export class AutoTagger {
     if (run.images) this.setImages(run.images);
     const signal = run.signal ?? this.options.signal;
     const result: TagImagesResult = {
-      total: this.imagePaths.length, tagged: 0, renamed: [], dropped: [], errors: [...this.imageErrors], issues: [...this.prepared.issues], cancelled: false,
+      total: this.imagePaths.length,
+      tagged: 0,
+      renamed: [],
+      dropped: [],
+      errors: [...this.imageErrors],
+      issues: [...this.prepared.issues],
+      cancelled: false,
     };
     if (run.reconcile !== false) {
       const r = store.reconcile(this.imagePaths.map((p, i) => ({ path: p, sha256: this.imageSha[i]! })));
@@ -219,10 +231,12 @@ export class AutoTagger {
         const path = this.imagePaths[id]!;
         const tags = store.peek(path)?.tags;
         // The user's decisions are final: confirmed tags need no suggestion, rejected ones never get one.
-        const decided = tags ? (t: number) => {
-          const m = tags[names[t]!];
-          return !!m && m.state !== 'suggested';
-        } : undefined;
+        const decided = tags
+          ? (t: number) => {
+              const m = tags[names[t]!];
+              return !!m && m.state !== 'suggested';
+            }
+          : undefined;
         const picked = pickTags(scorer, batch, k, topK, decided);
         store.recordAutoTags(path, {
           sha256: this.imageSha[id]!,
@@ -312,8 +326,13 @@ export class AutoTagger {
     const examples = new Float32Array(owners.length * dim);
     owners.forEach((img, r) => examples.set(this.vectorOf(img), r * dim));
     return {
-      examples, count: owners.length, owners: Int32Array.from(owners), positives, negatives,
-      alpha: fs?.alpha ?? FEWSHOT_ALPHA, beta: fs?.beta ?? FEWSHOT_BETA,
+      examples,
+      count: owners.length,
+      owners: Int32Array.from(owners),
+      positives,
+      negatives,
+      alpha: fs?.alpha ?? FEWSHOT_ALPHA,
+      beta: fs?.beta ?? FEWSHOT_BETA,
     };
   }
 }

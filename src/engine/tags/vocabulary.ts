@@ -21,10 +21,7 @@
 import * as path from 'node:path';
 // The ESM build: the package's UMD main loads its parts with a dynamic require that bundlers cannot follow.
 import { applyEdits, findNodeAtLocation, modify, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
-import {
-  DEFAULT_MIN_SIMILARITY, DEFAULT_TAGS, DEFAULT_THRESHOLD, DEFAULT_TOP_K, GENERIC_NULL_PROMPTS, NULL_PHRASES,
-  SUBJECT_TEMPLATES,
-} from './defaults';
+import { DEFAULT_MIN_SIMILARITY, DEFAULT_TAGS, DEFAULT_THRESHOLD, DEFAULT_TOP_K, GENERIC_NULL_PROMPTS, NULL_PHRASES, SUBJECT_TEMPLATES } from './defaults';
 import { checkTagName, describe, tagPhrase } from './names';
 import { readRegularFileIfExists } from '../util/files';
 import { FILE_LIMITS } from '../util/limits';
@@ -86,11 +83,7 @@ export interface LoadVocabularyOptions {
  * The vocabulary for a workspace folder: built-ins, then `settingsVocab`, then the folder's
  * `.vscode/asset-tags.json` (a missing file is fine).
  */
-export async function loadTagVocabulary(
-  folder: string,
-  settingsVocab?: unknown,
-  options: LoadVocabularyOptions = {},
-): Promise<TagVocabulary> {
+export async function loadTagVocabulary(folder: string, settingsVocab?: unknown, options: LoadVocabularyOptions = {}): Promise<TagVocabulary> {
   const layers: VocabularyLayer[] = [];
   if (settingsVocab !== undefined && settingsVocab !== null) {
     layers.push({ source: options.settingsName ?? 'settings', value: settingsVocab });
@@ -297,9 +290,7 @@ function applyTagSpec(
     defs.set(name, false);
     return;
   }
-  const base = prompts || phrases
-    ? { name, ...describePrompts(name, prompts, phrases), origin: source }
-    : previous ?? fresh();
+  const base = prompts || phrases ? { name, ...describePrompts(name, prompts, phrases), origin: source } : (previous ?? fresh());
   defs.set(name, { ...base, threshold: threshold ?? previous?.threshold });
 }
 

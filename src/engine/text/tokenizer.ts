@@ -50,9 +50,7 @@ export class ClipTokenizer {
   static async load(tokenizerJsonPath: string, opts: ClipTokenizerOptions = {}): Promise<ClipTokenizer> {
     const json = await readJson(tokenizerJsonPath, 'tokenizer');
     const configPath = opts.tokenizerConfigPath ?? path.join(path.dirname(tokenizerJsonPath), 'tokenizer_config.json');
-    const config = opts.tokenizerConfigPath !== undefined || (await exists(configPath))
-      ? await readJson(configPath, 'tokenizer config')
-      : {};
+    const config = opts.tokenizerConfigPath !== undefined || (await exists(configPath)) ? await readJson(configPath, 'tokenizer config') : {};
     const { Tokenizer: TokenizerClass } = (await import('@huggingface/tokenizers')) as unknown as TokenizerModule;
     let tokenizer: Tokenizer;
     try {
@@ -83,7 +81,9 @@ export class ClipTokenizer {
   encode(texts: readonly string[]): BigInt64Array {
     const out = new BigInt64Array(texts.length * this.contextLength).fill(BigInt(this.padId));
     texts.forEach((text, row) => {
-      this.encodeIds(text).forEach((id, col) => { out[row * this.contextLength + col] = BigInt(id); });
+      this.encodeIds(text).forEach((id, col) => {
+        out[row * this.contextLength + col] = BigInt(id);
+      });
     });
     return out;
   }
@@ -102,14 +102,13 @@ function configContextLength(config: TokenizerConfig): number | undefined {
 
 /** Id of a special token named by the config (string or {content}), else CLIP's, else CLIP's id. */
 function specialId(tokenizer: Tokenizer, configured: unknown, fallback: { token: string; id: number }): number {
-  const name = typeof configured === 'string'
-    ? configured
-    : configured && typeof configured === 'object' && typeof (configured as { content?: unknown }).content === 'string'
-      ? (configured as { content: string }).content
-      : undefined;
-  return (name !== undefined ? tokenizer.token_to_id(name) : undefined)
-    ?? tokenizer.token_to_id(fallback.token)
-    ?? fallback.id;
+  const name =
+    typeof configured === 'string'
+      ? configured
+      : configured && typeof configured === 'object' && typeof (configured as { content?: unknown }).content === 'string'
+        ? (configured as { content: string }).content
+        : undefined;
+  return (name !== undefined ? tokenizer.token_to_id(name) : undefined) ?? tokenizer.token_to_id(fallback.token) ?? fallback.id;
 }
 
 async function readJson(file: string, what: string): Promise<TokenizerConfig> {
@@ -129,5 +128,8 @@ async function readJson(file: string, what: string): Promise<TokenizerConfig> {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(() => true, () => false);
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
 }

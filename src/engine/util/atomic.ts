@@ -63,7 +63,10 @@ export async function removeOwnFiles(dir: string, isOurs: (name: string) => bool
     if (!isOurs(name)) continue;
     const file = path.join(dir, name);
     if (!(await fs.lstat(file).catch(() => undefined))?.isFile()) continue;
-    await fs.rm(file, { force: true }).then(() => removed++, () => undefined);
+    await fs.rm(file, { force: true }).then(
+      () => removed++,
+      () => undefined,
+    );
   }
   return removed;
 }
@@ -94,8 +97,14 @@ async function syncDir(dir: string): Promise<void> {
   // Persist the rename itself; not supported on every platform (e.g. Windows), so best effort.
   try {
     const h = await fs.open(dir, 'r');
-    try { await h.sync(); } finally { await h.close(); }
-  } catch { /* ignore */ }
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  } catch {
+    /* ignore */
+  }
 }
 
 /** Resolve `relative` under `root`, refusing absolute paths and anything that escapes root. */

@@ -7,7 +7,10 @@ import { promises as fs, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 
 export class UnsafeFolderError extends Error {
-  constructor(readonly folder: string, message: string) {
+  constructor(
+    readonly folder: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'UnsafeFolderError';
   }

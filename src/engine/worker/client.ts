@@ -145,7 +145,9 @@ export class WorkerClient {
     if (this.lowPriority && child.pid !== undefined) {
       try {
         os.setPriority(child.pid, os.constants.priority.PRIORITY_BELOW_NORMAL);
-      } catch { /* not permitted on this platform: run at normal priority */ }
+      } catch {
+        /* not permitted on this platform: run at normal priority */
+      }
     }
     const forward = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.log(`worker: ${line.trimEnd()}`);

@@ -3,15 +3,7 @@
 // cross without JSON encoding.
 import type { StoredImage } from '../reinforce/images';
 import type { AugmentationConfig, AugmentParams } from '../reinforce/transforms';
-import type {
-  EngineOptions,
-  ImageRequestItem,
-  ImageResult,
-  ModelInfo,
-  ResolvedModel,
-  TextEmbedding,
-  ThumbnailOptions,
-} from '../types';
+import type { EngineOptions, ImageRequestItem, ImageResult, ModelInfo, ResolvedModel, TextEmbedding, ThumbnailOptions } from '../types';
 
 export interface LoadRequest {
   type: 'load';
@@ -93,15 +85,7 @@ export interface MemoryRequest {
 }
 
 export type WorkerRequestBody =
-  | LoadRequest
-  | EmbedImagesRequest
-  | EmbedTextsRequest
-  | ThumbnailRequest
-  | CaptionRequest
-  | StoreImageRequest
-  | EmbedViewsRequest
-  | PixelSignaturesRequest
-  | MemoryRequest;
+  LoadRequest | EmbedImagesRequest | EmbedTextsRequest | ThumbnailRequest | CaptionRequest | StoreImageRequest | EmbedViewsRequest | PixelSignaturesRequest | MemoryRequest;
 
 export type WorkerRequest = WorkerRequestBody & { id: number };
 

@@ -12,7 +12,11 @@ import type { AssetLibrary } from './assetLibrary';
 
 /** The model actions of the gallery's banners and the Find Images rows (each indexes once the model is there). */
 export class ModelActions {
-  constructor(private readonly library: AssetLibrary, private readonly models: ModelService, private readonly prompts: ModelPrompts) {}
+  constructor(
+    private readonly library: AssetLibrary,
+    private readonly models: ModelService,
+    private readonly prompts: ModelPrompts,
+  ) {}
 
   /** Downloads the model, then indexes. `quiet`: the caller shows a failure itself (the Find Images rows). */
   async download(opts: { quiet?: boolean } = {}): Promise<void> {
@@ -59,7 +63,11 @@ export async function findSimilar(library: AssetLibrary, id: string): Promise<Re
 export function createAssetBackend(library: AssetLibrary, actions: ModelActions, duplicates?: DuplicatesBackend): AssetBackend {
   const files = createFileActions(async (ids) => ids.map((id) => ({ path: id, name: path.basename(id) })));
   const onFiles = (command: 'generateCaptions' | 'editTags') => async (ids: readonly string[]) => {
-    await vscode.commands.executeCommand(commandId(command), undefined, ids.map((id) => vscode.Uri.file(id)));
+    await vscode.commands.executeCommand(
+      commandId(command),
+      undefined,
+      ids.map((id) => vscode.Uri.file(id)),
+    );
   };
   return {
     ...files,

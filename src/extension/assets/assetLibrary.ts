@@ -48,14 +48,27 @@ export class AssetLibrary implements vscode.Disposable {
   private readonly statusEmitter = new vscode.EventEmitter<ModelStatus>();
   private readonly disposables: vscode.Disposable[] = [];
   readonly scheduler = new IndexScheduler(() => this.failedFiles());
-  readonly items = new ItemList(() => this.folders, () => this.annotations);
+  readonly items = new ItemList(
+    () => this.folders,
+    () => this.annotations,
+  );
   readonly search: WorkspaceSearch;
   readonly onDidChangeStatus = this.statusEmitter.event;
 
   constructor(private readonly deps: AssetLibraryDeps) {
     const { models } = deps;
-    this.search = new WorkspaceSearch({ folders: () => this.folders, models, annotations: () => this.annotations, ensureIndexed: () => this.indexAll({ interactive: false }).then(() => undefined) });
-    this.disposables.push(this.scheduler, this.items, this.statusEmitter, models.onDidChangeState(() => this.statusEmitter.fire(this.getStatus())));
+    this.search = new WorkspaceSearch({
+      folders: () => this.folders,
+      models,
+      annotations: () => this.annotations,
+      ensureIndexed: () => this.indexAll({ interactive: false }).then(() => undefined),
+    });
+    this.disposables.push(
+      this.scheduler,
+      this.items,
+      this.statusEmitter,
+      models.onDidChangeState(() => this.statusEmitter.fire(this.getStatus())),
+    );
   }
 
   /** Tags and captions come from features created after the library. */
@@ -123,19 +136,22 @@ export class AssetLibrary implements vscode.Disposable {
     for (const folder of this.folders) await folder.attach(engine);
     const firstIndex = this.folders.some((f) => f.files.size > 0 && (f.snapshot()?.entries.length ?? 0) === 0);
     const summaries: IndexRunSummary[] = [];
-    await this.scheduler.run(async (signal, onProgress) => {
-      for (const folder of this.folders) {
-        if (signal.aborted) break;
-        await folder.attach(engine);
-        await this.scan(folder, signal);
-        const summary = await folder.update({ signal, onProgress });
-        if (summary) {
-          summaries.push(summary);
-          log().info(`${folder.name}: ${describeRun(summary)}`);
+    await this.scheduler.run(
+      async (signal, onProgress) => {
+        for (const folder of this.folders) {
+          if (signal.aborted) break;
+          await folder.attach(engine);
+          await this.scan(folder, signal);
+          const summary = await folder.update({ signal, onProgress });
+          if (summary) {
+            summaries.push(summary);
+            log().info(`${folder.name}: ${describeRun(summary)}`);
+          }
+          this.items.publish();
         }
-        this.items.publish();
-      }
-    }, request.notify ?? (request.interactive || firstIndex));
+      },
+      request.notify ?? (request.interactive || firstIndex),
+    );
     return summaries;
   }
 

@@ -117,6 +117,14 @@ export class ItemList implements vscode.Disposable {
 }
 
 function sameItem(a: BackendItem, b: BackendItem): boolean {
-  return a.size === b.size && a.mtime === b.mtime && a.references === b.references && a.thumbnailPath === b.thumbnailPath && a.width === b.width && a.error === b.error &&
-    JSON.stringify(a.tags) === JSON.stringify(b.tags) && JSON.stringify(a.captions) === JSON.stringify(b.captions);
+  return (
+    a.size === b.size &&
+    a.mtime === b.mtime &&
+    a.references === b.references &&
+    a.thumbnailPath === b.thumbnailPath &&
+    a.width === b.width &&
+    a.error === b.error &&
+    JSON.stringify(a.tags) === JSON.stringify(b.tags) &&
+    JSON.stringify(a.captions) === JSON.stringify(b.captions)
+  );
 }

@@ -96,7 +96,11 @@ export class WorkspaceSearch {
   }
 
   private tagsOf(folder: FolderState): TagsOf {
-    return (rel) => this.deps.annotations().tagsOf(path.join(folder.root, rel)).map((t) => t.tag);
+    return (rel) =>
+      this.deps
+        .annotations()
+        .tagsOf(path.join(folder.root, rel))
+        .map((t) => t.tag);
   }
 }
 

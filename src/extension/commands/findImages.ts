@@ -49,7 +49,12 @@ export function modelRows(state: ModelState): ResultPick[] {
     case 'missing': {
       const size = downloadSizeText(state.model);
       return [
-        { label: `$(cloud-download) Model needed: Download${size ? ` (${size})` : ''}`, description: `${name} runs locally; images never leave this machine`, action: 'download', alwaysShow: true },
+        {
+          label: `$(cloud-download) Model needed: Download${size ? ` (${size})` : ''}`,
+          description: `${name} runs locally; images never leave this machine`,
+          action: 'download',
+          alwaysShow: true,
+        },
         { label: '$(folder-opened) Use Local Folder…', description: 'a model folder laid out like the Hugging Face ONNX exports', action: 'useLocalFolder', alwaysShow: true },
         { label: '$(list-selection) Select Model', description: 'another registry model', action: 'selectModel', alwaysShow: true },
       ];
@@ -62,11 +67,13 @@ export function modelRows(state: ModelState): ResultPick[] {
         { label: '$(info) Show Details', action: 'showDetails', alwaysShow: true },
       ];
     case 'downloading':
-      return [{
-        label: `$(sync~spin) Downloading ${name}…`,
-        description: state.totalBytes > 0 ? `${formatBytes(state.bytes)} of ${formatBytes(state.totalBytes)}` : formatBytes(state.bytes),
-        alwaysShow: true,
-      }];
+      return [
+        {
+          label: `$(sync~spin) Downloading ${name}…`,
+          description: state.totalBytes > 0 ? `${formatBytes(state.bytes)} of ${formatBytes(state.totalBytes)}` : formatBytes(state.bytes),
+          alwaysShow: true,
+        },
+      ];
     case 'loading':
     case 'restarting':
       return [{ label: `$(sync~spin) ${state.kind === 'loading' ? 'Loading' : 'Restarting'} ${name}…`, alwaysShow: true }];
@@ -98,7 +105,10 @@ export class FindImagesPicker {
     new FindImagesPicker(ctx, initialQuery).start(initialQuery);
   }
 
-  private constructor(private readonly ctx: Ctx, initialQuery: string) {
+  private constructor(
+    private readonly ctx: Ctx,
+    initialQuery: string,
+  ) {
     const pick = this.pick;
     pick.title = TITLE;
     pick.placeholder = 'Describe the image: "red error icon", "diagram of a login flow", "cat -dog", "tag:icon logo"; filters alone: "type:png in:assets/"';
@@ -255,7 +265,13 @@ export class FindImagesPicker {
     if (button !== OPEN_IN_PANEL || !this.last.ids.length) return;
     const items = await this.ctx.backend.getItems(this.last.ids);
     const scores = new Map(this.pick.items.map((p) => [p.id, p.score ?? 0]));
-    this.ctx.webviews.showResults({ query: this.last.query, items: items.map((it) => ({ ...it, score: scores.get(it.id) ?? 0 })), noGoodMatch: false, bestScore: null, ranked: this.last.ranked });
+    this.ctx.webviews.showResults({
+      query: this.last.query,
+      items: items.map((it) => ({ ...it, score: scores.get(it.id) ?? 0 })),
+      noGoodMatch: false,
+      bestScore: null,
+      ranked: this.last.ranked,
+    });
     this.pick.hide();
   }
 

@@ -3,9 +3,7 @@
 // downloaded yet is offered for download with the one progress notification, from the
 // configured model host, verified by the engine's downloader.
 import * as vscode from 'vscode';
-import {
-  captionerFilePlan, CaptionerFolderError, getCaptionerManifest, resolveCaptioner, type ResolvedCaptioner,
-} from '../../engine/captions';
+import { captionerFilePlan, CaptionerFolderError, getCaptionerManifest, resolveCaptioner, type ResolvedCaptioner } from '../../engine/captions';
 import { downloadHubFiles, downloadModel } from '../../engine/models/download';
 import { isModelPath } from '../../engine/models/paths';
 import { defaultModelsDir, getManifest, ModelNotDownloadedError, resolveModel } from '../../engine/models/resolve';
@@ -66,7 +64,8 @@ export async function ensureCaptioner(settings: AssetSettings = readSettings()):
   }
   if (pick !== 'Download') return undefined;
   const ok = await downloadWithProgress(`Downloading ${manifest.id}`, (signal, onProgress) =>
-    downloadHubFiles(plan, { cacheDir: location.cacheDir, host: location.host, proxy: proxySetting(), signal, onProgress }));
+    downloadHubFiles(plan, { cacheDir: location.cacheDir, host: location.host, proxy: proxySetting(), signal, onProgress }),
+  );
   return ok ? resolveCaptioner(spec, location) : undefined;
 }
 
@@ -77,7 +76,10 @@ export function resolveTeacher(spec: string, settings: AssetSettings): Promise<R
 
 /** Whether a teacher is usable without a download. */
 export function teacherAvailable(spec: string, settings: AssetSettings): Promise<boolean> {
-  return resolveTeacher(spec, settings).then(() => true, () => false);
+  return resolveTeacher(spec, settings).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -108,9 +110,15 @@ async function downloadTeachers(ids: readonly string[], settings: AssetSettings)
   if (pick !== 'Download') return false;
   const location = modelLocation(settings);
   for (const id of ids) {
-    const ok = await downloadWithProgress(`Downloading ${id}`, (signal, onProgress) => downloadModel(id, {
-      cacheDir: location.cacheDir, host: location.host, proxy: proxySetting(), signal, onProgress,
-    }));
+    const ok = await downloadWithProgress(`Downloading ${id}`, (signal, onProgress) =>
+      downloadModel(id, {
+        cacheDir: location.cacheDir,
+        host: location.host,
+        proxy: proxySetting(),
+        signal,
+        onProgress,
+      }),
+    );
     if (!ok) return false;
   }
   return true;

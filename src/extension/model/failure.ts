@@ -100,7 +100,12 @@ export function describeLoadFailure(err: unknown, ctx: FailureContext & { spec: 
   }
   if (err instanceof ModelNotDownloadedError) {
     // Reached only when a download said it finished but a file is still missing.
-    return { kind: 'download', message: sentence(`${ctx.modelName} is still incomplete: ${err.missing.length} file${err.missing.length === 1 ? '' : 's'} missing`), details, retry: 'download' };
+    return {
+      kind: 'download',
+      message: sentence(`${ctx.modelName} is still incomplete: ${err.missing.length} file${err.missing.length === 1 ? '' : 's'} missing`),
+      details,
+      retry: 'download',
+    };
   }
   if (/^unknown model "/.test(full)) {
     return { kind: 'notAModel', message: `"${ctx.spec}" is neither a known model id nor a model folder.`, details, retry: 'load' };
@@ -126,7 +131,12 @@ export function failureDetailsMarkdown(failure: ModelFailure, ctx: FailureContex
     '```',
   ];
   if (failure.kind === 'offline' || failure.kind === 'refused') {
-    lines.push('', '## Without a network', '', 'Fetch each file listed above on a machine with internet access and put it at the path shown, or use **Use Local Folder…** with a folder laid out like the Hugging Face ONNX exports.');
+    lines.push(
+      '',
+      '## Without a network',
+      '',
+      'Fetch each file listed above on a machine with internet access and put it at the path shown, or use **Use Local Folder…** with a folder laid out like the Hugging Face ONNX exports.',
+    );
   }
   return `${lines.join('\n')}\n`;
 }

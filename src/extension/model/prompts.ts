@@ -69,7 +69,9 @@ export class ModelPrompts {
 
   /** Shows a failure and carries out the pick, without making the caller wait for it. */
   notifyFailure(failure: ModelFailure): void {
-    void Promise.resolve(this.showFailure(failure)).then((pick) => this.afterAction(pick)).catch((err) => log().error(errorMessage(err)));
+    void Promise.resolve(this.showFailure(failure))
+      .then((pick) => this.afterAction(pick))
+      .catch((err) => log().error(errorMessage(err)));
   }
 
   /** The details page of the current failure (the log has them too). */
@@ -80,15 +82,24 @@ export class ModelPrompts {
       return;
     }
     const settings = readSettings();
-    await showReport(`${state.model.name} problem`, failureDetailsMarkdown(state.failure, {
-      modelName: state.model.name, host: hostName(settings), spec: state.model.spec, cacheDir: modelCacheDir(settings),
-    }));
+    await showReport(
+      `${state.model.name} problem`,
+      failureDetailsMarkdown(state.failure, {
+        modelName: state.model.name,
+        host: hostName(settings),
+        spec: state.model.spec,
+        cacheDir: modelCacheDir(settings),
+      }),
+    );
   }
 
   /** Asks for a model folder and makes it the model (the settings change loads it). */
   async useLocalFolder(): Promise<boolean> {
     const folder = await vscode.window.showOpenDialog({
-      canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Use This Model Folder',
+      canSelectFolders: true,
+      canSelectFiles: false,
+      canSelectMany: false,
+      openLabel: 'Use This Model Folder',
       title: 'A model folder laid out like the Hugging Face ONNX exports (onnx/vision_model.onnx, tokenizer.json, …)',
     });
     if (!folder?.[0]) return false;
@@ -100,7 +111,8 @@ export class ModelPrompts {
   async setModel(spec: string): Promise<void> {
     await vscode.workspace.getConfiguration('mobileclipAssets').update('model', spec, vscode.ConfigurationTarget.Global);
     if (readSettings().model !== spec) {
-      void vscode.window.showWarningMessage(`The model setting did not change: a workspace setting overrides it (mobileclipAssets.model).`, 'Open Settings')
+      void vscode.window
+        .showWarningMessage(`The model setting did not change: a workspace setting overrides it (mobileclipAssets.model).`, 'Open Settings')
         .then((p) => p && vscode.commands.executeCommand('workbench.action.openSettings', 'mobileclipAssets.model'));
       return;
     }
@@ -128,7 +140,8 @@ export class ModelPrompts {
         if (!opts.quiet) void vscode.window.showInformationMessage(`${model.name} is downloaded already.`);
         return true;
       case 'folder':
-        void vscode.window.showInformationMessage(`The model is the folder ${path.basename(model.spec)}: there is nothing to download.`, SELECT_MODEL)
+        void vscode.window
+          .showInformationMessage(`The model is the folder ${path.basename(model.spec)}: there is nothing to download.`, SELECT_MODEL)
           .then((p) => p && vscode.commands.executeCommand(commandId('selectModel')));
         return false;
       case 'cancelled':

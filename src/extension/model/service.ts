@@ -260,16 +260,21 @@ export class ModelService implements vscode.Disposable {
     const settings = readSettings();
     this.setState({ kind: 'downloading', model, bytes: 0, totalBytes: 0, etaSeconds: Number.NaN });
     try {
-      await withDownloadProgress(`Downloading ${model.name}`, (signal, onProgress) => this.deps.download(model.spec, {
-        ...modelLocation(settings),
-        proxy: proxySetting(),
-        signal,
-        onProgress: (p) => {
-          if (epoch !== this.epoch) return;
-          onProgress(p);
-          this.setState({ kind: 'downloading', model, bytes: p.bytes, totalBytes: p.totalBytes, etaSeconds: p.etaSeconds });
-        },
-      }), this.abort.signal);
+      await withDownloadProgress(
+        `Downloading ${model.name}`,
+        (signal, onProgress) =>
+          this.deps.download(model.spec, {
+            ...modelLocation(settings),
+            proxy: proxySetting(),
+            signal,
+            onProgress: (p) => {
+              if (epoch !== this.epoch) return;
+              onProgress(p);
+              this.setState({ kind: 'downloading', model, bytes: p.bytes, totalBytes: p.totalBytes, etaSeconds: p.etaSeconds });
+            },
+          }),
+        this.abort.signal,
+      );
     } catch (err) {
       if (epoch !== this.epoch) return { kind: 'cancelled' };
       if (isAbortError(err)) {

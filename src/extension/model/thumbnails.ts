@@ -12,7 +12,10 @@ export class Thumbnailer implements vscode.Disposable {
   private worker: WorkerClient | undefined;
   private readonly subscription: vscode.Disposable;
 
-  constructor(private readonly models: ModelService, private readonly workerScript: string) {
+  constructor(
+    private readonly models: ModelService,
+    private readonly workerScript: string,
+  ) {
     this.subscription = models.onDidChangeState((state) => {
       if (state.kind === 'ready') void this.shutdown();
     });

@@ -36,9 +36,7 @@ export function createFileActions(resolve: (ids: readonly string[]) => Promise<R
       const files = await resolve(ids);
       const doc = vscode.window.activeTextEditor?.document;
       const links = files.map((f) => {
-        const from = doc?.uri.scheme === 'file'
-          ? path.dirname(doc.uri.fsPath)
-          : (vscode.workspace.getWorkspaceFolder(vscode.Uri.file(f.path))?.uri.fsPath ?? path.dirname(f.path));
+        const from = doc?.uri.scheme === 'file' ? path.dirname(doc.uri.fsPath) : (vscode.workspace.getWorkspaceFolder(vscode.Uri.file(f.path))?.uri.fsPath ?? path.dirname(f.path));
         return markdownImageLink(f.path, from, altTextFor(f.name));
       });
       await vscode.env.clipboard.writeText(links.join('\n'));

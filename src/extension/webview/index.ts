@@ -50,6 +50,8 @@ export function createAssetWebviews(extensionUri: vscode.Uri, backend: AssetBack
     showResults: deps.showResults,
     pinActiveResults: () => ResultsPanel.pinActive(),
     tileTargets,
-    dispose: () => { registrations.dispose(); },
+    dispose: () => {
+      registrations.dispose();
+    },
   };
 }

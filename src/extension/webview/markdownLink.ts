@@ -6,7 +6,12 @@ import * as path from 'node:path';
 function encodeLinkPath(p: string): string {
   return p
     .split('/')
-    .map((seg) => encodeURIComponent(seg).replace(/%40/g, '@').replace(/%2B/g, '+').replace(/[()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    .map((seg) =>
+      encodeURIComponent(seg)
+        .replace(/%40/g, '@')
+        .replace(/%2B/g, '+')
+        .replace(/[()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+    )
     .join('/');
 }
 

@@ -1,14 +1,7 @@
 // Host-side logic of one webview instance (gallery or results panel): answers its messages by
 // calling the AssetBackend and pushes backend changes to it. No `vscode` import; the panel/view
 // classes supply `post` and the URI converters, so this is unit-tested with fakes.
-import {
-  ITEMS_CHUNK,
-  type AssetItem,
-  type GalleryMode,
-  type HostToWebview,
-  type ThumbnailUpdate,
-  type WebviewToHost,
-} from '../../shared/messages';
+import { ITEMS_CHUNK, type AssetItem, type GalleryMode, type HostToWebview, type ThumbnailUpdate, type WebviewToHost } from '../../shared/messages';
 import type { AssetBackend, BackendItem, ItemsDelta, ResultSet } from './backend';
 import { describe, parseWebviewMessage } from './validate';
 import { errorMessage } from '../../engine/util/errors';
@@ -181,7 +174,9 @@ export class WebviewSession {
     const known = ids.filter((i) => this.knows(i));
     if (known.length < ids.length) {
       const unknown = ids.filter((i) => !this.knows(i));
-      this.refuse(`"${action}" names ${unknown.length} unknown item${unknown.length === 1 ? '' : 's'} (${unknown.slice(0, 3).map(describe).join(', ')}${unknown.length > 3 ? ', …' : ''})`);
+      this.refuse(
+        `"${action}" names ${unknown.length} unknown item${unknown.length === 1 ? '' : 's'} (${unknown.slice(0, 3).map(describe).join(', ')}${unknown.length > 3 ? ', …' : ''})`,
+      );
     }
     return known;
   }
@@ -363,7 +358,12 @@ export class WebviewSession {
 }
 
 /** One update per requested id: the backend's thumbnail (or why there is none), and a refusal for ids the webview was never given. */
-async function thumbnailUpdates(backend: AssetBackend, host: Pick<SessionHost, 'toWebviewUri'>, requested: readonly string[], knows: (id: string) => boolean): Promise<ThumbnailUpdate[]> {
+async function thumbnailUpdates(
+  backend: AssetBackend,
+  host: Pick<SessionHost, 'toWebviewUri'>,
+  requested: readonly string[],
+  knows: (id: string) => boolean,
+): Promise<ThumbnailUpdate[]> {
   const ids = requested.filter(knows);
   const unknown: ThumbnailUpdate[] = requested.filter((i) => !knows(i)).map((id) => ({ id, thumbnail: null, error: 'not an image of this workspace' }));
   try {

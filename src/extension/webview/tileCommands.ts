@@ -21,9 +21,10 @@ export function targetIds(arg: MenuArg | undefined, targets: TileCommandTargets)
   if (typeof id !== 'string' || !id) return [];
   const all = targets.sessions();
   // Several results panels share a webview id (pinned ones): prefer the one whose selection has the tile.
-  const match = all.find((s) => s.webviewId === arg?.webview && s.session.selection.includes(id))
-    ?? all.find((s) => s.webviewId === arg?.webview)
-    ?? all.find((s) => s.session.selection.includes(id));
+  const match =
+    all.find((s) => s.webviewId === arg?.webview && s.session.selection.includes(id)) ??
+    all.find((s) => s.webviewId === arg?.webview) ??
+    all.find((s) => s.session.selection.includes(id));
   const sel = match?.session.selection ?? [];
   const ids = sel.includes(id) ? [...sel] : [id];
   return match ? match.session.acceptIds(ids, 'context menu') : [];

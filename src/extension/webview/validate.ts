@@ -13,13 +13,14 @@ type Check = (m: Record<string, unknown>) => string | undefined;
 
 const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_LENGTH;
 const id: Check = (m) => (isId(m.id) ? undefined : '"id" must be a non-empty string');
-const ids: Check = (m) =>
-  Array.isArray(m.ids) && m.ids.length <= MAX_IDS && m.ids.every(isId) ? undefined : `"ids" must be a list of at most ${MAX_IDS} ids`;
-const text = (field: string, optional = false): Check => (m) => {
-  const v = m[field];
-  if (optional && v === undefined) return undefined;
-  return typeof v === 'string' && v.length <= MAX_QUERY_LENGTH ? undefined : `"${field}" must be a string of at most ${MAX_QUERY_LENGTH} characters`;
-};
+const ids: Check = (m) => (Array.isArray(m.ids) && m.ids.length <= MAX_IDS && m.ids.every(isId) ? undefined : `"ids" must be a list of at most ${MAX_IDS} ids`);
+const text =
+  (field: string, optional = false): Check =>
+  (m) => {
+    const v = m[field];
+    if (optional && v === undefined) return undefined;
+    return typeof v === 'string' && v.length <= MAX_QUERY_LENGTH ? undefined : `"${field}" must be a string of at most ${MAX_QUERY_LENGTH} characters`;
+  };
 const none: Check = () => undefined;
 const modelActions: ReadonlySet<string> = new Set<ModelAction>(MODEL_ACTIONS);
 
@@ -44,7 +45,10 @@ const SHAPES: Record<WebviewToHost['type'], Check[]> = {
   openFolder: [none],
   openAllInPanel: [text('query'), ids],
   findDuplicates: [none],
-  keepDuplicate: [id, (m) => (Array.isArray(m.others) && m.others.length > 0 && m.others.length <= MAX_IDS && m.others.every(isId) ? undefined : '"others" must be a non-empty list of ids')],
+  keepDuplicate: [
+    id,
+    (m) => (Array.isArray(m.others) && m.others.length > 0 && m.others.length <= MAX_IDS && m.others.every(isId) ? undefined : '"others" must be a non-empty list of ids'),
+  ],
   notDuplicates: [ids],
   revealReferences: [id],
 };

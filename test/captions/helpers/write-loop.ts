@@ -12,7 +12,14 @@ async function main(): Promise<void> {
     const store = emptyCaptionStore(root);
     for (let i = 0; i < 4000; i++) {
       const sha = i.toString(16).padStart(64, '0');
-      setGeneratedCaptions(store, `images/${i}.png`, sha, run, key, [0, 1, 2, 3, 4].map((c) => `version ${version} caption ${c} of image ${i} ${'x'.repeat(40)}`));
+      setGeneratedCaptions(
+        store,
+        `images/${i}.png`,
+        sha,
+        run,
+        key,
+        [0, 1, 2, 3, 4].map((c) => `version ${version} caption ${c} of image ${i} ${'x'.repeat(40)}`),
+      );
     }
     await saveCaptionStore(store);
     process.stdout.write(`wrote ${version}\n`);

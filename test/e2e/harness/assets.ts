@@ -15,14 +15,20 @@ export const CMD = {
 
 /** Text of our status bar item ("12 images", "Indexing 3/12", "Images: model needed"), or ''. */
 export async function statusBarText(wb: Workbench): Promise<string> {
-  const texts = await wb.page.locator('.part.statusbar .statusbar-item').evaluateAll((items) =>
-    items.filter((i) => (i.id || '').includes('mobileclipAssets.status')).map((i) => (i.textContent ?? '').trim()));
+  const texts = await wb.page
+    .locator('.part.statusbar .statusbar-item')
+    .evaluateAll((items) => items.filter((i) => (i.id || '').includes('mobileclipAssets.status')).map((i) => (i.textContent ?? '').trim()));
   return texts[0] ?? '';
 }
 
 /** Waits until the status bar says `count` images are indexed (background indexing finished). */
 export async function waitForIndexed(wb: Workbench, count: number, timeout = 120_000): Promise<void> {
-  await waitUntil(() => statusBarText(wb), (t) => new RegExp(`^${count} images?\\b`).test(t), `the status bar to say "${count} images"`, timeout);
+  await waitUntil(
+    () => statusBarText(wb),
+    (t) => new RegExp(`^${count} images?\\b`).test(t),
+    `the status bar to say "${count} images"`,
+    timeout,
+  );
 }
 
 export interface TileInfo {
@@ -47,7 +53,8 @@ export async function tiles(frame: Frame): Promise<TileInfo[]> {
         title: (el as HTMLElement).title,
         ariaLabel: el.getAttribute('aria-label') ?? '',
         thumbState: el.querySelector('.thumb')?.getAttribute('data-state') ?? '',
-      })));
+      })),
+  );
 }
 
 /** Opens the Assets view container and returns the gallery webview's document frame. */
@@ -83,7 +90,14 @@ export function sessionProcesses(session: Session): ProcessInfo[] {
 export function mappedFiles(pid: number): string[] {
   try {
     const maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
-    return [...new Set(maps.split('\n').map((l) => l.split(/\s+/).slice(5).join(' ')).filter((f) => f.startsWith('/')))];
+    return [
+      ...new Set(
+        maps
+          .split('\n')
+          .map((l) => l.split(/\s+/).slice(5).join(' '))
+          .filter((f) => f.startsWith('/')),
+      ),
+    ];
   } catch {
     return [];
   }
@@ -98,5 +112,9 @@ export function workerProcesses(session: Session): ProcessInfo[] {
 }
 
 export function describeProcesses(session: Session): string {
-  return sessionProcesses(session).map((p) => `${p.pid} ${p.cmdline.slice(0, 200)}`).join('\n') || spawnSync('ps', ['-ef'], { encoding: 'utf8' }).stdout;
+  return (
+    sessionProcesses(session)
+      .map((p) => `${p.pid} ${p.cmdline.slice(0, 200)}`)
+      .join('\n') || spawnSync('ps', ['-ef'], { encoding: 'utf8' }).stdout
+  );
 }

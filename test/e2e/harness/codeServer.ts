@@ -31,7 +31,12 @@ export function codeServerInstall(): CodeServerInstall {
   const script = path.join(PROJECT_ROOT, 'scripts', 'setup-code-server.sh');
   const out = spawnSync('bash', [script, '--paths'], { encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`${script} --paths failed: ${out.stderr}`);
-  const kv = Object.fromEntries(out.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const kv = Object.fromEntries(
+    out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
   if (kv.installed !== 'yes') throw new Error(`code-server ${kv.version} is not installed: run scripts/setup-code-server.sh (or npm run test:e2e, which does)`);
   return { node: kv.node!, nodeDir: kv.node_dir!, entry: kv.code_server!, version: kv.version! };
 }
@@ -59,7 +64,10 @@ function envFor(install: CodeServerInstall, extra: NodeJS.ProcessEnv = {}): Node
  * VSIX's content hash; installed into a temp folder and renamed, so a half install is never used).
  */
 export async function extensionsDirFor(install: CodeServerInstall, vsix: string): Promise<string> {
-  const hash = createHash('sha256').update(await fs.readFile(vsix)).digest('hex').slice(0, 12);
+  const hash = createHash('sha256')
+    .update(await fs.readFile(vsix))
+    .digest('hex')
+    .slice(0, 12);
   const dir = path.join(EXTENSIONS_ROOT, `extensions-${hash}`);
   if (existsSync(path.join(dir, '.installed'))) return dir;
   await fs.mkdir(EXTENSIONS_ROOT, { recursive: true });
@@ -130,7 +138,11 @@ export interface RunningCodeServer {
 /** Processes whose process group is `pgid` (Linux/macOS `ps`). */
 function groupMembers(pgid: number): number[] {
   const r = spawnSync('ps', ['-eo', 'pid=,pgid='], { encoding: 'utf8' });
-  return r.stdout.split('\n').map((l) => l.trim().split(/\s+/).map(Number)).filter(([, g]) => g === pgid).map(([p]) => p!);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number))
+    .filter(([, g]) => g === pgid)
+    .map(([p]) => p!);
 }
 
 export async function startCodeServer(install: CodeServerInstall, opts: CodeServerOptions): Promise<RunningCodeServer> {
@@ -140,28 +152,41 @@ export async function startCodeServer(install: CodeServerInstall, opts: CodeServ
   const configFile = path.join(opts.userDataDir, 'code-server.yaml');
   await fs.mkdir(opts.userDataDir, { recursive: true });
   await fs.writeFile(configFile, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
-  const child: ChildProcess = spawn(install.node, [
-    install.entry,
-    '--config', configFile,
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--auth', 'none',
-    '--disable-telemetry',
-    '--disable-update-check',
-    '--disable-workspace-trust',
-    '--user-data-dir', opts.userDataDir,
-    '--extensions-dir', opts.extensionsDir,
-    opts.workspace,
-  ], {
-    detached: true, // its own process group: stop() kills the extension host and workers with it
-    stdio: ['ignore', log.fd, log.fd],
-    env: envFor(install, opts.env),
-  });
+  const child: ChildProcess = spawn(
+    install.node,
+    [
+      install.entry,
+      '--config',
+      configFile,
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--auth',
+      'none',
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--user-data-dir',
+      opts.userDataDir,
+      '--extensions-dir',
+      opts.extensionsDir,
+      opts.workspace,
+    ],
+    {
+      detached: true, // its own process group: stop() kills the extension host and workers with it
+      stdio: ['ignore', log.fd, log.fd],
+      env: envFor(install, opts.env),
+    },
+  );
   const pgid = child.pid!;
   let exited = false;
   child.on('exit', () => (exited = true));
   const stop = async () => {
     const signalGroup = (sig: NodeJS.Signals) => {
-      try { process.kill(-pgid, sig); } catch { /* already gone */ }
+      try {
+        process.kill(-pgid, sig);
+      } catch {
+        /* already gone */
+      }
     };
     signalGroup('SIGTERM');
     for (let i = 0; i < 50 && groupMembers(pgid).length; i++) await new Promise((r) => setTimeout(r, 100));

@@ -36,22 +36,28 @@ Module._load = function (request, parent, isMain) {
 
 (async () => {
   const subscriptions = [];
-  const memento = () => { const m = new Map(); return { get: (k, d) => (m.has(k) ? m.get(k) : d), update: async (k, v) => void m.set(k, v), keys: () => [...m.keys()], setKeysForSync() {} }; };
-  const context = new Proxy({
-    subscriptions,
-    extensionPath: extensionRoot,
-    extensionUri: Uri.file(extensionRoot),
-    asAbsolutePath: (p) => path.join(extensionRoot, p),
-    storageUri: Uri.file(path.join(storageDir, 'workspace')),
-    globalStorageUri: Uri.file(path.join(storageDir, 'global')),
-    logUri: Uri.file(path.join(storageDir, 'log')),
-    storagePath: path.join(storageDir, 'workspace'),
-    globalStoragePath: path.join(storageDir, 'global'),
-    workspaceState: memento(),
-    globalState: memento(),
-    extensionMode: 3,
-    extension: { id: 'mobileclip-assets.mobileclip-assets', packageJSON: readPackageJson() },
-  }, { get: (t, p) => (p in t ? t[p] : inert(`context.${String(p)}`)) });
+  const memento = () => {
+    const m = new Map();
+    return { get: (k, d) => (m.has(k) ? m.get(k) : d), update: async (k, v) => void m.set(k, v), keys: () => [...m.keys()], setKeysForSync() {} };
+  };
+  const context = new Proxy(
+    {
+      subscriptions,
+      extensionPath: extensionRoot,
+      extensionUri: Uri.file(extensionRoot),
+      asAbsolutePath: (p) => path.join(extensionRoot, p),
+      storageUri: Uri.file(path.join(storageDir, 'workspace')),
+      globalStorageUri: Uri.file(path.join(storageDir, 'global')),
+      logUri: Uri.file(path.join(storageDir, 'log')),
+      storagePath: path.join(storageDir, 'workspace'),
+      globalStoragePath: path.join(storageDir, 'global'),
+      workspaceState: memento(),
+      globalState: memento(),
+      extensionMode: 3,
+      extension: { id: 'mobileclip-assets.mobileclip-assets', packageJSON: readPackageJson() },
+    },
+    { get: (t, p) => (p in t ? t[p] : inert(`context.${String(p)}`)) },
+  );
 
   const t0 = performance.now();
   const ext = require(path.resolve(extensionJs));
@@ -68,14 +74,24 @@ Module._load = function (request, parent, isMain) {
     nativeModules: loadedNative,
     heavyPackages: loadedHeavy,
   };
-  for (const d of subscriptions) { try { d.dispose(); } catch { /* ignore */ } }
+  for (const d of subscriptions) {
+    try {
+      d.dispose();
+    } catch {
+      /* ignore */
+    }
+  }
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
 })().catch((err) => {
-  process.stdout.write(`${JSON.stringify({ error: String(err && err.stack || err) })}\n`);
+  process.stdout.write(`${JSON.stringify({ error: String((err && err.stack) || err) })}\n`);
   process.exit(1);
 });
 
 function readPackageJson() {
-  try { return require(path.join(extensionRoot, 'package.json')); } catch { return {}; }
+  try {
+    return require(path.join(extensionRoot, 'package.json'));
+  } catch {
+    return {};
+  }
 }

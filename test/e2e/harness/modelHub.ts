@@ -18,7 +18,11 @@ export interface FixtureHub {
   close(): Promise<void>;
 }
 
-interface RegistryFile { path: string; size?: number; sha256?: string }
+interface RegistryFile {
+  path: string;
+  size?: number;
+  sha256?: string;
+}
 interface RegistryManifest {
   id: string;
   hub: { repo: string; revision: string };
@@ -98,9 +102,10 @@ export async function startFixtureHub(repo: string, revision: string, files: Map
   return {
     host: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -66,19 +66,23 @@ export async function ensureSampleWorkspace(dir: string, opts: SampleOptions = {
     if (name.startsWith(tmpPrefix)) await fs.rm(path.join(path.dirname(dir), name), { recursive: true, force: true });
   }
   let written = 0;
-  await generateFolderOnce(dir, async (tmp) => {
-    for (const rel of clipart) {
-      const dest = path.join(tmp, 'clipart', ...rel.split('/'));
-      await fs.mkdir(path.dirname(dest), { recursive: true });
-      await fs.copyFile(path.join(CLIPART_DIR, ...rel.split('/')), dest);
-      if (rel.endsWith('.png')) await opts.onImage?.(++written);
-    }
-    for (const colour of SAMPLE_COLOURS) {
-      await writeSolidImage(path.join(tmp, 'colours', `${colour}.png`), FIXTURE_COLORS[colour]!, { width: 96, height: 64 });
-      await opts.onImage?.(++written);
-    }
-    await fs.writeFile(path.join(tmp, 'README.md'), README);
-    await fs.writeFile(path.join(tmp, SAMPLE_MARKER), signature);
-  }, SAMPLE_MARKER);
+  await generateFolderOnce(
+    dir,
+    async (tmp) => {
+      for (const rel of clipart) {
+        const dest = path.join(tmp, 'clipart', ...rel.split('/'));
+        await fs.mkdir(path.dirname(dest), { recursive: true });
+        await fs.copyFile(path.join(CLIPART_DIR, ...rel.split('/')), dest);
+        if (rel.endsWith('.png')) await opts.onImage?.(++written);
+      }
+      for (const colour of SAMPLE_COLOURS) {
+        await writeSolidImage(path.join(tmp, 'colours', `${colour}.png`), FIXTURE_COLORS[colour]!, { width: 96, height: 64 });
+        await opts.onImage?.(++written);
+      }
+      await fs.writeFile(path.join(tmp, 'README.md'), README);
+      await fs.writeFile(path.join(tmp, SAMPLE_MARKER), signature);
+    },
+    SAMPLE_MARKER,
+  );
   return { dir, images, rebuilt: true };
 }

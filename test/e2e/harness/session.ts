@@ -12,8 +12,7 @@ import { E2E_ROOT, RESULTS_DIR, codeServerInstall, extensionsDirFor, hostVsix, s
 import { Workbench } from './workbench';
 
 export const EXTENSION_ID = 'mobileclip-assets.mobileclip-assets';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Solid images the colour fixture model understands: `images/<colour>.png`. */
 export const SOLID_COLOURS = ['red', 'green', 'blue', 'yellow'] as const;
@@ -57,7 +56,10 @@ export async function makeWorkspace(dir: string, categories: string[], colours: 
   for (const c of colours) solid[c] = await writeSolidImage(path.join(dir, 'images', `${c}.png`), FIXTURE_COLORS[c]!, { width: 64, height: 48 });
   const clipart: string[] = [];
   for (const category of categories) {
-    const files = (await fs.readdir(path.join(CLIPART_DIR, category))).filter((f) => f.endsWith('.png')).sort().slice(0, 2);
+    const files = (await fs.readdir(path.join(CLIPART_DIR, category)))
+      .filter((f) => f.endsWith('.png'))
+      .sort()
+      .slice(0, 2);
     for (const f of files) {
       const rel = path.posix.join('clipart', category, f);
       await fs.mkdir(path.join(dir, 'clipart', category), { recursive: true });
@@ -131,7 +133,9 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
     browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const page = await context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
     page.setDefaultTimeout(30_000);
     await page.goto(server.workspaceUrl);
     const workbench = new Workbench(page, opts.label);

@@ -10,7 +10,10 @@ const QUICK_INPUT_BOX = `${QUICK_INPUT} .quick-input-box input`;
 const QUICK_ROWS = `${QUICK_INPUT} .monaco-list-row`;
 
 export class Workbench {
-  constructor(readonly page: Page, readonly label: string) {}
+  constructor(
+    readonly page: Page,
+    readonly label: string,
+  ) {}
 
   /** Waits until the workbench has rendered the Explorer with the workspace's files. */
   async ready(timeout = 120_000): Promise<void> {
@@ -43,7 +46,10 @@ export class Workbench {
     const box = this.page.locator(QUICK_INPUT_BOX);
     await box.waitFor();
     await box.fill(`>${label}`);
-    const row = this.page.locator(QUICK_ROWS).filter({ has: this.page.locator('.label-name', { hasText: label }) }).first();
+    const row = this.page
+      .locator(QUICK_ROWS)
+      .filter({ has: this.page.locator('.label-name', { hasText: label }) })
+      .first();
     try {
       await row.waitFor({ timeout: 15_000 });
     } catch {
@@ -101,7 +107,8 @@ export class Workbench {
           ariaLabel: r.getAttribute('aria-label') ?? '',
         }))
         .sort((a, b) => a.top - b.top)
-        .map(({ top: _top, ...rest }) => rest));
+        .map(({ top: _top, ...rest }) => rest),
+    );
   }
 
   /** Waits until the quick pick shows rows satisfying `predicate`, and returns them. */
@@ -128,12 +135,18 @@ export class Workbench {
     await item.waitFor({ timeout: 30_000 });
     const selected = await item.evaluate((el) => !!el.closest('.action-item')?.classList.contains('checked'));
     if (!selected) await item.click();
-    await this.page.locator(`.part.sidebar .composite.title h2`, { hasText: new RegExp(title, 'i') }).first().waitFor({ timeout: 30_000 });
+    await this.page
+      .locator(`.part.sidebar .composite.title h2`, { hasText: new RegExp(title, 'i') })
+      .first()
+      .waitFor({ timeout: 30_000 });
   }
 
   /** The Explorer row of a workspace-relative path's last segment (the folder must be expanded). */
   explorerRow(fileName: string): Locator {
-    return this.page.locator('.explorer-folders-view .monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(fileName)}$`) }) }).first();
+    return this.page
+      .locator('.explorer-folders-view .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(fileName)}$`) }) })
+      .first();
   }
 
   async explorerFileNames(): Promise<string[]> {
@@ -147,7 +160,10 @@ export class Workbench {
     await row.scrollIntoViewIfNeeded();
     await row.click();
     await row.click({ button: 'right' });
-    const menuItem = this.page.locator('.monaco-menu .action-item').filter({ has: this.page.locator('.action-label', { hasText: new RegExp(`^${escapeRegExp(entry)}$`) }) }).first();
+    const menuItem = this.page
+      .locator('.monaco-menu .action-item')
+      .filter({ has: this.page.locator('.action-label', { hasText: new RegExp(`^${escapeRegExp(entry)}$`) }) })
+      .first();
     try {
       await menuItem.waitFor({ timeout: 10_000 });
     } catch {
@@ -157,14 +173,23 @@ export class Workbench {
     // Menu contents can still change while context keys settle, and a click then lands on a
     // re-rendered entry and is lost. Hover (which focuses the entry) and press Enter, as a user
     // with mouse and keyboard would; then check the menu closed, i.e. the entry ran.
-    await waitUntil(async () => {
-      await menuItem.hover();
-      return menuItem.evaluate((el) => el.classList.contains('focused')).catch(() => false);
-    }, (focused) => focused, `"${entry}" to be focused in the context menu`, 10_000);
+    await waitUntil(
+      async () => {
+        await menuItem.hover();
+        return menuItem.evaluate((el) => el.classList.contains('focused')).catch(() => false);
+      },
+      (focused) => focused,
+      `"${entry}" to be focused in the context menu`,
+      10_000,
+    );
     await this.page.keyboard.press('Enter');
-    await this.page.locator('.monaco-menu').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {
-      throw new Error(`the context menu did not close after choosing "${entry}"`);
-    });
+    await this.page
+      .locator('.monaco-menu')
+      .first()
+      .waitFor({ state: 'detached', timeout: 10_000 })
+      .catch(() => {
+        throw new Error(`the context menu did not close after choosing "${entry}"`);
+      });
   }
 
   async activeTabTitle(): Promise<string> {
@@ -191,14 +216,21 @@ export class Workbench {
   async clickNotificationButton(message: RegExp, button: string): Promise<void> {
     const n = this.notification(message);
     await n.waitFor({ timeout: 60_000 });
-    await n.locator('.monaco-button', { hasText: new RegExp(`^${escapeRegExp(button)}$`) }).first().click();
+    await n
+      .locator('.monaco-button', { hasText: new RegExp(`^${escapeRegExp(button)}$`) })
+      .first()
+      .click();
   }
 
   /** Closes toasts that workbench start-up may show (they cover the bottom right). */
   async dismissNotifications(): Promise<void> {
     await this.page.waitForTimeout(500);
     const toasts = this.page.locator('.notification-toast .codicon-notifications-clear, .notification-toast .codicon-close');
-    for (let i = (await toasts.count()) - 1; i >= 0; i--) await toasts.nth(i).click({ timeout: 2000 }).catch(() => undefined);
+    for (let i = (await toasts.count()) - 1; i >= 0; i--)
+      await toasts
+        .nth(i)
+        .click({ timeout: 2000 })
+        .catch(() => undefined);
   }
 
   // --- webviews ----------------------------------------------------------------------------
@@ -208,10 +240,7 @@ export class Workbench {
    * iframe (`iframe.webview`, src names the extension and `purpose`) holding `#active-frame`.
    */
   webview(purpose: 'webviewView' | 'webviewPanel', extensionId: string): FrameLocator {
-    return this.page
-      .frameLocator(`iframe.webview.ready[src*="purpose=${purpose}"][src*="extensionId=${extensionId}"]`)
-      .first()
-      .frameLocator('#active-frame');
+    return this.page.frameLocator(`iframe.webview.ready[src*="purpose=${purpose}"][src*="extensionId=${extensionId}"]`).first().frameLocator('#active-frame');
   }
 
   /** The live Frame of a webview (to evaluate scripts), found by a selector its document contains. */
@@ -220,7 +249,13 @@ export class Workbench {
     for (;;) {
       for (const f of this.page.frames()) {
         if (f.name() === 'active-frame' || f.url().includes('fake.html')) {
-          if (await f.locator(selector).count().catch(() => 0)) return f;
+          if (
+            await f
+              .locator(selector)
+              .count()
+              .catch(() => 0)
+          )
+            return f;
         }
       }
       if (Date.now() > deadline) throw new Error(`no webview frame contains ${selector}`);

@@ -50,11 +50,12 @@ export function zeroGradients(p: AdapterParams): Gradients {
 /** Teacher logits 100 · A Bᵀ for row blocks [B, dt] of one teacher. */
 export function teacherLogits(img: Float64Array, txt: Float64Array, b: number, dt: number): Float64Array {
   const out = new Float64Array(b * b);
-  for (let i = 0; i < b; i++) for (let j = 0; j < b; j++) {
-    let s = 0;
-    for (let k = 0; k < dt; k++) s += img[i * dt + k]! * txt[j * dt + k]!;
-    out[i * b + j] = TEACHER_LOGIT_SCALE * s;
-  }
+  for (let i = 0; i < b; i++)
+    for (let j = 0; j < b; j++) {
+      let s = 0;
+      for (let k = 0; k < dt; k++) s += img[i * dt + k]! * txt[j * dt + k]!;
+      out[i * b + j] = TEACHER_LOGIT_SCALE * s;
+    }
   return out;
 }
 
@@ -62,11 +63,12 @@ export function teacherLogits(img: Float64Array, txt: Float64Array, b: number, d
 export function projectNormalize(x: Float64Array, m: Float64Array | undefined, b: number, d: number): { s: Float64Array; z: Float64Array; norms: Float64Array } {
   const z = new Float64Array(b * d);
   if (m) {
-    for (let i = 0; i < b; i++) for (let a = 0; a < d; a++) {
-      let acc = 0;
-      for (let k = 0; k < d; k++) acc += m[a * d + k]! * x[i * d + k]!;
-      z[i * d + a] = acc;
-    }
+    for (let i = 0; i < b; i++)
+      for (let a = 0; a < d; a++) {
+        let acc = 0;
+        for (let k = 0; k < d; k++) acc += m[a * d + k]! * x[i * d + k]!;
+        z[i * d + a] = acc;
+      }
   } else z.set(x);
   const s = new Float64Array(b * d);
   const norms = new Float64Array(b);
@@ -86,7 +88,11 @@ export function softmax(l: Float64Array, b: number, axis: 0 | 1): Float64Array {
     let max = -Infinity;
     for (let c = 0; c < b; c++) max = Math.max(max, l[at(c)]!);
     let sum = 0;
-    for (let c = 0; c < b; c++) { const e = Math.exp(l[at(c)]! - max); out[at(c)] = e; sum += e; }
+    for (let c = 0; c < b; c++) {
+      const e = Math.exp(l[at(c)]! - max);
+      out[at(c)] = e;
+      sum += e;
+    }
     for (let c = 0; c < b; c++) out[at(c)]! /= sum;
   }
   return out;
@@ -103,11 +109,12 @@ export function batchLoss(p: AdapterParams, batch: PairBatch, lambda: number, gr
   const img = projectNormalize(batch.x, p.w, b, d);
   const txt = projectNormalize(batch.y, p.v, b, d);
   const logits = new Float64Array(b * b);
-  for (let i = 0; i < b; i++) for (let j = 0; j < b; j++) {
-    let dot = 0;
-    for (let a = 0; a < d; a++) dot += img.s[i * d + a]! * txt.s[j * d + a]!;
-    logits[i * b + j] = tau * dot;
-  }
+  for (let i = 0; i < b; i++)
+    for (let j = 0; j < b; j++) {
+      let dot = 0;
+      for (let a = 0; a < d; a++) dot += img.s[i * d + a]! * txt.s[j * d + a]!;
+      logits[i * b + j] = tau * dot;
+    }
   const qRow = softmax(logits, b, 1);
   const qCol = softmax(logits, b, 0);
   let clip = 0;
@@ -135,10 +142,11 @@ export function batchLoss(p: AdapterParams, batch: PairBatch, lambda: number, gr
 
   // dLoss/dLogits = 1/(2B) · [ (Q_row + Q_col) - (1-λ)·2I - λ·mean_t(P_row + P_col) ]
   const g = new Float64Array(b * b);
-  for (let i = 0; i < b; i++) for (let j = 0; j < b; j++) {
-    const k = i * b + j;
-    g[k] = (qRow[k]! + qCol[k]! - (i === j ? 2 * (1 - useKd) : 0) - useKd * pMean[k]!) / (2 * b);
-  }
+  for (let i = 0; i < b; i++)
+    for (let j = 0; j < b; j++) {
+      const k = i * b + j;
+      g[k] = (qRow[k]! + qCol[k]! - (i === j ? 2 * (1 - useKd) : 0) - useKd * pMean[k]!) / (2 * b);
+    }
   let dLogScale = 0;
   for (let k = 0; k < b * b; k++) dLogScale += g[k]! * logits[k]!;
   grad.logScale += dLogScale;
@@ -146,23 +154,22 @@ export function batchLoss(p: AdapterParams, batch: PairBatch, lambda: number, gr
   // dS = τ G U, dU = τ Gᵀ S
   const dS = new Float64Array(b * d);
   const dU = new Float64Array(b * d);
-  for (let i = 0; i < b; i++) for (let j = 0; j < b; j++) {
-    const gij = tau * g[i * b + j]!;
-    if (gij === 0) continue;
-    for (let a = 0; a < d; a++) {
-      dS[i * d + a]! += gij * txt.s[j * d + a]!;
-      dU[j * d + a]! += gij * img.s[i * d + a]!;
+  for (let i = 0; i < b; i++)
+    for (let j = 0; j < b; j++) {
+      const gij = tau * g[i * b + j]!;
+      if (gij === 0) continue;
+      for (let a = 0; a < d; a++) {
+        dS[i * d + a]! += gij * txt.s[j * d + a]!;
+        dU[j * d + a]! += gij * img.s[i * d + a]!;
+      }
     }
-  }
   accumulateLinearGrad(dS, img, batch.x, b, d, grad.w);
   if (p.v && grad.v) accumulateLinearGrad(dU, txt, batch.y, b, d, grad.v);
   return { loss, clip, kd };
 }
 
 /** Back through s = z/|z| and z = M x: dM += Σ_i dz_i x_iᵀ. */
-function accumulateLinearGrad(
-  dS: Float64Array, fwd: { s: Float64Array; norms: Float64Array }, x: Float64Array, b: number, d: number, dM: Float64Array,
-): void {
+function accumulateLinearGrad(dS: Float64Array, fwd: { s: Float64Array; norms: Float64Array }, x: Float64Array, b: number, d: number, dM: Float64Array): void {
   const dz = new Float64Array(d);
   for (let i = 0; i < b; i++) {
     let dot = 0;
@@ -182,7 +189,13 @@ export class Adam {
   private t = 0;
   private readonly m: Gradients;
   private readonly s: Gradients;
-  constructor(params: AdapterParams, private readonly lr: number, private readonly beta1 = 0.9, private readonly beta2 = 0.999, private readonly eps = 1e-8) {
+  constructor(
+    params: AdapterParams,
+    private readonly lr: number,
+    private readonly beta1 = 0.9,
+    private readonly beta2 = 0.999,
+    private readonly eps = 1e-8,
+  ) {
     this.m = zeroGradients(params);
     this.s = zeroGradients(params);
   }

@@ -111,29 +111,41 @@ export async function distillAdapter(opts: DistillOptions): Promise<DistillRepor
     if (opts.signal?.aborted) throw new Error('cancelled');
     // The student sees each stored augmentation as Apple's trainer replays it, at its own input size.
     let views;
-    try { views = await opts.student.embedViews(s.image, config, s.augmentations, 'reapply', { signal: opts.signal }); } catch (err) {
+    try {
+      views = await opts.student.embedViews(s.image, config, s.augmentations, 'reapply', { signal: opts.signal });
+    } catch (err) {
       skipped.push({ path: name(s), error: (err as Error).message });
       continue;
     }
     const bad = views.views.find((v): v is { error: string } => 'error' in v);
-    if (bad) { skipped.push({ path: name(s), error: bad.error }); continue; }
+    if (bad) {
+      skipped.push({ path: name(s), error: bad.error });
+      continue;
+    }
     const texts = s.captionEmbedded ? [s.caption, ...s.syn] : s.syn;
     const txt = texts.length ? await opts.student.embedTexts(texts, { signal: opts.signal }) : [];
     const textRows = new Float64Array((1 + s.syn.length) * d);
     const first = s.captionEmbedded ? 0 : 1;
     txt.forEach((t, j) => writeNormalized(textRows, (first + j) * d, t.embedding));
     const augs = new Float64Array(views.views.length * d);
-    views.views.forEach((v, k) => { if ('embedding' in v) writeNormalized(augs, k * d, v.embedding); });
+    views.views.forEach((v, k) => {
+      if ('embedding' in v) writeNormalized(augs, k * d, v.embedding);
+    });
     train.push({ sample: s, augs, texts: textRows });
   }
   const hold: HoldoutSample[] = [];
   for (const s of holdSamples) {
     let r;
-    try { r = (await opts.student.embedViews(s.image, config, [{ center: true }], 'reapply', { signal: opts.signal })).views[0]; } catch (err) {
+    try {
+      r = (await opts.student.embedViews(s.image, config, [{ center: true }], 'reapply', { signal: opts.signal })).views[0];
+    } catch (err) {
       skipped.push({ path: name(s), error: (err as Error).message });
       continue;
     }
-    if (!r || 'error' in r) { skipped.push({ path: name(s), error: r ? r.error : 'no result' }); continue; }
+    if (!r || 'error' in r) {
+      skipped.push({ path: name(s), error: r ? r.error : 'no result' });
+      continue;
+    }
     const [t] = await opts.student.embedTexts([s.caption], { signal: opts.signal });
     const image = new Float64Array(d);
     const text = new Float64Array(d);
@@ -159,7 +171,10 @@ export async function distillAdapter(opts: DistillOptions): Promise<DistillRepor
   const maxLogScale = Math.log(TEACHER_LOGIT_SCALE);
   for (let epoch = 0; epoch < epochs; epoch++) {
     if (opts.signal?.aborted) throw new Error('cancelled');
-    const idx = shuffle(train.map((_, i) => i), rng);
+    const idx = shuffle(
+      train.map((_, i) => i),
+      rng,
+    );
     let sum = 0;
     let steps = 0;
     for (let start = 0; start + 2 <= idx.length; start += batchSize) {
@@ -193,17 +208,44 @@ export async function distillAdapter(opts: DistillOptions): Promise<DistillRepor
     text: params.v ? Float32Array.from(params.v) : undefined,
     logitScale: Math.exp(params.logScale),
   };
-  const settings = { lambda, epochs, batchSize, learningRate, textAdapter, seed, holdout, logitScale: `learned, initialised at ${TEACHER_LOGIT_SCALE}, clamped to [1, ${TEACHER_LOGIT_SCALE}]` };
+  const settings = {
+    lambda,
+    epochs,
+    batchSize,
+    learningRate,
+    textAdapter,
+    seed,
+    holdout,
+    logitScale: `learned, initialised at ${TEACHER_LOGIT_SCALE}, clamped to [1, ${TEACHER_LOGIT_SCALE}]`,
+  };
   const adapterPath = path.resolve(opts.out ?? path.join(ds.root, 'adapter.json'));
   await saveAdapter(adapterPath, adapter, {
     dataset: ds.manifest
       ? { runKey: ds.manifest.runKey, teachers: ds.manifest.teachers.map((t) => ({ id: t.id, fingerprint: t.fingerprint })) }
       : { kind: ds.kind, teacherDims: ds.teacherDims },
-    settings, trainSamples: train.length, holdoutSamples: hold.length, before, after, teachers, improved, verdict,
+    settings,
+    trainSamples: train.length,
+    holdoutSamples: hold.length,
+    before,
+    after,
+    teachers,
+    improved,
+    verdict,
   });
   return {
-    adapterPath, trainSamples: train.length, holdoutSamples: hold.length, skipped, settings, before, after, teachers,
-    improved, verdict, loss: lossHistory, finalLogitScale: Math.exp(params.logScale), seconds: (Date.now() - started) / 1000,
+    adapterPath,
+    trainSamples: train.length,
+    holdoutSamples: hold.length,
+    skipped,
+    settings,
+    before,
+    after,
+    teachers,
+    improved,
+    verdict,
+    loss: lossHistory,
+    finalLogitScale: Math.exp(params.logScale),
+    seconds: (Date.now() - started) / 1000,
   };
 }
 
@@ -251,16 +293,23 @@ function evaluate(p: AdapterParams, hold: HoldoutSample[]): Recall {
   const d = p.dim;
   const x = new Float64Array(n * d);
   const y = new Float64Array(n * d);
-  hold.forEach((h, i) => { x.set(h.image, i * d); y.set(h.text, i * d); });
+  hold.forEach((h, i) => {
+    x.set(h.image, i * d);
+    y.set(h.text, i * d);
+  });
   const img = projectNormalize(x, p.w, n, d).s;
   const txt = projectNormalize(y, p.v, n, d).s;
   const sims = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let a = 0; a < d; a++) s += img[i * d + a]! * txt[j * d + a]!;
-    sims[i * n + j] = s;
-  }
-  return recallFromSimilarities(sims, hold.map((h) => h.sample.caption));
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let a = 0; a < d; a++) s += img[i * d + a]! * txt[j * d + a]!;
+      sims[i * n + j] = s;
+    }
+  return recallFromSimilarities(
+    sims,
+    hold.map((h) => h.sample.caption),
+  );
 }
 
 /** The teacher ensemble's recall: per-teacher cosine (image = normalized mean of its stored augmentations), averaged over teachers. */
@@ -275,14 +324,18 @@ function teacherRecall(hold: HoldoutSample[], teachers: TeacherBlock[], dim: num
       const norm = Math.hypot(...v) || 1;
       return v.map((e) => e / norm);
     });
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-      const txt = hold[j]!.sample.textEmb.data;
-      let s = 0;
-      for (let a = 0; a < t.dim; a++) s += imgs[i]![a]! * txt[t.offset + a]!;
-      sims[i * n + j]! += s / teachers.length;
-    }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        const txt = hold[j]!.sample.textEmb.data;
+        let s = 0;
+        for (let a = 0; a < t.dim; a++) s += imgs[i]![a]! * txt[t.offset + a]!;
+        sims[i * n + j]! += s / teachers.length;
+      }
   }
-  return recallFromSimilarities(sims, hold.map((h) => h.sample.caption));
+  return recallFromSimilarities(
+    sims,
+    hold.map((h) => h.sample.caption),
+  );
 }
 
 /**

@@ -38,9 +38,7 @@ export const caption: Handler<'caption'> = async (req, ctx) => {
     maxNewTokens: req.maxNewTokens,
   });
   const options = req.options ? boundedEngineOptions(req.options, DEFAULT_MAX_PIXELS) : ctx.state.options;
-  const decode = req.options
-    ? { background: parseBackground(options.background), maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS }
-    : ctx.state.decode;
+  const decode = req.options ? { background: parseBackground(options.background), maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS } : ctx.state.decode;
   const captioner = await captionerFor(req.modelDir, req.dtype, options.threads, ctx);
 
   const prepare = (file: string): Promise<Prepared> =>

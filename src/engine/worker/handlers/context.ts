@@ -22,10 +22,7 @@ export interface HandlerContext {
 
 export type RequestOf<T extends WorkerRequestBody['type']> = Extract<WorkerRequest, { type: T }>;
 
-export type Handler<T extends WorkerRequestBody['type']> = (
-  request: RequestOf<T>,
-  ctx: HandlerContext,
-) => Promise<T extends keyof WorkerResults ? WorkerResults[T] : unknown>;
+export type Handler<T extends WorkerRequestBody['type']> = (request: RequestOf<T>, ctx: HandlerContext) => Promise<T extends keyof WorkerResults ? WorkerResults[T] : unknown>;
 
 export function requireModel(state: WorkerState): LoadedModel {
   if (!state.model) throw new Error('no model loaded in the inference worker');

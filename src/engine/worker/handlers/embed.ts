@@ -74,7 +74,10 @@ export const embedImages: Handler<'embedImages'> = async (req, ctx) => {
     let failure: string | undefined;
     const t0 = performance.now();
     try {
-      embeddings = await model.vision.embed(batch.map((b) => b.prepared.image.tensor!), batchSize);
+      embeddings = await model.vision.embed(
+        batch.map((b) => b.prepared.image.tensor!),
+        batchSize,
+      );
     } catch (err) {
       failure = `inference failed: ${(err as Error).message}`;
     }
@@ -84,13 +87,13 @@ export const embedImages: Handler<'embedImages'> = async (req, ctx) => {
       const img = prepared.image;
       const result: ImageResult = embeddings
         ? {
-          input: prepared.item.path,
-          embedding: embeddings[j],
-          sha256: img.sha256,
-          width: img.width,
-          height: img.height,
-          ...(img.thumbnail ? { thumbnail: img.thumbnail } : {}),
-        }
+            input: prepared.item.path,
+            embedding: embeddings[j],
+            sha256: img.sha256,
+            width: img.width,
+            height: img.height,
+            ...(img.thumbnail ? { thumbnail: img.thumbnail } : {}),
+          }
         : { input: prepared.item.path, error: failure ?? 'inference failed' };
       emit(ctx, index, result);
     }
@@ -100,7 +103,7 @@ export const embedImages: Handler<'embedImages'> = async (req, ctx) => {
     const wall = performance.now() - started;
     ctx.log(
       `embedded ${items.length} images in ${(wall / 1000).toFixed(2)} s (${(items.length / (wall / 1000)).toFixed(1)}/s): ` +
-      `decode+preprocess ${(decodeMs / 1000).toFixed(2)} s busy over ${concurrency} slots, inference ${(inferMs / 1000).toFixed(2)} s`,
+        `decode+preprocess ${(decodeMs / 1000).toFixed(2)} s busy over ${concurrency} slots, inference ${(inferMs / 1000).toFixed(2)} s`,
     );
   }
   return { count: items.length };

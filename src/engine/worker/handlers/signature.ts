@@ -25,7 +25,8 @@ export const pixelSignatures: Handler<'pixelSignatures'> = async (req, ctx) => {
     try {
       let sha256 = item.sha256 && SHA256.test(item.sha256) ? item.sha256 : undefined;
       let thumb: Buffer | undefined;
-      if (sha256) thumb = await readRegularFile(thumbnailPath(path.resolve(req.thumbnails.dir), sha256, req.thumbnails.size), { maxBytes: MAX_THUMBNAIL_BYTES }).catch(() => undefined); // no usable cached thumbnail: decode below
+      if (sha256)
+        thumb = await readRegularFile(thumbnailPath(path.resolve(req.thumbnails.dir), sha256, req.thumbnails.size), { maxBytes: MAX_THUMBNAIL_BYTES }).catch(() => undefined); // no usable cached thumbnail: decode below
       if (!thumb) {
         const made = await preprocessImage(item.path, { ...ctx.state.decode, thumbnails: req.thumbnails });
         sha256 = made.sha256;

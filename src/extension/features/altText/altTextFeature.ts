@@ -51,7 +51,10 @@ export class AltTextFeature implements vscode.CodeActionProvider, vscode.Disposa
         this.diagnostics.delete(document.uri);
         return;
       }
-      this.diagnostics.set(document.uri, fixes.map((f) => diagnosticFor(f)));
+      this.diagnostics.set(
+        document.uri,
+        fixes.map((f) => diagnosticFor(f)),
+      );
     } catch (err) {
       log().error(`alt text: ${document.uri.fsPath}: ${errorMessage(err)}`);
     }
@@ -88,9 +91,10 @@ function enabledFor(document: vscode.TextDocument): boolean {
 }
 
 function diagnosticFor(fix: AltFix): vscode.Diagnostic {
-  const message = fix.finding.kind === 'markdown-empty-alt'
-    ? 'Image without alt text: describe it for people who cannot see it.'
-    : 'Image without an alt attribute: describe it, or write alt="" if it is decorative.';
+  const message =
+    fix.finding.kind === 'markdown-empty-alt'
+      ? 'Image without alt text: describe it for people who cannot see it.'
+      : 'Image without an alt attribute: describe it, or write alt="" if it is decorative.';
   const d = new vscode.Diagnostic(vsRange(fix.finding.range), message, vscode.DiagnosticSeverity.Warning);
   d.source = DIAGNOSTIC_SOURCE;
   d.code = DIAGNOSTIC_CODE;

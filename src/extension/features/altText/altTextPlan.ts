@@ -34,8 +34,16 @@ export interface AltFix {
 
 /** VS Code language ids whose documents are checked, and the syntax each is read in. */
 const BY_LANGUAGE_ID: Record<string, AltLanguage> = {
-  markdown: 'markdown', mdx: 'markdown', html: 'html', php: 'html', handlebars: 'html', astro: 'html',
-  javascriptreact: 'jsx', typescriptreact: 'jsx', vue: 'vue', svelte: 'svelte',
+  markdown: 'markdown',
+  mdx: 'markdown',
+  html: 'html',
+  php: 'html',
+  handlebars: 'html',
+  astro: 'html',
+  javascriptreact: 'jsx',
+  typescriptreact: 'jsx',
+  vue: 'vue',
+  svelte: 'svelte',
 };
 export const ALT_TEXT_LANGUAGE_IDS = Object.keys(BY_LANGUAGE_ID);
 

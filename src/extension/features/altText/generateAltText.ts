@@ -44,12 +44,23 @@ export async function generateAltTextInFile(deps: GenerateAltTextDeps, target?: 
 /** The alt text of every checked file of the workspace. */
 export async function generateAltTextInWorkspace(deps: GenerateAltTextDeps): Promise<void> {
   const uris = await vscode.workspace.findFiles(CHECKED_FILES, SKIPPED_FOLDERS);
-  await generate(deps, uris.filter((u) => u.scheme === 'file'), 'the workspace');
+  await generate(
+    deps,
+    uris.filter((u) => u.scheme === 'file'),
+    'the workspace',
+  );
 }
 
 async function generate(deps: GenerateAltTextDeps, uris: readonly vscode.Uri[], where: string): Promise<void> {
   let plans = await planFiles(deps, uris);
-  const uncaptioned = [...new Set(plans.flatMap((p) => p.fixes).filter((f) => f.image && f.source !== 'captions').map((f) => f.image!))];
+  const uncaptioned = [
+    ...new Set(
+      plans
+        .flatMap((p) => p.fixes)
+        .filter((f) => f.image && f.source !== 'captions')
+        .map((f) => f.image!),
+    ),
+  ];
   if (uncaptioned.length) {
     log().info(`alt text: captioning ${uncaptioned.length} image${uncaptioned.length === 1 ? '' : 's'} without captions first`);
     await deps.captions.runner.generate(uncaptioned);
@@ -74,12 +85,15 @@ async function generate(deps: GenerateAltTextDeps, uris: readonly vscode.Uri[], 
   }
   const left = fixes - written;
   if (!written) {
-    void vscode.window.showWarningMessage(`${fixes} image${fixes === 1 ? '' : 's'} in ${where} ha${fixes === 1 ? 's' : 've'} no alt text, and nothing describes ${fixes === 1 ? 'it' : 'them'} yet: generate captions or tags first.`);
+    void vscode.window.showWarningMessage(
+      `${fixes} image${fixes === 1 ? '' : 's'} in ${where} ha${fixes === 1 ? 's' : 've'} no alt text, and nothing describes ${fixes === 1 ? 'it' : 'them'} yet: generate captions or tags first.`,
+    );
     return;
   }
   // needsConfirmation: VS Code opens the refactor preview with the edits unticked, to review first.
   const applied = await vscode.workspace.applyEdit(edit, { isRefactoring: true });
-  if (applied && left) void vscode.window.showInformationMessage(`${left} image${left === 1 ? '' : 's'} still without alt text: nothing describes ${left === 1 ? 'it' : 'them'} yet.`);
+  if (applied && left)
+    void vscode.window.showInformationMessage(`${left} image${left === 1 ? '' : 's'} still without alt text: nothing describes ${left === 1 ? 'it' : 'them'} yet.`);
 }
 
 function planFiles(deps: GenerateAltTextDeps, uris: readonly vscode.Uri[]): Thenable<FilePlan[]> {

@@ -3,9 +3,7 @@
 // for one image's captions (gallery tiles) or for the images whose captions match a query
 // (search). No `vscode` import: the watcher that feeds it lives in captions.ts.
 import * as path from 'node:path';
-import {
-  CAPTIONS_DIR, CAPTIONS_FILE, captionsFor, loadCaptionStore, relativeCaptionPath, searchCaptions, type CaptionStore,
-} from '../../../engine/captions';
+import { CAPTIONS_DIR, CAPTIONS_FILE, captionsFor, loadCaptionStore, relativeCaptionPath, searchCaptions, type CaptionStore } from '../../../engine/captions';
 import { compileFilters } from '../../../engine/search/filters';
 import { parseQuery } from '../../../engine/search/query';
 import { isInsideOrEqual } from '../../paths';

@@ -2,11 +2,18 @@
 // which images a mixed Explorer/gallery selection means, which captions file each one goes to,
 // the progress line, and the closing summary.
 import * as path from 'node:path';
-import { captionImages, captionsFileFor, type CaptionBackend, type CaptionImagesOptions, type CaptionProgress, type ResolvedCaptioner, type CaptionSettings } from '../../../engine/captions';
+import {
+  captionImages,
+  captionsFileFor,
+  type CaptionBackend,
+  type CaptionImagesOptions,
+  type CaptionProgress,
+  type ResolvedCaptioner,
+  type CaptionSettings,
+} from '../../../engine/captions';
 import { formatDuration } from '../../../engine/util/format';
 import { deepestContaining, isImageFile, isInsideOrEqual } from '../../paths';
 import { errorMessage } from '../../../engine/util/errors';
-
 
 export interface CollectDeps {
   /** 'file', 'folder', or undefined when the path does not exist. */
@@ -71,15 +78,14 @@ export interface CaptionGroup {
  * workspace folder itself. Images outside every workspace folder use the nearest existing captions
  * folder above them, else the folder they were selected from. Groups keep first-seen order.
  */
-export function groupByCaptionRoot(
-  images: readonly CollectedImage[],
-  workspaceRoots: readonly string[],
-  captionRoots: readonly string[],
-): CaptionGroup[] {
+export function groupByCaptionRoot(images: readonly CollectedImage[], workspaceRoots: readonly string[], captionRoots: readonly string[]): CaptionGroup[] {
   const groups = new Map<string, CaptionGroup>();
   for (const img of images) {
     const ws = deepestContaining(workspaceRoots, img.path);
-    const existing = deepestContaining(captionRoots.filter((r) => (ws ? isInsideOrEqual(ws, r) : true) && r !== img.path), img.path);
+    const existing = deepestContaining(
+      captionRoots.filter((r) => (ws ? isInsideOrEqual(ws, r) : true) && r !== img.path),
+      img.path,
+    );
     const root = path.resolve(existing ?? ws ?? img.selectedFrom);
     let g = groups.get(root);
     if (!g) groups.set(root, (g = { root, images: [] }));

@@ -33,7 +33,10 @@ export class CaptionRunner {
   private queue: Promise<void> = Promise.resolve();
   private busy = false;
 
-  constructor(private readonly deps: CaptionFeatureDeps, private readonly index: CaptionIndex) {}
+  constructor(
+    private readonly deps: CaptionFeatureDeps,
+    private readonly index: CaptionIndex,
+  ) {}
 
   async generate(selection: string[]): Promise<void> {
     if (!selection.length) selection = await askForTargets();
@@ -54,9 +57,8 @@ export class CaptionRunner {
       const captioner = await ensureCaptioner(settings);
       if (!captioner) return;
       const started = Date.now();
-      const outcome = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'Generating captions', cancellable: true },
-        (progress, token) => this.captionSelection(selection, { settings, captionOpts, captioner, progress, token }),
+      const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Generating captions', cancellable: true }, (progress, token) =>
+        this.captionSelection(selection, { settings, captionOpts, captioner, progress, token }),
       );
       // The summary waits for the user; the job (and whoever awaits it, e.g. alt text) does not.
       if (outcome) void this.report(outcome, (Date.now() - started) / 1000).catch((err) => log().error(`captions: ${errorMessage(err)}`));
@@ -67,7 +69,13 @@ export class CaptionRunner {
 
   private async captionSelection(
     selection: readonly string[],
-    o: { settings: AssetSettings; captionOpts: Partial<CaptionSettings>; captioner: CaptionImagesOptions['captioner']; progress: vscode.Progress<{ message?: string; increment?: number }>; token: vscode.CancellationToken },
+    o: {
+      settings: AssetSettings;
+      captionOpts: Partial<CaptionSettings>;
+      captioner: CaptionImagesOptions['captioner'];
+      progress: vscode.Progress<{ message?: string; increment?: number }>;
+      token: vscode.CancellationToken;
+    },
   ): Promise<RunResult> {
     const abort = new AbortController();
     const cancelSub = o.token.onCancellationRequested(() => abort.abort());
@@ -77,7 +85,9 @@ export class CaptionRunner {
       o.progress.report({ message: 'finding images…' });
       const collected = await collectImages(selection, { kind: kindOf, imagesIn: (f, signal) => imagesIn(this.deps.library, f, signal) }, abort.signal);
       const groups = groupByCaptionRoot(collected.images, workspaceRoots(), this.index.roots);
-      log().info(`captions: ${collected.images.length} images into ${groups.length} captions file${groups.length === 1 ? '' : 's'} with ${o.captioner.id} (${JSON.stringify(o.captionOpts)})`);
+      log().info(
+        `captions: ${collected.images.length} images into ${groups.length} captions file${groups.length === 1 ? '' : 's'} with ${o.captioner.id} (${JSON.stringify(o.captionOpts)})`,
+      );
       let reported = 0;
       const result = await captionGroups(backend.backend, groups, {
         captioner: o.captioner,
@@ -111,15 +121,21 @@ export class CaptionRunner {
     const show = summary.severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
     const pick = await show(summary.text, ...buttons);
     if (pick === 'Show Log') log().show();
-    if (pick === SHOW_CAPTIONS) await showCaptionsPage(files[0]!, collected.images.map((i) => i.path));
+    if (pick === SHOW_CAPTIONS)
+      await showCaptionsPage(
+        files[0]!,
+        collected.images.map((i) => i.path),
+      );
   }
 
   /** The Engine's worker when the CLIP model is available, else a captioner-only worker. */
   private async backend(settings: AssetSettings): Promise<{ backend: CaptionBackend; workerOptions?: CaptionImagesOptions['workerOptions']; dispose(): Promise<void> }> {
-    const engine = this.deps.models.runningEngine ?? (await this.deps.models.getEngine().catch((err) => {
-      log().info(`captions: the CLIP model's worker is not available (${errorMessage(err)}); using a captioner-only worker`);
-      return undefined;
-    }));
+    const engine =
+      this.deps.models.runningEngine ??
+      (await this.deps.models.getEngine().catch((err) => {
+        log().info(`captions: the CLIP model's worker is not available (${errorMessage(err)}); using a captioner-only worker`);
+        return undefined;
+      }));
     if (engine) return { backend: engine, dispose: async () => undefined };
     const client = new WorkerClient({ script: this.deps.workerScript, log: (line) => log().info(line), lowPriority: true });
     return {
@@ -144,7 +160,10 @@ async function askForTargets(): Promise<string[]> {
   const active = activeImage();
   if (active) return [active];
   const picked = await vscode.window.showOpenDialog({
-    canSelectFiles: true, canSelectFolders: true, canSelectMany: true, openLabel: 'Generate Captions',
+    canSelectFiles: true,
+    canSelectFolders: true,
+    canSelectMany: true,
+    openLabel: 'Generate Captions',
     defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
     filters: { Images: IMAGE_FILTER },
   });

@@ -17,10 +17,14 @@ export async function showCaptionsPage(file: string, images: readonly string[]):
   const configured = readSettings().captions.model;
   const baseDir = settingsBaseDir();
   const specs = [...new Set([...store.runs.values()].map((r) => r.model))];
-  const modelNames = new Map(await Promise.all(specs.map(async (spec) => {
-    const local = spec.startsWith('local:') && path.basename(localModelDir(configured, baseDir)) === spec.slice('local:'.length);
-    return [spec, (await describeModel(local ? configured : spec, { baseDir })).name] as const;
-  })));
+  const modelNames = new Map(
+    await Promise.all(
+      specs.map(async (spec) => {
+        const local = spec.startsWith('local:') && path.basename(localModelDir(configured, baseDir)) === spec.slice('local:'.length);
+        return [spec, (await describeModel(local ? configured : spec, { baseDir })).name] as const;
+      }),
+    ),
+  );
   const markdown = captionsMarkdown(store, { title: path.basename(root), modelNames, only: only.size ? only : undefined });
   await showReport(`Captions of ${path.basename(root)}`, markdown);
 }

@@ -11,12 +11,15 @@ function mdText(text: string): string {
   return text.replace(/([\\`*_[\]<>#|])/g, '\\$1');
 }
 
-export function captionsMarkdown(store: CaptionStore, opts: {
-  title: string;
-  only?: ReadonlySet<string>;
-  /** Display names of the captioners by their spec (a registry id, or "local:<folder>"). */
-  modelNames?: ReadonlyMap<string, string>;
-}): string {
+export function captionsMarkdown(
+  store: CaptionStore,
+  opts: {
+    title: string;
+    only?: ReadonlySet<string>;
+    /** Display names of the captioners by their spec (a registry id, or "local:<folder>"). */
+    modelNames?: ReadonlyMap<string, string>;
+  },
+): string {
   const paths = [...store.images.keys()].filter((p) => !opts.only || opts.only.has(p)).sort();
   const withCaptions = paths.filter((p) => captionsFor(store, p).length > 0);
   const lines = [`# Captions: ${mdText(opts.title)}`, '', `${withCaptions.length.toLocaleString('en-US')} image${withCaptions.length === 1 ? '' : 's'} with captions.`, ''];

@@ -34,13 +34,23 @@ export async function editCaptions(targets: string[], index: CaptionIndex): Prom
       { action: 'image', label: '', kind: vscode.QuickPickItemKind.Separator },
       ...images.map((image): CaptionItem => {
         const n = index.captionsOf(image).length;
-        return { action: 'image', image, label: path.basename(image), description: n ? `${n} caption${n === 1 ? '' : 's'}` : 'no captions', detail: vscode.workspace.asRelativePath(image) };
+        return {
+          action: 'image',
+          image,
+          label: path.basename(image),
+          description: n ? `${n} caption${n === 1 ? '' : 's'}` : 'no captions',
+          detail: vscode.workspace.asRelativePath(image),
+        };
       }),
     ];
     const pick = await vscode.window.showQuickPick(items, { title: 'Edit Captions', placeHolder: 'Choose an image to edit its captions' });
     if (!pick) return;
     if (pick.action === 'addAll') {
-      const text = await vscode.window.showInputBox({ title: `Add a caption to ${images.length} images`, prompt: 'Stored as your caption: regenerating never replaces it.', validateInput: nonEmpty });
+      const text = await vscode.window.showInputBox({
+        title: `Add a caption to ${images.length} images`,
+        prompt: 'Stored as your caption: regenerating never replaces it.',
+        validateInput: nonEmpty,
+      });
       if (!text) continue;
       await addToAll(images, text, index);
       return;
@@ -54,7 +64,10 @@ async function askForImages(): Promise<string[]> {
   const active = activeImage();
   if (active) return [active];
   const picked = await vscode.window.showOpenDialog({
-    canSelectFiles: true, canSelectMany: true, openLabel: 'Edit Captions', defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+    canSelectFiles: true,
+    canSelectMany: true,
+    openLabel: 'Edit Captions',
+    defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
     filters: { Images: IMAGE_FILTER },
   });
   return (picked ?? []).filter((u) => u.scheme === 'file').map((u) => u.fsPath);
@@ -75,8 +88,7 @@ async function addToAll(images: readonly string[], text: string, index: CaptionI
 
 /** The folder whose captions file holds (or will hold) an image's captions. */
 function captionRootFor(index: CaptionIndex, absPath: string): string {
-  return index.rootWithCaptions(absPath)
-    ?? groupByCaptionRoot([{ path: absPath, selectedFrom: path.dirname(absPath) }], workspaceRoots(), index.roots)[0]!.root;
+  return index.rootWithCaptions(absPath) ?? groupByCaptionRoot([{ path: absPath, selectedFrom: path.dirname(absPath) }], workspaceRoots(), index.roots)[0]!.root;
 }
 
 function nonEmpty(value: string): string | undefined {
@@ -112,7 +124,9 @@ async function editOne(image: string, index: CaptionIndex): Promise<void> {
         continue;
       }
       const text = await vscode.window.showInputBox({
-        title: `Edit caption of ${name}`, value: caption, validateInput: nonEmpty,
+        title: `Edit caption of ${name}`,
+        value: caption,
+        validateInput: nonEmpty,
         prompt: 'Saved as your caption: regenerating never replaces it. Clear it and use the bin to remove a caption.',
       });
       if (text && text.trim() !== caption) await saveEdit(root, index, (s) => editCaption(s, rel, caption, text));

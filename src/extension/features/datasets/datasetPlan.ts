@@ -65,7 +65,9 @@ export async function isReinforcedDataset(dir: string): Promise<boolean> {
     // Any manifest.json of the workspace: a FIFO or /dev/zero must not tie up the extension host.
     const m = JSON.parse(await readRegularTextFile(path.join(dir, MANIFEST_FILE), { maxBytes: FILE_LIMITS.metadata })) as { format?: unknown };
     if (m?.format === DATASET_FORMAT) return true;
-  } catch { /* not ours: look for Apple's layout */ }
+  } catch {
+    /* not ours: look for Apple's layout */
+  }
   try {
     const names = await fs.readdir(dir);
     return names.some((n) => n.endsWith('.tar')) && names.some((n) => n === RAYGEN_MANIFEST || n === 'config.json' || n === CONFIG_FILE);
@@ -108,10 +110,16 @@ export function reinforceProgressMessage(p: ReinforceProgress): string {
 /** The closing notification of a reinforcement run. */
 export function reinforceSummaryText(s: ReinforceSummary): { text: string; severity: 'info' | 'warning' } {
   if (s.alreadyComplete) {
-    return { text: `${s.out} already holds this dataset: ${count(s.samples, 'sample')} in ${count(s.shards, 'shard')}${s.skipped.length ? `, ${count(s.skipped.length, 'image')} skipped` : ''}.`, severity: 'info' };
+    return {
+      text: `${s.out} already holds this dataset: ${count(s.samples, 'sample')} in ${count(s.shards, 'shard')}${s.skipped.length ? `, ${count(s.skipped.length, 'image')} skipped` : ''}.`,
+      severity: 'info',
+    };
   }
   if (s.cancelled) {
-    return { text: `Stopped after ${count(s.resumedAt + s.processedThisRun, 'image')} of ${s.images.toLocaleString('en-US')}. Run Reinforce Dataset again with the same settings to continue where it stopped.`, severity: 'info' };
+    return {
+      text: `Stopped after ${count(s.resumedAt + s.processedThisRun, 'image')} of ${s.images.toLocaleString('en-US')}. Run Reinforce Dataset again with the same settings to continue where it stopped.`,
+      severity: 'info',
+    };
   }
   const resumed = s.resumedAt > 0 ? ` (continued from image ${s.resumedAt + 1})` : '';
   const skipped = s.skipped.length ? ` · ${count(s.skipped.length, 'image')} skipped` : '';
@@ -152,9 +160,7 @@ export function verifyReportMarkdown(dataset: string, r: VerifyReport, seconds?:
   if (seconds !== undefined) lines.push(`- Time: ${formatDuration(seconds)}`);
   if (r.kind) {
     lines.push('', "## Apple's training loader", '');
-    lines.push(r.appleLoader.loadsEverySample
-      ? "Loads every sample (open_clip with ml-mobileclip's patch, this reinforcement config)."
-      : '**Does not load every sample:**');
+    lines.push(r.appleLoader.loadsEverySample ? "Loads every sample (open_clip with ml-mobileclip's patch, this reinforcement config)." : '**Does not load every sample:**');
     for (const n of r.appleLoader.notes) lines.push(`- ${mdEscape(n)}`);
   }
   if (r.problems.length) {
@@ -198,9 +204,18 @@ export function distillReportMarkdown(dataset: string, studentId: string, r: Dis
 }
 
 /** Arguments of the `mobileclip-assets distill` run behind "Distill Adapter" (its report comes back as JSON). */
-export function distillCliArgs(dataset: string, opts: {
-  student: string; cacheDir: string; background: string; threads?: number; images?: string; config?: string; teacherDims?: number[];
-}): string[] {
+export function distillCliArgs(
+  dataset: string,
+  opts: {
+    student: string;
+    cacheDir: string;
+    background: string;
+    threads?: number;
+    images?: string;
+    config?: string;
+    teacherDims?: number[];
+  },
+): string[] {
   const args = ['distill', dataset, '--json', '--model', opts.student, '--cache-dir', opts.cacheDir, '--background', opts.background];
   if (opts.threads && opts.threads > 0) args.push('--threads', String(opts.threads));
   if (opts.images) args.push('--images', opts.images);

@@ -28,12 +28,20 @@ export async function distill(feature: DatasetFeature, target: string | undefine
   const student = isModelPath(settings.model) ? localModelDir(settings.model, settingsBaseDir()) : settings.model;
   const go = await vscode.window.showInformationMessage(
     `Fit a distillation adapter for ${await describeTeacher(student)} on ${path.basename(dataset)}?`,
-    { modal: true, detail: 'A linear adapter on the frozen student is trained with the MobileCLIP loss against the stored teacher embeddings; held-out retrieval before and after is reported. The adapter is saved as adapter.json in the dataset folder.' },
+    {
+      modal: true,
+      detail:
+        'A linear adapter on the frozen student is trained with the MobileCLIP loss against the stored teacher embeddings; held-out retrieval before and after is reported. The adapter is saved as adapter.json in the dataset folder.',
+    },
     'Start',
   );
   if (!go) return;
   const args = distillCliArgs(dataset, {
-    student, cacheDir: modelCacheDir(settings), background: settings.transparentBackground, threads: settings.threads, ...inputs.options,
+    student,
+    cacheDir: modelCacheDir(settings),
+    background: settings.transparentBackground,
+    threads: settings.threads,
+    ...inputs.options,
   });
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Distilling on ${path.basename(dataset)}`, cancellable: true },
@@ -47,7 +55,13 @@ export async function distill(feature: DatasetFeature, target: string | undefine
 }
 
 /** `mobileclip-assets distill` in a child process; its progress lines go to the notification and the log. */
-async function runDistill(cliScript: string, args: readonly string[], cwd: string, progress: vscode.Progress<{ message?: string }>, token: vscode.CancellationToken): Promise<CliResult> {
+async function runDistill(
+  cliScript: string,
+  args: readonly string[],
+  cwd: string,
+  progress: vscode.Progress<{ message?: string }>,
+  token: vscode.CancellationToken,
+): Promise<CliResult> {
   const abort = new AbortController();
   const sub = token.onCancellationRequested(() => abort.abort());
   try {

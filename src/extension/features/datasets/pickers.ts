@@ -13,10 +13,9 @@ export async function pickDataset(title: string, datasets: DatasetFeature): Prom
   const known = datasets.list;
   if (!known.length) return pickFolder(title, 'Use This Dataset');
   const browse = { label: '$(folder-opened) Choose a folder…', dir: undefined as string | undefined };
-  const pick = await vscode.window.showQuickPick(
-    [...known.map((dir) => ({ label: path.basename(dir), description: vscode.workspace.asRelativePath(dir), dir })), browse],
-    { title },
-  );
+  const pick = await vscode.window.showQuickPick([...known.map((dir) => ({ label: path.basename(dir), description: vscode.workspace.asRelativePath(dir), dir })), browse], {
+    title,
+  });
   if (!pick) return undefined;
   return pick.dir ?? pickFolder(title, 'Use This Dataset');
 }

@@ -20,8 +20,15 @@ import { modelLocation } from '../../model/options';
 import { readSettings, type AssetSettings } from '../../settings';
 import type { DatasetFeature } from './datasetFeature';
 import {
-  augmentationsProblem, defaultOutputFolder, inspectOutputFolder, outputFolderProblem, reinforceProgressMessage, reinforceSummaryText,
-  resolveOutputFolder, teacherSpecs, type OutputState,
+  augmentationsProblem,
+  defaultOutputFolder,
+  inspectOutputFolder,
+  outputFolderProblem,
+  reinforceProgressMessage,
+  reinforceSummaryText,
+  resolveOutputFolder,
+  teacherSpecs,
+  type OutputState,
 } from './datasetPlan';
 import { pickFolder } from './pickers';
 import { defaultTeachers, describeTeacher, openTeachers, pickTeachers } from './teachers';
@@ -73,7 +80,11 @@ async function runReinforce(plan: ReinforcePlan, feature: DatasetFeature, settin
   if (!resolved) return undefined;
   const captioner = plan.captions ? await ensureCaptioner(settings) : undefined;
   if (plan.captions && !captioner) {
-    const go = await vscode.window.showWarningMessage('Build the dataset without synthetic captions?', { modal: true, detail: 'The captioner is not available. The dataset will store only the ground-truth (or file-name) captions.' }, 'Continue Without Captions');
+    const go = await vscode.window.showWarningMessage(
+      'Build the dataset without synthetic captions?',
+      { modal: true, detail: 'The captioner is not available. The dataset will store only the ground-truth (or file-name) captions.' },
+      'Continue Without Captions',
+    );
     if (!go) return undefined;
     plan.captions = false;
   }
@@ -86,25 +97,42 @@ async function runReinforce(plan: ReinforcePlan, feature: DatasetFeature, settin
   return { summary, captionFailures, seconds: (Date.now() - started) / 1000 };
 }
 
-async function reinforceWithTeachers(plan: ReinforcePlan, o: {
-  feature: DatasetFeature; settings: AssetSettings; resolved: ResolvedModel[]; captioner: ResolvedCaptioner | undefined; captionFailures: string[];
-  progress: vscode.Progress<{ message?: string; increment?: number }>; token: vscode.CancellationToken;
-}): Promise<ReinforceSummary> {
+async function reinforceWithTeachers(
+  plan: ReinforcePlan,
+  o: {
+    feature: DatasetFeature;
+    settings: AssetSettings;
+    resolved: ResolvedModel[];
+    captioner: ResolvedCaptioner | undefined;
+    captionFailures: string[];
+    progress: vscode.Progress<{ message?: string; increment?: number }>;
+    token: vscode.CancellationToken;
+  },
+): Promise<ReinforceSummary> {
   const { settings, captioner, progress } = o;
   const abort = new AbortController();
   const sub = o.token.onCancellationRequested(() => abort.abort());
   progress.report({ message: `starting ${o.resolved.length === 1 ? 'the teacher' : `${o.resolved.length} teachers`}…` });
   const teachers = await openTeachers(o.resolved, o.feature.deps, settings);
   try {
-    log().info(`reinforce: ${plan.input} -> ${plan.out}; teachers ${teachers.engines.map((t) => `${t.info.id} (${t.info.dim}-d)`).join(' + ')}; ${plan.augmentations} augmentations; seed ${settings.reinforce.seed}; synthetic captions ${captioner ? `${settings.captions.count} by ${captioner.id}` : 'none'}`);
+    log().info(
+      `reinforce: ${plan.input} -> ${plan.out}; teachers ${teachers.engines.map((t) => `${t.info.id} (${t.info.dim}-d)`).join(' + ')}; ${plan.augmentations} augmentations; seed ${settings.reinforce.seed}; synthetic captions ${captioner ? `${settings.captions.count} by ${captioner.id}` : 'none'}`,
+    );
     const { count, seed, topK, temperature } = settings.captions;
     const captionSettings: Partial<CaptionSettings> = { count, seed, topK, temperature };
     // The captioner shares the first teacher's worker process; its cache lives in the run's state folder.
     const captions = captioner
       ? captionerSource(teachers.engines[0]!, {
-        root: plan.input, captioner, settings: captionSettings, file: path.join(plan.out, STATE_DIR, 'captions.json'), signal: abort.signal,
-        onError: (p, e) => { o.captionFailures.push(`${p}: ${e}`); log().warn(`reinforce: no synthetic captions for ${p}: ${e}`); },
-      })
+          root: plan.input,
+          captioner,
+          settings: captionSettings,
+          file: path.join(plan.out, STATE_DIR, 'captions.json'),
+          signal: abort.signal,
+          onError: (p, e) => {
+            o.captionFailures.push(`${p}: ${e}`);
+            log().warn(`reinforce: no synthetic captions for ${p}: ${e}`);
+          },
+        })
       : undefined;
     let reported = 0;
     return await reinforceDataset({
@@ -146,7 +174,7 @@ async function planReinforce(target: string | undefined, settings: AssetSettings
   if (!teachers) return undefined;
   const augText = await vscode.window.showInputBox({
     title: 'Augmentations per image',
-    prompt: 'Each is stored as RandomResizedCrop parameters (Apple\'s param_aug) with the teachers\' embeddings of the augmented image.',
+    prompt: "Each is stored as RandomResizedCrop parameters (Apple's param_aug) with the teachers' embeddings of the augmented image.",
     value: String(settings.reinforce.augmentations),
     validateInput: augmentationsProblem,
   });
@@ -183,8 +211,10 @@ async function askOutputFolder(input: string, images: number): Promise<{ out: st
 /** The plan in one modal; the plan (with whether captions can be made) when the user starts it. */
 async function confirmPlan(plan: ReinforcePlan, o: { images: number; state: OutputState; settings: AssetSettings }): Promise<ReinforcePlan | undefined> {
   const { settings } = o;
-  const captioner = await resolveCaptioner(settings.captions.model, modelLocation(settings))
-    .then((c) => c.id, (err) => (err instanceof ModelNotDownloadedError ? `${settings.captions.model} (not downloaded yet)` : undefined));
+  const captioner = await resolveCaptioner(settings.captions.model, modelLocation(settings)).then(
+    (c) => c.id,
+    (err) => (err instanceof ModelNotDownloadedError ? `${settings.captions.model} (not downloaded yet)` : undefined),
+  );
   const detail = [
     `${o.images.toLocaleString('en-US')} images → ${plan.out}${o.state.kind === 'resume' ? ' (continuing the unfinished run)' : ''}`,
     `Teachers: ${(await Promise.all(plan.teachers.map(describeTeacher))).join(' + ')}`,

@@ -54,7 +54,8 @@ async function askConfig(dataset: string, forDistill: boolean): Promise<string |
   const pick = await vscode.window.showWarningMessage(
     `${path.basename(dataset)} has no usable reinforcement config, so its augmentations cannot be decompressed.`,
     { modal: true, detail: "Choose RayGen's config.json (its --aug-config) or Apple's training config (with reinforce.image_augmentation)." },
-    'Choose Config File…', ...(forDistill ? [] : [CHECK_STRUCTURE]),
+    'Choose Config File…',
+    ...(forDistill ? [] : [CHECK_STRUCTURE]),
   );
   if (pick === CHECK_STRUCTURE) return false;
   if (!pick) return undefined;
@@ -66,8 +67,9 @@ async function askConfig(dataset: string, forDistill: boolean): Promise<string |
 async function askImageFolder(dataset: string, forDistill: boolean): Promise<string | false | undefined> {
   const pick = await vscode.window.showInformationMessage(
     `The shards of ${path.basename(dataset)} carry no images (DataCompDR is distributed without them).`,
-    { modal: true, detail: 'Choose the folder that holds them: each sample\'s image is joined by its url.txt path or as <uid>.jpg/.png.' },
-    'Choose Image Folder…', ...(forDistill ? [] : [CHECK_STRUCTURE]),
+    { modal: true, detail: "Choose the folder that holds them: each sample's image is joined by its url.txt path or as <uid>.jpg/.png." },
+    'Choose Image Folder…',
+    ...(forDistill ? [] : [CHECK_STRUCTURE]),
   );
   if (pick === CHECK_STRUCTURE) return false;
   if (!pick) return undefined;
@@ -93,7 +95,8 @@ async function chooseTeachers(dataset: string, ds: OpenedDataset, settings: Asse
       const pick = await vscode.window.showWarningMessage(
         `${path.basename(dataset)} was built with a local teacher model (${name}).`,
         { modal: true, detail: 'A dataset never makes the extension load a model from a path. Choose that model folder to replay with it.' },
-        'Choose Model Folder…', 'Skip Replay',
+        'Choose Model Folder…',
+        'Skip Replay',
       );
       if (pick === 'Skip Replay') return { note: 'a teacher is a local model folder that was not chosen' };
       if (!pick) return undefined;

@@ -28,12 +28,14 @@ export async function openTeachers(models: readonly ResolvedModel[], deps: Datas
     await Promise.all(owned.map((e) => e.dispose().catch((err) => log().warn(`reinforce: stopping a teacher's worker: ${errorMessage(err)}`))));
   };
   try {
-    const engines = await Promise.all(models.map(async (m) => {
-      if (running && running.model.fingerprint === m.fingerprint) return running;
-      const e = await Engine.create(m, engineOptionsFor(settings, deps.workerScript));
-      owned.push(e);
-      return e;
-    }));
+    const engines = await Promise.all(
+      models.map(async (m) => {
+        if (running && running.model.fingerprint === m.fingerprint) return running;
+        const e = await Engine.create(m, engineOptionsFor(settings, deps.workerScript));
+        owned.push(e);
+        return e;
+      }),
+    );
     return { engines, dispose };
   } catch (err) {
     await dispose();
@@ -61,15 +63,17 @@ interface TeacherPick extends vscode.QuickPickItem {
 export async function pickTeachers(preselected: readonly string[], settings: AssetSettings, fromSetting: boolean): Promise<string[] | undefined> {
   const specs = [...preselected];
   for (const id of TEACHER_PREFERENCE) if (!specs.includes(id)) specs.push(id);
-  const items: TeacherPick[] = await Promise.all(specs.map(async (spec) => {
-    const available = await teacherAvailable(spec, settings);
-    return {
-      spec,
-      label: await describeTeacher(spec),
-      description: available ? (isModelPath(spec) ? spec : 'downloaded') : 'will be downloaded',
-      picked: preselected.includes(spec),
-    };
-  }));
+  const items: TeacherPick[] = await Promise.all(
+    specs.map(async (spec) => {
+      const available = await teacherAvailable(spec, settings);
+      return {
+        spec,
+        label: await describeTeacher(spec),
+        description: available ? (isModelPath(spec) ? spec : 'downloaded') : 'will be downloaded',
+        picked: preselected.includes(spec),
+      };
+    }),
+  );
   const chosen = await vscode.window.showQuickPick(items, {
     title: 'Teacher models',
     placeHolder: `${fromSetting ? 'From the "reinforce.teachers" setting' : 'Default: the largest downloaded models'}; their embeddings are stored side by side, in this order`,

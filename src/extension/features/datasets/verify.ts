@@ -52,7 +52,11 @@ async function runVerify(
   const teachers = inputs.teachers ? await openTeachers(inputs.teachers, feature.deps, readSettings()) : undefined;
   try {
     const report = await verifyDataset({
-      dataset, ...inputs.options, teachers: teachers?.engines, sample: 8, signal: abort.signal,
+      dataset,
+      ...inputs.options,
+      teachers: teachers?.engines,
+      sample: 8,
+      signal: abort.signal,
       onProgress: (line) => progress.report({ message: line }),
     });
     return abort.signal.aborted ? undefined : report;

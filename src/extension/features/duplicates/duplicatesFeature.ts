@@ -54,7 +54,8 @@ async function askHowToApply(plan: KeepPlan, keep: string): Promise<'rewrite' | 
   const pick = await vscode.window.showInformationMessage(
     `Point ${refs} in ${files} at ${keep}?`,
     { modal: true, detail: `${listed}\n\nOne edit: Undo reverts it. Preview Changes lets you choose edit by edit (tick the ones to apply).` },
-    REWRITE, PREVIEW,
+    REWRITE,
+    PREVIEW,
   );
   return pick === REWRITE ? 'rewrite' : pick === PREVIEW ? 'preview' : undefined;
 }
@@ -135,7 +136,8 @@ export class DuplicatesFeature implements DuplicatesBackend, vscode.Disposable {
         signal,
         onProgress: (done, total) => report(`${folder.name}: reading thumbnails ${done.toLocaleString('en')} of ${total.toLocaleString('en')}`),
       });
-      if (run.failed.length) log().warn(`${folder.name}: ${run.failed.length} images could not be compared (thumbnail failed), e.g. ${run.failed[0]!.path}: ${run.failed[0]!.error}`);
+      if (run.failed.length)
+        log().warn(`${folder.name}: ${run.failed.length} images could not be compared (thumbnail failed), e.g. ${run.failed[0]!.path}: ${run.failed[0]!.error}`);
       const count = (rel: string) => this.deps.references.referenceCount(path.join(folder.root, rel)) ?? 0;
       const grouped = await groupDuplicates(snapshot, run.signatures, {
         thresholds,
@@ -192,13 +194,17 @@ export class DuplicatesFeature implements DuplicatesBackend, vscode.Disposable {
       rewritten = plan.edits.length - left.edits.length;
       log().info(`keep ${keepRel}: ${rewritten} of ${plan.edits.length} references now point at it`);
       if (left.edits.length) {
-        void vscode.window.showInformationMessage(`${left.edits.length === 1 ? 'One reference still names' : `${left.edits.length} references still name`} the other files (left unticked in the preview), so they were not offered for deletion.`);
+        void vscode.window.showInformationMessage(
+          `${left.edits.length === 1 ? 'One reference still names' : `${left.edits.length} references still name`} the other files (left unticked in the preview), so they were not offered for deletion.`,
+        );
         return;
       }
     }
     if (plan.unresolved.length) {
       const first = plan.unresolved[0]!;
-      void vscode.window.showWarningMessage(`${plan.unresolved.length === 1 ? 'One reference was' : `${plan.unresolved.length} references were`} left as they are: ${first.reason} (${first.reference.file}:${first.reference.range.start.line + 1}).`);
+      void vscode.window.showWarningMessage(
+        `${plan.unresolved.length === 1 ? 'One reference was' : `${plan.unresolved.length} references were`} left as they are: ${first.reason} (${first.reference.file}:${first.reference.range.start.line + 1}).`,
+      );
     }
     const names = otherRels.length === 1 ? otherRels[0]! : `${otherRels.length} other files`;
     const stillUsed = plan.unresolved.length ? ' Some references still name them (see the warning).' : '';
@@ -207,7 +213,11 @@ export class DuplicatesFeature implements DuplicatesBackend, vscode.Disposable {
       { modal: true, detail: `They move to the trash.${stillUsed}` },
       DELETE,
     );
-    if (pick === DELETE) await deleteFiles(otherRels.map((rel) => vscode.Uri.file(path.join(folder.root, rel))), names);
+    if (pick === DELETE)
+      await deleteFiles(
+        otherRels.map((rel) => vscode.Uri.file(path.join(folder.root, rel))),
+        names,
+      );
     this.removeGroupOf(id);
   }
 
@@ -237,7 +247,14 @@ async function deleteFiles(uris: vscode.Uri[], names: string): Promise<void> {
     for (const uri of uris) await vscode.workspace.fs.delete(uri, { useTrash: true });
   } catch (err) {
     const left = [];
-    for (const uri of uris) if (await vscode.workspace.fs.stat(uri).then(() => true, () => false)) left.push(uri);
+    for (const uri of uris)
+      if (
+        await vscode.workspace.fs.stat(uri).then(
+          () => true,
+          () => false,
+        )
+      )
+        left.push(uri);
     if (!left.length) return;
     log().warn(`move to trash failed: ${errorMessage(err)}`);
     const pick = await vscode.window.showWarningMessage(`${names} could not be moved to the trash (${errorMessage(err)}). Delete permanently?`, { modal: true }, DELETE_FOR_GOOD);

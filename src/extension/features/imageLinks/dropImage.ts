@@ -18,7 +18,12 @@ export interface DropDeps {
 export class ImageDropProvider implements vscode.DocumentDropEditProvider {
   constructor(private readonly deps: DropDeps) {}
 
-  async provideDocumentDropEdits(document: vscode.TextDocument, _position: vscode.Position, dataTransfer: vscode.DataTransfer, token: vscode.CancellationToken): Promise<vscode.DocumentDropEdit | undefined> {
+  async provideDocumentDropEdits(
+    document: vscode.TextDocument,
+    _position: vscode.Position,
+    dataTransfer: vscode.DataTransfer,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.DocumentDropEdit | undefined> {
     if (document.uri.scheme !== 'file') return undefined;
     const list = await dataTransfer.get('text/uri-list')?.asString();
     if (!list || token.isCancellationRequested) return undefined;

@@ -25,7 +25,10 @@ export class WorkspaceImages {
 
   /** The absolute path of the one image `mention` names from `fromFile` (absolute), if exactly one. */
   resolve(fromFile: string, mention: string): string | undefined {
-    const folder = deepestContaining(this.folders().map((f) => f.root), fromFile);
+    const folder = deepestContaining(
+      this.folders().map((f) => f.root),
+      fromFile,
+    );
     const state = folder !== undefined ? this.folders().find((f) => f.root === folder) : undefined;
     if (!state) return undefined;
     const rel = path.relative(state.root, fromFile).split(path.sep).join('/');

@@ -16,7 +16,11 @@ export interface ImageLinksDeps {
  * the 1.95 typings we build against; older hosts ignore it).
  */
 function registerDrop(selector: vscode.DocumentSelector, provider: vscode.DocumentDropEditProvider): vscode.Disposable {
-  const register = vscode.languages.registerDocumentDropEditProvider as (s: vscode.DocumentSelector, p: vscode.DocumentDropEditProvider, metadata: { dropMimeTypes: string[] }) => vscode.Disposable;
+  const register = vscode.languages.registerDocumentDropEditProvider as (
+    s: vscode.DocumentSelector,
+    p: vscode.DocumentDropEditProvider,
+    metadata: { dropMimeTypes: string[] },
+  ) => vscode.Disposable;
   return register(selector, provider, { dropMimeTypes: ['text/uri-list'] });
 }
 
@@ -32,7 +36,10 @@ export function registerImageLinks(deps: ImageLinksDeps): { images: WorkspaceIma
   const disposable = vscode.Disposable.from(
     library.items.onDidChange(() => images.invalidate()),
     vscode.languages.registerHoverProvider({ scheme: 'file' }, hover),
-    registerDrop(DROP_LANGUAGES.map((language) => ({ language })), new ImageDropProvider(deps)),
+    registerDrop(
+      DROP_LANGUAGES.map((language) => ({ language })),
+      new ImageDropProvider(deps),
+    ),
   );
   return { images, disposable };
 }

@@ -16,22 +16,19 @@ const md = (s: string) => s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 /** Scans once, with a cancellable progress notification; false when cancelled. */
 export async function ensureReferences(references: ReferenceService): Promise<boolean> {
   if (references.ready) return true;
-  return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: 'Finding image references', cancellable: true },
-    async (progress, token) => {
-      const abort = new AbortController();
-      const sub = token.onCancellationRequested(() => abort.abort());
-      try {
-        await references.ensureBuilt({ signal: abort.signal, onProgress: (n) => progress.report({ message: `${n.toLocaleString('en')} text files read` }) });
-        return true;
-      } catch (err) {
-        if (abort.signal.aborted) return false;
-        throw err;
-      } finally {
-        sub.dispose();
-      }
-    },
-  );
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Finding image references', cancellable: true }, async (progress, token) => {
+    const abort = new AbortController();
+    const sub = token.onCancellationRequested(() => abort.abort());
+    try {
+      await references.ensureBuilt({ signal: abort.signal, onProgress: (n) => progress.report({ message: `${n.toLocaleString('en')} text files read` }) });
+      return true;
+    } catch (err) {
+      if (abort.signal.aborted) return false;
+      throw err;
+    } finally {
+      sub.dispose();
+    }
+  });
 }
 
 /** The report's Markdown: unused images by folder, biggest first, with the bytes they hold. */
@@ -94,8 +91,7 @@ export async function revealReferences(library: AssetLibrary, references: Refere
   quickPick.placeholder = 'Type to filter; Enter opens the location';
   quickPick.items = picks;
   quickPick.matchOnDescription = true;
-  const show = (p: LocationPick | undefined, preserveFocus: boolean) =>
-    p && vscode.window.showTextDocument(p.uri, { selection: p.range, preserveFocus, preview: true });
+  const show = (p: LocationPick | undefined, preserveFocus: boolean) => p && vscode.window.showTextDocument(p.uri, { selection: p.range, preserveFocus, preview: true });
   quickPick.onDidChangeActive((active) => void show(active[0], true));
   quickPick.onDidAccept(() => {
     void show(quickPick.selectedItems[0] ?? quickPick.activeItems[0], false);

@@ -41,7 +41,10 @@ export class ReferenceService implements vscode.Disposable {
   /** Fires after the references changed (a build, a file update, images added or removed). */
   readonly onDidChange = this.emitter.event;
 
-  constructor(private readonly library: ReferenceFolders, watch = true) {
+  constructor(
+    private readonly library: ReferenceFolders,
+    watch = true,
+  ) {
     this.disposables.push(this.emitter);
     if (watch) {
       const texts = vscode.workspace.createFileSystemWatcher(TEXT_GLOB);
@@ -66,9 +69,11 @@ export class ReferenceService implements vscode.Disposable {
       this.built = false;
       const run = this.build(options.signal, options.onProgress);
       this.building = run;
-      void run.finally(() => {
-        if (this.building === run) this.building = undefined;
-      }).catch(() => undefined);
+      void run
+        .finally(() => {
+          if (this.building === run) this.building = undefined;
+        })
+        .catch(() => undefined);
     }
     return this.building ?? Promise.resolve();
   }
@@ -90,7 +95,8 @@ export class ReferenceService implements vscode.Disposable {
       });
       filesRead += scan.filesRead;
       const unreadable = scan.skipped.filter((s) => s.reason !== 'binary file');
-      if (unreadable.length) log().warn(`${folder.name}: ${unreadable.length} text files not searched for image references (first: ${unreadable[0]!.path}: ${unreadable[0]!.reason})`);
+      if (unreadable.length)
+        log().warn(`${folder.name}: ${unreadable.length} text files not searched for image references (first: ${unreadable[0]!.path}: ${unreadable[0]!.reason})`);
       next.push({ folder, index, filter });
     }
     this.folders = next;

@@ -26,11 +26,12 @@ export class AutoTagging implements vscode.Disposable {
   private readonly rescores = new Map<string, AbortController>();
   private readonly subscriptions: vscode.Disposable[];
 
-  constructor(private readonly tags: WorkspaceTags, private readonly models: ModelService, library: AssetLibrary) {
-    this.subscriptions = [
-      library.scheduler.onDidUpdateIndex(() => this.schedule()),
-      tags.onDidChangeVocabulary(() => this.schedule()),
-    ];
+  constructor(
+    private readonly tags: WorkspaceTags,
+    private readonly models: ModelService,
+    library: AssetLibrary,
+  ) {
+    this.subscriptions = [library.scheduler.onDidUpdateIndex(() => this.schedule()), tags.onDidChangeVocabulary(() => this.schedule())];
   }
 
   schedule(): void {

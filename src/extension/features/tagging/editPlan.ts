@@ -121,7 +121,8 @@ export function buildTagRows(perImage: readonly (readonly TagSuggestion[])[], us
   }
   const sections = new Map<Section, TagSummary[]>(SECTION_ORDER.map((s) => [s, []]));
   for (const s of summaries) sections.get(sectionOf(s))!.push(s);
-  const byScore = (a: TagSummary, b: TagSummary) => (b.score ?? -1) - (a.score ?? -1) || (b.usedElsewhere ?? 0) - (a.usedElsewhere ?? 0) || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
+  const byScore = (a: TagSummary, b: TagSummary) =>
+    (b.score ?? -1) - (a.score ?? -1) || (b.usedElsewhere ?? 0) - (a.usedElsewhere ?? 0) || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
   const order: Record<Section, (a: TagSummary, b: TagSummary) => number> = {
     on: (a, b) => b.confirmed - a.confirmed || byScore(a, b),
     some: (a, b) => b.confirmed + b.suggested - (a.confirmed + a.suggested) || byScore(a, b),
@@ -229,11 +230,7 @@ const isOn = (s: TagState | 'none' | undefined) => s === 'confirmed' || s === 's
  * the start and is unchecked now is removed (rejected: never suggested again) wherever it was on.
  * Tags on only some of the images that the user did not touch stay as they are on each image.
  */
-export function planTagChanges(
-  states: readonly ReadonlyMap<string, TagState | 'none'>[],
-  initial: ReadonlySet<string>,
-  final: ReadonlySet<string>,
-): TagChange[] {
+export function planTagChanges(states: readonly ReadonlyMap<string, TagState | 'none'>[], initial: ReadonlySet<string>, final: ReadonlySet<string>): TagChange[] {
   return states.map((state) => ({
     confirm: [...final].filter((t) => state.get(t) !== 'confirmed').sort(),
     reject: [...initial].filter((t) => !final.has(t) && isOn(state.get(t))).sort(),

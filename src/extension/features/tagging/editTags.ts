@@ -34,7 +34,11 @@ interface EditedImage {
 type SuggestionLists = { lists: TagSuggestion[][]; live: boolean; problems: string[] };
 
 export class EditTagsCommand {
-  constructor(private readonly tags: WorkspaceTags, private readonly auto: AutoTagging, private readonly models: ModelService) {}
+  constructor(
+    private readonly tags: WorkspaceTags,
+    private readonly auto: AutoTagging,
+    private readonly models: ModelService,
+  ) {}
 
   async run(targets: string[]): Promise<void> {
     const images = await this.imagesOf(targets.length ? targets : [activeImage()].filter((p): p is string => p !== undefined));
@@ -103,7 +107,8 @@ export class EditTagsCommand {
     this.tags.refresh();
     for (const p of problems) log().warn(`tags: ${p}`);
     if (problems.length) {
-      void vscode.window.showWarningMessage(`Tags updated on ${edited} of ${total} images; ${problems.length} problem${problems.length === 1 ? '' : 's'}: ${problems[0]}`, 'Show Log')
+      void vscode.window
+        .showWarningMessage(`Tags updated on ${edited} of ${total} images; ${problems.length} problem${problems.length === 1 ? '' : 's'}: ${problems[0]}`, 'Show Log')
         .then((p) => p && log().show());
     } else {
       vscode.window.setStatusBarMessage(`$(tag) Tags updated on ${edited} ${edited === 1 ? 'image' : 'images'}`, 4000);
@@ -117,7 +122,11 @@ export class EditTagsCommand {
     let live = true;
     for (const root of new Set(images.map((i) => i.root))) {
       const idx = images.map((img, i) => (img.root === root ? i : -1)).filter((i) => i >= 0);
-      const r = await this.tags.folder(root).suggest(engine, idx.map((i) => images[i]!.rel), embeddings);
+      const r = await this.tags.folder(root).suggest(
+        engine,
+        idx.map((i) => images[i]!.rel),
+        embeddings,
+      );
       idx.forEach((i, k) => (lists[i] = r.lists[k]!));
       live &&= r.live;
       if (r.problem) problems.push(r.problem);

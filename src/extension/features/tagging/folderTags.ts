@@ -120,11 +120,12 @@ export class FolderTags {
 
   /** Settings + `.vscode/asset-tags.json` (bad items are skipped and listed in `issues`). */
   vocabulary(): Promise<TagVocabulary> {
-    this.vocab ??= loadTagVocabulary(this.root, this.options.settingsVocabulary(), { strict: false, settingsName: 'setting mobileclipAssets.tags.vocabulary' })
-      .catch((err: unknown) => {
+    this.vocab ??= loadTagVocabulary(this.root, this.options.settingsVocabulary(), { strict: false, settingsName: 'setting mobileclipAssets.tags.vocabulary' }).catch(
+      (err: unknown) => {
         this.vocab = undefined;
         throw err;
-      });
+      },
+    );
     return this.vocab;
   }
 
@@ -164,7 +165,12 @@ export class FolderTags {
   }
 
   /** Runs the tagger over the folder, or over a selection; `pending`: how many selected images needed tagging. */
-  private async tagScope(tagger: AutoTagger, store: TagStore, images: TagImageInput[], options: FolderRunOptions): Promise<{ run: TagImagesResult; inScope: (p: string) => boolean; pending?: number }> {
+  private async tagScope(
+    tagger: AutoTagger,
+    store: TagStore,
+    images: TagImageInput[],
+    options: FolderRunOptions,
+  ): Promise<{ run: TagImagesResult; inScope: (p: string) => boolean; pending?: number }> {
     const mode = options.mode ?? 'incremental';
     const only = options.only;
     const common = { mode, signal: options.signal, onProgress: options.onProgress, reconcile: false };
@@ -356,7 +362,16 @@ export function pathsWithDecisions(store: { paths(): string[]; peek(p: string): 
 }
 
 const NOT_INDEXED: FolderRunResult = {
-  notIndexed: true, considered: 0, tagged: 0, renamed: [], dropped: [], errors: [], issues: [], cancelled: false, tagCounts: [], untagged: 0,
+  notIndexed: true,
+  considered: 0,
+  tagged: 0,
+  renamed: [],
+  dropped: [],
+  errors: [],
+  issues: [],
+  cancelled: false,
+  tagCounts: [],
+  untagged: 0,
 };
 
 /** The tags on `scope` with their image counts (most used first), and how many images have none. */

@@ -39,15 +39,25 @@ export function tagRunSummary(outcomes: readonly FolderOutcome[], mode: 'increme
   const failures = failed.map((o) => ` ${o.name}: ${o.error}`).join('');
 
   if (done.length === 0) {
-    const why = unmatched > 0
-      ? `None of the selected images is indexed (${plural(unmatched, 'item', 'items')}): they may be excluded by mobileclipAssets.index.exclude or .gitignore, or not be readable images.`
-      : 'There are no indexed images to tag yet.';
-    return { message: failed.length ? `Tagging failed.${failures}` : why, severity: failed.length ? 'error' : 'warning', offerRetagAll: false, offerLog: failed.length > 0, offerVocabulary: false };
+    const why =
+      unmatched > 0
+        ? `None of the selected images is indexed (${plural(unmatched, 'item', 'items')}): they may be excluded by mobileclipAssets.index.exclude or .gitignore, or not be readable images.`
+        : 'There are no indexed images to tag yet.';
+    return {
+      message: failed.length ? `Tagging failed.${failures}` : why,
+      severity: failed.length ? 'error' : 'warning',
+      offerRetagAll: false,
+      offerLog: failed.length > 0,
+      offerVocabulary: false,
+    };
   }
 
   const counts = new Map<string, number>();
   for (const r of done) for (const [t, n] of r.tagCounts) counts.set(t, (counts.get(t) ?? 0) + n);
-  const top = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 5).map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`);
+  const top = [...counts]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, 5)
+    .map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`);
 
   let message: string;
   if (cancelled) message = `Tagging cancelled after ${plural(tagged, 'image', 'images')}; their tags are saved.`;
@@ -55,9 +65,10 @@ export function tagRunSummary(outcomes: readonly FolderOutcome[], mode: 'increme
   else message = `Tagged ${plural(tagged, 'image', 'images')}${considered > tagged ? ` (${considered - tagged} already up to date)` : ''}.`;
   if (top.length) message += ` Most common: ${top.join(', ')}.`;
   if (untagged > 0) {
-    message += untagged === considered
-      ? ` None matches a tag of the vocabulary: describe your images in it, or lower the threshold.`
-      : ` ${plural(untagged, 'image matches', 'images match')} no tag.`;
+    message +=
+      untagged === considered
+        ? ` None matches a tag of the vocabulary: describe your images in it, or lower the threshold.`
+        : ` ${plural(untagged, 'image matches', 'images match')} no tag.`;
   }
   if (renamed > 0) message += ` Tags followed ${plural(renamed, 'renamed file', 'renamed files')}.`;
   if (errors > 0) message += ` ${plural(errors, 'image', 'images')} could not be tagged.`;

@@ -52,7 +52,11 @@ export class TagImagesCommand {
       this.tags.saveCache();
       this.tags.refresh();
       logOutcomes(outcomes);
-      this.offerNext(tagRunSummary(outcomes, mode), groups.map((g) => g.root), targets);
+      this.offerNext(
+        tagRunSummary(outcomes, mode),
+        groups.map((g) => g.root),
+        targets,
+      );
     });
   }
 
@@ -60,7 +64,8 @@ export class TagImagesCommand {
   private async vocabulariesUsable(groups: readonly FolderSelection[]): Promise<boolean> {
     for (const g of groups) {
       const vocab = await this.tags.folder(g.root).vocabulary();
-      if (vocab.tags.length === 0) throw new Error(`The tag vocabulary of ${folderName(g.root)} is empty: add tags in ${VOCABULARY_FILE} or the setting mobileclipAssets.tags.vocabulary.`);
+      if (vocab.tags.length === 0)
+        throw new Error(`The tag vocabulary of ${folderName(g.root)} is empty: add tags in ${VOCABULARY_FILE} or the setting mobileclipAssets.tags.vocabulary.`);
       if (vocab.issues.length && !(await this.confirmVocabularyIssues(g.root, vocab.issues))) return false;
     }
     return true;
@@ -93,7 +98,9 @@ export class TagImagesCommand {
     try {
       for (const g of groups) {
         if (abort.signal.aborted) break;
-        outcomes.push(await this.tagGroup(g, { mode, engine, progress, signal: abort.signal, share: 100 / groups.length, prefix: groups.length > 1 ? `${folderName(g.root)}: ` : '' }));
+        outcomes.push(
+          await this.tagGroup(g, { mode, engine, progress, signal: abort.signal, share: 100 / groups.length, prefix: groups.length > 1 ? `${folderName(g.root)}: ` : '' }),
+        );
       }
     } finally {
       sub.dispose();
@@ -107,7 +114,10 @@ export class TagImagesCommand {
     let only: Set<string> | undefined;
     let unmatched: string[] = [];
     if (!g.whole) {
-      const m = matchSelection((this.tags.state(g.root)?.snapshot()?.entries ?? []).map((e) => e.path), g.paths);
+      const m = matchSelection(
+        (this.tags.state(g.root)?.snapshot()?.entries ?? []).map((e) => e.path),
+        g.paths,
+      );
       only = m.matched;
       unmatched = m.unmatched;
       if (only.size === 0) return { name, unmatched };
@@ -161,7 +171,10 @@ export class TagImagesCommand {
   private async lowerThreshold(roots: readonly string[], targets: string[]): Promise<void> {
     const changes = await lowerThresholds(this.tags, roots);
     if (!changes.length) {
-      const pick = await vscode.window.showWarningMessage(`The tag threshold is already ${MIN_THRESHOLD}: lower still would tag at random. Describe the images in the vocabulary instead.`, EDIT_VOCABULARY);
+      const pick = await vscode.window.showWarningMessage(
+        `The tag threshold is already ${MIN_THRESHOLD}: lower still would tag at random. Describe the images in the vocabulary instead.`,
+        EDIT_VOCABULARY,
+      );
       if (pick) await editVocabulary(this.tags, roots[0]);
       return;
     }

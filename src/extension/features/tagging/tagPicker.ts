@@ -46,15 +46,18 @@ export function pickTags(title: string, rows: PickerRow[], live: Promise<{ rows:
         resolve(result);
       }),
     ];
-    void live.then((r) => {
-      if (result !== undefined) return;
-      if (r) {
-        model.replaceRows(r.rows);
-        render();
-        if (r.note) qp.title = `${title} — ${r.note}`;
-      }
-      qp.busy = false;
-    }, () => (qp.busy = false));
+    void live.then(
+      (r) => {
+        if (result !== undefined) return;
+        if (r) {
+          model.replaceRows(r.rows);
+          render();
+          if (r.note) qp.title = `${title} — ${r.note}`;
+        }
+        qp.busy = false;
+      },
+      () => (qp.busy = false),
+    );
     qp.show();
   });
 }
@@ -67,9 +70,11 @@ function renderer(qp: vscode.QuickPick<TagItem>, model: TagPickerModel): (force?
     const key = next.map((r) => `${r.kind}:${r.tag}:${r.label}:${r.description ?? ''}`).join('\n');
     if (!force && key === shown) return;
     shown = key;
-    const items: TagItem[] = next.map((row) => row.kind === 'separator'
-      ? { row, label: row.label, kind: vscode.QuickPickItemKind.Separator }
-      : { row, label: row.label, description: row.description, picked: row.picked, alwaysShow: row.alwaysShow });
+    const items: TagItem[] = next.map((row) =>
+      row.kind === 'separator'
+        ? { row, label: row.label, kind: vscode.QuickPickItemKind.Separator }
+        : { row, label: row.label, description: row.description, picked: row.picked, alwaysShow: row.alwaysShow },
+    );
     qp.items = items;
     qp.selectedItems = items.filter((i) => i.row.kind !== 'separator' && i.row.picked);
   };

@@ -20,7 +20,10 @@ export class TagsFile {
   private savedVersion = -1;
   private tiles = { version: -1, byPath: new Map<string, AssetTag[]>() };
 
-  constructor(private readonly root: string, private readonly writeSidecars: () => boolean) {}
+  constructor(
+    private readonly root: string,
+    private readonly writeSidecars: () => boolean,
+  ) {}
 
   /** The store if it is loaded (synchronous readers: tiles, search filters). */
   get loaded(): TagStore | undefined {

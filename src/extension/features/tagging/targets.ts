@@ -58,7 +58,7 @@ export function matchSelection(indexPaths: Iterable<string>, selection: readonly
   for (const p of indexPaths) {
     // Walk up from the file itself through its parent directories (all the way: a selection may
     // hold both a directory and a file inside it).
-    for (let at = p; ; ) {
+    for (let at = p; ;) {
       if (wanted.has(at)) {
         matched.add(p);
         hit.add(at);

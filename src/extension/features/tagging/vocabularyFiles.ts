@@ -62,6 +62,9 @@ export async function pickRoot(tags: WorkspaceTags, title: string): Promise<stri
     if (!roots.length) throw new Error('Open a folder first: the tag vocabulary is kept per workspace folder.');
     return roots[0];
   }
-  const pick = await vscode.window.showQuickPick(roots.map((r) => ({ label: folderName(r), description: r, root: r })), { title });
+  const pick = await vscode.window.showQuickPick(
+    roots.map((r) => ({ label: folderName(r), description: r, root: r })),
+    { title },
+  );
   return pick?.root;
 }

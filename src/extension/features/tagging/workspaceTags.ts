@@ -91,7 +91,12 @@ export class WorkspaceTags implements vscode.Disposable {
     const roots = new Set(this.roots());
     for (const root of [...this.folders.keys()]) if (!roots.has(root)) this.folders.delete(root);
     for (const root of roots) {
-      this.folder(root).loadStore().then(() => this.refresh(), (err) => this.reportLoadError(root, err));
+      this.folder(root)
+        .loadStore()
+        .then(
+          () => this.refresh(),
+          (err) => this.reportLoadError(root, err),
+        );
     }
   }
 
@@ -100,7 +105,8 @@ export class WorkspaceTags implements vscode.Disposable {
     log().error(`tags: ${errorMessage(err)}`);
     if (this.reportedLoadErrors.has(root)) return;
     this.reportedLoadErrors.add(root);
-    void vscode.window.showErrorMessage(`MobileCLIP Assets: the tags file of ${folderName(root)} cannot be read: ${firstLineOf(err)}`, 'Open File')
+    void vscode.window
+      .showErrorMessage(`MobileCLIP Assets: the tags file of ${folderName(root)} cannot be read: ${firstLineOf(err)}`, 'Open File')
       .then((pick) => pick && vscode.window.showTextDocument(vscode.Uri.file(path.join(root, TAGS_DATA_FILE))));
   }
 
