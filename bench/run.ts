@@ -8,7 +8,7 @@
 //   npm run bench -- --only query,reindex  a subset: model, indexing, dedup, bigimages, reindex, query, memory
 //   options: --repeats N  --sample N  --seed N  --no-peer  --no-compare  --report-only
 //   tuning experiments: --threads N  --batch N  --call-size N (override the extension's choices)
-import { existsSync, promises as fs, realpathSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { colorModelDir } from '../test/fixtures/models';
@@ -395,8 +395,8 @@ async function indexingSection(o: Options, dir: string, argv: string[]): Promise
         thumbnails: true,
         label,
       });
-      // Report failures by the real file (the workspace holds symlinks), to compare with the peer's.
-      result.failed = result.failed.map((f) => ({ ...f, path: realpathSync(path.join(sample.workspace, f.path)) }));
+      // Report failures by the original file (the workspace holds copies), to compare with the peer's.
+      result.failed = result.failed.map((f) => ({ ...f, path: sample.origin.get(f.path) ?? path.join(sample.workspace, f.path) }));
       log(`    ${label}: ${result.rate.toFixed(2)} images/s, ${result.failed.length} failed, event-loop delay p99 ${result.eventLoopDelayMs.p99.toFixed(1)} ms`);
       return result;
     };

@@ -1,7 +1,8 @@
 // The images every throughput measurement uses: a fixed, seeded sample of the openclipart-png
 // clip art (regular files only: its symlinks duplicate other files, which the indexer would
 // recognise by content and not embed) plus the large WebP photos. The indexer sees them as a
-// workspace folder of symlinks, so every contender reads exactly the same files.
+// workspace folder of copies (it skips symlinks that leave the workspace), so every contender
+// reads exactly the same bytes.
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BENCH_CACHE, PROJECT_ROOT, seededShuffle } from './util';
@@ -15,8 +16,10 @@ export interface Sample {
   files: string[];
   clipart: number;
   photos: number;
-  /** Folder of symlinks to `files`, for the indexer. */
+  /** Folder of copies of `files`, for the indexer. */
   workspace: string;
+  /** Workspace-relative path of each copy → the file it copies. */
+  origin: Map<string, string>;
   seed: number;
 }
 
@@ -46,18 +49,19 @@ export async function makeSample(count: number, seed: number): Promise<Sample> {
   const clipart = seededShuffle(await allClipart(), seed).slice(0, count);
   const webp = await photos();
   const files = [...clipart, ...webp];
+  const origin = new Map<string, string>([
+    ...clipart.map((f) => [`clipart/${path.relative(CLIPART_ROOT, f).split(path.sep).join('__')}`, f] as const),
+    ...webp.map((f) => [`photos/${path.basename(f)}`, f] as const),
+  ]);
   const workspace = path.join(BENCH_CACHE, 'workspaces', `sample-${seed}-${count}`);
-  const marker = path.join(workspace, '.complete');
+  // Versioned: workspaces of symlinks, made before the scanner refused them, are rebuilt.
+  const marker = path.join(workspace, '.complete-copies');
   if (!existsSync(marker)) {
     await fs.rm(workspace, { recursive: true, force: true });
     await fs.mkdir(path.join(workspace, 'clipart'), { recursive: true });
     await fs.mkdir(path.join(workspace, 'photos'), { recursive: true });
-    for (const f of clipart) {
-      const rel = path.relative(CLIPART_ROOT, f).split(path.sep).join('__');
-      await fs.symlink(f, path.join(workspace, 'clipart', rel));
-    }
-    for (const f of webp) await fs.symlink(f, path.join(workspace, 'photos', path.basename(f)));
+    for (const [rel, f] of origin) await fs.copyFile(f, path.join(workspace, rel));
     await fs.writeFile(marker, '');
   }
-  return { files, clipart: clipart.length, photos: webp.length, workspace, seed };
+  return { files, clipart: clipart.length, photos: webp.length, workspace, origin, seed };
 }
