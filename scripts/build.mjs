@@ -15,7 +15,7 @@ const nodeEntries = [
   { in: 'src/extension/extension.ts', out: 'extension' },
   { in: 'src/cli/main.ts', out: 'cli', banner: '#!/usr/bin/env node' },
   { in: 'src/engine/worker/main.ts', out: 'worker' },
-  { in: 'src/engine/inference/vision-thread-main.ts', out: 'vision-thread' },
+  { in: 'src/engine/inference/visionThreadMain.ts', out: 'vision-thread' },
 ].filter((e) => existsSync(e.in));
 
 const webEntries = [

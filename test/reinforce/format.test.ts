@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { decodeNpz, encodeNpy, encodeNpz } from '../../src/engine/reinforce/npy';
 import { embeddingMatrix, parseMembers, sampleMembers, sampleUid, type SampleContent } from '../../src/engine/reinforce/format';
 import { packMembers } from '../../src/engine/reinforce/tar';
-import { ShardWriter } from '../../src/engine/reinforce/shard-writer';
+import { ShardWriter } from '../../src/engine/reinforce/shardWriter';
 import { collectInputs, parseDelimited, readCaptionManifest } from '../../src/engine/reinforce/inputs';
 import { readNpy, readNpz, readShardSamples, readTar } from './reader';
 

@@ -493,6 +493,7 @@ function banner(kind: string, cls: string, text: string, ...actions: (HTMLElemen
 
 const modelAction = (action: ModelAction) => () => post({ type: 'modelAction', action });
 
+// Long: one status bar with a branch per model/indexing state; each branch is a few DOM lines.
 function renderStatus(): void {
   const parts: HTMLElement[] = [];
   const s = status;
@@ -806,6 +807,7 @@ function applyDelta(added: AssetItem[], changed: AssetItem[], removed: string[])
 }
 const renderChipsSoon = debounce(renderChips, 100);
 
+// Long: the one switch over the host's message types (the protocol in src/shared/messages.ts).
 function handle(m: HostToWebview): void {
   switch (m.type) {
     case 'init':

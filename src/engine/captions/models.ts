@@ -15,7 +15,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Precision } from '../types';
 import { ModelNotDownloadedError } from '../models/errors';
-import { cachedSha256 } from '../models/file-hash';
+import { cachedSha256 } from '../models/fileHash';
 import { findMissingFiles, type HubFilePlan } from '../models/hub';
 import { getManifest, listModels, ManifestError, registerManifestKind, validateFile, type ManifestFile, type ModelManifest } from '../models/manifest';
 import { DEFAULT_HUB_HOST, defaultModelsDir, hubFileDest, hubRevisionDir, isModelPath, localModelDir } from '../models/paths';

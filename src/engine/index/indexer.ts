@@ -344,6 +344,7 @@ export class WorkspaceIndexer {
    * Hash every file; reuse stored embeddings by content hash; embed each new content once (for the
    * first file that has it) and give its result to the others; checkpoint as results stream in.
    */
+  // Long: one streaming loop whose stages (hash, reuse, embed, hand results to copies, checkpoint) share its queues and counters.
   private async process(files: ScannedFile[], state: RunState, run: RunOptions): Promise<void> {
     const { signal, onProgress } = run;
     const store = this.store;

@@ -4,7 +4,7 @@ import { loadPreprocessConfig, resolveGeometry, type PreprocessConfig, type Reso
 import { ClipTokenizer } from '../text/tokenizer';
 import type { EngineOptions, ModelInfo, ResolvedModel } from '../types';
 import { TextTower, VisionTower } from './towers';
-import { ThreadedVisionTower, type VisionModel, visionThreadScript } from './vision-thread';
+import { ThreadedVisionTower, type VisionModel, visionThreadScript } from './visionThread';
 
 export interface LoadedModel {
   info: ModelInfo;
@@ -27,7 +27,7 @@ export async function loadModel(model: ResolvedModel, options: Omit<EngineOption
   const config = await loadPreprocessConfig(model.preprocessorConfigPath);
   const settings = { executionProvider: options.executionProvider, threads: options.threads, log: options.log };
   const visionOptions = { ...settings, configImageSize: configImageSize(config) };
-  // On a thread of its own when bundled (see vision-thread.ts), so decoding overlaps inference.
+  // On a thread of its own when bundled (see visionThread.ts), so decoding overlaps inference.
   const script = visionThreadScript();
   const vision: VisionModel = script ? await ThreadedVisionTower.load(script, model.visionModelPath, visionOptions) : await VisionTower.load(model.visionModelPath, visionOptions);
   let text: TextTower | undefined;

@@ -155,7 +155,7 @@ export class ThreadedVisionTower implements VisionModel {
   }
 }
 
-/** Body of the thread (vision-thread-main.ts): load the tower, then embed what the worker sends. */
+/** Body of the thread (visionThreadMain.ts): load the tower, then embed what the worker sends. */
 export function runVisionThread(): void {
   const port = parentPort;
   if (!port) throw new Error('runVisionThread() runs on a worker thread only');

@@ -1,4 +1,4 @@
-// Entry of the vision-tower thread, bundled to dist/vision-thread.js (see vision-thread.ts).
-import { runVisionThread } from './vision-thread';
+// Entry of the vision-tower thread, bundled to dist/vision-thread.js (see visionThread.ts).
+import { runVisionThread } from './visionThread';
 
 runVisionThread();

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Precision, ResolvedModel } from '../types';
 import { ModelNotDownloadedError } from './errors';
-import { cachedSha256 } from './file-hash';
+import { cachedSha256 } from './fileHash';
 import { clipFilePlan, findMissingFiles } from './hub';
 import { externalDataFile, resolveLocalFolder } from './local';
 import { getManifest, isClipManifest, type ClipManifest, type ManifestFile } from './manifest';

@@ -94,6 +94,7 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
+// Long: one ordered decision (ours or Apple's layout, which config, which source root may be trusted), read top to bottom.
 export async function openDataset(dir: string, opts: DatasetOptions = {}): Promise<OpenedDataset> {
   const root = path.resolve(dir);
   const st = await fs.stat(root).catch(() => undefined);

@@ -5,7 +5,7 @@ import type { AugmentSettings } from './augment';
 import type { CaptionOrigin } from './inputs';
 import { decodeNpz, encodeNpz, type Matrix } from './npy';
 import type { TarMember } from './tar';
-import { loadTorchGz } from './torch-load';
+import { loadTorchGz } from './torchLoad';
 
 export const MANIFEST_FILE = 'manifest.json';
 /** The reinforcement config written next to the shards (`--dataset-reinforcement-config`). */
@@ -160,6 +160,7 @@ export interface ParsedMembers {
 }
 
 /** Decodes the members Apple's loader uses, the way webdataset's decoders would. */
+// Long: one case per webdataset member, in the order Apple's loader reads them; splitting would scatter that table.
 export function parseMembers(key: string, members: ReadonlyMap<string, Buffer>): ParsedMembers {
   const out: ParsedMembers = { key, problems: [] };
   const json = (ext: string): unknown => {

@@ -26,7 +26,7 @@ import {
 import { collectInputs, normalizeCaption, type InputImage, type InputProblem } from './inputs';
 import type { Matrix } from './npy';
 import { RNG_DESCRIPTION } from './rng';
-import { ShardWriter } from './shard-writer';
+import { ShardWriter } from './shardWriter';
 import { packMembers } from './tar';
 import { compressParams, type AugmentationConfig } from './transforms';
 import { writeNormalized } from '../vectors';

@@ -149,6 +149,7 @@ function numberPair(v: unknown, fallback: [number, number]): [number, number] | 
   return undefined;
 }
 
+// Long: one case per torchvision/Apple transform, each a few lines of argument checks.
 function parseTransform(name: TransformName, args: Record<string, unknown>, problems: string[]): TransformSpec | undefined {
   const unknown = (allowed: string[]) => {
     const extra = Object.keys(args).filter((k) => !allowed.includes(k));

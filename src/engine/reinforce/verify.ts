@@ -9,7 +9,7 @@ import type { Engine } from '../engine';
 import { sampleAugmentations } from './augment';
 import { checkSample, datasetSamples, inferTeacherDims, openDataset, type DatasetOptions, type OpenedDataset, type ReinforcedSample } from './dataset';
 import { teacherSlices, type ShardEntry } from './format';
-import { sha256File } from './shard-writer';
+import { sha256File } from './shardWriter';
 import { END_OF_ARCHIVE, TAR_BLOCK } from './tar';
 import { l2Norm } from '../vectors';
 

@@ -12,4 +12,4 @@ export { TagEmbeddingCache, sharedTagEmbeddingCache, prepareVocabulary } from '.
 export type { ExportFormat, ExportOptions, ExportedImage, ExportedTag } from './export';
 export { exportTags, exportTagsTo, writeXmpSidecars, xmpSidecarPath } from './export';
 export { normalizeTagName, checkTagName } from './names';
-export { imagesFromSnapshot } from './from-index';
+export { imagesFromSnapshot } from './fromIndex';

@@ -9,7 +9,7 @@
 //   images with a user decision) always take part, selected images are tagged first.
 import type { IndexSnapshot } from '../../../engine/index/format';
 import type { TextEmbedder } from '../../../engine/tags/embeddings';
-import { imagesFromSnapshot } from '../../../engine/tags/from-index';
+import { imagesFromSnapshot } from '../../../engine/tags/fromIndex';
 import type { TagStore, TagEntry } from '../../../engine/tags/store';
 import { AutoTagger, needsTagging, suggestionsFromStore, type TagImageInput, type TagImagesResult, type TagSuggestion } from '../../../engine/tags/tagger';
 import type { TagEmbeddingCache } from '../../../engine/tags/embeddings';
