@@ -255,14 +255,15 @@ export class EntryTable {
 
   /** Drop spare capacity and retired slots no content needs (after a bulk load). */
   trim(): void {
+    this.repack(this.slotsInUse(), true, 0);
+  }
+
+  /** Slots still needed, ascending: live entries, and retired ones whose content may be reused. */
+  private slotsInUse(): number[] {
     const keep = new Set<number>();
     for (let slot = 0; slot < this.slots; slot++) if (this.alive[slot]) keep.add(slot);
     for (let h = 0; h < this.content.length; h++) if (this.content[h]! > 0) keep.add(this.content[h]! - 1);
-    this.repack(
-      [...keep].sort((a, b) => a - b),
-      true,
-      0,
-    );
+    return [...keep].sort((a, b) => a - b);
   }
 
   get size(): number {
@@ -463,14 +464,7 @@ export class EntryTable {
     // Retired slots first: once they outnumber live ones, repack instead of growing.
     const retired = this.slots - this.live;
     if (retired > 1024 && retired > this.live) {
-      const keep = new Set<number>();
-      for (let slot = 0; slot < this.slots; slot++) if (this.alive[slot]) keep.add(slot);
-      for (let h = 0; h < this.content.length; h++) if (this.content[h]! > 0) keep.add(this.content[h]! - 1);
-      this.repack(
-        [...keep].sort((a, b) => a - b),
-        true,
-        0.25,
-      );
+      this.repack(this.slotsInUse(), true, 0.25);
       if (this.slots < this.cols.capacity) return;
     }
     this.cols = new Columns(this.cols.capacity * 2, this.cols, this.slots);

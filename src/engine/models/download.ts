@@ -29,6 +29,7 @@ import { DEFAULT_HUB_HOST, defaultModelsDir, hubFileDest, hubRevisionDir } from 
 import { resolveRegistryModel } from './resolve';
 import { readRegularTextFile } from '../util/files';
 import { FILE_LIMITS } from '../util/limits';
+import { syncDir } from '../util/atomic';
 
 export interface DownloadProgress {
   /** Repo path of the file being transferred. */
@@ -473,18 +474,5 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return errorCode(err) === 'EPERM';
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const h = await fs.open(dir, 'r');
-    try {
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-  } catch {
-    /* not supported everywhere (Windows): best effort */
   }
 }

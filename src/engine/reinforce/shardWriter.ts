@@ -8,6 +8,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SHARD_DIR, shardName, type ShardEntry } from './format';
 import { END_OF_ARCHIVE } from './tar';
+import { syncDir } from '../util/atomic';
 
 /** One journal line. `i` is the input index; inputs are processed strictly in order. */
 export type JournalRecord =
@@ -38,19 +39,6 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const h = await fs.open(dir, 'r');
-    try {
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-  } catch {
-    /* not supported everywhere (Windows); best effort */
-  }
 }
 
 export class ShardWriter {

@@ -93,8 +93,8 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-async function syncDir(dir: string): Promise<void> {
-  // Persist the rename itself; not supported on every platform (e.g. Windows), so best effort.
+/** Persists a rename in `dir`; not supported on every platform (e.g. Windows), so best effort. */
+export async function syncDir(dir: string): Promise<void> {
   try {
     const h = await fs.open(dir, 'r');
     try {

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolveCaptionSettings, type CaptionBackend, type CaptionImagesOptions, type CaptionSettings } from '../../../engine/captions';
-import { DEFAULT_IMAGE_EXTENSIONS, scanFolder } from '../../../engine/index/scan';
+import { scanFolder } from '../../../engine/index/scan';
 import { errorMessage } from '../../../engine/util/errors';
 import { formatDuration } from '../../../engine/util/format';
 import { maxFileSizeBytesFromMB, maxPixelsFromMegapixels } from '../../../engine/util/limits';
@@ -17,13 +17,12 @@ import { log } from '../../log';
 import { ensureCaptioner } from '../../model/extraModels';
 import { isInsideOrEqual } from '../../paths';
 import { editorExcludeGlobs, readSettings, type AssetSettings } from '../../settings';
-import { activeImage, workspaceRoots } from '../../workspace';
+import { activeOrPickedImages, workspaceRoots } from '../../workspace';
 import type { CaptionIndex } from './captionIndex';
 import { captionGroups, captionSummary, collectImages, groupByCaptionRoot, type CaptionGroupsResult, type CollectedImages } from './captionPlan';
 import type { CaptionFeatureDeps } from './captionFeature';
 import { showCaptionsPage } from './captionsPage';
 
-export const IMAGE_FILTER = [...DEFAULT_IMAGE_EXTENSIONS];
 const SHOW_CAPTIONS = 'Show Captions';
 
 type RunResult = { result: CaptionGroupsResult; collected: CollectedImages };
@@ -39,7 +38,7 @@ export class CaptionRunner {
   ) {}
 
   async generate(selection: string[]): Promise<void> {
-    if (!selection.length) selection = await askForTargets();
+    if (!selection.length) selection = await activeOrPickedImages('Generate Captions', true);
     if (!selection.length) return;
     if (this.busy) void vscode.window.showInformationMessage('Captioning is already running; these images are next.');
     const job = this.queue.then(() => this.run(selection));
@@ -156,19 +155,6 @@ function captionSettings(s: AssetSettings): Partial<CaptionSettings> {
 }
 
 /** Palette invocation: the image in the active editor, else files/folders the user picks. */
-async function askForTargets(): Promise<string[]> {
-  const active = activeImage();
-  if (active) return [active];
-  const picked = await vscode.window.showOpenDialog({
-    canSelectFiles: true,
-    canSelectFolders: true,
-    canSelectMany: true,
-    openLabel: 'Generate Captions',
-    defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
-    filters: { Images: IMAGE_FILTER },
-  });
-  return (picked ?? []).filter((u) => u.scheme === 'file').map((u) => u.fsPath);
-}
 
 /** The images a folder holds, honouring the index include/exclude settings of its workspace folder. */
 async function imagesIn(library: AssetLibrary, folder: string, signal?: AbortSignal): Promise<string[]> {

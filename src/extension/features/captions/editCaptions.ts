@@ -7,10 +7,9 @@ import * as vscode from 'vscode';
 import { addUserCaption, editCaption, loadCaptionStore, relativeCaptionPath, removeCaption, updateCaptionStore } from '../../../engine/captions';
 import { commandId } from '../../commands/ids';
 import { isImageFile } from '../../paths';
-import { activeImage, workspaceRoots } from '../../workspace';
+import { activeOrPickedImages, workspaceRoots } from '../../workspace';
 import type { CaptionIndex } from './captionIndex';
 import { groupByCaptionRoot } from './captionPlan';
-import { IMAGE_FILTER } from './captionRunner';
 
 interface CaptionItem extends vscode.QuickPickItem {
   action: 'add' | 'edit' | 'generate' | 'image' | 'addAll';
@@ -22,7 +21,7 @@ const EDIT_BUTTON: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('e
 const REMOVE_BUTTON: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('trash'), tooltip: 'Remove' };
 
 export async function editCaptions(targets: string[], index: CaptionIndex): Promise<void> {
-  if (!targets.length) targets = await askForImages();
+  if (!targets.length) targets = await activeOrPickedImages('Edit Captions', false);
   if (!targets.length) return;
   const images = targets.filter(isImageFile);
   if (!images.length) throw new Error('Right-click an image (in the Explorer or the gallery) to edit its captions.');
@@ -60,18 +59,6 @@ export async function editCaptions(targets: string[], index: CaptionIndex): Prom
 }
 
 /** Palette invocation: the image in the active editor, else images the user picks. */
-async function askForImages(): Promise<string[]> {
-  const active = activeImage();
-  if (active) return [active];
-  const picked = await vscode.window.showOpenDialog({
-    canSelectFiles: true,
-    canSelectMany: true,
-    openLabel: 'Edit Captions',
-    defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
-    filters: { Images: IMAGE_FILTER },
-  });
-  return (picked ?? []).filter((u) => u.scheme === 'file').map((u) => u.fsPath);
-}
 
 async function addToAll(images: readonly string[], text: string, index: CaptionIndex): Promise<void> {
   const byRoot = new Map<string, string[]>();
