@@ -24,12 +24,15 @@ test("package.json's default index include is the engine's DEFAULT_INCLUDE", asy
   assert.deepEqual(props['mobileclipAssets.index.include']?.default, DEFAULT_INCLUDE);
 });
 
-test('every Explorer menu condition on resourceExtname accepts exactly the index image types', async () => {
+test('every Explorer menu condition on image file types accepts exactly the index image types', async () => {
   const whens = Object.values((await manifest()).contributes.menus)
     .flat()
     .map((m) => m.when ?? '');
-  const regexes = whens.flatMap((w) => [...w.matchAll(/resourceExtname =~ \/(.+?)\/(i?)/g)].map((m) => new RegExp(m[1]!, m[2])));
-  assert.ok(regexes.length > 0, 'no menu condition on resourceExtname');
+  const all = whens.flatMap((w) => [...w.matchAll(/resourceExtname =~ \/(.+?)\/(i?)/g)].map((m) => new RegExp(m[1]!, m[2])));
+  // Image menus accept some image type; menus for text files (alt text) accept none and are not checked here.
+  const regexes = all.filter((re) => DEFAULT_IMAGE_EXTENSIONS.some((ext) => re.test(`.${ext}`)));
+  assert.ok(regexes.length >= 3, `only ${regexes.length} image menu conditions on resourceExtname`);
+  for (const re of all.filter((r) => !regexes.includes(r))) assert.ok(!re.test('.png') && !re.test('.svg'), `${re}: a menu on other file types accepts no image`);
   for (const re of regexes) {
     for (const ext of DEFAULT_IMAGE_EXTENSIONS) {
       assert.ok(re.test(`.${ext}`), `${re} rejects .${ext}`);
