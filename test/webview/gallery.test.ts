@@ -1,9 +1,9 @@
 // The sidebar gallery in headless Chromium, driven through its message protocol.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { AssetItem, HostToWebview, IndexingProgress, ModelStatus, WebviewToHost } from '../../src/shared/messages';
-import { clearSent, cspViolations, errorsOf, getPageState, itemsMessages, makeItems, openPage, send, sent, startHarness, waitForSent, type Harness } from './harness';
+import { clearSent, errorsOf, getPageState, itemsMessages, makeItems, openPage, send, sent, useHarness, waitForSent, type Harness } from './harness';
 
 const READY: ModelStatus = { kind: 'ready', modelName: 'MobileCLIP-S0' };
 const IDLE: IndexingProgress = { running: false, done: 0, total: 0, etaSeconds: null, failed: [] };
@@ -11,20 +11,8 @@ const IDLE: IndexingProgress = { running: false, done: 0, total: 0, etaSeconds: 
 let h: Harness;
 const pages: Page[] = [];
 
-before(async () => {
-  h = await startHarness();
-});
-after(async () => {
-  await h.close();
-});
-afterEach(async () => {
-  // Every scenario must run without CSP violations or script errors.
-  for (const p of pages.splice(0)) {
-    assert.deepEqual(await cspViolations(p), [], 'CSP violations');
-    assert.deepEqual(errorsOf(p), [], 'page errors');
-    await p.close();
-  }
-});
+// Every scenario must run without CSP violations or script errors.
+useHarness((started) => (h = started), pages);
 
 async function gallery(items: AssetItem[], o: { state?: object; status?: ModelStatus; progress?: IndexingProgress; width?: number; height?: number } = {}): Promise<Page> {
   // Small tiles and a tall view, so small sets render completely (virtualization aside).

@@ -2,6 +2,7 @@
 // (src/extension/webview/html.ts), with a message-level fake of the extension side:
 // `acquireVsCodeApi` records postMessage calls and state; the test sends host messages with
 // window.postMessage, exactly like VS Code delivers them. Also used by bench/gallery.ts.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -9,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { basename, extname, join, resolve, sep } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
+import { after, afterEach, before } from 'node:test';
 import type { AssetItem, HostToWebview, WebviewToHost } from '../../src/shared/messages';
 export { makeItems } from './items';
 import { buildWebviewHtml } from '../../src/extension/webview/html';
@@ -425,4 +427,26 @@ export function itemsMessages(items: AssetItem[], chunk = 2000, generation = 1):
 export function screenshotPath(name: string): string {
   mkdirSync(SHOTS_DIR, { recursive: true });
   return join(SHOTS_DIR, `${name}.png`);
+}
+
+/**
+ * The harness of one test file: started before its tests, closed after them. Pages pushed to
+ * `pages` are checked after each test (no CSP violation, no script error), then closed.
+ */
+export function useHarness(onStarted: (h: Harness) => void, pages: Page[]): void {
+  let h: Harness | undefined;
+  before(async () => {
+    h = await startHarness();
+    onStarted(h);
+  });
+  after(async () => {
+    await h?.close();
+  });
+  afterEach(async () => {
+    for (const p of pages.splice(0)) {
+      assert.deepEqual(await cspViolations(p), [], 'CSP violations');
+      assert.deepEqual(errorsOf(p), [], 'page errors');
+      await p.close();
+    }
+  });
 }

@@ -2,11 +2,11 @@
 // the Duplicates mode (groups as sections, Keep This One / Not Duplicates post the right
 // messages) and the `unused:` filter (search syntax and chips).
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { AssetItem, IndexingProgress, ModelStatus } from '../../src/shared/messages';
 import { duplicateSections, splitUsageQuery } from '../../webview/common/model';
-import { clearSent, cspViolations, errorsOf, getPageState, itemsMessages, makeItems, openPage, send, sent, startHarness, waitForSent, type Harness } from './harness';
+import { clearSent, getPageState, itemsMessages, makeItems, openPage, send, sent, useHarness, waitForSent, type Harness } from './harness';
 
 const READY: ModelStatus = { kind: 'ready', modelName: 'MobileCLIP-S0' };
 const IDLE: IndexingProgress = { running: false, done: 0, total: 0, etaSeconds: null, failed: [] };
@@ -14,19 +14,8 @@ const IDLE: IndexingProgress = { running: false, done: 0, total: 0, etaSeconds: 
 let h: Harness;
 const pages: Page[] = [];
 
-before(async () => {
-  h = await startHarness();
-});
-after(async () => {
-  await h.close();
-});
-afterEach(async () => {
-  for (const p of pages.splice(0)) {
-    assert.deepEqual(await cspViolations(p), [], 'CSP violations');
-    assert.deepEqual(errorsOf(p), [], 'page errors');
-    await p.close();
-  }
-});
+// Every scenario must run without CSP violations or script errors.
+useHarness((started) => (h = started), pages);
 
 /** Six items: id-0..id-5; references 0, 2, 0, 1, undefined (not counted), 3. */
 function hygieneItems(): AssetItem[] {

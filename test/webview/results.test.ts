@@ -1,25 +1,14 @@
 // The search results panel in headless Chromium, driven through its message protocol.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { AssetItem, ResultsMessage } from '../../src/shared/messages';
-import { clearSent, cspViolations, errorsOf, getPageState, makeItems, openPage, send, sent, startHarness, waitForSent, type Harness } from './harness';
+import { clearSent, getPageState, makeItems, openPage, send, sent, useHarness, waitForSent, type Harness } from './harness';
 
 let h: Harness;
 const pages: Page[] = [];
-before(async () => {
-  h = await startHarness();
-});
-after(async () => {
-  await h.close();
-});
-afterEach(async () => {
-  for (const p of pages.splice(0)) {
-    assert.deepEqual(await cspViolations(p), [], 'CSP violations');
-    assert.deepEqual(errorsOf(p), [], 'page errors');
-    await p.close();
-  }
-});
+// Every scenario must run without CSP violations or script errors.
+useHarness((started) => (h = started), pages);
 
 function ranked(n: number): AssetItem[] {
   return makeItems(n).map((it, i) => ({ ...it, score: 0.4 - i * 0.001 }));
