@@ -11,7 +11,8 @@ import { SearchEngine } from '../../src/engine/search/search';
 import type { VectorDType } from '../../src/engine/search/vectors';
 import type { Precision } from '../../src/engine/types';
 import { progress, taskMain } from '../lib/child';
-import { BENCH_CACHE, procMemory, randomUnitVectors, sleep } from '../lib/util';
+import { fillSyntheticIndex } from '../lib/syntheticIndex';
+import { BENCH_CACHE, procMemory, sleep } from '../lib/util';
 
 export interface IdleArgs {
   modelDir: string;
@@ -56,24 +57,7 @@ taskMain<IdleArgs, IdleResult>(async (args) => {
     if (!existsSync(path.join(indexDir, 'index.json'))) {
       progress(`idle memory: writing a ${args.rows.toLocaleString('en')}-image ${args.dtype} index (once)`);
       const store = IndexStore.empty(indexDir, identity, { dtype: args.dtype });
-      const block = 4096;
-      for (let start = 0; start < args.rows; start += block) {
-        const n = Math.min(block, args.rows - start);
-        const vecs = randomUnitVectors(n, info.dim, start + 7);
-        for (let i = 0; i < n; i++) {
-          const r = start + i;
-          const row = store.addVector(vecs.subarray(i * info.dim, (i + 1) * info.dim));
-          store.setEntry({
-            path: `folder${r % 97}/image-${String(r).padStart(7, '0')}.png`,
-            size: 10_000 + r,
-            mtimeMs: 1.7e12 + r,
-            sha256: r.toString(16).padStart(64, '0'),
-            row,
-            width: 640,
-            height: 480,
-          });
-        }
-      }
+      fillSyntheticIndex(store, args.rows, info.dim, 7);
       await store.flush();
     }
     if (args.prepareOnly)

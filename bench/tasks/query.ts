@@ -20,6 +20,7 @@ import { dotRows } from '../../src/engine/vectors';
 import type { VectorDType } from '../../src/engine/search/vectors';
 import type { Precision } from '../../src/engine/types';
 import { progress, taskMain } from '../lib/child';
+import { fillSyntheticIndex } from '../lib/syntheticIndex';
 import { BENCH_CACHE, randomUnitVectors, spread, type Spread } from '../lib/util';
 import { wasmReaders } from '../lib/wasm-read';
 
@@ -124,24 +125,7 @@ taskMain<QueryArgs, QueryResult>(async (args) => {
     const dir = path.join(BENCH_CACHE, 'tmp', `query-${process.pid}`);
     const dtype = args.dtype ?? 'float32';
     const store = IndexStore.empty(dir, { model: info, preprocessing: {} }, { dtype });
-    const block = 4096;
-    for (let start = 0; start < args.rows; start += block) {
-      const n = Math.min(block, args.rows - start);
-      const vecs = randomUnitVectors(n, dim, start + 1);
-      for (let i = 0; i < n; i++) {
-        const row = store.addVector(vecs.subarray(i * dim, (i + 1) * dim));
-        const r = start + i;
-        store.setEntry({
-          path: `folder${r % 97}/image-${String(r).padStart(7, '0')}.png`,
-          size: 10_000 + r,
-          mtimeMs: 1.7e12 + r,
-          sha256: r.toString(16).padStart(64, '0'),
-          row,
-          width: 640,
-          height: 480,
-        });
-      }
-    }
+    fillSyntheticIndex(store, args.rows, dim, 1);
     const snapshot = store.snapshot();
     const buildSeconds = (performance.now() - t0) / 1000;
     const vectors = snapshot.vectors;
